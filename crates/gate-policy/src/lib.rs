@@ -1,0 +1,1 @@
+//! Governance: maturity levels, action classes, operation classification, policy and decisions.

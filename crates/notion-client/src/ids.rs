@@ -1,0 +1,265 @@
+//! Typed Notion object IDs: 32 hex digits, dashes optional, validated before any request.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a string is not a Notion ID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} id {value:?}: expected 32 hex digits, with or without dashes (8-4-4-4-12)")]
+pub struct InvalidId {
+    /// The kind of ID that was expected, such as `page`.
+    pub kind: &'static str,
+    /// The rejected input, shortened to 64 characters.
+    pub value: String,
+}
+
+/// Checks the 32-hex form (`0123…`) or the dashed 8-4-4-4-12 form, case-insensitively, and
+/// returns the canonical dashed lower-case form.
+pub fn canonical_uuid(input: &str) -> Option<String> {
+    let bytes = input.as_bytes();
+    let hex: Vec<u8> = match bytes.len() {
+        32 => bytes.to_vec(),
+        36 => {
+            if [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
+                return None;
+            }
+            bytes.iter().copied().filter(|&b| b != b'-').collect()
+        }
+        _ => return None,
+    };
+    if hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let lower: String = hex.iter().map(|b| (*b as char).to_ascii_lowercase()).collect();
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &lower[0..8],
+        &lower[8..12],
+        &lower[12..16],
+        &lower[16..20],
+        &lower[20..32]
+    ))
+}
+
+macro_rules! notion_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        ///
+        /// Parsing accepts 32 hex digits with or without dashes and stores the canonical dashed
+        /// lower-case form. Deserializing a response keeps the string exactly as Notion sent it
+        /// (after the same validation), so that a round trip loses nothing.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses and normalises an ID; anything but 32 hex digits (dashes optional) is refused.
+            pub fn parse(input: &str) -> Result<Self, InvalidId> {
+                canonical_uuid(input.trim()).map(Self).ok_or_else(|| InvalidId {
+                    kind: $kind,
+                    value: input.chars().take(64).collect(),
+                })
+            }
+
+            /// The ID as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The canonical dashed lower-case form.
+            pub fn canonical(&self) -> String {
+                canonical_uuid(&self.0).unwrap_or_else(|| self.0.clone())
+            }
+
+            /// The 32-hex form without dashes, as used in Notion URLs.
+            pub fn simple(&self) -> String {
+                self.canonical().replace('-', "")
+            }
+
+            /// Reinterprets this ID as another kind (a page ID is also a block ID, for example).
+            pub fn cast<T: From<String>>(&self) -> T {
+                T::from(self.0.clone())
+            }
+        }
+
+        impl From<String> for $name {
+            /// Wraps a string without validation; prefer [`Self::parse`] for user input.
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidId;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let raw = String::deserialize(d)?;
+                if canonical_uuid(&raw).is_none() {
+                    return Err(serde::de::Error::custom(format!(
+                        "invalid {} id {:?}: expected 32 hex digits",
+                        $kind, raw
+                    )));
+                }
+                Ok(Self(raw))
+            }
+        }
+    };
+}
+
+notion_id!(
+    /// The ID of a page (also usable as a block ID for content endpoints).
+    PageId,
+    "page"
+);
+notion_id!(
+    /// The ID of a block.
+    BlockId,
+    "block"
+);
+notion_id!(
+    /// The ID of a database container.
+    DatabaseId,
+    "database"
+);
+notion_id!(
+    /// The ID of a data source (2025-09-03 and later).
+    DataSourceId,
+    "data_source"
+);
+notion_id!(
+    /// The ID of a user or bot.
+    UserId,
+    "user"
+);
+notion_id!(
+    /// The ID of a comment.
+    CommentId,
+    "comment"
+);
+notion_id!(
+    /// The ID of a discussion thread of comments.
+    DiscussionId,
+    "discussion"
+);
+notion_id!(
+    /// The ID of a workspace.
+    WorkspaceId,
+    "workspace"
+);
+notion_id!(
+    /// The ID of a file upload.
+    FileUploadId,
+    "file_upload"
+);
+notion_id!(
+    /// Any Notion object ID whose kind is not known statically.
+    ObjectId,
+    "object"
+);
+
+/// A property ID: a short opaque string such as `title` or `%7CyVi`, or a property name.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PropertyId(pub String);
+
+impl PropertyId {
+    /// The property ID or name as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PropertyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PropertyId({})", self.0)
+    }
+}
+
+impl fmt::Display for PropertyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for PropertyId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_both_forms_and_normalises() {
+        let a = PageId::parse("59833787-2CF9-4FDF-8782-E53DB20768A5").unwrap();
+        let b = PageId::parse("598337872cf94fdf8782e53db20768a5").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "59833787-2cf9-4fdf-8782-e53db20768a5");
+        assert_eq!(a.simple(), "598337872cf94fdf8782e53db20768a5");
+    }
+
+    #[test]
+    fn rejects_everything_else() {
+        for bad in [
+            "",
+            "AAA",
+            "598337872cf94fdf8782e53db20768a",
+            "598337872cf94fdf8782e53db20768a5a",
+            "59833787-2cf94fdf-8782-e53db20768a5-",
+            "5983378-72cf9-4fdf-8782-e53db20768a5",
+            "g98337872cf94fdf8782e53db20768a5",
+            "../../v1/users",
+            "59833787-2cf9-4fdf-8782-e53db20768a5/../x",
+        ] {
+            let err = PageId::parse(bad).unwrap_err();
+            assert_eq!(err.kind, "page", "{bad}");
+        }
+    }
+
+    #[test]
+    fn deserialize_keeps_verbatim_but_validates() {
+        let id: BlockId = serde_json::from_str("\"598337872cf94fdf8782e53db20768a5\"").unwrap();
+        assert_eq!(id.as_str(), "598337872cf94fdf8782e53db20768a5");
+        assert_eq!(id.canonical(), "59833787-2cf9-4fdf-8782-e53db20768a5");
+        assert!(serde_json::from_str::<BlockId>("\"nope\"").is_err());
+    }
+}

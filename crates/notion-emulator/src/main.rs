@@ -1,0 +1,2 @@
+//! `notion-emulator`: run the in-memory Notion API standalone.
+fn main() {}
