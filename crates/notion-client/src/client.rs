@@ -1,0 +1,476 @@
+//! The HTTP core: one pooled `reqwest` client ([`Notion`]), per-connection handles
+//! ([`Connection`]) that share a limiter, and the single send loop that applies the limiter,
+//! the retry policy and error mapping to every request.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use reqwest::Method;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::{ClientConfig, NotionVersion};
+use crate::error::{Error, Result, TransportKind, error_from_response};
+use crate::limiter::{GovernorLimiter, LimiterConfig, RateLimiter};
+use crate::retry::{self, Decision, Idempotency, Outcome};
+
+/// The response header that carries Notion's request id.
+pub const REQUEST_ID_HEADER: &str = "x-notion-request-id";
+
+/// The shared part of the client: one connection pool and the configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct Notion {
+    inner: Arc<NotionInner>,
+}
+
+struct NotionInner {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl fmt::Debug for Notion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notion")
+            .field("base_url", &self.inner.config.base_url)
+            .field("notion_version", &self.inner.config.notion_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Notion {
+    /// Builds the pooled HTTP client.
+    pub fn new(config: ClientConfig) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true);
+        if let Some(timeout) = config.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        let http = builder.build().map_err(|e| Error::Transport {
+            kind: TransportKind::Connect,
+            may_have_reached: false,
+            attempts: 0,
+            source: Some(e),
+        })?;
+        Ok(Self {
+            inner: Arc::new(NotionInner { http, config }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.config
+    }
+
+    /// A handle for one connection (one token), with a new limiter from the configuration.
+    /// Clone the handle to share its limiter; do not call this twice for the same token.
+    pub fn connection(&self, token: SecretString) -> Connection {
+        let limiter: Arc<dyn RateLimiter> =
+            Arc::new(GovernorLimiter::new(self.inner.config.limiter));
+        self.connection_with_limiter(token, limiter)
+    }
+
+    /// A handle for one connection using a given (possibly shared or distributed) limiter.
+    pub fn connection_with_limiter(
+        &self,
+        token: SecretString,
+        limiter: Arc<dyn RateLimiter>,
+    ) -> Connection {
+        Connection {
+            notion: self.clone(),
+            auth: Arc::new(Auth::Bearer(token)),
+            version: self.inner.config.notion_version.clone(),
+            limiter,
+            stats: Arc::new(Stats::default()),
+        }
+    }
+
+    /// A new limiter with the configured rate, for callers that keep one per connection.
+    pub fn new_limiter(&self, config: Option<LimiterConfig>) -> Arc<dyn RateLimiter> {
+        Arc::new(GovernorLimiter::new(
+            config.unwrap_or(self.inner.config.limiter),
+        ))
+    }
+
+    /// A connection-less handle for the OAuth endpoints (Basic auth, no limiter).
+    pub(crate) fn basic_connection(
+        &self,
+        client_id: String,
+        client_secret: SecretString,
+    ) -> Connection {
+        Connection {
+            notion: self.clone(),
+            auth: Arc::new(Auth::Basic {
+                client_id,
+                client_secret,
+            }),
+            version: self.inner.config.notion_version.clone(),
+            limiter: Arc::new(crate::limiter::Unlimited::default()),
+            stats: Arc::new(Stats::default()),
+        }
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+}
+
+/// Counters of one connection, shared by its clones.
+#[derive(Debug, Default)]
+pub struct Stats {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
+    limiter_wait_micros: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct StatsSnapshot {
+    /// HTTP attempts sent.
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429/529 answers received.
+    pub rate_limited: u64,
+    /// Total time spent waiting for the limiter.
+    pub limiter_wait: Duration,
+}
+
+impl Stats {
+    /// The current counts.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            requests: self.requests.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            limiter_wait: Duration::from_micros(self.limiter_wait_micros.load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// How a request authenticates.
+pub(crate) enum Auth {
+    /// `Authorization: Bearer <token>` (every API call).
+    Bearer(SecretString),
+    /// `Authorization: Basic base64(client_id:client_secret)` (the OAuth endpoints).
+    Basic {
+        client_id: String,
+        client_secret: SecretString,
+    },
+}
+
+/// A handle on one Notion connection (one token). Clones share the token, the limiter and the
+/// counters; every request of every clone goes through the same limiter.
+#[derive(Clone)]
+pub struct Connection {
+    notion: Notion,
+    auth: Arc<Auth>,
+    version: NotionVersion,
+    limiter: Arc<dyn RateLimiter>,
+    stats: Arc<Stats>,
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("token", &"[redacted]")
+            .field("version", &self.version)
+            .field("limiter", &self.limiter)
+            .finish()
+    }
+}
+
+/// A request as the send loop sees it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RawRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Path starting with `/v1/`, already percent-encoded where needed.
+    pub path: String,
+    /// Query parameters (repeatable).
+    pub query: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<Bytes>,
+    /// Whether a repeat after an ambiguous failure is harmless.
+    pub idempotency: Idempotency,
+    /// Extra headers (e.g. `Notion-Version` passed through by the proxy).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl RawRequest {
+    /// A request with no query and no body.
+    pub fn new(method: Method, path: impl Into<String>, idempotency: Idempotency) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            idempotency,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a query parameter.
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.query.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("body does not serialize: {e}")))?;
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// Sets a raw body (already JSON).
+    pub fn body(mut self, body: Bytes) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+/// A complete answer, whatever its status.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body bytes.
+    pub body: Bytes,
+    /// Attempts made, retries included.
+    pub attempts: u32,
+}
+
+impl RawResponse {
+    /// The `X-Notion-Request-Id` header.
+    pub fn request_id(&self) -> Option<String> {
+        header_str(&self.headers, REQUEST_ID_HEADER)
+    }
+
+    /// Parsed `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        header_str(&self.headers, RETRY_AFTER.as_str())
+            .and_then(|v| retry::parse_retry_after(&v, SystemTime::now()))
+    }
+
+    fn into_result<T: DeserializeOwned>(self) -> Result<T> {
+        if (200..300).contains(&self.status) {
+            decode(&self.body, self.request_id())
+        } else {
+            Err(error_from_response(
+                self.status,
+                &self.body,
+                self.request_id(),
+                self.retry_after(),
+                self.attempts,
+            ))
+        }
+    }
+}
+
+fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Decodes JSON naming the path of any mismatch.
+pub(crate) fn decode<T: DeserializeOwned>(body: &[u8], request_id: Option<String>) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+        request_id,
+    })
+}
+
+struct AttemptError {
+    kind: TransportKind,
+    may_have_reached: bool,
+    source: reqwest::Error,
+}
+
+impl Connection {
+    /// The `Notion-Version` this handle sends.
+    pub fn version(&self) -> &NotionVersion {
+        &self.version
+    }
+
+    /// The same connection (same limiter and counters) speaking another `Notion-Version`.
+    pub fn with_version(&self, version: NotionVersion) -> Self {
+        let mut c = self.clone();
+        c.version = version;
+        c
+    }
+
+    /// The shared limiter.
+    pub fn limiter(&self) -> &Arc<dyn RateLimiter> {
+        &self.limiter
+    }
+
+    /// Counters of this connection.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// The client this connection belongs to.
+    pub fn notion(&self) -> &Notion {
+        &self.notion
+    }
+
+    /// Sends a request through the limiter and the retry policy and returns the final answer,
+    /// whatever its status. Transport failures that are not retried become errors.
+    pub async fn execute(&self, req: RawRequest) -> Result<RawResponse> {
+        let policy = &self.notion.config().retry;
+        let (mut rl, mut se, mut attempts) = (0u32, 0u32, 0u32);
+        loop {
+            let waited = self.limiter.acquire().await;
+            self.stats
+                .limiter_wait_micros
+                .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
+            attempts += 1;
+            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let result = self.attempt(&req).await;
+            let outcome = match &result {
+                Ok(resp) => Outcome::Status {
+                    status: resp.status,
+                    retry_after: resp.retry_after(),
+                },
+                Err(e) => match e.kind {
+                    TransportKind::Connect => Outcome::ConnectFailed,
+                    TransportKind::Timeout => Outcome::TimedOut,
+                    TransportKind::Broken => Outcome::TransportFailed,
+                },
+            };
+            if matches!(
+                outcome,
+                Outcome::Status {
+                    status: 429 | 529,
+                    ..
+                }
+            ) {
+                self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            }
+            match retry::decide(policy, req.idempotency, &outcome, rl, se, rand::random()) {
+                Decision::GiveUp => {
+                    return match result {
+                        Ok(mut resp) => {
+                            resp.attempts = attempts;
+                            Ok(resp)
+                        }
+                        Err(e) => Err(Error::Transport {
+                            kind: e.kind,
+                            may_have_reached: e.may_have_reached,
+                            attempts,
+                            source: Some(e.source),
+                        }),
+                    };
+                }
+                Decision::Retry {
+                    after,
+                    rate_limited,
+                } => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(
+                        method = %req.method,
+                        path = %req.path,
+                        ?outcome,
+                        delay_ms = after.as_millis() as u64,
+                        "retrying Notion request"
+                    );
+                    if rate_limited {
+                        rl += 1;
+                        // Every caller of this connection waits, not just this one.
+                        self.limiter.pause(after).await;
+                    } else {
+                        se += 1;
+                        tokio::time::sleep(after).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends a request and decodes a 2xx body into `T`; any other status becomes an error.
+    pub async fn send<T: DeserializeOwned>(&self, req: RawRequest) -> Result<T> {
+        self.execute(req).await?.into_result()
+    }
+
+    async fn attempt(&self, req: &RawRequest) -> Result<RawResponse, AttemptError> {
+        let config = self.notion.config();
+        let url = format!("{}{}", config.base_url, req.path);
+        let mut rb = self
+            .notion
+            .http()
+            .request(req.method.clone(), url)
+            .header("Notion-Version", self.version.as_str());
+        rb = match &*self.auth {
+            Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
+            Auth::Basic {
+                client_id,
+                client_secret,
+            } => rb.basic_auth(client_id, Some(client_secret.expose_secret())),
+        };
+        if !req.query.is_empty() {
+            rb = rb.query(&req.query);
+        }
+        for (name, value) in &req.headers {
+            rb = rb.header(name, value);
+        }
+        if let Some(timeout) = config.request_timeout {
+            rb = rb.timeout(timeout);
+        }
+        if let Some(body) = &req.body {
+            rb = rb
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let resp = rb.send().await.map_err(classify)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| AttemptError {
+            kind: if e.is_timeout() {
+                TransportKind::Timeout
+            } else {
+                TransportKind::Broken
+            },
+            may_have_reached: true,
+            source: e,
+        })?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+            attempts: 1,
+        })
+    }
+}
+
+fn classify(e: reqwest::Error) -> AttemptError {
+    let (kind, may_have_reached) = if e.is_connect() {
+        (TransportKind::Connect, false)
+    } else if e.is_timeout() {
+        (TransportKind::Timeout, true)
+    } else {
+        (TransportKind::Broken, true)
+    };
+    AttemptError {
+        kind,
+        may_have_reached,
+        source: e,
+    }
+}

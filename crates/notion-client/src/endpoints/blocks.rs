@@ -1,0 +1,221 @@
+//! Blocks: retrieve, update, delete (trash), list children (paged or as a stream) and append.
+
+use futures::Stream;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::to_json;
+use crate::client::{Connection, RawRequest};
+use crate::error::{Error, Result};
+use crate::ids::BlockId;
+use crate::models::{Block, ListResponse};
+use crate::pagination::{Paging, paginate};
+use crate::retry::Idempotency;
+
+/// Block endpoints of one connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Blocks<'a> {
+    pub(crate) conn: &'a Connection,
+}
+
+/// Where appended children go.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Position {
+    /// Before the first child.
+    Start,
+    /// After the last child (Notion's default).
+    #[default]
+    End,
+    /// Right after this child.
+    AfterBlock(BlockId),
+}
+
+/// An append of child blocks.
+#[derive(Debug, Clone)]
+pub struct AppendChildren {
+    children: Vec<Value>,
+    position: Option<Position>,
+}
+
+impl AppendChildren {
+    /// Appends these blocks (Notion's request form; at most 100, two levels of nesting).
+    pub fn new<T: Serialize>(children: &[T]) -> Result<Self> {
+        let children = match to_json("children", children)? {
+            Value::Array(a) => a,
+            other => vec![other],
+        };
+        Ok(Self {
+            children,
+            position: None,
+        })
+    }
+
+    /// Appends raw JSON blocks.
+    pub fn from_values(children: Vec<Value>) -> Self {
+        Self {
+            children,
+            position: None,
+        }
+    }
+
+    /// Sets the position.
+    pub fn position(mut self, position: Position) -> Self {
+        self.position = Some(position);
+        self
+    }
+
+    /// The number of first-level children.
+    pub fn len(&self) -> usize {
+        self.children.len()
+    }
+
+    /// Whether there is nothing to append.
+    pub fn is_empty(&self) -> bool {
+        self.children.is_empty()
+    }
+
+    /// The body for a given API version: `position` on 2025-09-03 and later, with `after` kept
+    /// for "after a block" on older versions.
+    pub fn body(&self, legacy_after: bool) -> Value {
+        let mut body = Map::new();
+        body.insert("children".into(), Value::Array(self.children.clone()));
+        match &self.position {
+            None => {}
+            Some(Position::AfterBlock(id)) if legacy_after => {
+                body.insert("after".into(), Value::String(id.canonical()));
+            }
+            Some(Position::Start) => {
+                body.insert("position".into(), json!({"type": "start"}));
+            }
+            Some(Position::End) => {
+                body.insert("position".into(), json!({"type": "end"}));
+            }
+            Some(Position::AfterBlock(id)) => {
+                body.insert(
+                    "position".into(),
+                    json!({"type": "after_block", "after_block": {"id": id.canonical()}}),
+                );
+            }
+        }
+        Value::Object(body)
+    }
+}
+
+fn block_path(id: &BlockId) -> String {
+    format!("/v1/blocks/{}", id.canonical())
+}
+
+impl Blocks<'_> {
+    /// `GET /v1/blocks/{id}`.
+    pub async fn retrieve(&self, id: &BlockId) -> Result<Block> {
+        let id = BlockId::parse(id.as_str())?;
+        self.conn
+            .send(RawRequest::new(
+                Method::GET,
+                block_path(&id),
+                Idempotency::Safe,
+            ))
+            .await
+    }
+
+    /// `PATCH /v1/blocks/{id}` with `{<type>: {fields}}` (and/or `in_trash`).
+    pub async fn update(&self, id: &BlockId, body: &Value) -> Result<Block> {
+        let id = BlockId::parse(id.as_str())?;
+        if !body.is_object() {
+            return Err(Error::InvalidRequest(
+                "a block update is a JSON object such as {\"paragraph\": {...}}".into(),
+            ));
+        }
+        let req = RawRequest::new(Method::PATCH, block_path(&id), Idempotency::Safe).json(body)?;
+        self.conn.send(req).await
+    }
+
+    /// `DELETE /v1/blocks/{id}`: moves the block (or a page) to the trash.
+    pub async fn delete(&self, id: &BlockId) -> Result<Block> {
+        let id = BlockId::parse(id.as_str())?;
+        self.conn
+            .send(RawRequest::new(
+                Method::DELETE,
+                block_path(&id),
+                Idempotency::Safe,
+            ))
+            .await
+    }
+
+    /// One page of `GET /v1/blocks/{id}/children`.
+    pub async fn children(&self, id: &BlockId, paging: &Paging) -> Result<ListResponse<Block>> {
+        let id = BlockId::parse(id.as_str())?;
+        let mut req = RawRequest::new(
+            Method::GET,
+            format!("{}/children", block_path(&id)),
+            Idempotency::Safe,
+        );
+        req.query = paging.to_query();
+        self.conn.send(req).await
+    }
+
+    /// Every first-level child, following cursors, up to `cap` blocks.
+    pub fn children_stream<'a>(
+        &'a self,
+        id: &'a BlockId,
+        cap: Option<usize>,
+    ) -> impl Stream<Item = Result<Block>> + 'a {
+        paginate(cap, move |paging| async move {
+            self.children(id, &paging).await
+        })
+    }
+
+    /// `PATCH /v1/blocks/{id}/children`. Returns the new first-level blocks. Never retried
+    /// after it may have reached Notion: a repeat would duplicate the blocks.
+    pub async fn append(
+        &self,
+        id: &BlockId,
+        append: &AppendChildren,
+    ) -> Result<ListResponse<Block>> {
+        let id = BlockId::parse(id.as_str())?;
+        if append.children.is_empty() {
+            return Err(Error::InvalidRequest("`children` is empty".into()));
+        }
+        if append.children.len() > 100 {
+            return Err(Error::InvalidRequest(format!(
+                "`children` has {} blocks; Notion accepts at most 100 per append",
+                append.children.len()
+            )));
+        }
+        let legacy = self.conn.version().has_legacy_after_and_archived();
+        let req = RawRequest::new(
+            Method::PATCH,
+            format!("{}/children", block_path(&id)),
+            Idempotency::Unsafe,
+        )
+        .json(&append.body(legacy))?;
+        self.conn.send(req).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_bodies() {
+        let id = BlockId::parse("598337872cf94fdf8782e53db20768a5").unwrap();
+        let a = AppendChildren::from_values(vec![json!({"paragraph": {"rich_text": []}})]);
+        assert!(a.body(false).get("position").is_none());
+        let start = a.clone().position(Position::Start).body(false);
+        assert_eq!(start["position"], json!({"type": "start"}));
+        let after = a.clone().position(Position::AfterBlock(id.clone()));
+        assert_eq!(
+            after.body(false)["position"]["after_block"]["id"],
+            "59833787-2cf9-4fdf-8782-e53db20768a5"
+        );
+        assert!(after.body(false).get("after").is_none());
+        assert_eq!(
+            after.body(true)["after"],
+            "59833787-2cf9-4fdf-8782-e53db20768a5"
+        );
+        assert!(after.body(true).get("position").is_none());
+    }
+}
