@@ -1,145 +1,57 @@
 //! Notion object models for API versions 2025-09-03 and 2026-03-11 (and 2022-06-28 shapes).
 //!
 //! Every model keeps unknown fields in an `extra` map and unknown union variants as raw JSON,
-//! so that a response deserializes and re-serializes without loss.
+//! so that a response deserializes and re-serializes without loss:
+//!
+//! - Notion unions (`{"type": "x", "x": <content>}`) are enums with one variant per known type
+//!   plus `Unknown { type_name, content }` (see [`NotionUnion`]). They are flattened into a
+//!   struct next to an [`Extra`] map, which drops `type` and the content key.
+//! - Fields that may be absent or `null` use [`Maybe`] (absent / null / value).
+//! - Numbers that may be integers or floats are [`serde_json::Number`]; timestamps stay strings.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+#[macro_use]
+pub mod union;
 
-use crate::ids::{BlockId, CommentId, DataSourceId, DatabaseId, PageId, UserId};
+mod block;
+mod comment;
+mod common;
+mod database;
+mod list;
+mod page;
+mod property;
+mod rich_text;
+mod user;
 
-/// A page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Page {
-    /// The page ID.
-    pub id: PageId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+#[cfg(test)]
+mod tests;
 
-/// A block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Block {
-    /// The block ID.
-    pub id: BlockId,
-    /// Whether the block has children to fetch.
-    #[serde(default)]
-    pub has_children: bool,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A database container (or, on 2022-06-28, a schema-bearing database).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Database {
-    /// The database ID.
-    pub id: DatabaseId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A data source (2025-09-03 and later).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DataSource {
-    /// The data source ID.
-    pub id: DataSourceId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A user or bot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct User {
-    /// The user ID.
-    pub id: UserId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A comment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Comment {
-    /// The comment ID.
-    pub id: CommentId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One result of a search or of a data source query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "object", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum SearchResult {
-    /// A page.
-    Page(Page),
-    /// A data source (2025-09-03+).
-    DataSource(DataSource),
-    /// A database (2022-06-28).
-    Database(Database),
-}
-
-/// The list envelope: `{object: "list", results, next_cursor, has_more, type, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ListResponse<T> {
-    /// This page of results.
-    pub results: Vec<T>,
-    /// The cursor for the next page, or `None` at the end.
-    pub next_cursor: Option<String>,
-    /// Whether more results follow.
-    pub has_more: bool,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A property item, or a paginated list of property items.
-pub type PropertyItemResponse = Value;
-
-/// `page_markdown`: `{object, id, markdown, truncated, unknown_block_ids}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PageMarkdown {
-    /// The page or block ID.
-    pub id: PageId,
-    /// The rendered Markdown.
-    pub markdown: String,
-    /// Whether the page was too large and was cut.
-    #[serde(default)]
-    pub truncated: bool,
-    /// Blocks that could not be rendered; pass each back to render its subtree.
-    #[serde(default)]
-    pub unknown_block_ids: Vec<BlockId>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// The answer of `GET /v1/data_sources/{id}/templates` (no list envelope).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct TemplateList {
-    /// The templates.
-    pub templates: Vec<Value>,
-    /// Whether more follow.
-    #[serde(default)]
-    pub has_more: bool,
-    /// Cursor for the next page.
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub use block::{
+    Block, BlockKind, CalloutBlock, ChildTitle, CodeBlock, ColumnBlock, ContainerBlock,
+    EquationBlock, HeadingBlock, LinkToPageBlock, LinkToPageKind, MeetingNotesBlock,
+    MeetingNotesChildren, NewBlock, NumberedListItemBlock, SyncedBlock, SyncedFrom, TableBlock,
+    TableOfContentsBlock, TableRowBlock, TextBlock, TimeSpan, ToDoBlock, UnsupportedBlock,
+    UrlBlock,
+};
+pub use comment::{Comment, CommentAttachment, DisplayName};
+pub use common::{
+    Color, CustomEmoji, DateValue, EmptyObject, ExternalFile, FileObject, FileSource,
+    FileUploadRef, HostedFile, Icon, IconKind, NativeIcon, Parent, ParentKind,
+};
+pub use database::{DataSource, DataSourceRef, Database, Template};
+pub use list::{
+    ListResponse, PageMarkdown, PropertyItemResponse, RequestStatus, SearchResult, TemplateList,
+};
+pub use page::Page;
+pub use property::{
+    DualProperty, FormulaConfig, FormulaKind, FormulaValue, NumberConfig, PlaceValue,
+    PropertyConfig, PropertyConfigKind, PropertyItem, PropertyItemKind, PropertyItemListInfo,
+    PropertyValue, PropertyValueKind, RelationConfig, RelationKind, RollupConfig, RollupKind,
+    RollupValue, SelectConfig, SelectOption, StatusConfig, StatusGroup, UniqueIdConfig,
+    UniqueIdValue, VerificationValue,
+};
+pub use rich_text::{
+    Annotations, DatabaseRef, Equation, Link, LinkMention, Mention, MentionKind, PageRef, RichText,
+    RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject, plain_text,
+};
+pub use union::{Extra, Maybe, NotionUnion, optional_union};
+pub use user::{Bot, BotOwner, BotOwnerKind, Person, User, UserKind, WorkspaceLimits};

@@ -1,0 +1,675 @@
+//! Blocks: the common fields, every block type's content, and [`NewBlock`] for requests.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use super::common::{Color, FileObject, Icon, Parent};
+use super::rich_text::{RichText, plain_text};
+use super::union::{Extra, Maybe};
+use super::user::User;
+use crate::ids::{BlockId, CommentId, DatabaseId, PageId};
+
+/// Content of text blocks (`paragraph`, `bulleted_list_item`, `quote`, `toggle`, `template`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TextBlock {
+    /// The text.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// An icon (paragraph tab items).
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub icon: Maybe<Icon>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl TextBlock {
+    /// Content with the given text.
+    pub fn new(rich_text: Vec<RichText>) -> Self {
+        Self {
+            rich_text,
+            ..Self::default()
+        }
+    }
+}
+
+/// Content of `heading_1` … `heading_4`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HeadingBlock {
+    /// The text.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Whether the heading is a toggle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_toggleable: Option<bool>,
+    /// Nested children (requests only; toggle headings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `numbered_list_item`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NumberedListItemBlock {
+    /// The text.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// The first number of the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_start_index: Option<u64>,
+    /// `numbers`, `letters` or `roman`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_format: Option<String>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `to_do`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ToDoBlock {
+    /// The text.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// Whether it is checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<bool>,
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `callout`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CalloutBlock {
+    /// The text.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// The icon (may be `null`).
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub icon: Maybe<Icon>,
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The `synced_from` of a synced-block copy: `{type: "block_id", block_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SyncedFrom {
+    /// The reference type (`block_id`).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub ref_type: Option<String>,
+    /// The original synced block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_id: Option<BlockId>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `synced_block`: `synced_from` is `null` for the original.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SyncedBlock {
+    /// The original, for a copy; `null` for the original.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub synced_from: Maybe<SyncedFrom>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `child_page` and `child_database`: `{title}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChildTitle {
+    /// The page or database title.
+    #[serde(default)]
+    pub title: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `equation`: `{expression}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EquationBlock {
+    /// The KaTeX expression.
+    #[serde(default)]
+    pub expression: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `code`: `{rich_text, caption, language}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CodeBlock {
+    /// The code.
+    #[serde(default)]
+    pub rich_text: Vec<RichText>,
+    /// The caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<Vec<RichText>>,
+    /// The language name (`plain text`, `rust`, `json`, `mermaid`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of blocks without fields (`divider`, `breadcrumb`, `tab`, `column_list`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ContainerBlock {
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `table_of_contents`: `{color}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TableOfContentsBlock {
+    /// The colour.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `column`: `{width_ratio?}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ColumnBlock {
+    /// The share of the row's width (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width_ratio: Option<Number>,
+    /// Nested children (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+notion_union! {
+    /// The target of a `link_to_page` block.
+    pub enum LinkToPageKind {
+        /// `page_id`
+        PageId = "page_id" (PageId),
+        /// `database_id`
+        DatabaseId = "database_id" (DatabaseId),
+        /// `comment_id`
+        CommentId = "comment_id" (CommentId),
+    }
+}
+
+/// Content of `link_to_page`: `{type, <type>: id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LinkToPageBlock {
+    /// The target.
+    #[serde(flatten)]
+    pub target: LinkToPageKind,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Content of `table`: `{table_width, has_column_header, has_row_header}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TableBlock {
+    /// The number of columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_width: Option<u64>,
+    /// Whether the first row is a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_column_header: Option<bool>,
+    /// Whether the first column is a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_row_header: Option<bool>,
+    /// The rows (requests only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<NewBlock>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `table_row`: `{cells}` (one rich-text array per cell).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TableRowBlock {
+    /// The cells.
+    #[serde(default)]
+    pub cells: Vec<Vec<RichText>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `embed` and `bookmark`: `{url, caption}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UrlBlock {
+    /// The URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The caption.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<Vec<RichText>>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The child blocks of a meeting-notes block.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MeetingNotesChildren {
+    /// The summary block.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub summary_block_id: Maybe<BlockId>,
+    /// The notes block.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub notes_block_id: Maybe<BlockId>,
+    /// The transcript block.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub transcript_block_id: Maybe<BlockId>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A time span: `{start_time, end_time, …}` (calendar events, recordings).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TimeSpan {
+    /// The start.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub start_time: Maybe<String>,
+    /// The end.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub end_time: Maybe<String>,
+    /// Every other field (such as `attendees`), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `meeting_notes` (2026-03-11) and `transcription` (earlier). Read-mostly.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct MeetingNotesBlock {
+    /// The title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Vec<RichText>>,
+    /// The processing status, such as `notes_ready`.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub status: Maybe<String>,
+    /// The summary, notes and transcript blocks.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub children: Maybe<MeetingNotesChildren>,
+    /// The calendar event.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub calendar_event: Maybe<TimeSpan>,
+    /// The recording.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub recording: Maybe<TimeSpan>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Content of `unsupported`: `{block_type}`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UnsupportedBlock {
+    /// The type the API does not expose (e.g. `form`, `button`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_type: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+notion_union! {
+    /// The type and content of a block.
+    pub enum BlockKind {
+        /// `paragraph`
+        Paragraph = "paragraph" (TextBlock),
+        /// `heading_1`
+        Heading1 = "heading_1" (HeadingBlock),
+        /// `heading_2`
+        Heading2 = "heading_2" (HeadingBlock),
+        /// `heading_3`
+        Heading3 = "heading_3" (HeadingBlock),
+        /// `heading_4`
+        Heading4 = "heading_4" (HeadingBlock),
+        /// `bulleted_list_item`
+        BulletedListItem = "bulleted_list_item" (TextBlock),
+        /// `numbered_list_item`
+        NumberedListItem = "numbered_list_item" (NumberedListItemBlock),
+        /// `quote`
+        Quote = "quote" (TextBlock),
+        /// `to_do`
+        ToDo = "to_do" (ToDoBlock),
+        /// `toggle`
+        Toggle = "toggle" (TextBlock),
+        /// `template` (legacy template button)
+        Template = "template" (TextBlock),
+        /// `callout`
+        Callout = "callout" (CalloutBlock),
+        /// `synced_block`
+        SyncedBlock = "synced_block" (SyncedBlock),
+        /// `child_page`
+        ChildPage = "child_page" (ChildTitle),
+        /// `child_database`
+        ChildDatabase = "child_database" (ChildTitle),
+        /// `equation`
+        Equation = "equation" (EquationBlock),
+        /// `code`
+        Code = "code" (CodeBlock),
+        /// `divider`
+        Divider = "divider" (ContainerBlock),
+        /// `breadcrumb`
+        Breadcrumb = "breadcrumb" (ContainerBlock),
+        /// `table_of_contents`
+        TableOfContents = "table_of_contents" (TableOfContentsBlock),
+        /// `tab`
+        Tab = "tab" (ContainerBlock),
+        /// `column_list`
+        ColumnList = "column_list" (ContainerBlock),
+        /// `column`
+        Column = "column" (ColumnBlock),
+        /// `link_to_page`
+        LinkToPage = "link_to_page" (LinkToPageBlock),
+        /// `table`
+        Table = "table" (TableBlock),
+        /// `table_row`
+        TableRow = "table_row" (TableRowBlock),
+        /// `embed`
+        Embed = "embed" (UrlBlock),
+        /// `bookmark`
+        Bookmark = "bookmark" (UrlBlock),
+        /// `image`
+        Image = "image" (FileObject),
+        /// `video`
+        Video = "video" (FileObject),
+        /// `pdf`
+        Pdf = "pdf" (FileObject),
+        /// `audio`
+        Audio = "audio" (FileObject),
+        /// `file`
+        File = "file" (FileObject),
+        /// `link_preview`
+        LinkPreview = "link_preview" (UrlBlock),
+        /// `meeting_notes` (2026-03-11)
+        MeetingNotes = "meeting_notes" (MeetingNotesBlock),
+        /// `transcription` (before 2026-03-11; same content as `meeting_notes`)
+        Transcription = "transcription" (MeetingNotesBlock),
+        /// `unsupported`
+        Unsupported = "unsupported" (UnsupportedBlock),
+    }
+}
+
+impl BlockKind {
+    /// The rich text of text-bearing blocks (paragraphs, headings, lists, quote, to-do, toggle,
+    /// template, callout, code).
+    pub fn rich_text(&self) -> Option<&[RichText]> {
+        match self {
+            Self::Paragraph(b)
+            | Self::BulletedListItem(b)
+            | Self::Quote(b)
+            | Self::Toggle(b)
+            | Self::Template(b) => Some(&b.rich_text),
+            Self::Heading1(b) | Self::Heading2(b) | Self::Heading3(b) | Self::Heading4(b) => {
+                Some(&b.rich_text)
+            }
+            Self::NumberedListItem(b) => Some(&b.rich_text),
+            Self::ToDo(b) => Some(&b.rich_text),
+            Self::Callout(b) => Some(&b.rich_text),
+            Self::Code(b) => Some(&b.rich_text),
+            _ => None,
+        }
+    }
+
+    /// The meeting-notes content, whichever name (`meeting_notes` or `transcription`) it has.
+    pub fn meeting_notes(&self) -> Option<&MeetingNotesBlock> {
+        match self {
+            Self::MeetingNotes(b) | Self::Transcription(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The request children slot of this content, for types that take children.
+    fn children_mut(&mut self) -> Option<&mut Option<Vec<NewBlock>>> {
+        match self {
+            Self::Paragraph(b)
+            | Self::BulletedListItem(b)
+            | Self::Quote(b)
+            | Self::Toggle(b)
+            | Self::Template(b) => Some(&mut b.children),
+            Self::Heading1(b) | Self::Heading2(b) | Self::Heading3(b) | Self::Heading4(b) => {
+                Some(&mut b.children)
+            }
+            Self::NumberedListItem(b) => Some(&mut b.children),
+            Self::ToDo(b) => Some(&mut b.children),
+            Self::Callout(b) => Some(&mut b.children),
+            Self::SyncedBlock(b) => Some(&mut b.children),
+            Self::Divider(b) | Self::Breadcrumb(b) | Self::Tab(b) | Self::ColumnList(b) => {
+                Some(&mut b.children)
+            }
+            Self::Column(b) => Some(&mut b.children),
+            Self::Table(b) => Some(&mut b.children),
+            _ => None,
+        }
+    }
+}
+
+/// A block: the common fields plus `type` and its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Block {
+    /// The block ID.
+    pub id: BlockId,
+    /// Whether the block has children to fetch.
+    #[serde(default)]
+    pub has_children: bool,
+    /// The parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Parent>,
+    /// When created (kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_time: Option<String>,
+    /// When last edited (kept as sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_edited_time: Option<String>,
+    /// Who created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<User>,
+    /// Who last edited it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_edited_by: Option<User>,
+    /// In the trash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_trash: Option<bool>,
+    /// Archived (same meaning as `in_trash`; absent on 2026-03-11).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+    /// The type and content.
+    #[serde(flatten)]
+    pub kind: BlockKind,
+    /// Every other field (`object`, `request_id`, …), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Block {
+    /// The value of `type`, such as `paragraph`.
+    pub fn kind_name(&self) -> &str {
+        self.kind.type_name()
+    }
+
+    /// Whether the block is in the trash (`in_trash`, or `archived` on older versions).
+    pub fn is_in_trash(&self) -> bool {
+        self.in_trash.or(self.archived).unwrap_or(false)
+    }
+
+    /// The plain text of a text-bearing block.
+    pub fn plain_text(&self) -> Option<String> {
+        self.kind.rich_text().map(plain_text)
+    }
+}
+
+/// A block for requests (append children, create page): `{type, <type>: {…, children?}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NewBlock {
+    /// The type and content (children go inside the content).
+    #[serde(flatten)]
+    pub kind: BlockKind,
+    /// Every other field (such as `object: "block"`), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl NewBlock {
+    /// A request block of the given kind.
+    pub fn new(kind: BlockKind) -> Self {
+        Self {
+            kind,
+            extra: Extra::default(),
+        }
+    }
+
+    /// A paragraph.
+    pub fn paragraph(rich_text: Vec<RichText>) -> Self {
+        Self::new(BlockKind::Paragraph(TextBlock::new(rich_text)))
+    }
+
+    /// A heading of level 1 to 4 (other levels are clamped).
+    pub fn heading(level: u8, rich_text: Vec<RichText>) -> Self {
+        let content = HeadingBlock {
+            rich_text,
+            ..HeadingBlock::default()
+        };
+        Self::new(match level {
+            0 | 1 => BlockKind::Heading1(content),
+            2 => BlockKind::Heading2(content),
+            3 => BlockKind::Heading3(content),
+            _ => BlockKind::Heading4(content),
+        })
+    }
+
+    /// A bulleted list item.
+    pub fn bulleted_list_item(rich_text: Vec<RichText>) -> Self {
+        Self::new(BlockKind::BulletedListItem(TextBlock::new(rich_text)))
+    }
+
+    /// A numbered list item.
+    pub fn numbered_list_item(rich_text: Vec<RichText>) -> Self {
+        Self::new(BlockKind::NumberedListItem(NumberedListItemBlock {
+            rich_text,
+            ..NumberedListItemBlock::default()
+        }))
+    }
+
+    /// A to-do.
+    pub fn to_do(rich_text: Vec<RichText>, checked: bool) -> Self {
+        Self::new(BlockKind::ToDo(ToDoBlock {
+            rich_text,
+            checked: Some(checked),
+            ..ToDoBlock::default()
+        }))
+    }
+
+    /// A quote.
+    pub fn quote(rich_text: Vec<RichText>) -> Self {
+        Self::new(BlockKind::Quote(TextBlock::new(rich_text)))
+    }
+
+    /// A toggle.
+    pub fn toggle(rich_text: Vec<RichText>) -> Self {
+        Self::new(BlockKind::Toggle(TextBlock::new(rich_text)))
+    }
+
+    /// A code block.
+    pub fn code(code: impl Into<String>, language: impl Into<String>) -> Self {
+        Self::new(BlockKind::Code(CodeBlock {
+            rich_text: vec![RichText::plain(code)],
+            language: Some(language.into()),
+            ..CodeBlock::default()
+        }))
+    }
+
+    /// A divider.
+    pub fn divider() -> Self {
+        Self::new(BlockKind::Divider(ContainerBlock::default()))
+    }
+
+    /// Sets the children (for types that take them; ignored otherwise). Builder.
+    pub fn with_children(mut self, children: Vec<NewBlock>) -> Self {
+        if let Some(slot) = self.kind.children_mut() {
+            *slot = Some(children);
+        }
+        self
+    }
+
+    /// The value of `type`.
+    pub fn kind_name(&self) -> &str {
+        self.kind.type_name()
+    }
+}
+
+impl From<BlockKind> for NewBlock {
+    fn from(kind: BlockKind) -> Self {
+        Self::new(kind)
+    }
+}

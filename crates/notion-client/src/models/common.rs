@@ -1,0 +1,388 @@
+//! Shared shapes: colours, parents, icons, files and covers, dates, empty objects.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::union::{Extra, Maybe};
+use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
+
+string_enum! {
+    /// An API colour: text colours, `*_background` colours, and select/status option colours.
+    pub enum Color {
+        /// `default`
+        Default = "default",
+        /// `gray`
+        Gray = "gray",
+        /// `brown`
+        Brown = "brown",
+        /// `orange`
+        Orange = "orange",
+        /// `yellow`
+        Yellow = "yellow",
+        /// `green`
+        Green = "green",
+        /// `blue`
+        Blue = "blue",
+        /// `purple`
+        Purple = "purple",
+        /// `pink`
+        Pink = "pink",
+        /// `red`
+        Red = "red",
+        /// `default_background`
+        DefaultBackground = "default_background",
+        /// `gray_background`
+        GrayBackground = "gray_background",
+        /// `brown_background`
+        BrownBackground = "brown_background",
+        /// `orange_background`
+        OrangeBackground = "orange_background",
+        /// `yellow_background`
+        YellowBackground = "yellow_background",
+        /// `green_background`
+        GreenBackground = "green_background",
+        /// `blue_background`
+        BlueBackground = "blue_background",
+        /// `purple_background`
+        PurpleBackground = "purple_background",
+        /// `pink_background`
+        PinkBackground = "pink_background",
+        /// `red_background`
+        RedBackground = "red_background",
+    }
+}
+
+impl Default for Color {
+    fn default() -> Self {
+        Self::Default
+    }
+}
+
+/// An object with no modelled fields (`{}`), keeping anything Notion adds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EmptyObject {
+    /// Every field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+notion_union! {
+    /// The kind of a parent, with its ID.
+    pub enum ParentKind {
+        /// `page_id`
+        PageId = "page_id" (PageId),
+        /// `block_id`
+        BlockId = "block_id" (BlockId),
+        /// `database_id`
+        DatabaseId = "database_id" (DatabaseId),
+        /// `data_source_id` (the `database_id` sibling is in [`Parent::extra`]; see
+        /// [`Parent::database_id`]).
+        DataSourceId = "data_source_id" (DataSourceId),
+        /// `workspace: true`
+        Workspace = "workspace" (bool),
+        /// `agent_id`
+        AgentId = "agent_id" (String),
+    }
+}
+
+/// A parent: `{type, <type>: id, ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Parent {
+    /// The kind and ID.
+    #[serde(flatten)]
+    pub kind: ParentKind,
+    /// Every other field (such as `database_id` next to `data_source_id`), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Parent {
+    /// A parent of the given kind.
+    pub fn new(kind: ParentKind) -> Self {
+        Self {
+            kind,
+            extra: Extra::default(),
+        }
+    }
+
+    /// A page parent.
+    pub fn page(id: PageId) -> Self {
+        Self::new(ParentKind::PageId(id))
+    }
+
+    /// A data-source parent (for rows, 2025-09-03+).
+    pub fn data_source(id: DataSourceId) -> Self {
+        Self::new(ParentKind::DataSourceId(id))
+    }
+
+    /// The page ID, for a `page_id` parent.
+    pub fn page_id(&self) -> Option<&PageId> {
+        match &self.kind {
+            ParentKind::PageId(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The block ID, for a `block_id` parent.
+    pub fn block_id(&self) -> Option<&BlockId> {
+        match &self.kind {
+            ParentKind::BlockId(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The data source ID, for a `data_source_id` parent.
+    pub fn data_source_id(&self) -> Option<&DataSourceId> {
+        match &self.kind {
+            ParentKind::DataSourceId(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The database ID: of a `database_id` parent, or the container of a `data_source_id` parent.
+    pub fn database_id(&self) -> Option<DatabaseId> {
+        match &self.kind {
+            ParentKind::DatabaseId(id) => Some(id.clone()),
+            ParentKind::DataSourceId(_) => self
+                .extra
+                .get("database_id")
+                .and_then(Value::as_str)
+                .and_then(|s| DatabaseId::parse(s).ok()),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the workspace (top level).
+    pub fn is_workspace(&self) -> bool {
+        matches!(self.kind, ParentKind::Workspace(_))
+    }
+}
+
+/// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DateValue {
+    /// The start (ISO 8601 date or date-time).
+    pub start: String,
+    /// The end, for a range.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub end: Maybe<String>,
+    /// The IANA time zone.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub time_zone: Maybe<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DateValue {
+    /// A date (or date-time) without end or time zone.
+    pub fn new(start: impl Into<String>) -> Self {
+        Self {
+            start: start.into(),
+            end: Maybe::Absent,
+            time_zone: Maybe::Absent,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// An external file: `{url}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ExternalFile {
+    /// The URL.
+    pub url: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ExternalFile {
+    /// An external file at `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct HostedFile {
+    /// The signed URL.
+    pub url: String,
+    /// When the URL stops working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_time: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A reference to a file upload: `{id}` (requests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileUploadRef {
+    /// The file upload ID.
+    pub id: FileUploadId,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FileUploadRef {
+    /// A reference to the given upload.
+    pub fn new(id: FileUploadId) -> Self {
+        Self {
+            id,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A custom emoji: `{id, name, url}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CustomEmoji {
+    /// The custom emoji ID.
+    pub id: String,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A native Notion icon: `{name, color}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct NativeIcon {
+    /// The icon name, such as `book-closed`.
+    pub name: String,
+    /// The icon colour (an open set, such as `lightgray`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+notion_union! {
+    /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).
+    pub enum FileSource {
+        /// `external`
+        External = "external" (ExternalFile),
+        /// `file` (Notion-hosted, expiring URL)
+        File = "file" (HostedFile),
+        /// `file_upload` (requests, and some responses)
+        FileUpload = "file_upload" (FileUploadRef),
+    }
+}
+
+/// A file object: media block content, an entry of a `files` property, or a cover.
+///
+/// `{type, <type>: …, name?, caption?}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileObject {
+    /// The file name (`files` property entries, `file` blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The caption (media blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<Vec<super::RichText>>,
+    /// Where the file lives.
+    #[serde(flatten)]
+    pub source: FileSource,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl FileObject {
+    /// A file object from a source.
+    pub fn new(source: FileSource) -> Self {
+        Self {
+            name: None,
+            caption: None,
+            source,
+            extra: Extra::default(),
+        }
+    }
+
+    /// An external file.
+    pub fn external(url: impl Into<String>) -> Self {
+        Self::new(FileSource::External(ExternalFile::new(url)))
+    }
+
+    /// A file upload reference.
+    pub fn upload(id: FileUploadId) -> Self {
+        Self::new(FileSource::FileUpload(FileUploadRef::new(id)))
+    }
+
+    /// The URL, for external and hosted files.
+    pub fn url(&self) -> Option<&str> {
+        match &self.source {
+            FileSource::External(f) => Some(&f.url),
+            FileSource::File(f) => Some(&f.url),
+            _ => None,
+        }
+    }
+}
+
+notion_union! {
+    /// The kind of an icon.
+    pub enum IconKind {
+        /// `emoji`
+        Emoji = "emoji" (String),
+        /// `external`
+        External = "external" (ExternalFile),
+        /// `file` (Notion-hosted)
+        File = "file" (HostedFile),
+        /// `file_upload` (requests)
+        FileUpload = "file_upload" (FileUploadRef),
+        /// `custom_emoji`
+        CustomEmoji = "custom_emoji" (CustomEmoji),
+        /// `icon` (native Notion icon)
+        Icon = "icon" (NativeIcon),
+    }
+}
+
+/// An icon: `{type, <type>: …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Icon {
+    /// The kind of icon.
+    #[serde(flatten)]
+    pub kind: IconKind,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Icon {
+    /// An emoji icon.
+    pub fn emoji(emoji: impl Into<String>) -> Self {
+        Self {
+            kind: IconKind::Emoji(emoji.into()),
+            extra: Extra::default(),
+        }
+    }
+
+    /// An external icon.
+    pub fn external(url: impl Into<String>) -> Self {
+        Self {
+            kind: IconKind::External(ExternalFile::new(url)),
+            extra: Extra::default(),
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Rich text: text (with link), mentions of every kind, and equations, with annotations.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::common::{Color, CustomEmoji, DateValue};
+use super::union::{Extra, Maybe};
+use super::user::User;
+use crate::ids::{DatabaseId, PageId};
+
+/// Text annotations. Absent flags read as `false`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Annotations {
+    /// Bold.
+    #[serde(default)]
+    pub bold: bool,
+    /// Italic.
+    #[serde(default)]
+    pub italic: bool,
+    /// Strikethrough.
+    #[serde(default)]
+    pub strikethrough: bool,
+    /// Underline.
+    #[serde(default)]
+    pub underline: bool,
+    /// Inline code.
+    #[serde(default)]
+    pub code: bool,
+    /// Text or background colour.
+    #[serde(default)]
+    pub color: Color,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A link: `{url}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Link {
+    /// The target URL.
+    pub url: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The `text` part of a text run: `{content, link}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TextContent {
+    /// The text (at most 2000 characters in requests).
+    pub content: String,
+    /// The link, if any.
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub link: Maybe<Link>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An equation: `{expression}` (KaTeX).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Equation {
+    /// The KaTeX expression.
+    pub expression: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A reference to a page: `{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PageRef {
+    /// The page ID.
+    pub id: PageId,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl PageRef {
+    /// A reference to `id`.
+    pub fn new(id: PageId) -> Self {
+        Self {
+            id,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// A reference to a database: `{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DatabaseRef {
+    /// The database ID.
+    pub id: DatabaseId,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A URL-only object: `{url}` (link previews).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UrlObject {
+    /// The URL.
+    pub url: String,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
+/// icon_url?, …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LinkMention {
+    /// The link target.
+    pub href: String,
+    /// The page title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The page description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_author: Option<String>,
+    /// The provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_provider: Option<String>,
+    /// A thumbnail URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// An icon URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+notion_union! {
+    /// The kind of a template mention.
+    pub enum TemplateMentionKind {
+        /// `template_mention_date`: `today` or `now`.
+        TemplateMentionDate = "template_mention_date" (String),
+        /// `template_mention_user`: `me`.
+        TemplateMentionUser = "template_mention_user" (String),
+    }
+}
+
+/// A template mention: `{type, <type>: value}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TemplateMention {
+    /// The kind and value.
+    #[serde(flatten)]
+    pub kind: TemplateMentionKind,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+notion_union! {
+    /// The kind of a mention.
+    pub enum MentionKind {
+        /// `user`: a partial or full user.
+        User = "user" (User),
+        /// `page`: `{id}`.
+        Page = "page" (PageRef),
+        /// `database`: `{id}`.
+        Database = "database" (DatabaseRef),
+        /// `date`.
+        Date = "date" (DateValue),
+        /// `link_preview`: `{url}`.
+        LinkPreview = "link_preview" (UrlObject),
+        /// `link_mention`.
+        LinkMention = "link_mention" (LinkMention),
+        /// `template_mention`.
+        TemplateMention = "template_mention" (TemplateMention),
+        /// `custom_emoji`.
+        CustomEmoji = "custom_emoji" (CustomEmoji),
+    }
+}
+
+/// A mention: `{type, <type>: …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Mention {
+    /// The kind and value.
+    #[serde(flatten)]
+    pub kind: MentionKind,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Mention {
+    /// A mention of the given kind.
+    pub fn new(kind: MentionKind) -> Self {
+        Self {
+            kind,
+            extra: Extra::default(),
+        }
+    }
+}
+
+notion_union! {
+    /// The kind of a rich-text item.
+    pub enum RichTextKind {
+        /// `text`
+        Text = "text" (TextContent),
+        /// `mention`
+        Mention = "mention" (Mention),
+        /// `equation`
+        Equation = "equation" (Equation),
+    }
+}
+
+/// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RichText {
+    /// Text, mention or equation.
+    #[serde(flatten)]
+    pub kind: RichTextKind,
+    /// The annotations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
+    /// The rendered text (responses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_text: Option<String>,
+    /// The link target (responses; `null` when none).
+    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
+    pub href: Maybe<String>,
+    /// Every other field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl RichText {
+    /// A rich-text item of the given kind, for requests.
+    pub fn new(kind: RichTextKind) -> Self {
+        Self {
+            kind,
+            annotations: None,
+            plain_text: None,
+            href: Maybe::Absent,
+            extra: Extra::default(),
+        }
+    }
+
+    /// A plain text run for requests: `{type: "text", text: {content}}`.
+    pub fn plain(text: impl Into<String>) -> Self {
+        Self::new(RichTextKind::Text(TextContent {
+            content: text.into(),
+            link: Maybe::Absent,
+            extra: Map::new(),
+        }))
+    }
+
+    /// A linked text run for requests.
+    pub fn link(text: impl Into<String>, url: impl Into<String>) -> Self {
+        Self::new(RichTextKind::Text(TextContent {
+            content: text.into(),
+            link: Maybe::Value(Link {
+                url: url.into(),
+                extra: Map::new(),
+            }),
+            extra: Map::new(),
+        }))
+    }
+
+    /// An inline equation for requests.
+    pub fn equation(expression: impl Into<String>) -> Self {
+        Self::new(RichTextKind::Equation(Equation {
+            expression: expression.into(),
+            extra: Map::new(),
+        }))
+    }
+
+    /// A mention for requests.
+    pub fn mention(kind: MentionKind) -> Self {
+        Self::new(RichTextKind::Mention(Mention::new(kind)))
+    }
+
+    /// Sets the annotations (builder).
+    pub fn with_annotations(mut self, annotations: Annotations) -> Self {
+        self.annotations = Some(annotations);
+        self
+    }
+
+    /// Makes the run bold (builder).
+    pub fn bold(mut self) -> Self {
+        self.annotations
+            .get_or_insert_with(Annotations::default)
+            .bold = true;
+        self
+    }
+
+    /// Makes the run italic (builder).
+    pub fn italic(mut self) -> Self {
+        self.annotations
+            .get_or_insert_with(Annotations::default)
+            .italic = true;
+        self
+    }
+
+    /// Makes the run inline code (builder).
+    pub fn code(mut self) -> Self {
+        self.annotations
+            .get_or_insert_with(Annotations::default)
+            .code = true;
+        self
+    }
+
+    /// Sets the colour (builder).
+    pub fn color(mut self, color: Color) -> Self {
+        self.annotations
+            .get_or_insert_with(Annotations::default)
+            .color = color;
+        self
+    }
+
+    /// The rendered text: `plain_text` when present, else the text content or the equation.
+    pub fn plain_text(&self) -> String {
+        if let Some(text) = &self.plain_text {
+            return text.clone();
+        }
+        match &self.kind {
+            RichTextKind::Text(t) => t.content.clone(),
+            RichTextKind::Equation(e) => e.expression.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The mention, if this is one.
+    pub fn as_mention(&self) -> Option<&Mention> {
+        match &self.kind {
+            RichTextKind::Mention(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Joins the plain text of a rich-text array.
+pub fn plain_text(items: &[RichText]) -> String {
+    items.iter().map(RichText::plain_text).collect()
+}

@@ -1,0 +1,481 @@
+//! Round trip of every recorded Notion response through the client models.
+//!
+//! Every `*.json` under `responses/` of the shared fixtures is decoded into the typed model chosen
+//! by its `object` (or, for fragments, by its file name), re-serialized, and compared with the
+//! original as `serde_json::Value`. Known block, property and mention types must land in their
+//! typed variants, never in `Unknown`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use notion_client::models::{
+    Block, CalloutBlock, Comment, DataSource, Database, FileObject, Icon, ListResponse, NewBlock,
+    NotionUnion, Page, PageMarkdown, PropertyConfig, PropertyItem, PropertyItemResponse,
+    RichText, RichTextKind, SearchResult, Template, TemplateList, User,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// Minimum number of response files per source folder (the fixture README's counts).
+const MIN_FILES: &[(&str, usize)] = &[
+    ("notion_ruby_mapping", 333),
+    ("kotlin-notion-client", 34),
+    ("notion-client-rs", 49),
+];
+
+/// Object kinds the client deliberately does not model: round-tripped as raw JSON.
+const GENERIC_OBJECTS: &[&str] = &[
+    "error",
+    "file_upload",
+    "view",
+    "view_query",
+    "async_task",
+    "custom_emoji",
+];
+
+/// List kinds whose results the client deliberately does not model.
+const GENERIC_LIST_TYPES: &[&str] = &["custom_emoji", "file_upload", "view"];
+
+/// Upstream files that are empty (nothing to parse).
+const EMPTY_FILES: &[&str] = &["notion-client-rs/objects/tests/page_properties.json"];
+
+/// Upstream documentation samples whose IDs are placeholders (`"block_id"`,
+/// `"p1a2b3c4-…"`): typed models refuse them by design, so the test checks that decoding fails
+/// on an ID and round-trips them as raw JSON.
+const PLACEHOLDER_ID_FILES: &[&str] = &[
+    "kotlin-notion-client/views/view_query_results.json",
+    "notion-client-rs/endpoints/blocks/tests/synced_from_block.json",
+];
+
+/// Request bodies stored among the responses: decoded as request models where one exists.
+const REQUEST_BODY_FILES: &[&str] = &["kotlin-notion-client/pages/patch_files_property_with_upload.json"];
+
+fn fixtures_root() -> PathBuf {
+    match std::env::var_os("NOTION_FIXTURES_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/notion-fixtures"
+        )),
+    }
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read fixture folder {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            collect_json(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json")
+            && path.file_name().is_some_and(|n| n != "_requests_index.json")
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The JSON path of the first difference between `a` (original) and `b` (re-serialized).
+fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                match y.get(k) {
+                    None => return Some(format!("{path}.{k}: missing after round trip")),
+                    Some(vb) => {
+                        if let Some(d) = first_diff(va, vb, &format!("{path}.{k}")) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            y.keys()
+                .find(|k| !x.contains_key(*k))
+                .map(|k| format!("{path}.{k}: added by round trip ({})", y[k]))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Some(format!("{path}: length {} became {}", x.len(), y.len()));
+            }
+            x.iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (va, vb))| first_diff(va, vb, &format!("{path}[{i}]")))
+        }
+        _ if a == b => None,
+        _ => Some(format!("{path}: {a} became {b}")),
+    }
+}
+
+/// Decodes `text` as `T` (naming the path of a decode error), re-serializes, and compares.
+fn roundtrip_text<T: DeserializeOwned + Serialize>(text: &str, original: &Value) -> Result<(), String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let typed: T = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| format!("decode error at `{}`: {}", e.path(), e.inner()))?;
+    compare(&typed, original)
+}
+
+/// Decodes a value as `T`, re-serializes, and compares.
+fn roundtrip_value<T: DeserializeOwned + Serialize>(original: &Value) -> Result<(), String> {
+    let typed: T = serde_path_to_error::deserialize(original.clone())
+        .map_err(|e| format!("decode error at `{}`: {}", e.path(), e.inner()))?;
+    compare(&typed, original)
+}
+
+fn compare<T: Serialize>(typed: &T, original: &Value) -> Result<(), String> {
+    let back = serde_json::to_value(typed).map_err(|e| format!("encode error: {e}"))?;
+    match first_diff(original, &back, "$") {
+        None if &back == original => Ok(()),
+        None => Err("values differ (no path found)".to_owned()),
+        Some(d) => Err(format!("round trip differs at {d}")),
+    }
+}
+
+/// Which model a file goes through.
+fn model_for(rel: &str, v: &Value) -> Result<&'static str, String> {
+    let file = rel.rsplit('/').next().unwrap_or(rel);
+    if PLACEHOLDER_ID_FILES.contains(&rel) {
+        return Ok("placeholder-ids");
+    }
+    if REQUEST_BODY_FILES.contains(&rel) || file.ends_with("_request.json") {
+        return Ok("request-body");
+    }
+    if v.is_array() {
+        return Ok("Vec<Block>");
+    }
+    if let Some(object) = v.get("object").and_then(Value::as_str) {
+        return Ok(match object {
+            "page" => "Page",
+            "block" => "Block",
+            "database" => "Database",
+            "data_source" => "DataSource",
+            "user" => "User",
+            "comment" => "Comment",
+            "property_item" => "PropertyItemResponse",
+            "page_markdown" => "PageMarkdown",
+            "list" if v.get("templates").is_some() => "TemplateList",
+            "list" => {
+                let list_type = v.get("type").and_then(Value::as_str).or_else(|| {
+                    v.get("results")
+                        .and_then(|r| r.get(0))
+                        .and_then(|r| r.get("object"))
+                        .and_then(Value::as_str)
+                });
+                match list_type {
+                    Some("block") => "ListResponse<Block>",
+                    Some("page_or_data_source" | "page_or_database" | "page") => {
+                        "ListResponse<SearchResult>"
+                    }
+                    Some("user") => "ListResponse<User>",
+                    Some("comment") => "ListResponse<Comment>",
+                    Some("property_item") => "PropertyItemResponse",
+                    Some(t) if GENERIC_LIST_TYPES.contains(&t) => "generic",
+                    other => return Err(format!("no model for list type {other:?}")),
+                }
+            }
+            o if GENERIC_OBJECTS.contains(&o) => "generic",
+            other => return Err(format!("no model for object {other:?}")),
+        });
+    }
+    // Fragments without `object`, by file name.
+    let model = if file.ends_with("_property_object.json") {
+        "PropertyConfig"
+    } else if file == "rich_text_array.json" {
+        "Vec<RichText>"
+    } else if file.starts_with("text_")
+        || file.starts_with("mention_")
+        || file.starts_with("template_mention_")
+        || file == "equation_object.json"
+        || file == "rich_text.json"
+    {
+        "RichText"
+    } else if file == "emoji_object.json" || file == "emoji.json" || file == "native_icon.json" {
+        "Icon"
+    } else if file.starts_with("file_") || file == "file.json" || file == "external_file.json" {
+        "FileObject"
+    } else if file == "template_object.json" {
+        "Template"
+    } else if file.starts_with("list_data_source_templates") {
+        "TemplateList"
+    } else if file.starts_with("callout") {
+        "CalloutBlock"
+    } else if v.get("results").is_some() {
+        // The users list of notion-client-rs has no `object`.
+        "ListResponse<User>"
+    } else {
+        return Err("no `object` and no file-name rule".to_owned());
+    };
+    Ok(model)
+}
+
+fn roundtrip(model: &str, text: &str, v: &Value) -> Result<(), String> {
+    match model {
+        "Page" => roundtrip_text::<Page>(text, v),
+        "Block" => roundtrip_text::<Block>(text, v),
+        "Vec<Block>" => roundtrip_text::<Vec<Block>>(text, v),
+        "Database" => roundtrip_text::<Database>(text, v),
+        "DataSource" => roundtrip_text::<DataSource>(text, v),
+        "User" => roundtrip_text::<User>(text, v),
+        "Comment" => roundtrip_text::<Comment>(text, v),
+        "PropertyItemResponse" => roundtrip_text::<PropertyItemResponse>(text, v),
+        "PageMarkdown" => roundtrip_text::<PageMarkdown>(text, v),
+        "TemplateList" => roundtrip_text::<TemplateList>(text, v),
+        "ListResponse<Block>" => roundtrip_text::<ListResponse<Block>>(text, v),
+        "ListResponse<SearchResult>" => roundtrip_text::<ListResponse<SearchResult>>(text, v),
+        "ListResponse<User>" => roundtrip_text::<ListResponse<User>>(text, v),
+        "ListResponse<Comment>" => roundtrip_text::<ListResponse<Comment>>(text, v),
+        "PropertyConfig" => roundtrip_text::<PropertyConfig>(text, v),
+        "Vec<RichText>" => roundtrip_text::<Vec<RichText>>(text, v),
+        "RichText" => roundtrip_text::<RichText>(text, v),
+        "Icon" => roundtrip_text::<Icon>(text, v),
+        "FileObject" => roundtrip_text::<FileObject>(text, v),
+        "Template" => roundtrip_text::<Template>(text, v),
+        "CalloutBlock" => roundtrip_text::<CalloutBlock>(text, v),
+        "generic" => roundtrip_text::<Value>(text, v),
+        "request-body" => roundtrip_request_body(v),
+        "placeholder-ids" => {
+            let typed = match v.get("object").and_then(Value::as_str) {
+                Some("list") => roundtrip_text::<ListResponse<SearchResult>>(text, v),
+                _ => roundtrip_text::<Vec<Block>>(text, v),
+            };
+            match typed {
+                Err(e) if e.contains(" id ") => roundtrip_text::<Value>(text, v),
+                Err(e) => Err(format!("placeholder-ID file failed for another reason: {e}")),
+                Ok(()) => Err("placeholder-ID file decoded; remove it from PLACEHOLDER_ID_FILES".into()),
+            }
+        }
+        other => Err(format!("unhandled model {other}")),
+    }
+}
+
+/// Request bodies: the parts with a request model (`children`, a block update, `parent`,
+/// `rich_text`, `icon`, `cover`) go through it; the whole body round-trips as JSON.
+fn roundtrip_request_body(v: &Value) -> Result<(), String> {
+    let Some(obj) = v.as_object() else {
+        return roundtrip_value::<Value>(v);
+    };
+    if let Some(children) = obj.get("children") {
+        roundtrip_value::<Vec<NewBlock>>(children).map_err(|e| format!("children: {e}"))?;
+    }
+    if obj.contains_key("type") && obj.len() == 2 {
+        roundtrip_value::<NewBlock>(v).map_err(|e| format!("block update: {e}"))?;
+    }
+    if let Some(rt) = obj.get("rich_text") {
+        roundtrip_value::<Vec<RichText>>(rt).map_err(|e| format!("rich_text: {e}"))?;
+    }
+    for key in ["icon"] {
+        if let Some(icon) = obj.get(key).filter(|i| !i.is_null()) {
+            roundtrip_value::<Icon>(icon).map_err(|e| format!("{key}: {e}"))?;
+        }
+    }
+    if let Some(cover) = obj.get("cover").filter(|c| !c.is_null()) {
+        roundtrip_value::<FileObject>(cover).map_err(|e| format!("cover: {e}"))?;
+    }
+    roundtrip_value::<Value>(v)
+}
+
+/// Walks the original JSON and checks that known union types decode into typed variants.
+/// Returns the problems, and counts checked unions in `checked`.
+fn check_no_unknown(v: &Value, path: &str, checked: &mut BTreeMap<&'static str, usize>) -> Vec<String> {
+    let mut problems = Vec::new();
+    walk(v, path, &mut |node, at| {
+        let Some(obj) = node.as_object() else { return };
+        let object = obj.get("object").and_then(Value::as_str);
+        let has_type = obj.get("type").and_then(Value::as_str);
+        if object == Some("block") && has_type.is_some() && obj.get("id").is_some() {
+            match serde_json::from_value::<Block>(node.clone()) {
+                Ok(b) if b.kind.is_unknown() => {
+                    problems.push(format!("{at}: block type `{}` is Unknown", b.kind_name()))
+                }
+                Ok(_) => *checked.entry("block").or_default() += 1,
+                Err(e) if e.to_string().contains(" id ") => {}
+                Err(e) => problems.push(format!("{at}: block: {e}")),
+            }
+        }
+        if matches!(object, Some("page")) {
+            if let Ok(page) = serde_json::from_value::<Page>(node.clone()) {
+                for (name, value) in page.properties.iter().flatten() {
+                    if value.value.is_unknown() {
+                        problems.push(format!(
+                            "{at}.properties.{name}: property value type `{}` is Unknown",
+                            value.value.type_name()
+                        ));
+                    } else {
+                        *checked.entry("property value").or_default() += 1;
+                    }
+                }
+            }
+        }
+        if matches!(object, Some("database" | "data_source")) {
+            if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+                for (name, cfg) in props {
+                    check_config(cfg, &format!("{at}.properties.{name}"), &mut problems, checked);
+                }
+            }
+        }
+        if object == Some("property_item") {
+            match serde_json::from_value::<PropertyItem>(node.clone()) {
+                Ok(item) if item.value.is_unknown() => problems.push(format!(
+                    "{at}: property item type `{}` is Unknown",
+                    item.value.type_name()
+                )),
+                Ok(_) => *checked.entry("property item").or_default() += 1,
+                Err(e) => problems.push(format!("{at}: property item: {e}")),
+            }
+        }
+        if has_type == Some("mention") && obj.contains_key("mention") {
+            match serde_json::from_value::<RichText>(node.clone()) {
+                Ok(RichText {
+                    kind: RichTextKind::Mention(m),
+                    ..
+                }) if !m.kind.is_unknown() => *checked.entry("mention").or_default() += 1,
+                Ok(rt) => problems.push(format!("{at}: mention is Unknown: {:?}", rt.kind)),
+                Err(e) => problems.push(format!("{at}: mention: {e}")),
+            }
+        }
+    });
+    problems
+}
+
+fn check_config(
+    cfg: &Value,
+    at: &str,
+    problems: &mut Vec<String>,
+    checked: &mut BTreeMap<&'static str, usize>,
+) {
+    match serde_json::from_value::<PropertyConfig>(cfg.clone()) {
+        Ok(c) if c.config.is_unknown() => problems.push(format!(
+            "{at}: property config type `{}` is Unknown",
+            c.config.type_name()
+        )),
+        Ok(_) => *checked.entry("property config").or_default() += 1,
+        Err(e) => problems.push(format!("{at}: property config: {e}")),
+    }
+}
+
+fn walk(v: &Value, path: &str, f: &mut dyn FnMut(&Value, &str)) {
+    f(v, path);
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map {
+                walk(x, &format!("{path}.{k}"), f);
+            }
+        }
+        Value::Array(items) => {
+            for (i, x) in items.iter().enumerate() {
+                walk(x, &format!("{path}[{i}]"), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_fixture_response_round_trips_losslessly() {
+    let root = fixtures_root();
+    let responses = root.join("responses");
+    assert!(
+        responses.is_dir(),
+        "fixture folder {} is missing (set NOTION_FIXTURES_DIR)",
+        responses.display()
+    );
+    let mut files = Vec::new();
+    collect_json(&responses, &mut files);
+    files.sort();
+
+    let mut per_source: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_model: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut checked: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut round_tripped = 0usize;
+
+    for path in &files {
+        let rel = path
+            .strip_prefix(&responses)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let source = rel.split('/').next().unwrap_or_default().to_owned();
+        *per_source.entry(source).or_default() += 1;
+
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        if EMPTY_FILES.contains(&rel.as_str()) {
+            assert!(text.trim().is_empty(), "{rel} is listed as empty but is not");
+            continue;
+        }
+        let value: Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(format!("{rel}: not JSON: {e}"));
+                continue;
+            }
+        };
+        let model = match model_for(&rel, &value) {
+            Ok(m) => m,
+            Err(e) => {
+                failures.push(format!("{rel}: {e}"));
+                continue;
+            }
+        };
+        *per_model.entry(model).or_default() += 1;
+        match roundtrip(model, &text, &value) {
+            Ok(()) => round_tripped += 1,
+            Err(e) => failures.push(format!("{rel} [{model}]: {e}")),
+        }
+        for problem in check_no_unknown(&value, "$", &mut checked) {
+            failures.push(format!("{rel}: {problem}"));
+        }
+        if model == "PropertyConfig" {
+            let mut problems = Vec::new();
+            check_config(&value, "$", &mut problems, &mut checked);
+            failures.extend(problems.into_iter().map(|p| format!("{rel}: {p}")));
+        }
+    }
+
+    let mut report = String::new();
+    let _ = writeln!(report, "files per source: {per_source:?}");
+    let _ = writeln!(report, "files per model: {per_model:?}");
+    let _ = writeln!(report, "typed unions checked: {checked:?}");
+    let _ = writeln!(report, "round-tripped: {round_tripped} of {}", files.len());
+    println!("{report}");
+
+    for (source, min) in MIN_FILES {
+        let found = per_source.get(*source).copied().unwrap_or(0);
+        assert!(
+            found >= *min,
+            "expected at least {min} response files in {source}, found {found}"
+        );
+    }
+    assert!(
+        failures.is_empty(),
+        "{} fixture problem(s):\n{}\n{report}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(checked.get("block").copied().unwrap_or(0) > 200, "too few blocks checked");
+    assert!(checked.get("mention").copied().unwrap_or(0) > 30, "too few mentions checked");
+}
+
+#[test]
+fn request_index_bodies_round_trip_through_request_models() {
+    let index_path = fixtures_root().join("responses/notion_ruby_mapping/_requests_index.json");
+    let text = std::fs::read_to_string(&index_path)
+        .unwrap_or_else(|e| panic!("{}: {e}", index_path.display()));
+    let index: serde_json::Map<String, Value> = serde_json::from_str(&text).expect("index is JSON");
+    assert!(index.len() >= 280, "expected 287 request entries, found {}", index.len());
+    let mut failures = Vec::new();
+    let mut bodies = 0;
+    for (name, entry) in &index {
+        let Some(body) = entry.get("body").filter(|b| !b.is_null()) else {
+            continue;
+        };
+        bodies += 1;
+        if let Err(e) = roundtrip_request_body(body) {
+            failures.push(format!("{name}: {e}"));
+        }
+    }
+    assert!(bodies > 150, "expected many request bodies, found {bodies}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
