@@ -673,3 +673,103 @@ impl From<BlockKind> for NewBlock {
         Self::new(kind)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::models::RichText;
+
+    fn block_json(kind: &str, content: Value) -> Value {
+        json!({
+            "object": "block",
+            "id": "59833787-2cf9-4fdf-8782-e53db20768a5",
+            "parent": {"type": "page_id", "page_id": "c01166c6-13ae-45cb-b968-18b4ef2f5a77"},
+            "created_time": "2026-02-24T10:00:00.000Z",
+            "last_edited_time": "2026-02-24T10:00:00.000Z",
+            "has_children": false,
+            "in_trash": false,
+            "type": kind,
+            kind: content,
+            "request_id": "abc"
+        })
+    }
+
+    #[test]
+    fn unknown_block_type_survives_a_round_trip() {
+        let original = block_json("hologram", json!({"beam": [1, 2.5], "color": "blue"}));
+        let block: Block = serde_json::from_value(original.clone()).unwrap();
+        assert!(block.kind.is_unknown());
+        assert_eq!(block.kind_name(), "hologram");
+        assert_eq!(block.extra.get("request_id"), Some(&json!("abc")));
+        assert!(!block.extra.contains_key("type") && !block.extra.contains_key("hologram"));
+        assert_eq!(serde_json::to_value(&block).unwrap(), original);
+    }
+
+    #[test]
+    fn known_block_with_bad_content_is_an_error_naming_the_path() {
+        let original = block_json("to_do", json!({"rich_text": [], "checked": "yes"}));
+        let err = serde_json::from_value::<Block>(original).unwrap_err().to_string();
+        assert!(err.contains("to_do.checked"), "{err}");
+    }
+
+    #[test]
+    fn transcription_and_meeting_notes_share_content() {
+        let content = json!({
+            "title": [],
+            "status": "notes_ready",
+            "children": {"summary_block_id": "a1b2c3d4-5678-9abc-def0-1234567890ab"},
+            "calendar_event": {"start_time": "2026-02-24T10:00:00.000Z", "end_time": null},
+            "recording": null
+        });
+        for kind in ["meeting_notes", "transcription"] {
+            let original = block_json(kind, content.clone());
+            let block: Block = serde_json::from_value(original.clone()).unwrap();
+            assert_eq!(block.kind_name(), kind);
+            let notes = block.kind.meeting_notes().expect("typed meeting notes");
+            assert_eq!(notes.status.as_ref().map(String::as_str), Some("notes_ready"));
+            assert!(matches!(notes.recording, Maybe::Null));
+            assert_eq!(serde_json::to_value(&block).unwrap(), original);
+        }
+        let old: Block = serde_json::from_value(block_json("transcription", content)).unwrap();
+        assert!(matches!(old.kind, BlockKind::Transcription(_)));
+    }
+
+    #[test]
+    fn trash_flag_reads_in_trash_or_archived() {
+        let mut only_archived = block_json("divider", json!({}));
+        only_archived.as_object_mut().unwrap().remove("in_trash");
+        only_archived["archived"] = json!(true);
+        let block: Block = serde_json::from_value(only_archived.clone()).unwrap();
+        assert!(block.is_in_trash());
+        assert_eq!(serde_json::to_value(&block).unwrap(), only_archived);
+    }
+
+    #[test]
+    fn new_block_serializes_to_the_request_form() {
+        let block = NewBlock::paragraph(vec![RichText::plain("Hello").bold()])
+            .with_children(vec![NewBlock::to_do(vec![RichText::plain("x")], true)]);
+        assert_eq!(
+            serde_json::to_value(&block).unwrap(),
+            json!({
+                "type": "paragraph",
+                "paragraph": {
+                    "rich_text": [{
+                        "type": "text",
+                        "text": {"content": "Hello"},
+                        "annotations": {
+                            "bold": true, "italic": false, "strikethrough": false,
+                            "underline": false, "code": false, "color": "default"
+                        }
+                    }],
+                    "children": [{
+                        "type": "to_do",
+                        "to_do": {"rich_text": [{"type": "text", "text": {"content": "x"}}], "checked": true}
+                    }]
+                }
+            })
+        );
+        assert_eq!(NewBlock::heading(4, vec![]).kind_name(), "heading_4");
+    }
+}

@@ -22,9 +22,6 @@ mod property;
 mod rich_text;
 mod user;
 
-#[cfg(test)]
-mod tests;
-
 pub use block::{
     Block, BlockKind, CalloutBlock, ChildTitle, CodeBlock, ColumnBlock, ContainerBlock,
     EquationBlock, HeadingBlock, LinkToPageBlock, LinkToPageKind, MeetingNotesBlock,

@@ -212,9 +212,9 @@ pub struct PropertyValue {
     /// The property ID (absent inside rollup arrays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<PropertyId>,
-    /// The typed value.
-    #[serde(flatten)]
-    pub value: PropertyValueKind,
+    /// The typed value; `None` when only the ID is sent (as in the answer to page creation).
+    #[serde(flatten, deserialize_with = "optional_union")]
+    pub value: Option<PropertyValueKind>,
     /// Every other field (such as `has_more` on relations), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra,
@@ -225,19 +225,24 @@ impl PropertyValue {
     pub fn new(value: PropertyValueKind) -> Self {
         Self {
             id: None,
-            value,
+            value: Some(value),
             extra: Extra::default(),
         }
     }
 
     /// The plain text of a title or rich-text value.
     pub fn plain_text(&self) -> Option<String> {
-        match &self.value {
+        match self.value.as_ref()? {
             PropertyValueKind::Title(rt) | PropertyValueKind::RichText(rt) => {
                 Some(super::rich_text::plain_text(rt))
             }
             _ => None,
         }
+    }
+
+    /// The value of `type`, if the value is present.
+    pub fn type_name(&self) -> Option<&str> {
+        self.value.as_ref().map(PropertyValueKind::type_name)
     }
 
     /// `has_more` of a relation truncated at 25 items.
@@ -569,4 +574,61 @@ pub struct PropertyConfig {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn unknown_property_value_type_survives() {
+        let original = json!({"id": "a%3Db", "type": "teleport", "teleport": {"to": "mars"}, "has_more": false});
+        let value: PropertyValue = serde_json::from_value(original.clone()).unwrap();
+        assert!(value.value.as_ref().is_some_and(PropertyValueKind::is_unknown));
+        assert_eq!(value.type_name(), Some("teleport"));
+        assert_eq!(serde_json::to_value(&value).unwrap(), original);
+    }
+
+    #[test]
+    fn id_only_property_value_has_no_kind() {
+        let original = json!({"id": "title"});
+        let value: PropertyValue = serde_json::from_value(original.clone()).unwrap();
+        assert!(value.value.is_none());
+        assert_eq!(serde_json::to_value(&value).unwrap(), original);
+    }
+
+    #[test]
+    fn unknown_property_config_type_survives() {
+        let original = json!({"id": "x", "name": "X", "description": null, "type": "ai_summary", "ai_summary": {}});
+        let config: PropertyConfig = serde_json::from_value(original.clone()).unwrap();
+        assert!(config.config.is_unknown());
+        assert_eq!(serde_json::to_value(&config).unwrap(), original);
+    }
+
+    #[test]
+    fn numbers_keep_their_form() {
+        for n in [json!(1), json!(1.0), json!(1.41421356), json!(-3)] {
+            let original = json!({"id": "n", "type": "number", "number": n});
+            let value: PropertyValue = serde_json::from_value(original.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&value).unwrap(), original);
+        }
+    }
+
+    #[test]
+    fn relation_config_kinds() {
+        let original = json!({
+            "data_source_id": "4f93db51-4e1d-4015-b07f-876e34c3b0b1",
+            "type": "dual_property",
+            "dual_property": {"synced_property_name": "R", "synced_property_id": "%3CnJT"}
+        });
+        let config: RelationConfig = serde_json::from_value(original.clone()).unwrap();
+        assert!(matches!(config.kind, Some(RelationKind::DualProperty(_))));
+        assert_eq!(serde_json::to_value(&config).unwrap(), original);
+        let legacy = json!({"database_id": "4f93db51-4e1d-4015-b07f-876e34c3b0b1", "synced_property_name": null});
+        let config: RelationConfig = serde_json::from_value(legacy.clone()).unwrap();
+        assert!(config.kind.is_none());
+        assert_eq!(serde_json::to_value(&config).unwrap(), legacy);
+    }
 }

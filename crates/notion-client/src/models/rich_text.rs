@@ -352,3 +352,64 @@ impl RichText {
 pub fn plain_text(items: &[RichText]) -> String {
     items.iter().map(RichText::plain_text).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn unknown_mention_type_survives() {
+        let original = json!({
+            "type": "mention",
+            "mention": {"type": "telepathy", "telepathy": {"thought": 42}},
+            "annotations": {"bold": false, "italic": false, "strikethrough": false,
+                            "underline": false, "code": false, "color": "red_background"},
+            "plain_text": "?",
+            "href": null
+        });
+        let rt: RichText = serde_json::from_value(original.clone()).unwrap();
+        let mention = rt.as_mention().expect("a mention");
+        assert!(mention.kind.is_unknown());
+        assert_eq!(mention.kind.type_name(), "telepathy");
+        assert_eq!(rt.annotations.as_ref().map(|a| &a.color), Some(&Color::RedBackground));
+        assert_eq!(serde_json::to_value(&rt).unwrap(), original);
+    }
+
+    #[test]
+    fn unknown_colour_is_kept() {
+        let color: Color = serde_json::from_value(json!("teal_background")).unwrap();
+        assert_eq!(color, Color::Other("teal_background".into()));
+        assert_eq!(serde_json::to_value(&color).unwrap(), json!("teal_background"));
+    }
+
+    #[test]
+    fn request_rich_text_omits_response_fields() {
+        assert_eq!(
+            serde_json::to_value(RichText::plain("Hi")).unwrap(),
+            json!({"type": "text", "text": {"content": "Hi"}})
+        );
+        assert_eq!(
+            serde_json::to_value(RichText::link("Hi", "https://example.com")).unwrap(),
+            json!({"type": "text", "text": {"content": "Hi", "link": {"url": "https://example.com"}}})
+        );
+        assert_eq!(RichText::plain("Hi").plain_text(), "Hi");
+    }
+
+    #[test]
+    fn template_mention_is_typed() {
+        let original = json!({
+            "type": "mention",
+            "mention": {"type": "template_mention",
+                        "template_mention": {"type": "template_mention_user", "template_mention_user": "me"}},
+            "plain_text": "@me", "href": null
+        });
+        let rt: RichText = serde_json::from_value(original.clone()).unwrap();
+        let Some(Mention { kind: MentionKind::TemplateMention(t), .. }) = rt.as_mention() else {
+            panic!("not a template mention");
+        };
+        assert!(matches!(&t.kind, TemplateMentionKind::TemplateMentionUser(me) if me == "me"));
+        assert_eq!(serde_json::to_value(&rt).unwrap(), original);
+    }
+}

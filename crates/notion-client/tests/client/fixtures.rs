@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use notion_client::models::{
     Block, CalloutBlock, Comment, DataSource, Database, FileObject, Icon, ListResponse, NewBlock,
-    NotionUnion, Page, PageMarkdown, PropertyConfig, PropertyItem, PropertyItemResponse,
+    Page, PageMarkdown, PropertyConfig, PropertyItem, PropertyItemResponse,
     RichText, RichTextKind, SearchResult, Template, TemplateList, User,
 };
 use serde::Serialize;
@@ -48,6 +48,11 @@ const PLACEHOLDER_ID_FILES: &[&str] = &[
     "kotlin-notion-client/views/view_query_results.json",
     "notion-client-rs/endpoints/blocks/tests/synced_from_block.json",
 ];
+
+/// Upstream files with a duplicated key (`in_trash` twice), which a real API answer never has:
+/// decoded from the parsed `Value` (where the last occurrence wins) instead of from the text.
+const DUPLICATE_KEY_FILES: &[&str] =
+    &["notion-client-rs/endpoints/blocks/tests/link_mention_mention_deserialization.json"];
 
 /// Request bodies stored among the responses: decoded as request models where one exists.
 const REQUEST_BODY_FILES: &[&str] = &["kotlin-notion-client/pages/patch_files_property_with_upload.json"];
@@ -142,9 +147,6 @@ fn model_for(rel: &str, v: &Value) -> Result<&'static str, String> {
     if REQUEST_BODY_FILES.contains(&rel) || file.ends_with("_request.json") {
         return Ok("request-body");
     }
-    if v.is_array() {
-        return Ok("Vec<Block>");
-    }
     if let Some(object) = v.get("object").and_then(Value::as_str) {
         return Ok(match object {
             "page" => "Page",
@@ -199,6 +201,8 @@ fn model_for(rel: &str, v: &Value) -> Result<&'static str, String> {
         "Template"
     } else if file.starts_with("list_data_source_templates") {
         "TemplateList"
+    } else if v.is_array() {
+        "Vec<Block>"
     } else if file.starts_with("callout") {
         "CalloutBlock"
     } else if v.get("results").is_some() {
@@ -297,10 +301,10 @@ fn check_no_unknown(v: &Value, path: &str, checked: &mut BTreeMap<&'static str, 
         if matches!(object, Some("page")) {
             if let Ok(page) = serde_json::from_value::<Page>(node.clone()) {
                 for (name, value) in page.properties.iter().flatten() {
-                    if value.value.is_unknown() {
+                    if value.value.as_ref().is_some_and(|k| k.is_unknown()) {
                         problems.push(format!(
-                            "{at}.properties.{name}: property value type `{}` is Unknown",
-                            value.value.type_name()
+                            "{at}.properties.{name}: property value type `{:?}` is Unknown",
+                            value.type_name()
                         ));
                     } else {
                         *checked.entry("property value").or_default() += 1;
@@ -420,6 +424,15 @@ fn every_fixture_response_round_trips_losslessly() {
             }
         };
         *per_model.entry(model).or_default() += 1;
+        let text = if DUPLICATE_KEY_FILES.contains(&rel.as_str()) {
+            assert!(
+                serde_json::from_str::<Block>(&text).is_err_and(|e| e.to_string().contains("duplicate")),
+                "{rel} is listed as having a duplicate key but decodes"
+            );
+            value.to_string()
+        } else {
+            text
+        };
         match roundtrip(model, &text, &value) {
             Ok(()) => round_tripped += 1,
             Err(e) => failures.push(format!("{rel} [{model}]: {e}")),
