@@ -710,7 +710,9 @@ mod tests {
     #[test]
     fn known_block_with_bad_content_is_an_error_naming_the_path() {
         let original = block_json("to_do", json!({"rich_text": [], "checked": "yes"}));
-        let err = serde_json::from_value::<Block>(original).unwrap_err().to_string();
+        let err = serde_json::from_value::<Block>(original)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("to_do.checked"), "{err}");
     }
 
@@ -728,7 +730,10 @@ mod tests {
             let block: Block = serde_json::from_value(original.clone()).unwrap();
             assert_eq!(block.kind_name(), kind);
             let notes = block.kind.meeting_notes().expect("typed meeting notes");
-            assert_eq!(notes.status.as_ref().map(String::as_str), Some("notes_ready"));
+            assert_eq!(
+                notes.status.as_ref().map(String::as_str),
+                Some("notes_ready")
+            );
             assert!(matches!(notes.recording, Maybe::Null));
             assert_eq!(serde_json::to_value(&block).unwrap(), original);
         }

@@ -8,8 +8,10 @@ use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
 
 string_enum! {
     /// An API colour: text colours, `*_background` colours, and select/status option colours.
+    #[derive(Default)]
     pub enum Color {
         /// `default`
+        #[default]
         Default = "default",
         /// `gray`
         Gray = "gray",
@@ -49,12 +51,6 @@ string_enum! {
         PinkBackground = "pink_background",
         /// `red_background`
         RedBackground = "red_background",
-    }
-}
-
-impl Default for Color {
-    fn default() -> Self {
-        Self::Default
     }
 }
 

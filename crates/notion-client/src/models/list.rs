@@ -96,6 +96,7 @@ pub enum SearchResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "object")]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)]
 pub enum PropertyItemResponse {
     /// `object: "property_item"`: one value.
     #[serde(rename = "property_item")]

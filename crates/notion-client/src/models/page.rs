@@ -146,7 +146,8 @@ mod tests {
         assert!(p.is_in_trash());
         assert_eq!(p.archived, None);
         assert_eq!(serde_json::to_value(&p).unwrap(), original);
-        let p: Page = serde_json::from_value(page(json!({"in_trash": false, "archived": false}))).unwrap();
+        let p: Page =
+            serde_json::from_value(page(json!({"in_trash": false, "archived": false}))).unwrap();
         assert!(!p.is_in_trash());
     }
 

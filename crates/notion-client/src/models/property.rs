@@ -586,7 +586,12 @@ mod tests {
     fn unknown_property_value_type_survives() {
         let original = json!({"id": "a%3Db", "type": "teleport", "teleport": {"to": "mars"}, "has_more": false});
         let value: PropertyValue = serde_json::from_value(original.clone()).unwrap();
-        assert!(value.value.as_ref().is_some_and(PropertyValueKind::is_unknown));
+        assert!(
+            value
+                .value
+                .as_ref()
+                .is_some_and(PropertyValueKind::is_unknown)
+        );
         assert_eq!(value.type_name(), Some("teleport"));
         assert_eq!(serde_json::to_value(&value).unwrap(), original);
     }
@@ -609,7 +614,7 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_form() {
-        for n in [json!(1), json!(1.0), json!(1.41421356), json!(-3)] {
+        for n in [json!(1), json!(1.0), json!(0.125), json!(-3)] {
             let original = json!({"id": "n", "type": "number", "number": n});
             let value: PropertyValue = serde_json::from_value(original.clone()).unwrap();
             assert_eq!(serde_json::to_value(&value).unwrap(), original);

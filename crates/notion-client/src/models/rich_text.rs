@@ -373,7 +373,10 @@ mod tests {
         let mention = rt.as_mention().expect("a mention");
         assert!(mention.kind.is_unknown());
         assert_eq!(mention.kind.type_name(), "telepathy");
-        assert_eq!(rt.annotations.as_ref().map(|a| &a.color), Some(&Color::RedBackground));
+        assert_eq!(
+            rt.annotations.as_ref().map(|a| &a.color),
+            Some(&Color::RedBackground)
+        );
         assert_eq!(serde_json::to_value(&rt).unwrap(), original);
     }
 
@@ -381,7 +384,10 @@ mod tests {
     fn unknown_colour_is_kept() {
         let color: Color = serde_json::from_value(json!("teal_background")).unwrap();
         assert_eq!(color, Color::Other("teal_background".into()));
-        assert_eq!(serde_json::to_value(&color).unwrap(), json!("teal_background"));
+        assert_eq!(
+            serde_json::to_value(&color).unwrap(),
+            json!("teal_background")
+        );
     }
 
     #[test]
@@ -406,7 +412,11 @@ mod tests {
             "plain_text": "@me", "href": null
         });
         let rt: RichText = serde_json::from_value(original.clone()).unwrap();
-        let Some(Mention { kind: MentionKind::TemplateMention(t), .. }) = rt.as_mention() else {
+        let Some(Mention {
+            kind: MentionKind::TemplateMention(t),
+            ..
+        }) = rt.as_mention()
+        else {
             panic!("not a template mention");
         };
         assert!(matches!(&t.kind, TemplateMentionKind::TemplateMentionUser(me) if me == "me"));

@@ -79,7 +79,7 @@ notion_union! {
         /// `person`
         Person = "person" (Person),
         /// `bot`
-        Bot = "bot" (Bot),
+        Bot = "bot" (Box<Bot>),
     }
 }
 

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use notion_client::models::{
-    Block, CalloutBlock, Comment, DataSource, Database, FileObject, Icon, ListResponse, NewBlock,
-    Page, PageMarkdown, PropertyConfig, PropertyItem, PropertyItemResponse,
-    RichText, RichTextKind, SearchResult, Template, TemplateList, User,
+    Block, BlockKind, CalloutBlock, Comment, DataSource, Database, FileObject, Icon, ListResponse,
+    NewBlock, NotionUnion, Page, PageMarkdown, Parent, PropertyConfig, PropertyItem,
+    PropertyItemResponse, RichText, RichTextKind, SearchResult, Template, TemplateList, User,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -55,7 +55,8 @@ const DUPLICATE_KEY_FILES: &[&str] =
     &["notion-client-rs/endpoints/blocks/tests/link_mention_mention_deserialization.json"];
 
 /// Request bodies stored among the responses: decoded as request models where one exists.
-const REQUEST_BODY_FILES: &[&str] = &["kotlin-notion-client/pages/patch_files_property_with_upload.json"];
+const REQUEST_BODY_FILES: &[&str] =
+    &["kotlin-notion-client/pages/patch_files_property_with_upload.json"];
 
 fn fixtures_root() -> PathBuf {
     match std::env::var_os("NOTION_FIXTURES_DIR") {
@@ -75,7 +76,9 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
         if path.is_dir() {
             collect_json(&path, out);
         } else if path.extension().is_some_and(|e| e == "json")
-            && path.file_name().is_some_and(|n| n != "_requests_index.json")
+            && path
+                .file_name()
+                .is_some_and(|n| n != "_requests_index.json")
         {
             out.push(path);
         }
@@ -115,7 +118,10 @@ fn first_diff(a: &Value, b: &Value, path: &str) -> Option<String> {
 }
 
 /// Decodes `text` as `T` (naming the path of a decode error), re-serializes, and compares.
-fn roundtrip_text<T: DeserializeOwned + Serialize>(text: &str, original: &Value) -> Result<(), String> {
+fn roundtrip_text<T: DeserializeOwned + Serialize>(
+    text: &str,
+    original: &Value,
+) -> Result<(), String> {
     let mut de = serde_json::Deserializer::from_str(text);
     let typed: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| format!("decode error at `{}`: {}", e.path(), e.inner()))?;
@@ -246,8 +252,12 @@ fn roundtrip(model: &str, text: &str, v: &Value) -> Result<(), String> {
             };
             match typed {
                 Err(e) if e.contains(" id ") => roundtrip_text::<Value>(text, v),
-                Err(e) => Err(format!("placeholder-ID file failed for another reason: {e}")),
-                Ok(()) => Err("placeholder-ID file decoded; remove it from PLACEHOLDER_ID_FILES".into()),
+                Err(e) => Err(format!(
+                    "placeholder-ID file failed for another reason: {e}"
+                )),
+                Ok(()) => {
+                    Err("placeholder-ID file decoded; remove it from PLACEHOLDER_ID_FILES".into())
+                }
             }
         }
         other => Err(format!("unhandled model {other}")),
@@ -266,6 +276,22 @@ fn roundtrip_request_body(v: &Value) -> Result<(), String> {
     if obj.contains_key("type") && obj.len() == 2 {
         roundtrip_value::<NewBlock>(v).map_err(|e| format!("block update: {e}"))?;
     }
+    if obj.len() == 1
+        && let Some((kind, content)) = obj.iter().next()
+        && BlockKind::KNOWN_TYPES.contains(&kind.as_str())
+    {
+        // A block update body names the type by its key only: `{"to_do": {...}}`.
+        let typed = serde_json::json!({"type": kind, kind.as_str(): content});
+        roundtrip_value::<NewBlock>(&typed).map_err(|e| format!("block update: {e}"))?;
+    }
+    if let Some(parent) = obj.get("parent") {
+        let typed: Parent = serde_path_to_error::deserialize(parent.clone())
+            .map_err(|e| format!("parent: {}: {}", e.path(), e.inner()))?;
+        if typed.kind.is_unknown() {
+            return Err(format!("parent: unknown kind {}", typed.kind.type_name()));
+        }
+        compare(&typed, parent).map_err(|e| format!("parent: {e}"))?;
+    }
     if let Some(rt) = obj.get("rich_text") {
         roundtrip_value::<Vec<RichText>>(rt).map_err(|e| format!("rich_text: {e}"))?;
     }
@@ -282,7 +308,11 @@ fn roundtrip_request_body(v: &Value) -> Result<(), String> {
 
 /// Walks the original JSON and checks that known union types decode into typed variants.
 /// Returns the problems, and counts checked unions in `checked`.
-fn check_no_unknown(v: &Value, path: &str, checked: &mut BTreeMap<&'static str, usize>) -> Vec<String> {
+fn check_no_unknown(
+    v: &Value,
+    path: &str,
+    checked: &mut BTreeMap<&'static str, usize>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     walk(v, path, &mut |node, at| {
         let Some(obj) = node.as_object() else { return };
@@ -315,7 +345,12 @@ fn check_no_unknown(v: &Value, path: &str, checked: &mut BTreeMap<&'static str, 
         if matches!(object, Some("database" | "data_source")) {
             if let Some(props) = obj.get("properties").and_then(Value::as_object) {
                 for (name, cfg) in props {
-                    check_config(cfg, &format!("{at}.properties.{name}"), &mut problems, checked);
+                    check_config(
+                        cfg,
+                        &format!("{at}.properties.{name}"),
+                        &mut problems,
+                        checked,
+                    );
                 }
             }
         }
@@ -406,7 +441,10 @@ fn every_fixture_response_round_trips_losslessly() {
 
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{rel}: {e}"));
         if EMPTY_FILES.contains(&rel.as_str()) {
-            assert!(text.trim().is_empty(), "{rel} is listed as empty but is not");
+            assert!(
+                text.trim().is_empty(),
+                "{rel} is listed as empty but is not"
+            );
             continue;
         }
         let value: Value = match serde_json::from_str(&text) {
@@ -426,7 +464,8 @@ fn every_fixture_response_round_trips_losslessly() {
         *per_model.entry(model).or_default() += 1;
         let text = if DUPLICATE_KEY_FILES.contains(&rel.as_str()) {
             assert!(
-                serde_json::from_str::<Block>(&text).is_err_and(|e| e.to_string().contains("duplicate")),
+                serde_json::from_str::<Block>(&text)
+                    .is_err_and(|e| e.to_string().contains("duplicate")),
                 "{rel} is listed as having a duplicate key but decodes"
             );
             value.to_string()
@@ -467,8 +506,14 @@ fn every_fixture_response_round_trips_losslessly() {
         failures.len(),
         failures.join("\n")
     );
-    assert!(checked.get("block").copied().unwrap_or(0) > 200, "too few blocks checked");
-    assert!(checked.get("mention").copied().unwrap_or(0) > 30, "too few mentions checked");
+    assert!(
+        checked.get("block").copied().unwrap_or(0) > 200,
+        "too few blocks checked"
+    );
+    assert!(
+        checked.get("mention").copied().unwrap_or(0) > 30,
+        "too few mentions checked"
+    );
 }
 
 #[test]
@@ -477,7 +522,11 @@ fn request_index_bodies_round_trip_through_request_models() {
     let text = std::fs::read_to_string(&index_path)
         .unwrap_or_else(|e| panic!("{}: {e}", index_path.display()));
     let index: serde_json::Map<String, Value> = serde_json::from_str(&text).expect("index is JSON");
-    assert!(index.len() >= 280, "expected 287 request entries, found {}", index.len());
+    assert!(
+        index.len() >= 280,
+        "expected 287 request entries, found {}",
+        index.len()
+    );
     let mut failures = Vec::new();
     let mut bodies = 0;
     for (name, entry) in &index {
