@@ -1,0 +1,203 @@
+//! HTTP handlers, one module per API area, plus shared pagination helpers and the router.
+
+pub mod blocks;
+pub mod comments;
+pub mod databases;
+pub mod oauth;
+pub mod pages;
+pub mod search;
+pub mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+use crate::pipeline::pipeline;
+use crate::state::EmulatorHandle;
+
+/// Parses the raw query string into pairs (repeated keys kept).
+pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// First value of a query parameter.
+pub fn q_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// All values of a repeated query parameter.
+pub fn q_all(pairs: &[(String, String)], key: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// `page_size` from the query string: default 100, clamped to 100, at least 1.
+pub fn page_size_query(pairs: &[(String, String)]) -> ApiResult<usize> {
+    match q_get(pairs, "page_size") {
+        None => Ok(100),
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 1 => Ok((n as usize).min(100)),
+            Ok(n) => Err(ApiError::validation(format!(
+                "query failed validation: query.page_size should be ≥ `1`, instead was `{n}`."
+            ))),
+            Err(_) => Err(ApiError::validation(format!(
+                "query failed validation: query.page_size should be a number, instead was `{}`.",
+                serde_json::to_string(s).unwrap_or_default()
+            ))),
+        },
+    }
+}
+
+/// `page_size` from a JSON body: default 100, clamped to 100, at least 1.
+pub fn page_size_body(body: &Value) -> ApiResult<usize> {
+    match body.get("page_size") {
+        None | Some(Value::Null) => Ok(100),
+        Some(v) => match v.as_i64() {
+            Some(n) if n >= 1 => Ok((n as usize).min(100)),
+            Some(n) => Err(ApiError::validation(format!(
+                "body failed validation: body.page_size should be ≥ `1`, instead was `{n}`."
+            ))),
+            None => Err(ApiError::validation(format!(
+                "body failed validation: body.page_size should be a number, instead was `{v}`."
+            ))),
+        },
+    }
+}
+
+/// `start_cursor` from a JSON body.
+pub fn cursor_body(body: &Value) -> ApiResult<Option<String>> {
+    match body.get("start_cursor") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(ApiError::validation(format!(
+            "body failed validation: body.start_cursor should be a string, instead was `{v}`."
+        ))),
+    }
+}
+
+/// Cursor pagination over items that carry an `id`: the cursor is the id of the first item of
+/// the next page (UUID-looking, as Notion's).
+pub fn paginate(
+    items: Vec<Value>,
+    cursor: Option<&str>,
+    size: usize,
+) -> ApiResult<(Vec<Value>, Option<String>, bool)> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => {
+            let id = crate::util::parse_id(c);
+            items
+                .iter()
+                .position(|i| id.as_deref().is_some_and(|id| i["id"] == json!(id)))
+                .ok_or_else(|| {
+                    ApiError::validation(format!("The start_cursor provided is invalid: {c}"))
+                })?
+        }
+    };
+    let end = (start + size).min(items.len());
+    let has_more = end < items.len();
+    let next = if has_more {
+        items[end]["id"].as_str().map(str::to_string)
+    } else {
+        None
+    };
+    Ok((items[start..end].to_vec(), next, has_more))
+}
+
+/// The list envelope.
+pub fn list(results: Vec<Value>, next: Option<String>, has_more: bool, kind: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("object".into(), json!("list"));
+    m.insert("results".into(), Value::Array(results));
+    m.insert("next_cursor".into(), json!(next));
+    m.insert("has_more".into(), json!(has_more));
+    m.insert("type".into(), json!(kind));
+    m.insert(kind.into(), json!({}));
+    Value::Object(m)
+}
+
+/// Converts a handler result into a response.
+pub fn respond(r: ApiResult<Value>) -> Response {
+    match r {
+        Ok(v) => crate::pipeline::ok(v),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn fallback() -> Response {
+    ApiError::invalid_request_url().into_response()
+}
+
+async fn markdown_unsupported() -> Response {
+    ApiError::unsupported("the markdown endpoints are not available in this emulator")
+        .into_response()
+}
+
+/// Builds the axum router for a handle (no socket). Dropped-connection faults surface as a 500
+/// response carrying the [`crate::pipeline::DropConnection`] extension; the socket server
+/// started by [`crate::Emulator`] turns that into a closed connection.
+pub fn router(h: EmulatorHandle) -> Router {
+    Router::new()
+        .route("/v1/users/me", get(users::me))
+        .route("/v1/users", get(users::list))
+        .route("/v1/users/{id}", get(users::retrieve))
+        .route("/v1/search", post(search::search))
+        .route("/v1/pages", post(pages::create))
+        .route("/v1/pages/{id}", get(pages::retrieve).patch(pages::update))
+        .route("/v1/pages/{id}/move", post(pages::move_page))
+        .route(
+            "/v1/pages/{id}/markdown",
+            get(markdown_unsupported).patch(markdown_unsupported),
+        )
+        .route(
+            "/v1/pages/{id}/properties/{property_id}",
+            get(pages::property_item),
+        )
+        .route(
+            "/v1/blocks/{id}",
+            get(blocks::retrieve)
+                .patch(blocks::update)
+                .delete(blocks::delete),
+        )
+        .route(
+            "/v1/blocks/{id}/children",
+            get(blocks::children).patch(blocks::append),
+        )
+        .route("/v1/databases", post(databases::create_database))
+        .route(
+            "/v1/databases/{id}",
+            get(databases::retrieve_database).patch(databases::update_database),
+        )
+        .route("/v1/databases/{id}/query", post(databases::legacy_query))
+        .route("/v1/data_sources", post(databases::create_data_source))
+        .route(
+            "/v1/data_sources/{id}",
+            get(databases::retrieve_data_source).patch(databases::update_data_source),
+        )
+        .route("/v1/data_sources/{id}/query", post(databases::query))
+        .route("/v1/data_sources/{id}/templates", get(databases::templates))
+        .route("/v1/comments", get(comments::list).post(comments::create))
+        .route("/v1/comments/{id}", get(comments::retrieve))
+        .route("/v1/oauth/authorize", get(oauth::authorize))
+        .route("/v1/oauth/token", post(oauth::token))
+        .route("/v1/oauth/introspect", post(oauth::introspect))
+        .route("/v1/oauth/revoke", post(oauth::revoke))
+        .fallback(fallback)
+        .method_not_allowed_fallback(fallback)
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .layer(axum::middleware::from_fn_with_state(h.clone(), pipeline))
+        .with_state(h)
+}
+
+pub(crate) use crate::state::lock;
