@@ -167,8 +167,9 @@ impl Blocks<'_> {
         })
     }
 
-    /// `PATCH /v1/blocks/{id}/children`. Returns the new first-level blocks. Never retried
-    /// after it may have reached Notion: a repeat would duplicate the blocks.
+    /// `PATCH /v1/blocks/{id}/children`. Answers the new first-level blocks, followed (when
+    /// they were not placed at the end) by every sibling after them, as Notion does. Never
+    /// retried after it may have reached Notion: a repeat would duplicate the blocks.
     pub async fn append(
         &self,
         id: &BlockId,

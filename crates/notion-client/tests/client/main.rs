@@ -1,2 +1,7 @@
-//! The one integration-test binary of `notion-client`.
+//! The one integration-test binary of `notion-client`: fixtures round trip, every endpoint
+//! against the in-process emulator, and resilience (rate limits, faults, the shared limiter).
+mod endpoints;
 mod fixtures;
+mod oauth;
+mod resilience;
+mod support;
