@@ -1,0 +1,46 @@
+//! Persistence for notion-gate: one [`Store`] trait with SQLite (default) and PostgreSQL
+//! implementations chosen from the URL scheme, embedded migrations, the Fernet token
+//! [`Vault`], and the batched [`AuditWriter`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), gate_store::StoreError> {
+//! use gate_store::{NewUser, Vault};
+//! let data = std::path::Path::new("./data");
+//! let store = gate_store::open(&gate_store::default_sqlite_url(data)).await?;
+//! let vault = Vault::load_or_create(data, std::env::var(gate_store::KEY_ENV).ok().as_deref())?;
+//! let alice = store.create_user(NewUser::new("alice").admin(true)).await?;
+//! # let _ = (vault, alice);
+//! # Ok(()) }
+//! ```
+//!
+//! Only this crate touches `sqlx`. Times are stored as UTC milliseconds since the epoch on both
+//! backends, so the same SQL runs on both and comparisons are exact.
+
+mod audit;
+mod error;
+mod ids;
+mod keys;
+mod models;
+mod sql;
+mod store;
+mod vault;
+mod writer;
+
+pub use audit::{
+    AuditCursor, AuditDecision, AuditEvent, AuditOrder, AuditPage, AuditQuery, AuditRecord,
+    CallerKind, Outcome, Surface,
+};
+pub use error::{Result, StoreError};
+pub use ids::{
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, sha256_hex,
+};
+pub use keys::{key_kind, public_id_of};
+pub use models::{
+    Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
+    ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
+    CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
+    NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
+};
+pub use store::{Backend, Store, StoreOptions, default_sqlite_url, open, open_with};
+pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
+pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

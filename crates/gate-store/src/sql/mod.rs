@@ -1,0 +1,1022 @@
+//! The two SQL backends. Both run the same SQL text (`$n` placeholders work on SQLite through
+//! sqlx too, times are integer milliseconds, booleans are `BOOLEAN`), so the [`Store`]
+//! implementation is written once in the `sql_store!` macro and instantiated for
+//! [`SqliteStore`] and [`PgStore`]; only connecting and migrating differ.
+
+mod migrations;
+mod rows;
+
+use std::fmt;
+use std::str::FromStr as _;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
+use crate::error::{Result, StoreError};
+use crate::ids::{
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId, now, sha256_hex, to_ms,
+};
+use crate::models::{
+    Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
+    ApprovalOutcome, ApprovalStatus, Connection, ConnectionTokens, CreatedApiKey,
+    CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
+    NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
+};
+use crate::store::{Backend, Store, StoreOptions};
+use crate::vault::{KeyId, Vault};
+use rows::{
+    AGENT_COLS, API_KEY_COLS, APPROVAL_COLS, AUDIT_COLS, AUDIT_INSERT_COLS, CONNECTION_COLS,
+    OAUTH_STATE_COLS, RowExt as _, USER_COLS,
+};
+
+/// Rows per multi-row audit `INSERT` (16 columns each: well under SQLite's 32766 and
+/// PostgreSQL's 65535 bind limits).
+const AUDIT_CHUNK: usize = 500;
+
+/// The SQLite store.
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// The PostgreSQL store.
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("connections", &self.pool.size())
+            .finish()
+    }
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("connections", &self.pool.size())
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout);
+        let file = connect.get_filename().to_owned();
+        let in_memory = file.as_os_str() == ":memory:" || url.contains("mode=memory");
+        if !in_memory {
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::io(format!("data folder {}", dir.display()), e))?;
+            }
+        }
+        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        pool = if in_memory {
+            // Every connection to `:memory:` is its own database: keep exactly one forever.
+            pool.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            pool.max_connections(options.max_connections.unwrap_or(8))
+        };
+        Ok(Self {
+            pool: pool.connect_with(connect).await?,
+        })
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        migrations::sqlite().await?.run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+impl PgStore {
+    pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        let connect = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(10))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    async fn run_migrations(&self) -> Result<()> {
+        migrations::postgres().await?.run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+fn check_name(what: &str, name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(StoreError::invalid(format!(
+            "{what}: must be 1 to 200 characters, without control characters"
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+/// Replaces a generic unique-violation conflict with a specific message.
+fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| match StoreError::from(e) {
+        StoreError::Conflict { .. } => StoreError::conflict(what),
+        other => other,
+    }
+}
+
+fn random_token() -> SecretString {
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let s = URL_SAFE_NO_PAD.encode(raw);
+    raw.fill(0);
+    SecretString::from(s)
+}
+
+fn first<T>(mut rows: Vec<T>) -> Option<T> {
+    if rows.is_empty() {
+        None
+    } else {
+        Some(rows.swap_remove(0))
+    }
+}
+
+fn opt_str<T: ToString>(v: Option<T>) -> Option<String> {
+    v.map(|v| v.to_string())
+}
+
+/// What a failed conditional approval update means, given the row as it is now.
+fn approval_conflict(current: &Approval, wanted: &str) -> StoreError {
+    if current.status == ApprovalStatus::Pending && current.expires_at <= now() {
+        StoreError::conflict(format!("approval has expired; cannot {wanted}"))
+    } else {
+        StoreError::conflict(format!("approval is {}; cannot {wanted}", current.status))
+    }
+}
+
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $backend:expr) => {
+        impl $store {
+            async fn fetch_connection_row(&self, id: ConnectionId) -> Result<Connection> {
+                let sql = format!("SELECT {CONNECTION_COLS} FROM connections WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "connection" })?;
+                rows::connection(&row)
+            }
+
+            /// Checks that a connection exists and belongs to `owner`.
+            async fn check_connection_owner(&self, id: ConnectionId, owner: UserId) -> Result<()> {
+                let c = self.fetch_connection_row(id).await?;
+                if c.owner_id != owner {
+                    return Err(StoreError::invalid(
+                        "connection: it belongs to another user than the agent's owner",
+                    ));
+                }
+                Ok(())
+            }
+
+            fn push_audit_filters(qb: &mut sqlx::QueryBuilder<'_, $db>, q: &AuditQuery) {
+                qb.push(" WHERE 1 = 1");
+                if let Some(a) = q.agent_id {
+                    qb.push(" AND agent_id = ").push_bind(a.to_string());
+                }
+                if let Some(u) = q.user_id {
+                    qb.push(" AND user_id = ").push_bind(u.to_string());
+                }
+                if let Some(c) = &q.action_class {
+                    qb.push(" AND action_class = ").push_bind(c.clone());
+                }
+                if let Some(o) = q.outcome {
+                    qb.push(" AND outcome = ").push_bind(o.as_str());
+                }
+                if let Some(t) = q.since {
+                    qb.push(" AND at >= ").push_bind(to_ms(t));
+                }
+                if let Some(t) = q.until {
+                    qb.push(" AND at < ").push_bind(to_ms(t));
+                }
+            }
+
+            async fn reencrypt_one(&self, vault: &Vault, id: ConnectionId) -> Result<Option<bool>> {
+                // Up to three tries: a concurrent token refresh changes the row under us.
+                for _ in 0..3 {
+                    let row = sqlx::query(
+                        "SELECT access_token_enc, refresh_token_enc, key_id FROM connections WHERE id = $1",
+                    )
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(row) = row else { return Ok(Some(false)) };
+                    let access_enc = row.text("access_token_enc")?;
+                    let refresh_enc = row.opt_text("refresh_token_enc")?;
+                    let key_id = KeyId::new(row.text("key_id")?);
+                    if &key_id == vault.primary_key_id() {
+                        return Ok(Some(false));
+                    }
+                    let access = match vault.decrypt(&access_enc, Some(&key_id)) {
+                        Ok(t) => t,
+                        Err(_) => return Ok(None),
+                    };
+                    let refresh = match refresh_enc.as_deref().map(|r| vault.decrypt(r, Some(&key_id))) {
+                        Some(Ok(t)) => Some(t),
+                        Some(Err(_)) => return Ok(None),
+                        None => None,
+                    };
+                    let access_new = vault.encrypt(&access);
+                    let refresh_new = refresh.as_ref().map(|r| vault.encrypt(r).token);
+                    let done = sqlx::query(
+                        "UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3, \
+                         key_id = $4, updated_at = $5 WHERE id = $1 AND access_token_enc = $6",
+                    )
+                    .bind(id.to_string())
+                    .bind(access_new.token)
+                    .bind(refresh_new)
+                    .bind(access_new.key_id.as_str().to_owned())
+                    .bind(to_ms(now()))
+                    .bind(access_enc)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                    if done == 1 {
+                        return Ok(Some(true));
+                    }
+                }
+                Err(StoreError::conflict("connection kept changing during re-encryption"))
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> Result<()> {
+                self.run_migrations().await
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            // ---- users ---------------------------------------------------------------
+
+            async fn create_user(&self, new: NewUser) -> Result<User> {
+                let name = check_name("user name", &new.name)?;
+                let sql = format!(
+                    "INSERT INTO users (id, name, is_admin, disabled, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(UserId::new().to_string())
+                    .bind(name)
+                    .bind(new.is_admin)
+                    .bind(false)
+                    .bind(to_ms(now()))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(conflict_as("a user with this name already exists"))?;
+                rows::user(&row)
+            }
+
+            async fn get_user(&self, id: UserId) -> Result<User> {
+                let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "user" })?;
+                rows::user(&row)
+            }
+
+            async fn get_user_by_name(&self, name: &str) -> Result<User> {
+                let sql = format!("SELECT {USER_COLS} FROM users WHERE name = $1");
+                let row = sqlx::query(&sql)
+                    .bind(name.trim().to_owned())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "user" })?;
+                rows::user(&row)
+            }
+
+            async fn list_users(&self) -> Result<Vec<User>> {
+                let sql = format!("SELECT {USER_COLS} FROM users ORDER BY name");
+                sqlx::query(&sql)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::user)
+                    .collect()
+            }
+
+            async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<User> {
+                let sql = format!("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING {USER_COLS}");
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(disabled)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::user(&first(rows).ok_or(StoreError::NotFound { what: "user" })?)
+            }
+
+            async fn set_user_admin(&self, id: UserId, is_admin: bool) -> Result<User> {
+                let sql = format!("UPDATE users SET is_admin = $2 WHERE id = $1 RETURNING {USER_COLS}");
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(is_admin)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::user(&first(rows).ok_or(StoreError::NotFound { what: "user" })?)
+            }
+
+            // ---- API keys ------------------------------------------------------------
+
+            async fn create_api_key(&self, new: NewApiKey) -> Result<CreatedApiKey> {
+                let kind = new.kind();
+                let generated = crate::keys::generate(kind);
+                let (owner_sql, owner_id, what) = match (kind, new.agent_id, new.user_id) {
+                    (ApiKeyKind::Agent, Some(agent), _) => (
+                        "SELECT $1, 'agent', owner_id, id, $2, $3, $4, $5 FROM agents WHERE id = $6",
+                        agent.to_string(),
+                        "agent",
+                    ),
+                    (_, _, Some(user)) => (
+                        "SELECT $1, 'user', id, NULL, $2, $3, $4, $5 FROM users WHERE id = $6",
+                        user.to_string(),
+                        "user",
+                    ),
+                    _ => return Err(StoreError::invalid("api key: needs a user or an agent")),
+                };
+                let label = new.label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+                let sql = format!(
+                    "INSERT INTO api_keys (id, kind, user_id, agent_id, public_id, key_hash, label, created_at) \
+                     {owner_sql} RETURNING {API_KEY_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(ApiKeyId::new().to_string())
+                    .bind(generated.public_id.clone())
+                    .bind(generated.hash.as_str().to_owned())
+                    .bind(label)
+                    .bind(to_ms(now()))
+                    .bind(owner_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(conflict_as("api key collision; try again"))?;
+                let info = rows::api_key(&first(rows).ok_or(StoreError::NotFound { what })?)?;
+                Ok(CreatedApiKey {
+                    key: generated.key,
+                    info,
+                })
+            }
+
+            async fn find_api_key_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiKey>> {
+                let sql = format!(
+                    "SELECT {API_KEY_COLS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+                );
+                sqlx::query(&sql)
+                    .bind(hash.as_str().to_owned())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .as_ref()
+                    .map(rows::api_key)
+                    .transpose()
+            }
+
+            async fn list_api_keys(&self, user_id: UserId) -> Result<Vec<ApiKey>> {
+                let sql = format!(
+                    "SELECT {API_KEY_COLS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id"
+                );
+                sqlx::query(&sql)
+                    .bind(user_id.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(rows::api_key)
+                    .collect()
+            }
+
+            async fn revoke_api_key(&self, id: ApiKeyId) -> Result<ApiKey> {
+                let sql = format!(
+                    "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
+                     RETURNING {API_KEY_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::api_key(&first(rows).ok_or(StoreError::NotFound { what: "api key" })?)
+            }
+
+            async fn touch_api_key(&self, id: ApiKeyId) -> Result<()> {
+                sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            // ---- agents --------------------------------------------------------------
+
+            async fn create_agent(&self, new: NewAgent) -> Result<Agent> {
+                let name = check_name("agent name", &new.name)?;
+                let maturity = check_name("maturity", &new.maturity)?;
+                if let Some(c) = new.connection_id {
+                    self.check_connection_owner(c, new.owner_id).await?;
+                }
+                let at = to_ms(now());
+                let sql = format!(
+                    "INSERT INTO agents (id, owner_id, name, maturity, connection_id, disabled, version, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING {AGENT_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(AgentId::new().to_string())
+                    .bind(new.owner_id.to_string())
+                    .bind(name)
+                    .bind(maturity)
+                    .bind(opt_str(new.connection_id))
+                    .bind(false)
+                    .bind(at)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| {
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound { what: "user" }
+                        } else {
+                            conflict_as("this owner already has an agent with this name")(e)
+                        }
+                    })?;
+                rows::agent(&row)
+            }
+
+            async fn get_agent(&self, id: AgentId) -> Result<Agent> {
+                let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "agent" })?;
+                rows::agent(&row)
+            }
+
+            async fn get_agent_by_name(&self, owner_id: UserId, name: &str) -> Result<Agent> {
+                let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE owner_id = $1 AND name = $2");
+                let row = sqlx::query(&sql)
+                    .bind(owner_id.to_string())
+                    .bind(name.trim().to_owned())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "agent" })?;
+                rows::agent(&row)
+            }
+
+            async fn list_agents(&self, owner_id: Option<UserId>) -> Result<Vec<Agent>> {
+                let rows = match owner_id {
+                    Some(owner) => {
+                        let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE owner_id = $1 ORDER BY name, id");
+                        sqlx::query(&sql).bind(owner.to_string()).fetch_all(&self.pool).await?
+                    }
+                    None => {
+                        let sql = format!("SELECT {AGENT_COLS} FROM agents ORDER BY owner_id, name, id");
+                        sqlx::query(&sql).fetch_all(&self.pool).await?
+                    }
+                };
+                rows.iter().map(rows::agent).collect()
+            }
+
+            async fn update_agent(&self, id: AgentId, update: AgentUpdate) -> Result<Agent> {
+                let name = update.name.as_deref().map(|n| check_name("agent name", n)).transpose()?;
+                let maturity = update.maturity.as_deref().map(|m| check_name("maturity", m)).transpose()?;
+                if name.is_none() && maturity.is_none() && update.connection_id.is_none() && update.disabled.is_none() {
+                    return self.get_agent(id).await;
+                }
+                if let Some(Some(c)) = update.connection_id {
+                    let agent = self.get_agent(id).await?;
+                    self.check_connection_owner(c, agent.owner_id).await?;
+                }
+                let sql = format!(
+                    "UPDATE agents SET name = COALESCE($2, name), maturity = COALESCE($3, maturity), \
+                     connection_id = CASE WHEN $4 THEN $5 ELSE connection_id END, \
+                     disabled = COALESCE($6, disabled), version = version + 1, updated_at = $7 \
+                     WHERE id = $1 RETURNING {AGENT_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(name)
+                    .bind(maturity)
+                    .bind(update.connection_id.is_some())
+                    .bind(update.connection_id.flatten().map(|c| c.to_string()))
+                    .bind(update.disabled)
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(conflict_as("this owner already has an agent with this name"))?;
+                rows::agent(&first(rows).ok_or(StoreError::NotFound { what: "agent" })?)
+            }
+
+            async fn delete_agent(&self, id: AgentId) -> Result<()> {
+                let n = sqlx::query("DELETE FROM agents WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound { what: "agent" });
+                }
+                Ok(())
+            }
+
+            // ---- connections ---------------------------------------------------------
+
+            async fn upsert_connection(&self, vault: &Vault, new: NewConnection) -> Result<Connection> {
+                let workspace_id = check_name("workspace id", &new.workspace_id)?;
+                let bot_id = check_name("bot id", &new.bot_id)?;
+                if new.access_token.expose_secret().trim().is_empty() {
+                    return Err(StoreError::invalid("access token: empty"));
+                }
+                let access = vault.encrypt(&new.access_token);
+                let refresh = new.refresh_token.as_ref().map(|r| vault.encrypt(r).token);
+                let owner_json = new.owner.as_ref().map(|o| o.to_string());
+                let at = to_ms(now());
+                let sql = format!(
+                    "INSERT INTO connections (id, owner_id, workspace_id, workspace_name, workspace_icon, bot_id, \
+                       owner_json, kind, access_token_enc, refresh_token_enc, token_expires_at, key_id, \
+                       revoked, needs_reauth, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $14) \
+                     ON CONFLICT (owner_id, bot_id) DO UPDATE SET \
+                       workspace_id = excluded.workspace_id, workspace_name = excluded.workspace_name, \
+                       workspace_icon = excluded.workspace_icon, owner_json = excluded.owner_json, \
+                       kind = excluded.kind, access_token_enc = excluded.access_token_enc, \
+                       refresh_token_enc = excluded.refresh_token_enc, \
+                       token_expires_at = excluded.token_expires_at, key_id = excluded.key_id, \
+                       revoked = excluded.revoked, needs_reauth = excluded.needs_reauth, \
+                       updated_at = excluded.updated_at \
+                     RETURNING {CONNECTION_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(ConnectionId::new().to_string())
+                    .bind(new.owner_id.to_string())
+                    .bind(workspace_id)
+                    .bind(new.workspace_name)
+                    .bind(new.workspace_icon)
+                    .bind(bot_id)
+                    .bind(owner_json)
+                    .bind(new.kind.as_str())
+                    .bind(access.token)
+                    .bind(refresh)
+                    .bind(new.token_expires_at.map(to_ms))
+                    .bind(access.key_id.as_str().to_owned())
+                    .bind(false)
+                    .bind(at)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| {
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound { what: "user" }
+                        } else {
+                            StoreError::from(e)
+                        }
+                    })?;
+                rows::connection(&row)
+            }
+
+            async fn get_connection(&self, id: ConnectionId) -> Result<Connection> {
+                self.fetch_connection_row(id).await
+            }
+
+            async fn list_connections(&self, owner_id: Option<UserId>) -> Result<Vec<Connection>> {
+                let rows = match owner_id {
+                    Some(owner) => {
+                        let sql = format!(
+                            "SELECT {CONNECTION_COLS} FROM connections WHERE owner_id = $1 ORDER BY created_at, id"
+                        );
+                        sqlx::query(&sql).bind(owner.to_string()).fetch_all(&self.pool).await?
+                    }
+                    None => {
+                        let sql = format!("SELECT {CONNECTION_COLS} FROM connections ORDER BY created_at, id");
+                        sqlx::query(&sql).fetch_all(&self.pool).await?
+                    }
+                };
+                rows.iter().map(rows::connection).collect()
+            }
+
+            async fn connection_tokens(&self, vault: &Vault, id: ConnectionId) -> Result<ConnectionTokens> {
+                let row = sqlx::query(
+                    "SELECT access_token_enc, refresh_token_enc, token_expires_at, key_id \
+                     FROM connections WHERE id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound { what: "connection" })?;
+                let key_id = KeyId::new(row.text("key_id")?);
+                let access_enc = row.text("access_token_enc")?;
+                let refresh_enc = row.opt_text("refresh_token_enc")?;
+                let expires_at = row.opt_int("token_expires_at")?.map(crate::ids::from_ms).transpose()?;
+                let decrypted = vault.decrypt(&access_enc, Some(&key_id)).and_then(|access| {
+                    let refresh = refresh_enc
+                        .as_deref()
+                        .map(|r| vault.decrypt(r, Some(&key_id)))
+                        .transpose()?;
+                    Ok((access, refresh))
+                });
+                match decrypted {
+                    Ok((access_token, refresh_token)) => Ok(ConnectionTokens {
+                        access_token,
+                        refresh_token,
+                        expires_at,
+                    }),
+                    Err(_) => {
+                        tracing::warn!(connection_id = %id, key_id = %key_id, "stored token does not decrypt; reconnect required");
+                        if let Err(e) = self.mark_connection_needs_reauth(id).await {
+                            tracing::warn!(connection_id = %id, error = %e, "could not flag the connection");
+                        }
+                        Err(StoreError::ReconnectRequired { connection_id: Some(id) })
+                    }
+                }
+            }
+
+            async fn update_connection_tokens(
+                &self,
+                vault: &Vault,
+                id: ConnectionId,
+                access_token: &SecretString,
+                refresh_token: Option<&SecretString>,
+                expires_at: Option<time::OffsetDateTime>,
+            ) -> Result<Connection> {
+                if access_token.expose_secret().trim().is_empty() {
+                    return Err(StoreError::invalid("access token: empty"));
+                }
+                let access = vault.encrypt(access_token);
+                let refresh = refresh_token.map(|r| vault.encrypt(r).token);
+                let sql = format!(
+                    "UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3, \
+                     token_expires_at = $4, key_id = $5, needs_reauth = $6, updated_at = $7 \
+                     WHERE id = $1 RETURNING {CONNECTION_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(access.token)
+                    .bind(refresh)
+                    .bind(expires_at.map(to_ms))
+                    .bind(access.key_id.as_str().to_owned())
+                    .bind(false)
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            }
+
+            async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection> {
+                let sql = format!(
+                    "UPDATE connections SET revoked = $2, updated_at = $3 WHERE id = $1 RETURNING {CONNECTION_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(revoked)
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            }
+
+            async fn mark_connection_needs_reauth(&self, id: ConnectionId) -> Result<()> {
+                let n = sqlx::query("UPDATE connections SET needs_reauth = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(true)
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound { what: "connection" });
+                }
+                Ok(())
+            }
+
+            async fn delete_connection(&self, id: ConnectionId) -> Result<()> {
+                let n = sqlx::query("DELETE FROM connections WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound { what: "connection" });
+                }
+                Ok(())
+            }
+
+            async fn reencrypt_all(&self, vault: &Vault) -> Result<ReencryptReport> {
+                let ids = sqlx::query("SELECT id FROM connections ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| ConnectionId::parse_stored(&r.text("id")?))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut report = ReencryptReport::default();
+                for id in ids {
+                    match self.reencrypt_one(vault, id).await? {
+                        Some(true) => report.rewritten += 1,
+                        Some(false) => report.unchanged += 1,
+                        None => {
+                            tracing::warn!(connection_id = %id, "token does not decrypt with any configured key; reconnect required");
+                            self.mark_connection_needs_reauth(id).await.or_else(|e| {
+                                if e.is_not_found() { Ok(()) } else { Err(e) }
+                            })?;
+                            report.undecryptable.push(id);
+                        }
+                    }
+                }
+                Ok(report)
+            }
+
+            // ---- OAuth states --------------------------------------------------------
+
+            async fn create_oauth_state(&self, new: NewOAuthState) -> Result<CreatedOAuthState> {
+                if new.ttl > MAX_OAUTH_STATE_TTL {
+                    return Err(StoreError::invalid("oauth state lifetime: at most 10 minutes"));
+                }
+                let ttl = time::Duration::try_from(new.ttl)
+                    .map_err(|_| StoreError::invalid("oauth state lifetime"))?;
+                let state = random_token();
+                let hash = TokenHash::of(state.expose_secret());
+                let created = now();
+                let sql = format!(
+                    "INSERT INTO oauth_states (state_hash, user_id, redirect_to, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {OAUTH_STATE_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(hash.as_str().to_owned())
+                    .bind(new.user_id.to_string())
+                    .bind(new.redirect_to)
+                    .bind(to_ms(created))
+                    .bind(to_ms(created + ttl))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| {
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound { what: "user" }
+                        } else {
+                            StoreError::from(e)
+                        }
+                    })?;
+                Ok(CreatedOAuthState {
+                    state,
+                    info: rows::oauth_state(&row)?,
+                })
+            }
+
+            async fn consume_oauth_state(&self, hash: &TokenHash) -> Result<Option<OAuthState>> {
+                let sql = format!(
+                    "UPDATE oauth_states SET used_at = $2 \
+                     WHERE state_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+                     RETURNING {OAUTH_STATE_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(hash.as_str().to_owned())
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                first(rows).as_ref().map(rows::oauth_state).transpose()
+            }
+
+            async fn purge_oauth_states(&self) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM oauth_states WHERE used_at IS NOT NULL OR expires_at <= $1")
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            // ---- approvals -----------------------------------------------------------
+
+            async fn create_approval(&self, new: NewApproval) -> Result<Approval> {
+                let operation = check_name("operation", &new.operation)?;
+                let action_class = check_name("action class", &new.action_class)?;
+                if serde_json::from_str::<serde_json::Value>(&new.request_json).is_err() {
+                    return Err(StoreError::invalid("approval request: not JSON"));
+                }
+                let ttl = time::Duration::try_from(new.ttl)
+                    .map_err(|_| StoreError::invalid("approval lifetime"))?;
+                let created = now();
+                let sql = format!(
+                    "INSERT INTO approvals (id, requester_kind, requester_user_id, agent_id, connection_id, \
+                       operation, action_class, request_json, request_hash, status, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {APPROVAL_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(ApprovalId::new().to_string())
+                    .bind(new.requester_kind.as_str())
+                    .bind(opt_str(new.requester_user_id))
+                    .bind(opt_str(new.agent_id))
+                    .bind(opt_str(new.connection_id))
+                    .bind(operation)
+                    .bind(action_class)
+                    .bind(new.request_json.clone())
+                    .bind(sha256_hex(new.request_json.as_bytes()))
+                    .bind(ApprovalStatus::Pending.as_str())
+                    .bind(to_ms(created))
+                    .bind(to_ms(created + ttl))
+                    .fetch_one(&self.pool)
+                    .await?;
+                rows::approval(&row)
+            }
+
+            async fn get_approval(&self, id: ApprovalId) -> Result<Approval> {
+                let sql = format!("SELECT {APPROVAL_COLS} FROM approvals WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "approval" })?;
+                rows::approval(&row)
+            }
+
+            async fn list_approvals(&self, filter: ApprovalFilter) -> Result<Vec<Approval>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {APPROVAL_COLS} FROM approvals WHERE 1 = 1"
+                ));
+                if let Some(s) = filter.status {
+                    qb.push(" AND status = ").push_bind(s.as_str());
+                }
+                if let Some(a) = filter.agent_id {
+                    qb.push(" AND agent_id = ").push_bind(a.to_string());
+                }
+                if let Some(u) = filter.user_id {
+                    qb.push(" AND requester_user_id = ").push_bind(u.to_string());
+                }
+                qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+                    .push_bind(i64::from(filter.limit.unwrap_or(100).clamp(1, 1000)));
+                qb.build().fetch_all(&self.pool).await?.iter().map(rows::approval).collect()
+            }
+
+            async fn decide_approval(
+                &self,
+                id: ApprovalId,
+                decision: ApprovalDecision,
+                decider: UserId,
+            ) -> Result<Approval> {
+                let status = match decision {
+                    ApprovalDecision::Approve => ApprovalStatus::Approved,
+                    ApprovalDecision::Deny => ApprovalStatus::Denied,
+                };
+                let sql = format!(
+                    "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4 \
+                     WHERE id = $1 AND status = 'pending' AND expires_at > $4 RETURNING {APPROVAL_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(status.as_str())
+                    .bind(decider.to_string())
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                match first(rows) {
+                    Some(row) => rows::approval(&row),
+                    None => {
+                        let current = self.get_approval(id).await?;
+                        let wanted = match decision {
+                            ApprovalDecision::Approve => "approve",
+                            ApprovalDecision::Deny => "deny",
+                        };
+                        Err(approval_conflict(&current, wanted))
+                    }
+                }
+            }
+
+            async fn claim_approval_for_execution(&self, id: ApprovalId) -> Result<bool> {
+                let n = sqlx::query("UPDATE approvals SET status = 'executing' WHERE id = $1 AND status = 'approved'")
+                    .bind(id.to_string())
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                if n == 1 {
+                    return Ok(true);
+                }
+                self.get_approval(id).await?;
+                Ok(false)
+            }
+
+            async fn finish_approval(&self, id: ApprovalId, outcome: ApprovalOutcome) -> Result<Approval> {
+                if let Some(j) = &outcome.result_json {
+                    if serde_json::from_str::<serde_json::Value>(j).is_err() {
+                        return Err(StoreError::invalid("approval result: not JSON"));
+                    }
+                }
+                let status = if outcome.ok { ApprovalStatus::Executed } else { ApprovalStatus::Failed };
+                let sql = format!(
+                    "UPDATE approvals SET status = $2, result_json = $3, result_status = $4, finished_at = $5 \
+                     WHERE id = $1 AND status = 'executing' RETURNING {APPROVAL_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(status.as_str())
+                    .bind(outcome.result_json)
+                    .bind(outcome.result_status.map(i64::from))
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                match first(rows) {
+                    Some(row) => rows::approval(&row),
+                    None => Err(approval_conflict(&self.get_approval(id).await?, "finish it")),
+                }
+            }
+
+            async fn expire_approvals(&self) -> Result<u64> {
+                Ok(sqlx::query("UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= $1")
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
+            }
+
+            // ---- audit ---------------------------------------------------------------
+
+            async fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
+                if records.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.pool.begin().await?;
+                for chunk in records.chunks(AUDIT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) "
+                    ));
+                    qb.push_values(chunk, |mut b, r| {
+                        b.push_bind(to_ms(r.at))
+                            .push_bind(r.request_id.clone())
+                            .push_bind(r.caller_kind.as_str())
+                            .push_bind(opt_str(r.user_id))
+                            .push_bind(opt_str(r.agent_id))
+                            .push_bind(opt_str(r.connection_id))
+                            .push_bind(r.surface.as_str())
+                            .push_bind(r.action_class.clone())
+                            .push_bind(r.operation.clone())
+                            .push_bind(serde_json::Value::from(r.target_ids.clone()).to_string())
+                            .push_bind(r.decision.as_str())
+                            .push_bind(r.reason.clone())
+                            .push_bind(r.outcome.as_str())
+                            .push_bind(r.upstream_status.map(i64::from))
+                            .push_bind(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)))
+                            .push_bind(r.args_summary.as_ref().map(|a| a.to_string()));
+                    });
+                    qb.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn query_audit(&self, q: &AuditQuery) -> Result<AuditPage> {
+                let limit = q.effective_limit();
+                let mut qb = sqlx::QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLS} FROM audit_events"));
+                Self::push_audit_filters(&mut qb, q);
+                let (cmp, dir) = match q.order {
+                    AuditOrder::NewestFirst => (" AND id < ", " ORDER BY id DESC"),
+                    AuditOrder::OldestFirst => (" AND id > ", " ORDER BY id ASC"),
+                };
+                if let Some(c) = q.cursor {
+                    qb.push(cmp).push_bind(c.0);
+                }
+                qb.push(dir).push(" LIMIT ").push_bind(i64::from(limit) + 1);
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                let mut events = rows.iter().map(rows::audit_event).collect::<Result<Vec<_>>>()?;
+                let more = events.len() > limit as usize;
+                events.truncate(limit as usize);
+                let next_cursor = if more {
+                    events.last().map(|e| crate::audit::AuditCursor::after(e.id))
+                } else {
+                    None
+                };
+                Ok(AuditPage { events, next_cursor })
+            }
+
+            async fn count_audit(&self, q: &AuditQuery) -> Result<u64> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new("SELECT COUNT(*) AS n FROM audit_events");
+                Self::push_audit_filters(&mut qb, q);
+                let row = qb.build().fetch_one(&self.pool).await?;
+                let n = row.int("n")?;
+                u64::try_from(n).map_err(|_| StoreError::corrupt("negative count"))
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
+sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);

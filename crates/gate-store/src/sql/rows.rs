@@ -1,0 +1,228 @@
+//! Column lists and row decoders shared by both backends.
+
+use crate::audit::{AuditDecision, AuditEvent, AuditRecord, CallerKind, Outcome, Surface};
+use crate::error::{Result, StoreError};
+use crate::ids::{
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, from_ms,
+};
+use crate::models::{
+    Agent, ApiKey, ApiKeyKind, Approval, ApprovalStatus, Connection, ConnectionKind, OAuthState,
+    RequesterKind, User,
+};
+use crate::vault::KeyId;
+
+pub(crate) const USER_COLS: &str = "id, name, is_admin, disabled, created_at";
+pub(crate) const API_KEY_COLS: &str =
+    "id, kind, user_id, agent_id, public_id, label, created_at, last_used_at, revoked_at";
+pub(crate) const AGENT_COLS: &str =
+    "id, owner_id, name, maturity, connection_id, disabled, version, created_at, updated_at";
+pub(crate) const CONNECTION_COLS: &str = "id, owner_id, workspace_id, workspace_name, \
+     workspace_icon, bot_id, owner_json, kind, token_expires_at, key_id, revoked, needs_reauth, \
+     created_at, updated_at";
+pub(crate) const OAUTH_STATE_COLS: &str =
+    "state_hash, user_id, redirect_to, created_at, expires_at, used_at";
+pub(crate) const APPROVAL_COLS: &str = "id, requester_kind, requester_user_id, agent_id, \
+     connection_id, operation, action_class, request_json, request_hash, status, created_at, \
+     expires_at, decided_by, decided_at, finished_at, result_json, result_status";
+pub(crate) const AUDIT_COLS: &str = "id, at, request_id, caller_kind, user_id, agent_id, \
+     connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
+     upstream_status, duration_ms, args_summary";
+/// The audit columns an insert sets (all but `id`).
+pub(crate) const AUDIT_INSERT_COLS: &str = "at, request_id, caller_kind, user_id, agent_id, \
+     connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
+     upstream_status, duration_ms, args_summary";
+
+/// Typed column access on either backend's rows, with decode errors turned into
+/// [`StoreError::Corrupt`].
+pub(crate) trait RowExt {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+    fn opt_int(&self, col: &str) -> Result<Option<i64>>;
+    fn flag(&self, col: &str) -> Result<bool>;
+}
+
+impl<R> RowExt for R
+where
+    R: sqlx::Row,
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn text(&self, col: &str) -> Result<String> {
+        self.try_get::<String, _>(col).map_err(|e| bad(col, &e))
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        self.try_get::<Option<String>, _>(col)
+            .map_err(|e| bad(col, &e))
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        self.try_get::<i64, _>(col).map_err(|e| bad(col, &e))
+    }
+    fn opt_int(&self, col: &str) -> Result<Option<i64>> {
+        self.try_get::<Option<i64>, _>(col)
+            .map_err(|e| bad(col, &e))
+    }
+    fn flag(&self, col: &str) -> Result<bool> {
+        self.try_get::<bool, _>(col).map_err(|e| bad(col, &e))
+    }
+}
+
+fn bad(col: &str, e: &sqlx::Error) -> StoreError {
+    StoreError::corrupt(format!("column {col}: {e}"))
+}
+
+fn time(row: &impl RowExt, col: &str) -> Result<time::OffsetDateTime> {
+    from_ms(row.int(col)?)
+}
+
+fn opt_time(row: &impl RowExt, col: &str) -> Result<Option<time::OffsetDateTime>> {
+    row.opt_int(col)?.map(from_ms).transpose()
+}
+
+fn opt_u16(row: &impl RowExt, col: &str) -> Result<Option<u16>> {
+    row.opt_int(col)?
+        .map(|v| u16::try_from(v).map_err(|_| StoreError::corrupt(format!("column {col}: {v}"))))
+        .transpose()
+}
+
+fn opt_json(row: &impl RowExt, col: &str) -> Result<Option<serde_json::Value>> {
+    row.opt_text(col)?
+        .map(|s| {
+            serde_json::from_str(&s)
+                .map_err(|_| StoreError::corrupt(format!("column {col}: not JSON")))
+        })
+        .transpose()
+}
+
+macro_rules! opt_id {
+    ($row:expr, $col:literal, $ty:ty) => {
+        $row.opt_text($col)?
+            .map(|s| <$ty>::parse_stored(&s))
+            .transpose()?
+    };
+}
+
+pub(crate) fn user(row: &impl RowExt) -> Result<User> {
+    Ok(User {
+        id: UserId::parse_stored(&row.text("id")?)?,
+        name: row.text("name")?,
+        is_admin: row.flag("is_admin")?,
+        disabled: row.flag("disabled")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+pub(crate) fn api_key(row: &impl RowExt) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: ApiKeyId::parse_stored(&row.text("id")?)?,
+        kind: ApiKeyKind::parse_stored(&row.text("kind")?)?,
+        user_id: UserId::parse_stored(&row.text("user_id")?)?,
+        agent_id: opt_id!(row, "agent_id", AgentId),
+        public_id: row.text("public_id")?,
+        label: row.opt_text("label")?,
+        created_at: time(row, "created_at")?,
+        last_used_at: opt_time(row, "last_used_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+    })
+}
+
+pub(crate) fn agent(row: &impl RowExt) -> Result<Agent> {
+    Ok(Agent {
+        id: AgentId::parse_stored(&row.text("id")?)?,
+        owner_id: UserId::parse_stored(&row.text("owner_id")?)?,
+        name: row.text("name")?,
+        maturity: row.text("maturity")?,
+        connection_id: opt_id!(row, "connection_id", ConnectionId),
+        disabled: row.flag("disabled")?,
+        version: row.int("version")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn connection(row: &impl RowExt) -> Result<Connection> {
+    Ok(Connection {
+        id: ConnectionId::parse_stored(&row.text("id")?)?,
+        owner_id: UserId::parse_stored(&row.text("owner_id")?)?,
+        workspace_id: row.text("workspace_id")?,
+        workspace_name: row.opt_text("workspace_name")?,
+        workspace_icon: row.opt_text("workspace_icon")?,
+        bot_id: row.text("bot_id")?,
+        owner: opt_json(row, "owner_json")?,
+        kind: ConnectionKind::parse_stored(&row.text("kind")?)?,
+        token_expires_at: opt_time(row, "token_expires_at")?,
+        key_id: KeyId::new(row.text("key_id")?),
+        revoked: row.flag("revoked")?,
+        needs_reauth: row.flag("needs_reauth")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+pub(crate) fn oauth_state(row: &impl RowExt) -> Result<OAuthState> {
+    Ok(OAuthState {
+        state_hash: TokenHash::from_hex(&row.text("state_hash")?)
+            .map_err(|_| StoreError::corrupt("oauth state hash"))?,
+        user_id: UserId::parse_stored(&row.text("user_id")?)?,
+        redirect_to: row.opt_text("redirect_to")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        used_at: opt_time(row, "used_at")?,
+    })
+}
+
+pub(crate) fn approval(row: &impl RowExt) -> Result<Approval> {
+    Ok(Approval {
+        id: ApprovalId::parse_stored(&row.text("id")?)?,
+        requester_kind: RequesterKind::parse_stored(&row.text("requester_kind")?)?,
+        requester_user_id: opt_id!(row, "requester_user_id", UserId),
+        agent_id: opt_id!(row, "agent_id", AgentId),
+        connection_id: opt_id!(row, "connection_id", ConnectionId),
+        operation: row.text("operation")?,
+        action_class: row.text("action_class")?,
+        request_json: row.text("request_json")?,
+        request_hash: row.text("request_hash")?,
+        status: ApprovalStatus::parse_stored(&row.text("status")?)?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        decided_by: opt_id!(row, "decided_by", UserId),
+        decided_at: opt_time(row, "decided_at")?,
+        finished_at: opt_time(row, "finished_at")?,
+        result_json: row.opt_text("result_json")?,
+        result_status: opt_u16(row, "result_status")?,
+    })
+}
+
+pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
+    let target_ids: Vec<String> = serde_json::from_str(&row.text("target_ids")?)
+        .map_err(|_| StoreError::corrupt("column target_ids: not a JSON array of strings"))?;
+    let duration_ms = row
+        .opt_int("duration_ms")?
+        .map(|v| u64::try_from(v).map_err(|_| StoreError::corrupt(format!("duration_ms {v}"))))
+        .transpose()?;
+    Ok(AuditEvent {
+        id: AuditEventId(row.int("id")?),
+        record: AuditRecord {
+            at: time(row, "at")?,
+            request_id: row.text("request_id")?,
+            caller_kind: CallerKind::parse_stored(&row.text("caller_kind")?)?,
+            user_id: opt_id!(row, "user_id", UserId),
+            agent_id: opt_id!(row, "agent_id", AgentId),
+            connection_id: opt_id!(row, "connection_id", ConnectionId),
+            surface: Surface::parse_stored(&row.text("surface")?)?,
+            action_class: row.opt_text("action_class")?,
+            operation: row.text("operation")?,
+            target_ids,
+            decision: AuditDecision::parse_stored(&row.text("decision")?)?,
+            reason: row.opt_text("reason")?,
+            outcome: Outcome::parse_stored(&row.text("outcome")?)?,
+            upstream_status: opt_u16(row, "upstream_status")?,
+            duration_ms,
+            args_summary: opt_json(row, "args_summary")?,
+        },
+    })
+}

@@ -1,0 +1,288 @@
+//! The [`Store`] trait, implemented once per backend, and [`open`], which picks the backend
+//! from the URL scheme.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncWrite, AsyncWriteExt as _};
+
+use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
+use crate::error::{Result, StoreError};
+use crate::ids::{AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId};
+use crate::models::{
+    Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
+    Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
+    NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
+};
+use crate::vault::Vault;
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Backend {
+    /// SQLite (the default; one file in the data folder).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL selects: `sqlite:` → SQLite; `postgres:` / `postgresql:` →
+    /// PostgreSQL. The error names only the scheme, never the whole URL (it may hold a
+    /// password).
+    pub fn from_url(url: &str) -> Result<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(StoreError::UnsupportedUrl {
+                scheme: scheme.chars().take(20).collect(),
+            }),
+        }
+    }
+}
+
+/// Connection settings beyond the URL.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// Pool size (default 8 for SQLite, 10 for PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// How long to wait for a pooled connection (default 30 s).
+    pub acquire_timeout: Duration,
+    /// SQLite `busy_timeout` (default 10 s).
+    pub busy_timeout: Duration,
+    /// Run migrations when opening (default true).
+    pub migrate: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            acquire_timeout: Duration::from_secs(30),
+            busy_timeout: Duration::from_secs(10),
+            migrate: true,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the pool size.
+    pub fn max_connections(mut self, n: u32) -> Self {
+        self.max_connections = Some(n);
+        self
+    }
+
+    /// Whether to run migrations on open.
+    pub fn migrate(mut self, yes: bool) -> Self {
+        self.migrate = yes;
+        self
+    }
+}
+
+/// Opens the store a URL names and runs the migrations.
+///
+/// `sqlite://path/to/file.db` (relative or absolute; the file and its folder are created if
+/// missing, WAL, foreign keys on, a busy timeout) or `postgres://…` / `postgresql://…`
+/// (`?options[search_path]=schema` selects a schema).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    open_with(url, StoreOptions::default()).await
+}
+
+/// [`open`] with options.
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(crate::sql::SqliteStore::connect(url, &options).await?),
+        Backend::Postgres => Arc::new(crate::sql::PgStore::connect(url, &options).await?),
+    };
+    if options.migrate {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+/// The default SQLite URL for a data folder: `sqlite://<data_dir>/notion-gate.db`.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("notion-gate.db").display())
+}
+
+/// Persistence for the gateway. One implementation per backend; callers hold an
+/// `Arc<dyn Store>`. Every state transition that two gateway instances could race on is a
+/// single conditional `UPDATE`, so exactly one of them wins.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies the embedded migrations that have not run yet.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Closes the pool, waiting for connections to be returned.
+    async fn close(&self);
+
+    // ---- users ---------------------------------------------------------------------------
+
+    /// Creates a user; a taken name is a [`StoreError::Conflict`].
+    async fn create_user(&self, new: NewUser) -> Result<User>;
+    /// A user by id.
+    async fn get_user(&self, id: UserId) -> Result<User>;
+    /// A user by name.
+    async fn get_user_by_name(&self, name: &str) -> Result<User>;
+    /// Every user, by name.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    /// Disables or enables a user.
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<User>;
+    /// Grants or removes admin rights.
+    async fn set_user_admin(&self, id: UserId, is_admin: bool) -> Result<User>;
+
+    // ---- API keys ------------------------------------------------------------------------
+
+    /// Creates a key; the plaintext is in the result and nowhere else.
+    async fn create_api_key(&self, new: NewApiKey) -> Result<CreatedApiKey>;
+    /// The unrevoked key with this hash.
+    async fn find_api_key_by_hash(&self, hash: &TokenHash) -> Result<Option<ApiKey>>;
+    /// The unrevoked key matching a presented key (hashes it, then
+    /// [`find_api_key_by_hash`](Store::find_api_key_by_hash)).
+    async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>> {
+        self.find_api_key_by_hash(&TokenHash::of(key)).await
+    }
+    /// Keys of a user (including their agents' keys), newest first, revoked ones included.
+    async fn list_api_keys(&self, user_id: UserId) -> Result<Vec<ApiKey>>;
+    /// Revokes a key (idempotent); unknown id → [`StoreError::NotFound`].
+    async fn revoke_api_key(&self, id: ApiKeyId) -> Result<ApiKey>;
+    /// Records a use. Best-effort: callers may ignore the error.
+    async fn touch_api_key(&self, id: ApiKeyId) -> Result<()>;
+
+    // ---- agents --------------------------------------------------------------------------
+
+    /// Registers an agent; a taken name for the owner is a conflict.
+    async fn create_agent(&self, new: NewAgent) -> Result<Agent>;
+    /// An agent by id.
+    async fn get_agent(&self, id: AgentId) -> Result<Agent>;
+    /// An agent by owner and name.
+    async fn get_agent_by_name(&self, owner_id: UserId, name: &str) -> Result<Agent>;
+    /// Agents of one owner, or of everyone.
+    async fn list_agents(&self, owner_id: Option<UserId>) -> Result<Vec<Agent>>;
+    /// Applies a change and bumps the version.
+    async fn update_agent(&self, id: AgentId, update: AgentUpdate) -> Result<Agent>;
+    /// Deletes an agent and its keys (its audit history stays).
+    async fn delete_agent(&self, id: AgentId) -> Result<()>;
+
+    // ---- connections ---------------------------------------------------------------------
+
+    /// Stores a connection, encrypting its tokens with the vault's primary key. Connecting
+    /// the same bot again for the same owner updates that row (new tokens, `revoked` and
+    /// `needs_reauth` cleared) and keeps its id.
+    async fn upsert_connection(&self, vault: &Vault, new: NewConnection) -> Result<Connection>;
+    /// A connection by id.
+    async fn get_connection(&self, id: ConnectionId) -> Result<Connection>;
+    /// Connections of one owner, or of everyone.
+    async fn list_connections(&self, owner_id: Option<UserId>) -> Result<Vec<Connection>>;
+    /// Decrypts a connection's tokens. A token no key can decrypt marks the connection
+    /// `needs_reauth` and fails with [`StoreError::ReconnectRequired`].
+    async fn connection_tokens(&self, vault: &Vault, id: ConnectionId) -> Result<ConnectionTokens>;
+    /// Replaces the tokens after a refresh.
+    async fn update_connection_tokens(
+        &self,
+        vault: &Vault,
+        id: ConnectionId,
+        access_token: &secrecy::SecretString,
+        refresh_token: Option<&secrecy::SecretString>,
+        expires_at: Option<time::OffsetDateTime>,
+    ) -> Result<Connection>;
+    /// Marks a connection revoked (disconnected) or not.
+    async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection>;
+    /// Marks that Notion refused the token: the user must reconnect.
+    async fn mark_connection_needs_reauth(&self, id: ConnectionId) -> Result<()>;
+    /// Deletes a connection (agents using it are unbound).
+    async fn delete_connection(&self, id: ConnectionId) -> Result<()>;
+    /// Re-encrypts every connection's tokens with the vault's primary key (key rotation).
+    /// Each row is rewritten with a conditional update, so a concurrent token refresh is
+    /// never overwritten with stale tokens.
+    async fn reencrypt_all(&self, vault: &Vault) -> Result<ReencryptReport>;
+
+    // ---- OAuth states --------------------------------------------------------------------
+
+    /// Creates a random single-use state bound to a user; stores only its hash.
+    async fn create_oauth_state(&self, new: NewOAuthState) -> Result<CreatedOAuthState>;
+    /// Consumes a state by hash, atomically: one conditional update, so among concurrent
+    /// callers (on any instance) at most one gets `Some`. Unknown, used or expired → `None`.
+    async fn consume_oauth_state(&self, hash: &TokenHash) -> Result<Option<OAuthState>>;
+    /// Deletes states that are used or expired; returns how many.
+    async fn purge_oauth_states(&self) -> Result<u64>;
+
+    // ---- approvals -----------------------------------------------------------------------
+
+    /// Stores a pending approval with its canonical request and its SHA-256.
+    async fn create_approval(&self, new: NewApproval) -> Result<Approval>;
+    /// An approval by id.
+    async fn get_approval(&self, id: ApprovalId) -> Result<Approval>;
+    /// Approvals matching a filter, newest first.
+    async fn list_approvals(&self, filter: ApprovalFilter) -> Result<Vec<Approval>>;
+    /// Approves or denies a pending, unexpired approval. Anything else (already decided,
+    /// expired, executing…) is a [`StoreError::Conflict`]; an unknown id is `NotFound`.
+    async fn decide_approval(
+        &self,
+        id: ApprovalId,
+        decision: ApprovalDecision,
+        decider: UserId,
+    ) -> Result<Approval>;
+    /// Moves an approved approval to `executing`. Exactly one caller across all instances
+    /// gets `true`; only that caller may run the request.
+    async fn claim_approval_for_execution(&self, id: ApprovalId) -> Result<bool>;
+    /// Stores the result of an `executing` approval (→ `executed` or `failed`).
+    async fn finish_approval(&self, id: ApprovalId, outcome: ApprovalOutcome) -> Result<Approval>;
+    /// Marks pending approvals past their expiry as `expired`; returns how many.
+    async fn expire_approvals(&self) -> Result<u64>;
+
+    // ---- audit ---------------------------------------------------------------------------
+
+    /// Appends records in one transaction (all or none). There is no update or delete.
+    async fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
+    /// One page of events matching a query.
+    async fn query_audit(&self, query: &AuditQuery) -> Result<AuditPage>;
+    /// How many events match the query's filters (cursor and limit ignored).
+    async fn count_audit(&self, query: &AuditQuery) -> Result<u64>;
+
+    /// Writes every event matching the query's filters as JSON lines (one
+    /// [`AuditEvent`](crate::AuditEvent)
+    /// per line), oldest first, paging through the table; returns how many were written.
+    async fn export_audit_jsonl(
+        &self,
+        query: &AuditQuery,
+        out: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<u64> {
+        let mut q = query.clone().order(AuditOrder::OldestFirst).limit(1000);
+        let mut written = 0u64;
+        let mut line = Vec::with_capacity(512);
+        loop {
+            let page = self.query_audit(&q).await?;
+            for event in &page.events {
+                line.clear();
+                serde_json::to_writer(&mut line, event)
+                    .map_err(|e| StoreError::corrupt(format!("audit event {}: {e}", event.id)))?;
+                line.push(b'\n');
+                out.write_all(&line)
+                    .await
+                    .map_err(|e| StoreError::io("audit export", e))?;
+                written += 1;
+            }
+            match page.next_cursor {
+                Some(c) => q.cursor = Some(c),
+                None => break,
+            }
+        }
+        out.flush()
+            .await
+            .map_err(|e| StoreError::io("audit export", e))?;
+        Ok(written)
+    }
+}

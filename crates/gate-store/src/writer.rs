@@ -1,0 +1,333 @@
+//! [`AuditWriter`]: the request path hands audit records to a bounded channel; a background
+//! task writes them in batches (one transaction per batch), retries failed batches, and
+//! flushes everything accepted when shut down.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::audit::AuditRecord;
+use crate::store::Store;
+
+/// Tuning for [`AuditWriter`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AuditWriterConfig {
+    /// Channel capacity: records accepted but not yet written. When full, `record` waits.
+    pub capacity: usize,
+    /// Most records per batch (one transaction).
+    pub batch_size: usize,
+    /// Longest a record waits for its batch to fill before the batch is written anyway.
+    pub flush_interval: Duration,
+    /// First pause after a failed batch; doubles up to `retry_max`.
+    pub retry_initial: Duration,
+    /// Longest pause between retries.
+    pub retry_max: Duration,
+    /// During shutdown only: give up on a batch after this many failed attempts (counted in
+    /// [`AuditStats::lost`] and logged), so a dead database cannot hang shutdown forever.
+    /// While running, failed batches are retried without limit.
+    pub shutdown_attempts: u32,
+}
+
+impl Default for AuditWriterConfig {
+    fn default() -> Self {
+        Self {
+            capacity: 8192,
+            batch_size: 500,
+            flush_interval: Duration::from_millis(5),
+            retry_initial: Duration::from_millis(50),
+            retry_max: Duration::from_secs(5),
+            shutdown_attempts: 10,
+        }
+    }
+}
+
+impl AuditWriterConfig {
+    /// The defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the channel capacity (at least 1).
+    pub fn capacity(mut self, n: usize) -> Self {
+        self.capacity = n.max(1);
+        self
+    }
+
+    /// Sets the batch size (at least 1).
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    /// Sets the flush interval.
+    pub fn flush_interval(mut self, d: Duration) -> Self {
+        self.flush_interval = d;
+        self
+    }
+
+    /// Sets the retry pauses.
+    pub fn retry(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_initial = initial;
+        self.retry_max = max.max(initial);
+        self
+    }
+
+    /// Sets the attempts per batch during shutdown (at least 1).
+    pub fn shutdown_attempts(mut self, n: u32) -> Self {
+        self.shutdown_attempts = n.max(1);
+        self
+    }
+}
+
+/// Counters of an [`AuditWriter`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AuditStats {
+    /// Records accepted by [`AuditWriter::record`].
+    pub accepted: u64,
+    /// Records written to the store.
+    pub written: u64,
+    /// Records in batch attempts that failed (a record retried twice counts twice).
+    pub failed: u64,
+    /// Records given up on during shutdown after `shutdown_attempts` failures.
+    pub lost: u64,
+    /// Batches written.
+    pub batches: u64,
+}
+
+/// The writer has shut down and accepts no more records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the audit writer has shut down")]
+pub struct AuditClosed;
+
+#[derive(Default)]
+struct Counters {
+    accepted: AtomicU64,
+    written: AtomicU64,
+    failed: AtomicU64,
+    lost: AtomicU64,
+    batches: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> AuditStats {
+        AuditStats {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            written: self.written.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            batches: self.batches.load(Ordering::Relaxed),
+        }
+    }
+}
+
+// Nearly every message is a record, so boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Record(AuditRecord),
+    Flush(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Batched, non-lossy audit writing. Cheap to clone; clones share one background task.
+#[derive(Clone)]
+pub struct AuditWriter {
+    tx: mpsc::Sender<Msg>,
+    counters: Arc<Counters>,
+    task: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for AuditWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditWriter")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl AuditWriter {
+    /// Starts the background task on the current Tokio runtime.
+    pub fn spawn(store: Arc<dyn Store>, config: AuditWriterConfig) -> Self {
+        let (tx, rx) = mpsc::channel(config.capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let task = tokio::spawn(run(store, rx, config, Arc::clone(&counters)));
+        Self {
+            tx,
+            counters,
+            task: Arc::new(Mutex::new(Some(task))),
+        }
+    }
+
+    /// Hands a record to the writer. Returns at once unless the channel is full, in which
+    /// case it waits for room: records are never dropped.
+    pub async fn record(&self, record: AuditRecord) -> Result<(), AuditClosed> {
+        self.tx
+            .send(Msg::Record(record))
+            .await
+            .map_err(|_| AuditClosed)?;
+        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Waits until every record accepted before this call is written (or, during shutdown,
+    /// given up on).
+    pub async fn flush(&self) -> Result<(), AuditClosed> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send(Msg::Flush(ack))
+            .await
+            .map_err(|_| AuditClosed)?;
+        done.await.map_err(|_| AuditClosed)
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> AuditStats {
+        self.counters.snapshot()
+    }
+
+    /// Stops accepting records, writes every record accepted so far, stops the task and
+    /// returns the final counters. Safe to call more than once and from several clones.
+    pub async fn shutdown(&self) -> AuditStats {
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Msg::Shutdown(ack)).await.is_ok() {
+            // An error here means the task ended anyway; the join below tells the rest.
+            let _ = done.await;
+        }
+        if let Some(task) = self.task.lock().await.take() {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "audit writer task failed");
+            }
+        }
+        self.counters.snapshot()
+    }
+}
+
+async fn run(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Msg>,
+    config: AuditWriterConfig,
+    counters: Arc<Counters>,
+) {
+    let batch_size = config.batch_size.max(1);
+    let mut batch: Vec<AuditRecord> = Vec::with_capacity(batch_size);
+    let mut inbox: Vec<Msg> = Vec::with_capacity(batch_size);
+    let mut batch_started = Instant::now();
+    let writer = BatchWriter {
+        store,
+        config: &config,
+        counters: &counters,
+    };
+    loop {
+        let room = batch_size.saturating_sub(batch.len()).max(1);
+        let received = if batch.is_empty() {
+            rx.recv_many(&mut inbox, room).await
+        } else {
+            match tokio::time::timeout_at(
+                batch_started + config.flush_interval,
+                rx.recv_many(&mut inbox, room),
+            )
+            .await
+            {
+                Ok(n) => n,
+                Err(_) => {
+                    writer.write(&mut batch, false).await;
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            // Every sender is gone without a shutdown: write what is left and stop.
+            writer.write(&mut batch, true).await;
+            return;
+        }
+        let mut shutdown_acks = Vec::new();
+        for msg in inbox.drain(..) {
+            match msg {
+                Msg::Record(r) => {
+                    if batch.is_empty() {
+                        batch_started = Instant::now();
+                    }
+                    batch.push(r);
+                    if batch.len() >= batch_size {
+                        writer.write(&mut batch, false).await;
+                    }
+                }
+                Msg::Flush(ack) => {
+                    writer.write(&mut batch, false).await;
+                    let _ = ack.send(());
+                }
+                Msg::Shutdown(ack) => shutdown_acks.push(ack),
+            }
+        }
+        if !shutdown_acks.is_empty() {
+            // No new messages after this; drain what was accepted before the close.
+            rx.close();
+            while let Some(msg) = rx.recv().await {
+                match msg {
+                    Msg::Record(r) => {
+                        batch.push(r);
+                        if batch.len() >= batch_size {
+                            writer.write(&mut batch, true).await;
+                        }
+                    }
+                    Msg::Flush(ack) => {
+                        writer.write(&mut batch, true).await;
+                        let _ = ack.send(());
+                    }
+                    Msg::Shutdown(ack) => shutdown_acks.push(ack),
+                }
+            }
+            writer.write(&mut batch, true).await;
+            for ack in shutdown_acks {
+                let _ = ack.send(());
+            }
+            return;
+        }
+    }
+}
+
+struct BatchWriter<'a> {
+    store: Arc<dyn Store>,
+    config: &'a AuditWriterConfig,
+    counters: &'a Counters,
+}
+
+impl BatchWriter<'_> {
+    /// Writes and clears the batch, retrying failures (without limit unless `closing`).
+    async fn write(&self, batch: &mut Vec<AuditRecord>, closing: bool) {
+        if batch.is_empty() {
+            return;
+        }
+        let n = batch.len() as u64;
+        let mut pause = self.config.retry_initial;
+        let mut attempts = 0u32;
+        loop {
+            match self.store.append_audit(batch).await {
+                Ok(()) => {
+                    self.counters.written.fetch_add(n, Ordering::Relaxed);
+                    self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                    batch.clear();
+                    return;
+                }
+                Err(e) => {
+                    attempts += 1;
+                    self.counters.failed.fetch_add(n, Ordering::Relaxed);
+                    if closing && attempts >= self.config.shutdown_attempts {
+                        tracing::error!(error = %e, records = n, attempts, "audit batch could not be written during shutdown; giving up");
+                        self.counters.lost.fetch_add(n, Ordering::Relaxed);
+                        batch.clear();
+                        return;
+                    }
+                    tracing::warn!(error = %e, records = n, attempts, "audit batch failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(self.config.retry_max);
+                }
+            }
+        }
+    }
+}
