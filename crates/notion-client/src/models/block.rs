@@ -13,9 +13,9 @@ use crate::ids::{BlockId, CommentId, DatabaseId, PageId};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TextBlock {
-    /// The text.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The text (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// The colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
@@ -34,7 +34,7 @@ impl TextBlock {
     /// Content with the given text.
     pub fn new(rich_text: Vec<RichText>) -> Self {
         Self {
-            rich_text,
+            rich_text: Some(rich_text),
             ..Self::default()
         }
     }
@@ -44,9 +44,9 @@ impl TextBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HeadingBlock {
-    /// The text.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The text (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// The colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
@@ -65,9 +65,9 @@ pub struct HeadingBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NumberedListItemBlock {
-    /// The text.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The text (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// The colour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<Color>,
@@ -89,9 +89,9 @@ pub struct NumberedListItemBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ToDoBlock {
-    /// The text.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The text (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// Whether it is checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked: Option<bool>,
@@ -110,9 +110,9 @@ pub struct ToDoBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CalloutBlock {
-    /// The text.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The text (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// The icon (may be `null`).
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub icon: Maybe<Icon>,
@@ -185,9 +185,9 @@ pub struct EquationBlock {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CodeBlock {
-    /// The code.
-    #[serde(default)]
-    pub rich_text: Vec<RichText>,
+    /// The code (omitted by update requests that leave it unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rich_text: Option<Vec<RichText>>,
     /// The caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<RichText>>,
@@ -259,7 +259,7 @@ pub struct LinkToPageBlock {
     pub target: LinkToPageKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<LinkToPageKind>,
 }
 
 /// Content of `table`: `{table_width, has_column_header, has_row_header}`.
@@ -468,14 +468,14 @@ impl BlockKind {
             | Self::BulletedListItem(b)
             | Self::Quote(b)
             | Self::Toggle(b)
-            | Self::Template(b) => Some(&b.rich_text),
+            | Self::Template(b) => b.rich_text.as_deref(),
             Self::Heading1(b) | Self::Heading2(b) | Self::Heading3(b) | Self::Heading4(b) => {
-                Some(&b.rich_text)
+                b.rich_text.as_deref()
             }
-            Self::NumberedListItem(b) => Some(&b.rich_text),
-            Self::ToDo(b) => Some(&b.rich_text),
-            Self::Callout(b) => Some(&b.rich_text),
-            Self::Code(b) => Some(&b.rich_text),
+            Self::NumberedListItem(b) => b.rich_text.as_deref(),
+            Self::ToDo(b) => b.rich_text.as_deref(),
+            Self::Callout(b) => b.rich_text.as_deref(),
+            Self::Code(b) => b.rich_text.as_deref(),
             _ => None,
         }
     }
@@ -548,7 +548,7 @@ pub struct Block {
     pub kind: BlockKind,
     /// Every other field (`object`, `request_id`, …), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<BlockKind>,
 }
 
 impl Block {
@@ -577,7 +577,7 @@ pub struct NewBlock {
     pub kind: BlockKind,
     /// Every other field (such as `object: "block"`), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<BlockKind>,
 }
 
 impl NewBlock {
@@ -597,7 +597,7 @@ impl NewBlock {
     /// A heading of level 1 to 4 (other levels are clamped).
     pub fn heading(level: u8, rich_text: Vec<RichText>) -> Self {
         let content = HeadingBlock {
-            rich_text,
+            rich_text: Some(rich_text),
             ..HeadingBlock::default()
         };
         Self::new(match level {
@@ -616,7 +616,7 @@ impl NewBlock {
     /// A numbered list item.
     pub fn numbered_list_item(rich_text: Vec<RichText>) -> Self {
         Self::new(BlockKind::NumberedListItem(NumberedListItemBlock {
-            rich_text,
+            rich_text: Some(rich_text),
             ..NumberedListItemBlock::default()
         }))
     }
@@ -624,7 +624,7 @@ impl NewBlock {
     /// A to-do.
     pub fn to_do(rich_text: Vec<RichText>, checked: bool) -> Self {
         Self::new(BlockKind::ToDo(ToDoBlock {
-            rich_text,
+            rich_text: Some(rich_text),
             checked: Some(checked),
             ..ToDoBlock::default()
         }))
@@ -643,7 +643,7 @@ impl NewBlock {
     /// A code block.
     pub fn code(code: impl Into<String>, language: impl Into<String>) -> Self {
         Self::new(BlockKind::Code(CodeBlock {
-            rich_text: vec![RichText::plain(code)],
+            rich_text: Some(vec![RichText::plain(code)]),
             language: Some(language.into()),
             ..CodeBlock::default()
         }))

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe};
+use super::union::{Extra, Maybe, optional_union};
 use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
 
 string_enum! {
@@ -91,7 +91,7 @@ pub struct Parent {
     pub kind: ParentKind,
     /// Every other field (such as `database_id` next to `data_source_id`), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<ParentKind>,
 }
 
 impl Parent {
@@ -296,12 +296,12 @@ pub struct FileObject {
     /// The caption (media blocks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<super::RichText>>,
-    /// Where the file lives.
-    #[serde(flatten)]
-    pub source: FileSource,
+    /// Where the file lives; `None` in update requests that only change the caption.
+    #[serde(flatten, deserialize_with = "optional_union")]
+    pub source: Option<FileSource>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<FileSource>,
 }
 
 impl FileObject {
@@ -310,7 +310,7 @@ impl FileObject {
         Self {
             name: None,
             caption: None,
-            source,
+            source: Some(source),
             extra: Extra::default(),
         }
     }
@@ -327,7 +327,7 @@ impl FileObject {
 
     /// The URL, for external and hosted files.
     pub fn url(&self) -> Option<&str> {
-        match &self.source {
+        match self.source.as_ref()? {
             FileSource::External(f) => Some(&f.url),
             FileSource::File(f) => Some(&f.url),
             _ => None,
@@ -362,7 +362,7 @@ pub struct Icon {
     pub kind: IconKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<IconKind>,
 }
 
 impl Icon {
@@ -380,5 +380,46 @@ impl Icon {
             kind: IconKind::External(ExternalFile::new(url)),
             extra: Extra::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::models::{RichText, RichTextKind};
+
+    #[test]
+    fn request_shapes_without_type_infer_it() {
+        let parent: Parent =
+            serde_json::from_value(json!({"page_id": "c01166c6-13ae-45cb-b968-18b4ef2f5a77"}))
+                .unwrap();
+        assert!(parent.page_id().is_some());
+        assert!(parent.extra.is_empty());
+        assert_eq!(
+            serde_json::to_value(&parent).unwrap(),
+            json!({"type": "page_id", "page_id": "c01166c6-13ae-45cb-b968-18b4ef2f5a77"})
+        );
+        let rt: RichText = serde_json::from_value(json!({"text": {"content": "x"}})).unwrap();
+        assert!(matches!(rt.kind, RichTextKind::Text(_)));
+        let caption_only: FileObject = serde_json::from_value(json!({"caption": []})).unwrap();
+        assert!(caption_only.source.is_none());
+        assert_eq!(
+            serde_json::to_value(&caption_only).unwrap(),
+            json!({"caption": []})
+        );
+    }
+
+    #[test]
+    fn data_source_parent_keeps_database_id() {
+        let original = json!({
+            "type": "data_source_id",
+            "data_source_id": "4f93db51-4e1d-4015-b07f-876e34c3b0b1",
+            "database_id": "c37a2c66-e3aa-4a0d-a447-73de3b80c253"
+        });
+        let parent: Parent = serde_json::from_value(original.clone()).unwrap();
+        assert!(parent.database_id().is_some());
+        assert_eq!(serde_json::to_value(&parent).unwrap(), original);
     }
 }

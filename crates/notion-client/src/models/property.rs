@@ -64,7 +64,7 @@ pub struct FormulaValue {
     pub kind: FormulaKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<FormulaKind>,
 }
 
 notion_union! {
@@ -95,7 +95,7 @@ pub struct RollupValue {
     pub function: Option<String>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<RollupKind>,
 }
 
 /// A unique ID value: `{prefix, number}`.
@@ -217,7 +217,7 @@ pub struct PropertyValue {
     pub value: Option<PropertyValueKind>,
     /// Every other field (such as `has_more` on relations), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<PropertyValueKind>,
 }
 
 impl PropertyValue {
@@ -321,7 +321,7 @@ pub struct PropertyItem {
     pub value: PropertyItemKind,
     /// Every other field (`object`, `request_id`, …), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<PropertyItemKind>,
 }
 
 /// The `property_item` member of a paginated property-item list:
@@ -458,7 +458,7 @@ pub struct RelationConfig {
     pub kind: Option<RelationKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<RelationKind>,
 }
 
 /// A rollup configuration.
@@ -568,12 +568,12 @@ pub struct PropertyConfig {
     /// The description.
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub description: Maybe<String>,
-    /// The typed configuration.
-    #[serde(flatten)]
-    pub config: PropertyConfigKind,
+    /// The typed configuration; `None` in update requests that only rename.
+    #[serde(flatten, deserialize_with = "optional_union")]
+    pub config: Option<PropertyConfigKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<PropertyConfigKind>,
 }
 
 #[cfg(test)]
@@ -608,7 +608,12 @@ mod tests {
     fn unknown_property_config_type_survives() {
         let original = json!({"id": "x", "name": "X", "description": null, "type": "ai_summary", "ai_summary": {}});
         let config: PropertyConfig = serde_json::from_value(original.clone()).unwrap();
-        assert!(config.config.is_unknown());
+        assert!(
+            config
+                .config
+                .as_ref()
+                .is_some_and(PropertyConfigKind::is_unknown)
+        );
         assert_eq!(serde_json::to_value(&config).unwrap(), original);
     }
 

@@ -163,7 +163,7 @@ pub struct TemplateMention {
     pub kind: TemplateMentionKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<TemplateMentionKind>,
 }
 
 notion_union! {
@@ -197,7 +197,7 @@ pub struct Mention {
     pub kind: MentionKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<MentionKind>,
 }
 
 impl Mention {
@@ -240,7 +240,7 @@ pub struct RichText {
     pub href: Maybe<String>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<RichTextKind>,
 }
 
 impl RichText {

@@ -8,6 +8,7 @@
 //! serde hands every flattened field all leftover keys.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
@@ -40,7 +41,11 @@ pub(crate) struct UnionParts {
 
 impl UnionParts {
     fn into_union<U: NotionUnion, E: serde::de::Error>(mut self) -> Result<Option<U>, E> {
-        match self.type_name.take() {
+        let type_name = self
+            .type_name
+            .take()
+            .or_else(|| inferred_type::<U>(&self.rest).map(str::to_owned));
+        match type_name {
             None => Ok(None),
             Some(type_name) => {
                 let content = self.rest.remove(&type_name);
@@ -86,6 +91,8 @@ impl<'de> Deserialize<'de> for UnionParts {
 }
 
 /// Deserializes a union that must be present (used by the generated `Deserialize` impls).
+///
+/// Without `type`, the first key naming a known variant decides (request shapes).
 #[doc(hidden)]
 pub fn deserialize_union<'de, D: Deserializer<'de>, U: NotionUnion>(
     deserializer: D,
@@ -292,46 +299,114 @@ macro_rules! string_enum {
     };
 }
 
-/// The unmodelled fields of a struct that also flattens a union.
+/// The unmodelled fields of a struct that also flattens the union `U`.
 ///
-/// Deserializing drops `type` and the key named by `type` (the union owns them); everything else
-/// is kept verbatim. Dereferences to the inner map.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Extra(pub Map<String, Value>);
+/// Deserializing drops `type` and the key named by `type` (the union owns them); when `type` is
+/// absent (request shapes such as `{"page_id": "…"}`), it drops the first key that names a known
+/// variant of `U`, which the union then infers as its type. Everything else is kept verbatim.
+/// Dereferences to the inner map.
+pub struct Extra<U = ()>(pub Map<String, Value>, PhantomData<fn() -> U>);
 
-impl Deref for Extra {
+impl<U> Extra<U> {
+    /// Wraps a map.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Self(map, PhantomData)
+    }
+
+    /// The inner map.
+    pub fn into_inner(self) -> Map<String, Value> {
+        self.0
+    }
+}
+
+impl<U> Default for Extra<U> {
+    fn default() -> Self {
+        Self::new(Map::new())
+    }
+}
+
+impl<U> Clone for Extra<U> {
+    fn clone(&self) -> Self {
+        Self::new(self.0.clone())
+    }
+}
+
+impl<U> PartialEq for Extra<U> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<U> fmt::Debug for Extra<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<U> Deref for Extra<U> {
     type Target = Map<String, Value>;
     fn deref(&self) -> &Self::Target {
         &self.0
     }
 }
 
-impl DerefMut for Extra {
+impl<U> DerefMut for Extra<U> {
     fn deref_mut(&mut self) -> &mut Self::Target {
         &mut self.0
     }
 }
 
-impl From<Map<String, Value>> for Extra {
+impl<U> From<Map<String, Value>> for Extra<U> {
     fn from(map: Map<String, Value>) -> Self {
-        Self(map)
+        Self::new(map)
     }
 }
 
-impl Serialize for Extra {
+impl<U> Serialize for Extra<U> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(serializer)
     }
 }
 
-impl<'de> Deserialize<'de> for Extra {
+impl<'de, U: NotionUnion> Deserialize<'de> for Extra<U> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        if let Some(Value::String(type_name)) = map.get("type").cloned() {
-            map.remove("type");
-            map.remove(&type_name);
+        match map.get("type") {
+            Some(Value::String(type_name)) => {
+                let type_name = type_name.clone();
+                map.remove("type");
+                map.remove(&type_name);
+            }
+            Some(_) => {}
+            None => {
+                if let Some(key) = inferred_type::<U>(&map) {
+                    map.remove(key);
+                }
+            }
         }
-        Ok(Self(map))
+        Ok(Self::new(map))
+    }
+}
+
+/// The first known variant of `U` whose key is present (for objects without `type`).
+fn inferred_type<U: NotionUnion>(map: &Map<String, Value>) -> Option<&'static str> {
+    U::KNOWN_TYPES
+        .iter()
+        .copied()
+        .find(|key| map.contains_key(*key))
+}
+
+/// No union: `Extra<()>` only drops `type` and the key it names.
+impl NotionUnion for () {
+    const KNOWN_TYPES: &'static [&'static str] = &[];
+    fn type_name(&self) -> &str {
+        ""
+    }
+    fn is_unknown(&self) -> bool {
+        true
+    }
+    fn from_parts(type_name: String, _content: Option<Value>) -> Result<Self, String> {
+        Err(format!("no union to hold type `{type_name}`"))
     }
 }
 

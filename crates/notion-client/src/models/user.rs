@@ -37,7 +37,7 @@ pub struct BotOwner {
     pub kind: BotOwnerKind,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<BotOwnerKind>,
 }
 
 /// Workspace limits of a bot: `{max_file_upload_size_in_bytes}`.
@@ -100,7 +100,7 @@ pub struct User {
     pub kind: Option<UserKind>,
     /// Every other field (`object`, `request_id`, …), kept verbatim.
     #[serde(flatten)]
-    pub extra: Extra,
+    pub extra: Extra<UserKind>,
 }
 
 impl User {
