@@ -136,8 +136,8 @@ pub enum FaultTiming {
 pub struct FaultRule {
     /// Method to match; `None` matches every method.
     pub method: Option<Method>,
-    /// Path pattern: `"*"`, a route template such as `"/v1/blocks/{id}/children"`, or a
-    /// concrete path. `{…}` and `*` segments match any segment.
+    /// Path pattern: `"*"`, a route template such as `"/v1/blocks/{id}/children"` (matches
+    /// exactly that route), a concrete path, or a path with `*` segments matching any segment.
     pub path: String,
     /// Probability in `[0, 1]` for each matching request.
     pub probability: f64,

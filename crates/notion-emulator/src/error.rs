@@ -46,7 +46,7 @@ pub struct ApiError {
     /// Human-readable message, worded like Notion's.
     pub message: String,
     /// Optional `additional_data` object.
-    pub additional_data: Option<Value>,
+    pub additional_data: Option<Box<Value>>,
     /// Optional `Retry-After` header (seconds).
     pub retry_after: Option<u64>,
 }
@@ -157,7 +157,7 @@ impl ApiError {
             "You have been rate limited. Please try again in a few minutes.",
         );
         e.retry_after = Some(retry_after);
-        e.additional_data = Some(json!({ "rate_limit_reason": reason }));
+        e.additional_data = Some(Box::new(json!({ "rate_limit_reason": reason })));
         e
     }
 
@@ -192,7 +192,9 @@ impl ApiError {
         };
         let mut e = Self::new(st, code, msg);
         if status == 429 {
-            e.additional_data = Some(json!({ "rate_limit_reason": "integration_rate_limit" }));
+            e.additional_data = Some(Box::new(
+                json!({ "rate_limit_reason": "integration_rate_limit" }),
+            ));
         }
         e
     }
@@ -206,7 +208,7 @@ impl ApiError {
             "message": self.message,
         });
         if let Some(ad) = &self.additional_data {
-            v["additional_data"] = ad.clone();
+            v["additional_data"] = (**ad).clone();
         }
         v
     }

@@ -22,7 +22,7 @@
 //!     .await?;                                       // binds 127.0.0.1:0
 //! let base = emu.base_url();                         // "http://127.0.0.1:PORT"
 //! emu.push_fault(ScriptedFault::new(Method::GET, "/v1/pages/{id}").status(429).retry_after(2).times(1));
-//! let page = &emu.demo_ids().root_page;
+//! let page = emu.demo_ids().root_page.clone();
 //! let counters = emu.counters();
 //! emu.shutdown().await;
 //! # let _ = (base, page, counters); Ok(()) }

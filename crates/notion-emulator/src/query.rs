@@ -233,7 +233,7 @@ fn eval_extracted(x: &Extracted, cond: &Value, me: &str) -> bool {
             let empty = t.is_none() || s.is_empty();
             let many = strings(arg);
             match op.as_str() {
-                "equals" => !many.is_empty() && many.iter().any(|a| *a == s),
+                "equals" => many.contains(&s),
                 "does_not_equal" => many.iter().all(|a| *a != s),
                 "contains" => arg.as_str().is_some_and(|a| lower(&s).contains(&lower(a))),
                 "does_not_contain" => arg.as_str().is_some_and(|a| !lower(&s).contains(&lower(a))),

@@ -172,6 +172,11 @@ fn prop(id: &str, name: &str, ty: &str, cfg: Value) -> Value {
     Value::Object(m)
 }
 
+/// An option as a page value (`{id, name, color}`, no `description`).
+fn optv(o: &Value) -> Value {
+    json!({ "id": o["id"], "name": o["name"], "color": o["color"] })
+}
+
 fn val(id: &str, ty: &str, v: Value) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(id));
@@ -608,7 +613,7 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
         };
         p["properties"] = json!({
             "Projects": { "id": "%3CnJT", "type": "relation", "relation": rel, "has_more": false },
-            "Tags": val("Kjx%7D", "multi_select", match i % 3 { 0 => json!([tags[0].clone()]), 1 => json!([tags[1].clone(), tags[2].clone()]), _ => json!([]) }),
+            "Tags": val("Kjx%7D", "multi_select", match i % 3 { 0 => json!([optv(&tags[0])]), 1 => json!([optv(&tags[1]), optv(&tags[2])]), _ => json!([]) }),
             "Editor": val("LQGa", "last_edited_by", ada_full.clone()),
             "Done": val("Lbi%5D", "checkbox", json!(i % 3 == 0)),
             "Status": val("MNV~", "status", { let o = &st[(i % 3) as usize]; json!({ "id": o["id"], "name": o["name"], "color": o["color"] }) }),
@@ -627,7 +632,7 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
             "Priority": val("zE%7C%3F", "select", if i % 4 == 3 { Value::Null } else { let o = &prio[(i % 3) as usize]; json!({ "id": o["id"], "name": o["name"], "color": o["color"] }) }),
             "ID": val("%7BGE%7C", "unique_id", json!({ "prefix": "TSK", "number": i })),
             "Phone": val("%7CNHO", "phone_number", if i % 5 == 0 { json!("+1-555-0100") } else { Value::Null }),
-            "Verification": val("verification", "verification", if i == 1 { json!({ "state": "verified", "verified_by": partial_user(&ada), "date": { "start": "2026-01-01T00:00:00.000Z", "end": null, "time_zone": null } }) } else { json!({ "state": "unverified", "verified_by": null, "date": null }) }),
+            "Verification": val("verification", "verification", if i == 1 { json!({ "state": "verified", "verified_by": ada_full.clone(), "date": { "start": "2026-01-01T00:00:00.000Z", "end": null, "time_zone": null } }) } else { json!({ "state": "unverified", "verified_by": null, "date": null }) }),
             "Action": val("%7CyVi", "button", json!({})),
             "Location": val("AmdZ", "place", if i == 1 { json!({ "lat": 48.8584, "lon": 2.2945, "name": "Eiffel Tower", "address": "Paris", "aws_place_id": null, "google_place_id": null }) } else { Value::Null }),
             "Name": val("title", "title", rt(name)),

@@ -178,19 +178,22 @@ pub(crate) struct FaultHit {
     pub timing: FaultTiming,
 }
 
-/// Whether `pattern` matches a request (route template + concrete path).
+/// Whether `pattern` matches a request: `"*"`, the request's route template (e.g.
+/// `/v1/pages/{id}`), the concrete path, or a path with `*` segments (`/v1/pages/*`).
 pub(crate) fn pattern_matches(pattern: &str, template: Option<&str>, path: &str) -> bool {
     if pattern == "*" || Some(pattern) == template || pattern == path {
         return true;
+    }
+    // A route template (`{id}` segments) names exactly that route.
+    if pattern.contains('{') {
+        return false;
     }
     let ps: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
     let xs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     if ps.len() != xs.len() {
         return false;
     }
-    ps.iter()
-        .zip(xs.iter())
-        .all(|(p, x)| *p == "*" || (p.starts_with('{') && p.ends_with('}')) || p == x)
+    ps.iter().zip(xs.iter()).all(|(p, x)| *p == "*" || p == x)
 }
 
 impl EmulatorHandle {

@@ -72,9 +72,15 @@ pub enum Kind {
 }
 
 impl MentionResolver for Store {
+    /// A user embedded in a value (people, created_by, mentions): bots carry an empty `bot`
+    /// object there (RM/update_page_all.json), unlike `/v1/users/me`.
     fn user(&self, id: &str) -> Option<Value> {
         let id = parse_id(id)?;
-        self.users.iter().find(|u| u["id"] == json!(id)).cloned()
+        let mut u = self.users.iter().find(|u| u["id"] == json!(id)).cloned()?;
+        if u["type"] == "bot" {
+            u["bot"] = json!({});
+        }
+        Some(u)
     }
     fn title_of(&self, id: &str) -> Option<String> {
         if let Some(p) = self.pages.get(id) {
@@ -671,7 +677,7 @@ impl Store {
                 if state == "verified" {
                     json!({
                         "state": "verified",
-                        "verified_by": partial_user(&self.bot_id),
+                        "verified_by": self.user(&self.bot_id).unwrap_or_else(|| partial_user(&self.bot_id)),
                         "date": inner.get("date").cloned().unwrap_or_else(|| json!({ "start": now_minute(), "end": null, "time_zone": null })),
                     })
                 } else {

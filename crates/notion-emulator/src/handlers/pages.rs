@@ -99,6 +99,9 @@ fn parent_value(p: &PageParent) -> Value {
     }
 }
 
+/// New select/multi-select options per schema property name.
+type NewOptions = Vec<(String, Vec<Value>)>;
+
 /// Converts request `properties` into stored values for a page under `parent`.
 /// Returns the stored properties map and new select options per schema property name.
 fn write_properties(
@@ -106,7 +109,7 @@ fn write_properties(
     schema: Option<&Value>,
     given: &Value,
     existing: Option<&Map<String, Value>>,
-) -> ApiResult<(Map<String, Value>, Vec<(String, Vec<Value>)>)> {
+) -> ApiResult<(Map<String, Value>, NewOptions)> {
     let mut out = existing.cloned().unwrap_or_default();
     let mut options = Vec::new();
     let Some(obj) = given.as_object() else {
@@ -157,7 +160,7 @@ fn write_properties(
     Ok((out, options))
 }
 
-fn add_options(s: &mut Store, ds_id: &str, options: Vec<(String, Vec<Value>)>) {
+fn add_options(s: &mut Store, ds_id: &str, options: NewOptions) {
     if let Some(ds) = s.data_sources.get_mut(ds_id) {
         for (name, opts) in options {
             let ty = ds["properties"][&name]["type"]
@@ -636,6 +639,15 @@ pub async fn property_item(
                     "type": "property_item",
                     "property_item": Value::Object(pi),
                 }))
+            }
+            "verification" => {
+                // The property item carries a partial `verified_by` user
+                // (RM/retrieve_property_verification.json); GET page carries the full user.
+                let mut v = val[&ty].clone();
+                if let Some(id) = v["verified_by"]["id"].as_str() {
+                    v["verified_by"] = partial_user(id);
+                }
+                Ok(item(&ty, v))
             }
             _ => Ok(item(&ty, val[&ty].clone())),
         }

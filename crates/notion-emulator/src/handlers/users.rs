@@ -11,25 +11,22 @@ use crate::pipeline::ReqCtx;
 use crate::state::EmulatorHandle;
 use crate::util::path_id;
 
-/// Users appear in lists and lookups with an empty `bot` object, as recorded.
+/// Users as listed: bots keep their `owner`/`workspace_*` details, as recorded for some bots
+/// in `RM/retrieve_users_all.json`.
 fn listed(u: &Value) -> Value {
-    let mut u = u.clone();
-    if u["type"] == "bot" {
-        u["bot"] = json!({});
-    }
-    u
+    u.clone()
 }
 
 /// `GET /v1/users/me`.
 pub async fn me(State(h): State<EmulatorHandle>, Extension(ctx): Extension<ReqCtx>) -> Response {
-    respond((|| {
-        let s = lock(&h.0.store);
-        s.users
-            .iter()
-            .find(|u| u["id"] == json!(ctx.bot_id))
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("user", &ctx.bot_id))
-    })())
+    let s = lock(&h.0.store);
+    let me = s
+        .users
+        .iter()
+        .find(|u| u["id"] == json!(ctx.bot_id))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("user", &ctx.bot_id));
+    respond(me)
 }
 
 /// `GET /v1/users`.
