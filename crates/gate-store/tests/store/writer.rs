@@ -1,0 +1,161 @@
+//! Contract tests: the batched [`AuditWriter`](gate_store::AuditWriter).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use gate_store::{
+    AuditDecision, AuditQuery, AuditRecord, AuditWriter, AuditWriterConfig, CallerKind, Outcome,
+    StoreOptions, Surface,
+};
+
+use crate::TestDb;
+
+crate::contract!(
+    writer_batches_ten_thousand_events,
+    writer_shutdown_flushes_everything_accepted,
+    writer_retries_failed_batches,
+);
+
+fn record(i: usize) -> AuditRecord {
+    AuditRecord::new(
+        format!("req-{i}"),
+        CallerKind::Agent,
+        Surface::Mcp,
+        "pages.retrieve",
+        AuditDecision::Allow,
+        Outcome::Ok,
+    )
+    .action_class("read")
+    .targets([format!("page-{i}")])
+}
+
+async fn all_request_ids(store: &dyn gate_store::Store) -> HashSet<String> {
+    let mut out = Vec::new();
+    store
+        .export_audit_jsonl(&AuditQuery::new(), &mut out)
+        .await
+        .expect("export");
+    String::from_utf8(out)
+        .expect("utf-8")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["request_id"].as_str().expect("request id").to_owned()
+        })
+        .collect()
+}
+
+async fn writer_batches_ten_thousand_events(db: &TestDb) {
+    let store = db.store().await;
+    // A small channel, so producers really do wait on a full channel.
+    let writer = AuditWriter::spawn(
+        store.clone(),
+        AuditWriterConfig::new().capacity(256).batch_size(500),
+    );
+    let mut producers = Vec::new();
+    for p in 0..8 {
+        let w = writer.clone();
+        producers.push(tokio::spawn(async move {
+            for i in (p..10_000).step_by(8) {
+                w.record(record(i)).await.expect("record");
+            }
+        }));
+    }
+    for p in producers {
+        p.await.expect("producer");
+    }
+    let stats = writer.shutdown().await;
+    assert_eq!(stats.accepted, 10_000);
+    assert_eq!(stats.written, 10_000);
+    assert_eq!((stats.failed, stats.lost), (0, 0));
+    assert!(
+        stats.batches >= 20 && stats.batches < 10_000,
+        "batched: {stats:?}"
+    );
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        10_000
+    );
+    let ids = all_request_ids(&*store).await;
+    assert_eq!(ids.len(), 10_000);
+    assert!((0..10_000).all(|i| ids.contains(&format!("req-{i}"))));
+}
+
+async fn writer_shutdown_flushes_everything_accepted(db: &TestDb) {
+    let store = db.store().await;
+    // A batch that would wait a minute to fill: only shutdown can write it.
+    let config = AuditWriterConfig::new()
+        .batch_size(1000)
+        .flush_interval(Duration::from_secs(60));
+    let writer = AuditWriter::spawn(store.clone(), config);
+    for i in 0..37 {
+        writer.record(record(i)).await.expect("record");
+    }
+    assert_eq!(writer.stats().written, 0, "still batching");
+    let stats = tokio::time::timeout(Duration::from_secs(30), writer.shutdown())
+        .await
+        .expect("shutdown does not wait for the interval");
+    assert_eq!((stats.accepted, stats.written), (37, 37));
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        37
+    );
+    assert!(
+        writer.record(record(99)).await.is_err(),
+        "closed after shutdown"
+    );
+    assert_eq!(
+        writer.shutdown().await.written,
+        37,
+        "a second shutdown is harmless"
+    );
+
+    // flush() is a barrier while running.
+    let writer = AuditWriter::spawn(
+        store.clone(),
+        AuditWriterConfig::new().flush_interval(Duration::from_secs(60)),
+    );
+    writer.record(record(100)).await.expect("record");
+    writer.flush().await.expect("flush");
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        38
+    );
+    writer.shutdown().await;
+}
+
+async fn writer_retries_failed_batches(db: &TestDb) {
+    let store = db.store().await;
+    let mut options = StoreOptions::new();
+    options.busy_timeout = Duration::from_millis(50);
+    let failing = db.store_with(&db.fail_fast_url(), options).await;
+    let lock = db.block_audit_writes().await;
+    let writer = AuditWriter::spawn(
+        failing,
+        AuditWriterConfig::new()
+            .batch_size(10)
+            .retry(Duration::from_millis(20), Duration::from_millis(100)),
+    );
+    for i in 0..25 {
+        writer.record(record(i)).await.expect("record");
+    }
+    // Wait until at least one batch has failed while the lock is held.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while writer.stats().failed == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a write should have failed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(writer.stats().written, 0);
+    lock.release().await;
+    let stats = writer.shutdown().await;
+    assert_eq!(stats.written, 25, "{stats:?}");
+    assert!(stats.failed > 0);
+    assert_eq!(stats.lost, 0);
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        25
+    );
+}
