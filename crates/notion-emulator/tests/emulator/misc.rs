@@ -148,3 +148,133 @@ async fn comments_create_list_retrieve() {
     let r = api.post("/v1/comments", json!({ "rich_text": [] })).await;
     assert_eq!(r.status, 400);
 }
+
+#[tokio::test]
+async fn query_and_search_result_cap_sets_request_status() {
+    let api = Api::start(
+        notion_emulator::Emulator::builder()
+            .seed(notion_emulator::Seed::Demo)
+            .query_result_cap(5),
+    )
+    .await;
+    let ds = api.ids().data_source.clone();
+    let r = api
+        .post(&format!("/v1/data_sources/{ds}/query"), json!({}))
+        .await;
+    assert_eq!(r.body["results"].as_array().unwrap().len(), 5);
+    assert_eq!(r.body["has_more"], false);
+    assert_eq!(
+        r.body["request_status"],
+        json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" })
+    );
+    let r = api.post("/v1/search", json!({})).await;
+    assert_eq!(r.body["request_status"]["type"], "incomplete");
+    // Under the cap: no request_status.
+    let r = api
+        .post(
+            &format!("/v1/data_sources/{ds}/query"),
+            json!({ "filter": { "property": "ID", "unique_id": { "equals": 1 } } }),
+        )
+        .await;
+    assert!(r.body.get("request_status").is_none());
+}
+
+#[tokio::test]
+async fn in_process_router_without_a_socket() {
+    use tower::ServiceExt;
+    let (app, handle) = notion_emulator::build_app(notion_emulator::EmulatorConfig {
+        seed: notion_emulator::Seed::Demo,
+        ..Default::default()
+    });
+    let req = axum::http::Request::builder()
+        .uri(format!("/v1/pages/{}", handle.demo_ids().root_page))
+        .header("Notion-Version", "2025-09-03")
+        .header("Authorization", "Bearer t")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = app.oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("x-notion-request-id"));
+    assert_eq!(handle.counters().route("GET /v1/pages/{id}"), 1);
+}
+
+#[tokio::test]
+async fn data_source_routes_do_not_exist_on_2022() {
+    let api = Api::demo().await;
+    let r = api
+        .get_v(
+            &format!("/v1/data_sources/{}", api.ids().data_source),
+            V2022,
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.code(), "invalid_request_url");
+}
+
+#[tokio::test]
+async fn standalone_binary_serves_and_logs_its_address() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    /// Stops the child this test started, even when an assertion fails.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_notion-emulator"))
+        .env("RUST_LOG", "info")
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--seed",
+            "demo",
+            "--token",
+            "secret_cli",
+            "--rate",
+            "100",
+            "--burst",
+            "10",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn notion-emulator");
+    let stderr = child.stderr.take().unwrap();
+    let _guard = KillOnDrop(child);
+    let mut lines = BufReader::new(stderr).lines();
+    let mut base = None;
+    let mut saw_ids = false;
+    for _ in 0..20 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(i) = line.find("http://127.0.0.1:") {
+            let rest = &line[i + "http://127.0.0.1:".len()..];
+            let port: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+            base = Some(format!("http://127.0.0.1:{port}"));
+        }
+        if line.contains("root_page") {
+            saw_ids = true;
+            break;
+        }
+    }
+    let base = base.expect("listen address logged");
+    assert!(saw_ids, "demo ids logged");
+    let c = crate::common::http();
+    let ok = c
+        .get(format!("{base}/v1/users/me"))
+        .header("Notion-Version", "2025-09-03")
+        .bearer_auth("secret_cli")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let bad = c
+        .get(format!("{base}/v1/users/me"))
+        .header("Notion-Version", "2025-09-03")
+        .bearer_auth("other")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 401);
+}
