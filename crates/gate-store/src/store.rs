@@ -81,6 +81,12 @@ impl StoreOptions {
         self
     }
 
+    /// Sets SQLite's busy timeout.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
     /// Whether to run migrations on open.
     pub fn migrate(mut self, yes: bool) -> Self {
         self.migrate = yes;
@@ -215,6 +221,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn create_oauth_state(&self, new: NewOAuthState) -> Result<CreatedOAuthState>;
     /// Consumes a state by hash, atomically: one conditional update, so among concurrent
     /// callers (on any instance) at most one gets `Some`. Unknown, used or expired → `None`.
+    /// The presented state is compared only through its SHA-256 (an indexed lookup), so
+    /// timing reveals nothing about stored states.
     async fn consume_oauth_state(&self, hash: &TokenHash) -> Result<Option<OAuthState>>;
     /// Deletes states that are used or expired; returns how many.
     async fn purge_oauth_states(&self) -> Result<u64>;

@@ -126,8 +126,11 @@ async fn writer_shutdown_flushes_everything_accepted(db: &TestDb) {
 
 async fn writer_retries_failed_batches(db: &TestDb) {
     let store = db.store().await;
-    let mut options = StoreOptions::new();
-    options.busy_timeout = Duration::from_millis(50);
+    // Already migrated by `store`; migrating here would wait on PostgreSQL's advisory lock,
+    // which the short lock timeout turns into an error while other tests migrate.
+    let options = StoreOptions::new()
+        .migrate(false)
+        .busy_timeout(Duration::from_millis(50));
     let failing = db.store_with(&db.fail_fast_url(), options).await;
     let lock = db.block_audit_writes().await;
     let writer = AuditWriter::spawn(
