@@ -251,6 +251,11 @@ impl FromStr for AuditCursor {
 }
 
 /// Filters, order and page for [`Store::query_audit`](crate::Store::query_audit).
+///
+/// Pages are keyed by event id, so a walk sees every event that existed when it started
+/// exactly once. On PostgreSQL, ids come from a sequence and concurrent transactions may
+/// commit out of id order, so an event committed *during* a walk with an id below the cursor
+/// can be missed by that walk (never duplicated); a later query sees it.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct AuditQuery {
