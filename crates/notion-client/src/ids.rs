@@ -32,7 +32,10 @@ pub fn canonical_uuid(input: &str) -> Option<String> {
     if hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
-    let lower: String = hex.iter().map(|b| (*b as char).to_ascii_lowercase()).collect();
+    let lower: String = hex
+        .iter()
+        .map(|b| (*b as char).to_ascii_lowercase())
+        .collect();
     Some(format!(
         "{}-{}-{}-{}-{}",
         &lower[0..8],

@@ -24,8 +24,14 @@ use tokio::time::Instant;
 pub struct LimiterConfig {
     /// Sustained requests per second (default 3, Notion's documented average).
     pub rate_per_second: f64,
-    /// Requests that may go at once after a quiet spell (default 10).
+    /// Notion's burst: requests that may go at once after a quiet spell (default 10).
     pub burst: u32,
+    /// Requests of the burst the client leaves unused (default 1). Notion starts its own
+    /// clock when a request *arrives*; if the first request of a run travels slower than a
+    /// later one, an exact copy of Notion's bucket would be a few milliseconds early and earn
+    /// a 429. One request of headroom absorbs up to one period of jitter for the cost of one
+    /// period per run.
+    pub headroom: u32,
 }
 
 impl Default for LimiterConfig {
@@ -33,6 +39,7 @@ impl Default for LimiterConfig {
         Self {
             rate_per_second: 3.0,
             burst: 10,
+            headroom: 1,
         }
     }
 }
@@ -51,13 +58,25 @@ impl LimiterConfig {
         Ok(Self {
             rate_per_second,
             burst,
+            headroom: 1,
         })
+    }
+
+    /// Sets the headroom (see [`Self::headroom`]); the effective burst never drops below 1.
+    pub fn with_headroom(mut self, headroom: u32) -> Self {
+        self.headroom = headroom;
+        self
+    }
+
+    /// The burst the client actually uses: `burst - headroom`, at least 1.
+    pub fn effective_burst(&self) -> u32 {
+        self.burst.saturating_sub(self.headroom).max(1)
     }
 
     fn quota(&self) -> Quota {
         let period = Duration::from_secs_f64(1.0 / self.rate_per_second.max(1e-6))
             .max(Duration::from_nanos(1));
-        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.effective_burst()).unwrap_or(NonZeroU32::MIN);
         Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst)
@@ -198,7 +217,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn burst_then_steady_rate() {
-        let limiter = GovernorLimiter::new(LimiterConfig::new(3.0, 10).unwrap());
+        let limiter = GovernorLimiter::new(LimiterConfig::new(3.0, 10).unwrap().with_headroom(0));
         let t0 = Instant::now();
         for _ in 0..10 {
             limiter.acquire().await;
@@ -211,6 +230,25 @@ mod tests {
         assert!(
             (9.9..=10.1).contains(&secs),
             "30 more at 3/s take 10 s, took {secs}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn headroom_keeps_one_request_of_the_burst_back() {
+        let config = LimiterConfig::new(3.0, 10).unwrap();
+        assert_eq!(config.effective_burst(), 9);
+        assert_eq!(config.with_headroom(50).effective_burst(), 1);
+        let limiter = GovernorLimiter::new(config);
+        let t0 = Instant::now();
+        for _ in 0..9 {
+            limiter.acquire().await;
+        }
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+        limiter.acquire().await;
+        let waited = t0.elapsed().as_secs_f64();
+        assert!(
+            (0.33..0.34).contains(&waited),
+            "the tenth waits one period: {waited}"
         );
     }
 

@@ -177,6 +177,35 @@ impl Store {
             .unwrap_or_default()
     }
 
+    /// One page of visible children: the ids from `cursor` (the id of the first child to
+    /// return) on, at most `size` of them, the next cursor and `has_more`. It looks only at
+    /// the children it returns, so a page of a 10,000-child block costs the same as any other.
+    pub fn visible_children_page(
+        &self,
+        id: &str,
+        cursor: Option<&str>,
+        size: usize,
+    ) -> ApiResult<(Vec<String>, Option<String>, bool)> {
+        let empty = Vec::new();
+        let all = self.children.get(id).unwrap_or(&empty);
+        let start = match cursor {
+            None => 0,
+            Some(c) => {
+                let wanted = crate::util::parse_id(c);
+                all.iter()
+                    .position(|cid| wanted.as_deref() == Some(cid.as_str()))
+                    .ok_or_else(|| {
+                        ApiError::validation(format!("The start_cursor provided is invalid: {c}"))
+                    })?
+            }
+        };
+        let mut visible = all[start..].iter().filter(|cid| !self.is_trashed(cid));
+        let page: Vec<String> = visible.by_ref().take(size).cloned().collect();
+        let next = visible.next().cloned();
+        let more = next.is_some();
+        Ok((page, next, more))
+    }
+
     fn insert_child(&mut self, parent: &str, child: &str, pos: &Position) -> ApiResult<usize> {
         let list = self.children.entry(parent.to_string()).or_default();
         let idx = match pos {

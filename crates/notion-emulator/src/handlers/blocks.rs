@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{lock, q_get, query_pairs, respond};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{block_type_of, normalize_children, normalize_update};
@@ -150,12 +150,12 @@ pub async fn children(
         if !s.blocks.contains_key(&id) && !s.pages.contains_key(&id) {
             return Err(ApiError::not_found("block", &id));
         }
-        let items: Vec<Value> = s
-            .visible_children(&id)
+        let (ids, next, more) =
+            s.visible_children_page(&id, q_get(&pairs, "start_cursor"), size)?;
+        let res: Vec<Value> = ids
             .iter()
             .filter_map(|c| s.render_block(c, ctx.version))
             .collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
         Ok(super::list(res, next, more, "block"))
     })())
 }

@@ -93,13 +93,31 @@ pub fn paginate(
     cursor: Option<&str>,
     size: usize,
 ) -> ApiResult<(Vec<Value>, Option<String>, bool)> {
+    let (range, next, has_more) = paginate_range(
+        &items,
+        |i| i["id"].as_str().unwrap_or_default(),
+        cursor,
+        size,
+    )?;
+    Ok((items[range].to_vec(), next, has_more))
+}
+
+/// The window of `items` for a cursor (the id of the first item to return, as Notion's
+/// cursors are) and a page size, the next cursor and `has_more`. Works on ids, so that a
+/// handler renders only the objects of the page it answers.
+pub fn paginate_range<T>(
+    items: &[T],
+    id_of: impl Fn(&T) -> &str,
+    cursor: Option<&str>,
+    size: usize,
+) -> ApiResult<(std::ops::Range<usize>, Option<String>, bool)> {
     let start = match cursor {
         None => 0,
         Some(c) => {
             let id = crate::util::parse_id(c);
             items
                 .iter()
-                .position(|i| id.as_deref().is_some_and(|id| i["id"] == json!(id)))
+                .position(|i| id.as_deref() == Some(id_of(i)))
                 .ok_or_else(|| {
                     ApiError::validation(format!("The start_cursor provided is invalid: {c}"))
                 })?
@@ -107,12 +125,8 @@ pub fn paginate(
     };
     let end = (start + size).min(items.len());
     let has_more = end < items.len();
-    let next = if has_more {
-        items[end]["id"].as_str().map(str::to_string)
-    } else {
-        None
-    };
-    Ok((items[start..end].to_vec(), next, has_more))
+    let next = has_more.then(|| id_of(&items[end]).to_string());
+    Ok((start..end, next, has_more))
 }
 
 /// The list envelope.

@@ -1,0 +1,130 @@
+//! `gate-bench`: measures the figures recorded in `docs/benchmarks.md` and prints them as
+//! Markdown, with a description of the machine. Benchmarks live here, never in tests.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use futures::TryStreamExt;
+use notion_client::ids::BlockId;
+use notion_client::{ClientConfig, LimiterConfig, Notion};
+use notion_emulator::{Emulator, RateLimit, Seed};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(version, about = "Regenerate the figures of docs/benchmarks.md")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// List N children of one page through the client at a rate limit, against the emulator
+    /// enforcing the same limit, and compare with the rate bound.
+    Children {
+        /// Children to create and list.
+        #[arg(long, default_value_t = 10_000)]
+        children: usize,
+        /// Requests per second (client limiter and emulator limit).
+        #[arg(long, default_value_t = 3.0)]
+        rate: f64,
+        /// Burst (client limiter and emulator limit).
+        #[arg(long, default_value_t = 10)]
+        burst: u32,
+    },
+    /// Print the machine description only.
+    Machine,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    println!("{}", machine());
+    match cli.bench {
+        Bench::Children {
+            children,
+            rate,
+            burst,
+        } => list_children(children, rate, burst).await,
+        Bench::Machine => Ok(()),
+    }
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("machine: {cpu}, {cores} cores, {mem_gib:.0} GiB")
+}
+
+async fn list_children(n: usize, rate: f64, burst: u32) -> Result<()> {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .rate_limit(RateLimit::per_second(rate, burst))
+        .start()
+        .await
+        .context("start the emulator")?;
+    // Build the page through the emulator's store, so the request budget is untouched.
+    let page = emu.demo_ids().root_page.clone();
+    let blocks: Vec<_> = (0..n)
+        .map(|i| {
+            json!({"type": "paragraph", "paragraph": {"rich_text": [
+                {"type": "text", "text": {"content": format!("Paragraph {i}")}}]}})
+        })
+        .collect();
+    let target = emu.create_page(&page, "Ten thousand children")?;
+    emu.append_children(&target, blocks)?;
+    emu.reset_counters();
+
+    let notion = Notion::new(
+        ClientConfig::default()
+            .base_url(emu.base_url())
+            .limiter(LimiterConfig::new(rate, burst).map_err(anyhow::Error::msg)?),
+    )?;
+    let conn = notion.connection("bench".to_owned().into());
+    let id = BlockId::parse(&target)?;
+    let start = Instant::now();
+    let listed: Vec<_> = conn
+        .blocks()
+        .children_stream(&id, None)
+        .try_collect()
+        .await
+        .context("list the children")?;
+    let secs = start.elapsed().as_secs_f64();
+    anyhow::ensure!(listed.len() == n, "listed {} of {n}", listed.len());
+    let counters = emu.counters();
+    let requests = counters.total as f64;
+    let naive = requests / rate;
+    let with_burst = (requests - f64::from(burst)).max(0.0) / rate;
+    println!("bench: list {n} children at {rate} req/s, burst {burst}");
+    println!(
+        "| requests | 429s at emulator | 429s to caller | time | requests/rate | (requests-burst)/rate | time vs requests/rate |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | 0 | {secs:.2} s | {naive:.2} s | {with_burst:.2} s | {:+.1}% |",
+        counters.total,
+        counters.rate_limited,
+        (secs / naive - 1.0) * 100.0
+    );
+    emu.shutdown().await;
+    Ok(())
+}
