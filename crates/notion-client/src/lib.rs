@@ -29,6 +29,7 @@ pub mod models;
 pub mod oauth;
 pub mod pagination;
 pub mod retry;
+pub mod tree;
 
 pub use client::{Connection, Notion, RawRequest, RawResponse, StatsSnapshot};
 pub use config::{ClientConfig, NotionVersion};
