@@ -103,7 +103,7 @@ fn first_diff(a: &Value, b: &Value, path: &str, added_type_ok: bool) -> Option<S
                 }
             }
             y.keys()
-                .find(|k| !x.contains_key(*k) && !(added_type_ok && *k == "type"))
+                .find(|k| !(x.contains_key(*k) || added_type_ok && *k == "type"))
                 .map(|k| format!("{path}.{k}: added by round trip ({})", y[k]))
         }
         (Value::Array(x), Value::Array(y)) => {

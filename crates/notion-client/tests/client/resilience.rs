@@ -293,7 +293,7 @@ async fn oversized_appends_are_refused_before_sending() {
     let (emu, conn) = demo().await;
     let target = BlockId::parse(&emu.demo_ids().child_page).unwrap();
     let many: Vec<_> = (0..101)
-        .map(|i| NewBlock::paragraph(vec![RichText::plain(&format!("{i}"))]))
+        .map(|i| NewBlock::paragraph(vec![RichText::plain(format!("{i}"))]))
         .collect();
     let err = conn
         .blocks()
