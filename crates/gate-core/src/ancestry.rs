@@ -1,0 +1,161 @@
+//! Root-page checks: when the policy answers `NeedsAncestry`, the gate walks each target's
+//! parents through the caller's connection (`GET /v1/blocks/{id}`, falling back to data
+//! sources and databases), bounded in depth, and remembers each object's parents for a
+//! short while.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use gate_store::ConnectionId;
+use notion_client::{Idempotency, RawRequest};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::gate::Inner;
+
+/// Parents of Notion objects, remembered for a while.
+pub(crate) struct ParentCache {
+    map: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+    ttl: Duration,
+}
+
+const CAPACITY: usize = 50_000;
+
+impl ParentCache {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            map: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<Vec<String>> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, id: String, parents: Vec<String>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= CAPACITY {
+            map.clear();
+        }
+        map.insert(id, (parents, Instant::now()));
+    }
+}
+
+/// The direct parents named by an object's `parent` (nearest first), normalised.
+fn parents_of(obj: &Value) -> Vec<String> {
+    let Some(parent) = obj.get("parent") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let primary = parent.get("type").and_then(Value::as_str);
+    let keys = ["page_id", "block_id", "data_source_id", "database_id"];
+    let ordered = primary
+        .into_iter()
+        .chain(keys.iter().copied())
+        .filter(|k| keys.contains(k));
+    for k in ordered {
+        if let Some(id) = parent.get(k).and_then(Value::as_str) {
+            if let Some(id) = gate_policy::normalize_id(id) {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Inner {
+    /// Every ancestor of each target that could be resolved; targets whose walk failed are
+    /// left out (the policy then still lacks them and the call is denied).
+    pub(crate) async fn resolve_ancestry(
+        &self,
+        conn_id: ConnectionId,
+        targets: &[String],
+    ) -> (HashMap<String, Vec<String>>, u32) {
+        let mut out = HashMap::new();
+        let mut lookups = 0u32;
+        for t in targets {
+            let mut ancestors: Vec<String> = Vec::new();
+            let mut current = t.clone();
+            let mut complete = false;
+            for _ in 0..self.ancestry_max_depth {
+                let parents = match self.parents.get(&current) {
+                    Some(p) => p,
+                    None => {
+                        lookups += 1;
+                        match self.fetch_parents(conn_id, &current).await {
+                            Some(p) => {
+                                self.parents.put(current.clone(), p.clone());
+                                p
+                            }
+                            None => break,
+                        }
+                    }
+                };
+                let Some(next) = parents.first().cloned() else {
+                    complete = true;
+                    break;
+                };
+                for p in parents {
+                    if !ancestors.contains(&p) {
+                        ancestors.push(p);
+                    }
+                }
+                current = next;
+            }
+            if complete || !ancestors.is_empty() {
+                // A partial chain still proves membership if it reaches a root; if it does
+                // not, the policy denies as outside the roots.
+                out.insert(t.clone(), ancestors);
+            }
+        }
+        (out, lookups)
+    }
+
+    async fn fetch_parents(&self, conn_id: ConnectionId, id: &str) -> Option<Vec<String>> {
+        let compact: String = id.chars().filter(|c| *c != '-').collect();
+        if compact.len() != 32 || !compact.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        for kind in ["blocks", "data_sources", "databases"] {
+            let req = RawRequest::new(
+                Method::GET,
+                format!("/v1/{kind}/{compact}"),
+                Idempotency::Safe,
+            );
+            match self.execute_raw(conn_id, req, None).await {
+                Ok(resp) if (200..300).contains(&resp.status) => {
+                    let v: Value = serde_json::from_slice(&resp.body).ok()?;
+                    return Some(parents_of(&v));
+                }
+                Ok(resp) if matches!(resp.status, 400 | 404) => continue,
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parent_extraction() {
+        let v = json!({"parent": {"type": "data_source_id", "data_source_id": "AAAAAAAA-AAAA-AAAA-AAAA-AAAAAAAAAAAA", "database_id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}});
+        let p = parents_of(&v);
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            Some(p[0].clone()),
+            gate_policy::normalize_id("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+        );
+        assert!(parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty());
+    }
+}

@@ -1,0 +1,286 @@
+//! Approvals: a held call is approved or denied by its agent's owner (or an admin) and then
+//! runs **exactly once**: the run is claimed with the store's conditional update, so a second
+//! concurrent approve or run (in this instance or another) gets the stored result or a
+//! conflict, never a second execution. The execution runs in its own task, so a caller that
+//! goes away cannot leave the approval stuck half-way. Its result (status and body) is kept
+//! for the requester (or an admin) to fetch.
+//!
+//! Before running, the requester is looked up again and the policy re-checked: an agent
+//! disabled or demoted below the class's minimum since the request was held is refused (the
+//! approval ends `failed`). Each execution writes its own audit record (caller kind
+//! `system`, reason `approved`, the approval id in the summary).
+
+use gate_policy::{Decision, classify};
+use gate_store::{
+    Approval, ApprovalDecision, ApprovalFilter, ApprovalId, ApprovalOutcome, ApprovalStatus,
+    AuditDecision, CallerKind, Outcome, RequesterKind, Surface,
+};
+use serde_json::{Value, json};
+
+use crate::audit::CallAudit;
+use crate::caller::Caller;
+use crate::error::GateError;
+use crate::gate::{Gate, new_request_id};
+use crate::request::Canonical;
+
+fn error_json(code: &str, message: &str) -> String {
+    json!({"object": "error", "code": code, "message": message}).to_string()
+}
+
+impl Gate {
+    /// An approval the caller may decide (its agent's owner, or an admin). Anything else is
+    /// `NotFound` (no oracle); agents may decide nothing.
+    async fn approval_for_decider(
+        &self,
+        decider: &Caller,
+        id: ApprovalId,
+    ) -> Result<Approval, GateError> {
+        if decider.is_agent() {
+            return Err(GateError::not_permitted("agents cannot decide approvals"));
+        }
+        let a = self.inner.store.get_approval(id).await?;
+        if decider.is_admin() || a.requester_user_id == Some(decider.user_id) {
+            Ok(a)
+        } else {
+            Err(GateError::NotFound { what: "approval" })
+        }
+    }
+
+    /// Approves a pending approval and runs it (once). A second approve is a
+    /// [`GateError::Conflict`]; an expired one too.
+    pub async fn approve(&self, decider: &Caller, id: ApprovalId) -> Result<Approval, GateError> {
+        self.approval_for_decider(decider, id).await?;
+        self.inner
+            .store
+            .decide_approval(id, ApprovalDecision::Approve, decider.user_id)
+            .await?;
+        tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval granted");
+        self.run_approved(id).await
+    }
+
+    /// Denies a pending approval.
+    pub async fn deny(&self, decider: &Caller, id: ApprovalId) -> Result<Approval, GateError> {
+        self.approval_for_decider(decider, id).await?;
+        let a = self
+            .inner
+            .store
+            .decide_approval(id, ApprovalDecision::Deny, decider.user_id)
+            .await?;
+        tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval denied");
+        Ok(a)
+    }
+
+    /// Runs an approved request exactly once and returns the approval with its stored result.
+    /// If another caller already claimed it, returns the stored result when it is there, or a
+    /// [`GateError::Conflict`] while it is still running (or was never approved).
+    pub async fn run_approved(&self, id: ApprovalId) -> Result<Approval, GateError> {
+        let store = &self.inner.store;
+        if self.is_local_only() {
+            // Checked before claiming, so the approval stays runnable once the mode is off.
+            return Err(GateError::LocalOnly);
+        }
+        if !store.claim_approval_for_execution(id).await? {
+            let a = store.get_approval(id).await?;
+            return match a.status {
+                ApprovalStatus::Executed | ApprovalStatus::Failed => Ok(a),
+                other => Err(GateError::Conflict {
+                    what: format!("approval is {other}"),
+                }),
+            };
+        }
+        let approval = store.get_approval(id).await?;
+        let gate = self.clone();
+        let task = tokio::spawn(async move { gate.execute_claimed(approval).await });
+        match task.await {
+            Ok(r) => r,
+            Err(_) => Err(GateError::Conflict {
+                what: "the approved call's task failed".to_owned(),
+            }),
+        }
+    }
+
+    async fn execute_claimed(&self, approval: Approval) -> Result<Approval, GateError> {
+        let inner = &self.inner;
+        let request_id = new_request_id();
+        let mut audit = CallAudit::new(&inner.audit, &request_id, CallerKind::System, Surface::Rest);
+        audit.note("approval_id", Value::String(approval.id.to_string()));
+        audit.note("request_hash", Value::String(approval.request_hash.clone()));
+        let outcome = self.execute_approval(&approval, &mut audit).await;
+        let (stored, decision, reason, result_outcome, status) = match outcome {
+            Ok((status, body)) => {
+                let ok = (200..300).contains(&status);
+                let reason = if ok { "approved" } else { "upstream_error" };
+                let stored = if ok {
+                    ApprovalOutcome::ok(body, Some(status))
+                } else {
+                    ApprovalOutcome::failed(body, Some(status))
+                };
+                let o = if ok { Outcome::Ok } else { Outcome::Error };
+                (stored, AuditDecision::Allow, reason, o, Some(status))
+            }
+            Err(RunError::Denied(code, message)) => (
+                ApprovalOutcome::failed(error_json(code, &message), None),
+                AuditDecision::Deny,
+                code,
+                Outcome::Denied,
+                None,
+            ),
+            Err(RunError::Failed(e)) => (
+                ApprovalOutcome::failed(error_json(e.code(), &e.to_string()), None),
+                AuditDecision::Allow,
+                e.code(),
+                Outcome::Error,
+                match &e {
+                    GateError::Upstream { status, .. } => *status,
+                    _ => None,
+                },
+            ),
+        };
+        audit.finish(decision, Some(reason), result_outcome, status).await;
+        let finished = inner.store.finish_approval(approval.id, stored).await?;
+        Ok(finished)
+    }
+
+    async fn execute_approval(
+        &self,
+        approval: &Approval,
+        audit: &mut CallAudit,
+    ) -> Result<(u16, String), RunError> {
+        let inner = &self.inner;
+        let stored: Value = serde_json::from_str(&approval.request_json)
+            .map_err(|_| RunError::Denied("invalid_request", "stored request is not JSON".into()))?;
+        let canonical = Canonical::from_json(&stored)
+            .map_err(|e| RunError::Denied("invalid_request", e.to_string()))?;
+        audit.request(&canonical);
+        let op = classify(
+            canonical.method.as_str(),
+            &canonical.path_and_query(),
+            canonical.body.as_ref(),
+        );
+        audit.operation(&op);
+        // The requester as they are now.
+        let requester = self.requester_now(approval).await.map_err(RunError::Failed)?;
+        if let Some(c) = requester.connection_id {
+            audit.connection(c);
+        }
+        let conn = approval.connection_id.or(requester.connection_id);
+        let (decision, _) = inner
+            .decide_full(&requester.policy_caller(), conn, &op)
+            .await;
+        match decision {
+            Decision::Allow | Decision::NeedsApproval { .. } => {}
+            Decision::Deny { reason, .. } => {
+                return Err(RunError::Denied(reason.code(), reason.to_string()));
+            }
+            _ => {
+                return Err(RunError::Denied(
+                    "outside_roots",
+                    "could not establish that the targets are inside the agent's allowed pages"
+                        .into(),
+                ));
+            }
+        }
+        let Some(conn) = conn else {
+            return Err(RunError::Failed(GateError::NotFound { what: "connection" }));
+        };
+        audit.connection(conn);
+        let resp = self
+            .execute(conn, &requester, &canonical, &op)
+            .await
+            .map_err(RunError::Failed)?;
+        if let Some(id) = resp.request_id() {
+            audit.note("notion_request_id", Value::String(id));
+        }
+        let body = match serde_json::from_slice::<Value>(&resp.body) {
+            Ok(v) => v.to_string(),
+            Err(_) => json!({"raw": String::from_utf8_lossy(&resp.body)}).to_string(),
+        };
+        Ok((resp.status, body))
+    }
+
+    /// The requester of an approval, freshly loaded (not from the cache).
+    async fn requester_now(&self, a: &Approval) -> Result<Caller, GateError> {
+        let store = &self.inner.store;
+        match (a.requester_kind, a.agent_id, a.requester_user_id) {
+            (RequesterKind::Agent, Some(agent_id), _) => {
+                let agent = store.get_agent(agent_id).await?;
+                let owner = store.get_user(agent.owner_id).await?;
+                let maturity = agent.maturity.parse::<gate_policy::Maturity>().ok();
+                Ok(Caller::agent(
+                    agent.id,
+                    agent.owner_id,
+                    agent.name,
+                    maturity.unwrap_or(gate_policy::Maturity::Student),
+                    agent.disabled || owner.disabled || maturity.is_none(),
+                    agent.connection_id,
+                    gate_store::ApiKeyId::from_uuid(uuid::Uuid::nil()),
+                    agent.version,
+                ))
+            }
+            (_, _, Some(user_id)) => {
+                let user = store.get_user(user_id).await?;
+                if user.disabled {
+                    return Err(GateError::Forbidden {
+                        code: "user_disabled",
+                        reason: "the requesting user is disabled".to_owned(),
+                        needed: None,
+                    });
+                }
+                let conn = self.default_connection(user.id).await?;
+                Ok(Caller::user(
+                    user.id,
+                    user.name,
+                    user.is_admin,
+                    conn,
+                    gate_store::ApiKeyId::from_uuid(uuid::Uuid::nil()),
+                ))
+            }
+            _ => Err(GateError::NotFound { what: "requester" }),
+        }
+    }
+
+    /// An approval with its result, for its requester (the agent, or the user who asked or
+    /// owns the agent) or an admin. Anyone else gets `NotFound`.
+    pub async fn approval_result(
+        &self,
+        caller: &Caller,
+        id: ApprovalId,
+    ) -> Result<Approval, GateError> {
+        let a = self.inner.store.get_approval(id).await?;
+        let visible = caller.is_admin()
+            || match caller.agent_id {
+                Some(agent) => a.agent_id == Some(agent),
+                None => a.requester_user_id == Some(caller.user_id),
+            };
+        if visible {
+            Ok(a)
+        } else {
+            Err(GateError::NotFound { what: "approval" })
+        }
+    }
+
+    /// Approvals the caller may see: an admin's filter as given; a user's limited to their
+    /// own and their agents'; an agent's limited to its own.
+    pub async fn list_approvals(
+        &self,
+        caller: &Caller,
+        filter: ApprovalFilter,
+    ) -> Result<Vec<Approval>, GateError> {
+        let filter = match caller.agent_id {
+            Some(agent) => filter.agent(agent),
+            None if caller.is_admin() => filter,
+            None => filter.user(caller.user_id),
+        };
+        Ok(self.inner.store.list_approvals(filter).await?)
+    }
+
+    /// Marks pending approvals past their expiry as expired; returns how many.
+    pub async fn expire_approvals(&self) -> Result<u64, GateError> {
+        Ok(self.inner.store.expire_approvals().await?)
+    }
+}
+
+enum RunError {
+    Denied(&'static str, String),
+    Failed(GateError),
+}

@@ -1,0 +1,159 @@
+//! One audit record per call: [`CallAudit`] collects what the call path learns and writes a
+//! single record when the call ends (denied, held for approval, executed or failed). If the
+//! call's future is dropped half-way (the client went away), the guard still writes the
+//! record, with outcome `error` and reason `cancelled`, so no call goes unaudited.
+
+use std::time::Instant;
+
+use gate_policy::Operation;
+use gate_store::{AuditDecision, AuditRecord, AuditWriter, ConnectionId, Outcome, Surface};
+use serde_json::{Map, Value, json};
+
+use crate::caller::Caller;
+use crate::request::Canonical;
+
+/// The audit record of one call in the making.
+pub(crate) struct CallAudit {
+    writer: AuditWriter,
+    record: Option<AuditRecord>,
+    started: Instant,
+    extra: Map<String, Value>,
+}
+
+impl CallAudit {
+    pub(crate) fn new(
+        writer: &AuditWriter,
+        request_id: &str,
+        kind: gate_store::CallerKind,
+        surface: Surface,
+    ) -> Self {
+        let record = AuditRecord::new(
+            request_id,
+            kind,
+            surface,
+            "unknown",
+            AuditDecision::Deny,
+            Outcome::Error,
+        );
+        Self {
+            writer: writer.clone(),
+            record: Some(record),
+            started: Instant::now(),
+            extra: Map::new(),
+        }
+    }
+
+    /// A record for a call by `caller`.
+    pub(crate) fn for_caller(
+        writer: &AuditWriter,
+        request_id: &str,
+        caller: &Caller,
+        surface: Surface,
+    ) -> Self {
+        let mut a = Self::new(writer, request_id, caller.audit_kind(), surface);
+        if let Some(r) = a.record.as_mut() {
+            r.user_id = Some(caller.user_id);
+            r.agent_id = caller.agent_id;
+        }
+        a
+    }
+
+    fn rec(&mut self) -> Option<&mut AuditRecord> {
+        self.record.as_mut()
+    }
+
+    pub(crate) fn operation(&mut self, op: &Operation) {
+        if let Some(r) = self.rec() {
+            r.operation = op.name.to_owned();
+            r.action_class = Some(op.class.as_str().to_owned());
+            r.target_ids = op.targets.clone();
+        }
+    }
+
+    pub(crate) fn operation_name(&mut self, name: &str) {
+        if let Some(r) = self.rec() {
+            r.operation = name.to_owned();
+        }
+    }
+
+    pub(crate) fn connection(&mut self, id: ConnectionId) {
+        if let Some(r) = self.rec() {
+            r.connection_id = Some(id);
+        }
+    }
+
+    /// Adds a field to the argument summary (ids, counts, sizes only).
+    pub(crate) fn note(&mut self, key: &str, value: Value) {
+        self.extra.insert(key.to_owned(), value);
+    }
+
+    /// Records the request's shape: method, path (ids only), query keys, body keys and size.
+    pub(crate) fn request(&mut self, c: &Canonical) {
+        self.note("method", Value::String(c.method.to_string()));
+        self.note("path", Value::String(c.path.clone()));
+        if !c.query.is_empty() {
+            let keys: Vec<&str> = c.query.iter().map(|(k, _)| k.as_str()).collect();
+            self.note("query_keys", json!(keys));
+        }
+        if let Some(b) = &c.body {
+            if let Some(m) = b.as_object() {
+                let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+                self.note("body_keys", json!(keys));
+            }
+            self.note(
+                "body_bytes",
+                json!(serde_json::to_vec(b).map(|v| v.len()).unwrap_or(0)),
+            );
+        }
+        if let Some(v) = &c.notion_version {
+            self.note("notion_version", Value::String(v.as_str().to_owned()));
+        }
+    }
+
+    /// Writes the record (exactly once).
+    pub(crate) async fn finish(
+        mut self,
+        decision: AuditDecision,
+        reason: Option<&str>,
+        outcome: Outcome,
+        upstream_status: Option<u16>,
+    ) {
+        let Some(mut r) = self.record.take() else {
+            return;
+        };
+        r.decision = decision;
+        r.reason = reason.map(str::to_owned);
+        r.outcome = outcome;
+        r.upstream_status = upstream_status;
+        r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        if !self.extra.is_empty() {
+            r.args_summary = Some(Value::Object(std::mem::take(&mut self.extra)));
+        }
+        if self.writer.record(r).await.is_err() {
+            tracing::error!("audit writer closed; an audit record was lost");
+        }
+    }
+}
+
+impl Drop for CallAudit {
+    fn drop(&mut self) {
+        let Some(mut r) = self.record.take() else {
+            return;
+        };
+        r.outcome = Outcome::Error;
+        r.reason = Some("cancelled".to_owned());
+        r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        if !self.extra.is_empty() {
+            r.args_summary = Some(Value::Object(std::mem::take(&mut self.extra)));
+        }
+        let writer = self.writer.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(async move {
+                    let _ = writer.record(r).await;
+                });
+            }
+            Err(_) => tracing::error!("call dropped outside a runtime; its audit record was lost"),
+        }
+    }
+}

@@ -1,0 +1,614 @@
+//! [`Gate`]: authentication (with the key cache), the one call path every surface uses, and
+//! the local-only switch.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use gate_policy::{Decision, Operation, Policy, classify, decide, decide_with_ancestry};
+use gate_store::{
+    ApiKeyKind, AuditDecision, AuditWriter, ConnectionId, NewApproval, Outcome, Store, Surface,
+    TokenHash, Vault,
+};
+use notion_client::{
+    Idempotency, LimiterConfig, Notion, OAuthClient, RawRequest, RawResponse, RateLimiter,
+};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::ancestry::ParentCache;
+use crate::audit::CallAudit;
+use crate::cache::{AuthCache, Digest};
+use crate::caller::Caller;
+use crate::config::{GateConfig, LimiterFactory};
+use crate::connections::Registry;
+use crate::error::GateError;
+use crate::request::{Canonical, GateResponse, NotionRequest};
+
+/// The governance service. Cheap to clone: every clone shares one cache, one connection
+/// registry (one limiter per connection) and one audit writer.
+#[derive(Clone)]
+pub struct Gate {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Gate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gate")
+            .field("backend", &self.inner.store.backend())
+            .field("local_only", &self.is_local_only())
+            .field("cached_keys", &self.inner.cache.len())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) vault: Arc<Vault>,
+    pub(crate) policy: Policy,
+    pub(crate) notion: Notion,
+    pub(crate) oauth: Option<OAuthClient>,
+    pub(crate) local_only: AtomicBool,
+    pub(crate) cache: AuthCache,
+    pub(crate) registry: Registry,
+    pub(crate) limiter_config: Option<LimiterConfig>,
+    pub(crate) limiter_factory: Option<LimiterFactory>,
+    pub(crate) audit: AuditWriter,
+    pub(crate) approval_ttl: std::time::Duration,
+    pub(crate) parents: ParentCache,
+    pub(crate) ancestry_max_depth: usize,
+}
+
+fn digest(key: &str) -> Digest {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+fn hex(d: &Digest) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in d {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
+}
+
+/// Strips an optional `Bearer ` prefix and surrounding whitespace.
+fn bare_key(presented: &str) -> &str {
+    let t = presented.trim();
+    match t.get(..7) {
+        Some(p) if p.eq_ignore_ascii_case("bearer ") => t[7..].trim(),
+        _ => t,
+    }
+}
+
+pub(crate) fn new_request_id() -> String {
+    format!("req_{}", uuid::Uuid::new_v4().simple())
+}
+
+fn decision_metric(outcome: &'static str) {
+    metrics::counter!("gate_decisions_total", "decision" => outcome).increment(1);
+}
+
+/// Whether repeating the operation after an ambiguous failure is harmless.
+fn idempotency(op: &Operation, method: &reqwest::Method) -> Idempotency {
+    use gate_policy::ActionClass;
+    match op.class {
+        ActionClass::Read => Idempotency::Safe,
+        ActionClass::Create => Idempotency::Unsafe,
+        _ if *method == reqwest::Method::PATCH || *method == reqwest::Method::DELETE => {
+            Idempotency::Safe
+        }
+        _ => Idempotency::Unsafe,
+    }
+}
+
+impl Gate {
+    /// Builds the gate and starts its audit writer (needs a Tokio runtime).
+    pub fn new(config: GateConfig) -> Result<Self, GateError> {
+        let notion = Notion::new(config.notion.clone()).map_err(|e| GateError::from_client(&e))?;
+        let oauth = config
+            .oauth
+            .as_ref()
+            .map(|o| notion.oauth(o.client_id.clone(), o.client_secret.clone()));
+        let audit = AuditWriter::spawn(Arc::clone(&config.store), config.audit.clone());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store: config.store,
+                vault: config.vault,
+                policy: config.policy,
+                notion,
+                oauth,
+                local_only: AtomicBool::new(config.local_only),
+                cache: AuthCache::new(config.cache_ttl, config.cache_capacity),
+                registry: Registry::default(),
+                limiter_config: config.limiter,
+                limiter_factory: config.limiter_factory,
+                audit,
+                approval_ttl: config.approval_ttl,
+                parents: ParentCache::new(config.ancestry_ttl),
+                ancestry_max_depth: config.ancestry_max_depth.max(1),
+            }),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    /// The audit writer (shared by every clone).
+    pub fn audit_writer(&self) -> &AuditWriter {
+        &self.inner.audit
+    }
+
+    /// Waits until every audit record of calls finished so far is written.
+    pub async fn flush_audit(&self) -> Result<(), GateError> {
+        self.inner.audit.flush().await.map_err(|_| GateError::Store(
+            gate_store::StoreError::Conflict {
+                what: "the audit writer has shut down".to_owned(),
+            },
+        ))
+    }
+
+    /// Writes every pending audit record and stops the writer.
+    pub async fn shutdown(&self) -> gate_store::AuditStats {
+        self.inner.audit.shutdown().await
+    }
+
+    // ---- local-only ---------------------------------------------------------------------
+
+    /// Whether local-only mode is on. Read on every call; never cached.
+    pub fn is_local_only(&self) -> bool {
+        self.inner.local_only.load(Ordering::SeqCst)
+    }
+
+    /// Turns local-only mode on or off (the explicit reload path; takes effect for the very
+    /// next call).
+    pub fn set_local_only(&self, on: bool) {
+        self.inner.local_only.store(on, Ordering::SeqCst);
+        tracing::info!(local_only = on, "local-only mode changed");
+    }
+
+    // ---- authentication -----------------------------------------------------------------
+
+    /// Authenticates a gateway key (with or without a `Bearer ` prefix): SHA-256, then the
+    /// in-process cache, then the store. A missing, unknown or revoked key, or one of a
+    /// disabled user, is [`GateError::Unauthenticated`]; only successes are cached.
+    pub async fn authenticate(&self, presented: &str) -> Result<Caller, GateError> {
+        let key = bare_key(presented);
+        if key.is_empty() || key.len() > 512 {
+            return Err(GateError::Unauthenticated);
+        }
+        let d = digest(key);
+        if let Some(c) = self.inner.cache.get(&d) {
+            metrics::counter!("gate_auth_cache_total", "result" => "hit").increment(1);
+            return Ok(c);
+        }
+        metrics::counter!("gate_auth_cache_total", "result" => "miss").increment(1);
+        let epoch = self.inner.cache.epoch();
+        let caller = self.load_caller(&d).await?;
+        self.inner.cache.insert(d, caller.clone(), epoch);
+        Ok(caller)
+    }
+
+    /// The cached caller of a key, without touching the store (`None` on a miss). The hot
+    /// path of [`Gate::authenticate`], exposed for benchmarks and synchronous surfaces.
+    pub fn authenticate_cached(&self, presented: &str) -> Option<Caller> {
+        let key = bare_key(presented);
+        if key.is_empty() || key.len() > 512 {
+            return None;
+        }
+        let c = self.inner.cache.get(&digest(key));
+        let result = if c.is_some() { "hit" } else { "miss" };
+        metrics::counter!("gate_auth_cache_total", "result" => result).increment(1);
+        c
+    }
+
+    async fn load_caller(&self, d: &Digest) -> Result<Caller, GateError> {
+        let store = &self.inner.store;
+        let hash = TokenHash::from_hex(&hex(d)).map_err(GateError::Store)?;
+        let Some(key) = store.find_api_key_by_hash(&hash).await? else {
+            return Err(GateError::Unauthenticated);
+        };
+        if key.revoked_at.is_some() {
+            return Err(GateError::Unauthenticated);
+        }
+        let user = match store.get_user(key.user_id).await {
+            Ok(u) => u,
+            Err(e) if e.is_not_found() => return Err(GateError::Unauthenticated),
+            Err(e) => return Err(e.into()),
+        };
+        if user.disabled {
+            return Err(GateError::Unauthenticated);
+        }
+        let caller = match (key.kind, key.agent_id) {
+            (ApiKeyKind::Agent, Some(agent_id)) => {
+                let agent = match store.get_agent(agent_id).await {
+                    Ok(a) => a,
+                    Err(e) if e.is_not_found() => return Err(GateError::Unauthenticated),
+                    Err(e) => return Err(e.into()),
+                };
+                let (maturity, bad) = match agent.maturity.parse::<gate_policy::Maturity>() {
+                    Ok(m) => (m, false),
+                    Err(_) => {
+                        tracing::warn!(agent_id = %agent.id, "stored maturity is not a known level; the agent is treated as disabled");
+                        (gate_policy::Maturity::Student, true)
+                    }
+                };
+                Caller::agent(
+                    agent.id,
+                    agent.owner_id,
+                    agent.name,
+                    maturity,
+                    agent.disabled || bad,
+                    agent.connection_id,
+                    key.id,
+                    agent.version,
+                )
+            }
+            (ApiKeyKind::User, _) => {
+                let conn = self.default_connection(user.id).await?;
+                Caller::user(user.id, user.name, user.is_admin, conn, key.id)
+            }
+            _ => return Err(GateError::Unauthenticated),
+        };
+        let store = Arc::clone(store);
+        let key_id = key.id;
+        tokio::spawn(async move {
+            // Best effort: last-used is informational.
+            let _ = store.touch_api_key(key_id).await;
+        });
+        Ok(caller)
+    }
+
+    /// A user's first (oldest) usable connection.
+    pub(crate) async fn default_connection(
+        &self,
+        user: gate_store::UserId,
+    ) -> Result<Option<ConnectionId>, GateError> {
+        let conns = self.inner.store.list_connections(Some(user)).await?;
+        Ok(conns
+            .iter()
+            .filter(|c| !c.revoked)
+            .min_by_key(|c| (c.created_at, c.id))
+            .map(|c| c.id))
+    }
+
+    // ---- invalidation -------------------------------------------------------------------
+
+    /// Forgets cached callers of one agent (after a change made outside this gate's admin
+    /// methods). Other instances notice within the cache TTL.
+    pub fn invalidate_agent(&self, id: gate_store::AgentId) {
+        self.inner.cache.invalidate_agent(id);
+    }
+
+    /// Forgets the cached caller of one key.
+    pub fn invalidate_key(&self, id: gate_store::ApiKeyId) {
+        self.inner.cache.invalidate_key(id);
+    }
+
+    /// Forgets cached callers of one user and the user's agents.
+    pub fn invalidate_user(&self, id: gate_store::UserId) {
+        self.inner.cache.invalidate_user(id);
+    }
+
+    /// Makes the next call of a connection re-read its row and tokens.
+    pub fn invalidate_connection(&self, id: ConnectionId) {
+        self.inner.registry.mark_stale(id);
+    }
+
+    /// Forgets everything cached (callers, connection tokens).
+    pub fn invalidate_all(&self) {
+        self.inner.cache.clear();
+        self.inner.registry.mark_all_stale();
+    }
+
+    /// Drops cached callers that are expired as of `now`. Expired entries are never used
+    /// anyway; passing a later instant lets tests simulate the TTL passing without sleeping.
+    pub fn invalidate_expired_at(&self, now: Instant) -> usize {
+        self.inner.cache.invalidate_expired_at(now)
+    }
+
+    /// How long cached callers and tokens live: the bound on how long another instance's
+    /// change can go unseen here.
+    pub fn cache_ttl(&self) -> std::time::Duration {
+        self.inner.cache.ttl()
+    }
+
+    /// The limiter of a connection, once the connection has been used in this process.
+    pub fn connection_limiter(&self, id: ConnectionId) -> Option<Arc<dyn RateLimiter>> {
+        self.inner.registry.limiter(id)
+    }
+
+    // ---- the call path ------------------------------------------------------------------
+
+    /// Governs and (if allowed) executes one Notion request for `caller`: canonicalise →
+    /// classify → local-only guard → policy (with root ancestry when asked) → held for
+    /// approval, denied, or executed through the connection's shared limiter (token
+    /// refreshed if needed) → exactly one audit record → Notion's raw answer.
+    ///
+    /// Any HTTP answer from Notion is `Ok` (use [`GateResponse::error_for_status`] for typed
+    /// errors), except a 401 that survives a refresh, which is
+    /// [`GateError::ReconnectRequired`].
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        surface: Surface,
+        req: NotionRequest,
+    ) -> Result<GateResponse, GateError> {
+        let inner = &self.inner;
+        let request_id = new_request_id();
+        let mut audit = CallAudit::for_caller(&inner.audit, &request_id, caller, surface);
+        let canonical = match Canonical::from_request(req) {
+            Ok(c) => c,
+            Err(e) => {
+                decision_metric("invalid");
+                audit.operation_name("invalid");
+                audit
+                    .finish(AuditDecision::Deny, Some("invalid_request"), Outcome::Denied, None)
+                    .await;
+                return Err(e);
+            }
+        };
+        audit.request(&canonical);
+        let op = classify(
+            canonical.method.as_str(),
+            &canonical.path_and_query(),
+            canonical.body.as_ref(),
+        );
+        audit.operation(&op);
+        if let Some(c) = caller.connection_id {
+            audit.connection(c);
+        }
+
+        // Local-only: on every call, before the policy, never cached.
+        if self.is_local_only() {
+            decision_metric("local_only");
+            audit
+                .finish(AuditDecision::Deny, Some("local_only"), Outcome::Denied, None)
+                .await;
+            return Err(GateError::LocalOnly);
+        }
+
+        let (decision, lookups) = inner
+            .decide_full(&caller.policy_caller(), caller.connection_id, &op)
+            .await;
+        if let Some(n) = lookups {
+            audit.note("ancestry_lookups", json!(n));
+        }
+
+        match decision {
+            Decision::Allow => {}
+            Decision::Deny { reason, needed } => {
+                decision_metric("deny");
+                let code = reason.code();
+                audit
+                    .finish(AuditDecision::Deny, Some(code), Outcome::Denied, None)
+                    .await;
+                return Err(GateError::Forbidden {
+                    code,
+                    reason: reason.to_string(),
+                    needed,
+                });
+            }
+            Decision::NeedsApproval { reason } => {
+                decision_metric("needs_approval");
+                let stored = self.hold_for_approval(caller, &op, &canonical).await;
+                return match stored {
+                    Ok(approval) => {
+                        audit.note("approval_id", Value::String(approval.id.to_string()));
+                        audit.note("request_hash", Value::String(approval.request_hash.clone()));
+                        audit
+                            .finish(
+                                AuditDecision::NeedsApproval,
+                                Some("needs_approval"),
+                                Outcome::Pending,
+                                None,
+                            )
+                            .await;
+                        tracing::info!(approval_id = %approval.id, %reason, "call held for approval");
+                        Err(GateError::ApprovalRequired {
+                            id: approval.id,
+                            expires_at: approval.expires_at,
+                        })
+                    }
+                    Err(e) => {
+                        audit
+                            .finish(AuditDecision::NeedsApproval, Some(e.code()), Outcome::Error, None)
+                            .await;
+                        Err(e)
+                    }
+                };
+            }
+            _ => {
+                // Ancestry still unknown (no connection, or the walk failed): fail closed.
+                decision_metric("deny");
+                audit
+                    .finish(AuditDecision::Deny, Some("ancestry_unknown"), Outcome::Denied, None)
+                    .await;
+                return Err(GateError::Forbidden {
+                    code: "outside_roots",
+                    reason: "could not establish that the targets are inside the agent's allowed pages".to_owned(),
+                    needed: None,
+                });
+            }
+        }
+        decision_metric("allow");
+
+        let Some(conn_id) = caller.connection_id else {
+            audit
+                .finish(AuditDecision::Allow, Some("no_connection"), Outcome::Error, None)
+                .await;
+            return Err(GateError::NotFound { what: "connection" });
+        };
+        match self.execute(conn_id, caller, &canonical, &op).await {
+            Ok(resp) => {
+                if let Some(id) = resp.request_id() {
+                    audit.note("notion_request_id", Value::String(id));
+                }
+                if resp.attempts > 1 {
+                    audit.note("attempts", json!(resp.attempts));
+                }
+                let ok = (200..300).contains(&resp.status);
+                let outcome = if ok { Outcome::Ok } else { Outcome::Error };
+                let reason = (!ok).then_some("upstream_error");
+                audit
+                    .finish(AuditDecision::Allow, reason, outcome, Some(resp.status))
+                    .await;
+                Ok(GateResponse::from_raw(&resp, request_id))
+            }
+            Err(e) => {
+                let status = match &e {
+                    GateError::Upstream { status, .. } => *status,
+                    _ => None,
+                };
+                if let GateError::Upstream {
+                    request_id: Some(id),
+                    ..
+                } = &e
+                {
+                    audit.note("notion_request_id", Value::String(id.clone()));
+                }
+                audit
+                    .finish(AuditDecision::Allow, Some(e.code()), Outcome::Error, status)
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn hold_for_approval(
+        &self,
+        caller: &Caller,
+        op: &Operation,
+        canonical: &Canonical,
+    ) -> Result<gate_store::Approval, GateError> {
+        let request_json = serde_json::to_string(&canonical.to_json())
+            .map_err(|_| GateError::invalid("body", "cannot be serialised"))?;
+        let mut new = match caller.agent_id {
+            Some(agent) => NewApproval::for_agent(agent, op.name, op.class.as_str(), request_json)
+                .user(caller.user_id),
+            None => NewApproval::for_user(caller.user_id, op.name, op.class.as_str(), request_json),
+        }
+        .ttl(self.inner.approval_ttl);
+        if let Some(c) = caller.connection_id {
+            new = new.connection(c);
+        }
+        Ok(self.inner.store.create_approval(new).await?)
+    }
+
+    /// Executes an allowed request on a connection that `owner`'s call may use.
+    pub(crate) async fn execute(
+        &self,
+        conn_id: ConnectionId,
+        caller: &Caller,
+        canonical: &Canonical,
+        op: &Operation,
+    ) -> Result<RawResponse, GateError> {
+        let mut req = RawRequest::new(
+            canonical.method.clone(),
+            canonical.path.clone(),
+            idempotency(op, &canonical.method),
+        );
+        req.query = canonical.query.clone();
+        req.body = canonical.body_bytes();
+        self.inner
+            .execute_checked(conn_id, Some(caller.user_id), req, canonical.notion_version.clone())
+            .await
+    }
+}
+
+impl Inner {
+    /// The policy's decision, resolving root-page ancestry through `conn` when the policy
+    /// asks for it. Also returns how many objects were looked up, when any walk happened.
+    pub(crate) async fn decide_full(
+        &self,
+        caller: &gate_policy::Caller<'_>,
+        conn: Option<ConnectionId>,
+        op: &Operation,
+    ) -> (Decision, Option<u32>) {
+        let decision = decide(&self.policy, caller, op);
+        match (&decision, conn) {
+            (Decision::NeedsAncestry { targets }, Some(conn)) => {
+                let (ancestry, lookups) = self.resolve_ancestry(conn, targets).await;
+                (
+                    decide_with_ancestry(&self.policy, caller, op, &ancestry),
+                    Some(lookups),
+                )
+            }
+            _ => (decision, None),
+        }
+    }
+
+    /// The second line of defence: no request leaves for Notion in local-only mode, whatever
+    /// code path built it.
+    pub(crate) fn outbound_allowed(&self) -> Result<(), GateError> {
+        if self.local_only.load(Ordering::SeqCst) {
+            Err(GateError::LocalOnly)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Sends a request on a connection (any owner).
+    pub(crate) async fn execute_raw(
+        &self,
+        conn_id: ConnectionId,
+        req: RawRequest,
+        version: Option<notion_client::NotionVersion>,
+    ) -> Result<RawResponse, GateError> {
+        self.execute_checked(conn_id, None, req, version).await
+    }
+
+    /// Sends a request through the connection's shared limiter with its current token;
+    /// refreshes once and retries once on a 401. `owner`, when given, must own the
+    /// connection.
+    pub(crate) async fn execute_checked(
+        &self,
+        conn_id: ConnectionId,
+        owner: Option<gate_store::UserId>,
+        req: RawRequest,
+        version: Option<notion_client::NotionVersion>,
+    ) -> Result<RawResponse, GateError> {
+        self.outbound_allowed()?;
+        let entry = self.entry(conn_id);
+        let cur = self.current(&entry, None).await?;
+        if owner.is_some_and(|o| o != cur.owner_id) {
+            return Err(GateError::NotFound { what: "connection" });
+        }
+        let conn = match &version {
+            Some(v) => cur.conn.with_version(v.clone()),
+            None => cur.conn.clone(),
+        };
+        let resp = conn
+            .execute(req.clone())
+            .await
+            .map_err(|e| GateError::from_client(&e))?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        // Notion refused the token: refresh once (single-flight) and retry once. A 401 means
+        // Notion did nothing, so the retry cannot duplicate an effect.
+        tracing::info!(connection_id = %conn_id, "Notion answered 401; refreshing the token once");
+        let fresh = self.current(&entry, Some(cur.generation)).await?;
+        self.outbound_allowed()?;
+        let conn = match &version {
+            Some(v) => fresh.conn.with_version(v.clone()),
+            None => fresh.conn.clone(),
+        };
+        let resp = conn
+            .execute(req)
+            .await
+            .map_err(|e| GateError::from_client(&e))?;
+        if resp.status == 401 {
+            return Err(self.reject_token(&entry).await);
+        }
+        Ok(resp)
+    }
+}
