@@ -427,10 +427,7 @@ pub async fn fetch_tree(conn: &Connection, root: &BlockId, options: &TreeOptions
                         });
                     }
                 }
-                children
-                    .entry(job.parent)
-                    .or_default()
-                    .extend(list.results);
+                children.entry(job.parent).or_default().extend(list.results);
             }
             Err(e) => {
                 tracing::debug!(parent = %job.parent, error = %e, "listing children failed");

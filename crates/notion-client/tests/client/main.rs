@@ -5,3 +5,4 @@ mod fixtures;
 mod oauth;
 mod resilience;
 mod support;
+mod tree;
