@@ -1,7 +1,9 @@
 //! `gate-bench`: measures the figures recorded in `docs/benchmarks.md` and prints them as
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
-use std::time::Instant;
+mod tree;
+
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -33,6 +35,19 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         burst: u32,
     },
+    /// Fetch a 1,000-block, 4-level page with the tree fetcher on the emulator with added
+    /// latency, at 3 req/s, 30 req/s and without a limit, each against its lower bound.
+    Tree {
+        /// Latency the emulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 80)]
+        latency_ms: u64,
+        /// Only this regime: 3, 30 or "none" (default: all three).
+        #[arg(long)]
+        only: Option<String>,
+        /// Most requests in flight (used as is without a rate limit).
+        #[arg(long, default_value_t = 64)]
+        max_concurrency: usize,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -47,6 +62,23 @@ async fn main() -> Result<()> {
             rate,
             burst,
         } => list_children(children, rate, burst).await,
+        Bench::Tree {
+            latency_ms,
+            only,
+            max_concurrency,
+        } => {
+            let regimes: Vec<tree::Regime> = tree::REGIMES
+                .iter()
+                .copied()
+                .filter(|r| match only.as_deref() {
+                    None => true,
+                    Some("none") => r.rate.is_none(),
+                    Some(n) => r.rate.is_some_and(|rate| n.parse() == Ok(rate)),
+                })
+                .collect();
+            anyhow::ensure!(!regimes.is_empty(), "--only takes 3, 30 or none");
+            tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
+        }
         Bench::Machine => Ok(()),
     }
 }

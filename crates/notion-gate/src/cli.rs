@@ -1,0 +1,104 @@
+//! Command-line definitions (clap derive). Only shapes and help texts live here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A governed gateway between AI agents and Notion.
+#[derive(Debug, Parser)]
+#[command(name = "notion-gate", version, about, long_about = None)]
+pub struct Cli {
+    /// More log output on stderr (-v, -vv); `NOTION_GATE_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Export a page (title, properties and every block below it) as Markdown, text or JSON.
+    Export(ExportArgs),
+    /// Check a token: show the workspace and the bot it acts as.
+    Check(CheckArgs),
+}
+
+/// How to reach Notion.
+#[derive(Debug, Clone, Args)]
+pub struct NotionArgs {
+    /// Integration token (or set NOTION_GATE_NOTION_TOKEN or NOTION_API_KEY). Never printed.
+    #[arg(
+        long,
+        env = "NOTION_GATE_NOTION_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Base URL of the Notion API (an emulator, for example).
+    #[arg(long, value_name = "URL", default_value = "https://api.notion.com")]
+    pub notion_url: String,
+    /// Notion-Version header, YYYY-MM-DD [default: the client's, 2026-03-11].
+    #[arg(long, value_name = "V")]
+    pub notion_version: Option<String>,
+}
+
+/// Output formats of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Markdown: title, properties, then the blocks.
+    Markdown,
+    /// Plain text.
+    Text,
+    /// The page object and a nested block tree, as Notion returns them.
+    Json,
+}
+
+/// `notion-gate export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The page: its id (32 hex digits, dashes optional) or its Notion URL.
+    #[arg(value_name = "PAGE_ID")]
+    pub page_id: String,
+    /// How to reach Notion.
+    #[command(flatten)]
+    pub notion: NotionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Deepest block level to fetch (1 = the page's own blocks only).
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Most blocks to fetch.
+    #[arg(long, value_name = "N")]
+    pub max_blocks: Option<usize>,
+    /// Descend into child pages as well.
+    #[arg(long)]
+    pub include_child_pages: bool,
+    /// Requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = notion_client::tree::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Write here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `notion-gate check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// How to reach Notion.
+    #[command(flatten)]
+    pub notion: NotionArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,111 @@
+//! The commands: `export` (a page and its block tree, rendered) and `check` (who the token
+//! is).
+
+use std::io::Write;
+
+use anyhow::{Context, Result, anyhow};
+use notion_client::models::UserKind;
+use notion_client::tree::{TreeOptions, fetch_tree};
+
+use crate::cli::{CheckArgs, ExportArgs, Format};
+use crate::connect::{self, explain};
+use crate::progress::Progress;
+use crate::render;
+
+/// `notion-gate export PAGE_ID …`.
+pub async fn export(args: ExportArgs) -> Result<()> {
+    let page_id = connect::page_id(&args.page_id)?;
+    if args.concurrency == 0 {
+        return Err(anyhow!(
+            "invalid --concurrency 0: at least 1 request must be in flight"
+        ));
+    }
+    let conn = connect::connection(&args.notion)?;
+    let base = args.notion.notion_url.as_str();
+    let what = format!("page {}", page_id.canonical());
+    let progress = Progress::for_stderr();
+
+    progress.phase("fetching the page");
+    let page = match conn.pages().retrieve(&page_id).await {
+        Ok(page) => page,
+        Err(e) => {
+            progress.finish();
+            return Err(explain(e, &what, base));
+        }
+    };
+
+    let mut options = TreeOptions::new()
+        .max_depth(args.depth)
+        .max_blocks(args.max_blocks)
+        .concurrency(args.concurrency)
+        .include_child_pages(args.include_child_pages);
+    if progress.is_visible() {
+        let bar = progress.clone();
+        options = options.progress(move |p| bar.update(p));
+    }
+    progress.phase("fetching the blocks");
+    let tree = fetch_tree(&conn, &page_id.cast(), &options).await;
+    progress.finish();
+    tracing::info!(
+        blocks = tree.len(),
+        requests = tree.requests,
+        retries = tree.stats.retries,
+        limiter_wait_ms = tree.stats.limiter_wait.as_millis() as u64,
+        "fetched the block tree"
+    );
+    if let Some(err) = tree.error {
+        let fetched = tree.children.values().map(Vec::len).sum::<usize>();
+        return Err(explain(err, &what, base).context(format!(
+            "fetching the blocks of {what} failed after {fetched} blocks"
+        )));
+    }
+
+    let rendered = match args.format {
+        Format::Json => render::json(&page, &tree).context("encode the JSON")?,
+        Format::Markdown => render::markdown(&page, &tree)?,
+        Format::Text => render::text(&page, &tree)?,
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, rendered.as_bytes())
+            .with_context(|| format!("write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(rendered.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("write to stdout")?;
+        }
+    }
+    if tree.truncated {
+        let reasons: Vec<String> = tree.truncation.iter().map(ToString::to_string).collect();
+        eprintln!(
+            "note: the export is incomplete ({}): {} block(s) with children were not expanded",
+            reasons.join(", "),
+            tree.unexpanded.len()
+        );
+    }
+    Ok(())
+}
+
+/// `notion-gate check`: `GET /v1/users/me`, then the workspace name and the bot id.
+pub async fn check(args: CheckArgs) -> Result<()> {
+    let conn = connect::connection(&args.notion)?;
+    let me = conn
+        .users()
+        .me()
+        .await
+        .map_err(|e| explain(e, "the bot user", &args.notion.notion_url))?;
+    let workspace = match &me.kind {
+        Some(UserKind::Bot(bot)) => bot.workspace_name.as_ref().cloned(),
+        _ => None,
+    };
+    println!(
+        "workspace: {}",
+        workspace.as_deref().unwrap_or("(not named in the answer)")
+    );
+    println!("bot id: {}", me.id.canonical());
+    if let Some(name) = me.name.as_ref() {
+        println!("bot name: {name}");
+    }
+    Ok(())
+}
