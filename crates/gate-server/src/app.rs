@@ -1,0 +1,136 @@
+//! `Application`: builds the router with its layers on a listener it is given, exposes the
+//! port, and serves until a shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use axum::middleware;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{envelope_bare_errors, fill_request_id};
+use crate::routes;
+
+/// Whether the application can serve (the database answers).
+#[async_trait::async_trait]
+pub trait ReadyCheck: Send + Sync {
+    /// `Ok(())` when ready, or a short reason.
+    async fn ready(&self) -> Result<(), String>;
+}
+
+/// Always ready (for tests and for surfaces without a database).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AlwaysReady;
+
+#[async_trait::async_trait]
+impl ReadyCheck for AlwaysReady {
+    async fn ready(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Limits and switches of the HTTP layer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Largest accepted request body (default 2 MiB; Notion itself takes 500 KB).
+    pub body_limit: usize,
+    /// Longest a request may take, Notion retries included (default 120 s).
+    pub request_timeout: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: 2 * 1024 * 1024,
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl ServerOptions {
+    /// Sets the body limit.
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+}
+
+/// A built application, bound to its listener.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish()
+    }
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the API routes with the common routes and every layer.
+pub fn router(api: Router, ready: Arc<dyn ReadyCheck>, options: &ServerOptions) -> Router {
+    Router::new()
+        .merge(routes::common(ready))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(middleware::from_fn(routes::metrics::track))
+        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(middleware::from_fn(fill_request_id))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::GATEWAY_TIMEOUT,
+            options.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+        ]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+impl Application {
+    /// Builds the application on a bound listener (port 0 in tests).
+    pub fn build(listener: TcpListener, router: Router) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            router,
+            port,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` completes, then waits for in-flight requests to finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}

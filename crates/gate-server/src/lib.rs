@@ -1,0 +1,17 @@
+//! The notion-gate HTTP application (axum): the error envelope, the JSON extractor that names
+//! the offending field, the tower layers (request id, tracing, body limit, timeout,
+//! compression), health and readiness, Prometheus metrics, the OpenAPI document and the
+//! vendored Swagger UI.
+//!
+//! [`Application::build`] binds a listener it is given (port 0 in tests) and exposes its port;
+//! [`Application::run_until_stopped`] serves until a shutdown signal and then lets the caller
+//! flush what it must (the audit) before returning.
+
+pub mod app;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+pub use app::{Application, ReadyCheck, ServerOptions};
+pub use error::{ApiError, ErrorCode};
+pub use extract::ApiJson;

@@ -1,0 +1,22 @@
+//! Routes that every deployment has: health, readiness, metrics, the OpenAPI document and
+//! the Swagger UI.
+
+pub mod docs;
+pub mod health;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::app::ReadyCheck;
+
+/// `/healthz`, `/readyz`, `/metrics`, `/openapi.json` and `/docs`.
+pub fn common(ready: Arc<dyn ReadyCheck>) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz).with_state(ready))
+        .route("/metrics", get(metrics::render))
+        .merge(docs::routes())
+}
