@@ -1,2 +1,2 @@
-//! Benchmark placeholder (replaced below).
+//! Placeholder until the benchmark lands.
 fn main() {}

@@ -9,9 +9,8 @@
 
 use gate_policy::Maturity;
 use gate_store::{
-    Agent, AgentId, AgentUpdate, ApiKey, ApiKeyId, AuditPage, AuditQuery, Connection,
-    ConnectionId, ConnectionKind, CreatedApiKey, NewAgent, NewApiKey, NewConnection, NewUser,
-    User, UserId,
+    Agent, AgentId, AgentUpdate, ApiKey, ApiKeyId, AuditPage, AuditQuery, Connection, ConnectionId,
+    ConnectionKind, CreatedApiKey, NewAgent, NewApiKey, NewConnection, NewUser, User, UserId,
 };
 use notion_client::{Idempotency, RawRequest};
 use reqwest::Method;
@@ -72,9 +71,7 @@ fn parse_maturity(s: &str) -> Result<Maturity, GateError> {
 impl Gate {
     fn require_user(actor: &Caller) -> Result<(), GateError> {
         if actor.is_agent() {
-            Err(GateError::not_permitted(
-                "agents cannot manage the gateway",
-            ))
+            Err(GateError::not_permitted("agents cannot manage the gateway"))
         } else {
             Ok(())
         }
@@ -85,7 +82,9 @@ impl Gate {
         if actor.is_admin() {
             Ok(())
         } else {
-            Err(GateError::not_permitted("only an administrator may do this"))
+            Err(GateError::not_permitted(
+                "only an administrator may do this",
+            ))
         }
     }
 
@@ -328,7 +327,11 @@ impl Gate {
         self.inner.outbound_allowed()?;
         let conn = self.inner.notion.connection(token.clone());
         let resp = conn
-            .execute(RawRequest::new(Method::GET, "/v1/users/me", Idempotency::Safe))
+            .execute(RawRequest::new(
+                Method::GET,
+                "/v1/users/me",
+                Idempotency::Safe,
+            ))
             .await
             .map_err(|e| GateError::from_client(&e))?;
         if resp.status == 401 {
@@ -336,16 +339,13 @@ impl Gate {
         }
         if !(200..300).contains(&resp.status) {
             let raw = crate::request::GateResponse::from_raw(&resp, String::new());
-            return Err(raw
-                .error_for_status()
-                .err()
-                .unwrap_or(GateError::Upstream {
-                    status: Some(resp.status),
-                    code: None,
-                    message: String::new(),
-                    request_id: None,
-                    write_state: notion_client::WriteState::NotApplied,
-                }));
+            return Err(raw.error_for_status().err().unwrap_or(GateError::Upstream {
+                status: Some(resp.status),
+                code: None,
+                message: String::new(),
+                request_id: None,
+                write_state: notion_client::WriteState::NotApplied,
+            }));
         }
         let me: Value = serde_json::from_slice(&resp.body)
             .map_err(|_| GateError::invalid("token", "users/me did not answer JSON"))?;
@@ -408,7 +408,11 @@ impl Gate {
         revoked: bool,
     ) -> Result<Connection, GateError> {
         let c = self.get_connection(actor, id).await?;
-        let c2 = self.inner.store.set_connection_revoked(c.id, revoked).await?;
+        let c2 = self
+            .inner
+            .store
+            .set_connection_revoked(c.id, revoked)
+            .await?;
         self.inner.registry.mark_stale(id);
         self.inner.cache.invalidate_user(c.owner_id);
         Ok(c2)

@@ -156,6 +156,8 @@ mod tests {
             Some(p[0].clone()),
             gate_policy::normalize_id("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
         );
-        assert!(parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty());
+        assert!(
+            parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty()
+        );
     }
 }

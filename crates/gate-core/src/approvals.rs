@@ -102,7 +102,8 @@ impl Gate {
     async fn execute_claimed(&self, approval: Approval) -> Result<Approval, GateError> {
         let inner = &self.inner;
         let request_id = new_request_id();
-        let mut audit = CallAudit::new(&inner.audit, &request_id, CallerKind::System, Surface::Rest);
+        let mut audit =
+            CallAudit::new(&inner.audit, &request_id, CallerKind::System, Surface::Rest);
         audit.note("approval_id", Value::String(approval.id.to_string()));
         audit.note("request_hash", Value::String(approval.request_hash.clone()));
         let outcome = self.execute_approval(&approval, &mut audit).await;
@@ -136,7 +137,9 @@ impl Gate {
                 },
             ),
         };
-        audit.finish(decision, Some(reason), result_outcome, status).await;
+        audit
+            .finish(decision, Some(reason), result_outcome, status)
+            .await;
         let finished = inner.store.finish_approval(approval.id, stored).await?;
         Ok(finished)
     }
@@ -147,8 +150,9 @@ impl Gate {
         audit: &mut CallAudit,
     ) -> Result<(u16, String), RunError> {
         let inner = &self.inner;
-        let stored: Value = serde_json::from_str(&approval.request_json)
-            .map_err(|_| RunError::Denied("invalid_request", "stored request is not JSON".into()))?;
+        let stored: Value = serde_json::from_str(&approval.request_json).map_err(|_| {
+            RunError::Denied("invalid_request", "stored request is not JSON".into())
+        })?;
         let canonical = Canonical::from_json(&stored)
             .map_err(|e| RunError::Denied("invalid_request", e.to_string()))?;
         audit.request(&canonical);
@@ -159,7 +163,10 @@ impl Gate {
         );
         audit.operation(&op);
         // The requester as they are now.
-        let requester = self.requester_now(approval).await.map_err(RunError::Failed)?;
+        let requester = self
+            .requester_now(approval)
+            .await
+            .map_err(RunError::Failed)?;
         if let Some(c) = requester.connection_id {
             audit.connection(c);
         }

@@ -78,12 +78,7 @@ impl Registry {
         id: ConnectionId,
         make_limiter: impl FnOnce() -> Arc<dyn RateLimiter>,
     ) -> Arc<ConnEntry> {
-        if let Some(e) = self
-            .map
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-        {
+        if let Some(e) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Arc::clone(e);
         }
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
@@ -99,12 +94,7 @@ impl Registry {
 
     /// Makes the next call of this connection re-read its row and tokens.
     pub(crate) fn mark_stale(&self, id: ConnectionId) {
-        if let Some(e) = self
-            .map
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-        {
+        if let Some(e) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
             e.stale.store(true, Ordering::Release);
         }
     }
@@ -139,10 +129,11 @@ fn same_secret(a: &SecretString, b: &SecretString) -> bool {
 
 impl Inner {
     pub(crate) fn entry(&self, id: ConnectionId) -> Arc<ConnEntry> {
-        self.registry.get_or_insert(id, || match &self.limiter_factory {
-            Some(f) => f(&id),
-            None => self.notion.new_limiter(self.limiter_config),
-        })
+        self.registry
+            .get_or_insert(id, || match &self.limiter_factory {
+                Some(f) => f(&id),
+                None => self.notion.new_limiter(self.limiter_config),
+            })
     }
 
     /// The usable token of a connection. `stale_generation`: the generation Notion just
@@ -269,8 +260,7 @@ impl Inner {
             Ok(tok) => {
                 metrics::counter!("gate_token_refresh_total", "result" => "ok").increment(1);
                 let expires_at = tok.expires_in.map(|s| {
-                    OffsetDateTime::now_utc()
-                        + Duration::from_secs(s.min(10 * 365 * 24 * 3600))
+                    OffsetDateTime::now_utc() + Duration::from_secs(s.min(10 * 365 * 24 * 3600))
                 });
                 let new_refresh = tok.refresh_token.clone().unwrap_or(refresh_token);
                 let row = self

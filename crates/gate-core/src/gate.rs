@@ -11,7 +11,7 @@ use gate_store::{
     TokenHash, Vault,
 };
 use notion_client::{
-    Idempotency, LimiterConfig, Notion, OAuthClient, RawRequest, RawResponse, RateLimiter,
+    Idempotency, LimiterConfig, Notion, OAuthClient, RateLimiter, RawRequest, RawResponse,
 };
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -149,11 +149,11 @@ impl Gate {
 
     /// Waits until every audit record of calls finished so far is written.
     pub async fn flush_audit(&self) -> Result<(), GateError> {
-        self.inner.audit.flush().await.map_err(|_| GateError::Store(
-            gate_store::StoreError::Conflict {
+        self.inner.audit.flush().await.map_err(|_| {
+            GateError::Store(gate_store::StoreError::Conflict {
                 what: "the audit writer has shut down".to_owned(),
-            },
-        ))
+            })
+        })
     }
 
     /// Writes every pending audit record and stops the writer.
@@ -351,7 +351,12 @@ impl Gate {
                 decision_metric("invalid");
                 audit.operation_name("invalid");
                 audit
-                    .finish(AuditDecision::Deny, Some("invalid_request"), Outcome::Denied, None)
+                    .finish(
+                        AuditDecision::Deny,
+                        Some("invalid_request"),
+                        Outcome::Denied,
+                        None,
+                    )
                     .await;
                 return Err(e);
             }
@@ -371,7 +376,12 @@ impl Gate {
         if self.is_local_only() {
             decision_metric("local_only");
             audit
-                .finish(AuditDecision::Deny, Some("local_only"), Outcome::Denied, None)
+                .finish(
+                    AuditDecision::Deny,
+                    Some("local_only"),
+                    Outcome::Denied,
+                    None,
+                )
                 .await;
             return Err(GateError::LocalOnly);
         }
@@ -420,7 +430,12 @@ impl Gate {
                     }
                     Err(e) => {
                         audit
-                            .finish(AuditDecision::NeedsApproval, Some(e.code()), Outcome::Error, None)
+                            .finish(
+                                AuditDecision::NeedsApproval,
+                                Some(e.code()),
+                                Outcome::Error,
+                                None,
+                            )
                             .await;
                         Err(e)
                     }
@@ -430,11 +445,18 @@ impl Gate {
                 // Ancestry still unknown (no connection, or the walk failed): fail closed.
                 decision_metric("deny");
                 audit
-                    .finish(AuditDecision::Deny, Some("ancestry_unknown"), Outcome::Denied, None)
+                    .finish(
+                        AuditDecision::Deny,
+                        Some("ancestry_unknown"),
+                        Outcome::Denied,
+                        None,
+                    )
                     .await;
                 return Err(GateError::Forbidden {
                     code: "outside_roots",
-                    reason: "could not establish that the targets are inside the agent's allowed pages".to_owned(),
+                    reason:
+                        "could not establish that the targets are inside the agent's allowed pages"
+                            .to_owned(),
                     needed: None,
                 });
             }
@@ -443,7 +465,12 @@ impl Gate {
 
         let Some(conn_id) = caller.connection_id else {
             audit
-                .finish(AuditDecision::Allow, Some("no_connection"), Outcome::Error, None)
+                .finish(
+                    AuditDecision::Allow,
+                    Some("no_connection"),
+                    Outcome::Error,
+                    None,
+                )
                 .await;
             return Err(GateError::NotFound { what: "connection" });
         };
@@ -519,7 +546,12 @@ impl Gate {
         req.query = canonical.query.clone();
         req.body = canonical.body_bytes();
         self.inner
-            .execute_checked(conn_id, Some(caller.user_id), req, canonical.notion_version.clone())
+            .execute_checked(
+                conn_id,
+                Some(caller.user_id),
+                req,
+                canonical.notion_version.clone(),
+            )
             .await
     }
 }

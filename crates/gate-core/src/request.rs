@@ -182,10 +182,7 @@ impl Canonical {
     /// The canonical JSON stored with an approval (keys sorted; exactly what will run).
     pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
-        m.insert(
-            "body".into(),
-            self.body.clone().unwrap_or(Value::Null),
-        );
+        m.insert("body".into(), self.body.clone().unwrap_or(Value::Null));
         m.insert("method".into(), Value::String(self.method.to_string()));
         m.insert(
             "notion_version".into(),
@@ -199,7 +196,9 @@ impl Canonical {
             Value::Array(
                 self.query
                     .iter()
-                    .map(|(k, v)| Value::Array(vec![Value::String(k.clone()), Value::String(v.clone())]))
+                    .map(|(k, v)| {
+                        Value::Array(vec![Value::String(k.clone()), Value::String(v.clone())])
+                    })
                     .collect(),
             ),
         );
@@ -467,9 +466,13 @@ mod tests {
 
     #[test]
     fn canonical_request_round_trips_and_sorts() {
-        let req = NotionRequest::patch("/pages/abc?b=2&a=1", json!({"z": 1, "a": {"y": 2, "b": 3}}));
+        let req =
+            NotionRequest::patch("/pages/abc?b=2&a=1", json!({"z": 1, "a": {"y": 2, "b": 3}}));
         let c = Canonical::from_request(req).unwrap();
-        assert_eq!(c.query, vec![("a".into(), "1".into()), ("b".into(), "2".into())]);
+        assert_eq!(
+            c.query,
+            vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+        );
         let text = serde_json::to_string(&c.to_json()).unwrap();
         assert_eq!(
             text,
