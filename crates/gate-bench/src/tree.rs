@@ -179,8 +179,7 @@ async fn run_one(latency: Duration, regime: Regime, concurrency_cap: usize) -> R
             std::sync::Arc::new(Unlimited::default()),
         ),
     };
-    let concurrency =
-        TreeOptions::concurrency_for(regime.rate, regime.burst, latency, concurrency_cap);
+    let concurrency = TreeOptions::concurrency_for(regime.rate, latency, concurrency_cap);
     let options = TreeOptions::new().concurrency(concurrency);
     let id = BlockId::parse(&page)?;
 

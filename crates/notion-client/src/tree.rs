@@ -149,19 +149,17 @@ impl TreeOptions {
         self
     }
 
-    /// A concurrency that keeps a limiter of `rate_per_second` busy over `latency` without
-    /// queueing in it for nothing: the requests that fit in one round trip plus the burst,
-    /// at least 2. `None` (no rate limit) gives `max`.
-    pub fn concurrency_for(
-        rate_per_second: Option<f64>,
-        burst: u32,
-        latency: Duration,
-        max: usize,
-    ) -> usize {
+    /// A concurrency that keeps a limiter of `rate_per_second` busy over round trips of
+    /// `latency` without queueing in it for nothing: twice the requests that fit in one round
+    /// trip, plus one (at least 2, at most `max`). In-flight capacity is then at least twice
+    /// the rate, so the initial burst is spent within a few round trips (an unspent burst is
+    /// not lost: the bucket only wastes refills while full), and about one request at a time
+    /// waits in the limiter. `None` (no rate limit) gives `max`.
+    pub fn concurrency_for(rate_per_second: Option<f64>, latency: Duration, max: usize) -> usize {
         match rate_per_second {
             Some(rate) if rate.is_finite() && rate > 0.0 => {
-                let in_flight = (rate * latency.as_secs_f64()).ceil() as usize;
-                (in_flight + burst as usize).clamp(2, max.max(2))
+                let per_round_trip = (2.0 * rate * latency.as_secs_f64()).ceil() as usize;
+                (per_round_trip + 1).clamp(2, max.max(2))
             }
             _ => max.max(1),
         }
