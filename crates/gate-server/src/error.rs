@@ -30,6 +30,8 @@ pub enum ErrorCode {
     LocalOnly,
     /// 403: Notion refused the token's access (`restricted_resource`).
     NotionForbidden,
+    /// 403: the caller may not do this (an agent managing agents, a user approving).
+    Forbidden,
     /// 404: a gateway object the caller cannot see.
     NotFound,
     /// 404: Notion's `object_not_found`.
@@ -50,6 +52,8 @@ pub enum ErrorCode {
     RateLimited,
     /// 502: Notion failed.
     NotionError,
+    /// 503: a feature is not configured (OAuth client credentials, …).
+    NotConfigured,
     /// 504: the request took too long.
     Timeout,
     /// 500: a bug; the message says nothing more.
@@ -66,6 +70,7 @@ impl ErrorCode {
             Self::ForbiddenByPolicy => "forbidden_by_policy",
             Self::LocalOnly => "local_only",
             Self::NotionForbidden => "notion_forbidden",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::NotionNotFound => "notion_not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -76,6 +81,7 @@ impl ErrorCode {
             Self::ApprovalRequired => "approval_required",
             Self::RateLimited => "rate_limited",
             Self::NotionError => "notion_error",
+            Self::NotConfigured => "not_configured",
             Self::Timeout => "timeout",
             Self::Internal => "internal",
         }
@@ -86,7 +92,7 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest | Self::InvalidId => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::ForbiddenByPolicy | Self::LocalOnly | Self::NotionForbidden => {
+            Self::ForbiddenByPolicy | Self::LocalOnly | Self::NotionForbidden | Self::Forbidden => {
                 StatusCode::FORBIDDEN
             }
             Self::NotFound | Self::NotionNotFound => StatusCode::NOT_FOUND,
@@ -97,6 +103,7 @@ impl ErrorCode {
             Self::ApprovalRequired => StatusCode::ACCEPTED,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::NotionError => StatusCode::BAD_GATEWAY,
+            Self::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

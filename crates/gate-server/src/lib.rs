@@ -7,11 +7,17 @@
 //! [`Application::run_until_stopped`] serves until a shutdown signal and then lets the caller
 //! flush what it must (the audit) before returning.
 
+pub mod api;
 pub mod app;
+pub mod auth;
 pub mod error;
 pub mod extract;
+mod gate_error;
 pub mod routes;
+pub mod state;
 
 pub use app::{Application, ReadyCheck, ServerOptions};
+pub use auth::Authed;
 pub use error::{ApiError, ErrorCode};
 pub use extract::ApiJson;
+pub use state::{AppState, ServerSettings};

@@ -36,7 +36,7 @@ pub fn routes() -> Router {
 }
 
 async fn openapi_json() -> Response {
-    axum::Json(document()).into_response()
+    axum::Json(crate::api::document()).into_response()
 }
 
 async fn swagger_page() -> Html<&'static str> {

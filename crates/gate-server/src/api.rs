@@ -1,0 +1,54 @@
+//! The gateway's API: every `/api/v1` router merged into one, and the OpenAPI document of all
+//! of them. Each resource module exposes `router()` and an `OpenApi` struct of its paths.
+
+use axum::Router;
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+
+/// Security scheme: the bearer key.
+struct BearerKey;
+
+impl utoipa::Modify for BearerKey {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A gateway key: `ngu_…` (user) or `nga_…` (agent)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document's root: the security scheme and the tags.
+#[derive(OpenApi)]
+#[openapi(
+    modifiers(&BearerKey),
+    tags(
+        (name = "notion", description = "Notion operations, governed"),
+        (name = "tools", description = "The single notion tool for agent frameworks"),
+        (name = "agents", description = "Agents and their keys"),
+        (name = "users", description = "Users (admins)"),
+        (name = "connections", description = "Notion connections"),
+        (name = "approvals", description = "Calls held for a human"),
+        (name = "audit", description = "The audit trail"),
+    )
+)]
+pub struct RootApi;
+
+/// Every API route, with its state.
+pub fn router(state: AppState) -> Router {
+    Router::new().with_state(state)
+}
+
+/// The whole OpenAPI document: common routes plus every API module.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = crate::routes::docs::document();
+    doc.merge(RootApi::openapi());
+    doc
+}

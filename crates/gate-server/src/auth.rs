@@ -1,0 +1,36 @@
+//! The `Authed` extractor: `Authorization: Bearer <key>` → the caller, through the gate's
+//! cached key lookup. No other header identifies anyone.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use gate_core::Caller;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller of a request (a user's or an agent's key).
+#[derive(Debug, Clone)]
+pub struct Authed(pub Caller);
+
+/// The bearer token of a request, if it has a well-formed one.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key =
+            bearer(parts).ok_or_else(|| ApiError::from(gate_core::GateError::Unauthenticated))?;
+        let caller = state.gate.authenticate(key).await?;
+        Ok(Authed(caller))
+    }
+}

@@ -1,0 +1,112 @@
+//! How every [`GateError`] becomes the gateway's error envelope (see `docs/API-DESIGN.md`).
+
+use gate_core::GateError;
+use serde_json::Value;
+
+use crate::error::{ApiError, ErrorCode};
+
+impl From<GateError> for ApiError {
+    fn from(e: GateError) -> Self {
+        match e {
+            GateError::Unauthenticated => ApiError::new(
+                ErrorCode::Unauthorized,
+                "missing, unknown or revoked key: send `Authorization: Bearer <key>`",
+            ),
+            GateError::Forbidden {
+                code: "not_permitted",
+                reason,
+                ..
+            } => ApiError::new(ErrorCode::Forbidden, reason),
+            GateError::Forbidden {
+                code,
+                reason,
+                needed,
+            } => {
+                let mut err =
+                    ApiError::new(ErrorCode::ForbiddenByPolicy, reason).detail("reason", code);
+                if let Some(needed) = needed {
+                    err = err.detail("needed", needed.to_string());
+                }
+                err
+            }
+            e @ GateError::LocalOnly => ApiError::new(ErrorCode::LocalOnly, e.to_string()),
+            GateError::ApprovalRequired { id, expires_at } => ApiError::new(
+                ErrorCode::ApprovalRequired,
+                "this call needs a human's approval; poll the approval for its result",
+            )
+            .detail("approval_id", id.to_string())
+            .detail(
+                "expires_at",
+                expires_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+            ),
+            GateError::ReconnectRequired { connection_id } => {
+                let mut err = ApiError::new(
+                    ErrorCode::ReconnectRequired,
+                    "the Notion connection must be connected again (its token was revoked, \
+                     expired or cannot be decrypted); nothing was sent to Notion with it",
+                );
+                if let Some(id) = connection_id {
+                    err = err.detail("connection_id", id.to_string());
+                }
+                err
+            }
+            GateError::NotFound { what } => ApiError::not_found(what),
+            GateError::Invalid { field, message } => ApiError::invalid_field(field, message),
+            GateError::Conflict { what } => ApiError::new(ErrorCode::Conflict, what),
+            GateError::RateLimited { retry_after } => {
+                let mut err = ApiError::new(
+                    ErrorCode::RateLimited,
+                    "Notion is rate limiting this connection; try again later",
+                );
+                err.retry_after = Some(retry_after.map_or(1, |d| d.as_secs().max(1)));
+                err
+            }
+            GateError::Upstream {
+                status,
+                code,
+                message,
+                request_id,
+                write_state,
+            } => {
+                let (ecode, text) = match status {
+                    Some(404) => (
+                        ErrorCode::NotionNotFound,
+                        "Notion could not find it, or it is not shared with the integration"
+                            .to_owned(),
+                    ),
+                    Some(403) => (
+                        ErrorCode::NotionForbidden,
+                        "Notion refused: the integration lacks the capability for this".to_owned(),
+                    ),
+                    Some(400) => (ErrorCode::InvalidRequest, format!("Notion refused the request: {message}")),
+                    Some(409) => (ErrorCode::Conflict, "Notion reported a conflicting change; read the current state and try again".to_owned()),
+                    _ => (
+                        ErrorCode::NotionError,
+                        "Notion failed to answer this request".to_owned(),
+                    ),
+                };
+                let mut err = ApiError::new(ecode, text).detail(
+                    "write_state",
+                    serde_json::to_value(write_state).unwrap_or(Value::Null),
+                );
+                if let Some(status) = status {
+                    err = err.detail("notion_status", status);
+                }
+                if let Some(code) = code {
+                    err = err.detail("notion_code", code);
+                }
+                if let Some(id) = request_id {
+                    err = err.detail("notion_request_id", id);
+                }
+                err
+            }
+            GateError::NotConfigured { what } => ApiError::new(
+                ErrorCode::NotConfigured,
+                format!("{what} is not configured on this gateway"),
+            ),
+            other => ApiError::internal(&other),
+        }
+    }
+}
