@@ -65,7 +65,7 @@ pub struct ExportArgs {
     #[command(flatten)]
     pub notion: NotionArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
     /// Deepest block level to fetch (1 = the page's own blocks only).
     #[arg(long, value_name = "N")]

@@ -62,8 +62,8 @@ pub async fn export(args: ExportArgs) -> Result<()> {
 
     let rendered = match args.format {
         Format::Json => render::json(&page, &tree).context("encode the JSON")?,
-        Format::Markdown => render::markdown(&page, &tree)?,
-        Format::Text => render::text(&page, &tree)?,
+        Format::Markdown => render::markdown(&page, &tree),
+        Format::Text => render::text(&page, &tree),
     };
     match &args.out {
         Some(path) => std::fs::write(path, rendered.as_bytes())

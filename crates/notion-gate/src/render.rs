@@ -44,12 +44,56 @@ fn strip_request_id(mut v: Value) -> Value {
     v
 }
 
-/// Markdown: not wired yet (waits for `notion-markdown`'s renderer).
-pub fn markdown(_page: &Page, _tree: &PageTree) -> anyhow::Result<String> {
-    anyhow::bail!("Markdown output is not available in this build yet; use --format json")
+/// Markdown: `# title`, the other properties as a list, then the blocks (through
+/// `notion-markdown`).
+pub fn markdown(page: &Page, tree: &PageTree) -> String {
+    let mut out = format!("# {}\n\n", one_line(&page.title()));
+    let properties = other_properties(page);
+    if !properties.is_empty() {
+        for (name, value) in &properties {
+            out.push_str(&format!("- **{}**: {}\n", one_line(name), one_line(value)));
+        }
+        out.push('\n');
+    }
+    let rendered = notion_markdown::render_markdown(
+        tree.top_level(),
+        tree,
+        &notion_markdown::RenderOptions::default(),
+    );
+    out.push_str(rendered.markdown.trim_end());
+    out.push('\n');
+    out
 }
 
-/// Plain text: not wired yet (waits for `notion-markdown`'s renderer).
-pub fn text(_page: &Page, _tree: &PageTree) -> anyhow::Result<String> {
-    anyhow::bail!("text output is not available in this build yet; use --format json")
+/// Plain text: the title, the other properties as `name: value` lines, then the blocks.
+pub fn text(page: &Page, tree: &PageTree) -> String {
+    let mut out = format!("{}\n\n", one_line(&page.title()));
+    let properties = other_properties(page);
+    if !properties.is_empty() {
+        for (name, value) in &properties {
+            out.push_str(&format!("{}: {}\n", one_line(name), one_line(value)));
+        }
+        out.push('\n');
+    }
+    let body = notion_markdown::render_plain_text(
+        tree.top_level(),
+        tree,
+        &notion_markdown::RenderOptions::default(),
+    );
+    out.push_str(body.trim_end());
+    out.push('\n');
+    out
+}
+
+/// Every property but the title, flattened to short text, empty values left out.
+fn other_properties(page: &Page) -> Vec<(String, String)> {
+    let title = page.title_property().map(|(name, _)| name.to_owned());
+    notion_markdown::flatten_page_text(page)
+        .into_iter()
+        .filter(|(name, value)| Some(name) != title.as_ref() && !value.trim().is_empty())
+        .collect()
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

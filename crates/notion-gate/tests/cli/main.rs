@@ -291,3 +291,57 @@ async fn check_prints_the_workspace_and_the_bot() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("the token was refused by Notion"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_markdown_by_default_and_text_on_request() {
+    let emu = emulator().await;
+    let ids = emu.demo_ids().clone();
+    let base = emu.base_url();
+    let o = notion_gate(
+        &[
+            "export",
+            &ids.blocks_page,
+            "--token",
+            TOKEN,
+            "--notion-url",
+            &base,
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let md = stdout(&o);
+    assert!(md.starts_with("# "), "a title heading first: {md}");
+    // Nested content is there: the text of a nested toggle child.
+    let nested = emu
+        .get_object(&ids.blocks["toggle_nested"])
+        .expect("the demo has a nested toggle child");
+    let kind = nested["type"].as_str().unwrap_or_default();
+    let first_word = nested[kind]["rich_text"][0]["plain_text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text in {nested}"));
+    assert!(md.contains(first_word), "{first_word:?} in {md}");
+
+    let o = notion_gate(
+        &[
+            "export",
+            &ids.rows[0],
+            "--token",
+            TOKEN,
+            "--notion-url",
+            &base,
+            "--format",
+            "text",
+        ],
+        &[],
+    )
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.starts_with('#'));
+    assert!(
+        text.lines().nth(2).is_some_and(|l| l.contains(": ")),
+        "properties follow the title: {text}"
+    );
+    no_secret(&o);
+}
