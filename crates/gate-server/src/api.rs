@@ -46,6 +46,25 @@ pub fn router(state: AppState) -> Router {
     Router::new().with_state(state)
 }
 
+/// The database answers: the gateway is ready.
+#[async_trait::async_trait]
+impl crate::app::ReadyCheck for AppState {
+    async fn ready(&self) -> Result<(), String> {
+        self.gate
+            .store()
+            .list_users()
+            .await
+            .map(|_| ())
+            .map_err(|_| "the database does not answer".to_owned())
+    }
+}
+
+/// The complete application router: API routes, common routes and every layer.
+pub fn app(state: AppState, options: &crate::app::ServerOptions) -> Router {
+    let ready: std::sync::Arc<dyn crate::app::ReadyCheck> = std::sync::Arc::new(state.clone());
+    crate::app::router(router(state), ready, options)
+}
+
 /// The whole OpenAPI document: common routes plus every API module.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = crate::routes::docs::document();

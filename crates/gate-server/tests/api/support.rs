@@ -1,0 +1,162 @@
+//! `spawn_gateway`: the real server on port 0 over a scratch SQLite database, talking to the
+//! in-process Notion emulator (demo workspace), with an admin, a user (Alice) who has a token
+//! connection, and one agent of each maturity owned by Alice.
+#![allow(dead_code)] // Each test module uses a different part of it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gate_core::{Gate, GateConfig, NewAgentSpec, OAuthSettings};
+use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+use gate_store::{Vault, VaultKey};
+use notion_client::{ClientConfig, LimiterConfig};
+use notion_emulator::{Emulator, Seed};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+pub const CLIENT_ID: &str = "gate-client";
+pub const CLIENT_SECRET: &str = "gate-client-secret-0123456789";
+
+/// A running gateway and everything a test needs to drive it.
+pub struct Gateway {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub emu: Emulator,
+    pub gate: Gate,
+    pub admin_key: String,
+    pub alice_key: String,
+    pub bob_key: String,
+    /// Agent keys by maturity: `student`, `intern`, `supervised`, `autonomous`.
+    pub agents: BTreeMap<&'static str, String>,
+    pub notion_token: String,
+    _dir: tempfile::TempDir,
+}
+
+/// Options of [`spawn_gateway_with`].
+#[derive(Clone, Default)]
+pub struct GatewayOpts {
+    pub options: Option<ServerOptions>,
+    pub policy: Option<gate_policy::Policy>,
+}
+
+pub async fn spawn_gateway() -> Gateway {
+    spawn_gateway_with(GatewayOpts::default()).await
+}
+
+pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gate.db").display());
+    let store = gate_store::open(&url).await.unwrap();
+    let (_, key) = VaultKey::generate();
+    let vault = Arc::new(Vault::new(vec![key]).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let redirect = format!("{base}/api/v1/notion/oauth/callback");
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .oauth_client(CLIENT_ID, CLIENT_SECRET, [redirect.clone()])
+        .start()
+        .await
+        .unwrap();
+    let mut config = GateConfig::new(store, vault)
+        .notion(ClientConfig::default().base_url(emu.base_url()))
+        .limiter(LimiterConfig::new(1000.0, 1000).unwrap())
+        .oauth(OAuthSettings::new(
+            CLIENT_ID,
+            SecretString::from(CLIENT_SECRET.to_owned()),
+        ));
+    if let Some(policy) = opts.policy {
+        config = config.policy(policy);
+    }
+    let gate = Gate::new(config).unwrap();
+    let (_, admin) = gate.bootstrap_admin("admin").await.unwrap();
+    let admin_key = admin.key.expose_secret().to_owned();
+    let admin_caller = gate.authenticate(&admin_key).await.unwrap();
+
+    let mut keys = Vec::new();
+    for name in ["alice", "bob"] {
+        let user = gate.create_user(&admin_caller, name, false).await.unwrap();
+        let key = gate
+            .issue_user_key(&admin_caller, user.id, Some("own"))
+            .await
+            .unwrap()
+            .key
+            .expose_secret()
+            .to_owned();
+        keys.push(key);
+    }
+    let alice = gate.authenticate(&keys[0]).await.unwrap();
+    let notion_token = format!("ntn_alice_{}", uuid::Uuid::new_v4().simple());
+    gate.add_token_connection(&alice, None, SecretString::from(notion_token.clone()))
+        .await
+        .unwrap();
+    let alice = gate.authenticate(&keys[0]).await.unwrap();
+    let mut agents = BTreeMap::new();
+    for maturity in ["student", "intern", "supervised", "autonomous"] {
+        let agent = gate
+            .create_agent(
+                &alice,
+                NewAgentSpec::new(format!("{maturity}-bot"), maturity),
+            )
+            .await
+            .unwrap();
+        let key = gate
+            .issue_agent_key(&alice, agent.id, None)
+            .await
+            .unwrap()
+            .key
+            .expose_secret()
+            .to_owned();
+        agents.insert(maturity, key);
+    }
+
+    let settings = ServerSettings::new(base.clone(), emu.base_url()).oauth_redirect_uri(redirect);
+    let state = AppState::new(gate.clone(), settings);
+    let options = opts.options.unwrap_or_default();
+    let app = Application::build(listener, gate_server::api::app(state, &options)).unwrap();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Gateway {
+        base,
+        http: reqwest::Client::new(),
+        emu,
+        gate,
+        admin_key,
+        alice_key: keys[0].clone(),
+        bob_key: keys[1].clone(),
+        agents,
+        notion_token,
+        _dir: dir,
+    }
+}
+
+impl Gateway {
+    /// `METHOD /api/v1{path}` with a key and an optional JSON body; the status and the JSON
+    /// body (or `Null`).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The agent key of a maturity.
+    pub fn agent(&self, maturity: &str) -> &str {
+        &self.agents[maturity]
+    }
+}
