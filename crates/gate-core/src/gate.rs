@@ -25,6 +25,27 @@ use crate::connections::Registry;
 use crate::error::GateError;
 use crate::request::{Canonical, GateResponse, NotionRequest};
 
+/// What [`Gate::admit`] does when the policy asks for a human's approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hold {
+    /// Store the request for approval (it is the whole operation).
+    Request,
+    /// Hold nothing yet: answer `Ok` with `awaiting_approval` set, so that a governed session
+    /// can prepare (read) and then hold the exact final request, or refuse.
+    Defer,
+}
+
+/// A call the guard let through (or, with [`Hold::Defer`], one awaiting approval): its open
+/// audit record, the canonical request, its classification and the connection to run it on
+/// (always set when `awaiting_approval` is false).
+pub(crate) struct Admitted {
+    pub(crate) audit: CallAudit,
+    pub(crate) canonical: Canonical,
+    pub(crate) op: Operation,
+    pub(crate) conn_id: Option<ConnectionId>,
+    pub(crate) awaiting_approval: bool,
+}
+
 /// The governance service. Cheap to clone: every clone shares one cache, one connection
 /// registry (one limiter per connection) and one audit writer.
 #[derive(Clone)]
@@ -342,9 +363,70 @@ impl Gate {
         surface: Surface,
         req: NotionRequest,
     ) -> Result<GateResponse, GateError> {
-        let inner = &self.inner;
         let request_id = new_request_id();
-        let mut audit = CallAudit::for_caller(&inner.audit, &request_id, caller, surface);
+        let Admitted {
+            mut audit,
+            canonical,
+            op,
+            conn_id,
+            ..
+        } = self
+            .admit(caller, surface, req, &request_id, Hold::Request)
+            .await?;
+        let Some(conn_id) = conn_id else {
+            return Err(GateError::NotFound { what: "connection" });
+        };
+        match self.execute(conn_id, caller, &canonical, &op).await {
+            Ok(resp) => {
+                if let Some(id) = resp.request_id() {
+                    audit.note("notion_request_id", Value::String(id));
+                }
+                if resp.attempts > 1 {
+                    audit.note("attempts", json!(resp.attempts));
+                }
+                let ok = (200..300).contains(&resp.status);
+                let outcome = if ok { Outcome::Ok } else { Outcome::Error };
+                let reason = (!ok).then_some("upstream_error");
+                audit
+                    .finish(AuditDecision::Allow, reason, outcome, Some(resp.status))
+                    .await;
+                Ok(GateResponse::from_raw(&resp, request_id))
+            }
+            Err(e) => {
+                let status = match &e {
+                    GateError::Upstream { status, .. } => *status,
+                    _ => None,
+                };
+                if let GateError::Upstream {
+                    request_id: Some(id),
+                    ..
+                } = &e
+                {
+                    audit.note("notion_request_id", Value::String(id.clone()));
+                }
+                audit
+                    .finish(AuditDecision::Allow, Some(e.code()), Outcome::Error, status)
+                    .await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The guard steps every governed call runs before anything is sent: canonicalise →
+    /// classify → local-only guard → policy (with root ancestry when asked) → held for
+    /// approval or denied (each refusal audited and returned as its error). On `Ok` the call
+    /// may execute on the returned connection; its audit record is still open and the caller
+    /// must finish it exactly once.
+    pub(crate) async fn admit(
+        &self,
+        caller: &Caller,
+        surface: Surface,
+        req: NotionRequest,
+        request_id: &str,
+        hold: Hold,
+    ) -> Result<Admitted, GateError> {
+        let inner = &self.inner;
+        let mut audit = CallAudit::for_caller(&inner.audit, request_id, caller, surface);
         let canonical = match Canonical::from_request(req) {
             Ok(c) => c,
             Err(e) => {
@@ -409,6 +491,16 @@ impl Gate {
             }
             Decision::NeedsApproval { reason } => {
                 decision_metric("needs_approval");
+                if hold == Hold::Defer {
+                    audit.note("approval_reason", Value::String(reason.to_string()));
+                    return Ok(Admitted {
+                        audit,
+                        canonical,
+                        op,
+                        conn_id: caller.connection_id,
+                        awaiting_approval: true,
+                    });
+                }
                 let stored = self.hold_for_approval(caller, &op, &canonical).await;
                 return match stored {
                     Ok(approval) => {
@@ -474,43 +566,16 @@ impl Gate {
                 .await;
             return Err(GateError::NotFound { what: "connection" });
         };
-        match self.execute(conn_id, caller, &canonical, &op).await {
-            Ok(resp) => {
-                if let Some(id) = resp.request_id() {
-                    audit.note("notion_request_id", Value::String(id));
-                }
-                if resp.attempts > 1 {
-                    audit.note("attempts", json!(resp.attempts));
-                }
-                let ok = (200..300).contains(&resp.status);
-                let outcome = if ok { Outcome::Ok } else { Outcome::Error };
-                let reason = (!ok).then_some("upstream_error");
-                audit
-                    .finish(AuditDecision::Allow, reason, outcome, Some(resp.status))
-                    .await;
-                Ok(GateResponse::from_raw(&resp, request_id))
-            }
-            Err(e) => {
-                let status = match &e {
-                    GateError::Upstream { status, .. } => *status,
-                    _ => None,
-                };
-                if let GateError::Upstream {
-                    request_id: Some(id),
-                    ..
-                } = &e
-                {
-                    audit.note("notion_request_id", Value::String(id.clone()));
-                }
-                audit
-                    .finish(AuditDecision::Allow, Some(e.code()), Outcome::Error, status)
-                    .await;
-                Err(e)
-            }
-        }
+        Ok(Admitted {
+            audit,
+            canonical,
+            op,
+            conn_id: Some(conn_id),
+            awaiting_approval: false,
+        })
     }
 
-    async fn hold_for_approval(
+    pub(crate) async fn hold_for_approval(
         &self,
         caller: &Caller,
         op: &Operation,

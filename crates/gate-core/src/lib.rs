@@ -46,6 +46,7 @@ mod connections;
 mod error;
 mod gate;
 mod request;
+mod session;
 
 pub use admin::NewAgentSpec;
 pub use caller::{Caller, CallerInfo, CallerKind};
@@ -57,3 +58,4 @@ pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::Gate;
 pub use gate_store::Surface;
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
+pub use session::{GovernedSession, SessionOutcome};
