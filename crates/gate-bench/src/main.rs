@@ -1,6 +1,7 @@
 //! `gate-bench`: measures the figures recorded in `docs/benchmarks.md` and prints them as
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
+mod render;
 mod tree;
 
 use std::time::{Duration, Instant};
@@ -48,6 +49,16 @@ enum Bench {
         #[arg(long, default_value_t = 64)]
         max_concurrency: usize,
     },
+    /// Render a 5,000-block page to Markdown and text with notion-markdown: MB/s of block
+    /// JSON, with the JSON parse timed separately.
+    Render {
+        /// Units of 10 blocks (8 top-level, 2 nested).
+        #[arg(long, default_value_t = 500)]
+        units: usize,
+        /// Runs of each step (the median is reported).
+        #[arg(long, default_value_t = 15)]
+        iterations: usize,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -79,6 +90,7 @@ async fn main() -> Result<()> {
             anyhow::ensure!(!regimes.is_empty(), "--only takes 3, 30 or none");
             tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
         }
+        Bench::Render { units, iterations } => render::run(units, iterations).await,
         Bench::Machine => Ok(()),
     }
 }
@@ -104,7 +116,13 @@ fn machine() -> String {
         .map(|kb| kb / 1024.0 / 1024.0)
         .unwrap_or(0.0);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!("machine: {cpu}, {cores} cores, {mem_gib:.0} GiB")
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "machine: {cpu}, {cores} cores, {mem_gib:.0} GiB; load average (1 min) at start: {load}"
+    )
 }
 
 async fn list_children(n: usize, rate: f64, burst: u32) -> Result<()> {
