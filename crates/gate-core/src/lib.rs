@@ -45,6 +45,7 @@ mod config;
 mod connections;
 mod error;
 mod gate;
+mod oauth_flow;
 mod request;
 mod session;
 
@@ -56,6 +57,7 @@ pub use config::{
 };
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::Gate;
+pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use gate_store::Surface;
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};

@@ -43,7 +43,14 @@ pub struct RootApi;
 
 /// Every API route, with its state.
 pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+    Router::new()
+        .merge(crate::routes::agents::router())
+        .merge(crate::routes::users::router())
+        .merge(crate::routes::connections::router())
+        .merge(crate::routes::oauth::router())
+        .merge(crate::routes::approvals::router())
+        .merge(crate::routes::audit::router())
+        .with_state(state)
 }
 
 /// The database answers: the gateway is ready.
@@ -69,5 +76,11 @@ pub fn app(state: AppState, options: &crate::app::ServerOptions) -> Router {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = crate::routes::docs::document();
     doc.merge(RootApi::openapi());
+    doc.merge(crate::routes::agents::AgentsApi::openapi());
+    doc.merge(crate::routes::users::UsersApi::openapi());
+    doc.merge(crate::routes::connections::ConnectionsApi::openapi());
+    doc.merge(crate::routes::oauth::OAuthApi::openapi());
+    doc.merge(crate::routes::approvals::ApprovalsApi::openapi());
+    doc.merge(crate::routes::audit::AuditApi::openapi());
     doc
 }

@@ -1,9 +1,15 @@
 //! Routes that every deployment has: health, readiness, metrics, the OpenAPI document and
 //! the Swagger UI.
 
+pub mod agents;
+pub mod approvals;
+pub mod audit;
+pub mod connections;
 pub mod docs;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
+pub mod users;
 
 use std::sync::Arc;
 
