@@ -50,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::oauth::router())
         .merge(crate::routes::approvals::router())
         .merge(crate::routes::audit::router())
+        .merge(crate::routes::notion::router())
+        .merge(crate::routes::tools::router())
         .with_state(state)
 }
 
@@ -82,5 +84,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::oauth::OAuthApi::openapi());
     doc.merge(crate::routes::approvals::ApprovalsApi::openapi());
     doc.merge(crate::routes::audit::AuditApi::openapi());
+    doc.merge(crate::routes::notion::NotionApi::openapi());
+    doc.merge(crate::routes::tools::ToolsApi::openapi());
     doc
 }

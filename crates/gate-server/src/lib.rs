@@ -15,6 +15,7 @@ pub mod extract;
 mod gate_error;
 pub mod routes;
 pub mod state;
+pub mod transform;
 
 pub use app::{Application, ReadyCheck, ServerOptions};
 pub use auth::Authed;

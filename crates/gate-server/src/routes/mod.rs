@@ -8,6 +8,8 @@ pub mod connections;
 pub mod docs;
 pub mod health;
 pub mod metrics;
+pub mod notion;
+pub mod tools;
 pub mod oauth;
 pub mod users;
 

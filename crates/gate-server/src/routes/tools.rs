@@ -1,0 +1,485 @@
+//! The single `notion` tool for agent frameworks: `GET /api/v1/tools/notion` lists the
+//! actions the caller may use (filtered by the policy for the caller's maturity, with the
+//! JSON Schema of each action's params), and `POST /api/v1/tools/notion` runs one action,
+//! `{action, params}` → `{ok: true, action, result}` or the error envelope.
+//!
+//! The actions are the original's nine (`search`, `list_databases`, `query_database`,
+//! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
+//! plus `get_page_markdown`, `append_markdown`, `trash_page`, `add_comment` and
+//! `list_comments`. Each calls the same operation as the REST API (`routes::notion`), on
+//! the `tool` surface; results are compact (flattened properties, Markdown content, no raw
+//! property values). As in the original, `filter`, `sorts`, `properties` and `blocks` may
+//! also be given as JSON strings.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use gate_core::{Caller, Gate, Surface};
+use gate_policy::{ActionClass, Decision, Operation, OperationScope, decide, tool_actions};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use utoipa::{OpenApi, PartialSchema, ToSchema};
+
+use super::notion::{
+    self, AppendInput, CreatePageInput, Format, ListInput, PageQuery, ParentInput, PositionInput,
+    QueryInput, SearchInput, UpdatePageInput,
+};
+use crate::auth::Authed;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+/// `POST /tools/notion`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCall {
+    /// The action's name (see `GET /tools/notion`).
+    pub action: String,
+    /// The action's parameters.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<Value>,
+}
+
+/// A successful tool call.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ToolResult {
+    /// Always `true` (errors use the error envelope).
+    pub ok: bool,
+    /// The action that ran.
+    pub action: String,
+    /// Its result.
+    #[schema(value_type = Object)]
+    pub result: Value,
+}
+
+/// One action the caller may use.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ToolAction {
+    /// The action's name.
+    pub name: String,
+    /// Its action class (`read`, `create`, `update`, `delete`).
+    pub class: String,
+    /// What it does.
+    pub description: String,
+    /// Whether the caller's calls wait for a human's approval.
+    pub approval_required: bool,
+    /// JSON Schema of `params`.
+    #[schema(value_type = Object)]
+    pub params_schema: Value,
+}
+
+/// The actions available to the caller.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ToolList {
+    /// The tool's name.
+    pub tool: String,
+    /// Actions the caller may use (those its maturity can never use are left out).
+    pub actions: Vec<ToolAction>,
+}
+
+// ---- params -------------------------------------------------------------------------------
+
+/// `query_database`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryParams {
+    /// Database or data source id.
+    pub database_id: String,
+    /// Notion filter object.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+    /// Notion sorts.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub sorts: Option<Vec<Value>>,
+    /// Cursor of a previous answer.
+    pub cursor: Option<String>,
+    /// Rows, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// `get_schema`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaParams {
+    /// Database or data source id.
+    pub database_id: String,
+}
+
+/// `get_page`, `get_blocks`, `get_page_markdown`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// The page id.
+    pub page_id: String,
+    /// Levels of nested blocks, 1–64 (default: all).
+    pub depth: Option<usize>,
+    /// Blocks at most, 1–10000 (default 1000).
+    pub max_blocks: Option<usize>,
+}
+
+/// `create_page`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateParams {
+    /// Where: `{page_id}`, `{database_id}` or `{data_source_id}` (or give `database_id`).
+    #[schema(inline)]
+    pub parent: Option<ParentInput>,
+    /// Shorthand for `parent: {database_id}` (the original's parameter).
+    pub database_id: Option<String>,
+    /// Property values (simple values or Notion's objects).
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Map<String, Value>>,
+    /// The title.
+    pub title: Option<String>,
+    /// Markdown content.
+    pub content: Option<String>,
+    /// Notion blocks.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub blocks: Option<Vec<Value>>,
+    /// Notion icon object.
+    #[schema(value_type = Option<Object>)]
+    pub icon: Option<Value>,
+    /// Notion cover object.
+    #[schema(value_type = Option<Object>)]
+    pub cover: Option<Value>,
+}
+
+/// `update_page`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateParams {
+    /// The page id.
+    pub page_id: String,
+    /// Property values.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Map<String, Value>>,
+    /// Notion icon object.
+    #[schema(value_type = Option<Object>)]
+    pub icon: Option<Value>,
+    /// Notion cover object.
+    #[schema(value_type = Option<Object>)]
+    pub cover: Option<Value>,
+    /// Trash (`true`, delete class) or restore (`false`).
+    pub in_trash: Option<bool>,
+}
+
+/// `append_blocks`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppendBlocksParams {
+    /// The page (or block) id.
+    pub page_id: String,
+    /// Notion blocks.
+    #[schema(value_type = Vec<Object>)]
+    pub blocks: Vec<Value>,
+    /// `"start"`, `"end"` or `{"after_block": id}`.
+    #[schema(inline)]
+    pub position: Option<PositionInput>,
+}
+
+/// `append_markdown`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppendMarkdownParams {
+    /// The page (or block) id.
+    pub page_id: String,
+    /// Markdown to append.
+    pub markdown: String,
+    /// `"start"`, `"end"` or `{"after_block": id}`.
+    #[schema(inline)]
+    pub position: Option<PositionInput>,
+}
+
+/// `trash_page`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrashParams {
+    /// The page id.
+    pub page_id: String,
+}
+
+/// `add_comment`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentParams {
+    /// The page id.
+    pub page_id: String,
+    /// The comment's text.
+    pub text: String,
+}
+
+/// `list_comments`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListCommentsParams {
+    /// The page (or block) id.
+    pub page_id: String,
+    /// Cursor of a previous answer.
+    pub cursor: Option<String>,
+    /// Comments, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// What an action does and the schema of its params.
+fn describe(action: &str) -> (&'static str, Value) {
+    fn schema<T: PartialSchema>() -> Value {
+        serde_json::to_value(T::schema()).unwrap_or(Value::Null)
+    }
+    match action {
+        "search" => ("Search page and database titles", schema::<SearchInput>()),
+        "list_databases" => ("List the databases the connection can see", schema::<ListInput>()),
+        "query_database" => ("Query a database's rows (flattened properties)", schema::<QueryParams>()),
+        "get_schema" => ("A database's properties with types and options", schema::<SchemaParams>()),
+        "get_page" => ("A page's properties and content as Markdown", schema::<PageParams>()),
+        "get_blocks" => ("A page's blocks as Notion JSON, nested", schema::<PageParams>()),
+        "get_page_markdown" => ("A page's content as Markdown", schema::<PageParams>()),
+        "list_comments" => ("Comments on a page", schema::<ListCommentsParams>()),
+        "create_page" => ("Create a page (content in Markdown or blocks)", schema::<CreateParams>()),
+        "append_blocks" => ("Append Notion blocks to a page", schema::<AppendBlocksParams>()),
+        "append_markdown" => ("Append Markdown to a page", schema::<AppendMarkdownParams>()),
+        "add_comment" => ("Comment on a page", schema::<CommentParams>()),
+        "update_page" => ("Update a page's properties, icon or cover", schema::<UpdateParams>()),
+        "trash_page" => ("Move a page to the trash", schema::<TrashParams>()),
+        _ => ("", Value::Null),
+    }
+}
+
+/// Decodes params, naming the bad field as `params.<path>`. `filter`, `sorts`,
+/// `properties` and `blocks` may be JSON strings.
+fn params<T: DeserializeOwned>(raw: Option<Value>) -> Result<T, ApiError> {
+    let mut v = raw.unwrap_or_else(|| json!({}));
+    if let Some(m) = v.as_object_mut() {
+        for key in ["filter", "sorts", "properties", "blocks"] {
+            if let Some(Value::String(s)) = m.get(key) {
+                let parsed: Value = serde_json::from_str(s).map_err(|_| {
+                    ApiError::invalid_field(&format!("params.{key}"), format!("`{key}` is a string but not valid JSON"))
+                })?;
+                m.insert(key.to_owned(), parsed);
+            }
+        }
+    }
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            "params".to_owned()
+        } else {
+            format!("params.{path}")
+        };
+        ApiError::invalid_field(&field, format!("invalid params: {}", e.into_inner()))
+    })
+}
+
+fn to_value<T: Serialize>(v: T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| ApiError::internal(&e))
+}
+
+/// Runs one action for `caller` (the tool surface).
+pub async fn run(gate: &Gate, caller: &Caller, action: &str, raw: Option<Value>) -> Result<Value, ApiError> {
+    let s = Surface::Tool;
+    let page_query = |p: &PageParams, format| PageQuery {
+        format: Some(format),
+        depth: p.depth,
+        max_blocks: p.max_blocks,
+    };
+    match action {
+        "search" => to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?),
+        "list_databases" => {
+            to_value(notion::list_databases(gate, caller, s, params::<ListInput>(raw)?).await?)
+        }
+        "query_database" => {
+            let p: QueryParams = params(raw)?;
+            let input = QueryInput {
+                filter: p.filter,
+                sorts: p.sorts,
+                cursor: p.cursor,
+                limit: p.limit,
+            };
+            to_value(notion::query_database(gate, caller, s, &p.database_id, input, false).await?)
+        }
+        "get_schema" => {
+            let p: SchemaParams = params(raw)?;
+            to_value(notion::get_database(gate, caller, s, &p.database_id).await?)
+        }
+        "get_page" | "get_page_markdown" | "get_blocks" => {
+            let p: PageParams = params(raw)?;
+            let format = if action == "get_blocks" {
+                Format::Blocks
+            } else {
+                Format::Markdown
+            };
+            to_value(notion::get_page(gate, caller, s, &p.page_id, page_query(&p, format)).await?)
+        }
+        "list_comments" => {
+            let p: ListCommentsParams = params(raw)?;
+            let input = ListInput {
+                cursor: p.cursor,
+                limit: p.limit,
+            };
+            to_value(notion::list_comments(gate, caller, s, &p.page_id, input).await?)
+        }
+        "create_page" => {
+            let p: CreateParams = params(raw)?;
+            let parent = match (p.parent, p.database_id) {
+                (Some(_), Some(_)) => {
+                    return Err(ApiError::invalid_field(
+                        "params.database_id",
+                        "give `parent` or `database_id`, not both",
+                    ));
+                }
+                (Some(parent), None) => parent,
+                (None, Some(db)) => ParentInput {
+                    database_id: Some(db),
+                    ..ParentInput::default()
+                },
+                (None, None) => {
+                    return Err(ApiError::invalid_field(
+                        "params.parent",
+                        "give `parent` ({page_id}, {database_id} or {data_source_id}) or `database_id`",
+                    ));
+                }
+            };
+            let input = CreatePageInput {
+                parent,
+                properties: p.properties,
+                title: p.title,
+                content: p.content,
+                blocks: p.blocks,
+                icon: p.icon,
+                cover: p.cover,
+            };
+            to_value(notion::create_page(gate, caller, s, input).await?)
+        }
+        "update_page" => {
+            let p: UpdateParams = params(raw)?;
+            let input = UpdatePageInput {
+                properties: p.properties,
+                icon: p.icon,
+                cover: p.cover,
+                in_trash: p.in_trash,
+            };
+            to_value(notion::update_page(gate, caller, s, &p.page_id, input).await?)
+        }
+        "trash_page" => {
+            let p: TrashParams = params(raw)?;
+            let input = UpdatePageInput {
+                in_trash: Some(true),
+                ..UpdatePageInput::default()
+            };
+            to_value(notion::update_page(gate, caller, s, &p.page_id, input).await?)
+        }
+        "append_blocks" => {
+            let p: AppendBlocksParams = params(raw)?;
+            let input = AppendInput {
+                markdown: None,
+                blocks: Some(p.blocks),
+                position: p.position,
+            };
+            to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
+        }
+        "append_markdown" => {
+            let p: AppendMarkdownParams = params(raw)?;
+            let input = AppendInput {
+                markdown: Some(p.markdown),
+                blocks: None,
+                position: p.position,
+            };
+            to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
+        }
+        "add_comment" => {
+            let p: CommentParams = params(raw)?;
+            to_value(notion::add_comment(gate, caller, s, &p.page_id, &p.text).await?)
+        }
+        _ => Err(unknown_action(action)),
+    }
+}
+
+fn action_names() -> Vec<&'static str> {
+    tool_actions().map(|(n, _)| n).collect()
+}
+
+fn unknown_action(action: &str) -> ApiError {
+    let names = action_names();
+    ApiError::new(
+        ErrorCode::InvalidRequest,
+        format!("unknown action `{action}`; the actions are: {}", names.join(", ")),
+    )
+    .detail("field", "action")
+    .detail("actions", names)
+}
+
+/// The actions `caller` may use: those whose class the policy allows or puts under approval.
+pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
+    tool_actions()
+        .filter_map(|(name, class)| {
+            let op = Operation::new(class, name, OperationScope::Data, Vec::new());
+            let approval = match decide(gate.policy(), &caller.policy_caller(), &op) {
+                Decision::Deny { .. } => return None,
+                Decision::NeedsApproval { .. } => true,
+                _ => false,
+            };
+            let (description, params_schema) = describe(name);
+            Some(ToolAction {
+                name: name.to_owned(),
+                class: class_name(class).to_owned(),
+                description: description.to_owned(),
+                approval_required: approval,
+                params_schema,
+            })
+        })
+        .collect()
+}
+
+fn class_name(c: ActionClass) -> &'static str {
+    c.as_str()
+}
+
+/// The actions the caller may use, with their params' JSON Schemas.
+#[utoipa::path(get, path = "/api/v1/tools/notion", tag = "tools", security(("bearer" = [])),
+    responses((status = 200, body = ToolList), (status = 401)))]
+pub async fn list_handler(State(st): State<AppState>, Authed(caller): Authed) -> Json<ToolList> {
+    Json(ToolList {
+        tool: "notion".to_owned(),
+        actions: available(&st.gate, &caller),
+    })
+}
+
+/// Runs one action.
+#[utoipa::path(post, path = "/api/v1/tools/notion", tag = "tools", security(("bearer" = [])),
+    request_body = ToolCall,
+    responses((status = 200, body = ToolResult), (status = 202, description = "Held for approval"),
+              (status = 400, description = "Bad params, or an unknown action (`details.actions` lists them)"),
+              (status = 401), (status = 403), (status = 404)))]
+pub async fn call_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(call): ApiJson<ToolCall>,
+) -> Result<Json<ToolResult>, ApiError> {
+    let action = call.action.trim().to_ascii_lowercase();
+    if !action_names().contains(&action.as_str()) {
+        return Err(unknown_action(&call.action));
+    }
+    let result = run(&st.gate, &caller, &action, call.params)
+        .await
+        .map_err(|e| e.detail("action", action.clone()))?;
+    Ok(Json(ToolResult {
+        ok: true,
+        action,
+        result,
+    }))
+}
+
+/// The tool routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/tools/notion",
+        get(list_handler).post(call_handler),
+    )
+}
+
+/// The OpenAPI paths of the tool routes.
+#[derive(OpenApi)]
+#[openapi(paths(list_handler, call_handler))]
+pub struct ToolsApi;
