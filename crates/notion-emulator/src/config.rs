@@ -316,6 +316,9 @@ pub struct EmulatorConfig {
     pub workspace_name: String,
     /// Result cap per query/search before `request_status: incomplete` (Notion: 10,000).
     pub query_result_cap: usize,
+    /// Blocks rendered by `GET /v1/pages/{id}/markdown` before it answers `truncated: true`
+    /// (Notion's own limit is not documented).
+    pub markdown_block_limit: usize,
 }
 
 impl Default for EmulatorConfig {
@@ -330,6 +333,7 @@ impl Default for EmulatorConfig {
             faults: FaultConfig::default(),
             workspace_name: "Emulated Workspace".into(),
             query_result_cap: 10_000,
+            markdown_block_limit: 20_000,
         }
     }
 }

@@ -4,6 +4,12 @@
 //! `serde_json::Value` and shaped after real recorded responses (the fixtures in
 //! `shared/notion-fixtures`), so the client and the emulator cannot agree on the same mistake.
 //!
+//! The one exception is the Markdown endpoints: they render and parse Markdown through the
+//! `notion-markdown` crate, which brings `notion-client`'s *models* in as a transitive
+//! dependency. Only the converter uses them (it takes and returns `serde_json::Value` blocks:
+//! `notion_markdown::render_json` and `parse_markdown_json`); the emulator's storage,
+//! validation and responses never touch a `notion-client` type.
+//!
 //! # Starting it
 //!
 //! ```no_run
@@ -32,7 +38,7 @@
 //!
 //! - [`Emulator::builder`] → [`EmulatorBuilder`]: `seed`, `tokens`, `rate_limit`,
 //!   `workspace_rate_limit`, `window_budget`, `oauth_client`, `oauth_deny`, `latency`, `faults`,
-//!   `workspace_name`, `query_result_cap`, `config`, `start` (binds `127.0.0.1:0`) and
+//!   `workspace_name`, `query_result_cap`, `markdown_block_limit`, `config`, `start` (binds `127.0.0.1:0`) and
 //!   `start_on(addr)`.
 //! - [`Emulator`]: `base_url()`, `addr()`, `handle()`, `shutdown().await`; it dereferences to
 //!   [`EmulatorHandle`].
@@ -55,8 +61,13 @@
 //! - Rate limits per token and per workspace (GCRA or 60-second window); faults (scripted and
 //!   probabilistic, before or after the effect, HTML 502, dropped connections); counters and a
 //!   request log. All timing uses `tokio::time`, so tests with a paused clock are exact.
-//! - Markdown endpoints answer 400 `invalid_request` ("Unsupported request: …") until the
-//!   Markdown converter lands.
+//! - Markdown endpoints (2025-09-03 and 2026-03-11; `invalid_request_url` on 2022-06-28):
+//!   `GET /v1/pages/{id}/markdown` renders the stored block tree (`truncated` past
+//!   `markdown_block_limit` blocks, unrenderable blocks listed in `unknown_block_ids`),
+//!   `PATCH` applies `insert_content`, `replace_content_range`, `update_content` and
+//!   `replace_content` to that Markdown and rebuilds the page body from it (child pages and
+//!   databases are kept when their link line survives; deleting one needs
+//!   `allow_deleting_content`), and `POST /v1/pages` accepts `markdown`.
 //! - Database containers on 2025-09-03+ omit `archived` (as recorded in
 //!   `RM/retrieve_database_created.json`); pages, blocks and data sources carry both
 //!   `archived` and `in_trash` except on 2026-03-11.
@@ -190,6 +201,12 @@ impl EmulatorBuilder {
     /// Result cap per query/search (default 10,000).
     pub fn query_result_cap(mut self, cap: usize) -> Self {
         self.config.query_result_cap = cap;
+        self
+    }
+
+    /// Blocks rendered by the Markdown endpoint before it answers `truncated: true`.
+    pub fn markdown_block_limit(mut self, limit: usize) -> Self {
+        self.config.markdown_block_limit = limit;
         self
     }
 

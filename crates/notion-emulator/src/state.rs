@@ -160,6 +160,7 @@ pub struct Shared {
     pub(crate) rng: Mutex<StdRng>,
     pub(crate) demo: Option<DemoIds>,
     pub(crate) query_cap: usize,
+    pub(crate) markdown_block_limit: usize,
 }
 
 /// A cloneable handle on the emulator state: counters, faults, rate limits, tokens and direct
@@ -221,6 +222,7 @@ impl EmulatorHandle {
             rng: Mutex::new(rng),
             demo,
             query_cap: config.query_result_cap,
+            markdown_block_limit: config.markdown_block_limit,
         }))
     }
 

@@ -11,7 +11,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use gate_core::OAuthCompletion;
@@ -91,7 +91,15 @@ pub async fn authorize(
         .start_oauth(&caller, &state.settings.redirect_uri())
         .await?;
     if q.redirect {
-        return Ok(Redirect::to(&start.authorization_url).into_response());
+        let mut resp = StatusCode::FOUND.into_response();
+        let location = header::HeaderValue::from_str(&start.authorization_url)
+            .map_err(|e| ApiError::internal(&e))?;
+        resp.headers_mut().insert(header::LOCATION, location);
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        return Ok(resp);
     }
     Ok(Json(AuthorizeAnswer {
         authorization_url: start.authorization_url,

@@ -155,6 +155,11 @@ impl Gateway {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// The folder holding the gateway's SQLite database (and its WAL files).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// The agent key of a maturity.
     pub fn agent(&self, maturity: &str) -> &str {
         &self.agents[maturity]

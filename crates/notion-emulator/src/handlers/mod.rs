@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod comments;
 pub mod databases;
+pub mod markdown;
 pub mod oauth;
 pub mod pages;
 pub mod search;
@@ -153,11 +154,6 @@ async fn fallback() -> Response {
     ApiError::invalid_request_url().into_response()
 }
 
-async fn markdown_unsupported() -> Response {
-    ApiError::unsupported("the markdown endpoints are not available in this emulator")
-        .into_response()
-}
-
 /// Builds the axum router for a handle (no socket). Dropped-connection faults surface as a 500
 /// response carrying the [`crate::pipeline::DropConnection`] extension; the socket server
 /// started by [`crate::Emulator`] turns that into a closed connection.
@@ -172,7 +168,7 @@ pub fn router(h: EmulatorHandle) -> Router {
         .route("/v1/pages/{id}/move", post(pages::move_page))
         .route(
             "/v1/pages/{id}/markdown",
-            get(markdown_unsupported).patch(markdown_unsupported),
+            get(markdown::retrieve).patch(markdown::update),
         )
         .route(
             "/v1/pages/{id}/properties/{property_id}",

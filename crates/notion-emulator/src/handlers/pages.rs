@@ -235,11 +235,21 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
     };
     let given = b.get("properties").cloned().unwrap_or(json!({}));
     let (mut props, options) = write_properties(&s, schema.as_ref(), &given, None)?;
-    if b.get("markdown").is_some() {
-        return Err(ApiError::unsupported(
-            "creating a page from markdown is not available in this emulator",
-        ));
-    }
+    let markdown: Vec<crate::model::NewBlock> = match b.get("markdown") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) if b.get("children").is_some() || b.get("content").is_some() => {
+            return Err(ApiError::validation(
+                "body failed validation: body.children and body.markdown should not be present together.",
+            ));
+        }
+        Some(Value::String(md)) => super::markdown::markdown_blocks(md, &s)?,
+        Some(other) => {
+            return Err(ApiError::validation(format!(
+                "body failed validation: body.markdown should be a string, instead was `{}`.",
+                crate::util::short_json(other)
+            )));
+        }
+    };
     let children = match b.get("children").or_else(|| b.get("content")) {
         Some(c) => {
             let mut count = 0;
@@ -313,6 +323,9 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
     s.insert_page(page, pos)?;
     if !children.is_empty() {
         s.insert_blocks(&id, children, Position::End, &ctx.bot_id)?;
+    }
+    if !markdown.is_empty() {
+        s.insert_blocks(&id, markdown, Position::End, &ctx.bot_id)?;
     }
     let filter = filter_props(q);
     Ok(s.render_page(&id, ctx.version, filter.as_deref(), true)

@@ -169,19 +169,6 @@ async fn request_id_in_body_and_header_and_content_type() {
 }
 
 #[tokio::test]
-async fn markdown_endpoints_are_not_supported_yet() {
-    let api = Api::demo().await;
-    let root = api.ids().root_page.clone();
-    let r = api.get(&format!("/v1/pages/{root}/markdown")).await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.code(), "invalid_request");
-    let r = api
-        .patch(&format!("/v1/pages/{root}/markdown"), json!({}))
-        .await;
-    assert_eq!(r.status, 400);
-}
-
-#[tokio::test]
 async fn counters_and_request_log() {
     let api = Api::demo().await;
     let page = api.ids().big_page.clone();

@@ -7,6 +7,7 @@ mod common;
 mod data;
 mod faults;
 mod fidelity;
+mod markdown;
 mod misc;
 mod oauth;
 mod pages;

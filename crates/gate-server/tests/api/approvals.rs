@@ -1,0 +1,153 @@
+//! Approvals over REST: listing, approving twice at once (the held call runs exactly once,
+//! counted at the emulator), the result for the requester, denial, and who may decide.
+
+use gate_core::{GateError, NotionRequest, Surface};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Gateway, spawn_gateway};
+
+const PAGES: &str = "POST /v1/pages";
+
+/// A page creation by the supervised agent, held for approval; answers the approval id.
+async fn held(gw: &Gateway, title: &str) -> String {
+    let root = gw.emu.demo_ids().root_page.clone();
+    let agent = gw.gate.authenticate(gw.agent("supervised")).await.unwrap();
+    let req = NotionRequest::post(
+        "/v1/pages",
+        json!({"parent": {"page_id": root}, "properties": {"title": {"title": [{"text": {"content": title}}]}}}),
+    );
+    match gw.gate.call(&agent, Surface::Rest, req).await {
+        Err(GateError::ApprovalRequired { id, .. }) => id.to_string(),
+        other => panic!("expected an approval, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn approving_twice_at_once_runs_the_call_exactly_once() {
+    let gw = spawn_gateway().await;
+    let id = held(&gw, "approved page").await;
+    assert_eq!(gw.emu.counters().route(PAGES), 0, "nothing sent while held");
+
+    // Listed for the owner and the agent, pending by default; not for Bob.
+    let (status, list) = gw.call(Method::GET, "/approvals", Some(&gw.alice_key), None).await;
+    assert_eq!(status, 200, "{list}");
+    let results = list["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["id"], id.as_str());
+    assert_eq!(results[0]["status"], "pending");
+    assert_eq!(results[0]["action_class"], "create");
+    assert_eq!(results[0]["request"]["method"], "POST");
+    assert!(results[0]["result"].is_null());
+    let (_, list) = gw
+        .call(Method::GET, "/approvals", Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 1);
+    let (_, list) = gw.call(Method::GET, "/approvals", Some(&gw.bob_key), None).await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 0);
+
+    // Agents cannot approve (not even their own).
+    let approve = format!("/approvals/{id}/approve");
+    let (status, body) = gw
+        .call(Method::POST, &approve, Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+
+    // Two approvals at once: one runs it, the other is told it is taken.
+    let (a, b) = tokio::join!(
+        gw.call(Method::POST, &approve, Some(&gw.alice_key), None),
+        gw.call(Method::POST, &approve, Some(&gw.alice_key), None)
+    );
+    let (ok, conflict) = match (a, b) {
+        ((200, ok), (409, c)) | ((409, c), (200, ok)) => (ok, c),
+        other => panic!("one approve must win: {other:?}"),
+    };
+    assert_eq!(ok["status"], "executed", "{ok}");
+    assert_eq!(ok["result"]["status"], 200);
+    assert_eq!(ok["result"]["body"]["object"], "page");
+    assert_eq!(conflict["error"]["code"], "conflict");
+    let seen = conflict["error"]["details"]["status"].as_str().unwrap();
+    assert!(["executing", "executed"].contains(&seen), "{conflict}");
+    assert_eq!(gw.emu.counters().route(PAGES), 1, "executed exactly once");
+
+    // Approving again: still once.
+    let (status, body) = gw.call(Method::POST, &approve, Some(&gw.alice_key), None).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["error"]["details"]["status"], "executed");
+    assert_eq!(gw.emu.counters().route(PAGES), 1);
+
+    // The requester sees the result, the same as the approver got.
+    let (status, got) = gw
+        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["status"], "executed");
+    assert_eq!(got["result"], ok["result"]);
+    assert!(got["decided_by"].is_string());
+    // Another agent of the same owner does not.
+    let (status, _) = gw
+        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("intern")), None)
+        .await;
+    assert_eq!(status, 404);
+
+    // No longer pending; listed with `status=all` or `status=executed`.
+    let (_, list) = gw.call(Method::GET, "/approvals", Some(&gw.alice_key), None).await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 0);
+    let (_, list) = gw
+        .call(Method::GET, "/approvals?status=all", Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 1);
+    let (_, list) = gw
+        .call(Method::GET, "/approvals?status=Executed", Some(&gw.admin_key), None)
+        .await;
+    assert_eq!(list["results"].as_array().unwrap().len(), 1);
+    let (status, body) = gw
+        .call(Method::GET, "/approvals?status=maybe", Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["details"]["field"], "status");
+}
+
+#[tokio::test]
+async fn denial_is_final_and_only_the_owner_decides() {
+    let gw = spawn_gateway().await;
+    let id = held(&gw, "denied page").await;
+    let deny = format!("/approvals/{id}/deny");
+    let approve = format!("/approvals/{id}/approve");
+
+    // Bob cannot see or decide it; agents cannot deny.
+    for path in [&deny, &approve] {
+        let (status, _) = gw.call(Method::POST, path, Some(&gw.bob_key), None).await;
+        assert_eq!(status, 404);
+    }
+    let (status, _) = gw
+        .call(Method::POST, &deny, Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(status, 403);
+
+    let (status, denied) = gw.call(Method::POST, &deny, Some(&gw.alice_key), None).await;
+    assert_eq!(status, 200, "{denied}");
+    assert_eq!(denied["status"], "denied");
+    let (status, body) = gw.call(Method::POST, &approve, Some(&gw.alice_key), None).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["details"]["status"], "denied");
+    assert_eq!(gw.emu.counters().route(PAGES), 0, "a denied call never runs");
+
+    // The requester sees the denial.
+    let (status, got) = gw
+        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(got["status"], "denied");
+    assert_eq!(got["result"], Value::Null);
+
+    // An admin may approve someone else's.
+    let other = held(&gw, "admin-approved page").await;
+    let (status, body) = gw
+        .call(Method::POST, &format!("/approvals/{other}/approve"), Some(&gw.admin_key), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "executed");
+    assert_eq!(gw.emu.counters().route(PAGES), 1);
+}

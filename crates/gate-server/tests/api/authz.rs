@@ -1,0 +1,195 @@
+//! Authorization table: Bob using any of Alice's ids (agent, connection, approval, key,
+//! user) on any path gets 404, exactly like an unknown id, and nothing changes; agents on
+//! administration paths get 403; no key gets 401 everywhere but the OAuth callback.
+
+use gate_core::{GateError, NotionRequest, Surface};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{Gateway, spawn_gateway};
+
+struct AliceIds {
+    agent: String,
+    connection: String,
+    approval: String,
+    key: String,
+    user: String,
+}
+
+async fn alice_ids(gw: &Gateway) -> AliceIds {
+    let (_, me) = gw.call(Method::GET, "/me", Some(gw.agent("supervised")), None).await;
+    let agent = me["agent_id"].as_str().unwrap().to_owned();
+    let connection = me["connection"]["id"].as_str().unwrap().to_owned();
+    let user = me["user_id"].as_str().unwrap().to_owned();
+    let caller = gw.gate.authenticate(gw.agent("supervised")).await.unwrap();
+    let root = gw.emu.demo_ids().root_page.clone();
+    let approval = match gw
+        .gate
+        .call(
+            &caller,
+            Surface::Rest,
+            NotionRequest::post("/v1/pages", json!({"parent": {"page_id": root}, "properties": {}})),
+        )
+        .await
+    {
+        Err(GateError::ApprovalRequired { id, .. }) => id.to_string(),
+        other => panic!("expected an approval: {other:?}"),
+    };
+    let (_, keys) = gw.call(Method::GET, "/keys", Some(&gw.alice_key), None).await;
+    let key = keys["results"][0]["id"].as_str().unwrap().to_owned();
+    AliceIds {
+        agent,
+        connection,
+        approval,
+        key,
+        user,
+    }
+}
+
+#[tokio::test]
+async fn another_users_ids_are_not_found_on_every_path() {
+    let gw = spawn_gateway().await;
+    let a = alice_ids(&gw).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+
+    // Bob gets an agent of his own, to try binding Alice's connection to it.
+    let (status, bobs) = gw
+        .call(Method::POST, "/agents", Some(&gw.bob_key), Some(json!({"name": "bobbot", "maturity": "intern"})))
+        .await;
+    assert_eq!(status, 201, "{bobs}");
+    let bob_agent = bobs["agent"]["id"].as_str().unwrap().to_owned();
+
+    let table: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/agents/{}", a.agent), None),
+        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"maturity": "autonomous"}))),
+        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"disabled": true}))),
+        (Method::POST, format!("/agents/{}/keys", a.agent), None),
+        (Method::POST, "/agents".to_owned(), Some(json!({"name": "thief", "maturity": "intern", "connection_id": a.connection}))),
+        (Method::POST, "/agents".to_owned(), Some(json!({"name": "thief2", "maturity": "intern", "owner_id": a.user}))),
+        (Method::PATCH, format!("/agents/{bob_agent}"), Some(json!({"connection_id": a.connection}))),
+        (Method::GET, format!("/connections/{}", a.connection), None),
+        (Method::DELETE, format!("/connections/{}", a.connection), None),
+        (Method::GET, format!("/approvals/{}", a.approval), None),
+        (Method::POST, format!("/approvals/{}/approve", a.approval), None),
+        (Method::POST, format!("/approvals/{}/deny", a.approval), None),
+        (Method::GET, format!("/audit?agent_id={}", a.agent), None),
+        (Method::GET, format!("/audit/export?agent_id={}", a.agent), None),
+        (Method::GET, format!("/audit?user_id={}", a.user), None),
+        (Method::DELETE, format!("/keys/{}", a.key), None),
+        (Method::GET, format!("/keys?user_id={}", a.user), None),
+    ];
+    for (method, path, body) in &table {
+        let (status, answer) = gw
+            .call(method.clone(), path, Some(&gw.bob_key), body.clone())
+            .await;
+        assert_eq!(status, 404, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "not_found", "{method} {path}");
+        // The same answer as for an id that does not exist at all.
+        let (unknown_status, _) = gw
+            .call(
+                method.clone(),
+                &path
+                    .replace(&a.agent, &unknown)
+                    .replace(&a.connection, &unknown)
+                    .replace(&a.approval, &unknown)
+                    .replace(&a.key, &unknown)
+                    .replace(&a.user, &unknown),
+                Some(&gw.bob_key),
+                body.clone().map(|b| {
+                    serde_json::from_str(
+                        &b.to_string()
+                            .replace(&a.connection, &unknown)
+                            .replace(&a.user, &unknown),
+                    )
+                    .unwrap()
+                }),
+            )
+            .await;
+        assert_eq!(unknown_status, 404, "unknown id on {method} {path}");
+    }
+    // Malformed ids are just as unknown.
+    for path in ["/agents/not-a-uuid", "/connections/1", "/approvals/%20"] {
+        assert_eq!(gw.call(Method::GET, path, Some(&gw.bob_key), None).await.0, 404, "{path}");
+    }
+
+    // Nothing changed for Alice.
+    let (status, agent) = gw
+        .call(Method::GET, &format!("/agents/{}", a.agent), Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(agent["maturity"], "supervised");
+    assert_eq!(agent["disabled"], false);
+    let (status, conn) = gw
+        .call(Method::GET, &format!("/connections/{}", a.connection), Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(conn["revoked"], false);
+    let (_, approval) = gw
+        .call(Method::GET, &format!("/approvals/{}", a.approval), Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(approval["status"], "pending");
+    assert_eq!(gw.call(Method::GET, "/me", Some(&gw.alice_key), None).await.0, 200);
+
+    // And Bob's lists show none of Alice's objects.
+    for path in ["/agents", "/connections", "/approvals?status=all", "/audit", "/keys"] {
+        let (status, list) = gw.call(Method::GET, path, Some(&gw.bob_key), None).await;
+        assert_eq!(status, 200, "{path}");
+        let text = list.to_string();
+        for id in [&a.agent, &a.connection, &a.approval, &a.key] {
+            assert!(!text.contains(id.as_str()), "{path} shows Alice's {id}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
+    let gw = spawn_gateway().await;
+    let a = alice_ids(&gw).await;
+    let admin_paths: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::POST, "/users".to_owned(), Some(json!({"name": "x"}))),
+        (Method::GET, "/users".to_owned(), None),
+        (Method::PATCH, format!("/users/{}", a.user), Some(json!({"disabled": true}))),
+        (Method::POST, "/agents".to_owned(), Some(json!({"name": "x", "maturity": "intern"}))),
+        (Method::GET, "/agents".to_owned(), None),
+        (Method::GET, format!("/agents/{}", a.agent), None),
+        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"maturity": "autonomous"}))),
+        (Method::POST, format!("/agents/{}/keys", a.agent), None),
+        (Method::GET, "/keys".to_owned(), None),
+        (Method::DELETE, format!("/keys/{}", a.key), None),
+        (Method::GET, "/connections".to_owned(), None),
+        (Method::POST, "/connections".to_owned(), Some(json!({"token": "ntn_0123456789"}))),
+        (Method::GET, format!("/connections/{}", a.connection), None),
+        (Method::DELETE, format!("/connections/{}", a.connection), None),
+        (Method::GET, "/notion/oauth/authorize".to_owned(), None),
+        (Method::POST, format!("/approvals/{}/approve", a.approval), None),
+        (Method::POST, format!("/approvals/{}/deny", a.approval), None),
+        (Method::GET, "/audit".to_owned(), None),
+        (Method::GET, "/audit/export".to_owned(), None),
+    ];
+    for (method, path, body) in &admin_paths {
+        for maturity in ["student", "autonomous"] {
+            let (status, answer) = gw
+                .call(method.clone(), path, Some(gw.agent(maturity)), body.clone())
+                .await;
+            assert_eq!(status, 403, "{maturity} {method} {path}: {answer}");
+            assert_eq!(answer["error"]["code"], "forbidden");
+        }
+    }
+    let (_, approval) = gw
+        .call(Method::GET, &format!("/approvals/{}", a.approval), Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(approval["status"], "pending", "no agent decided it");
+
+    // No key (or a bad one): 401 on every authenticated path.
+    let mut all = admin_paths.clone();
+    all.push((Method::GET, "/me".to_owned(), None));
+    all.push((Method::GET, "/approvals".to_owned(), None));
+    all.push((Method::GET, format!("/approvals/{}", a.approval), None));
+    for (method, path, body) in &all {
+        for key in [None, Some("ngu_not_a_real_key")] {
+            let (status, answer) = gw.call(method.clone(), path, key, body.clone()).await;
+            assert_eq!(status, 401, "{method} {path}: {answer}");
+            assert_eq!(answer["error"]["code"], "unauthorized");
+        }
+    }
+}
