@@ -20,9 +20,7 @@
 //! Local-only mode refuses starting, completing (the exchange) and revoking: each is a call
 //! to Notion.
 
-use gate_store::{
-    ConnectionId, ConnectionKind, NewConnection, NewOAuthState, TokenHash, UserId,
-};
+use gate_store::{ConnectionId, ConnectionKind, NewConnection, NewOAuthState, TokenHash, UserId};
 use notion_client::ErrorCode;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
@@ -100,9 +98,7 @@ impl Gate {
         redirect_uri: &str,
     ) -> Result<OAuthStart, GateError> {
         if actor.is_agent() {
-            return Err(GateError::not_permitted(
-                "agents cannot connect workspaces",
-            ));
+            return Err(GateError::not_permitted("agents cannot connect workspaces"));
         }
         let Some(oauth) = self.inner.oauth.as_ref() else {
             return Err(GateError::NotConfigured {
@@ -147,7 +143,9 @@ impl Gate {
                 "the authorization link is unknown, expired or already used; start connecting again",
             )
         };
-        let state = state.map(str::trim).filter(|s| !s.is_empty() && s.len() <= 512);
+        let state = state
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= 512);
         let Some(state) = state else {
             return Err(GateError::invalid(
                 "state",
@@ -197,7 +195,9 @@ impl Gate {
         let gate = self.clone();
         let redirect_uri = redirect_uri.to_owned();
         let task =
-            tokio::spawn(async move { gate.exchange_and_store(user_id, &code, &redirect_uri).await });
+            tokio::spawn(
+                async move { gate.exchange_and_store(user_id, &code, &redirect_uri).await },
+            );
         match task.await {
             Ok(r) => r.map(|c| OAuthCompletion::Connected(Box::new(c))),
             Err(_) => Err(GateError::Conflict {

@@ -420,7 +420,25 @@ pub fn router() -> Router<AppState> {
 /// The OpenAPI paths of this module.
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_agent, list_agents, get_agent, patch_agent, issue_agent_key, list_keys, revoke_key),
-    components(schemas(AgentView, AgentCreated, CreateAgent, PatchAgent, NewKey, IssuedKey, KeyView, AgentList, KeyList))
+    paths(
+        create_agent,
+        list_agents,
+        get_agent,
+        patch_agent,
+        issue_agent_key,
+        list_keys,
+        revoke_key
+    ),
+    components(schemas(
+        AgentView,
+        AgentCreated,
+        CreateAgent,
+        PatchAgent,
+        NewKey,
+        IssuedKey,
+        KeyView,
+        AgentList,
+        KeyList
+    ))
 )]
 pub struct AgentsApi;

@@ -191,7 +191,12 @@ pub async fn get_approval(
 }
 
 /// A conflict, with the approval's current status when the caller may see it.
-async fn conflict(state: &AppState, caller: &gate_core::Caller, id: ApprovalId, what: String) -> ApiError {
+async fn conflict(
+    state: &AppState,
+    caller: &gate_core::Caller,
+    id: ApprovalId,
+    what: String,
+) -> ApiError {
     let mut err = ApiError::from(GateError::Conflict { what });
     if let Ok(a) = state.gate.approval_result(caller, id).await {
         err = err.detail("status", a.status.as_str());

@@ -133,7 +133,10 @@ pub struct AuditParams {
 
 fn parse_time(field: &str, v: &str) -> Result<OffsetDateTime, ApiError> {
     OffsetDateTime::parse(v.trim(), &Rfc3339).map_err(|_| {
-        ApiError::invalid_field(field, "expected an RFC 3339 time, e.g. 2026-01-31T12:00:00Z")
+        ApiError::invalid_field(
+            field,
+            "expected an RFC 3339 time, e.g. 2026-01-31T12:00:00Z",
+        )
     })
 }
 
@@ -208,9 +211,8 @@ pub async fn query_audit(
     }
     let mut q = build_query(&state.gate, &caller, &p).await?.limit(limit);
     if let Some(c) = p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        let c = AuditCursor::from_str(c).map_err(|_| {
-            ApiError::invalid_field("cursor", "not a cursor from a previous page")
-        })?;
+        let c = AuditCursor::from_str(c)
+            .map_err(|_| ApiError::invalid_field("cursor", "not a cursor from a previous page"))?;
         q = q.cursor(Some(c));
     }
     let page = state.gate.query_audit(&caller, q).await?;

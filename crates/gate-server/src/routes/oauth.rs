@@ -219,7 +219,9 @@ pub async fn callback(
                 format!("Notion did not authorize the connection ({error}); nothing was connected.")
             },
         ),
-        (Ok(_), _) => ApiError::new(ErrorCode::Internal, "unexpected OAuth outcome").into_response(),
+        (Ok(_), _) => {
+            ApiError::new(ErrorCode::Internal, "unexpected OAuth outcome").into_response()
+        }
         (Err(e), true) => ApiError::from(e).into_response(),
         (Err(e), false) => {
             let err = ApiError::from(e);

@@ -242,6 +242,14 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(create_user, list_users, patch_user, me),
-    components(schemas(UserView, CreateUser, UserCreated, PatchUser, UserList, Me, ConnectionBrief))
+    components(schemas(
+        UserView,
+        CreateUser,
+        UserCreated,
+        PatchUser,
+        UserList,
+        Me,
+        ConnectionBrief
+    ))
 )]
 pub struct UsersApi;

@@ -19,7 +19,11 @@ async fn read_as(gw: &Gateway, key: &str) -> u16 {
     let root = gw.emu.demo_ids().root_page.clone();
     match gw
         .gate
-        .call(&caller, Surface::Rest, NotionRequest::get(format!("/v1/pages/{root}")))
+        .call(
+            &caller,
+            Surface::Rest,
+            NotionRequest::get(format!("/v1/pages/{root}")),
+        )
         .await
     {
         Ok(r) => r.status,
@@ -35,7 +39,12 @@ async fn me(gw: &Gateway, key: &str) -> (u16, Value) {
 async fn users_are_managed_by_admins_only() {
     let gw = spawn_gateway().await;
     let (status, created) = gw
-        .call(Method::POST, "/users", Some(&gw.admin_key), Some(json!({"name": "carol"})))
+        .call(
+            Method::POST,
+            "/users",
+            Some(&gw.admin_key),
+            Some(json!({"name": "carol"})),
+        )
         .await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["user"]["name"], "carol");
@@ -52,7 +61,9 @@ async fn users_are_managed_by_admins_only() {
     assert!(who["connection"].is_null());
 
     // Listed, never with a key.
-    let (status, list) = gw.call(Method::GET, "/users", Some(&gw.admin_key), None).await;
+    let (status, list) = gw
+        .call(Method::GET, "/users", Some(&gw.admin_key), None)
+        .await;
     assert_eq!(status, 200);
     let names: Vec<&str> = list["results"]
         .as_array()
@@ -65,36 +76,66 @@ async fn users_are_managed_by_admins_only() {
 
     // A taken name; a bad body.
     let (status, _) = gw
-        .call(Method::POST, "/users", Some(&gw.admin_key), Some(json!({"name": "carol"})))
+        .call(
+            Method::POST,
+            "/users",
+            Some(&gw.admin_key),
+            Some(json!({"name": "carol"})),
+        )
         .await;
     assert_eq!(status, 409);
     let (status, body) = gw
-        .call(Method::POST, "/users", Some(&gw.admin_key), Some(json!({"name": "dan", "role": "x"})))
+        .call(
+            Method::POST,
+            "/users",
+            Some(&gw.admin_key),
+            Some(json!({"name": "dan", "role": "x"})),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
 
     // Disabling stops the key at once; enabling brings it back.
     let path = format!("/users/{user_id}");
     let (status, body) = gw
-        .call(Method::PATCH, &path, Some(&gw.admin_key), Some(json!({"disabled": true})))
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&gw.admin_key),
+            Some(json!({"disabled": true})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["disabled"], true);
     assert_eq!(me(&gw, &key).await.0, 401);
-    gw.call(Method::PATCH, &path, Some(&gw.admin_key), Some(json!({"disabled": false})))
-        .await;
+    gw.call(
+        Method::PATCH,
+        &path,
+        Some(&gw.admin_key),
+        Some(json!({"disabled": false})),
+    )
+    .await;
     assert_eq!(me(&gw, &key).await.0, 200);
 
     // Non-admins and agents: 403 on every admin path.
     for k in [gw.alice_key.as_str(), gw.agent("autonomous")] {
         let (status, body) = gw
-            .call(Method::POST, "/users", Some(k), Some(json!({"name": "eve"})))
+            .call(
+                Method::POST,
+                "/users",
+                Some(k),
+                Some(json!({"name": "eve"})),
+            )
             .await;
         assert_eq!(status, 403, "{body}");
         assert_eq!(body["error"]["code"], "forbidden");
         assert_eq!(gw.call(Method::GET, "/users", Some(k), None).await.0, 403);
         let (status, _) = gw
-            .call(Method::PATCH, &path, Some(k), Some(json!({"disabled": true})))
+            .call(
+                Method::PATCH,
+                &path,
+                Some(k),
+                Some(json!({"disabled": true})),
+            )
             .await;
         assert_eq!(status, 403);
     }
@@ -119,7 +160,11 @@ async fn agents_keys_maturity_and_disable() {
     assert_eq!(status, 201, "{created}");
     let agent = &created["agent"];
     assert_eq!(agent["maturity"], "student");
-    assert_eq!(agent["connection_id"], alice_conn.as_str(), "the default connection");
+    assert_eq!(
+        agent["connection_id"],
+        alice_conn.as_str(),
+        "the default connection"
+    );
     let id = agent["id"].as_str().unwrap().to_owned();
     let key = created["key"]["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("nga_"));
@@ -131,22 +176,39 @@ async fn agents_keys_maturity_and_disable() {
     assert_eq!(who["connection"]["id"], alice_conn.as_str());
 
     let (status, got) = gw
-        .call(Method::GET, &format!("/agents/{id}"), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/agents/{id}"),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(got["name"], "helper");
-    let (_, list) = gw.call(Method::GET, "/agents", Some(&gw.alice_key), None).await;
+    let (_, list) = gw
+        .call(Method::GET, "/agents", Some(&gw.alice_key), None)
+        .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 5);
     assert!(!list.to_string().contains(&key), "keys are shown once");
 
     // Bad maturity, taken name.
     let (status, body) = gw
-        .call(Method::POST, "/agents", Some(&gw.alice_key), Some(json!({"name": "x", "maturity": "expert"})))
+        .call(
+            Method::POST,
+            "/agents",
+            Some(&gw.alice_key),
+            Some(json!({"name": "x", "maturity": "expert"})),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "maturity");
     let (status, _) = gw
-        .call(Method::POST, "/agents", Some(&gw.alice_key), Some(json!({"name": "helper", "maturity": "intern"})))
+        .call(
+            Method::POST,
+            "/agents",
+            Some(&gw.alice_key),
+            Some(json!({"name": "helper", "maturity": "intern"})),
+        )
         .await;
     assert_eq!(status, 409);
 
@@ -154,7 +216,12 @@ async fn agents_keys_maturity_and_disable() {
     assert_eq!(read_as(&gw, &key).await, 403, "a student cannot read");
     let path = format!("/agents/{id}");
     let (status, body) = gw
-        .call(Method::PATCH, &path, Some(&gw.alice_key), Some(json!({"maturity": "Intern"})))
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&gw.alice_key),
+            Some(json!({"maturity": "Intern"})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["maturity"], "intern");
@@ -162,46 +229,83 @@ async fn agents_keys_maturity_and_disable() {
 
     // Disabled → 403; enabled again → allowed.
     let (status, body) = gw
-        .call(Method::PATCH, &path, Some(&gw.alice_key), Some(json!({"disabled": true})))
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&gw.alice_key),
+            Some(json!({"disabled": true})),
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(body["disabled"], true);
     assert_eq!(read_as(&gw, &key).await, 403);
-    gw.call(Method::PATCH, &path, Some(&gw.alice_key), Some(json!({"disabled": false})))
-        .await;
+    gw.call(
+        Method::PATCH,
+        &path,
+        Some(&gw.alice_key),
+        Some(json!({"disabled": false})),
+    )
+    .await;
     assert_eq!(read_as(&gw, &key).await, 200);
 
     // Unbinding the connection, then binding it again.
     let (_, body) = gw
-        .call(Method::PATCH, &path, Some(&gw.alice_key), Some(json!({"connection_id": null})))
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&gw.alice_key),
+            Some(json!({"connection_id": null})),
+        )
         .await;
     assert!(body["connection_id"].is_null(), "{body}");
     let (_, body) = gw
-        .call(Method::PATCH, &path, Some(&gw.alice_key), Some(json!({"connection_id": alice_conn})))
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&gw.alice_key),
+            Some(json!({"connection_id": alice_conn})),
+        )
         .await;
     assert_eq!(body["connection_id"], alice_conn.as_str());
 
     // Another key, shown once; listing shows metadata only; revoking refuses it at once.
     let (status, second) = gw
-        .call(Method::POST, &format!("/agents/{id}/keys"), Some(&gw.alice_key), Some(json!({"label": "ci"})))
+        .call(
+            Method::POST,
+            &format!("/agents/{id}/keys"),
+            Some(&gw.alice_key),
+            Some(json!({"label": "ci"})),
+        )
         .await;
     assert_eq!(status, 201, "{second}");
     let second_key = second["key"].as_str().unwrap().to_owned();
     assert_ne!(second_key, key);
     assert_eq!(second["label"], "ci");
     let (status, _) = gw
-        .call(Method::POST, &format!("/agents/{id}/keys"), Some(&gw.alice_key), None)
+        .call(
+            Method::POST,
+            &format!("/agents/{id}/keys"),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 201, "no body is fine");
     assert_eq!(me(&gw, &second_key).await.0, 200);
-    let (status, keys) = gw.call(Method::GET, "/keys", Some(&gw.alice_key), None).await;
+    let (status, keys) = gw
+        .call(Method::GET, "/keys", Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 200);
     let text = keys.to_string();
     for k in [&key, &second_key, &gw.alice_key] {
         assert!(!text.contains(k.as_str()), "a key in a listing");
     }
     let (status, revoked) = gw
-        .call(Method::DELETE, &format!("/keys/{}", second["id"].as_str().unwrap()), Some(&gw.alice_key), None)
+        .call(
+            Method::DELETE,
+            &format!("/keys/{}", second["id"].as_str().unwrap()),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{revoked}");
     assert!(revoked["revoked_at"].is_string());
@@ -210,10 +314,18 @@ async fn agents_keys_maturity_and_disable() {
 
     // Agents cannot manage agents.
     for (method, p, body) in [
-        (Method::POST, "/agents".to_owned(), Some(json!({"name": "y", "maturity": "intern"}))),
+        (
+            Method::POST,
+            "/agents".to_owned(),
+            Some(json!({"name": "y", "maturity": "intern"})),
+        ),
         (Method::GET, "/agents".to_owned(), None),
         (Method::GET, path.clone(), None),
-        (Method::PATCH, path.clone(), Some(json!({"maturity": "autonomous"}))),
+        (
+            Method::PATCH,
+            path.clone(),
+            Some(json!({"maturity": "autonomous"})),
+        ),
         (Method::POST, format!("{path}/keys"), None),
         (Method::GET, "/keys".to_owned(), None),
     ] {
@@ -228,7 +340,12 @@ async fn token_connections() {
     let gw = spawn_gateway().await;
     let token = format!("ntn_bob_{}", uuid::Uuid::new_v4().simple());
     let (status, added) = gw
-        .call(Method::POST, "/connections", Some(&gw.bob_key), Some(json!({"token": token, "name": "mine"})))
+        .call(
+            Method::POST,
+            "/connections",
+            Some(&gw.bob_key),
+            Some(json!({"token": token, "name": "mine"})),
+        )
         .await;
     assert_eq!(status, 201, "{added}");
     assert!(added["workspace_name"].is_string());
@@ -241,27 +358,55 @@ async fn token_connections() {
     let bad = format!("ntn_bad_{}", uuid::Uuid::new_v4().simple());
     gw.emu.revoke_token(&bad);
     let (status, body) = gw
-        .call(Method::POST, "/connections", Some(&gw.bob_key), Some(json!({"token": bad})))
+        .call(
+            Method::POST,
+            "/connections",
+            Some(&gw.bob_key),
+            Some(json!({"token": bad})),
+        )
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["details"]["field"], "token");
     assert!(!body.to_string().contains(&bad));
     let (status, _) = gw
-        .call(Method::POST, "/connections", Some(&gw.bob_key), Some(json!({"token": " "})))
+        .call(
+            Method::POST,
+            "/connections",
+            Some(&gw.bob_key),
+            Some(json!({"token": " "})),
+        )
         .await;
     assert_eq!(status, 400);
 
     // Own list; admins see everyone's with `all=true`.
-    let (_, list) = gw.call(Method::GET, "/connections", Some(&gw.bob_key), None).await;
+    let (_, list) = gw
+        .call(Method::GET, "/connections", Some(&gw.bob_key), None)
+        .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 1);
-    let (_, list) = gw.call(Method::GET, "/connections", Some(&gw.admin_key), None).await;
+    let (_, list) = gw
+        .call(Method::GET, "/connections", Some(&gw.admin_key), None)
+        .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 0);
     let (_, list) = gw
-        .call(Method::GET, "/connections?all=true", Some(&gw.admin_key), None)
+        .call(
+            Method::GET,
+            "/connections?all=true",
+            Some(&gw.admin_key),
+            None,
+        )
         .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 2);
     let (_, list) = gw
-        .call(Method::GET, "/connections?all=true", Some(&gw.bob_key), None)
+        .call(
+            Method::GET,
+            "/connections?all=true",
+            Some(&gw.bob_key),
+            None,
+        )
         .await;
-    assert_eq!(list["results"].as_array().unwrap().len(), 1, "all=true is for admins");
+    assert_eq!(
+        list["results"].as_array().unwrap().len(),
+        1,
+        "all=true is for admins"
+    );
 }

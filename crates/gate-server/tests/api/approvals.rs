@@ -30,7 +30,9 @@ async fn approving_twice_at_once_runs_the_call_exactly_once() {
     assert_eq!(gw.emu.counters().route(PAGES), 0, "nothing sent while held");
 
     // Listed for the owner and the agent, pending by default; not for Bob.
-    let (status, list) = gw.call(Method::GET, "/approvals", Some(&gw.alice_key), None).await;
+    let (status, list) = gw
+        .call(Method::GET, "/approvals", Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 200, "{list}");
     let results = list["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
@@ -40,10 +42,17 @@ async fn approving_twice_at_once_runs_the_call_exactly_once() {
     assert_eq!(results[0]["request"]["method"], "POST");
     assert!(results[0]["result"].is_null());
     let (_, list) = gw
-        .call(Method::GET, "/approvals", Some(gw.agent("supervised")), None)
+        .call(
+            Method::GET,
+            "/approvals",
+            Some(gw.agent("supervised")),
+            None,
+        )
         .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 1);
-    let (_, list) = gw.call(Method::GET, "/approvals", Some(&gw.bob_key), None).await;
+    let (_, list) = gw
+        .call(Method::GET, "/approvals", Some(&gw.bob_key), None)
+        .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 0);
 
     // Agents cannot approve (not even their own).
@@ -72,14 +81,21 @@ async fn approving_twice_at_once_runs_the_call_exactly_once() {
     assert_eq!(gw.emu.counters().route(PAGES), 1, "executed exactly once");
 
     // Approving again: still once.
-    let (status, body) = gw.call(Method::POST, &approve, Some(&gw.alice_key), None).await;
+    let (status, body) = gw
+        .call(Method::POST, &approve, Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 409);
     assert_eq!(body["error"]["details"]["status"], "executed");
     assert_eq!(gw.emu.counters().route(PAGES), 1);
 
     // The requester sees the result, the same as the approver got.
     let (status, got) = gw
-        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("supervised")), None)
+        .call(
+            Method::GET,
+            &format!("/approvals/{id}"),
+            Some(gw.agent("supervised")),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["status"], "executed");
@@ -87,23 +103,45 @@ async fn approving_twice_at_once_runs_the_call_exactly_once() {
     assert!(got["decided_by"].is_string());
     // Another agent of the same owner does not.
     let (status, _) = gw
-        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("intern")), None)
+        .call(
+            Method::GET,
+            &format!("/approvals/{id}"),
+            Some(gw.agent("intern")),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
 
     // No longer pending; listed with `status=all` or `status=executed`.
-    let (_, list) = gw.call(Method::GET, "/approvals", Some(&gw.alice_key), None).await;
+    let (_, list) = gw
+        .call(Method::GET, "/approvals", Some(&gw.alice_key), None)
+        .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 0);
     let (_, list) = gw
-        .call(Method::GET, "/approvals?status=all", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/approvals?status=all",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 1);
     let (_, list) = gw
-        .call(Method::GET, "/approvals?status=Executed", Some(&gw.admin_key), None)
+        .call(
+            Method::GET,
+            "/approvals?status=Executed",
+            Some(&gw.admin_key),
+            None,
+        )
         .await;
     assert_eq!(list["results"].as_array().unwrap().len(), 1);
     let (status, body) = gw
-        .call(Method::GET, "/approvals?status=maybe", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/approvals?status=maybe",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["error"]["details"]["field"], "status");
@@ -126,17 +164,30 @@ async fn denial_is_final_and_only_the_owner_decides() {
         .await;
     assert_eq!(status, 403);
 
-    let (status, denied) = gw.call(Method::POST, &deny, Some(&gw.alice_key), None).await;
+    let (status, denied) = gw
+        .call(Method::POST, &deny, Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 200, "{denied}");
     assert_eq!(denied["status"], "denied");
-    let (status, body) = gw.call(Method::POST, &approve, Some(&gw.alice_key), None).await;
+    let (status, body) = gw
+        .call(Method::POST, &approve, Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["details"]["status"], "denied");
-    assert_eq!(gw.emu.counters().route(PAGES), 0, "a denied call never runs");
+    assert_eq!(
+        gw.emu.counters().route(PAGES),
+        0,
+        "a denied call never runs"
+    );
 
     // The requester sees the denial.
     let (status, got) = gw
-        .call(Method::GET, &format!("/approvals/{id}"), Some(gw.agent("supervised")), None)
+        .call(
+            Method::GET,
+            &format!("/approvals/{id}"),
+            Some(gw.agent("supervised")),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(got["status"], "denied");
@@ -145,7 +196,12 @@ async fn denial_is_final_and_only_the_owner_decides() {
     // An admin may approve someone else's.
     let other = held(&gw, "admin-approved page").await;
     let (status, body) = gw
-        .call(Method::POST, &format!("/approvals/{other}/approve"), Some(&gw.admin_key), None)
+        .call(
+            Method::POST,
+            &format!("/approvals/{other}/approve"),
+            Some(&gw.admin_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "executed");

@@ -20,7 +20,11 @@ async fn some_calls(gw: &Gateway) {
     for _ in 0..3 {
         let r = gw
             .gate
-            .call(&auto, Surface::Rest, NotionRequest::get(format!("/v1/pages/{root}")))
+            .call(
+                &auto,
+                Surface::Rest,
+                NotionRequest::get(format!("/v1/pages/{root}")),
+            )
             .await
             .unwrap();
         assert_eq!(r.status, 200);
@@ -31,7 +35,10 @@ async fn some_calls(gw: &Gateway) {
         .call(
             &student,
             Surface::Rest,
-            NotionRequest::post("/v1/pages", json!({"parent": {"page_id": root}, "properties": {}})),
+            NotionRequest::post(
+                "/v1/pages",
+                json!({"parent": {"page_id": root}, "properties": {}}),
+            ),
         )
         .await;
     assert!(denied.is_err());
@@ -53,7 +60,9 @@ async fn filters_cursor_and_scope() {
     some_calls(&gw).await;
     let auto_id = agent_id(&gw, gw.agent("autonomous")).await;
 
-    let (status, all) = gw.call(Method::GET, "/audit", Some(&gw.alice_key), None).await;
+    let (status, all) = gw
+        .call(Method::GET, "/audit", Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 200, "{all}");
     let all_ids = ids(&all);
     assert_eq!(all_ids.len(), 4, "{all}");
@@ -63,7 +72,12 @@ async fn filters_cursor_and_scope() {
 
     // Filters.
     let (_, reads) = gw
-        .call(Method::GET, &format!("/audit?agent_id={auto_id}&class=read"), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/audit?agent_id={auto_id}&class=read"),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(ids(&reads).len(), 3);
     for e in reads["results"].as_array().unwrap() {
@@ -72,16 +86,31 @@ async fn filters_cursor_and_scope() {
         assert_eq!(e["outcome"], "ok");
     }
     let (_, denied) = gw
-        .call(Method::GET, "/audit?outcome=denied", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/audit?outcome=denied",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(ids(&denied).len(), 1);
     assert_eq!(denied["results"][0]["decision"], "deny");
     let (_, none) = gw
-        .call(Method::GET, "/audit?since=2999-01-01T00:00:00Z", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/audit?since=2999-01-01T00:00:00Z",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(ids(&none).len(), 0);
     let (_, before) = gw
-        .call(Method::GET, "/audit?until=2999-01-01T00:00:00Z&since=2000-01-01T00:00:00Z", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/audit?until=2999-01-01T00:00:00Z&since=2000-01-01T00:00:00Z",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(ids(&before).len(), 4);
 
@@ -103,25 +132,41 @@ async fn filters_cursor_and_scope() {
     assert_eq!(walked, all_ids);
 
     // Bad input.
-    for bad in ["/audit?limit=0", "/audit?limit=101", "/audit?since=yesterday", "/audit?cursor=nope", "/audit?outcome=maybe", "/audit?class=write"] {
+    for bad in [
+        "/audit?limit=0",
+        "/audit?limit=101",
+        "/audit?since=yesterday",
+        "/audit?cursor=nope",
+        "/audit?outcome=maybe",
+        "/audit?class=write",
+    ] {
         let (status, body) = gw.call(Method::GET, bad, Some(&gw.alice_key), None).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"]["code"], "invalid_request");
     }
 
     // Scope: Bob sees none of it and cannot name Alice's agent; agents see nothing; admins all.
-    let (status, bob) = gw.call(Method::GET, "/audit", Some(&gw.bob_key), None).await;
+    let (status, bob) = gw
+        .call(Method::GET, "/audit", Some(&gw.bob_key), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(ids(&bob).len(), 0);
     let (status, _) = gw
-        .call(Method::GET, &format!("/audit?agent_id={auto_id}"), Some(&gw.bob_key), None)
+        .call(
+            Method::GET,
+            &format!("/audit?agent_id={auto_id}"),
+            Some(&gw.bob_key),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
     let (status, body) = gw
         .call(Method::GET, "/audit", Some(gw.agent("autonomous")), None)
         .await;
     assert_eq!(status, 403, "{body}");
-    let (_, admin) = gw.call(Method::GET, "/audit", Some(&gw.admin_key), None).await;
+    let (_, admin) = gw
+        .call(Method::GET, "/audit", Some(&gw.admin_key), None)
+        .await;
     assert!(ids(&admin).len() >= 4);
 }
 

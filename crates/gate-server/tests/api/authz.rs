@@ -17,7 +17,9 @@ struct AliceIds {
 }
 
 async fn alice_ids(gw: &Gateway) -> AliceIds {
-    let (_, me) = gw.call(Method::GET, "/me", Some(gw.agent("supervised")), None).await;
+    let (_, me) = gw
+        .call(Method::GET, "/me", Some(gw.agent("supervised")), None)
+        .await;
     let agent = me["agent_id"].as_str().unwrap().to_owned();
     let connection = me["connection"]["id"].as_str().unwrap().to_owned();
     let user = me["user_id"].as_str().unwrap().to_owned();
@@ -28,14 +30,19 @@ async fn alice_ids(gw: &Gateway) -> AliceIds {
         .call(
             &caller,
             Surface::Rest,
-            NotionRequest::post("/v1/pages", json!({"parent": {"page_id": root}, "properties": {}})),
+            NotionRequest::post(
+                "/v1/pages",
+                json!({"parent": {"page_id": root}, "properties": {}}),
+            ),
         )
         .await
     {
         Err(GateError::ApprovalRequired { id, .. }) => id.to_string(),
         other => panic!("expected an approval: {other:?}"),
     };
-    let (_, keys) = gw.call(Method::GET, "/keys", Some(&gw.alice_key), None).await;
+    let (_, keys) = gw
+        .call(Method::GET, "/keys", Some(&gw.alice_key), None)
+        .await;
     let key = keys["results"][0]["id"].as_str().unwrap().to_owned();
     AliceIds {
         agent,
@@ -54,26 +61,67 @@ async fn another_users_ids_are_not_found_on_every_path() {
 
     // Bob gets an agent of his own, to try binding Alice's connection to it.
     let (status, bobs) = gw
-        .call(Method::POST, "/agents", Some(&gw.bob_key), Some(json!({"name": "bobbot", "maturity": "intern"})))
+        .call(
+            Method::POST,
+            "/agents",
+            Some(&gw.bob_key),
+            Some(json!({"name": "bobbot", "maturity": "intern"})),
+        )
         .await;
     assert_eq!(status, 201, "{bobs}");
     let bob_agent = bobs["agent"]["id"].as_str().unwrap().to_owned();
 
     let table: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/agents/{}", a.agent), None),
-        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"maturity": "autonomous"}))),
-        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"disabled": true}))),
+        (
+            Method::PATCH,
+            format!("/agents/{}", a.agent),
+            Some(json!({"maturity": "autonomous"})),
+        ),
+        (
+            Method::PATCH,
+            format!("/agents/{}", a.agent),
+            Some(json!({"disabled": true})),
+        ),
         (Method::POST, format!("/agents/{}/keys", a.agent), None),
-        (Method::POST, "/agents".to_owned(), Some(json!({"name": "thief", "maturity": "intern", "connection_id": a.connection}))),
-        (Method::POST, "/agents".to_owned(), Some(json!({"name": "thief2", "maturity": "intern", "owner_id": a.user}))),
-        (Method::PATCH, format!("/agents/{bob_agent}"), Some(json!({"connection_id": a.connection}))),
+        (
+            Method::POST,
+            "/agents".to_owned(),
+            Some(json!({"name": "thief", "maturity": "intern", "connection_id": a.connection})),
+        ),
+        (
+            Method::POST,
+            "/agents".to_owned(),
+            Some(json!({"name": "thief2", "maturity": "intern", "owner_id": a.user})),
+        ),
+        (
+            Method::PATCH,
+            format!("/agents/{bob_agent}"),
+            Some(json!({"connection_id": a.connection})),
+        ),
         (Method::GET, format!("/connections/{}", a.connection), None),
-        (Method::DELETE, format!("/connections/{}", a.connection), None),
+        (
+            Method::DELETE,
+            format!("/connections/{}", a.connection),
+            None,
+        ),
         (Method::GET, format!("/approvals/{}", a.approval), None),
-        (Method::POST, format!("/approvals/{}/approve", a.approval), None),
-        (Method::POST, format!("/approvals/{}/deny", a.approval), None),
+        (
+            Method::POST,
+            format!("/approvals/{}/approve", a.approval),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/approvals/{}/deny", a.approval),
+            None,
+        ),
         (Method::GET, format!("/audit?agent_id={}", a.agent), None),
-        (Method::GET, format!("/audit/export?agent_id={}", a.agent), None),
+        (
+            Method::GET,
+            format!("/audit/export?agent_id={}", a.agent),
+            None,
+        ),
         (Method::GET, format!("/audit?user_id={}", a.user), None),
         (Method::DELETE, format!("/keys/{}", a.key), None),
         (Method::GET, format!("/keys?user_id={}", a.user), None),
@@ -109,29 +157,59 @@ async fn another_users_ids_are_not_found_on_every_path() {
     }
     // Malformed ids are just as unknown.
     for path in ["/agents/not-a-uuid", "/connections/1", "/approvals/%20"] {
-        assert_eq!(gw.call(Method::GET, path, Some(&gw.bob_key), None).await.0, 404, "{path}");
+        assert_eq!(
+            gw.call(Method::GET, path, Some(&gw.bob_key), None).await.0,
+            404,
+            "{path}"
+        );
     }
 
     // Nothing changed for Alice.
     let (status, agent) = gw
-        .call(Method::GET, &format!("/agents/{}", a.agent), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/agents/{}", a.agent),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(agent["maturity"], "supervised");
     assert_eq!(agent["disabled"], false);
     let (status, conn) = gw
-        .call(Method::GET, &format!("/connections/{}", a.connection), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/connections/{}", a.connection),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200);
     assert_eq!(conn["revoked"], false);
     let (_, approval) = gw
-        .call(Method::GET, &format!("/approvals/{}", a.approval), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/approvals/{}", a.approval),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(approval["status"], "pending");
-    assert_eq!(gw.call(Method::GET, "/me", Some(&gw.alice_key), None).await.0, 200);
+    assert_eq!(
+        gw.call(Method::GET, "/me", Some(&gw.alice_key), None)
+            .await
+            .0,
+        200
+    );
 
     // And Bob's lists show none of Alice's objects.
-    for path in ["/agents", "/connections", "/approvals?status=all", "/audit", "/keys"] {
+    for path in [
+        "/agents",
+        "/connections",
+        "/approvals?status=all",
+        "/audit",
+        "/keys",
+    ] {
         let (status, list) = gw.call(Method::GET, path, Some(&gw.bob_key), None).await;
         assert_eq!(status, 200, "{path}");
         let text = list.to_string();
@@ -146,23 +224,55 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
     let gw = spawn_gateway().await;
     let a = alice_ids(&gw).await;
     let admin_paths: Vec<(Method, String, Option<Value>)> = vec![
-        (Method::POST, "/users".to_owned(), Some(json!({"name": "x"}))),
+        (
+            Method::POST,
+            "/users".to_owned(),
+            Some(json!({"name": "x"})),
+        ),
         (Method::GET, "/users".to_owned(), None),
-        (Method::PATCH, format!("/users/{}", a.user), Some(json!({"disabled": true}))),
-        (Method::POST, "/agents".to_owned(), Some(json!({"name": "x", "maturity": "intern"}))),
+        (
+            Method::PATCH,
+            format!("/users/{}", a.user),
+            Some(json!({"disabled": true})),
+        ),
+        (
+            Method::POST,
+            "/agents".to_owned(),
+            Some(json!({"name": "x", "maturity": "intern"})),
+        ),
         (Method::GET, "/agents".to_owned(), None),
         (Method::GET, format!("/agents/{}", a.agent), None),
-        (Method::PATCH, format!("/agents/{}", a.agent), Some(json!({"maturity": "autonomous"}))),
+        (
+            Method::PATCH,
+            format!("/agents/{}", a.agent),
+            Some(json!({"maturity": "autonomous"})),
+        ),
         (Method::POST, format!("/agents/{}/keys", a.agent), None),
         (Method::GET, "/keys".to_owned(), None),
         (Method::DELETE, format!("/keys/{}", a.key), None),
         (Method::GET, "/connections".to_owned(), None),
-        (Method::POST, "/connections".to_owned(), Some(json!({"token": "ntn_0123456789"}))),
+        (
+            Method::POST,
+            "/connections".to_owned(),
+            Some(json!({"token": "ntn_0123456789"})),
+        ),
         (Method::GET, format!("/connections/{}", a.connection), None),
-        (Method::DELETE, format!("/connections/{}", a.connection), None),
+        (
+            Method::DELETE,
+            format!("/connections/{}", a.connection),
+            None,
+        ),
         (Method::GET, "/notion/oauth/authorize".to_owned(), None),
-        (Method::POST, format!("/approvals/{}/approve", a.approval), None),
-        (Method::POST, format!("/approvals/{}/deny", a.approval), None),
+        (
+            Method::POST,
+            format!("/approvals/{}/approve", a.approval),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/approvals/{}/deny", a.approval),
+            None,
+        ),
         (Method::GET, "/audit".to_owned(), None),
         (Method::GET, "/audit/export".to_owned(), None),
     ];
@@ -176,7 +286,12 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
         }
     }
     let (_, approval) = gw
-        .call(Method::GET, &format!("/approvals/{}", a.approval), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/approvals/{}", a.approval),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(approval["status"], "pending", "no agent decided it");
 

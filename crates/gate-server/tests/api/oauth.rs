@@ -135,7 +135,12 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
 
     // The authorization URL: encoded, complete, with a fresh 256-bit state.
     let (status, body) = gw
-        .call(Method::GET, "/notion/oauth/authorize", Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            "/notion/oauth/authorize",
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     bodies.push(body.to_string());
@@ -163,7 +168,10 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
     // Consent at Notion, then the callback (JSON).
     let resp = no_redirects().get(url.as_str()).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::FOUND);
-    let location = resp.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let location = resp.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(location.contains("code=") && location.contains("state="));
     let before = connection_count(&gw, &gw.alice_key).await;
     let (status, ctype, text) = callback(&location, true, None).await;
@@ -178,7 +186,12 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
     assert_eq!(connection_count(&gw, &gw.alice_key).await, before + 1);
 
     let (status, conn) = gw
-        .call(Method::GET, &format!("/connections/{conn_id}"), Some(&gw.alice_key), None)
+        .call(
+            Method::GET,
+            &format!("/connections/{conn_id}"),
+            Some(&gw.alice_key),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{conn}");
     assert_eq!(conn["kind"], "oauth");
@@ -201,7 +214,11 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
     let agent = gw.gate.authenticate(&agent_key).await.unwrap();
     let resp = gw
         .gate
-        .call(&agent, Surface::Rest, NotionRequest::post("/v1/search", json!({})))
+        .call(
+            &agent,
+            Surface::Rest,
+            NotionRequest::post("/v1/search", json!({})),
+        )
         .await
         .unwrap();
     assert_eq!(resp.status, 200);
@@ -214,7 +231,10 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
         .unwrap();
     let access_token = search.token.clone().unwrap();
     assert!(access_token.starts_with("ntn_"));
-    assert_ne!(access_token, gw.notion_token, "the OAuth token, not Alice's own");
+    assert_ne!(
+        access_token, gw.notion_token,
+        "the OAuth token, not Alice's own"
+    );
 
     // The HTML answer for a browser.
     let location = consent(&gw, &gw.alice_key).await;
@@ -228,13 +248,17 @@ async fn connects_end_to_end_encrypted_usable_and_quiet() {
     gw.gate.flush_audit().await.unwrap();
     let files = data_files(&gw);
     assert!(!files.is_empty());
-    assert!(!contains(&files, &access_token), "access token in the database");
+    assert!(
+        !contains(&files, &access_token),
+        "access token in the database"
+    );
     assert!(!contains(&files, &gw.notion_token), "token in the database");
     assert!(!contains(&files, "nrt_"), "a refresh token in the database");
     assert!(!contains(&files, "ntn_"), "a Notion token in the database");
 
     // Nowhere in an answer or a log line.
-    let log = String::from_utf8_lossy(&capture.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let log =
+        String::from_utf8_lossy(&capture.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     assert!(
         log.contains("OAuth connection stored") && log.contains("OAuth flow started"),
         "the capture sees the gateway's logs"
@@ -259,7 +283,12 @@ async fn bad_states_are_refused_before_any_exchange() {
     };
 
     // Forged and missing.
-    let (status, _, text) = callback(&callback_url(&gw, "code=abc&state=forged-state"), true, None).await;
+    let (status, _, text) = callback(
+        &callback_url(&gw, "code=abc&state=forged-state"),
+        true,
+        None,
+    )
+    .await;
     expect_state_error(status, &text);
     let (status, _, text) = callback(&callback_url(&gw, "code=abc"), true, None).await;
     expect_state_error(status, &text);
@@ -277,10 +306,17 @@ async fn bad_states_are_refused_before_any_exchange() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(30)).await;
-    let url = callback_url(&gw, &format!("code=abc&state={}", old.state.expose_secret()));
+    let url = callback_url(
+        &gw,
+        &format!("code=abc&state={}", old.state.expose_secret()),
+    );
     let (status, _, text) = callback(&url, true, None).await;
     expect_state_error(status, &text);
-    assert_eq!(gw.emu.counters().route(TOKEN_ROUTE), 0, "no exchange so far");
+    assert_eq!(
+        gw.emu.counters().route(TOKEN_ROUTE),
+        0,
+        "no exchange so far"
+    );
 
     // Reused.
     let location = consent(&gw, &gw.alice_key).await;
@@ -288,7 +324,11 @@ async fn bad_states_are_refused_before_any_exchange() {
     assert_eq!(status, 200, "{text}");
     let (status, _, text) = callback(&location, true, None).await;
     expect_state_error(status, &text);
-    assert_eq!(gw.emu.counters().route(TOKEN_ROUTE), 1, "the code is exchanged once");
+    assert_eq!(
+        gw.emu.counters().route(TOKEN_ROUTE),
+        1,
+        "the code is exchanged once"
+    );
 
     // Another user's flow: Bob cannot complete Alice's, and nothing is stored for either.
     let alice_before = connection_count(&gw, &gw.alice_key).await;
@@ -304,11 +344,18 @@ async fn bad_states_are_refused_before_any_exchange() {
 
     // Agents cannot start a flow; nobody without a key can.
     let (status, body) = gw
-        .call(Method::GET, "/notion/oauth/authorize", Some(gw.agent("autonomous")), None)
+        .call(
+            Method::GET,
+            "/notion/oauth/authorize",
+            Some(gw.agent("autonomous")),
+            None,
+        )
         .await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"]["code"], "forbidden");
-    let (status, _) = gw.call(Method::GET, "/notion/oauth/authorize", None, None).await;
+    let (status, _) = gw
+        .call(Method::GET, "/notion/oauth/authorize", None, None)
+        .await;
     assert_eq!(status, 401);
 }
 
@@ -343,7 +390,10 @@ async fn access_denied_records_nothing() {
 async fn redirect_mode_and_disconnect_revokes_at_notion() {
     let gw = spawn_gateway().await;
     let resp = no_redirects()
-        .get(format!("{}/api/v1/notion/oauth/authorize?redirect=true", gw.base))
+        .get(format!(
+            "{}/api/v1/notion/oauth/authorize?redirect=true",
+            gw.base
+        ))
         .bearer_auth(&gw.alice_key)
         .send()
         .await
@@ -361,9 +411,13 @@ async fn redirect_mode_and_disconnect_revokes_at_notion() {
 
     // Bob cannot delete it; Alice can, and the token is revoked at Notion first.
     let path = format!("/connections/{conn_id}");
-    let (status, _) = gw.call(Method::DELETE, &path, Some(&gw.bob_key), None).await;
+    let (status, _) = gw
+        .call(Method::DELETE, &path, Some(&gw.bob_key), None)
+        .await;
     assert_eq!(status, 404);
-    let (status, body) = gw.call(Method::DELETE, &path, Some(&gw.alice_key), None).await;
+    let (status, body) = gw
+        .call(Method::DELETE, &path, Some(&gw.alice_key), None)
+        .await;
     assert_eq!(status, 204, "{body}");
     assert_eq!(gw.emu.counters().route("POST /v1/oauth/revoke"), 1);
     let (status, _) = gw.call(Method::GET, &path, Some(&gw.alice_key), None).await;
@@ -382,7 +436,12 @@ async fn redirect_mode_and_disconnect_revokes_at_notion() {
     assert!(!added.to_string().contains("ntn_bob_0123456789abcdef"));
     let id = added["connection_id"].as_str().unwrap();
     let (status, _) = gw
-        .call(Method::DELETE, &format!("/connections/{id}"), Some(&gw.bob_key), None)
+        .call(
+            Method::DELETE,
+            &format!("/connections/{id}"),
+            Some(&gw.bob_key),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     assert_eq!(gw.emu.counters().route("POST /v1/oauth/revoke"), 1);
