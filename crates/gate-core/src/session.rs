@@ -134,7 +134,12 @@ impl Gate {
         let Some(conn_id) = conn_id.or(caller.connection_id) else {
             let e = GateError::NotFound { what: "connection" };
             audit
-                .finish(AuditDecision::Allow, Some("no_connection"), Outcome::Error, None)
+                .finish(
+                    AuditDecision::Allow,
+                    Some("no_connection"),
+                    Outcome::Error,
+                    None,
+                )
                 .await;
             return Err(e);
         };
@@ -250,8 +255,12 @@ impl GovernedSession {
             needed: None,
         };
         if !self.awaiting_approval {
-            let e = refuse("not_awaiting_approval", "the call was not held for approval");
-            self.audit_end(AuditDecision::Deny, e.code(), Outcome::Error).await;
+            let e = refuse(
+                "not_awaiting_approval",
+                "the call was not held for approval",
+            );
+            self.audit_end(AuditDecision::Deny, e.code(), Outcome::Error)
+                .await;
             return e;
         }
         let canonical = match Canonical::from_request(request) {
@@ -286,8 +295,12 @@ impl GovernedSession {
                     .note("approval_id", Value::String(approval.id.to_string()));
                 self.audit
                     .note("request_hash", Value::String(approval.request_hash.clone()));
-                self.audit_end(AuditDecision::NeedsApproval, "needs_approval", Outcome::Pending)
-                    .await;
+                self.audit_end(
+                    AuditDecision::NeedsApproval,
+                    "needs_approval",
+                    Outcome::Pending,
+                )
+                .await;
                 tracing::info!(approval_id = %approval.id, "session held for approval");
                 GateError::ApprovalRequired {
                     id: approval.id,
@@ -322,7 +335,9 @@ impl GovernedSession {
     }
 
     async fn audit_end(self, decision: AuditDecision, reason: &str, outcome: Outcome) {
-        self.audit.finish(decision, Some(reason), outcome, None).await;
+        self.audit
+            .finish(decision, Some(reason), outcome, None)
+            .await;
     }
 
     /// Ends the operation and writes its one audit record: decision `allow`, the outcome,

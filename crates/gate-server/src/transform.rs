@@ -219,7 +219,9 @@ pub fn rich_text(text: &str) -> Value {
 }
 
 /// The type of each property of a schema, by name.
-pub fn property_types(schema: Option<&BTreeMap<String, PropertyConfig>>) -> BTreeMap<String, String> {
+pub fn property_types(
+    schema: Option<&BTreeMap<String, PropertyConfig>>,
+) -> BTreeMap<String, String> {
     let Some(schema) = schema else {
         return BTreeMap::new();
     };
@@ -288,8 +290,9 @@ fn expected(ty: &str) -> &'static str {
         "number" => "a number or null",
         "checkbox" => "true or false",
         "multi_select" | "relation" | "people" => "an array of strings",
-        "title" | "rich_text" | "select" | "status" | "url" | "email" | "phone_number"
-        | "date" => "a string or null",
+        "title" | "rich_text" | "select" | "status" | "url" | "email" | "phone_number" | "date" => {
+            "a string or null"
+        }
         _ => "only Notion's property-value object (it is not settable from a simple value)",
     }
 }
@@ -312,8 +315,12 @@ fn convert(ty: &str, v: &Value) -> Option<Value> {
         "checkbox" => json!({"checkbox": v.as_bool()?}),
         "select" | "status" if null => json!({ty: null}),
         "select" | "status" => json!({ty: {"name": s?}}),
-        "multi_select" => json!({"multi_select": strings(v)?.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}),
-        "relation" | "people" => json!({ty: strings(v)?.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()}),
+        "multi_select" => {
+            json!({"multi_select": strings(v)?.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()})
+        }
+        "relation" | "people" => {
+            json!({ty: strings(v)?.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()})
+        }
         "url" | "email" | "phone_number" if null || s.is_some() => json!({ty: v}),
         "date" if null => json!({"date": null}),
         "date" => json!({"date": {"start": s?}}),

@@ -9,8 +9,8 @@ pub mod docs;
 pub mod health;
 pub mod metrics;
 pub mod notion;
-pub mod tools;
 pub mod oauth;
+pub mod tools;
 pub mod users;
 
 use std::sync::Arc;

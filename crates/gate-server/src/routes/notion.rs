@@ -35,7 +35,7 @@ use notion_client::endpoints::{AppendChildren, CreateComment, Position, Search, 
 use notion_client::ids::{BlockId, DataSourceId, DatabaseId, PageId};
 use notion_client::models::{Block, DataSource, NewBlock, Page};
 use notion_client::tree::{TreeOptions, fetch_tree};
-use notion_client::{Connection, ParentRef, Paging};
+use notion_client::{Connection, Paging, ParentRef};
 use notion_markdown::{BlockDraft, Limits, RenderOptions, WritePlan, plan_writes};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -65,6 +65,7 @@ pub struct SearchInput {
     /// Words in titles (empty or absent: everything shared with the connection).
     pub query: Option<String>,
     /// Only pages, or only databases (data sources).
+    #[schema(inline)]
     pub filter: Option<SearchKind>,
     /// The `next_cursor` of a previous answer.
     pub cursor: Option<String>,
@@ -130,6 +131,7 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// `markdown` (default), `text` or `blocks`.
+    #[schema(inline)]
     pub format: Option<Format>,
     /// Levels of nested blocks to fetch, 1–64 (default: all).
     pub depth: Option<usize>,
@@ -197,7 +199,7 @@ pub struct UpdatePageInput {
 #[serde(untagged)]
 pub enum PositionInput {
     /// `"start"` or `"end"`.
-    Named(NamedPosition),
+    Named(#[schema(inline)] NamedPosition),
     /// After this child block.
     After {
         /// The block to append after.
@@ -399,7 +401,8 @@ impl Op {
         deferred: bool,
     ) -> Result<Self, ApiError> {
         let session = if deferred {
-            gate.session_deferred(caller, surface, representative).await?
+            gate.session_deferred(caller, surface, representative)
+                .await?
         } else {
             gate.session(caller, surface, representative).await?
         };
@@ -497,7 +500,11 @@ impl Op {
                     GateError::Upstream { status, .. } => *status,
                     _ => None,
                 };
-                let reason = if written > 0 { "partial_write" } else { error.code() };
+                let reason = if written > 0 {
+                    "partial_write"
+                } else {
+                    error.code()
+                };
                 self.session
                     .finish(SessionOutcome::Failed { reason }, status, None, requests)
                     .await;
@@ -727,7 +734,10 @@ pub async fn query_database(
     let db = parse_id("database_id", id, DatabaseId::parse)?;
     let size = page_size("limit", input.limit, 100)?;
     if input.filter.as_ref().is_some_and(|f| !f.is_object()) {
-        return Err(ApiError::invalid_field("filter", "must be a Notion filter object"));
+        return Err(ApiError::invalid_field(
+            "filter",
+            "must be a Notion filter object",
+        ));
     }
     let op = Op::open(
         gate,
@@ -740,7 +750,9 @@ pub async fn query_database(
     let result = async {
         let r = single_source(&op, db.as_str(), "database_id").await?;
         let Some((ds_id, _)) = r.sources.into_iter().next() else {
-            return Err(GateError::NotFound { what: "data source" });
+            return Err(GateError::NotFound {
+                what: "data source",
+            });
         };
         let mut q = notion_client::endpoints::QueryDataSource::new();
         if let Some(f) = input.filter.clone() {
@@ -762,7 +774,11 @@ pub async fn query_database(
             op.conn().send(raw_req).await.map_err(upstream)?;
         Ok(QueryResult {
             data_source_id: ds_id.canonical(),
-            results: page.results.iter().map(|p| transform::row(p, raw)).collect(),
+            results: page
+                .results
+                .iter()
+                .map(|p| transform::row(p, raw))
+                .collect(),
             next_cursor: page.next_cursor,
             has_more: page.has_more,
         })
@@ -874,7 +890,10 @@ fn draft_from_json(v: &Value, field: &str, depth: usize) -> Result<BlockDraft, A
         return Err(ApiError::invalid_field(field, "blocks nest too deeply"));
     }
     let Some(obj) = v.as_object() else {
-        return Err(ApiError::invalid_field(field, "must be a Notion block object"));
+        return Err(ApiError::invalid_field(
+            field,
+            "must be a Notion block object",
+        ));
     };
     let ty = match obj.get("type").and_then(Value::as_str) {
         Some(t) => t.to_owned(),
@@ -904,11 +923,15 @@ fn draft_from_json(v: &Value, field: &str, depth: usize) -> Result<BlockDraft, A
             .enumerate()
             .map(|(i, c)| draft_from_json(c, &format!("{field}.children[{i}]"), depth + 1))
             .collect::<Result<_, _>>()?,
-        Some(_) => return Err(ApiError::invalid_field(field, "`children` must be an array")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                field,
+                "`children` must be an array",
+            ));
+        }
     };
-    let block: NewBlock = serde_json::from_value(Value::Object(block)).map_err(|e| {
-        ApiError::invalid_field(field, format!("not a valid `{ty}` block: {e}"))
-    })?;
+    let block: NewBlock = serde_json::from_value(Value::Object(block))
+        .map_err(|e| ApiError::invalid_field(field, format!("not a valid `{ty}` block: {e}")))?;
     Ok(BlockDraft { block, children })
 }
 
@@ -932,7 +955,11 @@ fn plan_content(
     let count: usize = drafts.iter().map(BlockDraft::count).sum();
     if count > MAX_WRITE_BLOCKS {
         return Err(ApiError::invalid_field(
-            if markdown.is_some() { md_field } else { "blocks" },
+            if markdown.is_some() {
+                md_field
+            } else {
+                "blocks"
+            },
             format!("{count} blocks; one write takes at most {MAX_WRITE_BLOCKS}"),
         ));
     }
@@ -993,7 +1020,10 @@ async fn run_plan(
     })
     .await;
     match result {
-        Ok(report) => Ok((transform::block_ids(&report.top_level), report.blocks_written)),
+        Ok(report) => Ok((
+            transform::block_ids(&report.top_level),
+            report.blocks_written,
+        )),
         Err(partial) => {
             let e = match &partial.error {
                 notion_markdown::ExecuteError::Append(AppendError(e)) => upstream_ref(e),
@@ -1116,11 +1146,13 @@ pub async fn create_page(
         }
         let ds = match (&source, &database) {
             (Some(ds), _) => ds.clone(),
-            (None, Some(db)) => single_source(&op, db.as_str(), "parent.database_id")
-                .await?
-                .sources
-                .remove(0)
-                .0,
+            (None, Some(db)) => {
+                single_source(&op, db.as_str(), "parent.database_id")
+                    .await?
+                    .sources
+                    .remove(0)
+                    .0
+            }
             (None, None) => return Err(GateError::NotFound { what: "parent" }),
         };
         let types = if wants_types {
@@ -1341,9 +1373,16 @@ pub async fn append_blocks(
             BlockId::parse,
         )?)),
     };
-    let plan = plan_content(input.markdown.as_deref(), input.blocks.as_deref(), "markdown")?;
+    let plan = plan_content(
+        input.markdown.as_deref(),
+        input.blocks.as_deref(),
+        "markdown",
+    )?;
     let Some(first) = plan.steps.first() else {
-        return Err(ApiError::invalid_field("markdown", "there is nothing to append"));
+        return Err(ApiError::invalid_field(
+            "markdown",
+            "there is nothing to append",
+        ));
     };
     let mut first_append = AppendChildren::new(&first.children)
         .map_err(|_| ApiError::invalid_field("blocks", "cannot be encoded"))?;
@@ -1422,7 +1461,9 @@ fn comment_out(v: &Value) -> CommentOut {
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     let text = v
         .get("rich_text")
-        .and_then(|rt| serde_json::from_value::<Vec<notion_client::models::RichText>>(rt.clone()).ok())
+        .and_then(|rt| {
+            serde_json::from_value::<Vec<notion_client::models::RichText>>(rt.clone()).ok()
+        })
         .map(|rt| notion_markdown::rich_text_to_markdown(&rt, &RenderOptions::default()))
         .unwrap_or_default();
     CommentOut {
@@ -1471,8 +1512,15 @@ pub async fn add_comment(
     }
     let result = async {
         let create = CreateComment::on(ParentRef::Page(page_id.clone()), text).map_err(upstream)?;
-        let c = op.conn().comments().create(&create).await.map_err(upstream)?;
-        Ok(comment_out(&serde_json::to_value(&c).unwrap_or(Value::Null)))
+        let c = op
+            .conn()
+            .comments()
+            .create(&create)
+            .await
+            .map_err(upstream)?;
+        Ok(comment_out(
+            &serde_json::to_value(&c).unwrap_or(Value::Null),
+        ))
     }
     .await;
     op.end(result).await
@@ -1515,7 +1563,9 @@ pub async fn search_handler(
     Authed(caller): Authed,
     ApiJson(input): ApiJson<SearchInput>,
 ) -> Result<Json<ObjectList>, ApiError> {
-    search(&st.gate, &caller, Surface::Rest, input).await.map(Json)
+    search(&st.gate, &caller, Surface::Rest, input)
+        .await
+        .map(Json)
 }
 
 /// List the databases (data sources) the connection can see.

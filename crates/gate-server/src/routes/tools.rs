@@ -230,18 +230,45 @@ fn describe(action: &str) -> (&'static str, Value) {
     }
     match action {
         "search" => ("Search page and database titles", schema::<SearchInput>()),
-        "list_databases" => ("List the databases the connection can see", schema::<ListInput>()),
-        "query_database" => ("Query a database's rows (flattened properties)", schema::<QueryParams>()),
-        "get_schema" => ("A database's properties with types and options", schema::<SchemaParams>()),
-        "get_page" => ("A page's properties and content as Markdown", schema::<PageParams>()),
-        "get_blocks" => ("A page's blocks as Notion JSON, nested", schema::<PageParams>()),
+        "list_databases" => (
+            "List the databases the connection can see",
+            schema::<ListInput>(),
+        ),
+        "query_database" => (
+            "Query a database's rows (flattened properties)",
+            schema::<QueryParams>(),
+        ),
+        "get_schema" => (
+            "A database's properties with types and options",
+            schema::<SchemaParams>(),
+        ),
+        "get_page" => (
+            "A page's properties and content as Markdown",
+            schema::<PageParams>(),
+        ),
+        "get_blocks" => (
+            "A page's blocks as Notion JSON, nested",
+            schema::<PageParams>(),
+        ),
         "get_page_markdown" => ("A page's content as Markdown", schema::<PageParams>()),
         "list_comments" => ("Comments on a page", schema::<ListCommentsParams>()),
-        "create_page" => ("Create a page (content in Markdown or blocks)", schema::<CreateParams>()),
-        "append_blocks" => ("Append Notion blocks to a page", schema::<AppendBlocksParams>()),
-        "append_markdown" => ("Append Markdown to a page", schema::<AppendMarkdownParams>()),
+        "create_page" => (
+            "Create a page (content in Markdown or blocks)",
+            schema::<CreateParams>(),
+        ),
+        "append_blocks" => (
+            "Append Notion blocks to a page",
+            schema::<AppendBlocksParams>(),
+        ),
+        "append_markdown" => (
+            "Append Markdown to a page",
+            schema::<AppendMarkdownParams>(),
+        ),
         "add_comment" => ("Comment on a page", schema::<CommentParams>()),
-        "update_page" => ("Update a page's properties, icon or cover", schema::<UpdateParams>()),
+        "update_page" => (
+            "Update a page's properties, icon or cover",
+            schema::<UpdateParams>(),
+        ),
         "trash_page" => ("Move a page to the trash", schema::<TrashParams>()),
         _ => ("", Value::Null),
     }
@@ -255,7 +282,10 @@ fn params<T: DeserializeOwned>(raw: Option<Value>) -> Result<T, ApiError> {
         for key in ["filter", "sorts", "properties", "blocks"] {
             if let Some(Value::String(s)) = m.get(key) {
                 let parsed: Value = serde_json::from_str(s).map_err(|_| {
-                    ApiError::invalid_field(&format!("params.{key}"), format!("`{key}` is a string but not valid JSON"))
+                    ApiError::invalid_field(
+                        &format!("params.{key}"),
+                        format!("`{key}` is a string but not valid JSON"),
+                    )
                 })?;
                 m.insert(key.to_owned(), parsed);
             }
@@ -277,7 +307,12 @@ fn to_value<T: Serialize>(v: T) -> Result<Value, ApiError> {
 }
 
 /// Runs one action for `caller` (the tool surface).
-pub async fn run(gate: &Gate, caller: &Caller, action: &str, raw: Option<Value>) -> Result<Value, ApiError> {
+pub async fn run(
+    gate: &Gate,
+    caller: &Caller,
+    action: &str,
+    raw: Option<Value>,
+) -> Result<Value, ApiError> {
     let s = Surface::Tool;
     let page_query = |p: &PageParams, format| PageQuery {
         format: Some(format),
@@ -404,7 +439,10 @@ fn unknown_action(action: &str) -> ApiError {
     let names = action_names();
     ApiError::new(
         ErrorCode::InvalidRequest,
-        format!("unknown action `{action}`; the actions are: {}", names.join(", ")),
+        format!(
+            "unknown action `{action}`; the actions are: {}",
+            names.join(", ")
+        ),
     )
     .detail("field", "action")
     .detail("actions", names)
@@ -473,10 +511,7 @@ pub async fn call_handler(
 
 /// The tool routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/tools/notion",
-        get(list_handler).post(call_handler),
-    )
+    Router::new().route("/api/v1/tools/notion", get(list_handler).post(call_handler))
 }
 
 /// The OpenAPI paths of the tool routes.

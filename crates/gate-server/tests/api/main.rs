@@ -5,6 +5,8 @@ mod audit;
 mod authz;
 mod common;
 mod helpers;
+mod notion;
 mod oauth;
 mod smoke;
 mod support;
+mod tools;
