@@ -74,8 +74,9 @@ impl fmt::Debug for Caller {
 }
 
 impl Caller {
-    /// A user caller.
-    pub fn user(
+    /// A user caller. Only [`Gate::authenticate`](crate::Gate::authenticate) (and the
+    /// approval runner) make callers, so a surface cannot fabricate one.
+    pub(crate) fn user(
         user_id: UserId,
         name: impl Into<String>,
         admin: bool,
@@ -98,9 +99,9 @@ impl Caller {
         }))
     }
 
-    /// An agent caller.
+    /// An agent caller (see [`Caller::user`]).
     #[allow(clippy::too_many_arguments)]
-    pub fn agent(
+    pub(crate) fn agent(
         agent_id: AgentId,
         owner_id: UserId,
         name: impl Into<String>,
