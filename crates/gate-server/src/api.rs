@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::audit::router())
         .merge(crate::routes::notion::router())
         .merge(crate::routes::tools::router())
+        .merge(crate::routes::proxy::router())
         .with_state(state)
 }
 

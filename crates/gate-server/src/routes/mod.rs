@@ -10,6 +10,7 @@ pub mod health;
 pub mod metrics;
 pub mod notion;
 pub mod oauth;
+pub mod proxy;
 pub mod tools;
 pub mod users;
 

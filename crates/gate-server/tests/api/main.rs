@@ -7,6 +7,7 @@ mod common;
 mod helpers;
 mod notion;
 mod oauth;
+mod proxy;
 mod smoke;
 mod support;
 mod tools;

@@ -1,0 +1,243 @@
+//! The Notion-compatible proxy at `/v1/...`: an existing Notion SDK points its base URL at the
+//! gateway and uses an agent key as its token. Each request goes through the one governance
+//! path (`Gate::call`, surface `proxy`) and Notion's status, `Retry-After`,
+//! `X-Notion-Request-Id` and body come back unchanged. Refusals are answered in Notion's own
+//! error envelope (`restricted_resource` and friends) with the gateway's code in the message
+//! and in `additional_data.gateway_code`, so SDKs raise their usual error types.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use gate_core::{GateError, NotionRequest, Surface};
+use serde_json::{Map, Value, json};
+
+use crate::state::AppState;
+
+/// The proxy's routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/{*rest}", any(proxy))
+}
+
+/// The largest body the proxy reads (Notion's own limit is 500 KB).
+const MAX_BODY: usize = 1024 * 1024;
+
+async fn proxy(State(state): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Some(key) = bearer(&parts.headers) else {
+        return notion_error(
+            401,
+            "unauthorized",
+            "API token is invalid.",
+            None,
+            Map::new(),
+        );
+    };
+    let caller = match state.gate.authenticate(key).await {
+        Ok(c) => c,
+        Err(e) => return from_gate_error(e),
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return notion_error(
+                413,
+                "validation_error",
+                "Request body too large.",
+                None,
+                Map::new(),
+            );
+        }
+    };
+    let Some(version) = parts
+        .headers
+        .get("notion-version")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return notion_error(
+            400,
+            "missing_version",
+            "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.",
+            None,
+            Map::new(),
+        );
+    };
+    let method = parts.method.clone();
+    if !matches!(
+        method,
+        Method::GET | Method::POST | Method::PATCH | Method::DELETE
+    ) {
+        return notion_error(
+            400,
+            "invalid_request_url",
+            "Invalid request URL.",
+            None,
+            Map::new(),
+        );
+    }
+    let mut request = NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version);
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in url_pairs(q) {
+            request = request.query(k, v);
+        }
+    }
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        request = request.bytes(Bytes::copy_from_slice(&bytes));
+    }
+    match state.gate.call(&caller, Surface::Proxy, request).await {
+        Ok(resp) => {
+            let mut out = Response::new(Body::from(resp.body));
+            *out.status_mut() =
+                StatusCode::from_u16(resp.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            for (name, value) in resp.headers {
+                out.headers_mut().insert(name, value);
+            }
+            out
+        }
+        Err(e) => from_gate_error(e),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// A refusal or failure of the gateway, in Notion's envelope.
+fn from_gate_error(e: GateError) -> Response {
+    let gateway_code = e.code();
+    let mut data = Map::new();
+    data.insert("gateway_code".into(), Value::String(gateway_code.into()));
+    let (status, code, message, retry_after) = match &e {
+        GateError::Unauthenticated => (
+            401,
+            "unauthorized",
+            "API token is invalid.".to_owned(),
+            None,
+        ),
+        GateError::Forbidden { reason, needed, .. } => {
+            if let Some(n) = needed {
+                data.insert("needed_maturity".into(), Value::String(n.to_string()));
+            }
+            (
+                403,
+                "restricted_resource",
+                format!("notion-gate: {gateway_code}: {reason}"),
+                None,
+            )
+        }
+        GateError::LocalOnly => (
+            403,
+            "restricted_resource",
+            format!("notion-gate: local_only: {e}"),
+            None,
+        ),
+        GateError::ApprovalRequired { id, .. } => {
+            data.insert("approval_id".into(), Value::String(id.to_string()));
+            (
+                403,
+                "restricted_resource",
+                format!(
+                    "notion-gate: approval_required: this request is held for a human's approval \
+                     (approval {id}); its result will be at GET /api/v1/approvals/{id}"
+                ),
+                None,
+            )
+        }
+        GateError::ReconnectRequired { .. } => (
+            403,
+            "restricted_resource",
+            "notion-gate: reconnect_required: the workspace connection must be connected again"
+                .to_owned(),
+            None,
+        ),
+        GateError::NotFound { what } => (
+            404,
+            "object_not_found",
+            format!("notion-gate: {what} not found"),
+            None,
+        ),
+        GateError::Invalid { field, message } => (
+            400,
+            "validation_error",
+            format!("body failed validation: {field}: {message}"),
+            None,
+        ),
+        GateError::RateLimited { retry_after } => (
+            429,
+            "rate_limited",
+            "You have been rate limited. Please try again in a few minutes.".to_owned(),
+            Some(retry_after.map_or(1, |d| d.as_secs().max(1))),
+        ),
+        GateError::Upstream { status: None, .. } => (
+            502,
+            "bad_gateway",
+            "notion-gate: Notion could not be reached".to_owned(),
+            None,
+        ),
+        GateError::NotConfigured { what } => (
+            503,
+            "service_unavailable",
+            format!("notion-gate: {what} is not configured"),
+            None,
+        ),
+        _ => {
+            tracing::error!(error = %e, "proxy failure");
+            (
+                500,
+                "internal_server_error",
+                "Unexpected error occurred.".to_owned(),
+                None,
+            )
+        }
+    };
+    notion_error(status, code, &message, retry_after, data)
+}
+
+fn notion_error(
+    status: u16,
+    code: &str,
+    message: &str,
+    retry_after: Option<u64>,
+    additional_data: Map<String, Value>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut body = json!({
+        "object": "error",
+        "status": status,
+        "code": code,
+        "message": message,
+        "request_id": request_id,
+    });
+    if !additional_data.is_empty() {
+        body["additional_data"] = Value::Object(additional_data);
+    }
+    let mut resp = (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [(CONTENT_TYPE, "application/json; charset=utf-8")],
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-notion-request-id", v);
+    }
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
