@@ -250,6 +250,7 @@ pub struct KeysQuery {
 #[utoipa::path(post, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])),
     request_body = CreateAgent,
     responses(
+        (status = 401, description = "Missing, unknown or revoked key"),
         (status = 201, description = "The agent and its key (shown once)", body = AgentCreated),
         (status = 400, description = "Invalid name, maturity or body"),
         (status = 403, description = "Agents cannot manage agents"),
@@ -283,7 +284,8 @@ pub async fn create_agent(
 
 /// The caller's agents (an admin: everyone's).
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])),
-    responses((status = 200, description = "The agents", body = AgentList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The agents", body = AgentList),
               (status = 403, description = "Agents cannot list agents")))]
 pub async fn list_agents(
     State(state): State<AppState>,
@@ -300,7 +302,8 @@ pub async fn list_agents(
 /// One agent.
 #[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Agent id", format = Uuid)),
-    responses((status = 200, description = "The agent", body = AgentView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The agent", body = AgentView),
               (status = 403, description = "Agents cannot manage agents"),
               (status = 404, description = "No such agent of yours")))]
 pub async fn get_agent(
@@ -316,7 +319,8 @@ pub async fn get_agent(
 #[utoipa::path(patch, path = "/api/v1/agents/{id}", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Agent id", format = Uuid)),
     request_body = PatchAgent,
-    responses((status = 200, description = "The agent as changed", body = AgentView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The agent as changed", body = AgentView),
               (status = 400, description = "Invalid maturity or body"),
               (status = 403, description = "Agents cannot manage agents"),
               (status = 404, description = "No such agent (or connection) of yours")))]
@@ -347,7 +351,8 @@ pub async fn patch_agent(
 #[utoipa::path(post, path = "/api/v1/agents/{id}/keys", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Agent id", format = Uuid)),
     request_body(content = Option<NewKey>, description = "Optional label"),
-    responses((status = 201, description = "The key (shown once)", body = IssuedKey),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 201, description = "The key (shown once)", body = IssuedKey),
               (status = 403, description = "Agents cannot manage agents"),
               (status = 404, description = "No such agent of yours")))]
 pub async fn issue_agent_key(
@@ -372,7 +377,8 @@ pub async fn issue_agent_key(
 /// Keys of the caller (their own and their agents'); admins may name a user.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "agents", security(("bearer" = [])),
     params(KeysQuery),
-    responses((status = 200, description = "Key metadata (never the keys)", body = KeyList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Key metadata (never the keys)", body = KeyList),
               (status = 403, description = "Agents cannot list keys"),
               (status = 404, description = "No such user")))]
 pub async fn list_keys(
@@ -395,7 +401,8 @@ pub async fn list_keys(
 /// Revokes a key: it is refused from the next request on.
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "agents", security(("bearer" = [])),
     params(("id" = String, Path, description = "Key id", format = Uuid)),
-    responses((status = 200, description = "The revoked key", body = KeyView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The revoked key", body = KeyView),
               (status = 403, description = "Agents cannot revoke keys"),
               (status = 404, description = "No such key of yours")))]
 pub async fn revoke_key(

@@ -136,7 +136,8 @@ pub struct ApprovalsQuery {
 /// Approvals the caller may see (pending ones unless `status` says otherwise).
 #[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals", security(("bearer" = [])),
     params(ApprovalsQuery),
-    responses((status = 200, description = "The approvals", body = ApprovalList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The approvals", body = ApprovalList),
               (status = 400, description = "Unknown status or bad limit")))]
 pub async fn list_approvals(
     State(state): State<AppState>,
@@ -179,7 +180,8 @@ pub async fn list_approvals(
 /// One approval, with its result once it ran (for its requester, their owner, or an admin).
 #[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals", security(("bearer" = [])),
     params(("id" = String, Path, description = "Approval id", format = Uuid)),
-    responses((status = 200, description = "The approval", body = ApprovalView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The approval", body = ApprovalView),
               (status = 404, description = "No such approval of yours")))]
 pub async fn get_approval(
     State(state): State<AppState>,
@@ -207,7 +209,8 @@ async fn conflict(
 /// Approves and runs the held call (exactly once); answers the approval with its result.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals", security(("bearer" = [])),
     params(("id" = String, Path, description = "Approval id", format = Uuid)),
-    responses((status = 200, description = "Approved and run; the result is in `result`", body = ApprovalView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Approved and run; the result is in `result`", body = ApprovalView),
               (status = 403, description = "Agents cannot approve; or local-only mode"),
               (status = 404, description = "No such approval of yours"),
               (status = 409, description = "Already decided, running, or expired; `details.status` says which")))]
@@ -227,7 +230,8 @@ pub async fn approve(
 /// Denies the held call; it will never run.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/deny", tag = "approvals", security(("bearer" = [])),
     params(("id" = String, Path, description = "Approval id", format = Uuid)),
-    responses((status = 200, description = "Denied", body = ApprovalView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Denied", body = ApprovalView),
               (status = 403, description = "Agents cannot deny"),
               (status = 404, description = "No such approval of yours"),
               (status = 409, description = "Already decided or expired; `details.status` says which")))]

@@ -195,7 +195,8 @@ fn bad_query() -> ApiError {
 /// One page of the audit trail, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
-    responses((status = 200, description = "A page of events", body = AuditList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "A page of events", body = AuditList),
               (status = 400, description = "A bad filter, cursor or limit"),
               (status = 403, description = "Agents cannot read the audit trail"),
               (status = 404, description = "The agent is not yours")))]
@@ -241,7 +242,8 @@ const EXPORT_PAGE: u32 = 500;
 /// Every matching event as JSON lines (`application/x-ndjson`), oldest first, streamed.
 #[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])),
     params(AuditParams),
-    responses((status = 200, description = "One JSON event per line", content_type = "application/x-ndjson", body = String),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "One JSON event per line", content_type = "application/x-ndjson", body = String),
               (status = 400, description = "A bad filter"),
               (status = 403, description = "Agents cannot read the audit trail"),
               (status = 404, description = "The agent is not yours")))]

@@ -127,7 +127,8 @@ pub struct ConnectionAdded {
 /// The caller's connections (admins: everyone's with `?all=true`).
 #[utoipa::path(get, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])),
     params(ListQuery),
-    responses((status = 200, description = "The connections", body = ConnectionList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The connections", body = ConnectionList),
               (status = 403, description = "Agents cannot manage connections")))]
 pub async fn list_connections(
     State(state): State<AppState>,
@@ -150,7 +151,8 @@ pub async fn list_connections(
 /// One connection.
 #[utoipa::path(get, path = "/api/v1/connections/{id}", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id", format = Uuid)),
-    responses((status = 200, description = "The connection", body = ConnectionView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The connection", body = ConnectionView),
               (status = 403, description = "Agents cannot manage connections"),
               (status = 404, description = "No such connection of yours")))]
 pub async fn get_connection(
@@ -165,7 +167,8 @@ pub async fn get_connection(
 /// Adds a connection from an internal integration token, checked with Notion first.
 #[utoipa::path(post, path = "/api/v1/connections", tag = "connections", security(("bearer" = [])),
     request_body = AddConnection,
-    responses((status = 201, description = "The connection (never the token)", body = ConnectionAdded),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 201, description = "The connection (never the token)", body = ConnectionAdded),
               (status = 400, description = "Notion refused the token, or a bad body"),
               (status = 403, description = "Agents cannot manage connections; or local-only mode")))]
 pub async fn add_connection(
@@ -199,7 +202,8 @@ pub async fn add_connection(
 /// it are unbound). A token connection is just deleted.
 #[utoipa::path(delete, path = "/api/v1/connections/{id}", tag = "connections", security(("bearer" = [])),
     params(("id" = String, Path, description = "Connection id", format = Uuid)),
-    responses((status = 204, description = "Disconnected"),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 204, description = "Disconnected"),
               (status = 403, description = "Agents cannot manage connections"),
               (status = 404, description = "No such connection of yours"),
               (status = 502, description = "Notion could not revoke the token: the connection is disabled here; try again")))]

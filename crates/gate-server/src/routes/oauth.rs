@@ -74,7 +74,8 @@ pub struct CallbackAnswer {
 /// Starts connecting a Notion workspace: the authorization URL with a single-use state.
 #[utoipa::path(get, path = "/api/v1/notion/oauth/authorize", tag = "connections",
     security(("bearer" = [])), params(AuthorizeQuery),
-    responses((status = 200, description = "The authorization URL", body = AuthorizeAnswer),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The authorization URL", body = AuthorizeAnswer),
               (status = 302, description = "Redirect to Notion (with `?redirect=true`)"),
               (status = 403, description = "Agents cannot connect workspaces; or local-only mode"),
               (status = 503, description = "OAuth is not configured on this gateway")))]

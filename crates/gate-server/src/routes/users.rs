@@ -124,7 +124,8 @@ pub struct Me {
 /// Creates a user and their first key (admins only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = CreateUser,
-    responses((status = 201, description = "The user and their key (shown once)", body = UserCreated),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 201, description = "The user and their key (shown once)", body = UserCreated),
               (status = 400, description = "Invalid name or body"),
               (status = 403, description = "Administrators only"),
               (status = 409, description = "The name is taken")))]
@@ -152,7 +153,8 @@ pub async fn create_user(
 
 /// Every user (admins only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    responses((status = 200, description = "The users", body = UserList),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The users", body = UserList),
               (status = 403, description = "Administrators only")))]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -170,7 +172,8 @@ pub async fn list_users(
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id", format = Uuid)),
     request_body = PatchUser,
-    responses((status = 200, description = "The user as changed", body = UserView),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The user as changed", body = UserView),
               (status = 403, description = "Administrators only"),
               (status = 404, description = "No such user")))]
 pub async fn patch_user(
