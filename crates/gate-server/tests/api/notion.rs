@@ -292,7 +292,7 @@ async fn query_pages_with_a_cursor_and_flattens_every_property_type() {
     assert_eq!(p["Name"], "Write the spec");
     assert_eq!(p["Estimate"], 1.5);
     assert_eq!(p["Done"], false);
-    assert_eq!(p["Status"].as_str().is_some(), true, "{p}");
+    assert!(p["Status"].as_str().is_some(), "{p}");
     assert_eq!(p["Tags"].as_array().map(Vec::len), Some(2));
     assert_eq!(p["Due"]["start"], "2026-03-01");
     assert_eq!(p["Contact"], "task1@example.com");
@@ -738,4 +738,46 @@ async fn notion_errors_keep_their_meaning() {
         .await;
     assert_eq!(s, 403);
     assert_eq!(err["error"]["code"], "local_only");
+}
+
+#[tokio::test]
+async fn a_held_write_is_the_exact_request_and_runs_once_approved() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let before = gw.emu.counters().route("POST /v1/pages");
+    // Simple values need the schema: it is read first, then the converted create is held.
+    let body = json!({
+        "parent": {"data_source_id": ids.data_source},
+        "properties": {"Name": "Held task", "Estimate": 3},
+        "content": "Waiting for a human",
+    });
+    let (s, held) = gw
+        .call(
+            Method::POST,
+            "/notion/pages",
+            Some(gw.agent("supervised")),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 202, "{held}");
+    assert_eq!(
+        gw.emu.counters().route("POST /v1/pages"),
+        before,
+        "nothing written yet"
+    );
+    let records = audit(&gw).await;
+    assert_eq!(records[0].decision.as_str(), "needs_approval");
+    let approval: gate_store::ApprovalId = held["error"]["details"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
+    let done = gw.gate.approve(&alice, approval).await.unwrap();
+    assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
+    let created: Value = serde_json::from_str(done.result_json.as_deref().unwrap()).unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["properties"]["Estimate"]["number"], 3);
+    assert_eq!(gw.emu.child_ids(id).len(), 1);
+    assert_eq!(gw.emu.counters().route("POST /v1/pages"), before + 1);
 }
