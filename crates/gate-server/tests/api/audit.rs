@@ -223,3 +223,46 @@ async fn export_is_json_lines_oldest_first() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn export_streams_past_one_page() {
+    let gw = spawn_gateway().await;
+    let alice = gw.gate.store().get_user_by_name("alice").await.unwrap();
+    let records: Vec<gate_store::AuditRecord> = (0..1203)
+        .map(|i| {
+            gate_store::AuditRecord::new(
+                format!("req_bulk_{i}"),
+                gate_store::CallerKind::User,
+                gate_store::Surface::Rest,
+                "pages.retrieve",
+                gate_store::AuditDecision::Allow,
+                gate_store::Outcome::Ok,
+            )
+            .user(alice.id)
+        })
+        .collect();
+    gw.gate.store().append_audit(&records).await.unwrap();
+    let text = gw
+        .http
+        .get(format!("{}/api/v1/audit/export", gw.base))
+        .bearer_auth(&gw.alice_key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1203, "every page of the walk");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, no repeats"
+    );
+}
