@@ -763,7 +763,7 @@ pub async fn query_database(
             body.insert("sorts".into(), Value::Array(s.clone()));
         }
         let mut raw_req = notion_client::RawRequest::new(
-            reqwest_method_post(),
+            axum::http::Method::POST,
             format!("/v1/data_sources/{}/query", ds_id.canonical()),
             notion_client::Idempotency::Safe,
         )
@@ -785,10 +785,6 @@ pub async fn query_database(
     }
     .await;
     op.end(result).await
-}
-
-fn reqwest_method_post() -> axum::http::Method {
-    axum::http::Method::POST
 }
 
 /// A page with its properties and its content as Markdown, text or blocks.
@@ -978,7 +974,7 @@ async fn run_plan(
     done: Option<Vec<Block>>,
 ) -> Result<(Vec<String>, usize), (GateError, Vec<String>, usize)> {
     let done = Arc::new(Mutex::new(done));
-    let after: Arc<Mutex<(Option<Position>, bool)>> = Arc::new(Mutex::new((position, false)));
+    let after: Arc<Mutex<Option<Position>>> = Arc::new(Mutex::new(position));
     let result = notion_markdown::execute_plan(plan, root.clone(), |parent, children| {
         let done = Arc::clone(&done);
         let after = Arc::clone(&after);
@@ -989,7 +985,7 @@ async fn run_plan(
             }
             let pos = if is_root {
                 let st = after.lock().unwrap_or_else(|p| p.into_inner());
-                st.0.clone()
+                st.clone()
             } else {
                 None
             };
@@ -1008,12 +1004,11 @@ async fn run_plan(
                 let last = answer.results.get(children.len().saturating_sub(1));
                 // Later root-level appends go right after these blocks, unless appending at
                 // the end anyway.
-                if !matches!(st.0, None | Some(Position::End)) {
+                if !matches!(*st, None | Some(Position::End)) {
                     if let Some(b) = last {
-                        st.0 = Some(Position::AfterBlock(b.id.clone()));
+                        *st = Some(Position::AfterBlock(b.id.clone()));
                     }
                 }
-                st.1 = true;
             }
             Ok(answer.results)
         }
@@ -1026,7 +1021,9 @@ async fn run_plan(
         )),
         Err(partial) => {
             let e = match &partial.error {
-                notion_markdown::ExecuteError::Append(AppendError(e)) => upstream_ref(e),
+                notion_markdown::ExecuteError::Append(AppendError(e)) => {
+                    GovernedSession::map_error(e)
+                }
                 other => GateError::Upstream {
                     status: None,
                     code: None,
@@ -1042,10 +1039,6 @@ async fn run_plan(
             ))
         }
     }
-}
-
-fn upstream_ref(e: &notion_client::Error) -> GateError {
-    GovernedSession::map_error(e)
 }
 
 /// A client error as a `std::error::Error` for the plan executor.
