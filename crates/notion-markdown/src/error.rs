@@ -33,7 +33,9 @@ pub enum ExecuteError<E: std::error::Error + 'static> {
 
 /// A plan that stopped part-way: what was written before the failure, and why it stopped.
 #[derive(Debug, thiserror::Error)]
-#[error("write plan stopped at step {failed_step} of {total_steps} after {completed_steps} steps: {error}")]
+#[error(
+    "write plan stopped at step {failed_step} of {total_steps} after {completed_steps} steps: {error}"
+)]
 #[non_exhaustive]
 pub struct PartialWrite<E: std::error::Error + 'static> {
     /// Why it stopped.

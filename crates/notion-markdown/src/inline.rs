@@ -125,9 +125,8 @@ impl<'a> Out<'a> {
                     self.buf.push('&');
                 }
                 b'#' => {
-                    let prev_ws = i == 0
-                        || bytes[i - 1].is_ascii_whitespace()
-                        || self.buf.ends_with(' ');
+                    let prev_ws =
+                        i == 0 || bytes[i - 1].is_ascii_whitespace() || self.buf.ends_with(' ');
                     if prev_ws {
                         self.buf.push('\\');
                     }
@@ -250,21 +249,24 @@ fn text_of(rt: &RichText) -> &str {
 pub(crate) fn write_rich_text(out: &mut Out<'_>, items: &[RichText], opts: &RenderOptions) {
     out.content_start();
     let mut i = 0;
+    let mut style = match items.first() {
+        Some(first) => style_of(first, opts),
+        None => return,
+    };
     while i < items.len() {
-        let style = style_of(&items[i], opts);
         let is_text = matches!(items[i].kind, RichTextKind::Text(_));
         let mut j = i + 1;
-        if is_text {
-            while j < items.len()
-                && matches!(items[j].kind, RichTextKind::Text(_))
-                && style_of(&items[j], opts) == style
-            {
-                j += 1;
+        let mut next_style = Style::default();
+        while j < items.len() {
+            next_style = style_of(&items[j], opts);
+            if !(is_text && matches!(items[j].kind, RichTextKind::Text(_)) && next_style == style) {
+                break;
             }
+            j += 1;
         }
         let next = items.get(j).and_then(|n| {
             let c = text_of(n).chars().next()?;
-            if !c.is_whitespace() && !style_of(n, opts).is_plain() {
+            if !c.is_whitespace() && !next_style.is_plain() {
                 Some('*')
             } else if matches!(n.kind, RichTextKind::Mention(_) | RichTextKind::Equation(_)) {
                 Some('[')
@@ -292,7 +294,10 @@ pub(crate) fn write_rich_text(out: &mut Out<'_>, items: &[RichText], opts: &Rend
                     }
                 }
                 RichTextKind::Mention(m) => {
-                    let st = Style { link: None, ..style };
+                    let st = Style {
+                        link: None,
+                        ..style
+                    };
                     let html = open(out, st, '@', '@', next);
                     write_mention(out, m, &items[i]);
                     close(out, st, html);
@@ -301,6 +306,7 @@ pub(crate) fn write_rich_text(out: &mut Out<'_>, items: &[RichText], opts: &Rend
             }
         }
         i = j;
+        style = next_style;
     }
 }
 
@@ -328,7 +334,11 @@ fn write_text_run(out: &mut Out<'_>, content: &str, style: Style<'_>, next: Opti
     } else {
         let core = content.trim_matches(|c: char| c.is_whitespace());
         let lead_len = content.len() - content.trim_start_matches(char::is_whitespace).len();
-        (&content[..lead_len], core, &content[lead_len + core.len()..])
+        (
+            &content[..lead_len],
+            core,
+            &content[lead_len + core.len()..],
+        )
     };
     if core.is_empty() {
         out.text(content);
@@ -458,6 +468,14 @@ fn close(out: &mut Out<'_>, style: Style<'_>, html: bool) {
 
 /// Writes a link destination: bare when safe, else in angle brackets.
 pub(crate) fn push_url(out: &mut Out<'_>, url: &str) {
+    let plain = !url.is_empty()
+        && url.bytes().all(|b| {
+            b > b' ' && b < 0x7f && !matches!(b, b'(' | b')' | b'<' | b'>' | b'\\' | b'|')
+        });
+    if plain {
+        out.buf.push_str(url);
+        return;
+    }
     let needs_angle = url.is_empty()
         || url
             .chars()
@@ -525,12 +543,16 @@ fn write_mention(out: &mut Out<'_>, m: &Mention, rt: &RichText) {
                 }
             }
         }
-        MentionKind::Page(p) => {
-            push_notion_link(out, plain.filter(|s| !s.is_empty()).unwrap_or("Untitled"), p.id.as_str())
-        }
-        MentionKind::Database(d) => {
-            push_notion_link(out, plain.filter(|s| !s.is_empty()).unwrap_or("Untitled"), d.id.as_str())
-        }
+        MentionKind::Page(p) => push_notion_link(
+            out,
+            plain.filter(|s| !s.is_empty()).unwrap_or("Untitled"),
+            p.id.as_str(),
+        ),
+        MentionKind::Database(d) => push_notion_link(
+            out,
+            plain.filter(|s| !s.is_empty()).unwrap_or("Untitled"),
+            d.id.as_str(),
+        ),
         MentionKind::Date(d) => match plain {
             Some(p) if !p.is_empty() => out.text(p),
             _ => {

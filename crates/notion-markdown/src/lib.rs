@@ -54,7 +54,7 @@ pub use props::{
     flatten_schema,
 };
 pub use render::{
-    RenderOptions, Rendered, render_json, render_markdown, render_nodes, render_nodes_plain_text,
-    render_plain_text,
+    RenderOptions, Rendered, render_json, render_markdown, render_markdown_into, render_nodes,
+    render_nodes_plain_text, render_plain_text,
 };
 pub use tree::{BlockNode, ChildSource, NoChildren, block_from_json};

@@ -8,7 +8,9 @@ use notion_client::models::{
     FileObject, Icon, NewBlock, RichText, RichTextKind, TableBlock, TableOfContentsBlock,
     TableRowBlock, UrlBlock,
 };
-use pulldown_cmark::{BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
+};
 use serde_json::Value;
 
 use crate::lang::language_from_markdown;
@@ -39,9 +41,12 @@ impl BlockDraft {
         if self.children.is_empty() {
             self.block.clone()
         } else {
-            self.block
-                .clone()
-                .with_children(self.children.iter().map(BlockDraft::to_nested_block).collect())
+            self.block.clone().with_children(
+                self.children
+                    .iter()
+                    .map(BlockDraft::to_nested_block)
+                    .collect(),
+            )
         }
     }
 
@@ -62,10 +67,16 @@ pub fn drafts_to_nodes(drafts: &[BlockDraft]) -> Vec<BlockNode> {
                 let mut v = serde_json::to_value(&d.block).unwrap_or(Value::Null);
                 if let Value::Object(m) = &mut v {
                     m.insert("object".into(), Value::String("block".into()));
-                    m.insert("id".into(), Value::String(format!("00000000-0000-4000-8000-{:012x}", *next)));
+                    m.insert(
+                        "id".into(),
+                        Value::String(format!("00000000-0000-4000-8000-{:012x}", *next)),
+                    );
                     m.insert("has_children".into(), Value::Bool(!d.children.is_empty()));
                 }
-                BlockNode { block: block_from_json(&v), children: go(&d.children, next) }
+                BlockNode {
+                    block: block_from_json(&v),
+                    children: go(&d.children, next),
+                }
             })
             .collect()
     }
@@ -292,7 +303,9 @@ impl Builder {
     /// A paragraph of inline content ended: it becomes the text of the innermost quote or
     /// item when that has none yet, else a block.
     fn flush_inline(&mut self) {
-        let Some(inline) = self.inline.take() else { return };
+        let Some(inline) = self.inline.take() else {
+            return;
+        };
         let Inline { items, special, .. } = inline;
         if let Some(top) = self.stack.last_mut() {
             match top {
@@ -308,7 +321,11 @@ impl Builder {
         let block = match special {
             Some(Special::Image { url, alt }) if items.len() == 1 => {
                 let mut f = FileObject::external(url);
-                f.caption = Some(if alt.is_empty() { Vec::new() } else { vec![RichText::plain(alt)] });
+                f.caption = Some(if alt.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![RichText::plain(alt)]
+                });
                 NewBlock::new(BlockKind::Image(f))
             }
             Some(Special::Math(expr)) if items.len() == 1 => {
@@ -322,7 +339,9 @@ impl Builder {
                 NewBlock::new(BlockKind::Bookmark(u))
             }
             _ => {
-                if items.iter().all(|rt| matches!(&rt.kind, RichTextKind::Text(t) if t.content.trim().is_empty())) {
+                if items.iter().all(
+                    |rt| matches!(&rt.kind, RichTextKind::Text(t) if t.content.trim().is_empty()),
+                ) {
                     return;
                 }
                 NewBlock::paragraph(split_rich_text(items))
@@ -333,11 +352,17 @@ impl Builder {
 
     fn close_top(&mut self) {
         self.flush_inline();
-        let Some(frame) = self.stack.pop() else { return };
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
         match frame {
             Frame::Root(blocks) => self.stack.push(Frame::Root(blocks)),
             Frame::List { .. } => {}
-            Frame::Quote { kind, text, children } => {
+            Frame::Quote {
+                kind,
+                text,
+                children,
+            } => {
                 let text = text.unwrap_or_default();
                 let block = match kind {
                     None => NewBlock::quote(text),
@@ -345,7 +370,12 @@ impl Builder {
                 };
                 self.push_block(BlockDraft { block, children });
             }
-            Frame::Item { start, checked, text, children } => {
+            Frame::Item {
+                start,
+                checked,
+                text,
+                children,
+            } => {
                 let text = text.unwrap_or_default();
                 let block = match (checked, start) {
                     (Some(c), _) => NewBlock::to_do(text, c),
@@ -362,7 +392,11 @@ impl Builder {
                 };
                 self.push_block(BlockDraft { block, children });
             }
-            Frame::Details { summary, heading, children } => {
+            Frame::Details {
+                summary,
+                heading,
+                children,
+            } => {
                 let text = summary.unwrap_or_default();
                 let block = match heading {
                     Some(level) => {
@@ -448,7 +482,11 @@ impl Builder {
             }
             Tag::BlockQuote(kind) => {
                 self.flush_inline();
-                self.stack.push(Frame::Quote { kind, text: None, children: Vec::new() });
+                self.stack.push(Frame::Quote {
+                    kind,
+                    text: None,
+                    children: Vec::new(),
+                });
             }
             Tag::CodeBlock(kind) => {
                 self.flush_inline();
@@ -469,14 +507,22 @@ impl Builder {
             Tag::Item => {
                 self.flush_inline();
                 let start = match self.stack.last_mut() {
-                    Some(Frame::List { start: Some(s), first }) => {
+                    Some(Frame::List {
+                        start: Some(s),
+                        first,
+                    }) => {
                         let v = if *first { *s } else { 1 };
                         *first = false;
                         Some(v)
                     }
                     _ => None,
                 };
-                self.stack.push(Frame::Item { start, checked: None, text: None, children: Vec::new() });
+                self.stack.push(Frame::Item {
+                    start,
+                    checked: None,
+                    text: None,
+                    children: Vec::new(),
+                });
             }
             Tag::Table(_) => {
                 self.flush_inline();
@@ -491,7 +537,11 @@ impl Builder {
             Tag::Emphasis => self.inline().italic += 1,
             Tag::Strong => self.inline().bold += 1,
             Tag::Strikethrough => self.inline().strike += 1,
-            Tag::Link { link_type, dest_url, .. } => {
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
                 let auto = matches!(link_type, LinkType::Autolink);
                 let inline = self.inline();
                 if auto && inline.items.is_empty() && !inline.others && inline.special.is_none() {
@@ -517,7 +567,10 @@ impl Builder {
             TagEnd::Heading(_) => {
                 let items = self.inline.take().map(|i| i.items).unwrap_or_default();
                 let level = self.heading.take().unwrap_or(1);
-                self.push_block(BlockDraft::new(NewBlock::heading(level, split_rich_text(items))));
+                self.push_block(BlockDraft::new(NewBlock::heading(
+                    level,
+                    split_rich_text(items),
+                )));
             }
             TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::List(_) => self.close_top(),
             TagEnd::TableCell => {
@@ -556,7 +609,11 @@ impl Builder {
                 let i = self.inline();
                 if let Some((url, alt)) = i.image.take() {
                     let only = i.items.is_empty() && !i.others && i.special.is_none();
-                    let text = if alt.is_empty() { url.clone() } else { alt.clone() };
+                    let text = if alt.is_empty() {
+                        url.clone()
+                    } else {
+                        alt.clone()
+                    };
                     let mut rt = RichText::link(text, url.clone());
                     rt.annotations = i.annotations(false);
                     i.items.push(rt);
@@ -591,7 +648,10 @@ impl Builder {
                 BlockDraft::new(NewBlock::new(BlockKind::TableRow(r)))
             })
             .collect();
-        self.push_block(BlockDraft { block: NewBlock::new(BlockKind::Table(table)), children });
+        self.push_block(BlockDraft {
+            block: NewBlock::new(BlockKind::Table(table)),
+            children,
+        });
     }
 
     fn inline_html(&mut self, html: &str) {
@@ -630,7 +690,11 @@ impl Builder {
             if lower.starts_with("<details") {
                 let end = trimmed.find('>').map_or(trimmed.len(), |e| e + 1);
                 self.flush_inline();
-                self.stack.push(Frame::Details { summary: None, heading: None, children: Vec::new() });
+                self.stack.push(Frame::Details {
+                    summary: None,
+                    heading: None,
+                    children: Vec::new(),
+                });
                 rest = &trimmed[end..];
             } else if lower.starts_with("<summary>") {
                 let (inner, after) = match lower.find("</summary>") {
@@ -639,7 +703,12 @@ impl Builder {
                 };
                 let (heading, inner) = strip_heading(inner);
                 let text = parse_inline(inner);
-                if let Some(Frame::Details { summary, heading: h, .. }) = self.stack.last_mut() {
+                if let Some(Frame::Details {
+                    summary,
+                    heading: h,
+                    ..
+                }) = self.stack.last_mut()
+                {
                     *summary = Some(text);
                     *h = heading;
                 } else {
@@ -656,7 +725,9 @@ impl Builder {
                 let end = trimmed.find("-->").map_or(trimmed.len(), |e| e + 3);
                 let comment = trimmed[4..end.saturating_sub(3).max(4)].trim();
                 match comment {
-                    "breadcrumb" => self.push_block(BlockDraft::new(NewBlock::new(BlockKind::Breadcrumb(ContainerBlock::default())))),
+                    "breadcrumb" => self.push_block(BlockDraft::new(NewBlock::new(
+                        BlockKind::Breadcrumb(ContainerBlock::default()),
+                    ))),
                     "table_of_contents" => self.push_block(BlockDraft::new(NewBlock::new(
                         BlockKind::TableOfContents(TableOfContentsBlock::default()),
                     ))),
@@ -671,7 +742,9 @@ impl Builder {
                 let end = trimmed.find('\n').unwrap_or(trimmed.len());
                 let line = trimmed[..end].trim_end();
                 if !line.is_empty() {
-                    self.push_block(BlockDraft::new(NewBlock::paragraph(split_rich_text(vec![RichText::plain(line)]))));
+                    self.push_block(BlockDraft::new(NewBlock::paragraph(split_rich_text(vec![
+                        RichText::plain(line),
+                    ]))));
                 }
                 rest = &trimmed[end..];
             }
@@ -681,7 +754,12 @@ impl Builder {
 
 fn strip_heading(inner: &str) -> (Option<u8>, &str) {
     let t = inner.trim();
-    for (level, open, close) in [(1u8, "<h1>", "</h1>"), (2, "<h2>", "</h2>"), (3, "<h3>", "</h3>"), (4, "<h4>", "</h4>")] {
+    for (level, open, close) in [
+        (1u8, "<h1>", "</h1>"),
+        (2, "<h2>", "</h2>"),
+        (3, "<h3>", "</h3>"),
+        (4, "<h4>", "</h4>"),
+    ] {
         if let Some(body) = t.strip_prefix(open).and_then(|b| b.strip_suffix(close)) {
             return (Some(level), body);
         }
@@ -741,7 +819,14 @@ fn span_color(tag: &str) -> Option<Color> {
     if name.is_empty() {
         return None;
     }
-    Some(Color::from(if bg { format!("{name}_background") } else { name }.as_str()))
+    Some(Color::from(
+        if bg {
+            format!("{name}_background")
+        } else {
+            name
+        }
+        .as_str(),
+    ))
 }
 
 fn callout(kind: BlockQuoteKind, mut text: Vec<RichText>) -> NewBlock {
@@ -753,13 +838,19 @@ fn callout(kind: BlockQuoteKind, mut text: Vec<RichText>) -> NewBlock {
         BlockQuoteKind::Note => None,
     };
     let mut icon = None;
-    if let Some(RichText { kind: RichTextKind::Text(t), annotations: None, .. }) = text.first_mut() {
+    if let Some(RichText {
+        kind: RichTextKind::Text(t),
+        annotations: None,
+        ..
+    }) = text.first_mut()
+    {
         if let Some((emoji, rest)) = leading_emoji(&t.content) {
             icon = Some(Icon::emoji(emoji));
             t.content = rest.to_string();
         }
     }
-    if matches!(text.first(), Some(RichText { kind: RichTextKind::Text(t), .. }) if t.content.is_empty()) {
+    if matches!(text.first(), Some(RichText { kind: RichTextKind::Text(t), .. }) if t.content.is_empty())
+    {
         text.remove(0);
     }
     let mut c = CalloutBlock::default();
@@ -773,7 +864,11 @@ fn callout(kind: BlockQuoteKind, mut text: Vec<RichText>) -> NewBlock {
 fn leading_emoji(s: &str) -> Option<(&str, &str)> {
     let first = s.chars().next()?;
     let cp = first as u32;
-    let emoji_like = (0x1F000..=0x1FAFF).contains(&cp) || (0x2600..=0x27BF).contains(&cp) || (0x2B00..=0x2BFF).contains(&cp) || (0x2190..=0x21FF).contains(&cp) || (0x2300..=0x23FF).contains(&cp);
+    let emoji_like = (0x1F000..=0x1FAFF).contains(&cp)
+        || (0x2600..=0x27BF).contains(&cp)
+        || (0x2B00..=0x2BFF).contains(&cp)
+        || (0x2190..=0x21FF).contains(&cp)
+        || (0x2300..=0x23FF).contains(&cp);
     if !emoji_like {
         return None;
     }

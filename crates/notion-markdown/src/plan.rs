@@ -134,7 +134,10 @@ pub fn split_rich_text(items: Vec<RichText>) -> Vec<RichText> {
 
 fn split_rich_text_at(items: Vec<RichText>, max: usize) -> Vec<RichText> {
     let max = max.max(1);
-    if !items.iter().any(|rt| matches!(&rt.kind, RichTextKind::Text(t) if t.content.len() > max)) {
+    if !items
+        .iter()
+        .any(|rt| matches!(&rt.kind, RichTextKind::Text(t) if t.content.len() > max))
+    {
         return items;
     }
     let mut out = Vec::with_capacity(items.len() + 2);
@@ -185,9 +188,10 @@ fn fit_text(kind: &mut BlockKind, limits: &Limits) {
         | BlockKind::Quote(b)
         | BlockKind::Toggle(b)
         | BlockKind::Template(b) => fix(&mut b.rich_text),
-        BlockKind::Heading1(b) | BlockKind::Heading2(b) | BlockKind::Heading3(b) | BlockKind::Heading4(b) => {
-            fix(&mut b.rich_text)
-        }
+        BlockKind::Heading1(b)
+        | BlockKind::Heading2(b)
+        | BlockKind::Heading3(b)
+        | BlockKind::Heading4(b) => fix(&mut b.rich_text),
         BlockKind::NumberedListItem(b) => fix(&mut b.rich_text),
         BlockKind::ToDo(b) => fix(&mut b.rich_text),
         BlockKind::Callout(b) => fix(&mut b.rich_text),
@@ -201,9 +205,11 @@ fn fit_text(kind: &mut BlockKind, limits: &Limits) {
                 *cell = split_rich_text_at(items, limits.max_text);
             }
         }
-        BlockKind::Image(f) | BlockKind::Video(f) | BlockKind::Pdf(f) | BlockKind::Audio(f) | BlockKind::File(f) => {
-            fix(&mut f.caption)
-        }
+        BlockKind::Image(f)
+        | BlockKind::Video(f)
+        | BlockKind::Pdf(f)
+        | BlockKind::Audio(f)
+        | BlockKind::File(f) => fix(&mut f.caption),
         BlockKind::Bookmark(u) | BlockKind::Embed(u) => fix(&mut u.caption),
         _ => {}
     }
@@ -221,7 +227,9 @@ fn split_long_paragraphs(drafts: Vec<BlockDraft>, limits: &Limits) -> Vec<BlockD
             out.push(d);
             continue;
         }
-        let BlockKind::Paragraph(p) = &mut d.block.kind else { continue };
+        let BlockKind::Paragraph(p) = &mut d.block.kind else {
+            continue;
+        };
         let items = p.rich_text.take().unwrap_or_default();
         let chunks: Vec<Vec<RichText>> = items
             .chunks(limits.max_rich_text_items.max(1))
@@ -253,7 +261,12 @@ struct Pending {
     children: Vec<BlockDraft>,
 }
 
-fn plan_level(target: Target, drafts: Vec<BlockDraft>, limits: &Limits, steps: &mut Vec<AppendStep>) {
+fn plan_level(
+    target: Target,
+    drafts: Vec<BlockDraft>,
+    limits: &Limits,
+    steps: &mut Vec<AppendStep>,
+) {
     let mut pending: Vec<Pending> = Vec::new();
     let mut chunk: Vec<NewBlock> = Vec::new();
     let mut chunk_blocks = 0usize;
@@ -267,29 +280,50 @@ fn plan_level(target: Target, drafts: Vec<BlockDraft>, limits: &Limits, steps: &
                 || chunk_blocks + blocks > limits.max_blocks
                 || chunk_bytes + bytes > limits.max_bytes)
         {
-            steps.push(AppendStep { parent: target, children: std::mem::take(&mut chunk) });
+            steps.push(AppendStep {
+                parent: target,
+                children: std::mem::take(&mut chunk),
+            });
             chunk_blocks = 0;
             chunk_bytes = 0;
         }
         if !deferred.is_empty() {
-            pending.push(Pending { step: steps.len(), index: chunk.len(), children: deferred });
+            pending.push(Pending {
+                step: steps.len(),
+                index: chunk.len(),
+                children: deferred,
+            });
         }
         chunk.push(block);
         chunk_blocks += blocks;
         chunk_bytes += bytes;
     }
     if !chunk.is_empty() {
-        steps.push(AppendStep { parent: target, children: chunk });
+        steps.push(AppendStep {
+            parent: target,
+            children: chunk,
+        });
     }
     for p in pending {
-        plan_level(Target::Created { step: p.step, index: p.index }, p.children, limits, steps);
+        plan_level(
+            Target::Created {
+                step: p.step,
+                index: p.index,
+            },
+            p.children,
+            limits,
+            steps,
+        );
     }
 }
 
 /// Decides whether a draft's children go inline: returns the request block and the children
 /// left for later steps.
 fn shape(draft: BlockDraft, limits: &Limits) -> (NewBlock, Vec<BlockDraft>) {
-    let BlockDraft { block, mut children } = draft;
+    let BlockDraft {
+        block,
+        mut children,
+    } = draft;
     if children.is_empty() {
         return (block, children);
     }
@@ -316,7 +350,9 @@ fn shape(draft: BlockDraft, limits: &Limits) -> (NewBlock, Vec<BlockDraft>) {
     }
     let flat = children.iter().all(|c| c.children.is_empty());
     if flat && children.len() <= limits.max_children && children.len() < limits.max_blocks {
-        let candidate = block.clone().with_children(children.iter().map(|c| c.block.clone()).collect());
+        let candidate = block
+            .clone()
+            .with_children(children.iter().map(|c| c.block.clone()).collect());
         if json_len(std::slice::from_ref(&candidate)) <= limits.max_bytes {
             return (candidate, Vec::new());
         }
@@ -336,16 +372,18 @@ fn request_children(kind: &BlockKind) -> Option<&Vec<NewBlock>> {
         | BlockKind::Quote(b)
         | BlockKind::Toggle(b)
         | BlockKind::Template(b) => b.children.as_ref(),
-        BlockKind::Heading1(b) | BlockKind::Heading2(b) | BlockKind::Heading3(b) | BlockKind::Heading4(b) => {
-            b.children.as_ref()
-        }
+        BlockKind::Heading1(b)
+        | BlockKind::Heading2(b)
+        | BlockKind::Heading3(b)
+        | BlockKind::Heading4(b) => b.children.as_ref(),
         BlockKind::NumberedListItem(b) => b.children.as_ref(),
         BlockKind::ToDo(b) => b.children.as_ref(),
         BlockKind::Callout(b) => b.children.as_ref(),
         BlockKind::SyncedBlock(b) => b.children.as_ref(),
-        BlockKind::Divider(b) | BlockKind::Breadcrumb(b) | BlockKind::Tab(b) | BlockKind::ColumnList(b) => {
-            b.children.as_ref()
-        }
+        BlockKind::Divider(b)
+        | BlockKind::Breadcrumb(b)
+        | BlockKind::Tab(b)
+        | BlockKind::ColumnList(b) => b.children.as_ref(),
         BlockKind::Column(b) => b.children.as_ref(),
         BlockKind::Table(b) => b.children.as_ref(),
         _ => None,
@@ -412,7 +450,11 @@ where
                 match report.created.get(s).and_then(|ids| ids.get(index)) {
                     Some(id) => id.clone(),
                     None => {
-                        let err = ExecuteError::BadTarget { step: i, target_step: s, index };
+                        let err = ExecuteError::BadTarget {
+                            step: i,
+                            target_step: s,
+                            index,
+                        };
                         return Err(fail(report, err));
                     }
                 }
@@ -424,7 +466,11 @@ where
             Err(e) => return Err(fail(report, ExecuteError::Append(e))),
         };
         if answer.len() < sent {
-            let err = ExecuteError::ShortAnswer { step: i, sent, received: answer.len() };
+            let err = ExecuteError::ShortAnswer {
+                step: i,
+                sent,
+                received: answer.len(),
+            };
             return Err(fail(report, err));
         }
         let ids: Vec<BlockId> = answer.into_iter().take(sent).map(|b| b.id).collect();
@@ -447,7 +493,9 @@ mod tests {
         let items = split_rich_text(vec![RichText::plain(text).bold()]);
         assert_eq!(items.len(), 3);
         for rt in &items {
-            let RichTextKind::Text(t) = &rt.kind else { panic!() };
+            let RichTextKind::Text(t) = &rt.kind else {
+                panic!()
+            };
             assert!(t.content.chars().count() <= 2000);
             assert!(rt.annotations.as_ref().is_some_and(|a| a.bold));
         }

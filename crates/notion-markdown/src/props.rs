@@ -47,7 +47,11 @@ pub struct FlatProperty {
 }
 
 fn flat(kind: &str, value: Value, text: String) -> FlatProperty {
-    FlatProperty { kind: kind.to_string(), value, text }
+    FlatProperty {
+        kind: kind.to_string(),
+        value,
+        text,
+    }
 }
 
 fn opt_str(s: Option<&String>) -> (Value, String) {
@@ -58,7 +62,9 @@ fn opt_str(s: Option<&String>) -> (Value, String) {
 }
 
 fn date_flat(d: Option<&DateValue>) -> (Value, String) {
-    let Some(d) = d else { return (Value::Null, String::new()) };
+    let Some(d) = d else {
+        return (Value::Null, String::new());
+    };
     let end = d.end.as_ref();
     let tz = d.time_zone.as_ref();
     let mut text = d.start.clone();
@@ -105,10 +111,8 @@ pub fn flatten_property(p: &PropertyValue) -> FlatProperty {
             push_plain(&mut s, rt);
             flat(ty, Value::String(s.clone()), s)
         }
-        PropertyValueKind::Number(n) => match n {
-            Some(n) => flat(ty, Value::Number(n.clone()), number_text(n)),
-            None => flat(ty, Value::Null, String::new()),
-        },
+        PropertyValueKind::Number(Some(n)) => flat(ty, Value::Number(n.clone()), number_text(n)),
+        PropertyValueKind::Number(None) => flat(ty, Value::Null, String::new()),
         PropertyValueKind::Select(o) | PropertyValueKind::Status(o) => {
             let (v, t) = option_name(o.as_ref());
             flat(ty, v, t)
@@ -130,12 +134,23 @@ pub fn flatten_property(p: &PropertyValue) -> FlatProperty {
         PropertyValueKind::Files(files) => {
             let names: Vec<String> = files
                 .iter()
-                .map(|f| f.name.clone().or_else(|| f.url().map(str::to_string)).unwrap_or_default())
+                .map(|f| {
+                    f.name
+                        .clone()
+                        .or_else(|| f.url().map(str::to_string))
+                        .unwrap_or_default()
+                })
                 .collect();
-            flat(ty, Value::Array(files.iter().map(file_flat).collect()), names.join(", "))
+            flat(
+                ty,
+                Value::Array(files.iter().map(file_flat).collect()),
+                names.join(", "),
+            )
         }
         PropertyValueKind::Checkbox(b) => flat(ty, Value::Bool(*b), b.to_string()),
-        PropertyValueKind::Url(s) | PropertyValueKind::Email(s) | PropertyValueKind::PhoneNumber(s) => {
+        PropertyValueKind::Url(s)
+        | PropertyValueKind::Email(s)
+        | PropertyValueKind::PhoneNumber(s) => {
             let (v, t) = opt_str(s.as_ref());
             flat(ty, v, t)
         }
@@ -152,32 +167,36 @@ pub fn flatten_property(p: &PropertyValue) -> FlatProperty {
         PropertyValueKind::Formula(f) => {
             let (v, t) = match &f.kind {
                 FormulaKind::String(s) => opt_str(s.as_ref()),
-                FormulaKind::Number(n) => match n {
-                    Some(n) => (Value::Number(n.clone()), number_text(n)),
-                    None => (Value::Null, String::new()),
-                },
-                FormulaKind::Boolean(b) => match b {
-                    Some(b) => (Value::Bool(*b), b.to_string()),
-                    None => (Value::Null, String::new()),
-                },
+                FormulaKind::Number(Some(n)) => (Value::Number(n.clone()), number_text(n)),
+                FormulaKind::Boolean(Some(b)) => (Value::Bool(*b), b.to_string()),
+                FormulaKind::Number(None) | FormulaKind::Boolean(None) => {
+                    (Value::Null, String::new())
+                }
                 FormulaKind::Date(d) => date_flat(d.as_ref()),
-                FormulaKind::Unknown { content, .. } => (content.clone().unwrap_or(Value::Null), String::new()),
+                FormulaKind::Unknown { content, .. } => {
+                    (content.clone().unwrap_or(Value::Null), String::new())
+                }
                 _ => (Value::Null, String::new()),
             };
             flat(ty, v, t)
         }
         PropertyValueKind::Rollup(r) => {
             let (v, t) = match &r.kind {
-                RollupKind::Number(n) => match n {
-                    Some(n) => (Value::Number(n.clone()), number_text(n)),
-                    None => (Value::Null, String::new()),
-                },
+                RollupKind::Number(Some(n)) => (Value::Number(n.clone()), number_text(n)),
+                RollupKind::Number(None) => (Value::Null, String::new()),
                 RollupKind::Date(d) => date_flat(d.as_ref()),
                 RollupKind::Array(items) => {
                     let flats: Vec<FlatProperty> = items.iter().map(flatten_property).collect();
-                    let texts: Vec<&str> = flats.iter().map(|f| f.text.as_str()).filter(|t| !t.is_empty()).collect();
+                    let texts: Vec<&str> = flats
+                        .iter()
+                        .map(|f| f.text.as_str())
+                        .filter(|t| !t.is_empty())
+                        .collect();
                     let text = texts.join(", ");
-                    (Value::Array(flats.into_iter().map(|f| f.value).collect()), text)
+                    (
+                        Value::Array(flats.into_iter().map(|f| f.value).collect()),
+                        text,
+                    )
                 }
                 _ => (Value::Null, String::new()),
             };
@@ -199,7 +218,9 @@ pub fn flatten_property(p: &PropertyValue) -> FlatProperty {
                 }
                 (None, Some(n)) => flat(
                     ty,
-                    u.number.as_ref().map_or(Value::Null, |n| Value::Number(n.clone())),
+                    u.number
+                        .as_ref()
+                        .map_or(Value::Null, |n| Value::Number(n.clone())),
                     n,
                 ),
                 _ => flat(ty, Value::Null, String::new()),
@@ -208,24 +229,33 @@ pub fn flatten_property(p: &PropertyValue) -> FlatProperty {
         PropertyValueKind::Verification(v) => {
             let (date, _) = date_flat(v.date.as_ref());
             let by = v.verified_by.as_ref().map(user_name);
-            flat(ty, json!({"state": v.state, "date": date, "verified_by": by}), v.state.clone())
+            flat(
+                ty,
+                json!({"state": v.state, "date": date, "verified_by": by}),
+                v.state.clone(),
+            )
         }
-        PropertyValueKind::Place(p) => match p {
-            Some(p) => {
-                let name = p.name.as_ref().cloned();
-                let address = p.address.as_ref().cloned();
-                let text = name.clone().or(address.clone()).unwrap_or_else(|| {
-                    match (&p.lat, &p.lon) {
-                        (Some(a), Some(b)) => format!("{a},{b}"),
-                        _ => String::new(),
-                    }
+        PropertyValueKind::Place(None) => flat(ty, Value::Null, String::new()),
+        PropertyValueKind::Place(Some(p)) => {
+            let name = p.name.as_ref().cloned();
+            let address = p.address.as_ref().cloned();
+            let text = name
+                .clone()
+                .or(address.clone())
+                .unwrap_or_else(|| match (&p.lat, &p.lon) {
+                    (Some(a), Some(b)) => format!("{a},{b}"),
+                    _ => String::new(),
                 });
-                flat(ty, json!({"lat": p.lat, "lon": p.lon, "name": name, "address": address}), text)
-            }
-            None => flat(ty, Value::Null, String::new()),
-        },
+            flat(
+                ty,
+                json!({"lat": p.lat, "lon": p.lon, "name": name, "address": address}),
+                text,
+            )
+        }
         PropertyValueKind::Button(_) => flat(ty, Value::Null, String::new()),
-        PropertyValueKind::Unknown { content, .. } => flat(ty, content.clone().unwrap_or(Value::Null), String::new()),
+        PropertyValueKind::Unknown { content, .. } => {
+            flat(ty, content.clone().unwrap_or(Value::Null), String::new())
+        }
         _ => flat(ty, Value::Null, String::new()),
     }
 }
@@ -271,7 +301,10 @@ fn options_json(options: Option<&Vec<SelectOption>>) -> Value {
 fn config_json(c: &PropertyConfig) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), json!(c.id.as_ref().map(|i| i.as_str())));
-    m.insert("type".into(), json!(c.config.as_ref().map(|k| k.type_name())));
+    m.insert(
+        "type".into(),
+        json!(c.config.as_ref().map(|k| k.type_name())),
+    );
     m.insert(
         "description".into(),
         json!(c.description.as_ref().filter(|d| !d.trim().is_empty())),
@@ -312,7 +345,9 @@ fn config_json(c: &PropertyConfig) -> Value {
         }
         Some(PropertyConfigKind::Relation(r)) => {
             let (kind, synced) = match &r.kind {
-                Some(RelationKind::DualProperty(d)) => ("dual_property", d.synced_property_name.as_ref().cloned()),
+                Some(RelationKind::DualProperty(d)) => {
+                    ("dual_property", d.synced_property_name.as_ref().cloned())
+                }
                 Some(RelationKind::SingleProperty(_)) => ("single_property", None),
                 _ => ("single_property", None),
             };
@@ -348,10 +383,16 @@ fn config_json(c: &PropertyConfig) -> Value {
 /// multi-select and status options (and status groups), relation targets, rollup, number
 /// format, formula expression and unique-id prefix. Empty descriptions become `null`.
 pub fn flatten_property_configs(props: &BTreeMap<String, PropertyConfig>) -> Map<String, Value> {
-    props.iter().map(|(name, c)| (name.clone(), config_json(c))).collect()
+    props
+        .iter()
+        .map(|(name, c)| (name.clone(), config_json(c)))
+        .collect()
 }
 
 /// The schema summary of a data source ([`flatten_property_configs`] of its properties).
 pub fn flatten_schema(ds: &DataSource) -> Map<String, Value> {
-    ds.properties.as_ref().map(flatten_property_configs).unwrap_or_default()
+    ds.properties
+        .as_ref()
+        .map(flatten_property_configs)
+        .unwrap_or_default()
 }

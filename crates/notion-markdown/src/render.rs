@@ -9,7 +9,9 @@ use notion_client::models::{
 };
 use serde_json::Value;
 
-use crate::inline::{Mode, Out, push_notion_link, push_plain, push_url, write_link, write_rich_text};
+use crate::inline::{
+    Mode, Out, push_notion_link, push_plain, push_url, write_link, write_rich_text,
+};
 use crate::lang::language_to_markdown;
 use crate::tree::{BlockNode, ChildSource, NoChildren, block_from_json};
 
@@ -101,6 +103,9 @@ impl Node for Block {
         self
     }
     fn kids<'a>(&'a self, src: &'a dyn ChildSource) -> &'a [Block] {
+        if !self.has_children {
+            return &[];
+        }
         if let Some(kids) = src.children(&self.id).filter(|k| !k.is_empty()) {
             return kids;
         }
@@ -168,18 +173,26 @@ pub fn render_json(
     children: &dyn Fn(&str) -> Vec<Value>,
     opts: &RenderOptions,
 ) -> Rendered {
-    fn build(values: &[Value], children: &dyn Fn(&str) -> Vec<Value>, depth: usize) -> Vec<BlockNode> {
+    fn build(
+        values: &[Value],
+        children: &dyn Fn(&str) -> Vec<Value>,
+        depth: usize,
+    ) -> Vec<BlockNode> {
         values
             .iter()
             .map(|v| {
                 let block = block_from_json(v);
-                let kids = if depth > 1 && v.get("has_children").and_then(Value::as_bool) != Some(false) {
-                    let id = v.get("id").and_then(Value::as_str).unwrap_or("");
-                    build(&children(id), children, depth - 1)
-                } else {
-                    Vec::new()
-                };
-                BlockNode { block, children: kids }
+                let kids =
+                    if depth > 1 && v.get("has_children").and_then(Value::as_bool) != Some(false) {
+                        let id = v.get("id").and_then(Value::as_str).unwrap_or("");
+                        build(&children(id), children, depth - 1)
+                    } else {
+                        Vec::new()
+                    };
+                BlockNode {
+                    block,
+                    children: kids,
+                }
             })
             .collect()
     }
@@ -187,8 +200,35 @@ pub fn render_json(
     render_nodes(&nodes, opts)
 }
 
+/// Like [`render_markdown`], but appends the Markdown to `buf` (so that a caller rendering
+/// many pages reuses one buffer); the returned [`Rendered::markdown`] is empty.
+pub fn render_markdown_into(
+    buf: &mut String,
+    blocks: &[Block],
+    source: &dyn ChildSource,
+    opts: &RenderOptions,
+) -> Rendered {
+    let mut markdown = std::mem::take(buf);
+    let mut r = render_generic_into(&mut markdown, blocks, source, opts);
+    *buf = markdown;
+    r.markdown = String::new();
+    r
+}
+
 fn render_generic<N: Node>(nodes: &[N], src: &dyn ChildSource, opts: &RenderOptions) -> Rendered {
-    let mut markdown = String::with_capacity(nodes.len() * 64);
+    let mut markdown = String::with_capacity(nodes.len() * 96);
+    let mut r = render_generic_into(&mut markdown, nodes, src, opts);
+    r.markdown = markdown;
+    r
+}
+
+fn render_generic_into<N: Node>(
+    markdown: &mut String,
+    nodes: &[N],
+    src: &dyn ChildSource,
+    opts: &RenderOptions,
+) -> Rendered {
+    let start = markdown.len();
     let mut ctx = Ctx {
         opts,
         src,
@@ -198,14 +238,14 @@ fn render_generic<N: Node>(nodes: &[N], src: &dyn ChildSource, opts: &RenderOpti
         depth: 0,
     };
     {
-        let mut out = Out::new(&mut markdown);
+        let mut out = Out::new(markdown);
         render_seq(&mut out, &mut ctx, nodes);
     }
-    if !markdown.is_empty() {
+    if markdown.len() > start {
         markdown.push('\n');
     }
     Rendered {
-        markdown,
+        markdown: String::new(),
         unknown_block_ids: ctx.unknown,
         truncated: ctx.truncated,
         blocks: ctx.count,
@@ -227,10 +267,12 @@ fn list_kind(b: &Block) -> Option<ListKind> {
 }
 
 fn is_empty_rt(rt: Option<&Vec<RichText>>) -> bool {
-    rt.is_none_or(|r| r.iter().all(|t| match &t.kind {
-        notion_client::models::RichTextKind::Text(x) => x.content.is_empty(),
-        _ => false,
-    }))
+    rt.is_none_or(|r| {
+        r.iter().all(|t| match &t.kind {
+            notion_client::models::RichTextKind::Text(x) => x.content.is_empty(),
+            _ => false,
+        })
+    })
 }
 
 fn render_seq<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, nodes: &[N]) {
@@ -379,7 +421,10 @@ fn render_block<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, node: &N, number:
                 render_after(out, ctx, kids);
             }
         }
-        BlockKind::Heading1(h) | BlockKind::Heading2(h) | BlockKind::Heading3(h) | BlockKind::Heading4(h) => {
+        BlockKind::Heading1(h)
+        | BlockKind::Heading2(h)
+        | BlockKind::Heading3(h)
+        | BlockKind::Heading4(h) => {
             let level = match block.kind {
                 BlockKind::Heading1(_) => 1,
                 BlockKind::Heading2(_) => 2,
@@ -416,7 +461,11 @@ fn render_block<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, node: &N, number:
             render_nested(out, ctx, kids, "  ");
         }
         BlockKind::ToDo(t) => {
-            out.buf.push_str(if t.checked == Some(true) { "- [x] " } else { "- [ ] " });
+            out.buf.push_str(if t.checked == Some(true) {
+                "- [x] "
+            } else {
+                "- [ ] "
+            });
             write_rt(out, ctx, t.rich_text.as_ref());
             render_nested(out, ctx, kids, "  ");
         }
@@ -587,18 +636,28 @@ fn render_block<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, node: &N, number:
             }
             let autolink_ok = !url.is_empty()
                 && url.contains(':')
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+                && !url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
             if caption.trim().is_empty() && autolink_ok {
                 out.buf.push('<');
                 out.buf.push_str(url);
                 out.buf.push('>');
             } else {
-                let text = if caption.trim().is_empty() { url.to_string() } else { caption.replace(['\n', '\r'], " ") };
+                let text = if caption.trim().is_empty() {
+                    url.to_string()
+                } else {
+                    caption.replace(['\n', '\r'], " ")
+                };
                 write_link(out, &text, url);
             }
         }
         BlockKind::ChildPage(t) | BlockKind::ChildDatabase(t) => {
-            let title = if t.title.is_empty() { "Untitled" } else { &t.title };
+            let title = if t.title.is_empty() {
+                "Untitled"
+            } else {
+                &t.title
+            };
             push_notion_link(out, title, block.id.as_str());
         }
         BlockKind::LinkToPage(l) => match &l.target {
@@ -633,7 +692,12 @@ fn render_block<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, node: &N, number:
                         break;
                     }
                     let rt = p.rich_text.as_ref();
-                    details(out, ctx, &|out, ctx| write_rt(out, ctx, rt), item.kids(ctx.src));
+                    details(
+                        out,
+                        ctx,
+                        &|out, ctx| write_rt(out, ctx, rt),
+                        item.kids(ctx.src),
+                    );
                 } else {
                     render_seq(out, ctx, std::slice::from_ref(item));
                 }
@@ -669,9 +733,7 @@ fn render_meeting_notes<N: Node>(
         .cloned();
     let shown: Vec<&N> = kids
         .iter()
-        .filter(|k| {
-            ctx.opts.include_transcript || transcript.as_ref() != Some(&k.block().id)
-        })
+        .filter(|k| ctx.opts.include_transcript || transcript.as_ref() != Some(&k.block().id))
         .collect();
     out.buf.push_str("<details>");
     out.newline();
@@ -707,9 +769,9 @@ fn alert_kind(color: Option<&Color>) -> &'static str {
     match color {
         Some(Color::Green | Color::GreenBackground) => "TIP",
         Some(Color::Purple | Color::PurpleBackground) => "IMPORTANT",
-        Some(
-            Color::Yellow | Color::YellowBackground | Color::Orange | Color::OrangeBackground,
-        ) => "WARNING",
+        Some(Color::Yellow | Color::YellowBackground | Color::Orange | Color::OrangeBackground) => {
+            "WARNING"
+        }
         Some(Color::Red | Color::RedBackground) => "CAUTION",
         _ => "NOTE",
     }
@@ -779,7 +841,11 @@ fn render_table<N: Node>(
 
 /// Renders blocks (and their descendants from `source`) as plain text: one line per block,
 /// children indented by two spaces, list markers kept, table cells separated by tabs.
-pub fn render_plain_text(blocks: &[Block], source: &dyn ChildSource, opts: &RenderOptions) -> String {
+pub fn render_plain_text(
+    blocks: &[Block],
+    source: &dyn ChildSource,
+    opts: &RenderOptions,
+) -> String {
     let mut s = String::new();
     plain_seq(&mut s, source, blocks, 0, opts);
     s
@@ -792,7 +858,13 @@ pub fn render_nodes_plain_text(nodes: &[BlockNode], opts: &RenderOptions) -> Str
     s
 }
 
-fn plain_seq<N: Node>(s: &mut String, src: &dyn ChildSource, nodes: &[N], depth: usize, opts: &RenderOptions) {
+fn plain_seq<N: Node>(
+    s: &mut String,
+    src: &dyn ChildSource,
+    nodes: &[N],
+    depth: usize,
+    opts: &RenderOptions,
+) {
     if depth >= opts.max_depth {
         return;
     }
@@ -811,9 +883,17 @@ fn plain_seq<N: Node>(s: &mut String, src: &dyn ChildSource, nodes: &[N], depth:
         let mut numbered = false;
         match &b.kind {
             BlockKind::BulletedListItem(_) => s.push_str("- "),
-            BlockKind::ToDo(t) => s.push_str(if t.checked == Some(true) { "[x] " } else { "[ ] " }),
+            BlockKind::ToDo(t) => s.push_str(if t.checked == Some(true) {
+                "[x] "
+            } else {
+                "[ ] "
+            }),
             BlockKind::NumberedListItem(n) => {
-                number = if prev_numbered { number.saturating_add(1) } else { n.list_start_index.unwrap_or(1) };
+                number = if prev_numbered {
+                    number.saturating_add(1)
+                } else {
+                    n.list_start_index.unwrap_or(1)
+                };
                 s.push_str(&number.to_string());
                 s.push_str(". ");
                 numbered = true;
@@ -837,7 +917,11 @@ fn plain_seq<N: Node>(s: &mut String, src: &dyn ChildSource, nodes: &[N], depth:
                 }
             }
             BlockKind::ChildPage(t) | BlockKind::ChildDatabase(t) => s.push_str(&t.title),
-            BlockKind::Image(f) | BlockKind::Video(f) | BlockKind::Pdf(f) | BlockKind::Audio(f) | BlockKind::File(f) => {
+            BlockKind::Image(f)
+            | BlockKind::Video(f)
+            | BlockKind::Pdf(f)
+            | BlockKind::Audio(f)
+            | BlockKind::File(f) => {
                 let label = file_label(f, b.kind_name());
                 s.push_str(&label);
                 if let Some(url) = f.url() {

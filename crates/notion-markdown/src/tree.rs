@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 /// Yields the children of a block, in document order.
 ///
+/// The renderer asks only for blocks whose `has_children` is `true` (as Notion sets it), and,
+/// for a synced-block copy without children of its own, for the original's children.
 /// `None` (or an empty slice) means the block has no children, or they were not fetched; the
 /// renderer then renders the block without them. A tree fetcher implements this for its
 /// result (it is implemented here for `HashMap<BlockId, Vec<Block>>`, `BTreeMap` and

@@ -33,18 +33,17 @@ fn page_markdown(s: &Store, id: &str, v: ApiVersion, limit: usize, transcript: b
     let render = |cid: &str| super::blocks::render_any_block(s, cid, v).unwrap_or(Value::Null);
     let top: Vec<Value> = s.visible_children(id).iter().map(|c| render(c)).collect();
     let children = |parent: &str| -> Vec<Value> {
-        s.visible_children(parent).iter().map(|c| render(c)).collect()
+        s.visible_children(parent)
+            .iter()
+            .map(|c| render(c))
+            .collect()
     };
     let opts = RenderOptions::default()
         .empty_paragraphs(true)
         .include_transcript(transcript)
         .max_blocks(limit);
     let r = render_json(&top, &children, &opts);
-    let unknown: Vec<String> = r
-        .unknown_block_ids
-        .iter()
-        .map(|b| b.to_string())
-        .collect();
+    let unknown: Vec<String> = r.unknown_block_ids.iter().map(|b| b.to_string()).collect();
     json!({
         "object": "page_markdown",
         "id": id,
@@ -129,7 +128,9 @@ pub async fn update(
             "insert_content" => insert_content(&current, &op)?,
             "replace_content_range" => replace_range(&current, &op)?,
             "update_content" => update_content(&current, &op)?,
-            "replace_content" => str_field(&op, "new_str", "body.replace_content.new_str")?.to_string(),
+            "replace_content" => {
+                str_field(&op, "new_str", "body.replace_content.new_str")?.to_string()
+            }
             other => {
                 return Err(ApiError::validation(format!(
                     "body failed validation: body.type should be one of `insert_content`, `replace_content_range`, `update_content`, `replace_content`, instead was `{}`.",
@@ -312,11 +313,7 @@ fn rebuild(s: &mut Store, id: &str, md: &str, allow_delete: bool, by: &str) -> A
             Some("child_page" | "child_database")
         ) || (s.pages.contains_key(c) && !s.blocks.contains_key(c))
     };
-    let containers: Vec<String> = old
-        .iter()
-        .filter(|c| is_container(s, c))
-        .cloned()
-        .collect();
+    let containers: Vec<String> = old.iter().filter(|c| is_container(s, c)).cloned().collect();
     let drafts = parse_markdown_json(md);
     let kept: Vec<String> = drafts
         .iter()

@@ -158,7 +158,9 @@ async fn markdown_and_children_together_are_refused() {
 async fn endpoints_do_not_exist_on_2022_06_28() {
     let api = Api::demo().await;
     let root = api.ids().root_page.clone();
-    let r = api.get_v(&format!("/v1/pages/{root}/markdown"), V2022).await;
+    let r = api
+        .get_v(&format!("/v1/pages/{root}/markdown"), V2022)
+        .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.code(), "invalid_request_url");
     let r = api
@@ -204,12 +206,22 @@ async fn demo_page_with_every_block_type_renders_and_lists_unknown_blocks() {
 
 #[tokio::test]
 async fn truncated_past_the_block_limit() {
-    let api = Api::start(Emulator::builder().seed(Seed::Demo).markdown_block_limit(10)).await;
+    let api = Api::start(
+        Emulator::builder()
+            .seed(Seed::Demo)
+            .markdown_block_limit(10),
+    )
+    .await;
     let page = api.ids().big_page.clone();
     let md = get_md(&api, &page, V2025).await;
     assert_eq!(md["truncated"], true);
     assert_eq!(
-        md["markdown"].as_str().expect("markdown").lines().filter(|l| !l.is_empty()).count(),
+        md["markdown"]
+            .as_str()
+            .expect("markdown")
+            .lines()
+            .filter(|l| !l.is_empty())
+            .count(),
         10
     );
 }
@@ -225,14 +237,24 @@ async fn insert_content_at_end_start_and_after_a_selection() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert!(r.body["markdown"].as_str().expect("md").ends_with("- Added new item in page bottom\n"));
+    assert!(
+        r.body["markdown"]
+            .as_str()
+            .expect("md")
+            .ends_with("- Added new item in page bottom\n")
+    );
     let r = patch_md(
         &api,
         &id,
         json!({"type": "insert_content", "insert_content": {"content": "# Top", "position": {"type": "start"}}}),
     )
     .await;
-    assert!(r.body["markdown"].as_str().expect("md").starts_with("# Top\n\n## Paragraph 2"));
+    assert!(
+        r.body["markdown"]
+            .as_str()
+            .expect("md")
+            .starts_with("# Top\n\n## Paragraph 2")
+    );
     let r = patch_md(
         &api,
         &id,
@@ -242,7 +264,9 @@ async fn insert_content_at_end_start_and_after_a_selection() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let md = r.body["markdown"].as_str().expect("md");
     assert!(
-        md.contains("- [ ] To Do\n\n1. Added numbered item after To Do item\n\n- [x] Checked To Do"),
+        md.contains(
+            "- [ ] To Do\n\n1. Added numbered item after To Do item\n\n- [x] Checked To Do"
+        ),
         "{md}"
     );
     let r = patch_md(
@@ -272,7 +296,12 @@ async fn replace_range_update_content_and_replace_content() {
     )
     .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
-    assert!(r.body["markdown"].as_str().expect("md").contains("- [x] To Do\n- [x] Checked To Do"));
+    assert!(
+        r.body["markdown"]
+            .as_str()
+            .expect("md")
+            .contains("- [x] To Do\n- [x] Checked To Do")
+    );
     // Two matches without replace_all_matches fail; with it, both change.
     let upd = |all: bool| {
         json!({"type": "update_content", "update_content": {"content_updates": [
@@ -297,7 +326,10 @@ async fn replace_range_update_content_and_replace_content() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["markdown"], "# New body\n\nOnly this.\n");
-    assert_eq!(get_md(&api, &id, V2026).await["markdown"], "# New body\n\nOnly this.\n");
+    assert_eq!(
+        get_md(&api, &id, V2026).await["markdown"],
+        "# New body\n\nOnly this.\n"
+    );
     let r = patch_md(&api, &id, json!({"type": "explode", "explode": {}})).await;
     assert_eq!(r.status, 400);
 }
@@ -320,19 +352,26 @@ async fn deleting_a_child_page_needs_allow_deleting_content() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let kids = api.emu.child_ids(&id);
     assert!(kids.contains(&child));
-    assert_eq!(api.get(&format!("/v1/pages/{child}")).await.body["in_trash"], false);
+    assert_eq!(
+        api.get(&format!("/v1/pages/{child}")).await.body["in_trash"],
+        false
+    );
     // Replacing everything would delete it: refused, then allowed.
-    let replace = |allow: bool| {
-        json!({"type": "replace_content", "replace_content": {"new_str": "Gone.", "allow_deleting_content": allow}})
-    };
+    let replace = |allow: bool| json!({"type": "replace_content", "replace_content": {"new_str": "Gone.", "allow_deleting_content": allow}});
     let r = patch_md(&api, &id, replace(false)).await;
     assert_eq!(r.status, 400);
     assert_eq!(r.code(), "validation_error");
-    assert_eq!(api.get(&format!("/v1/pages/{child}")).await.body["in_trash"], false);
+    assert_eq!(
+        api.get(&format!("/v1/pages/{child}")).await.body["in_trash"],
+        false
+    );
     let r = patch_md(&api, &id, replace(true)).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["markdown"], "Gone.\n");
-    assert_eq!(api.get(&format!("/v1/pages/{child}")).await.body["in_trash"], true);
+    assert_eq!(
+        api.get(&format!("/v1/pages/{child}")).await.body["in_trash"],
+        true
+    );
 }
 
 #[tokio::test]

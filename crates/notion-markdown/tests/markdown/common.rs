@@ -11,9 +11,16 @@ pub fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os("NOTION_FIXTURES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/notion-fixtures"))
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/notion-fixtures"
+            ))
         });
-    assert!(dir.join("responses").is_dir(), "fixtures folder missing: {}", dir.display());
+    assert!(
+        dir.join("responses").is_dir(),
+        "fixtures folder missing: {}",
+        dir.display()
+    );
     dir
 }
 
@@ -22,7 +29,9 @@ pub fn json_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -77,7 +86,10 @@ pub fn fix_ids(v: &mut Value) {
             for (k, x) in m.iter_mut() {
                 if (k == "id" || k.ends_with("_id")) && x.is_string() {
                     let s = x.as_str().unwrap_or_default();
-                    if notion_client::ids::BlockId::parse(s).is_err() && k != "request_id" && k != "property_id" {
+                    if notion_client::ids::BlockId::parse(s).is_err()
+                        && k != "request_id"
+                        && k != "property_id"
+                    {
                         *x = Value::String("0f0e0d0c-0b0a-4909-8807-060504030201".into());
                     }
                 } else {

@@ -12,7 +12,10 @@ use notion_markdown::{RenderOptions, execute_plan, plan_markdown, render_markdow
 
 use crate::plan::{assert_plan_within_limits, big_document};
 
-async fn fetch_all(conn: &notion_client::Connection, root: &BlockId) -> (Vec<Block>, HashMap<BlockId, Vec<Block>>) {
+async fn fetch_all(
+    conn: &notion_client::Connection,
+    root: &BlockId,
+) -> (Vec<Block>, HashMap<BlockId, Vec<Block>>) {
     let mut children = HashMap::new();
     let mut stack = vec![root.clone()];
     let mut top = Vec::new();
@@ -24,7 +27,11 @@ async fn fetch_all(conn: &notion_client::Connection, root: &BlockId) -> (Vec<Blo
                 Some(c) => Paging::after(c.clone()).size(100),
                 None => Paging::first().size(100),
             };
-            let page = conn.blocks().children(&id, &paging).await.expect("children");
+            let page = conn
+                .blocks()
+                .children(&id, &paging)
+                .await
+                .expect("children");
             all.extend(page.results);
             match page.next_cursor {
                 Some(c) if page.has_more => cursor = Some(c),
@@ -47,7 +54,11 @@ async fn fetch_all(conn: &notion_client::Connection, root: &BlockId) -> (Vec<Blo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn big_document_round_trips_through_the_emulator() {
-    let emu = Emulator::builder().seed(Seed::Demo).start().await.expect("emulator starts");
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .start()
+        .await
+        .expect("emulator starts");
     let notion = Notion::new(
         ClientConfig::default()
             .base_url(emu.base_url())
@@ -65,29 +76,46 @@ async fn big_document_round_trips_through_the_emulator() {
     let md = big_document();
     let plan = plan_markdown(&md);
     assert_plan_within_limits(&plan);
-    let report = execute_plan(&plan, page_id.clone(), |parent: BlockId, children: Vec<NewBlock>| {
-        let conn = conn.clone();
-        async move {
-            let append = AppendChildren::new(&children)?;
-            conn.blocks().append(&parent, &append).await.map(|list| list.results)
-        }
-    })
+    let report = execute_plan(
+        &plan,
+        page_id.clone(),
+        |parent: BlockId, children: Vec<NewBlock>| {
+            let conn = conn.clone();
+            async move {
+                let append = AppendChildren::new(&children)?;
+                conn.blocks()
+                    .append(&parent, &append)
+                    .await
+                    .map(|list| list.results)
+            }
+        },
+    )
     .await
     .expect("plan executes");
     assert!(!report.top_level.is_empty());
-    assert_eq!(emu.counters().status(400), 0, "the emulator saw validation errors");
+    assert_eq!(
+        emu.counters().status(400),
+        0,
+        "the emulator saw validation errors"
+    );
 
     let (top, children) = fetch_all(&conn, &page_id).await;
     assert_eq!(top.len(), report.top_level.len());
     let rendered = render_markdown(&top, &children, &RenderOptions::default());
     assert!(rendered.unknown_block_ids.is_empty());
     if rendered.markdown != md {
-        let at = rendered.markdown.bytes().zip(md.bytes()).position(|(a, b)| a != b).unwrap_or(0);
+        let at = rendered
+            .markdown
+            .bytes()
+            .zip(md.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
         let lo = at.saturating_sub(200);
         panic!(
             "markdown differs at byte {at}:\n--- expected\n{}\n--- got\n{}",
             &md[lo..(at + 200).min(md.len())],
-            &rendered.markdown[lo.min(rendered.markdown.len())..(at + 200).min(rendered.markdown.len())]
+            &rendered.markdown
+                [lo.min(rendered.markdown.len())..(at + 200).min(rendered.markdown.len())]
         );
     }
     assert_eq!(emu.counters().status(400), 0);

@@ -2,7 +2,9 @@
 //! arbitrary Markdown always respect the limits.
 
 use notion_client::models::Block;
-use notion_markdown::{NoChildren, RenderOptions, parse_markdown, plan_markdown, render_markdown, render_plain_text};
+use notion_markdown::{
+    NoChildren, RenderOptions, parse_markdown, plan_markdown, render_markdown, render_plain_text,
+};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -12,22 +14,54 @@ use crate::roundtrip::through_blocks;
 /// Markdown-ish strings: fragments of syntax glued together, plus arbitrary text.
 fn markdown() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
-        Just("# ".to_string()), Just("- ".to_string()), Just("1. ".to_string()), Just("> ".to_string()),
-        Just("> [!NOTE]\n".to_string()), Just("```rust\n".to_string()), Just("```".to_string()),
-        Just("| a | b |\n| --- | --- |\n".to_string()), Just("**".to_string()), Just("*".to_string()),
-        Just("~~".to_string()), Just("`".to_string()), Just("$".to_string()), Just("$$".to_string()),
-        Just("[x](http://e.com)".to_string()), Just("![i](http://e.com/i.png)".to_string()),
-        Just("<details>\n<summary>s</summary>\n".to_string()), Just("</details>".to_string()),
-        Just("<u>".to_string()), Just("</u>".to_string()), Just("<span style=\"color:red\">".to_string()),
-        Just("</span>".to_string()), Just("<!-- columns -->".to_string()), Just("- [ ] ".to_string()),
-        Just("\n".to_string()), Just("\n\n".to_string()), Just("  ".to_string()), Just("<https://x.y>".to_string()),
-        "[a-z ]{0,12}", "\\PC{0,8}",
+        Just("# ".to_string()),
+        Just("- ".to_string()),
+        Just("1. ".to_string()),
+        Just("> ".to_string()),
+        Just("> [!NOTE]\n".to_string()),
+        Just("```rust\n".to_string()),
+        Just("```".to_string()),
+        Just("| a | b |\n| --- | --- |\n".to_string()),
+        Just("**".to_string()),
+        Just("*".to_string()),
+        Just("~~".to_string()),
+        Just("`".to_string()),
+        Just("$".to_string()),
+        Just("$$".to_string()),
+        Just("[x](http://e.com)".to_string()),
+        Just("![i](http://e.com/i.png)".to_string()),
+        Just("<details>\n<summary>s</summary>\n".to_string()),
+        Just("</details>".to_string()),
+        Just("<u>".to_string()),
+        Just("</u>".to_string()),
+        Just("<span style=\"color:red\">".to_string()),
+        Just("</span>".to_string()),
+        Just("<!-- columns -->".to_string()),
+        Just("- [ ] ".to_string()),
+        Just("\n".to_string()),
+        Just("\n\n".to_string()),
+        Just("  ".to_string()),
+        Just("<https://x.y>".to_string()),
+        "[a-z ]{0,12}",
+        "\\PC{0,8}",
     ];
     prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
 }
 
 fn rich_text() -> impl Strategy<Value = Value> {
-    let ann = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), prop_oneof![Just("default"), Just("red"), Just("blue_background"), Just("teal")]);
+    let ann = (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop_oneof![
+            Just("default"),
+            Just("red"),
+            Just("blue_background"),
+            Just("teal")
+        ],
+    );
     let text = "\\PC{0,20}";
     (prop_oneof![Just(0u8), Just(1), Just(2), Just(3)], text, ann).prop_map(|(kind, t, (b, i, s, u, c, color))| {
         let annotations = json!({"bold": b, "italic": i, "strikethrough": s, "underline": u, "code": c, "color": color});
@@ -42,10 +76,28 @@ fn rich_text() -> impl Strategy<Value = Value> {
 
 fn block_json() -> impl Strategy<Value = Value> {
     let ty = prop_oneof![
-        Just("paragraph"), Just("heading_1"), Just("heading_4"), Just("bulleted_list_item"), Just("numbered_list_item"),
-        Just("to_do"), Just("toggle"), Just("quote"), Just("callout"), Just("code"), Just("equation"), Just("table"),
-        Just("table_row"), Just("image"), Just("bookmark"), Just("child_page"), Just("synced_block"), Just("column_list"),
-        Just("tab"), Just("meeting_notes"), Just("unsupported"), Just("weird_type"),
+        Just("paragraph"),
+        Just("heading_1"),
+        Just("heading_4"),
+        Just("bulleted_list_item"),
+        Just("numbered_list_item"),
+        Just("to_do"),
+        Just("toggle"),
+        Just("quote"),
+        Just("callout"),
+        Just("code"),
+        Just("equation"),
+        Just("table"),
+        Just("table_row"),
+        Just("image"),
+        Just("bookmark"),
+        Just("child_page"),
+        Just("synced_block"),
+        Just("column_list"),
+        Just("tab"),
+        Just("meeting_notes"),
+        Just("unsupported"),
+        Just("weird_type"),
     ];
     (ty, prop::collection::vec(rich_text(), 0..5), any::<bool>(), any::<Option<u64>>(), "\\PC{0,10}").prop_map(
         |(ty, rt, flag, n, s)| {

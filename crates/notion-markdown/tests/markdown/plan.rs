@@ -14,7 +14,18 @@ use serde_json::json;
 
 /// A paragraph of `n` characters (words of varied length, some bold, non-ASCII included).
 pub fn long_paragraph(seed: usize, n: usize) -> String {
-    let words = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "élit", "sed", "dō"];
+    let words = [
+        "lorem",
+        "ipsum",
+        "dolor",
+        "sit",
+        "amet",
+        "consectetur",
+        "adipiscing",
+        "élit",
+        "sed",
+        "dō",
+    ];
     let mut s = String::new();
     let mut i = seed;
     while s.chars().count() < n {
@@ -93,9 +104,21 @@ fn check_block(b: &NewBlock, depth: usize) {
 pub fn assert_plan_within_limits(plan: &WritePlan) {
     for (i, step) in plan.steps.iter().enumerate() {
         assert!(!step.children.is_empty(), "step {i} is empty");
-        assert!(step.children.len() <= 100, "step {i}: {} children", step.children.len());
-        assert!(step.block_count() <= 1000, "step {i}: {} blocks", step.block_count());
-        assert!(step.body_bytes() <= 500_000, "step {i}: {} bytes", step.body_bytes());
+        assert!(
+            step.children.len() <= 100,
+            "step {i}: {} children",
+            step.children.len()
+        );
+        assert!(
+            step.block_count() <= 1000,
+            "step {i}: {} blocks",
+            step.block_count()
+        );
+        assert!(
+            step.body_bytes() <= 500_000,
+            "step {i}: {} bytes",
+            step.body_bytes()
+        );
         assert!(step.depth() <= 2, "step {i}: depth {}", step.depth());
         if let Target::Created { step: s, index } = step.parent {
             assert!(s < i, "step {i} targets a later step");
@@ -112,7 +135,9 @@ fn five_thousand_character_paragraph_is_split_into_items() {
     let md = long_paragraph(1, 5000);
     let plan = plan_markdown(&md);
     assert_eq!(plan.steps.len(), 1);
-    let BlockKind::Paragraph(p) = &plan.steps[0].children[0].kind else { panic!("not a paragraph") };
+    let BlockKind::Paragraph(p) = &plan.steps[0].children[0].kind else {
+        panic!("not a paragraph")
+    };
     let items = p.rich_text.as_ref().expect("text");
     assert_eq!(items.len(), 3);
     assert_plan_within_limits(&plan);
@@ -124,7 +149,13 @@ fn five_thousand_character_paragraph_is_split_into_items() {
 fn two_hundred_fifty_item_list_takes_three_requests() {
     let md: String = (0..250).map(|i| format!("- item {i}\n")).collect();
     let plan = plan_markdown(&md);
-    assert_eq!(plan.steps.iter().map(|s| s.children.len()).collect::<Vec<_>>(), [100, 100, 50]);
+    assert_eq!(
+        plan.steps
+            .iter()
+            .map(|s| s.children.len())
+            .collect::<Vec<_>>(),
+        [100, 100, 50]
+    );
     assert!(plan.steps.iter().all(|s| s.parent == Target::Root));
     assert_plan_within_limits(&plan);
 }
@@ -149,7 +180,11 @@ fn big_document_plan_respects_every_limit() {
     assert_plan_within_limits(&plan);
     let drafts = parse_markdown(&md);
     let total: usize = drafts.iter().map(|d| d.count()).sum();
-    assert_eq!(plan.block_count(), total, "every block is written exactly once");
+    assert_eq!(
+        plan.block_count(),
+        total,
+        "every block is written exactly once"
+    );
 }
 
 #[test]
@@ -215,7 +250,10 @@ async fn executor_uses_only_the_first_results_and_resolves_targets() {
         for _ in 0..children.len() + 2 {
             // Two extra "siblings after" that must be ignored.
             *next.borrow_mut() += 1;
-            out.push(fake_block(&format!("00000000-0000-4000-8000-{:012}", *next.borrow())));
+            out.push(fake_block(&format!(
+                "00000000-0000-4000-8000-{:012}",
+                *next.borrow()
+            )));
         }
         async move { Ok::<_, Boom>(out) }
     })
@@ -224,7 +262,10 @@ async fn executor_uses_only_the_first_results_and_resolves_targets() {
     let seen = seen.into_inner();
     assert_eq!(seen[0], (root, plan.steps[0].children.len()));
     // Step 1 targets the first block created by step 0 (id 101), not a trailing sibling.
-    assert_eq!(seen[1].0.to_string(), "00000000-0000-4000-8000-000000000101");
+    assert_eq!(
+        seen[1].0.to_string(),
+        "00000000-0000-4000-8000-000000000101"
+    );
     assert_eq!(report.top_level.len(), plan.steps[0].children.len());
     assert_eq!(report.created.len(), plan.steps.len());
 }
@@ -234,14 +275,18 @@ async fn executor_reports_partial_success() {
     let md: String = (0..250).map(|i| format!("- item {i}\n")).collect();
     let plan = plan_markdown(&md);
     let calls = RefCell::new(0);
-    let result = execute_plan(&plan, BlockId::parse("00000000000040008000000000000001").expect("id"), |_, children: Vec<NewBlock>| {
-        *calls.borrow_mut() += 1;
-        let n = *calls.borrow();
-        let out: Vec<Block> = (0..children.len())
-            .map(|i| fake_block(&format!("00000000-0000-4000-8000-{:06}{:06}", n, i)))
-            .collect();
-        async move { if n == 2 { Err(Boom) } else { Ok(out) } }
-    })
+    let result = execute_plan(
+        &plan,
+        BlockId::parse("00000000000040008000000000000001").expect("id"),
+        |_, children: Vec<NewBlock>| {
+            *calls.borrow_mut() += 1;
+            let n = *calls.borrow();
+            let out: Vec<Block> = (0..children.len())
+                .map(|i| fake_block(&format!("00000000-0000-4000-8000-{:06}{:06}", n, i)))
+                .collect();
+            async move { if n == 2 { Err(Boom) } else { Ok(out) } }
+        },
+    )
     .await;
     let err = result.expect_err("second step fails");
     assert_eq!(err.failed_step, 1);
@@ -255,18 +300,32 @@ async fn executor_reports_partial_success() {
 #[tokio::test]
 async fn executor_rejects_short_answers_and_bad_targets() {
     let plan = plan_markdown("a\n\nb\n");
-    let err = execute_plan(&plan, BlockId::parse("00000000000040008000000000000001").expect("id"), |_, _| async {
-        Ok::<_, Boom>(vec![fake_block("00000000-0000-4000-8000-000000000009")])
-    })
+    let err = execute_plan(
+        &plan,
+        BlockId::parse("00000000000040008000000000000001").expect("id"),
+        |_, _| async { Ok::<_, Boom>(vec![fake_block("00000000-0000-4000-8000-000000000009")]) },
+    )
     .await
     .expect_err("short answer");
-    assert!(matches!(err.error, ExecuteError::ShortAnswer { sent: 2, received: 1, .. }));
+    assert!(matches!(
+        err.error,
+        ExecuteError::ShortAnswer {
+            sent: 2,
+            received: 1,
+            ..
+        }
+    ));
     let bad = WritePlan {
-        steps: vec![AppendStep { parent: Target::Created { step: 5, index: 0 }, children: vec![NewBlock::divider()] }],
+        steps: vec![AppendStep {
+            parent: Target::Created { step: 5, index: 0 },
+            children: vec![NewBlock::divider()],
+        }],
     };
-    let err = execute_plan(&bad, BlockId::parse("00000000000040008000000000000001").expect("id"), |_, _| async {
-        Ok::<_, Boom>(Vec::new())
-    })
+    let err = execute_plan(
+        &bad,
+        BlockId::parse("00000000000040008000000000000001").expect("id"),
+        |_, _| async { Ok::<_, Boom>(Vec::new()) },
+    )
     .await
     .expect_err("bad target");
     assert!(matches!(err.error, ExecuteError::BadTarget { .. }));

@@ -3,7 +3,9 @@
 //! relations, unknown types) and the defects of the original system.
 
 use notion_client::models::{DataSource, Page, PropertyValue};
-use notion_markdown::{FlatProperty, flatten_page, flatten_page_text, flatten_property, flatten_schema};
+use notion_markdown::{
+    FlatProperty, flatten_page, flatten_page_text, flatten_property, flatten_schema,
+};
 use serde_json::{Value, json};
 
 use crate::common::fixture;
@@ -15,10 +17,15 @@ fn prop(v: Value) -> FlatProperty {
 
 #[test]
 fn recorded_row_with_every_common_type_snapshot() {
-    let page: Page = serde_json::from_value(fixture("notion_ruby_mapping/retrieve_page_db_second.json")).expect("page");
+    let page: Page =
+        serde_json::from_value(fixture("notion_ruby_mapping/retrieve_page_db_second.json"))
+            .expect("page");
     let mut out = serde_json::Map::new();
     out.insert("values".into(), Value::Object(flatten_page(&page)));
-    out.insert("text".into(), serde_json::to_value(flatten_page_text(&page)).expect("json"));
+    out.insert(
+        "text".into(),
+        serde_json::to_value(flatten_page_text(&page)).expect("json"),
+    );
     insta::assert_json_snapshot!("flatten_recorded_row", out);
 }
 
@@ -34,7 +41,8 @@ fn recorded_query_rows_flatten() {
 
 #[test]
 fn every_other_type_snapshot() {
-    let user = json!({"object": "user", "id": "40673a87-d8ed-41e0-aa55-7f0e8ace24cd", "name": "Ada"});
+    let user =
+        json!({"object": "user", "id": "40673a87-d8ed-41e0-aa55-7f0e8ace24cd", "name": "Ada"});
     let cases = json!({
         "rich_text_all_segments": {"id": "a", "type": "rich_text", "rich_text": [
             {"type": "text", "text": {"content": "one ", "link": null}, "plain_text": "one ", "href": null},
@@ -75,14 +83,22 @@ fn every_other_type_snapshot() {
         .as_object()
         .expect("cases")
         .iter()
-        .map(|(k, v)| (k.clone(), serde_json::to_value(prop(v.clone())).expect("json")))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::to_value(prop(v.clone())).expect("json"),
+            )
+        })
         .collect();
     insta::assert_json_snapshot!("flatten_every_other_type", out);
 }
 
 #[test]
 fn schema_keeps_options_and_relation_targets_and_tolerates_empty_descriptions() {
-    let ds: DataSource = serde_json::from_value(fixture("notion_ruby_mapping/retrieve_data_source_data_source.json")).expect("ds");
+    let ds: DataSource = serde_json::from_value(fixture(
+        "notion_ruby_mapping/retrieve_data_source_data_source.json",
+    ))
+    .expect("ds");
     let schema = flatten_schema(&ds);
     insta::assert_json_snapshot!("flatten_schema_recorded", schema);
     let mut v = fixture("notion_ruby_mapping/retrieve_data_source_data_source.json");

@@ -16,7 +16,10 @@ fn corpus() -> Vec<(String, String)> {
         .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
         .map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(e.path()).expect("corpus file"))
+            (
+                name,
+                std::fs::read_to_string(e.path()).expect("corpus file"),
+            )
         })
         .collect();
     docs.sort();
@@ -52,9 +55,26 @@ fn corpus_covers_every_writable_construct() {
     }
     walk(&drafts, &mut kinds);
     for k in [
-        "paragraph", "heading_1", "heading_2", "heading_3", "heading_4", "bulleted_list_item",
-        "numbered_list_item", "to_do", "quote", "callout", "code", "table", "table_row", "toggle",
-        "divider", "image", "bookmark", "equation", "table_of_contents", "breadcrumb",
+        "paragraph",
+        "heading_1",
+        "heading_2",
+        "heading_3",
+        "heading_4",
+        "bulleted_list_item",
+        "numbered_list_item",
+        "to_do",
+        "quote",
+        "callout",
+        "code",
+        "table",
+        "table_row",
+        "toggle",
+        "divider",
+        "image",
+        "bookmark",
+        "equation",
+        "table_of_contents",
+        "breadcrumb",
     ] {
         assert!(kinds.contains(k), "corpus lacks {k}: {kinds:?}");
     }
