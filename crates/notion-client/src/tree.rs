@@ -38,6 +38,7 @@ use futures::stream::FuturesUnordered;
 use serde::Serialize;
 
 use crate::client::{Connection, StatsSnapshot};
+use crate::config::NotionVersion;
 use crate::error::{Error, Result};
 use crate::ids::{BlockId, PageId};
 use crate::models::{Block, BlockKind, PageMarkdown};
@@ -575,16 +576,29 @@ impl MarkdownPieces {
     }
 }
 
+/// Whether a `Notion-Version` has the Markdown endpoints (2025-09-03 and later).
+pub fn markdown_supported(version: &NotionVersion) -> bool {
+    version.has_data_sources()
+}
+
 /// Fetches a page through `GET /v1/pages/{id}/markdown` and then, for every id in
 /// `unknown_block_ids` (recursively), that block's subtree through the same endpoint, with at
-/// most [`MarkdownOptions::concurrency`] requests in flight. Fails only if the page's own
-/// request fails (for example with 400 `invalid_request` where the endpoint is not
+/// most [`MarkdownOptions::concurrency`] requests in flight. Fails without a request when the
+/// connection's version lacks the endpoint ([`markdown_supported`]), and otherwise only if the
+/// page's own request fails (for example with 400 `invalid_request` where the endpoint is not
 /// available); a failing piece ends the fetch with what was fetched and the error.
 pub async fn fetch_markdown(
     conn: &Connection,
     page: &PageId,
     options: &MarkdownOptions,
 ) -> Result<MarkdownPieces> {
+    if !markdown_supported(conn.version()) {
+        return Err(Error::InvalidRequest(format!(
+            "the Markdown endpoints need Notion-Version {} or later; this connection sends {}",
+            NotionVersion::V2025_09_03,
+            conn.version()
+        )));
+    }
     let pages = conn.pages();
     let root = pages.markdown(page, options.include_transcript).await?;
     let mut requests = 1u64;

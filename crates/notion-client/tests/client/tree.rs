@@ -590,13 +590,34 @@ async fn markdown_keeps_the_pieces_fetched_before_a_failure() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn markdown_endpoint_errors_surface_from_the_emulator() {
-    // The emulator answers 400 until its Markdown converter lands; with it, the page answers.
-    let emu = Emulator::builder().seed(Seed::Demo).start().await.unwrap();
-    let conn = client(&emu, fast()).connection("secret".to_owned().into());
+async fn markdown_from_the_emulator_fetches_the_unknown_blocks_as_pieces() {
+    let (emu, conn) = demo().await;
     let page = PageId::parse(&emu.demo_ids().blocks_page).unwrap();
-    match fetch_markdown(&conn, &page, &MarkdownOptions::new()).await {
-        Ok(got) => assert_eq!(got.page.id.canonical(), page.canonical()),
-        Err(e) => assert_eq!(e.status(), Some(400)),
+    emu.reset_counters();
+    let got = fetch_markdown(&conn, &page, &MarkdownOptions::new())
+        .await
+        .unwrap();
+    assert!(got.error.is_none(), "{:?}", got.error);
+    assert!(!got.page.markdown.is_empty());
+    assert!(got.unfetched.is_empty());
+    // The every-block page has an `unsupported` block, which Notion cannot render inline.
+    assert!(!got.page.unknown_block_ids.is_empty());
+    // Every unknown block the page names is fetched once, as a piece.
+    for id in &got.page.unknown_block_ids {
+        assert_eq!(got.piece(id).map(|p| &p.parent), Some(&page.cast()));
     }
+    assert_eq!(got.requests, 1 + got.pieces.len() as u64);
+    assert_eq!(
+        emu.counters().route("GET /v1/pages/{id}/markdown"),
+        got.requests
+    );
+
+    // A version without the endpoint fails before any request.
+    let old = conn.with_version(notion_client::NotionVersion::parse("2022-06-28").unwrap());
+    emu.reset_counters();
+    let err = fetch_markdown(&old, &page, &MarkdownOptions::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("2025-09-03"), "{err}");
+    assert_eq!(emu.counters().total, 0);
 }
