@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::notion::router())
         .merge(crate::routes::tools::router())
         .merge(crate::routes::proxy::router())
+        .merge(crate::mcp::router(state.clone()))
         .with_state(state)
 }
 

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod gate_error;
+pub mod mcp;
 pub mod routes;
 pub mod state;
 pub mod transform;

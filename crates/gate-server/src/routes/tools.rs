@@ -313,7 +313,19 @@ pub async fn run(
     action: &str,
     raw: Option<Value>,
 ) -> Result<Value, ApiError> {
-    let s = Surface::Tool;
+    run_action(gate, caller, Surface::Tool, action, raw).await
+}
+
+/// Runs one action for `caller` on `surface` (the tool endpoint and the MCP server share
+/// it): params decoded as for the tool endpoint, then the REST operation.
+pub(crate) async fn run_action(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    action: &str,
+    raw: Option<Value>,
+) -> Result<Value, ApiError> {
+    let s = surface;
     let page_query = |p: &PageParams, format| PageQuery {
         format: Some(format),
         depth: p.depth,

@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod common;
 mod helpers;
+mod mcp;
 mod notion;
 mod oauth;
 mod proxy;
