@@ -56,7 +56,7 @@ where
     );
     Router::new()
         .route_service("/mcp", service)
-        .layer(middleware::from_fn_with_state(state, authenticate))
+        .route_layer(middleware::from_fn_with_state(state, authenticate))
 }
 
 /// Authenticates the bearer key and hands the caller on in the request's extensions.
