@@ -48,6 +48,7 @@ mod gate;
 mod oauth_flow;
 mod request;
 mod session;
+mod system;
 
 pub use admin::NewAgentSpec;
 pub use caller::{Caller, CallerInfo, CallerKind};
@@ -57,7 +58,7 @@ pub use config::{
 };
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::Gate;
-pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use gate_store::Surface;
+pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};

@@ -6,11 +6,21 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// A governed gateway between AI agents and Notion.
 #[derive(Debug, Parser)]
-#[command(name = "notion-gate", version, about, long_about = None)]
+#[command(
+    name = "notion-gate",
+    version,
+    about,
+    long_about = None,
+    help_template = crate::help::TEMPLATE,
+    after_help = crate::help::EXAMPLES
+)]
 pub struct Cli {
     /// More log output on stderr (-v, -vv); `NOTION_GATE_LOG` overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Log filter for stderr, e.g. `info` or `notion_gate=debug,info` (else RUST_LOG).
+    #[arg(long, value_name = "FILTER", global = true)]
+    pub log_level: Option<String>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -19,6 +29,31 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gateway: REST API, tool endpoint, MCP (/mcp), Notion-compatible proxy (/v1).
+    Serve(crate::opts::ServeArgs),
+    /// Run the gateway on a built-in demo Notion workspace (no Notion account needed).
+    Sandbox(crate::opts::ServeArgs),
+    /// Serve MCP on stdin/stdout for one agent (key from NOTION_GATE_AGENT_KEY).
+    Mcp(crate::opts::McpArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(crate::opts::StoreArgs),
+    /// Add and list users.
+    #[command(subcommand)]
+    User(crate::opts::UserCommand),
+    /// Add, list, promote/demote and disable agents.
+    #[command(subcommand)]
+    Agent(crate::opts::AgentCommand),
+    /// Connect a Notion workspace with an internal integration token; prints the connection id.
+    Connect(crate::opts::ConnectArgs),
+    /// List, approve and deny calls held for a human.
+    #[command(subcommand)]
+    Approvals(crate::opts::ApprovalsCommand),
+    /// Show or export the audit trail.
+    #[command(subcommand)]
+    Audit(crate::opts::AuditCommand),
+    /// Manage the encryption keys of stored Notion tokens.
+    #[command(subcommand)]
+    Keys(crate::opts::KeysCommand),
     /// Export a page (title, properties and every block below it) as Markdown, text or JSON.
     Export(ExportArgs),
     /// Check a token: show the workspace and the bot it acts as.
@@ -100,5 +135,21 @@ mod tests {
     #[test]
     fn the_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn the_grouped_help_names_every_command() {
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_owned())
+            .collect();
+        assert_eq!(names.len(), crate::help::GROUPED.len(), "{names:?}");
+        for name in &names {
+            assert!(crate::help::GROUPED.contains(&name.as_str()), "{name}");
+            assert!(
+                crate::help::TEMPLATE.contains(&format!("\n  {name} ")),
+                "{name} in the help template"
+            );
+        }
     }
 }

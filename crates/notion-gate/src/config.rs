@@ -1,0 +1,926 @@
+//! The gateway's configuration, resolved once per command from four sources, strongest
+//! first: command-line flags, `NOTION_GATE_*` environment variables (and the original
+//! system's names), an optional TOML file (`--config FILE` or `NOTION_GATE_CONFIG`), and the
+//! defaults.
+//!
+//! Every value is carried as text until it is parsed here, together with where it came from,
+//! so a bad value is reported as `invalid --listen "x": …`, `invalid NOTION_GATE_LISTEN
+//! "x": …` or `invalid listen in FILE: …`. Secrets (the encryption key, the OAuth client
+//! secret, `NOTION_API_KEY`, a database URL that may hold a password) are kept in
+//! [`SecretString`] and never printed, not even in errors.
+//!
+//! The environment is read through [`Env`], so the precedence can be tested without touching
+//! the process environment.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use notion_client::{LimiterConfig, NotionVersion};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Default address of `serve` and `sandbox`.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// Default data folder (database, vault key file, sandbox admin key).
+pub const DEFAULT_DATA_DIR: &str = "./data";
+/// Default Notion API base URL.
+pub const DEFAULT_NOTION_URL: &str = "https://api.notion.com";
+/// Default Notion rate limit per connection (requests per second) and burst.
+pub const DEFAULT_RATE: f64 = 3.0;
+/// See [`DEFAULT_RATE`].
+pub const DEFAULT_BURST: u32 = 10;
+/// The file `sandbox` writes with the URL of its in-process Notion emulator, so that admin
+/// commands run against the same data folder (e.g. `approvals approve`) reach it. Removed
+/// when the sandbox stops.
+pub const SANDBOX_NOTION_URL_FILE: &str = "sandbox-notion.url";
+
+/// Environment variable names.
+pub mod vars {
+    /// The TOML configuration file.
+    pub const CONFIG: &str = "NOTION_GATE_CONFIG";
+    /// Listen address.
+    pub const LISTEN: &str = "NOTION_GATE_LISTEN";
+    /// Data folder.
+    pub const DATA_DIR: &str = "NOTION_GATE_DATA_DIR";
+    /// Database URL.
+    pub const DATABASE_URL: &str = "NOTION_GATE_DATABASE_URL";
+    /// Notion API base URL.
+    pub const NOTION_URL: &str = "NOTION_GATE_NOTION_URL";
+    /// `Notion-Version` sent to Notion.
+    pub const NOTION_VERSION: &str = "NOTION_GATE_NOTION_VERSION";
+    /// Public base URL of the gateway.
+    pub const PUBLIC_URL: &str = "NOTION_GATE_PUBLIC_URL";
+    /// gate-policy TOML file.
+    pub const POLICY_FILE: &str = "NOTION_GATE_POLICY_FILE";
+    /// Fernet key(s) of the token vault.
+    pub const ENCRYPTION_KEY: &str = gate_store::KEY_ENV;
+    /// Local-only switch.
+    pub const LOCAL_ONLY: &str = gate_core::LOCAL_ONLY_ENV;
+    /// The original system's local-only switch.
+    pub const ATOM_LOCAL_ONLY: &str = gate_core::LEGACY_LOCAL_ONLY_ENV;
+    /// Requests per second per Notion connection.
+    pub const RATE: &str = "NOTION_GATE_RATE";
+    /// Burst per Notion connection.
+    pub const BURST: &str = "NOTION_GATE_BURST";
+    /// Cache lifetime in seconds.
+    pub const CACHE_TTL: &str = "NOTION_GATE_CACHE_TTL";
+    /// OAuth client id.
+    pub const OAUTH_CLIENT_ID: &str = "NOTION_GATE_OAUTH_CLIENT_ID";
+    /// OAuth client secret.
+    pub const OAUTH_CLIENT_SECRET: &str = "NOTION_GATE_OAUTH_CLIENT_SECRET";
+    /// OAuth redirect URI.
+    pub const OAUTH_REDIRECT_URI: &str = "NOTION_GATE_OAUTH_REDIRECT_URI";
+    /// The original's OAuth client id.
+    pub const NOTION_CLIENT_ID: &str = "NOTION_CLIENT_ID";
+    /// The original's OAuth client secret.
+    pub const NOTION_CLIENT_SECRET: &str = "NOTION_CLIENT_SECRET";
+    /// The original's OAuth redirect URI.
+    pub const NOTION_REDIRECT_URI: &str = "NOTION_REDIRECT_URI";
+    /// Internal-integration token for the first user (`serve`).
+    pub const NOTION_API_KEY: &str = "NOTION_API_KEY";
+    /// The agent key of `notion-gate mcp`.
+    pub const AGENT_KEY: &str = "NOTION_GATE_AGENT_KEY";
+}
+
+/// Reads environment variables. Blank values count as unset.
+pub trait Env {
+    /// The value of `name`, if set and not blank.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl Env for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).filter(|v| !v.trim().is_empty()).cloned()
+    }
+}
+
+/// The flags of one command, as typed (unparsed). Commands fill what they accept.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--notion-url`.
+    pub notion_url: Option<String>,
+    /// `--notion-version`.
+    pub notion_version: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+    /// `--policy-file`.
+    pub policy_file: Option<PathBuf>,
+    /// `--local-only` (only ever turns the mode on).
+    pub local_only: bool,
+    /// `--rate`.
+    pub rate: Option<String>,
+    /// `--burst`.
+    pub burst: Option<String>,
+    /// `--cache-ttl`.
+    pub cache_ttl: Option<String>,
+}
+
+/// The optional TOML file. Every key is optional; unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Listen address.
+    pub listen: Option<String>,
+    /// Data folder.
+    pub data_dir: Option<PathBuf>,
+    /// Database URL.
+    pub database_url: Option<String>,
+    /// Notion API base URL.
+    pub notion_url: Option<String>,
+    /// `Notion-Version`.
+    pub notion_version: Option<String>,
+    /// Public base URL.
+    pub public_url: Option<String>,
+    /// Policy file.
+    pub policy_file: Option<PathBuf>,
+    /// Local-only mode.
+    pub local_only: Option<bool>,
+    /// Requests per second per connection.
+    pub rate: Option<f64>,
+    /// Burst per connection.
+    pub burst: Option<u32>,
+    /// Cache lifetime, seconds.
+    pub cache_ttl: Option<f64>,
+    /// OAuth client id.
+    pub oauth_client_id: Option<String>,
+    /// OAuth client secret.
+    pub oauth_client_secret: Option<String>,
+    /// OAuth redirect URI.
+    pub oauth_redirect_uri: Option<String>,
+}
+
+impl FileConfig {
+    /// Parses the file's text; errors name the line and column.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        toml::from_str(text)
+            .map_err(|e| anyhow!("invalid configuration file {}: {e}", path.display()))
+    }
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag.
+    Flag(&'static str),
+    /// An environment variable.
+    Env(&'static str),
+    /// A key of the TOML file.
+    File(&'static str, PathBuf),
+    /// The sandbox's emulator URL file in the data folder.
+    SandboxFile(PathBuf),
+    /// The built-in default.
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(name) => write!(f, "{name}"),
+            Origin::Env(name) => write!(f, "{name}"),
+            Origin::File(key, path) => write!(f, "`{key}` in {}", path.display()),
+            Origin::SandboxFile(path) => write!(f, "{}", path.display()),
+            Origin::Default => f.write_str("the default"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone)]
+struct Sourced {
+    value: String,
+    origin: Origin,
+}
+
+impl Sourced {
+    fn invalid(&self, why: impl fmt::Display) -> anyhow::Error {
+        anyhow!("invalid {} {:?}: {why}", self.origin, self.value)
+    }
+
+    fn invalid_secret(&self, why: impl fmt::Display) -> anyhow::Error {
+        anyhow!("invalid {}: {why}", self.origin)
+    }
+}
+
+/// The resolved configuration.
+pub struct Settings {
+    /// Where `serve`/`sandbox` listen.
+    pub listen: SocketAddr,
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// The database URL (may hold a password: never printed).
+    pub database_url: SecretString,
+    /// Notion's base URL, and where it came from.
+    pub notion_url: String,
+    /// Where [`Settings::notion_url`] came from.
+    pub notion_url_origin: Origin,
+    /// `Notion-Version` sent to Notion (default: the client's).
+    pub notion_version: Option<NotionVersion>,
+    /// The public base URL (default: `http://<bound address>`).
+    pub public_url: Option<String>,
+    /// The gate-policy file, if any.
+    pub policy_file: Option<PathBuf>,
+    /// Vault keys from `NOTION_GATE_ENCRYPTION_KEY` (else the key file in the data folder).
+    pub encryption_key: Option<SecretString>,
+    /// Local-only mode at start.
+    pub local_only: bool,
+    /// The per-connection limiter.
+    pub limiter: LimiterConfig,
+    /// The cache lifetime.
+    pub cache_ttl: Duration,
+    /// OAuth client id and secret, when both are configured.
+    pub oauth: Option<(String, SecretString)>,
+    /// OAuth redirect URI (default `<public url>/api/v1/notion/oauth/callback`).
+    pub oauth_redirect_uri: Option<String>,
+    /// `NOTION_API_KEY`: an internal-integration token for the first user.
+    pub notion_api_key: Option<SecretString>,
+    /// The TOML file read, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_backend())
+            .field("notion_url", &self.notion_url)
+            .field("notion_version", &self.notion_version)
+            .field("public_url", &self.public_url)
+            .field("policy_file", &self.policy_file)
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "[set]"),
+            )
+            .field("local_only", &self.local_only)
+            .field("limiter", &self.limiter)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("oauth_client_id", &self.oauth.as_ref().map(|(id, _)| id))
+            .field("oauth_redirect_uri", &self.oauth_redirect_uri)
+            .field(
+                "notion_api_key",
+                &self.notion_api_key.as_ref().map(|_| "[set]"),
+            )
+            .field("config_file", &self.config_file)
+            .finish()
+    }
+}
+
+/// Options of [`Settings::resolve`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResolveOptions {
+    /// Default the Notion URL to the running sandbox's emulator when the data folder has
+    /// [`SANDBOX_NOTION_URL_FILE`] (admin commands; never `serve`).
+    pub sandbox_notion_url: bool,
+}
+
+struct Resolver<'a> {
+    env: &'a dyn Env,
+    file: FileConfig,
+    file_path: Option<PathBuf>,
+}
+
+impl Resolver<'_> {
+    /// flag > first set env var > file > none.
+    fn pick(
+        &self,
+        flag: Option<String>,
+        flag_name: &'static str,
+        envs: &[&'static str],
+        file: Option<String>,
+        key: &'static str,
+    ) -> Option<Sourced> {
+        if let Some(value) = flag {
+            return Some(Sourced {
+                value,
+                origin: Origin::Flag(flag_name),
+            });
+        }
+        for name in envs {
+            if let Some(value) = self.env.var(name) {
+                return Some(Sourced {
+                    value,
+                    origin: Origin::Env(name),
+                });
+            }
+        }
+        let path = self.file_path.clone()?;
+        file.map(|value| Sourced {
+            value,
+            origin: Origin::File(key, path),
+        })
+    }
+}
+
+impl Settings {
+    /// Resolves the configuration from flags, the environment and the TOML file.
+    pub fn resolve(flags: &Flags, env: &dyn Env, options: ResolveOptions) -> Result<Settings> {
+        let config_path = flags
+            .config
+            .clone()
+            .or_else(|| env.var(vars::CONFIG).map(PathBuf::from));
+        let file = match &config_path {
+            Some(path) => {
+                let origin = if flags.config.is_some() {
+                    "--config"
+                } else {
+                    vars::CONFIG
+                };
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "invalid {origin}: cannot read the configuration file {}",
+                        path.display()
+                    )
+                })?;
+                FileConfig::parse(&text, path)?
+            }
+            None => FileConfig::default(),
+        };
+        let r = Resolver {
+            env,
+            file,
+            file_path: config_path.clone(),
+        };
+        let f = &r.file;
+
+        let listen = match r.pick(
+            flags.listen.clone(),
+            "--listen",
+            &[vars::LISTEN],
+            f.listen.clone(),
+            "listen",
+        ) {
+            Some(s) => s.value.trim().parse::<SocketAddr>().map_err(|e| {
+                s.invalid(format_args!(
+                    "{e} (expected an address like {DEFAULT_LISTEN})"
+                ))
+            })?,
+            None => DEFAULT_LISTEN.parse().expect("the default address parses"),
+        };
+
+        let data_dir = r
+            .pick(
+                flags.data_dir.as_ref().map(|p| p.display().to_string()),
+                "--data-dir",
+                &[vars::DATA_DIR],
+                f.data_dir.as_ref().map(|p| p.display().to_string()),
+                "data_dir",
+            )
+            .map(|s| PathBuf::from(s.value))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+
+        let database_url = match r.pick(
+            flags.database_url.clone(),
+            "--database-url",
+            &[vars::DATABASE_URL],
+            f.database_url.clone(),
+            "database_url",
+        ) {
+            Some(s) => {
+                gate_store::Backend::from_url(s.value.trim()).map_err(|e| {
+                    s.invalid_secret(format_args!(
+                        "{e} (expected sqlite://PATH or postgres://USER@HOST/DB)"
+                    ))
+                })?;
+                SecretString::from(s.value.trim().to_owned())
+            }
+            None => SecretString::from(gate_store::default_sqlite_url(&data_dir)),
+        };
+
+        let sandbox_file = data_dir.join(SANDBOX_NOTION_URL_FILE);
+        let (notion_url, notion_url_origin) = match r.pick(
+            flags.notion_url.clone(),
+            "--notion-url",
+            &[vars::NOTION_URL],
+            f.notion_url.clone(),
+            "notion_url",
+        ) {
+            Some(s) => (check_http_url(&s)?, s.origin),
+            None => match options
+                .sandbox_notion_url
+                .then(|| std::fs::read_to_string(&sandbox_file).ok())
+                .flatten()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+            {
+                Some(url) => (url, Origin::SandboxFile(sandbox_file)),
+                None => (DEFAULT_NOTION_URL.to_owned(), Origin::Default),
+            },
+        };
+
+        let notion_version = r
+            .pick(
+                flags.notion_version.clone(),
+                "--notion-version",
+                &[vars::NOTION_VERSION],
+                f.notion_version.clone(),
+                "notion_version",
+            )
+            .map(|s| NotionVersion::parse(s.value.trim()).map_err(|e| s.invalid(e)))
+            .transpose()?;
+
+        let public_url = r
+            .pick(
+                flags.public_url.clone(),
+                "--public-url",
+                &[vars::PUBLIC_URL],
+                f.public_url.clone(),
+                "public_url",
+            )
+            .map(|s| check_http_url(&s))
+            .transpose()?;
+
+        let policy_file = r
+            .pick(
+                flags.policy_file.as_ref().map(|p| p.display().to_string()),
+                "--policy-file",
+                &[vars::POLICY_FILE],
+                f.policy_file.as_ref().map(|p| p.display().to_string()),
+                "policy_file",
+            )
+            .map(|s| PathBuf::from(s.value));
+
+        let encryption_key = env.var(vars::ENCRYPTION_KEY).map(SecretString::from);
+
+        // Local-only: a privacy switch, so any source that says "on" turns it on, and a value
+        // that is neither on nor off is an error naming its source.
+        let mut local_only = flags.local_only;
+        for name in [vars::LOCAL_ONLY, vars::ATOM_LOCAL_ONLY] {
+            if let Some(v) = env.var(name) {
+                local_only |= gate_core::parse_local_only(name, &v).map_err(|_| {
+                    anyhow!(
+                        "invalid {name} {v:?}: expected true or false (also 1/0, yes/no, on/off)"
+                    )
+                })?;
+            }
+        }
+        if !flags.local_only
+            && env.var(vars::LOCAL_ONLY).is_none()
+            && env.var(vars::ATOM_LOCAL_ONLY).is_none()
+        {
+            local_only = f.local_only.unwrap_or(false);
+        }
+
+        let rate = r
+            .pick(
+                flags.rate.clone(),
+                "--rate",
+                &[vars::RATE],
+                f.rate.map(|v| v.to_string()),
+                "rate",
+            )
+            .map(|s| match s.value.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+                _ => Err(s.invalid("expected a positive number of requests per second")),
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_RATE);
+        let burst = r
+            .pick(
+                flags.burst.clone(),
+                "--burst",
+                &[vars::BURST],
+                f.burst.map(|v| v.to_string()),
+                "burst",
+            )
+            .map(|s| match s.value.trim().parse::<u32>() {
+                Ok(v) if v > 0 => Ok(v),
+                _ => Err(s.invalid("expected a whole number of requests, at least 1")),
+            })
+            .transpose()?
+            .unwrap_or(DEFAULT_BURST);
+        let limiter = LimiterConfig::new(rate, burst)
+            .map_err(|e| anyhow!("invalid --rate/--burst ({rate}, {burst}): {e}"))?;
+
+        let cache_ttl = r
+            .pick(
+                flags.cache_ttl.clone(),
+                "--cache-ttl",
+                &[vars::CACHE_TTL],
+                f.cache_ttl.map(|v| v.to_string()),
+                "cache_ttl",
+            )
+            .map(|s| match s.value.trim().parse::<f64>() {
+                Ok(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => {
+                    Ok(Duration::from_secs_f64(v))
+                }
+                _ => Err(s.invalid("expected a number of seconds between 0 and 86400")),
+            })
+            .transpose()?
+            .unwrap_or(gate_core::DEFAULT_CACHE_TTL);
+
+        let client_id = r.pick(
+            None,
+            "",
+            &[vars::OAUTH_CLIENT_ID, vars::NOTION_CLIENT_ID],
+            f.oauth_client_id.clone(),
+            "oauth_client_id",
+        );
+        let client_secret = r.pick(
+            None,
+            "",
+            &[vars::OAUTH_CLIENT_SECRET, vars::NOTION_CLIENT_SECRET],
+            f.oauth_client_secret.clone(),
+            "oauth_client_secret",
+        );
+        let oauth = match (client_id, client_secret) {
+            (Some(id), Some(secret)) => Some((
+                id.value.trim().to_owned(),
+                SecretString::from(secret.value.trim().to_owned()),
+            )),
+            (None, None) => None,
+            (Some(id), None) => bail!(
+                "{} is set but the OAuth client secret is not: set {} (or {})",
+                id.origin,
+                vars::OAUTH_CLIENT_SECRET,
+                vars::NOTION_CLIENT_SECRET
+            ),
+            (None, Some(secret)) => bail!(
+                "{} is set but the OAuth client id is not: set {} (or {})",
+                secret.origin,
+                vars::OAUTH_CLIENT_ID,
+                vars::NOTION_CLIENT_ID
+            ),
+        };
+        let oauth_redirect_uri = r
+            .pick(
+                None,
+                "",
+                &[vars::OAUTH_REDIRECT_URI, vars::NOTION_REDIRECT_URI],
+                f.oauth_redirect_uri.clone(),
+                "oauth_redirect_uri",
+            )
+            .map(|s| check_http_url(&s))
+            .transpose()?;
+
+        let notion_api_key = env
+            .var(vars::NOTION_API_KEY)
+            .map(|v| SecretString::from(v.trim().to_owned()));
+
+        Ok(Settings {
+            listen,
+            data_dir,
+            database_url,
+            notion_url,
+            notion_url_origin,
+            notion_version,
+            public_url,
+            policy_file,
+            encryption_key,
+            local_only,
+            limiter,
+            cache_ttl,
+            oauth,
+            oauth_redirect_uri,
+            notion_api_key,
+            config_file: config_path,
+        })
+    }
+
+    /// `sqlite` or `postgres` (for logs; the URL itself may hold a password).
+    pub fn database_backend(&self) -> &'static str {
+        match gate_store::Backend::from_url(self.database_url.expose_secret()) {
+            Ok(gate_store::Backend::Postgres) => "postgres",
+            _ => "sqlite",
+        }
+    }
+
+    /// The database for logs: the SQLite path, or `postgres` with the host part only.
+    pub fn database_display(&self) -> String {
+        let url = self.database_url.expose_secret();
+        match self.database_backend() {
+            "postgres" => match url::Url::parse(url) {
+                Ok(u) => format!(
+                    "postgres://{}{}",
+                    u.host_str().unwrap_or(""),
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                ),
+                Err(_) => "postgres".to_owned(),
+            },
+            _ => url.to_owned(),
+        }
+    }
+
+    /// The gate-policy policy: the file's, or the built-in default. A bad file is an error
+    /// naming the file and the line.
+    pub fn policy(&self) -> Result<gate_policy::Policy> {
+        match &self.policy_file {
+            None => Ok(gate_policy::Policy::default()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "cannot read the policy file {} ({})",
+                        path.display(),
+                        vars::POLICY_FILE
+                    )
+                })?;
+                gate_policy::Policy::from_toml_str(&text)
+                    .map_err(|e| anyhow!("invalid policy file {}: {e}", path.display()))
+            }
+        }
+    }
+}
+
+/// The settings of `serve` and `sandbox` from their flags and the process environment.
+pub fn server_settings(args: &crate::opts::ServeArgs) -> Result<Settings> {
+    Settings::resolve(&args.flags(), &ProcessEnv, ResolveOptions::default())
+}
+
+/// An `http(s)://` URL without a trailing slash.
+fn check_http_url(s: &Sourced) -> Result<String> {
+    let value = s.value.trim();
+    let url = url::Url::parse(value).map_err(|e| s.invalid(format_args!("{e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(s.invalid("the scheme must be http or https"));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn write_toml(dir: &Path, text: &str) -> PathBuf {
+        let path = dir.join("gate.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn resolve(flags: &Flags, env: &HashMap<String, String>) -> Result<Settings> {
+        Settings::resolve(flags, env, ResolveOptions::default())
+    }
+
+    #[test]
+    fn precedence_is_flag_then_env_then_file_then_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_toml(
+            dir.path(),
+            "listen = \"127.0.0.1:3000\"\nnotion_url = \"http://file.test\"\n\
+             rate = 5.0\ncache_ttl = 7\npublic_url = \"https://file.test\"\n",
+        );
+        let flags = Flags {
+            config: Some(file.clone()),
+            listen: Some("127.0.0.1:1000".into()),
+            ..Flags::default()
+        };
+        let vars = env(&[
+            (vars::LISTEN, "127.0.0.1:2000"),
+            (vars::NOTION_URL, "http://env.test/"),
+            (vars::CACHE_TTL, ""),
+        ]);
+        let s = resolve(&flags, &vars).unwrap();
+        // flag beats env and file
+        assert_eq!(s.listen, "127.0.0.1:1000".parse().unwrap());
+        // env beats file (trailing slash dropped)
+        assert_eq!(s.notion_url, "http://env.test");
+        assert_eq!(s.notion_url_origin, Origin::Env(vars::NOTION_URL));
+        // file beats default; a blank env value counts as unset
+        assert_eq!(s.cache_ttl, Duration::from_secs(7));
+        assert_eq!(s.public_url.as_deref(), Some("https://file.test"));
+        assert_eq!(s.config_file.as_deref(), Some(file.as_path()));
+        // defaults
+        assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(
+            s.database_url.expose_secret(),
+            gate_store::default_sqlite_url(Path::new(DEFAULT_DATA_DIR))
+        );
+        assert!(!s.local_only);
+
+        // Without the flag the env wins; without both, the file; without all, the default.
+        let flags = Flags {
+            config: Some(file.clone()),
+            ..Flags::default()
+        };
+        assert_eq!(
+            resolve(&flags, &vars).unwrap().listen,
+            "127.0.0.1:2000".parse().unwrap()
+        );
+        assert_eq!(
+            resolve(&flags, &env(&[])).unwrap().listen,
+            "127.0.0.1:3000".parse().unwrap()
+        );
+        let s = resolve(&Flags::default(), &env(&[])).unwrap();
+        assert_eq!(s.listen, DEFAULT_LISTEN.parse().unwrap());
+        assert_eq!(s.notion_url, DEFAULT_NOTION_URL);
+        assert_eq!(s.cache_ttl, gate_core::DEFAULT_CACHE_TTL);
+        assert!(s.oauth.is_none() && s.config_file.is_none());
+
+        // The file can also come from NOTION_GATE_CONFIG.
+        let s = resolve(
+            &Flags::default(),
+            &env(&[(vars::CONFIG, file.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
+    }
+
+    #[test]
+    fn the_original_names_are_accepted_and_ours_win() {
+        let s = resolve(
+            &Flags::default(),
+            &env(&[
+                (vars::NOTION_CLIENT_ID, "legacy-id"),
+                (vars::NOTION_CLIENT_SECRET, "legacy-secret"),
+                (vars::NOTION_REDIRECT_URI, "http://localhost:8000/cb"),
+                (vars::NOTION_API_KEY, "ntn_legacy"),
+                (vars::ATOM_LOCAL_ONLY, "TRUE"),
+            ]),
+        )
+        .unwrap();
+        let (id, secret) = s.oauth.as_ref().unwrap();
+        assert_eq!(id, "legacy-id");
+        assert_eq!(secret.expose_secret(), "legacy-secret");
+        assert_eq!(
+            s.oauth_redirect_uri.as_deref(),
+            Some("http://localhost:8000/cb")
+        );
+        assert_eq!(
+            s.notion_api_key.as_ref().unwrap().expose_secret(),
+            "ntn_legacy"
+        );
+        assert!(s.local_only);
+        let debug = format!("{s:?}");
+        assert!(
+            !debug.contains("legacy-secret") && !debug.contains("ntn_legacy"),
+            "{debug}"
+        );
+
+        let s = resolve(
+            &Flags::default(),
+            &env(&[
+                (vars::NOTION_CLIENT_ID, "legacy-id"),
+                (vars::OAUTH_CLIENT_ID, "new-id"),
+                (vars::NOTION_CLIENT_SECRET, "s"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.oauth.unwrap().0, "new-id");
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let cases: &[(Flags, &[(&str, &str)], &str)] = &[
+            (
+                Flags {
+                    listen: Some("nowhere".into()),
+                    ..Flags::default()
+                },
+                &[],
+                "invalid --listen \"nowhere\"",
+            ),
+            (
+                Flags::default(),
+                &[(vars::LISTEN, "1.2.3.4")],
+                "invalid NOTION_GATE_LISTEN",
+            ),
+            (
+                Flags::default(),
+                &[(vars::ATOM_LOCAL_ONLY, "maybe")],
+                "invalid ATOM_LOCAL_ONLY",
+            ),
+            (
+                Flags::default(),
+                &[(vars::LOCAL_ONLY, "sure")],
+                "invalid NOTION_GATE_LOCAL_ONLY",
+            ),
+            (
+                Flags::default(),
+                &[(vars::RATE, "-1")],
+                "invalid NOTION_GATE_RATE",
+            ),
+            (
+                Flags {
+                    burst: Some("0".into()),
+                    ..Flags::default()
+                },
+                &[],
+                "invalid --burst",
+            ),
+            (
+                Flags::default(),
+                &[(vars::CACHE_TTL, "soon")],
+                "invalid NOTION_GATE_CACHE_TTL",
+            ),
+            (
+                Flags {
+                    notion_url: Some("ftp://x".into()),
+                    ..Flags::default()
+                },
+                &[],
+                "invalid --notion-url",
+            ),
+            (
+                Flags::default(),
+                &[(vars::NOTION_VERSION, "latest")],
+                "invalid NOTION_GATE_NOTION_VERSION",
+            ),
+            (
+                Flags::default(),
+                &[(vars::DATABASE_URL, "mysql://root:hunter2@db/x")],
+                "invalid NOTION_GATE_DATABASE_URL",
+            ),
+            (
+                Flags::default(),
+                &[(vars::NOTION_CLIENT_ID, "id")],
+                "NOTION_GATE_OAUTH_CLIENT_SECRET",
+            ),
+        ];
+        for (flags, vars, want) in cases {
+            let err = resolve(flags, &env(vars)).err().expect(want).to_string();
+            assert!(err.contains(want), "{want:?} in {err:?}");
+            assert!(!err.contains("hunter2"), "no secret in {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_file_names_the_file_and_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_toml(dir.path(), "listen = \"127.0.0.1:1\"\nlisten_on = 3\n");
+        let flags = Flags {
+            config: Some(file),
+            ..Flags::default()
+        };
+        let err = format!("{:#}", resolve(&flags, &env(&[])).err().unwrap());
+        assert!(err.contains("gate.toml") && err.contains("line 2"), "{err}");
+
+        let file = write_toml(dir.path(), "burst = 0\n");
+        let flags = Flags {
+            config: Some(file),
+            ..Flags::default()
+        };
+        let err = resolve(&flags, &env(&[])).err().unwrap().to_string();
+        assert!(
+            err.contains("`burst` in") && err.contains("gate.toml"),
+            "{err}"
+        );
+
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, "[min_maturity]\nread = \"intern\"\nwrite = 3\n").unwrap();
+        let s = resolve(
+            &Flags::default(),
+            &env(&[(vars::POLICY_FILE, policy.to_str().unwrap())]),
+        )
+        .unwrap();
+        let err = s.policy().err().unwrap().to_string();
+        assert!(
+            err.contains("policy.toml") && err.contains("line 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_sandbox_url_file_is_a_default_for_admin_commands_only() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SANDBOX_NOTION_URL_FILE),
+            "http://127.0.0.1:4567\n",
+        )
+        .unwrap();
+        let flags = Flags {
+            data_dir: Some(dir.path().to_owned()),
+            ..Flags::default()
+        };
+        let admin = ResolveOptions {
+            sandbox_notion_url: true,
+        };
+        let s = Settings::resolve(&flags, &env(&[]), admin).unwrap();
+        assert_eq!(s.notion_url, "http://127.0.0.1:4567");
+        let s = resolve(&flags, &env(&[])).unwrap();
+        assert_eq!(s.notion_url, DEFAULT_NOTION_URL);
+        let s = Settings::resolve(
+            &flags,
+            &env(&[(vars::NOTION_URL, "http://explicit.test")]),
+            admin,
+        )
+        .unwrap();
+        assert_eq!(s.notion_url, "http://explicit.test");
+    }
+}

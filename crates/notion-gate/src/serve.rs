@@ -1,0 +1,309 @@
+//! `notion-gate serve` and `notion-gate sandbox`: open the store (migrations run), load or
+//! create the vault key, build the gate and the HTTP application, listen, and serve until
+//! Ctrl-C or SIGTERM; then stop accepting, let in-flight requests finish, and flush the audit
+//! (`Gate::shutdown`) before exiting.
+//!
+//! The first start on an empty database creates the administrator `admin` and prints its key
+//! once (a log line and a banner on stderr). `serve` with `NOTION_API_KEY` set creates or
+//! refreshes a token connection for the first user. `sandbox` runs the same gateway against an
+//! in-process Notion emulator seeded with the demo workspace, gives the admin a connection to
+//! it, and writes the admin key to `<data dir>/sandbox-admin.key` (0600).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use gate_core::Gate;
+use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+use notion_emulator::{Emulator, Seed};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::TcpListener;
+
+use crate::config::{SANDBOX_NOTION_URL_FILE, Settings};
+use crate::setup;
+
+/// The sandbox admin key file, in the data folder.
+pub const SANDBOX_KEY_FILE: &str = "sandbox-admin.key";
+/// The token the sandbox's connection uses (the emulator accepts any token).
+const SANDBOX_NOTION_TOKEN: &str = "ntn_sandbox_demo_workspace";
+/// Name of the administrator created on the first start.
+pub const FIRST_ADMIN: &str = "admin";
+
+/// `notion-gate serve`.
+pub async fn serve(settings: Settings) -> Result<()> {
+    let notion_url = settings.notion_url.clone();
+    run(settings, notion_url, None).await
+}
+
+/// `notion-gate sandbox`.
+pub async fn sandbox(settings: Settings) -> Result<()> {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .workspace_name("Sandbox")
+        .start()
+        .await
+        .map_err(|e| anyhow!("cannot start the Notion emulator: {e}"))?;
+    let notion_url = emu.base_url();
+    tracing::info!("sandbox: demo Notion workspace emulated at {notion_url}");
+    run(settings, notion_url, Some(emu)).await
+}
+
+async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> Result<()> {
+    let sandbox = emu.is_some();
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (--listen / NOTION_GATE_LISTEN)",
+            settings.listen
+        )
+    })?;
+    let addr = listener.local_addr().context("the bound address")?;
+    let base = format!("http://{addr}");
+
+    let store = setup::open_store(&settings).await?;
+    tracing::info!(
+        database = %settings.database_display(),
+        "database ready (migrations applied)"
+    );
+    let gate = setup::build_gate(&settings, store, &notion_url)?;
+    if settings.local_only {
+        tracing::warn!("local-only mode is on: every call to Notion is refused");
+    }
+
+    let first_key = bootstrap(&gate).await?;
+    let mut sandbox_key = None;
+    if sandbox {
+        sandbox_key =
+            Some(prepare_sandbox(&gate, &settings, first_key.as_ref(), &notion_url).await?);
+    } else if let Some(token) = &settings.notion_api_key {
+        connect_api_key(&gate, token).await;
+    }
+
+    let public_url = settings.public_url.clone().unwrap_or_else(|| base.clone());
+    let mut server = ServerSettings::new(public_url.clone(), notion_url.clone());
+    if let Some(uri) = &settings.oauth_redirect_uri {
+        server = server.oauth_redirect_uri(uri.clone());
+    }
+    if settings.oauth.is_some() {
+        tracing::info!(redirect_uri = %server.redirect_uri(), "OAuth connections enabled");
+    }
+    let state = AppState::new(gate.clone(), server);
+    let app = Application::build(
+        listener,
+        gate_server::api::app(state, &ServerOptions::default()),
+    )
+    .context("build the application")?;
+
+    let expiry = tokio::spawn(expire_approvals(gate.clone()));
+    tracing::info!("listening on {base}");
+    if let Some(key) = &sandbox_key {
+        sandbox_banner(&base, &settings.data_dir, key);
+    }
+    let served = app.run_until_stopped(shutdown_signal()).await;
+    expiry.abort();
+    tracing::info!("stopped accepting requests; flushing the audit");
+    let stats = gate.shutdown().await;
+    tracing::info!(
+        written = stats.written,
+        lost = stats.lost,
+        "audit flushed; goodbye"
+    );
+    if let Some(emu) = emu {
+        let _ = std::fs::remove_file(settings.data_dir.join(SANDBOX_NOTION_URL_FILE));
+        emu.shutdown().await;
+    }
+    gate.store().close().await;
+    served.context("the server failed")?;
+    if stats.lost > 0 {
+        return Err(anyhow!(
+            "{} audit record(s) could not be written before exiting",
+            stats.lost
+        ));
+    }
+    Ok(())
+}
+
+/// Creates the first administrator on an empty database and prints the key once.
+async fn bootstrap(gate: &Gate) -> Result<Option<SecretString>> {
+    if !gate.store().list_users().await?.is_empty() {
+        return Ok(None);
+    }
+    let (user, key) = gate
+        .bootstrap_admin(FIRST_ADMIN)
+        .await
+        .map_err(|e| anyhow!("cannot create the first administrator: {e}"))?;
+    tracing::warn!(
+        user = %user.name,
+        "first start: created the administrator; its key is printed below, once"
+    );
+    let line = "=".repeat(72);
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\n{line}\n  First start: administrator '{}' created. Its key (shown only now):\n\n    {}\n\n  \
+         Use it as `Authorization: Bearer <key>`. Keep it safe; add users and agents\n  \
+         with `notion-gate user add` / `notion-gate agent add`.\n{line}\n",
+        user.name,
+        key.key.expose_secret()
+    );
+    Ok(Some(key.key))
+}
+
+/// `NOTION_API_KEY` at the start of `serve`: a token connection for the first user (created
+/// or refreshed). A failure is logged, not fatal: the gateway still serves.
+async fn connect_api_key(gate: &Gate, token: &SecretString) {
+    let result = async {
+        let admin = gate.system_admin().await?;
+        let first = gate
+            .store()
+            .list_users()
+            .await?
+            .into_iter()
+            .min_by_key(|u| (u.created_at, u.id))
+            .map(|u| u.id);
+        gate.add_token_connection(&admin, first, token.clone())
+            .await
+    }
+    .await;
+    match result {
+        Ok(c) => tracing::info!(
+            connection_id = %c.id,
+            workspace = c.workspace_name.as_deref().unwrap_or(""),
+            "NOTION_API_KEY: token connection ready for the first user"
+        ),
+        Err(e) => tracing::error!("NOTION_API_KEY: the token connection failed: {e}"),
+    }
+}
+
+/// Sandbox start-up: the admin key file (0600), a connection to the demo workspace, and the
+/// emulator URL file for admin commands.
+async fn prepare_sandbox(
+    gate: &Gate,
+    settings: &Settings,
+    first_key: Option<&SecretString>,
+    notion_url: &str,
+) -> Result<SecretString> {
+    let key_path = settings.data_dir.join(SANDBOX_KEY_FILE);
+    let key = match first_key {
+        Some(k) => k.clone(),
+        None => existing_or_new_key(gate, &key_path).await?,
+    };
+    write_private(&key_path, &format!("{}\n", key.expose_secret()))?;
+    tracing::info!(
+        "sandbox: admin key written to {} (mode 0600)",
+        key_path.display()
+    );
+    let admin = gate.system_admin().await?;
+    if admin.connection_id.is_none() {
+        let c = gate
+            .add_token_connection(
+                &admin,
+                None,
+                SecretString::from(SANDBOX_NOTION_TOKEN.to_owned()),
+            )
+            .await
+            .map_err(|e| anyhow!("cannot connect the demo workspace: {e}"))?;
+        tracing::info!(connection_id = %c.id, "sandbox: admin connected to the demo workspace");
+    }
+    std::fs::write(
+        settings.data_dir.join(SANDBOX_NOTION_URL_FILE),
+        format!("{notion_url}\n"),
+    )
+    .context("write the sandbox's emulator URL file")?;
+    Ok(key)
+}
+
+/// The key in the sandbox key file if it still authenticates as an admin; otherwise a new key
+/// for the first administrator.
+async fn existing_or_new_key(gate: &Gate, path: &Path) -> Result<SecretString> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let key = text.trim();
+        if let Ok(caller) = gate.authenticate(key).await {
+            if caller.is_admin() {
+                tracing::info!("sandbox: reusing the admin key in {}", path.display());
+                return Ok(SecretString::from(key.to_owned()));
+            }
+        }
+    }
+    let admin = gate.system_admin().await?;
+    let created = gate
+        .issue_user_key(&admin, admin.user_id, Some("sandbox"))
+        .await
+        .map_err(|e| anyhow!("cannot issue the sandbox admin key: {e}"))?;
+    tracing::warn!(
+        "sandbox: issued a new admin key for '{}': {}",
+        admin.name,
+        created.key.expose_secret()
+    );
+    Ok(created.key)
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+    }
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn sandbox_banner(base: &str, data_dir: &Path, key: &SecretString) {
+    let key_file: PathBuf = data_dir.join(SANDBOX_KEY_FILE);
+    let line = "-".repeat(72);
+    eprintln!(
+        "\n{line}\n  notion-gate sandbox: {base} (demo workspace, no Notion account needed)\n  \
+         admin key: {secret}\n\n  \
+         KEY=$(cat {key})\n  curl -s {base}/api/v1/me -H \"Authorization: Bearer $KEY\"\n  \
+         API docs: {base}/docs   Stop: Ctrl-C\n{line}\n",
+        secret = key.expose_secret(),
+        key = key_file.display()
+    );
+}
+
+/// Every minute: pending approvals past their expiry become `expired`.
+async fn expire_approvals(gate: Gate) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match gate.expire_approvals().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(expired = n, "approvals expired"),
+            Err(e) => tracing::warn!("expiring approvals failed: {e}"),
+        }
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received: shutting down"),
+        () = term => tracing::info!("SIGTERM received: shutting down"),
+    }
+}

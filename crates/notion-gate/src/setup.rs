@@ -1,0 +1,84 @@
+//! From resolved [`Settings`] to a running [`Gate`]: the data folder, the store (migrations
+//! run on open), the vault (key from `NOTION_GATE_ENCRYPTION_KEY` or the 0600 key file), the
+//! policy and the Notion client.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use gate_core::{Gate, GateConfig, OAuthSettings};
+use gate_store::{Store, Vault};
+use notion_client::ClientConfig;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+
+/// Creates the data folder if needed (0700 on Unix when it is new).
+pub fn ensure_data_dir(settings: &Settings) -> Result<()> {
+    let dir = &settings.data_dir;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+/// Opens the store and runs the migrations.
+pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
+    ensure_data_dir(settings)?;
+    gate_store::open(settings.database_url.expose_secret())
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database_display()))
+}
+
+/// Loads the vault keys, creating the key file on first use.
+pub fn open_vault(settings: &Settings) -> Result<Arc<Vault>> {
+    ensure_data_dir(settings)?;
+    let env = settings
+        .encryption_key
+        .as_ref()
+        .map(|k| k.expose_secret().to_owned());
+    let vault = Vault::load_or_create(&settings.data_dir, env.as_deref()).map_err(|e| {
+        let origin = if env.is_some() {
+            crate::config::vars::ENCRYPTION_KEY.to_owned()
+        } else {
+            Vault::key_file_path(&settings.data_dir)
+                .display()
+                .to_string()
+        };
+        anyhow!("invalid encryption key ({origin}): {e}")
+    })?;
+    Ok(Arc::new(vault))
+}
+
+/// Builds the gate on an open store, talking to Notion at `notion_url`.
+pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) -> Result<Gate> {
+    let vault = open_vault(settings)?;
+    let mut notion = ClientConfig::default()
+        .base_url(notion_url)
+        .limiter(settings.limiter.clone());
+    if let Some(v) = &settings.notion_version {
+        notion = notion.notion_version(v.clone());
+    }
+    let mut config = GateConfig::new(store, vault)
+        .policy(settings.policy()?)
+        .notion(notion)
+        .local_only(settings.local_only)
+        .cache_ttl(settings.cache_ttl)
+        .limiter(settings.limiter.clone());
+    if let Some((id, secret)) = &settings.oauth {
+        config = config.oauth(OAuthSettings::new(id.clone(), secret.clone()));
+    }
+    Gate::new(config).map_err(|e| anyhow!("cannot start the gate: {e}"))
+}
+
+/// Store and gate in one step.
+pub async fn open_gate(settings: &Settings, notion_url: &str) -> Result<Gate> {
+    let store = open_store(settings).await?;
+    build_gate(settings, store, notion_url)
+}
