@@ -339,6 +339,20 @@ async fn stdio_serves_the_same_tools_in_process() {
     );
     assert_eq!(denied["error"], "forbidden_by_policy", "{denied}");
 
+    // The key is authenticated on every request, so a running session follows the agent:
+    // promoted, it sees (and may use) the write tools; disabled, it is refused.
+    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
+    let intern = gw.gate.authenticate(gw.agent("intern")).await.unwrap();
+    let agent_id = intern.agent_id.unwrap();
+    gw.gate
+        .set_agent_maturity(&alice, agent_id, "autonomous")
+        .await
+        .unwrap();
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 14);
+    gw.gate.disable_agent(&alice, agent_id).await.unwrap();
+    let refused = reason(&call(&gw, &client, "search", json!({})).await);
+    assert_eq!(refused["error"], "forbidden_by_policy", "{refused}");
+
     client.cancel().await.unwrap();
     server.await.unwrap().unwrap();
 }
