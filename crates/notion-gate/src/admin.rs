@@ -275,7 +275,9 @@ pub async fn agent(cmd: AgentCommand) -> Result<()> {
                 spec = spec.connection(id);
             }
             let agent = a.gate.create_agent(&actor, spec).await.map_err(|e| match e {
-                GateError::Invalid { field, .. } if field == "maturity" => anyhow!(
+                GateError::Invalid {
+                    field: "maturity", ..
+                } => anyhow!(
                     "invalid --maturity: expected one of student, intern, supervised, autonomous"
                 ),
                 e => e.into(),
@@ -574,7 +576,7 @@ impl Names {
             (None, None) => r.caller_kind.to_string(),
         };
         let mut line = format!(
-            "{}  {:<5} {:<24} {:<40} {:<6} {}/{}",
+            "{}  {:<5} {:<16} {:<18} {:<6} {}/{}",
             time(r.at),
             r.surface,
             who,

@@ -785,9 +785,11 @@ mod tests {
         assert_eq!(s.oauth.unwrap().0, "new-id");
     }
 
+    type Case<'a> = (Flags, &'a [(&'a str, &'a str)], &'a str);
+
     #[test]
     fn bad_values_name_their_source() {
-        let cases: &[(Flags, &[(&str, &str)], &str)] = &[
+        let cases: &[Case<'_>] = &[
             (
                 Flags {
                     listen: Some("nowhere".into()),
@@ -854,7 +856,10 @@ mod tests {
             ),
         ];
         for (flags, vars, want) in cases {
-            let err = resolve(flags, &env(vars)).err().expect(want).to_string();
+            let Err(err) = resolve(flags, &env(vars)) else {
+                panic!("{want}: expected an error");
+            };
+            let err = err.to_string();
             assert!(err.contains(want), "{want:?} in {err:?}");
             assert!(!err.contains("hunter2"), "no secret in {err:?}");
         }

@@ -218,11 +218,11 @@ async fn prepare_sandbox(
 async fn existing_or_new_key(gate: &Gate, path: &Path) -> Result<SecretString> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let key = text.trim();
-        if let Ok(caller) = gate.authenticate(key).await {
-            if caller.is_admin() {
-                tracing::info!("sandbox: reusing the admin key in {}", path.display());
-                return Ok(SecretString::from(key.to_owned()));
-            }
+        if let Ok(caller) = gate.authenticate(key).await
+            && caller.is_admin()
+        {
+            tracing::info!("sandbox: reusing the admin key in {}", path.display());
+            return Ok(SecretString::from(key.to_owned()));
         }
     }
     let admin = gate.system_admin().await?;

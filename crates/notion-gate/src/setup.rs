@@ -61,7 +61,7 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
     let vault = open_vault(settings)?;
     let mut notion = ClientConfig::default()
         .base_url(notion_url)
-        .limiter(settings.limiter.clone());
+        .limiter(settings.limiter);
     if let Some(v) = &settings.notion_version {
         notion = notion.notion_version(v.clone());
     }
@@ -70,7 +70,7 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
         .notion(notion)
         .local_only(settings.local_only)
         .cache_ttl(settings.cache_ttl)
-        .limiter(settings.limiter.clone());
+        .limiter(settings.limiter);
     if let Some((id, secret)) = &settings.oauth {
         config = config.oauth(OAuthSettings::new(id.clone(), secret.clone()));
     }

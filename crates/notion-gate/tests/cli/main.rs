@@ -1,6 +1,10 @@
 //! The `notion-gate` binary end to end: it is spawned with `--notion-url` pointing at an
 //! emulator started in this process, and its exit status, stdout and stderr are checked.
 
+mod admin;
+mod sandbox;
+mod support;
+
 use std::process::Output;
 
 use assert_cmd::Command;
