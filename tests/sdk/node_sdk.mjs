@@ -179,7 +179,7 @@ async function runAgent(agent, key) {
         parent: { page_id: ctx.root },
         properties: { title: { title: [{ text: { content: title } }] } },
       });
-    if (agent === "intern") return expectRefusal(call, "maturity_too_low", { needed: "supervised" });
+    if (agent === "intern") return expectRefusal(call, "forbidden_by_policy", { needed: "supervised" });
     if (agent === "supervised") return expectRefusal(call, "approval_required", { approval: true });
     const page = await call();
     check(page.object === "page" && titleOf(page) === title, `created ${page.object} '${titleOf(page)}'`);
@@ -195,7 +195,7 @@ async function runAgent(agent, key) {
       { object: "block", type: "to_do", to_do: { rich_text: [{ type: "text", text: { content: "check the audit" } }], checked: false } },
     ];
     const call = () => notion.blocks.children.append({ block_id: target, children });
-    if (agent === "intern") return expectRefusal(call, "maturity_too_low", { needed: "supervised" });
+    if (agent === "intern") return expectRefusal(call, "forbidden_by_policy", { needed: "supervised" });
     if (agent === "supervised") return expectRefusal(call, "approval_required", { approval: true });
     check(ctx.created, "no created page to append to");
     const r = await call();
@@ -215,7 +215,7 @@ async function runAgent(agent, key) {
       return `trashed ${page.id}`;
     }
     check(ctx.big, "no page to try to trash");
-    return expectRefusal(() => notion.pages.update({ page_id: ctx.big, in_trash: true }), "maturity_too_low", {
+    return expectRefusal(() => notion.pages.update({ page_id: ctx.big, in_trash: true }), "forbidden_by_policy", {
       needed: "autonomous",
     });
   });

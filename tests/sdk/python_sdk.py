@@ -181,7 +181,7 @@ def run_agent(agent, key):
         props = {"title": {"title": [{"text": {"content": f"SDK test: python {agent}"}}]}}
         call = lambda: notion.pages.create(parent={"page_id": ctx["root"]}, properties=props)  # noqa: E731
         if agent == "intern":
-            return expect_refusal(call, "maturity_too_low", needed="supervised")
+            return expect_refusal(call, "forbidden_by_policy", needed="supervised")
         if agent == "supervised":
             return expect_refusal(call, "approval_required", approval=True)
         page = call()
@@ -201,7 +201,7 @@ def run_agent(agent, key):
         ]
         call = lambda: notion.blocks.children.append(block_id=target, children=children)  # noqa: E731
         if agent == "intern":
-            return expect_refusal(call, "maturity_too_low", needed="supervised")
+            return expect_refusal(call, "forbidden_by_policy", needed="supervised")
         if agent == "supervised":
             return expect_refusal(call, "approval_required", approval=True)
         check("created" in ctx, "no created page to append to")
@@ -221,7 +221,7 @@ def run_agent(agent, key):
             return f"trashed {page['id']}", None
         check("big" in ctx, "no page to try to trash")
         call = lambda: notion.pages.update(page_id=ctx["big"], in_trash=True)  # noqa: E731
-        return expect_refusal(call, "maturity_too_low", needed="autonomous")
+        return expect_refusal(call, "forbidden_by_policy", needed="autonomous")
 
     step(agent, "search", search_big_page)
     step(agent, "read page + children", read_big_page)

@@ -27,6 +27,10 @@ const MAX_BODY: usize = 1024 * 1024;
 
 async fn proxy(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    let rid = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok());
     let Some(key) = bearer(&parts.headers) else {
         return notion_error(
             401,
@@ -34,11 +38,12 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             "API token is invalid.",
             None,
             Map::new(),
+            rid,
         );
     };
     let caller = match state.gate.authenticate(key).await {
         Ok(c) => c,
-        Err(e) => return from_gate_error(e),
+        Err(e) => return from_gate_error(e, rid),
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
@@ -49,6 +54,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
                 "Request body too large.",
                 None,
                 Map::new(),
+                rid,
             );
         }
     };
@@ -64,6 +70,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.",
             None,
             Map::new(),
+            rid,
         );
     };
     let method = parts.method.clone();
@@ -77,6 +84,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             "Invalid request URL.",
             None,
             Map::new(),
+            rid,
         );
     }
     let mut request = NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version);
@@ -98,7 +106,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             }
             out
         }
-        Err(e) => from_gate_error(e),
+        Err(e) => from_gate_error(e, rid),
     }
 }
 
@@ -118,10 +126,22 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// A refusal or failure of the gateway, in Notion's envelope.
-fn from_gate_error(e: GateError) -> Response {
-    let gateway_code = e.code();
+fn from_gate_error(e: GateError, request_id: Option<&str>) -> Response {
+    // The same codes as the REST API and MCP: `forbidden_by_policy` with the policy's reason
+    // (`maturity_too_low`, …) beside it.
+    let gateway_code = match &e {
+        GateError::Forbidden {
+            code: "not_permitted",
+            ..
+        } => "forbidden",
+        GateError::Forbidden { .. } => "forbidden_by_policy",
+        other => other.code(),
+    };
     let mut data = Map::new();
     data.insert("gateway_code".into(), Value::String(gateway_code.into()));
+    if let GateError::Forbidden { code, .. } = &e {
+        data.insert("reason".into(), Value::String((*code).into()));
+    }
     let (status, code, message, retry_after) = match &e {
         GateError::Unauthenticated => (
             401,
@@ -205,7 +225,7 @@ fn from_gate_error(e: GateError) -> Response {
             )
         }
     };
-    notion_error(status, code, &message, retry_after, data)
+    notion_error(status, code, &message, retry_after, data, request_id)
 }
 
 fn notion_error(
@@ -214,8 +234,11 @@ fn notion_error(
     message: &str,
     retry_after: Option<u64>,
     additional_data: Map<String, Value>,
+    request_id: Option<&str>,
 ) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    // The gateway's request id (the `x-request-id` of this request), so that the id an SDK
+    // reports can be found in the server's log.
+    let request_id = request_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let mut body = json!({
         "object": "error",
         "status": status,

@@ -119,6 +119,8 @@ async fn refusals_are_notion_errors_with_the_gateway_code() {
     assert!(api.message.contains("notion-gate"), "{}", api.message);
     let data = api.additional_data.clone().unwrap();
     assert_eq!(data["needed_maturity"], "supervised");
+    assert_eq!(data["gateway_code"], "forbidden_by_policy");
+    assert_eq!(data["reason"], "maturity_too_low");
 
     // A supervised agent's create waits for approval (default policy).
     let err = sdk(&gw, gw.agent("supervised"))
@@ -170,6 +172,22 @@ async fn refusals_are_notion_errors_with_the_gateway_code() {
 #[tokio::test]
 async fn keys_versions_and_oauth_paths() {
     let gw = spawn_gateway().await;
+    // A refusal carries the gateway's request id in its body and headers.
+    let r = gw
+        .http
+        .post(format!("{}/v1/pages", gw.base))
+        .bearer_auth(gw.agent("intern"))
+        .header("Notion-Version", "2026-03-11")
+        .header("x-request-id", "trace-me-42")
+        .json(&serde_json::json!({"parent": {"page_id": gw.emu.demo_ids().root_page}, "properties": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["x-notion-request-id"], "trace-me-42");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["request_id"], "trace-me-42");
+
     // A wrong key: Notion's 401.
     let err = sdk(&gw, "nga_wrong").users().me().await.unwrap_err();
     assert_eq!(err.code(), Some(&ErrorCode::Unauthorized));
