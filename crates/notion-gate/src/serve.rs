@@ -38,6 +38,12 @@ pub async fn serve(settings: Settings) -> Result<()> {
 
 /// `notion-gate sandbox`.
 pub async fn sandbox(settings: Settings) -> Result<()> {
+    if settings.notion_url_origin != crate::config::Origin::Default {
+        tracing::info!(
+            "sandbox: ignoring the Notion URL from {} (the sandbox runs its own emulator)",
+            settings.notion_url_origin
+        );
+    }
     let emu = Emulator::builder()
         .seed(Seed::Demo)
         .workspace_name("Sandbox")
