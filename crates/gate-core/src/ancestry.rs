@@ -59,12 +59,11 @@ fn parents_of(obj: &Value) -> Vec<String> {
         .chain(keys.iter().copied())
         .filter(|k| keys.contains(k));
     for k in ordered {
-        if let Some(id) = parent.get(k).and_then(Value::as_str) {
-            if let Some(id) = gate_policy::normalize_id(id) {
-                if !out.contains(&id) {
-                    out.push(id);
-                }
-            }
+        if let Some(id) = parent.get(k).and_then(Value::as_str)
+            && let Some(id) = gate_policy::normalize_id(id)
+            && !out.contains(&id)
+        {
+            out.push(id);
         }
     }
     out

@@ -179,10 +179,11 @@ impl Inner {
         if !checked_row {
             // Another instance may have rotated the token already.
             self.revalidate(entry, &mut st).await?;
-            if let Some(c) = st.as_ref() {
-                if c.generation != seen && !c.expiring() {
-                    return Ok(c.clone());
-                }
+            if let Some(c) = st.as_ref()
+                && c.generation != seen
+                && !c.expiring()
+            {
+                return Ok(c.clone());
             }
         }
         self.refresh(entry, &mut st).await
@@ -208,11 +209,11 @@ impl Inner {
                 connection_id: Some(entry.id),
             });
         }
-        if let Some(c) = st.as_mut() {
-            if c.row_updated_at == row.updated_at {
-                c.fetched = Instant::now();
-                return Ok(());
-            }
+        if let Some(c) = st.as_mut()
+            && c.row_updated_at == row.updated_at
+        {
+            c.fetched = Instant::now();
+            return Ok(());
         }
         let tokens = match self.store.connection_tokens(&self.vault, entry.id).await {
             Ok(t) => t,
@@ -297,15 +298,17 @@ impl Inner {
             {
                 metrics::counter!("gate_token_refresh_total", "result" => "refused").increment(1);
                 // Did another instance win the race and rotate the token?
-                if let Ok(row) = self.store.get_connection(entry.id).await {
-                    if row.updated_at != seen_row && !row.revoked && !row.needs_reauth {
-                        let seen = st.as_ref().map(|c| c.generation);
-                        self.revalidate(entry, st).await?;
-                        if let Some(c) = st.as_ref() {
-                            if Some(c.generation) != seen {
-                                return Ok(c.clone());
-                            }
-                        }
+                if let Ok(row) = self.store.get_connection(entry.id).await
+                    && row.updated_at != seen_row
+                    && !row.revoked
+                    && !row.needs_reauth
+                {
+                    let seen = st.as_ref().map(|c| c.generation);
+                    self.revalidate(entry, st).await?;
+                    if let Some(c) = st.as_ref()
+                        && Some(c.generation) != seen
+                    {
+                        return Ok(c.clone());
                     }
                 }
                 tracing::warn!(connection_id = %entry.id, code = ?e.code().map(ErrorCode::as_str), "Notion refused the token refresh; reconnect required");

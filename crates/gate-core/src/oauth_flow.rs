@@ -273,16 +273,16 @@ impl Gate {
     /// rotate in Notion).
     pub async fn disconnect(&self, actor: &Caller, id: ConnectionId) -> Result<(), GateError> {
         let c = self.get_connection(actor, id).await?;
-        if c.kind == ConnectionKind::OAuth {
-            if let Err(e) = self.revoke_at_notion(id).await {
-                // Stop using it here at once; revoking at Notion can be retried.
-                if let Err(e2) = self.inner.store.set_connection_revoked(id, true).await {
-                    tracing::warn!(connection_id = %id, error = %e2, "could not mark the connection revoked");
-                }
-                self.inner.registry.mark_stale(id);
-                self.inner.cache.invalidate_user(c.owner_id);
-                return Err(e);
+        if c.kind == ConnectionKind::OAuth
+            && let Err(e) = self.revoke_at_notion(id).await
+        {
+            // Stop using it here at once; revoking at Notion can be retried.
+            if let Err(e2) = self.inner.store.set_connection_revoked(id, true).await {
+                tracing::warn!(connection_id = %id, error = %e2, "could not mark the connection revoked");
             }
+            self.inner.registry.mark_stale(id);
+            self.inner.cache.invalidate_user(c.owner_id);
+            return Err(e);
         }
         self.inner.store.delete_connection(id).await?;
         self.inner.registry.mark_stale(id);

@@ -257,10 +257,10 @@ fn markdown_update(body: Option<&Value>) -> Operation {
             "replace_content_range",
             "replace_content",
         ] {
-            if obj.contains_key(key) {
-                if let Some((class, _)) = markdown_command(key) {
-                    op.escalate(class);
-                }
+            if obj.contains_key(key)
+                && let Some((class, _)) = markdown_command(key)
+            {
+                op.escalate(class);
             }
         }
     }

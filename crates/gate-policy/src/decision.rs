@@ -293,10 +293,10 @@ pub fn decide_with_ancestry<A: Ancestry + ?Sized>(
     };
     let class = op.class;
     let agent = policy.agent_policy(id, name);
-    if let Some(a) = agent {
-        if !a.permits_class(class) {
-            return Decision::deny(DenyReason::ClassNotPermitted { class });
-        }
+    if let Some(a) = agent
+        && !a.permits_class(class)
+    {
+        return Decision::deny(DenyReason::ClassNotPermitted { class });
     }
     let rules = agent.map_or(policy.defaults(), |a| a.rules());
     let verdict = rules.verdict(class, maturity);
@@ -311,10 +311,10 @@ pub fn decide_with_ancestry<A: Ancestry + ?Sized>(
             needed: Some(required),
         };
     }
-    if let Some(roots) = agent.and_then(|a| a.roots()) {
-        if let Some(d) = check_roots(roots, &op.targets, ancestry) {
-            return d;
-        }
+    if let Some(roots) = agent.and_then(|a| a.roots())
+        && let Some(d) = check_roots(roots, &op.targets, ancestry)
+    {
+        return d;
     }
     match verdict {
         Verdict::NeedsApproval => Decision::NeedsApproval {

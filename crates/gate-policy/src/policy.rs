@@ -86,24 +86,24 @@ impl Rules {
                 } else {
                     Verdict::Deny
                 };
-                if let Some((pm, pv)) = prev {
-                    if v < pv {
-                        return Err(if pv == Verdict::NeedsApproval {
-                            RulesError::ApprovalBelowDenied {
-                                class,
-                                listed: pm,
-                                denied: m,
-                                min: min[c],
-                            }
-                        } else {
-                            RulesError::ApprovalAboveAllowed {
-                                class,
-                                listed: m,
-                                allowed: pm,
-                                min: min[c],
-                            }
-                        });
-                    }
+                if let Some((pm, pv)) = prev
+                    && v < pv
+                {
+                    return Err(if pv == Verdict::NeedsApproval {
+                        RulesError::ApprovalBelowDenied {
+                            class,
+                            listed: pm,
+                            denied: m,
+                            min: min[c],
+                        }
+                    } else {
+                        RulesError::ApprovalAboveAllowed {
+                            class,
+                            listed: m,
+                            allowed: pm,
+                            min: min[c],
+                        }
+                    });
                 }
                 table[c][m.index()] = v;
                 prev = Some((m, v));

@@ -179,10 +179,10 @@ impl IntoResponse for ApiError {
             "details": Value::Object(self.details),
         }});
         let mut resp = (status, Json(body.clone())).into_response();
-        if let Some(secs) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp.extensions_mut().insert(PendingEnvelope(body));
         resp

@@ -182,12 +182,11 @@ pub fn blocks_json(tree: &PageTree) -> Value {
             .iter()
             .map(|b| {
                 let mut v = serde_json::to_value(b).unwrap_or(Value::Null);
-                if depth < 64 {
-                    if let Some(kids) = tree.get(&b.id) {
-                        if let Some(m) = v.as_object_mut() {
-                            m.insert("children".into(), Value::Array(go(tree, kids, depth + 1)));
-                        }
-                    }
+                if depth < 64
+                    && let Some(kids) = tree.get(&b.id)
+                    && let Some(m) = v.as_object_mut()
+                {
+                    m.insert("children".into(), Value::Array(go(tree, kids, depth + 1)));
                 }
                 v
             })

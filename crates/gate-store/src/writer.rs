@@ -198,10 +198,10 @@ impl AuditWriter {
             // An error here means the task ended anyway; the join below tells the rest.
             let _ = done.await;
         }
-        if let Some(task) = self.task.lock().await.take() {
-            if let Err(e) = task.await {
-                tracing::error!(error = %e, "audit writer task failed");
-            }
+        if let Some(task) = self.task.lock().await.take()
+            && let Err(e) = task.await
+        {
+            tracing::error!(error = %e, "audit writer task failed");
         }
         self.counters.snapshot()
     }

@@ -451,10 +451,11 @@ pub async fn fetch_tree(conn: &Connection, root: &BlockId, options: &TreeOptions
     }
 
     // Whatever is still queued was stopped by the error or by the block cap.
-    if !queue.is_empty() && error.is_none() {
-        if let Some(cap) = options.max_blocks {
-            push_once(&mut truncation, Truncation::MaxBlocks(cap));
-        }
+    if !queue.is_empty()
+        && error.is_none()
+        && let Some(cap) = options.max_blocks
+    {
+        push_once(&mut truncation, Truncation::MaxBlocks(cap));
     }
     for job in queue {
         incomplete.insert(job.parent);

@@ -222,10 +222,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),
         );
-        if let Some(ra) = self.retry_after {
-            if let Ok(v) = HeaderValue::from_str(&ra.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(ra) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&ra.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp
     }

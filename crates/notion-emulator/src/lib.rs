@@ -233,10 +233,10 @@ impl EmulatorBuilder {
 
     /// Starts the server on the given address.
     pub async fn start_on(self, addr: SocketAddr) -> Result<Emulator, EmulatorError> {
-        if let Some(RateLimit::PerSecond { rate, .. }) = self.config.rate_limit {
-            if rate <= 0.0 {
-                return Err(EmulatorError::Config("rate must be positive".into()));
-            }
+        if let Some(RateLimit::PerSecond { rate, .. }) = self.config.rate_limit
+            && rate <= 0.0
+        {
+            return Err(EmulatorError::Config("rate must be positive".into()));
         }
         let (app, handle) = build_app(self.config);
         let listener = TcpListener::bind(addr).await?;

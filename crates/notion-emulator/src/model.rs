@@ -321,10 +321,10 @@ fn normalize_content_with(
     Ok(match ty {
         "paragraph" | "bulleted_list_item" | "quote" | "toggle" => {
             let mut m = json!({ "rich_text": get_rt(given, "rich_text", path, r, existing)?, "color": color() });
-            if ty == "paragraph" {
-                if let Some(icon) = given.get("icon") {
-                    m["icon"] = icon.clone();
-                }
+            if ty == "paragraph"
+                && let Some(icon) = given.get("icon")
+            {
+                m["icon"] = icon.clone();
             }
             m
         }

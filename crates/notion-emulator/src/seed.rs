@@ -588,19 +588,19 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
         let many = i == 1;
         let rel: Vec<Value> = if many {
             rows_2.iter().map(|r| json!({ "id": r })).collect()
-        } else if i % 3 == 0 {
+        } else if i.is_multiple_of(3) {
             vec![json!({ "id": rows_2[i as usize % 30] })]
         } else {
             vec![]
         };
         let notes = if many {
             Value::Array((1..=30).map(|k| rt_text(&format!("run {k} "))).collect())
-        } else if i % 2 == 0 {
+        } else if i.is_multiple_of(2) {
             rt(&format!("Notes for task {i}"))
         } else {
             json!([])
         };
-        let estimate = if i % 4 == 0 {
+        let estimate = if i.is_multiple_of(4) {
             Value::Null
         } else {
             json!(i as f64 * 1.5)
@@ -615,10 +615,10 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
             "Projects": { "id": "%3CnJT", "type": "relation", "relation": rel, "has_more": false },
             "Tags": val("Kjx%7D", "multi_select", match i % 3 { 0 => json!([optv(&tags[0])]), 1 => json!([optv(&tags[1]), optv(&tags[2])]), _ => json!([]) }),
             "Editor": val("LQGa", "last_edited_by", ada_full.clone()),
-            "Done": val("Lbi%5D", "checkbox", json!(i % 3 == 0)),
+            "Done": val("Lbi%5D", "checkbox", json!(i.is_multiple_of(3))),
             "Status": val("MNV~", "status", { let o = &st[(i % 3) as usize]; json!({ "id": o["id"], "name": o["name"], "color": o["color"] }) }),
             "Due": val("SPrp", "date", if i == 12 { Value::Null } else { json!({ "start": format!("2026-03-{:02}", i), "end": null, "time_zone": null }) }),
-            "Project count": val("STe_", "rollup", json!({ "type": "number", "number": if many { 30 } else { (i % 3 == 0) as u32 }, "function": "count" })),
+            "Project count": val("STe_", "rollup", json!({ "type": "number", "number": if many { 30 } else { i.is_multiple_of(3) as u32 }, "function": "count" })),
             "Created": val("WsEj", "created_time", created.clone()),
             "Edited": val("X%3E%40X", "last_edited_time", created.clone()),
             "Score": val("%5D~iZ", "formula", json!({ "type": "number", "number": est_num.map(|e| e * 10.0) })),
@@ -628,10 +628,10 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
             "Contact": val("p%7Ci%3F", "email", if i % 2 == 1 { json!(format!("task{i}@example.com")) } else { Value::Null }),
             "Attachments": val("qEdK", "files", if i == 2 { json!([{ "name": "spec.pdf", "type": "external", "external": { "url": "https://example.com/spec.pdf" } }]) } else { json!([]) }),
             "Estimate": val("swq%5C", "number", estimate),
-            "Link": val("tvis", "url", if i % 2 == 0 { json!(format!("https://example.com/tasks/{i}")) } else { Value::Null }),
+            "Link": val("tvis", "url", if i.is_multiple_of(2) { json!(format!("https://example.com/tasks/{i}")) } else { Value::Null }),
             "Priority": val("zE%7C%3F", "select", if i % 4 == 3 { Value::Null } else { let o = &prio[(i % 3) as usize]; json!({ "id": o["id"], "name": o["name"], "color": o["color"] }) }),
             "ID": val("%7BGE%7C", "unique_id", json!({ "prefix": "TSK", "number": i })),
-            "Phone": val("%7CNHO", "phone_number", if i % 5 == 0 { json!("+1-555-0100") } else { Value::Null }),
+            "Phone": val("%7CNHO", "phone_number", if i.is_multiple_of(5) { json!("+1-555-0100") } else { Value::Null }),
             "Verification": val("verification", "verification", if i == 1 { json!({ "state": "verified", "verified_by": ada_full.clone(), "date": { "start": "2026-01-01T00:00:00.000Z", "end": null, "time_zone": null } }) } else { json!({ "state": "unverified", "verified_by": null, "date": null }) }),
             "Action": val("%7CyVi", "button", json!({})),
             "Location": val("AmdZ", "place", if i == 1 { json!({ "lat": 48.8584, "lon": 2.2945, "name": "Eiffel Tower", "address": "Paris", "aws_place_id": null, "google_place_id": null }) } else { Value::Null }),

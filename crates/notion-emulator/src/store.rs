@@ -379,10 +379,10 @@ impl Store {
             .unwrap_or_default()
             .to_string();
         let name = plain_text(&ds["title"]);
-        if let Some(db) = self.databases.get_mut(&db_id) {
-            if let Some(list) = db["data_sources"].as_array_mut() {
-                list.push(json!({ "id": id, "name": name }));
-            }
+        if let Some(db) = self.databases.get_mut(&db_id)
+            && let Some(list) = db["data_sources"].as_array_mut()
+        {
+            list.push(json!({ "id": id, "name": name }));
         }
         self.data_sources.insert(id.clone(), ds);
         self.record_order(&id);
@@ -412,20 +412,21 @@ impl Store {
             _ => !self.visible_children(id).is_empty(),
         };
         b["has_children"] = json!(has_children);
-        if let Some(title) = self.pages.get(id).map(page_title) {
-            if b["type"] == "child_page" {
-                b["child_page"]["title"] = json!(title);
-            }
+        if let Some(title) = self.pages.get(id).map(page_title)
+            && b["type"] == "child_page"
+        {
+            b["child_page"]["title"] = json!(title);
         }
         if !v.has_archived() {
             strip_archived(&mut b);
         }
-        if b["type"] == "meeting_notes" && v != ApiVersion::V2026_03_11 {
-            if let Some(obj) = b.as_object_mut() {
-                let content = obj.shift_remove("meeting_notes").unwrap_or(json!({}));
-                obj.insert("type".into(), json!("transcription"));
-                obj.insert("transcription".into(), content);
-            }
+        if b["type"] == "meeting_notes"
+            && v != ApiVersion::V2026_03_11
+            && let Some(obj) = b.as_object_mut()
+        {
+            let content = obj.shift_remove("meeting_notes").unwrap_or(json!({}));
+            obj.insert("type".into(), json!("transcription"));
+            obj.insert("transcription".into(), content);
         }
         Some(b)
     }
@@ -1048,12 +1049,12 @@ pub fn truncate_value(val: &mut Value) {
     if !matches!(ty.as_str(), "title" | "rich_text" | "people" | "relation") {
         return;
     }
-    if let Some(arr) = val[&ty].as_array_mut() {
-        if arr.len() > 25 {
-            arr.truncate(25);
-            if ty == "relation" {
-                val["has_more"] = json!(true);
-            }
+    if let Some(arr) = val[&ty].as_array_mut()
+        && arr.len() > 25
+    {
+        arr.truncate(25);
+        if ty == "relation" {
+            val["has_more"] = json!(true);
         }
     }
 }
@@ -1063,10 +1064,10 @@ pub fn legacy_properties(props: &Value) -> Value {
     let mut out = props.clone();
     if let Some(o) = out.as_object_mut() {
         for p in o.values_mut() {
-            if p["type"] == "relation" {
-                if let Some(r) = p["relation"].as_object_mut() {
-                    r.shift_remove("data_source_id");
-                }
+            if p["type"] == "relation"
+                && let Some(r) = p["relation"].as_object_mut()
+            {
+                r.shift_remove("data_source_id");
             }
             if let Some(po) = p.as_object_mut() {
                 po.shift_remove("description");

@@ -196,11 +196,12 @@ impl Inline {
                 RichTextKind::Text(t) => t.link.as_ref().map(|l| l.url.as_str()) == link,
                 _ => false,
             };
-            if same_link && last.annotations == annotations {
-                if let RichTextKind::Text(t) = &mut last.kind {
-                    t.content.push_str(text);
-                    return;
-                }
+            if same_link
+                && last.annotations == annotations
+                && let RichTextKind::Text(t) = &mut last.kind
+            {
+                t.content.push_str(text);
+                return;
             }
         }
         let mut rt = match link {
@@ -381,10 +382,10 @@ impl Builder {
                     (Some(c), _) => NewBlock::to_do(text, c),
                     (None, Some(start)) => {
                         let mut b = NewBlock::numbered_list_item(text);
-                        if start != 1 {
-                            if let BlockKind::NumberedListItem(n) = &mut b.kind {
-                                n.list_start_index = Some(start);
-                            }
+                        if start != 1
+                            && let BlockKind::NumberedListItem(n) = &mut b.kind
+                        {
+                            n.list_start_index = Some(start);
                         }
                         b
                     }
@@ -843,11 +844,10 @@ fn callout(kind: BlockQuoteKind, mut text: Vec<RichText>) -> NewBlock {
         annotations: None,
         ..
     }) = text.first_mut()
+        && let Some((emoji, rest)) = leading_emoji(&t.content)
     {
-        if let Some((emoji, rest)) = leading_emoji(&t.content) {
-            icon = Some(Icon::emoji(emoji));
-            t.content = rest.to_string();
-        }
+        icon = Some(Icon::emoji(emoji));
+        t.content = rest.to_string();
     }
     if matches!(text.first(), Some(RichText { kind: RichTextKind::Text(t), .. }) if t.content.is_empty())
     {

@@ -109,10 +109,10 @@ impl Node for Block {
         if let Some(kids) = src.children(&self.id).filter(|k| !k.is_empty()) {
             return kids;
         }
-        if let BlockKind::SyncedBlock(s) = &self.kind {
-            if let Some(original) = s.synced_from.as_ref().and_then(|f| f.block_id.as_ref()) {
-                return src.children(original).unwrap_or(&[]);
-            }
+        if let BlockKind::SyncedBlock(s) = &self.kind
+            && let Some(original) = s.synced_from.as_ref().and_then(|f| f.block_id.as_ref())
+        {
+            return src.children(original).unwrap_or(&[]);
         }
         &[]
     }
@@ -290,12 +290,12 @@ fn render_seq<N: Node>(out: &mut Out<'_>, ctx: &mut Ctx<'_>, nodes: &[N]) {
         if block.is_in_trash() {
             continue;
         }
-        if !ctx.opts.empty_paragraphs {
-            if let BlockKind::Paragraph(p) = &block.kind {
-                if is_empty_rt(p.rich_text.as_ref()) && node.kids(ctx.src).is_empty() {
-                    continue;
-                }
-            }
+        if !ctx.opts.empty_paragraphs
+            && let BlockKind::Paragraph(p) = &block.kind
+            && is_empty_rt(p.rich_text.as_ref())
+            && node.kids(ctx.src).is_empty()
+        {
+            continue;
         }
         if !ctx.admit() {
             break;
@@ -747,16 +747,16 @@ fn render_meeting_notes<N: Node>(
     out.mode = mode;
     out.buf.push_str("</summary>");
     out.blank_line();
-    if let Some(ev) = m.calendar_event.as_ref() {
-        if let Some(start) = ev.start_time.as_ref() {
-            out.content_start();
-            out.text(start);
-            if let Some(end) = ev.end_time.as_ref() {
-                out.text(" → ");
-                out.text(end);
-            }
-            out.blank_line();
+    if let Some(ev) = m.calendar_event.as_ref()
+        && let Some(start) = ev.start_time.as_ref()
+    {
+        out.content_start();
+        out.text(start);
+        if let Some(end) = ev.end_time.as_ref() {
+            out.text(" → ");
+            out.text(end);
         }
+        out.blank_line();
     }
     for k in shown {
         render_seq(out, ctx, std::slice::from_ref(k));
@@ -813,10 +813,10 @@ fn render_table<N: Node>(
     };
     let mut body = rows.as_slice();
     if header == Some(true) && !rows.is_empty() {
-        if ctx.admit() {
-            if let BlockKind::TableRow(r) = &rows[0].block().kind {
-                write_row(out, ctx, Some(&r.cells));
-            }
+        if ctx.admit()
+            && let BlockKind::TableRow(r) = &rows[0].block().kind
+        {
+            write_row(out, ctx, Some(&r.cells));
         }
         body = &rows[1..];
     } else {

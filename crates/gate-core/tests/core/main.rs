@@ -230,13 +230,13 @@ pub struct Cleanup {
 
 impl Cleanup {
     pub async fn run(self) {
-        if let Some(schema) = &self.schema {
-            if let Ok(mut c) = sqlx::PgConnection::connect(&self.base_url).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .execute(&mut c)
-                    .await;
-                let _ = c.close().await;
-            }
+        if let Some(schema) = &self.schema
+            && let Ok(mut c) = sqlx::PgConnection::connect(&self.base_url).await
+        {
+            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .execute(&mut c)
+                .await;
+            let _ = c.close().await;
         }
     }
 }

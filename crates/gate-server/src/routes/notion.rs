@@ -1004,10 +1004,10 @@ async fn run_plan(
                 let last = answer.results.get(children.len().saturating_sub(1));
                 // Later root-level appends go right after these blocks, unless appending at
                 // the end anyway.
-                if !matches!(*st, None | Some(Position::End)) {
-                    if let Some(b) = last {
-                        *st = Some(Position::AfterBlock(b.id.clone()));
-                    }
+                if !matches!(*st, None | Some(Position::End))
+                    && let Some(b) = last
+                {
+                    *st = Some(Position::AfterBlock(b.id.clone()));
                 }
             }
             Ok(answer.results)
@@ -1537,10 +1537,10 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
             if !field.contains(' ') {
                 err = err.detail("field", field);
             }
-        } else if let Some(rest) = detail.strip_prefix("unknown field `") {
-            if let Some((field, _)) = rest.split_once('`') {
-                err = err.detail("field", field);
-            }
+        } else if let Some(rest) = detail.strip_prefix("unknown field `")
+            && let Some((field, _)) = rest.split_once('`')
+        {
+            err = err.detail("field", field);
         }
         err
     })

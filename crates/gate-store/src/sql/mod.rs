@@ -77,11 +77,9 @@ impl SqliteStore {
             .busy_timeout(options.busy_timeout);
         let file = connect.get_filename().to_owned();
         let in_memory = file.as_os_str() == ":memory:" || url.contains("mode=memory");
-        if !in_memory {
-            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::io(format!("data folder {}", dir.display()), e))?;
-            }
+        if !in_memory && let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::io(format!("data folder {}", dir.display()), e))?;
         }
         let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
         pool = if in_memory {

@@ -253,13 +253,13 @@ impl TestDb {
 
     /// Drops the PostgreSQL schema (SQLite temp dirs clean themselves).
     pub async fn cleanup(&self) {
-        if let Some(schema) = &self.schema {
-            if let Ok(mut c) = sqlx::PgConnection::connect(&self.base_url).await {
-                let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
-                    .execute(&mut c)
-                    .await;
-                let _ = c.close().await;
-            }
+        if let Some(schema) = &self.schema
+            && let Ok(mut c) = sqlx::PgConnection::connect(&self.base_url).await
+        {
+            let _ = sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+                .execute(&mut c)
+                .await;
+            let _ = c.close().await;
         }
     }
 }

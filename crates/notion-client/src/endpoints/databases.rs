@@ -54,13 +54,11 @@ impl CreateDatabase {
     /// `properties` on 2022-06-28.
     pub fn body(&self, data_sources: bool) -> Map<String, Value> {
         let mut body = self.body.clone();
-        if data_sources {
-            if let Some(props) = body.remove("properties") {
-                body.insert(
-                    "initial_data_source".into(),
-                    serde_json::json!({"properties": props}),
-                );
-            }
+        if data_sources && let Some(props) = body.remove("properties") {
+            body.insert(
+                "initial_data_source".into(),
+                serde_json::json!({"properties": props}),
+            );
         }
         body
     }

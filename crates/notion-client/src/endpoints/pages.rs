@@ -268,13 +268,13 @@ impl Pages<'_> {
                 "`children` and `markdown` cannot both be given".into(),
             ));
         }
-        if let Some(Value::Array(children)) = page.body.get("children") {
-            if children.len() > 100 {
-                return Err(Error::InvalidRequest(format!(
-                    "`children` has {} blocks; Notion accepts at most 100 per request",
-                    children.len()
-                )));
-            }
+        if let Some(Value::Array(children)) = page.body.get("children")
+            && children.len() > 100
+        {
+            return Err(Error::InvalidRequest(format!(
+                "`children` has {} blocks; Notion accepts at most 100 per request",
+                children.len()
+            )));
         }
         let mut req = RawRequest::new(Method::POST, "/v1/pages", Idempotency::Unsafe);
         for p in &page.filter_properties {

@@ -72,12 +72,11 @@ impl crate::client::Connection {
     ) -> Result<ListResponse<SearchResult>> {
         let mut body = search.body.clone();
         // On 2022-06-28 the data-source filter is spelled "database".
-        if !self.version().has_data_sources() {
-            if let Some(f) = body.get_mut("filter").and_then(Value::as_object_mut) {
-                if f.get("value").and_then(Value::as_str) == Some("data_source") {
-                    f.insert("value".into(), Value::String("database".into()));
-                }
-            }
+        if !self.version().has_data_sources()
+            && let Some(f) = body.get_mut("filter").and_then(Value::as_object_mut)
+            && f.get("value").and_then(Value::as_str) == Some("data_source")
+        {
+            f.insert("value".into(), Value::String("database".into()));
         }
         if let Some(c) = paging.start_cursor.as_deref().filter(|c| !c.is_empty()) {
             body.insert("start_cursor".into(), Value::String(c.to_owned()));

@@ -373,30 +373,30 @@ fn check_no_unknown(
                 Err(e) => problems.push(format!("{at}: block: {e}")),
             }
         }
-        if matches!(object, Some("page")) {
-            if let Ok(page) = serde_json::from_value::<Page>(node.clone()) {
-                for (name, value) in page.properties.iter().flatten() {
-                    if value.value.as_ref().is_some_and(|k| k.is_unknown()) {
-                        problems.push(format!(
-                            "{at}.properties.{name}: property value type `{:?}` is Unknown",
-                            value.type_name()
-                        ));
-                    } else {
-                        *checked.entry("property value").or_default() += 1;
-                    }
+        if matches!(object, Some("page"))
+            && let Ok(page) = serde_json::from_value::<Page>(node.clone())
+        {
+            for (name, value) in page.properties.iter().flatten() {
+                if value.value.as_ref().is_some_and(|k| k.is_unknown()) {
+                    problems.push(format!(
+                        "{at}.properties.{name}: property value type `{:?}` is Unknown",
+                        value.type_name()
+                    ));
+                } else {
+                    *checked.entry("property value").or_default() += 1;
                 }
             }
         }
-        if matches!(object, Some("database" | "data_source")) {
-            if let Some(props) = obj.get("properties").and_then(Value::as_object) {
-                for (name, cfg) in props {
-                    check_config(
-                        cfg,
-                        &format!("{at}.properties.{name}"),
-                        &mut problems,
-                        checked,
-                    );
-                }
+        if matches!(object, Some("database" | "data_source"))
+            && let Some(props) = obj.get("properties").and_then(Value::as_object)
+        {
+            for (name, cfg) in props {
+                check_config(
+                    cfg,
+                    &format!("{at}.properties.{name}"),
+                    &mut problems,
+                    checked,
+                );
             }
         }
         if object == Some("property_item") {

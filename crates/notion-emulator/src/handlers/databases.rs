@@ -192,11 +192,11 @@ pub async fn update_database(
         if let (Some(tt), Some(blk)) = (title_text, s.blocks.get_mut(&id)) {
             blk["child_database"]["title"] = json!(tt);
         }
-        if let Some(t) = trash {
-            if let Some(blk) = s.blocks.get_mut(&id) {
-                blk["in_trash"] = json!(t);
-                blk["archived"] = json!(t);
-            }
+        if let Some(t) = trash
+            && let Some(blk) = s.blocks.get_mut(&id)
+        {
+            blk["in_trash"] = json!(t);
+            blk["archived"] = json!(t);
         }
         s.render_database(&id, ctx.version)
     })())
@@ -346,10 +346,10 @@ fn remove_prop(s: &mut Store, ds_id: &str, name: &str) {
         o.shift_remove(name);
     }
     for p in s.pages.values_mut() {
-        if p["parent"]["data_source_id"] == json!(ds_id) {
-            if let Some(o) = p["properties"].as_object_mut() {
-                o.shift_remove(name);
-            }
+        if p["parent"]["data_source_id"] == json!(ds_id)
+            && let Some(o) = p["properties"].as_object_mut()
+        {
+            o.shift_remove(name);
         }
     }
 }
@@ -374,12 +374,11 @@ fn rename_prop(s: &mut Store, ds_id: &str, old: &str, new: &str, cfg: Value) {
         rename(o, old, new, cfg);
     }
     for p in s.pages.values_mut() {
-        if p["parent"]["data_source_id"] == json!(ds_id) {
-            if let Some(o) = p["properties"].as_object_mut() {
-                if let Some(v) = o.get(old).cloned() {
-                    rename(o, old, new, v);
-                }
-            }
+        if p["parent"]["data_source_id"] == json!(ds_id)
+            && let Some(o) = p["properties"].as_object_mut()
+            && let Some(v) = o.get(old).cloned()
+        {
+            rename(o, old, new, v);
         }
     }
 }
@@ -420,12 +419,12 @@ pub async fn update_data_source(
             }
             ds["last_edited_time"] = json!(now_minute());
         }
-        if let (Some(t), Some(db)) = (&title, s.databases.get_mut(&db_id)) {
-            if let Some(list) = db["data_sources"].as_array_mut() {
-                for e in list.iter_mut() {
-                    if e["id"] == json!(id) {
-                        e["name"] = json!(plain_text_of(t));
-                    }
+        if let (Some(t), Some(db)) = (&title, s.databases.get_mut(&db_id))
+            && let Some(list) = db["data_sources"].as_array_mut()
+        {
+            for e in list.iter_mut() {
+                if e["id"] == json!(id) {
+                    e["name"] = json!(plain_text_of(t));
                 }
             }
         }

@@ -116,12 +116,12 @@ fn shape(v: &Value) -> Shape {
 fn incomparable(p: &str, this: &Shape, other: &Shape) -> bool {
     for (i, c) in p.char_indices() {
         // Below a value that is only ever `null` on the other side there is nothing to compare.
-        if matches!(c, '.' | '[' | '<') && i > 0 {
-            if let Some(t) = other.get(&p[..i]) {
-                if t.iter().all(|x| *x == "null") {
-                    return true;
-                }
-            }
+        if matches!(c, '.' | '[' | '<')
+            && i > 0
+            && let Some(t) = other.get(&p[..i])
+            && t.iter().all(|x| *x == "null")
+        {
+            return true;
         }
         if c == '>' {
             let q = &p[..=i];
