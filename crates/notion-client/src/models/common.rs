@@ -1,9 +1,9 @@
 //! Shared shapes: colours, parents, icons, files and covers, dates, empty objects.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe, optional_union};
+use super::union::{Extra, Maybe};
 use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
 
 string_enum! {
@@ -55,7 +55,7 @@ string_enum! {
 }
 
 /// An object with no modelled fields (`{}`), keeping anything Notion adds.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct EmptyObject {
     /// Every field, kept verbatim.
@@ -63,27 +63,33 @@ pub struct EmptyObject {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    EmptyObject {
+    }
+    extra extra
+}
+
 notion_union! {
     /// The kind of a parent, with its ID.
     pub enum ParentKind {
         /// `page_id`
-        PageId = "page_id" (PageId),
+        PageId = "page_id" (PageId) [leaf],
         /// `block_id`
-        BlockId = "block_id" (BlockId),
+        BlockId = "block_id" (BlockId) [leaf],
         /// `database_id`
-        DatabaseId = "database_id" (DatabaseId),
+        DatabaseId = "database_id" (DatabaseId) [leaf],
         /// `data_source_id` (the `database_id` sibling is in [`Parent::extra`]; see
         /// [`Parent::database_id`]).
-        DataSourceId = "data_source_id" (DataSourceId),
+        DataSourceId = "data_source_id" (DataSourceId) [leaf],
         /// `workspace: true`
-        Workspace = "workspace" (bool),
+        Workspace = "workspace" (bool) [leaf],
         /// `agent_id`
-        AgentId = "agent_id" (String),
+        AgentId = "agent_id" (String) [leaf],
     }
 }
 
 /// A parent: `{type, <type>: id, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Parent {
     /// The kind and ID.
@@ -92,6 +98,13 @@ pub struct Parent {
     /// Every other field (such as `database_id` next to `data_source_id`), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<ParentKind>,
+}
+
+deserialize_fields! {
+    Parent {
+    }
+    [union kind: ParentKind]
+    extra extra
 }
 
 impl Parent {
@@ -157,7 +170,7 @@ impl Parent {
 }
 
 /// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DateValue {
     /// The start (ISO 8601 date or date-time).
@@ -173,6 +186,15 @@ pub struct DateValue {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    DateValue {
+        start: required,
+        end: default,
+        time_zone: default,
+    }
+    extra extra
+}
+
 impl DateValue {
     /// A date (or date-time) without end or time zone.
     pub fn new(start: impl Into<String>) -> Self {
@@ -186,7 +208,7 @@ impl DateValue {
 }
 
 /// An external file: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ExternalFile {
     /// The URL.
@@ -194,6 +216,13 @@ pub struct ExternalFile {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+deserialize_fields! {
+    ExternalFile {
+        url: required,
+    }
+    extra extra
 }
 
 impl ExternalFile {
@@ -207,7 +236,7 @@ impl ExternalFile {
 }
 
 /// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct HostedFile {
     /// The signed URL.
@@ -220,8 +249,16 @@ pub struct HostedFile {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    HostedFile {
+        url: required,
+        expiry_time: default,
+    }
+    extra extra
+}
+
 /// A reference to a file upload: `{id}` (requests).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileUploadRef {
     /// The file upload ID.
@@ -229,6 +266,13 @@ pub struct FileUploadRef {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+deserialize_fields! {
+    FileUploadRef {
+        id: required,
+    }
+    extra extra
 }
 
 impl FileUploadRef {
@@ -242,7 +286,7 @@ impl FileUploadRef {
 }
 
 /// A custom emoji: `{id, name, url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CustomEmoji {
     /// The custom emoji ID.
@@ -258,8 +302,17 @@ pub struct CustomEmoji {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    CustomEmoji {
+        id: required,
+        name: default,
+        url: default,
+    }
+    extra extra
+}
+
 /// A native Notion icon: `{name, color}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NativeIcon {
     /// The icon name, such as `book-closed`.
@@ -272,22 +325,30 @@ pub struct NativeIcon {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    NativeIcon {
+        name: required,
+        color: default,
+    }
+    extra extra
+}
+
 notion_union! {
     /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).
     pub enum FileSource {
         /// `external`
-        External = "external" (ExternalFile),
+        External = "external" (ExternalFile) [leaf],
         /// `file` (Notion-hosted, expiring URL)
-        File = "file" (HostedFile),
+        File = "file" (HostedFile) [leaf],
         /// `file_upload` (requests, and some responses)
-        FileUpload = "file_upload" (FileUploadRef),
+        FileUpload = "file_upload" (FileUploadRef) [leaf],
     }
 }
 
 /// A file object: media block content, an entry of a `files` property, or a cover.
 ///
 /// `{type, <type>: …, name?, caption?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileObject {
     /// The file name (`files` property entries, `file` blocks).
@@ -297,11 +358,20 @@ pub struct FileObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<super::RichText>>,
     /// Where the file lives; `None` in update requests that only change the caption.
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub source: Option<FileSource>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<FileSource>,
+}
+
+deserialize_fields! {
+    FileObject {
+        name: default,
+        caption: default,
+    }
+    [optional_union source: FileSource]
+    extra extra
 }
 
 impl FileObject {
@@ -339,22 +409,22 @@ notion_union! {
     /// The kind of an icon.
     pub enum IconKind {
         /// `emoji`
-        Emoji = "emoji" (String),
+        Emoji = "emoji" (String) [leaf],
         /// `external`
-        External = "external" (ExternalFile),
+        External = "external" (ExternalFile) [leaf],
         /// `file` (Notion-hosted)
-        File = "file" (HostedFile),
+        File = "file" (HostedFile) [leaf],
         /// `file_upload` (requests)
-        FileUpload = "file_upload" (FileUploadRef),
+        FileUpload = "file_upload" (FileUploadRef) [leaf],
         /// `custom_emoji`
-        CustomEmoji = "custom_emoji" (CustomEmoji),
+        CustomEmoji = "custom_emoji" (CustomEmoji) [leaf],
         /// `icon` (native Notion icon)
-        Icon = "icon" (NativeIcon),
+        Icon = "icon" (NativeIcon) [leaf],
     }
 }
 
 /// An icon: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Icon {
     /// The kind of icon.
@@ -363,6 +433,13 @@ pub struct Icon {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<IconKind>,
+}
+
+deserialize_fields! {
+    Icon {
+    }
+    [union kind: IconKind]
+    extra extra
 }
 
 impl Icon {

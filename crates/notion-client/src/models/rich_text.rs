@@ -1,6 +1,6 @@
 //! Rich text: text (with link), mentions of every kind, and equations, with annotations.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::common::{Color, CustomEmoji, DateValue};
@@ -9,7 +9,7 @@ use super::user::User;
 use crate::ids::{DatabaseId, PageId};
 
 /// Text annotations. Absent flags read as `false`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Annotations {
     /// Bold.
@@ -35,8 +35,20 @@ pub struct Annotations {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    Annotations {
+        bold: default,
+        italic: default,
+        strikethrough: default,
+        underline: default,
+        code: default,
+        color: default,
+    }
+    extra extra
+}
+
 /// A link: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Link {
     /// The target URL.
@@ -46,8 +58,15 @@ pub struct Link {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    Link {
+        url: required,
+    }
+    extra extra
+}
+
 /// The `text` part of a text run: `{content, link}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TextContent {
     /// The text (at most 2000 characters in requests).
@@ -60,8 +79,16 @@ pub struct TextContent {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    TextContent {
+        content: required,
+        link: default,
+    }
+    extra extra
+}
+
 /// An equation: `{expression}` (KaTeX).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Equation {
     /// The KaTeX expression.
@@ -71,8 +98,15 @@ pub struct Equation {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    Equation {
+        expression: required,
+    }
+    extra extra
+}
+
 /// A reference to a page: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PageRef {
     /// The page ID.
@@ -80,6 +114,13 @@ pub struct PageRef {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+deserialize_fields! {
+    PageRef {
+        id: required,
+    }
+    extra extra
 }
 
 impl PageRef {
@@ -93,7 +134,7 @@ impl PageRef {
 }
 
 /// A reference to a database: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DatabaseRef {
     /// The database ID.
@@ -103,8 +144,15 @@ pub struct DatabaseRef {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    DatabaseRef {
+        id: required,
+    }
+    extra extra
+}
+
 /// A URL-only object: `{url}` (link previews).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UrlObject {
     /// The URL.
@@ -114,9 +162,16 @@ pub struct UrlObject {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    UrlObject {
+        url: required,
+    }
+    extra extra
+}
+
 /// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
 /// icon_url?, …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct LinkMention {
     /// The link target.
@@ -144,18 +199,31 @@ pub struct LinkMention {
     pub extra: Map<String, Value>,
 }
 
+deserialize_fields! {
+    LinkMention {
+        href: required,
+        title: default,
+        description: default,
+        link_author: default,
+        link_provider: default,
+        thumbnail_url: default,
+        icon_url: default,
+    }
+    extra extra
+}
+
 notion_union! {
     /// The kind of a template mention.
     pub enum TemplateMentionKind {
         /// `template_mention_date`: `today` or `now`.
-        TemplateMentionDate = "template_mention_date" (String),
+        TemplateMentionDate = "template_mention_date" (String) [leaf],
         /// `template_mention_user`: `me`.
-        TemplateMentionUser = "template_mention_user" (String),
+        TemplateMentionUser = "template_mention_user" (String) [leaf],
     }
 }
 
 /// A template mention: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TemplateMention {
     /// The kind and value.
@@ -166,30 +234,37 @@ pub struct TemplateMention {
     pub extra: Extra<TemplateMentionKind>,
 }
 
+deserialize_fields! {
+    TemplateMention {
+    }
+    [union kind: TemplateMentionKind]
+    extra extra
+}
+
 notion_union! {
     /// The kind of a mention.
     pub enum MentionKind {
         /// `user`: a partial or full user.
         User = "user" (User),
         /// `page`: `{id}`.
-        Page = "page" (PageRef),
+        Page = "page" (PageRef) [leaf],
         /// `database`: `{id}`.
-        Database = "database" (DatabaseRef),
+        Database = "database" (DatabaseRef) [leaf],
         /// `date`.
-        Date = "date" (DateValue),
+        Date = "date" (DateValue) [leaf],
         /// `link_preview`: `{url}`.
-        LinkPreview = "link_preview" (UrlObject),
+        LinkPreview = "link_preview" (UrlObject) [leaf],
         /// `link_mention`.
-        LinkMention = "link_mention" (LinkMention),
+        LinkMention = "link_mention" (LinkMention) [leaf],
         /// `template_mention`.
         TemplateMention = "template_mention" (TemplateMention),
         /// `custom_emoji`.
-        CustomEmoji = "custom_emoji" (CustomEmoji),
+        CustomEmoji = "custom_emoji" (CustomEmoji) [leaf],
     }
 }
 
 /// A mention: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Mention {
     /// The kind and value.
@@ -198,6 +273,13 @@ pub struct Mention {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<MentionKind>,
+}
+
+deserialize_fields! {
+    Mention {
+    }
+    [union kind: MentionKind]
+    extra extra
 }
 
 impl Mention {
@@ -214,16 +296,16 @@ notion_union! {
     /// The kind of a rich-text item.
     pub enum RichTextKind {
         /// `text`
-        Text = "text" (TextContent),
+        Text = "text" (TextContent) [leaf],
         /// `mention`
         Mention = "mention" (Mention),
         /// `equation`
-        Equation = "equation" (Equation),
+        Equation = "equation" (Equation) [leaf],
     }
 }
 
 /// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RichText {
     /// Text, mention or equation.
@@ -241,6 +323,16 @@ pub struct RichText {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<RichTextKind>,
+}
+
+deserialize_fields! {
+    RichText {
+        annotations: default,
+        plain_text: default,
+        href: default,
+    }
+    [union kind: RichTextKind]
+    extra extra
 }
 
 impl RichText {
