@@ -1,6 +1,6 @@
 //! Blocks: the common fields, every block type's content, and [`NewBlock`] for requests.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use super::common::{Color, FileObject, Icon, Parent};
@@ -10,7 +10,7 @@ use super::user::User;
 use crate::ids::{BlockId, CommentId, DatabaseId, PageId};
 
 /// Content of text blocks (`paragraph`, `bulleted_list_item`, `quote`, `toggle`, `template`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TextBlock {
     /// The text (omitted by update requests that leave it unchanged).
@@ -30,16 +30,6 @@ pub struct TextBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TextBlock {
-        rich_text: default,
-        color: default,
-        icon: default,
-        children: default,
-    }
-    extra extra
-}
-
 impl TextBlock {
     /// Content with the given text.
     pub fn new(rich_text: Vec<RichText>) -> Self {
@@ -51,7 +41,7 @@ impl TextBlock {
 }
 
 /// Content of `heading_1` … `heading_4`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HeadingBlock {
     /// The text (omitted by update requests that leave it unchanged).
@@ -71,18 +61,8 @@ pub struct HeadingBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    HeadingBlock {
-        rich_text: default,
-        color: default,
-        is_toggleable: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `numbered_list_item`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NumberedListItemBlock {
     /// The text (omitted by update requests that leave it unchanged).
@@ -105,19 +85,8 @@ pub struct NumberedListItemBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    NumberedListItemBlock {
-        rich_text: default,
-        color: default,
-        list_start_index: default,
-        list_format: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `to_do`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ToDoBlock {
     /// The text (omitted by update requests that leave it unchanged).
@@ -137,18 +106,8 @@ pub struct ToDoBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    ToDoBlock {
-        rich_text: default,
-        checked: default,
-        color: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `callout`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CalloutBlock {
     /// The text (omitted by update requests that leave it unchanged).
@@ -168,18 +127,8 @@ pub struct CalloutBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    CalloutBlock {
-        rich_text: default,
-        icon: default,
-        color: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// The `synced_from` of a synced-block copy: `{type: "block_id", block_id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncedFrom {
     /// The reference type (`block_id`).
@@ -193,16 +142,8 @@ pub struct SyncedFrom {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    SyncedFrom {
-        ref_type = "type": default,
-        block_id: default,
-    }
-    extra extra
-}
-
 /// Content of `synced_block`: `synced_from` is `null` for the original.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SyncedBlock {
     /// The original, for a copy; `null` for the original.
@@ -216,16 +157,8 @@ pub struct SyncedBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    SyncedBlock {
-        synced_from: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `child_page` and `child_database`: `{title}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ChildTitle {
     /// The page or database title.
@@ -236,15 +169,8 @@ pub struct ChildTitle {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    ChildTitle {
-        title: default,
-    }
-    extra extra
-}
-
 /// Content of `equation`: `{expression}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EquationBlock {
     /// The KaTeX expression.
@@ -255,15 +181,8 @@ pub struct EquationBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    EquationBlock {
-        expression: default,
-    }
-    extra extra
-}
-
 /// Content of `code`: `{rich_text, caption, language}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CodeBlock {
     /// The code (omitted by update requests that leave it unchanged).
@@ -280,17 +199,8 @@ pub struct CodeBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    CodeBlock {
-        rich_text: default,
-        caption: default,
-        language: default,
-    }
-    extra extra
-}
-
 /// Content of blocks without fields (`divider`, `breadcrumb`, `tab`, `column_list`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ContainerBlock {
     /// Nested children (requests only).
@@ -301,15 +211,8 @@ pub struct ContainerBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    ContainerBlock {
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `table_of_contents`: `{color}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TableOfContentsBlock {
     /// The colour.
@@ -320,15 +223,8 @@ pub struct TableOfContentsBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TableOfContentsBlock {
-        color: default,
-    }
-    extra extra
-}
-
 /// Content of `column`: `{width_ratio?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ColumnBlock {
     /// The share of the row's width (0–1).
@@ -342,28 +238,20 @@ pub struct ColumnBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    ColumnBlock {
-        width_ratio: default,
-        children: default,
-    }
-    extra extra
-}
-
 notion_union! {
     /// The target of a `link_to_page` block.
     pub enum LinkToPageKind {
         /// `page_id`
-        PageId = "page_id" (PageId) [leaf],
+        PageId = "page_id" (PageId),
         /// `database_id`
-        DatabaseId = "database_id" (DatabaseId) [leaf],
+        DatabaseId = "database_id" (DatabaseId),
         /// `comment_id`
-        CommentId = "comment_id" (CommentId) [leaf],
+        CommentId = "comment_id" (CommentId),
     }
 }
 
 /// Content of `link_to_page`: `{type, <type>: id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LinkToPageBlock {
     /// The target.
@@ -374,15 +262,8 @@ pub struct LinkToPageBlock {
     pub extra: Extra<LinkToPageKind>,
 }
 
-deserialize_fields! {
-    LinkToPageBlock {
-    }
-    [union target: LinkToPageKind]
-    extra extra
-}
-
 /// Content of `table`: `{table_width, has_column_header, has_row_header}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TableBlock {
     /// The number of columns.
@@ -402,18 +283,8 @@ pub struct TableBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TableBlock {
-        table_width: default,
-        has_column_header: default,
-        has_row_header: default,
-        children: default,
-    }
-    extra extra
-}
-
 /// Content of `table_row`: `{cells}` (one rich-text array per cell).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TableRowBlock {
     /// The cells.
@@ -424,15 +295,8 @@ pub struct TableRowBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TableRowBlock {
-        cells: default,
-    }
-    extra extra
-}
-
 /// Content of `embed` and `bookmark`: `{url, caption}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UrlBlock {
     /// The URL.
@@ -446,16 +310,8 @@ pub struct UrlBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    UrlBlock {
-        url: default,
-        caption: default,
-    }
-    extra extra
-}
-
 /// The child blocks of a meeting-notes block.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MeetingNotesChildren {
     /// The summary block.
@@ -472,17 +328,8 @@ pub struct MeetingNotesChildren {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    MeetingNotesChildren {
-        summary_block_id: default,
-        notes_block_id: default,
-        transcript_block_id: default,
-    }
-    extra extra
-}
-
 /// A time span: `{start_time, end_time, …}` (calendar events, recordings).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TimeSpan {
     /// The start.
@@ -496,16 +343,8 @@ pub struct TimeSpan {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TimeSpan {
-        start_time: default,
-        end_time: default,
-    }
-    extra extra
-}
-
 /// Content of `meeting_notes` (2026-03-11) and `transcription` (earlier). Read-mostly.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MeetingNotesBlock {
     /// The title.
@@ -528,19 +367,8 @@ pub struct MeetingNotesBlock {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    MeetingNotesBlock {
-        title: default,
-        status: default,
-        children: default,
-        calendar_event: default,
-        recording: default,
-    }
-    extra extra
-}
-
 /// Content of `unsupported`: `{block_type}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UnsupportedBlock {
     /// The type the API does not expose (e.g. `form`, `button`).
@@ -549,13 +377,6 @@ pub struct UnsupportedBlock {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    UnsupportedBlock {
-        block_type: default,
-    }
-    extra extra
 }
 
 notion_union! {
@@ -693,7 +514,7 @@ impl BlockKind {
 }
 
 /// A block: the common fields plus `type` and its content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Block {
     /// The block ID.
@@ -730,22 +551,6 @@ pub struct Block {
     pub extra: Extra<BlockKind>,
 }
 
-deserialize_fields! {
-    Block {
-        id: required,
-        has_children: default,
-        parent: default,
-        created_time: default,
-        last_edited_time: default,
-        created_by: default,
-        last_edited_by: default,
-        in_trash: default,
-        archived: default,
-    }
-    [union kind: BlockKind]
-    extra extra
-}
-
 impl Block {
     /// The value of `type`, such as `paragraph`.
     pub fn kind_name(&self) -> &str {
@@ -764,7 +569,7 @@ impl Block {
 }
 
 /// A block for requests (append children, create page): `{type, <type>: {…, children?}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NewBlock {
     /// The type and content (children go inside the content).
@@ -773,13 +578,6 @@ pub struct NewBlock {
     /// Every other field (such as `object: "block"`), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<BlockKind>,
-}
-
-deserialize_fields! {
-    NewBlock {
-    }
-    [union kind: BlockKind]
-    extra extra
 }
 
 impl NewBlock {

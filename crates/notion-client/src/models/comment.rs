@@ -1,6 +1,6 @@
 //! Comments: parent, discussion, rich text, display name and attachments.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{HostedFile, Parent};
@@ -10,7 +10,7 @@ use super::user::User;
 use crate::ids::{CommentId, DiscussionId};
 
 /// How a comment's author is shown: `{type: "custom" | "user" | "integration", resolved_name}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DisplayName {
     /// `custom`, `user` or `integration`.
@@ -24,16 +24,8 @@ pub struct DisplayName {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DisplayName {
-        name_type = "type": default,
-        resolved_name: default,
-    }
-    extra extra
-}
-
 /// A comment attachment: `{category, file: {url, expiry_time}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CommentAttachment {
     /// `audio`, `image`, `pdf`, `productivity` or `video`.
@@ -47,16 +39,8 @@ pub struct CommentAttachment {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    CommentAttachment {
-        category: default,
-        file: default,
-    }
-    extra extra
-}
-
 /// A comment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Comment {
     /// The comment ID.
@@ -91,22 +75,6 @@ pub struct Comment {
     /// Every other field (`object`, …), kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    Comment {
-        id: required,
-        parent: default,
-        discussion_id: default,
-        created_time: default,
-        last_edited_time: default,
-        created_by: default,
-        rich_text: default,
-        display_name: default,
-        attachments: default,
-        request_id: default,
-    }
-    extra extra
 }
 
 impl Comment {

@@ -1,9 +1,9 @@
 //! Shared shapes: colours, parents, icons, files and covers, dates, empty objects.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe};
+use super::union::{Extra, Maybe, optional_union};
 use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
 
 string_enum! {
@@ -55,7 +55,7 @@ string_enum! {
 }
 
 /// An object with no modelled fields (`{}`), keeping anything Notion adds.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EmptyObject {
     /// Every field, kept verbatim.
@@ -63,33 +63,27 @@ pub struct EmptyObject {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    EmptyObject {
-    }
-    extra extra
-}
-
 notion_union! {
     /// The kind of a parent, with its ID.
     pub enum ParentKind {
         /// `page_id`
-        PageId = "page_id" (PageId) [leaf],
+        PageId = "page_id" (PageId),
         /// `block_id`
-        BlockId = "block_id" (BlockId) [leaf],
+        BlockId = "block_id" (BlockId),
         /// `database_id`
-        DatabaseId = "database_id" (DatabaseId) [leaf],
+        DatabaseId = "database_id" (DatabaseId),
         /// `data_source_id` (the `database_id` sibling is in [`Parent::extra`]; see
         /// [`Parent::database_id`]).
-        DataSourceId = "data_source_id" (DataSourceId) [leaf],
+        DataSourceId = "data_source_id" (DataSourceId),
         /// `workspace: true`
-        Workspace = "workspace" (bool) [leaf],
+        Workspace = "workspace" (bool),
         /// `agent_id`
-        AgentId = "agent_id" (String) [leaf],
+        AgentId = "agent_id" (String),
     }
 }
 
 /// A parent: `{type, <type>: id, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Parent {
     /// The kind and ID.
@@ -98,13 +92,6 @@ pub struct Parent {
     /// Every other field (such as `database_id` next to `data_source_id`), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<ParentKind>,
-}
-
-deserialize_fields! {
-    Parent {
-    }
-    [union kind: ParentKind]
-    extra extra
 }
 
 impl Parent {
@@ -170,7 +157,7 @@ impl Parent {
 }
 
 /// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DateValue {
     /// The start (ISO 8601 date or date-time).
@@ -186,15 +173,6 @@ pub struct DateValue {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DateValue {
-        start: required,
-        end: default,
-        time_zone: default,
-    }
-    extra extra
-}
-
 impl DateValue {
     /// A date (or date-time) without end or time zone.
     pub fn new(start: impl Into<String>) -> Self {
@@ -208,7 +186,7 @@ impl DateValue {
 }
 
 /// An external file: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ExternalFile {
     /// The URL.
@@ -216,13 +194,6 @@ pub struct ExternalFile {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    ExternalFile {
-        url: required,
-    }
-    extra extra
 }
 
 impl ExternalFile {
@@ -236,7 +207,7 @@ impl ExternalFile {
 }
 
 /// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct HostedFile {
     /// The signed URL.
@@ -249,16 +220,8 @@ pub struct HostedFile {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    HostedFile {
-        url: required,
-        expiry_time: default,
-    }
-    extra extra
-}
-
 /// A reference to a file upload: `{id}` (requests).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FileUploadRef {
     /// The file upload ID.
@@ -266,13 +229,6 @@ pub struct FileUploadRef {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    FileUploadRef {
-        id: required,
-    }
-    extra extra
 }
 
 impl FileUploadRef {
@@ -286,7 +242,7 @@ impl FileUploadRef {
 }
 
 /// A custom emoji: `{id, name, url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct CustomEmoji {
     /// The custom emoji ID.
@@ -302,17 +258,8 @@ pub struct CustomEmoji {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    CustomEmoji {
-        id: required,
-        name: default,
-        url: default,
-    }
-    extra extra
-}
-
 /// A native Notion icon: `{name, color}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NativeIcon {
     /// The icon name, such as `book-closed`.
@@ -325,30 +272,22 @@ pub struct NativeIcon {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    NativeIcon {
-        name: required,
-        color: default,
-    }
-    extra extra
-}
-
 notion_union! {
     /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).
     pub enum FileSource {
         /// `external`
-        External = "external" (ExternalFile) [leaf],
+        External = "external" (ExternalFile),
         /// `file` (Notion-hosted, expiring URL)
-        File = "file" (HostedFile) [leaf],
+        File = "file" (HostedFile),
         /// `file_upload` (requests, and some responses)
-        FileUpload = "file_upload" (FileUploadRef) [leaf],
+        FileUpload = "file_upload" (FileUploadRef),
     }
 }
 
 /// A file object: media block content, an entry of a `files` property, or a cover.
 ///
 /// `{type, <type>: …, name?, caption?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FileObject {
     /// The file name (`files` property entries, `file` blocks).
@@ -358,20 +297,11 @@ pub struct FileObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<super::RichText>>,
     /// Where the file lives; `None` in update requests that only change the caption.
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "optional_union")]
     pub source: Option<FileSource>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<FileSource>,
-}
-
-deserialize_fields! {
-    FileObject {
-        name: default,
-        caption: default,
-    }
-    [optional_union source: FileSource]
-    extra extra
 }
 
 impl FileObject {
@@ -409,22 +339,22 @@ notion_union! {
     /// The kind of an icon.
     pub enum IconKind {
         /// `emoji`
-        Emoji = "emoji" (String) [leaf],
+        Emoji = "emoji" (String),
         /// `external`
-        External = "external" (ExternalFile) [leaf],
+        External = "external" (ExternalFile),
         /// `file` (Notion-hosted)
-        File = "file" (HostedFile) [leaf],
+        File = "file" (HostedFile),
         /// `file_upload` (requests)
-        FileUpload = "file_upload" (FileUploadRef) [leaf],
+        FileUpload = "file_upload" (FileUploadRef),
         /// `custom_emoji`
-        CustomEmoji = "custom_emoji" (CustomEmoji) [leaf],
+        CustomEmoji = "custom_emoji" (CustomEmoji),
         /// `icon` (native Notion icon)
-        Icon = "icon" (NativeIcon) [leaf],
+        Icon = "icon" (NativeIcon),
     }
 }
 
 /// An icon: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Icon {
     /// The kind of icon.
@@ -433,13 +363,6 @@ pub struct Icon {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<IconKind>,
-}
-
-deserialize_fields! {
-    Icon {
-    }
-    [union kind: IconKind]
-    extra extra
 }
 
 impl Icon {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{FileObject, Icon, Parent};
@@ -15,7 +15,7 @@ use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PageId};
 
 /// An entry of a database's `data_sources`: `{id, name}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DataSourceRef {
     /// The data source ID.
@@ -28,16 +28,8 @@ pub struct DataSourceRef {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DataSourceRef {
-        id: required,
-        name: default,
-    }
-    extra extra
-}
-
 /// A database container (or, on 2022-06-28, a schema-bearing database).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Database {
     /// The database ID.
@@ -101,31 +93,6 @@ pub struct Database {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    Database {
-        id: required,
-        title: default,
-        description: default,
-        parent: default,
-        is_inline: default,
-        in_trash: default,
-        archived: default,
-        is_locked: default,
-        created_time: default,
-        last_edited_time: default,
-        created_by: default,
-        last_edited_by: default,
-        data_sources: default,
-        properties: default,
-        icon: default,
-        cover: default,
-        url: default,
-        public_url: default,
-        request_id: default,
-    }
-    extra extra
-}
-
 impl Database {
     /// The plain-text title.
     pub fn title(&self) -> String {
@@ -139,7 +106,7 @@ impl Database {
 }
 
 /// A data source (2025-09-03 and later).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DataSource {
     /// The data source ID.
@@ -203,31 +170,6 @@ pub struct DataSource {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DataSource {
-        id: required,
-        title: default,
-        description: default,
-        parent: default,
-        database_parent: default,
-        is_inline: default,
-        in_trash: default,
-        archived: default,
-        created_time: default,
-        last_edited_time: default,
-        created_by: default,
-        last_edited_by: default,
-        properties: default,
-        icon: default,
-        cover: default,
-        url: default,
-        public_url: default,
-        database_type: default,
-        request_id: default,
-    }
-    extra extra
-}
-
 impl DataSource {
     /// The plain-text title.
     pub fn title(&self) -> String {
@@ -246,7 +188,7 @@ impl DataSource {
 }
 
 /// A data-source template: `{id, name, is_default}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Template {
     /// The template page ID.
@@ -260,13 +202,4 @@ pub struct Template {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    Template {
-        id: required,
-        name: default,
-        is_default: default,
-    }
-    extra extra
 }

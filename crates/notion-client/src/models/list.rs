@@ -10,7 +10,7 @@ use super::property::{PropertyItem, PropertyItemListInfo};
 use crate::ids::{BlockId, PageId};
 
 /// The `request_status` of some lists: `{type: "complete" | "incomplete", incomplete_reason?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RequestStatus {
     /// `complete` or `incomplete`.
@@ -22,14 +22,6 @@ pub struct RequestStatus {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    RequestStatus {
-        status = "type": required,
-        incomplete_reason: default,
-    }
-    extra extra
 }
 
 impl RequestStatus {
@@ -115,7 +107,7 @@ pub enum PropertyItemResponse {
 }
 
 /// `page_markdown`: `{object, id, markdown, truncated, unknown_block_ids}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PageMarkdown {
     /// The page or block ID.
@@ -133,18 +125,8 @@ pub struct PageMarkdown {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    PageMarkdown {
-        id: required,
-        markdown: required,
-        truncated: default,
-        unknown_block_ids: default,
-    }
-    extra extra
-}
-
 /// The answer of `GET /v1/data_sources/{id}/templates` (no list envelope).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TemplateList {
     /// The templates.
@@ -158,13 +140,4 @@ pub struct TemplateList {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    TemplateList {
-        templates: required,
-        has_more: default,
-        next_cursor: default,
-    }
-    extra extra
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{FileObject, Icon, Parent};
@@ -13,7 +13,7 @@ use super::user::User;
 use crate::ids::PageId;
 
 /// A page (also a data-source row).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Page {
     /// The page ID.
@@ -66,28 +66,6 @@ pub struct Page {
     /// Every other field (`object`, …), kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    Page {
-        id: required,
-        created_time: default,
-        last_edited_time: default,
-        created_by: default,
-        last_edited_by: default,
-        parent: default,
-        in_trash: default,
-        archived: default,
-        is_archived: default,
-        is_locked: default,
-        properties: default,
-        icon: default,
-        cover: default,
-        url: default,
-        public_url: default,
-        request_id: default,
-    }
-    extra extra
 }
 
 impl Page {

@@ -1,17 +1,17 @@
 //! Properties: values on a page, property items (`GET /v1/pages/{id}/properties/{id}`), and
 //! property configurations (the schema of a data source, or of a 2022-06-28 database).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use super::common::{Color, DateValue, EmptyObject, FileObject};
 use super::rich_text::{PageRef, RichText};
-use super::union::{Extra, Maybe};
+use super::union::{Extra, Maybe, optional_union};
 use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PropertyId};
 
 /// A select, multi-select or status option: `{id, name, color, description?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SelectOption {
     /// The option ID (opaque, not a UUID).
@@ -29,16 +29,6 @@ pub struct SelectOption {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    SelectOption {
-        id: default,
-        name: default,
-        color: default,
-        description: default,
-    }
-    extra extra
 }
 
 impl SelectOption {
@@ -66,7 +56,7 @@ notion_union! {
 }
 
 /// A formula value: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FormulaValue {
     /// The result.
@@ -75,13 +65,6 @@ pub struct FormulaValue {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<FormulaKind>,
-}
-
-deserialize_fields! {
-    FormulaValue {
-    }
-    [union kind: FormulaKind]
-    extra extra
 }
 
 notion_union! {
@@ -101,7 +84,7 @@ notion_union! {
 }
 
 /// A rollup value: `{type, <type>: value, function}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RollupValue {
     /// The result.
@@ -115,16 +98,8 @@ pub struct RollupValue {
     pub extra: Extra<RollupKind>,
 }
 
-deserialize_fields! {
-    RollupValue {
-        function: default,
-    }
-    [union kind: RollupKind]
-    extra extra
-}
-
 /// A unique ID value: `{prefix, number}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UniqueIdValue {
     /// The prefix, such as `TASK`.
@@ -138,16 +113,8 @@ pub struct UniqueIdValue {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    UniqueIdValue {
-        prefix: default,
-        number: default,
-    }
-    extra extra
-}
-
 /// A verification value: `{state, date, verified_by}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct VerificationValue {
     /// `verified`, `expired` or `unverified`.
@@ -163,17 +130,8 @@ pub struct VerificationValue {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    VerificationValue {
-        state: required,
-        verified_by: default,
-        date: default,
-    }
-    extra extra
-}
-
 /// A place value: `{lat, lon, name?, address?, aws_place_id?, google_place_id?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PlaceValue {
     /// Latitude.
@@ -191,16 +149,6 @@ pub struct PlaceValue {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    PlaceValue {
-        lat: default,
-        lon: default,
-        name: default,
-        address: default,
-    }
-    extra extra
 }
 
 notion_union! {
@@ -258,26 +206,18 @@ notion_union! {
 }
 
 /// A property value on a page: `{id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PropertyValue {
     /// The property ID (absent inside rollup arrays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<PropertyId>,
     /// The typed value; `None` when only the ID is sent (as in the answer to page creation).
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "optional_union")]
     pub value: Option<PropertyValueKind>,
     /// Every other field (such as `has_more` on relations), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<PropertyValueKind>,
-}
-
-deserialize_fields! {
-    PropertyValue {
-        id: default,
-    }
-    [optional_union value: PropertyValueKind]
-    extra extra
 }
 
 impl PropertyValue {
@@ -370,7 +310,7 @@ notion_union! {
 }
 
 /// A property item: `{object: "property_item", id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PropertyItem {
     /// The property ID.
@@ -384,17 +324,9 @@ pub struct PropertyItem {
     pub extra: Extra<PropertyItemKind>,
 }
 
-deserialize_fields! {
-    PropertyItem {
-        id: default,
-    }
-    [union value: PropertyItemKind]
-    extra extra
-}
-
 /// The `property_item` member of a paginated property-item list:
 /// `{id, type, next_url, <type>: {}}` (for rollups, `rollup` holds the summary).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PropertyItemListInfo {
     /// The property ID.
@@ -414,18 +346,8 @@ pub struct PropertyItemListInfo {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    PropertyItemListInfo {
-        id: default,
-        property_type = "type": default,
-        next_url: default,
-        rollup: default,
-    }
-    extra extra
-}
-
 /// A number property's configuration: `{format}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct NumberConfig {
     /// The display format (an open set: `number`, `percent`, `dollar`, …).
@@ -436,15 +358,8 @@ pub struct NumberConfig {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    NumberConfig {
-        format: default,
-    }
-    extra extra
-}
-
 /// A select or multi-select configuration: `{options}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SelectConfig {
     /// The options.
@@ -455,15 +370,8 @@ pub struct SelectConfig {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    SelectConfig {
-        options: default,
-    }
-    extra extra
-}
-
 /// A status group: `{id, name, color, option_ids}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusGroup {
     /// The group ID.
@@ -483,18 +391,8 @@ pub struct StatusGroup {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    StatusGroup {
-        id: default,
-        name: default,
-        color: default,
-        option_ids: default,
-    }
-    extra extra
-}
-
 /// A status configuration: `{options, groups}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StatusConfig {
     /// The options.
@@ -508,16 +406,8 @@ pub struct StatusConfig {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    StatusConfig {
-        options: default,
-        groups: default,
-    }
-    extra extra
-}
-
 /// A formula configuration: `{expression}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct FormulaConfig {
     /// The formula expression.
@@ -528,15 +418,8 @@ pub struct FormulaConfig {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    FormulaConfig {
-        expression: default,
-    }
-    extra extra
-}
-
 /// The dual-property part of a relation: `{synced_property_name, synced_property_id}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DualProperty {
     /// The name of the synced property on the other side.
@@ -550,14 +433,6 @@ pub struct DualProperty {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DualProperty {
-        synced_property_name: default,
-        synced_property_id: default,
-    }
-    extra extra
-}
-
 notion_union! {
     /// Whether a relation is one-way or two-way.
     pub enum RelationKind {
@@ -569,7 +444,7 @@ notion_union! {
 }
 
 /// A relation configuration: `{data_source_id, database_id, type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RelationConfig {
     /// The related data source (2025-09-03+).
@@ -579,24 +454,15 @@ pub struct RelationConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_id: Option<DatabaseId>,
     /// One-way or two-way; `None` when `type` is absent.
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "optional_union")]
     pub kind: Option<RelationKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<RelationKind>,
 }
 
-deserialize_fields! {
-    RelationConfig {
-        data_source_id: default,
-        database_id: default,
-    }
-    [optional_union kind: RelationKind]
-    extra extra
-}
-
 /// A rollup configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RollupConfig {
     /// The relation property's name.
@@ -619,19 +485,8 @@ pub struct RollupConfig {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    RollupConfig {
-        relation_property_name: default,
-        relation_property_id: default,
-        rollup_property_name: default,
-        rollup_property_id: default,
-        function: default,
-    }
-    extra extra
-}
-
 /// A unique-ID configuration: `{prefix}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UniqueIdConfig {
     /// The prefix.
@@ -640,13 +495,6 @@ pub struct UniqueIdConfig {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    UniqueIdConfig {
-        prefix: default,
-    }
-    extra extra
 }
 
 notion_union! {
@@ -708,7 +556,7 @@ notion_union! {
 }
 
 /// A property configuration: `{id, name, description, type, <type>: config}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PropertyConfig {
     /// The property ID.
@@ -721,21 +569,11 @@ pub struct PropertyConfig {
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub description: Maybe<String>,
     /// The typed configuration; `None` in update requests that only rename.
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "optional_union")]
     pub config: Option<PropertyConfigKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<PropertyConfigKind>,
-}
-
-deserialize_fields! {
-    PropertyConfig {
-        id: default,
-        name: default,
-        description: default,
-    }
-    [optional_union config: PropertyConfigKind]
-    extra extra
 }
 
 #[cfg(test)]

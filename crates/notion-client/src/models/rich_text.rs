@@ -1,6 +1,6 @@
 //! Rich text: text (with link), mentions of every kind, and equations, with annotations.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::common::{Color, CustomEmoji, DateValue};
@@ -9,7 +9,7 @@ use super::user::User;
 use crate::ids::{DatabaseId, PageId};
 
 /// Text annotations. Absent flags read as `false`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Annotations {
     /// Bold.
@@ -35,20 +35,8 @@ pub struct Annotations {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    Annotations {
-        bold: default,
-        italic: default,
-        strikethrough: default,
-        underline: default,
-        code: default,
-        color: default,
-    }
-    extra extra
-}
-
 /// A link: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Link {
     /// The target URL.
@@ -58,15 +46,8 @@ pub struct Link {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    Link {
-        url: required,
-    }
-    extra extra
-}
-
 /// The `text` part of a text run: `{content, link}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TextContent {
     /// The text (at most 2000 characters in requests).
@@ -79,16 +60,8 @@ pub struct TextContent {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    TextContent {
-        content: required,
-        link: default,
-    }
-    extra extra
-}
-
 /// An equation: `{expression}` (KaTeX).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Equation {
     /// The KaTeX expression.
@@ -98,15 +71,8 @@ pub struct Equation {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    Equation {
-        expression: required,
-    }
-    extra extra
-}
-
 /// A reference to a page: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PageRef {
     /// The page ID.
@@ -114,13 +80,6 @@ pub struct PageRef {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    PageRef {
-        id: required,
-    }
-    extra extra
 }
 
 impl PageRef {
@@ -134,7 +93,7 @@ impl PageRef {
 }
 
 /// A reference to a database: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DatabaseRef {
     /// The database ID.
@@ -144,15 +103,8 @@ pub struct DatabaseRef {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    DatabaseRef {
-        id: required,
-    }
-    extra extra
-}
-
 /// A URL-only object: `{url}` (link previews).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UrlObject {
     /// The URL.
@@ -162,16 +114,9 @@ pub struct UrlObject {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    UrlObject {
-        url: required,
-    }
-    extra extra
-}
-
 /// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
 /// icon_url?, …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct LinkMention {
     /// The link target.
@@ -199,31 +144,18 @@ pub struct LinkMention {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    LinkMention {
-        href: required,
-        title: default,
-        description: default,
-        link_author: default,
-        link_provider: default,
-        thumbnail_url: default,
-        icon_url: default,
-    }
-    extra extra
-}
-
 notion_union! {
     /// The kind of a template mention.
     pub enum TemplateMentionKind {
         /// `template_mention_date`: `today` or `now`.
-        TemplateMentionDate = "template_mention_date" (String) [leaf],
+        TemplateMentionDate = "template_mention_date" (String),
         /// `template_mention_user`: `me`.
-        TemplateMentionUser = "template_mention_user" (String) [leaf],
+        TemplateMentionUser = "template_mention_user" (String),
     }
 }
 
 /// A template mention: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TemplateMention {
     /// The kind and value.
@@ -234,37 +166,30 @@ pub struct TemplateMention {
     pub extra: Extra<TemplateMentionKind>,
 }
 
-deserialize_fields! {
-    TemplateMention {
-    }
-    [union kind: TemplateMentionKind]
-    extra extra
-}
-
 notion_union! {
     /// The kind of a mention.
     pub enum MentionKind {
         /// `user`: a partial or full user.
         User = "user" (User),
         /// `page`: `{id}`.
-        Page = "page" (PageRef) [leaf],
+        Page = "page" (PageRef),
         /// `database`: `{id}`.
-        Database = "database" (DatabaseRef) [leaf],
+        Database = "database" (DatabaseRef),
         /// `date`.
-        Date = "date" (DateValue) [leaf],
+        Date = "date" (DateValue),
         /// `link_preview`: `{url}`.
-        LinkPreview = "link_preview" (UrlObject) [leaf],
+        LinkPreview = "link_preview" (UrlObject),
         /// `link_mention`.
-        LinkMention = "link_mention" (LinkMention) [leaf],
+        LinkMention = "link_mention" (LinkMention),
         /// `template_mention`.
         TemplateMention = "template_mention" (TemplateMention),
         /// `custom_emoji`.
-        CustomEmoji = "custom_emoji" (CustomEmoji) [leaf],
+        CustomEmoji = "custom_emoji" (CustomEmoji),
     }
 }
 
 /// A mention: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Mention {
     /// The kind and value.
@@ -273,13 +198,6 @@ pub struct Mention {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<MentionKind>,
-}
-
-deserialize_fields! {
-    Mention {
-    }
-    [union kind: MentionKind]
-    extra extra
 }
 
 impl Mention {
@@ -296,16 +214,16 @@ notion_union! {
     /// The kind of a rich-text item.
     pub enum RichTextKind {
         /// `text`
-        Text = "text" (TextContent) [leaf],
+        Text = "text" (TextContent),
         /// `mention`
         Mention = "mention" (Mention),
         /// `equation`
-        Equation = "equation" (Equation) [leaf],
+        Equation = "equation" (Equation),
     }
 }
 
 /// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RichText {
     /// Text, mention or equation.
@@ -323,16 +241,6 @@ pub struct RichText {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<RichTextKind>,
-}
-
-deserialize_fields! {
-    RichText {
-        annotations: default,
-        plain_text: default,
-        href: default,
-    }
-    [union kind: RichTextKind]
-    extra extra
 }
 
 impl RichText {

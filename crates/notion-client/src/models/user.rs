@@ -1,13 +1,13 @@
 //! Users: partial users (`{object, id}`), people, bots (with owner and workspace fields), groups.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe};
+use super::union::{Extra, Maybe, optional_union};
 use crate::ids::UserId;
 
 /// The `person` part of a user: `{email?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Person {
     /// The e-mail address (with the user-information capability).
@@ -16,13 +16,6 @@ pub struct Person {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-deserialize_fields! {
-    Person {
-        email: default,
-    }
-    extra extra
 }
 
 notion_union! {
@@ -36,7 +29,7 @@ notion_union! {
 }
 
 /// A bot's owner: `{type: "workspace", workspace: true}` or `{type: "user", user}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct BotOwner {
     /// The kind of owner.
@@ -47,15 +40,8 @@ pub struct BotOwner {
     pub extra: Extra<BotOwnerKind>,
 }
 
-deserialize_fields! {
-    BotOwner {
-    }
-    [union kind: BotOwnerKind]
-    extra extra
-}
-
 /// Workspace limits of a bot: `{max_file_upload_size_in_bytes}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct WorkspaceLimits {
     /// The largest file upload allowed.
@@ -66,15 +52,8 @@ pub struct WorkspaceLimits {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    WorkspaceLimits {
-        max_file_upload_size_in_bytes: default,
-    }
-    extra extra
-}
-
 /// The `bot` part of a user: `{}` or `{owner, workspace_id, workspace_name, workspace_limits}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Bot {
     /// The owner.
@@ -94,28 +73,18 @@ pub struct Bot {
     pub extra: Map<String, Value>,
 }
 
-deserialize_fields! {
-    Bot {
-        owner: default,
-        workspace_id: default,
-        workspace_name: default,
-        workspace_limits: default,
-    }
-    extra extra
-}
-
 notion_union! {
     /// The kind of a user.
     pub enum UserKind {
         /// `person`
-        Person = "person" (Person) [leaf],
+        Person = "person" (Person),
         /// `bot`
         Bot = "bot" (Box<Bot>),
     }
 }
 
 /// A user, bot or group; partial users (`{object: "user", id}`) have only `id`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct User {
     /// The user ID.
@@ -127,21 +96,11 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub avatar_url: Maybe<String>,
     /// Person or bot; `None` for a partial user.
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "optional_union")]
     pub kind: Option<UserKind>,
     /// Every other field (`object`, `request_id`, …), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<UserKind>,
-}
-
-deserialize_fields! {
-    User {
-        id: required,
-        name: default,
-        avatar_url: default,
-    }
-    [optional_union kind: UserKind]
-    extra extra
 }
 
 impl User {
