@@ -1,6 +1,7 @@
 //! `gate-bench`: measures the figures recorded in `docs/benchmarks.md` and prints them as
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
+mod overhead;
 mod render;
 mod tree;
 
@@ -59,6 +60,31 @@ enum Bench {
         #[arg(long, default_value_t = 15)]
         iterations: usize,
     },
+    /// Gateway overhead: open-loop latency of the emulator directly vs the gateway's proxy and
+    /// REST page read (child processes on loopback), and the gateway's RSS idle and under
+    /// concurrent clients.
+    Overhead {
+        /// Requests per second of the open-loop runs.
+        #[arg(long, default_value_t = 200.0)]
+        rate: f64,
+        /// Measured seconds per target.
+        #[arg(long, default_value_t = 20.0)]
+        secs: f64,
+        /// Warm-up seconds per target, at the same rate.
+        #[arg(long, default_value_t = 3.0)]
+        warmup: f64,
+        /// Concurrent clients (one connection each) for the memory figure.
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Seconds the concurrent clients loop.
+        #[arg(long, default_value_t = 20.0)]
+        client_secs: f64,
+        /// Folder holding the notion-gate and notion-emulator binaries (default: this
+        /// binary's folder; build them first with
+        /// `cargo build --release -p notion-gate -p notion-emulator --bins`).
+        #[arg(long)]
+        bin_dir: Option<std::path::PathBuf>,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -91,6 +117,24 @@ async fn main() -> Result<()> {
             tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
         }
         Bench::Render { units, iterations } => render::run(units, iterations).await,
+        Bench::Overhead {
+            rate,
+            secs,
+            warmup,
+            clients,
+            client_secs,
+            bin_dir,
+        } => {
+            overhead::run(overhead::Params {
+                rate,
+                secs,
+                warmup,
+                clients,
+                client_secs,
+                bin_dir,
+            })
+            .await
+        }
         Bench::Machine => Ok(()),
     }
 }

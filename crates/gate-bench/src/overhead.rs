@@ -1,0 +1,728 @@
+//! `gate-bench overhead`: what the gateway adds to a read, in latency and in memory.
+//!
+//! The standalone emulator (`notion-emulator --seed demo`, no rate limit) and the gateway
+//! (`notion-gate serve`, a temporary data folder, `--notion-url` at the emulator) run as child
+//! processes on loopback ports. Before `serve` starts, the CLI creates an administrator, a
+//! token connection to the emulator and an autonomous agent; the agent's key is the bearer of
+//! every gateway request. The gateway's per-connection limiter is lifted (`--rate 100000
+//! --burst 100000`) so that it measures the gateway, not its throttle.
+//!
+//! Latency: an **open-loop** load (requests scheduled at fixed intervals, each on its own
+//! task, never waiting for earlier answers) at a fixed rate, after a warm-up at the same rate,
+//! against four targets, one after another:
+//!
+//! * direct: the emulator's `GET /v1/pages/{id}`;
+//! * direct page + blocks: the emulator's `GET /v1/pages/{id}` then
+//!   `GET /v1/blocks/{id}/children`, one after the other (what the REST route asks Notion);
+//! * proxy: the gateway's `GET /v1/pages/{id}` (like for like with direct);
+//! * REST: the gateway's `GET /api/v1/notion/pages/{id}?format=markdown`.
+//!
+//! Latency is timed from the moment a request is handed to the HTTP client until its whole
+//! body is read. How late the sender was against the schedule is reported apart ("send lag"),
+//! so that a timer tick on a loaded machine does not pollute the latency figures.
+//!
+//! Memory: `VmRSS` and `VmHWM` of the `serve` process from `/proc/<pid>/status`, idle after
+//! the start, after the open-loop runs, and under N concurrent clients (one connection each,
+//! each looping REST reads for a bounded time). Before the concurrent run the high-water
+//! mark is reset (`echo 5 > /proc/<pid>/clear_refs`) and `VmRSS` is also sampled every 20 ms.
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+
+/// Notion-Version sent on direct and proxy requests.
+const NOTION_VERSION: &str = "2026-03-11";
+
+/// Parameters of the run.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Requests per second of the open-loop runs.
+    pub rate: f64,
+    /// Measured seconds per target.
+    pub secs: f64,
+    /// Warm-up seconds per target (same rate, not recorded).
+    pub warmup: f64,
+    /// Concurrent clients of the memory run.
+    pub clients: usize,
+    /// Seconds of the memory run.
+    pub client_secs: f64,
+    /// Folder of the `notion-gate` and `notion-emulator` binaries (default: this binary's).
+    pub bin_dir: Option<PathBuf>,
+}
+
+/// The figures' targets (issue "gateway server").
+const TARGET_ADDED_P50_MS: f64 = 0.3;
+const TARGET_IDLE_MB: f64 = 20.0;
+const TARGET_LOADED_MB: f64 = 60.0;
+
+/// A child process killed (SIGKILL) and reaped when dropped, also on an error path.
+struct Proc {
+    name: &'static str,
+    child: Child,
+}
+
+impl Proc {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn ensure_running(&mut self, log: &Path) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            let tail = std::fs::read_to_string(log).unwrap_or_default();
+            bail!("{} exited ({status}); its log:\n{tail}", self.name);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the benchmark and prints its tables.
+pub async fn run(p: Params) -> Result<()> {
+    tokio::select! {
+        r = run_inner(p) => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted; the child processes are killed")),
+    }
+}
+
+fn bin_dir(p: &Params) -> Result<PathBuf> {
+    if let Some(d) = &p.bin_dir {
+        return Ok(d.clone());
+    }
+    let exe = std::env::current_exe().context("this binary's path")?;
+    Ok(exe.parent().context("this binary's folder")?.to_path_buf())
+}
+
+fn free_port() -> Result<u16> {
+    let l = TcpListener::bind("127.0.0.1:0").context("bind a loopback port")?;
+    Ok(l.local_addr()?.port())
+}
+
+/// A command with the gateway's environment variables removed, so that only our flags count.
+fn clean_command(bin: &Path) -> Command {
+    let mut c = Command::new(bin);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        if k.starts_with("NOTION_GATE_") || k == "NOTION_API_KEY" || k == "RUST_LOG" {
+            c.env_remove(&k);
+        }
+    }
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Runs a CLI command and returns its stdout, trimmed.
+fn cli(bin: &Path, args: &[&str]) -> Result<String> {
+    let out = clean_command(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("run notion-gate {}", args[..2].join(" ")))?;
+    ensure!(
+        out.status.success(),
+        "notion-gate {} failed: {}",
+        args[..2].join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+async fn wait_ready(
+    client: &reqwest::Client,
+    url: &str,
+    proc: &mut Proc,
+    log: &Path,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        proc.ensure_running(log)?;
+        if let Ok(r) = client.get(url).send().await
+            && (r.status().is_success() || r.status().is_client_error())
+        {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "{} did not answer {url} within 60 s",
+            proc.name
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `VmRSS` and `VmHWM` in kB.
+fn memory(pid: u32) -> Result<(u64, u64)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("read /proc/{pid}/status"))?;
+    let field = |name: &str| -> Result<u64> {
+        s.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("{name} in /proc/{pid}/status"))
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// One kind of request.
+#[derive(Clone)]
+struct Target {
+    label: &'static str,
+    /// URLs fetched one after the other (all must answer 200).
+    urls: Vec<String>,
+    headers: HeaderMap,
+}
+
+/// One measured request.
+#[derive(Clone, Copy)]
+struct Sample {
+    latency: Duration,
+    lag: Duration,
+    ok: bool,
+}
+
+async fn fetch(client: &reqwest::Client, t: &Target) -> (bool, usize) {
+    let mut bytes = 0;
+    for url in &t.urls {
+        match client.get(url).headers(t.headers.clone()).send().await {
+            Ok(r) => {
+                let ok = r.status().is_success();
+                match r.bytes().await {
+                    Ok(b) if ok => bytes += b.len(),
+                    _ => return (false, bytes),
+                }
+            }
+            Err(_) => return (false, bytes),
+        }
+    }
+    (true, bytes)
+}
+
+/// Open loop: request `i` is sent at `start + i / rate` on its own task.
+async fn open_loop(client: &reqwest::Client, t: &Target, rate: f64, secs: f64) -> Vec<Sample> {
+    let n = (rate * secs).round() as u64;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let start = tokio::time::Instant::now() + Duration::from_millis(5);
+    let mut tasks = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let at = start + interval * u32::try_from(i).unwrap_or(u32::MAX);
+        tokio::time::sleep_until(at).await;
+        let client = client.clone();
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let sent = tokio::time::Instant::now();
+            let (ok, _) = fetch(&client, &t).await;
+            Sample {
+                latency: sent.elapsed(),
+                lag: sent - at,
+                ok,
+            }
+        }));
+    }
+    let mut out = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        if let Ok(s) = task.await {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn pct(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Summary {
+    label: &'static str,
+    n: usize,
+    errors: usize,
+    p50: Duration,
+    p90: Duration,
+    p99: Duration,
+    max: Duration,
+    lag_p99: Duration,
+}
+
+fn summarize(label: &'static str, samples: &[Sample]) -> Summary {
+    let mut lat: Vec<Duration> = samples.iter().filter(|s| s.ok).map(|s| s.latency).collect();
+    lat.sort_unstable();
+    let mut lag: Vec<Duration> = samples.iter().map(|s| s.lag).collect();
+    lag.sort_unstable();
+    Summary {
+        label,
+        n: samples.len(),
+        errors: samples.iter().filter(|s| !s.ok).count(),
+        p50: pct(&lat, 0.50),
+        p90: pct(&lat, 0.90),
+        p99: pct(&lat, 0.99),
+        max: lat.last().copied().unwrap_or_default(),
+        lag_p99: pct(&lag, 0.99),
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "missed" }
+}
+
+async fn run_inner(p: Params) -> Result<()> {
+    ensure!(
+        p.rate > 0.0 && p.secs > 0.0,
+        "--rate and --secs must be positive"
+    );
+    let dir = bin_dir(&p)?;
+    let gate_bin = dir.join("notion-gate");
+    let emu_bin = dir.join("notion-emulator");
+    for b in [&gate_bin, &emu_bin] {
+        ensure!(
+            b.exists(),
+            "{} is missing: run `cargo build --release -p notion-gate -p notion-emulator --bins` first, or pass --bin-dir",
+            b.display()
+        );
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix("gate-bench-overhead-")
+        .tempdir()
+        .context("a temporary folder")?;
+    let data_dir = tmp.path().join("data");
+    let data = data_dir.to_str().context("a UTF-8 temporary path")?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+
+    // The emulator.
+    let emu_port = free_port()?;
+    let emu_addr: SocketAddr = ([127, 0, 0, 1], emu_port).into();
+    let emu_url = format!("http://{emu_addr}");
+    let emu_log = tmp.path().join("emulator.log");
+    let mut emu = Proc {
+        name: "notion-emulator",
+        child: clean_command(&emu_bin)
+            .args(["--listen", &emu_addr.to_string(), "--seed", "demo"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&emu_log)?)
+            .spawn()
+            .context("start notion-emulator")?,
+    };
+    wait_ready(&http, &format!("{emu_url}/v1/users/me"), &mut emu, &emu_log).await?;
+    let page = demo_root_page(&emu_log)?;
+
+    // State: an administrator, a token connection to the emulator, an autonomous agent.
+    let gate = gate_bin.as_path();
+    cli(
+        gate,
+        &["user", "add", "bench", "--admin", "--data-dir", data],
+    )?;
+    cli(
+        gate,
+        &[
+            "connect",
+            "--token",
+            "ntn_gate_bench",
+            "--notion-url",
+            &emu_url,
+            "--data-dir",
+            data,
+        ],
+    )?;
+    let agent_key = cli(
+        gate,
+        &[
+            "agent",
+            "add",
+            "bench-reader",
+            "--maturity",
+            "autonomous",
+            "--data-dir",
+            data,
+        ],
+    )?;
+    ensure!(!agent_key.is_empty(), "agent add printed no key");
+
+    // The gateway.
+    let gate_port = free_port()?;
+    let gate_addr: SocketAddr = ([127, 0, 0, 1], gate_port).into();
+    let gate_url = format!("http://{gate_addr}");
+    let gate_log = tmp.path().join("gateway.log");
+    let mut server = Proc {
+        name: "notion-gate serve",
+        child: clean_command(gate)
+            .args([
+                "serve",
+                "--listen",
+                &gate_addr.to_string(),
+                "--data-dir",
+                data,
+                "--notion-url",
+                &emu_url,
+                "--rate",
+                "100000",
+                "--burst",
+                "100000",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&gate_log)?)
+            .spawn()
+            .context("start notion-gate serve")?,
+    };
+    wait_ready(
+        &http,
+        &format!("{gate_url}/healthz"),
+        &mut server,
+        &gate_log,
+    )
+    .await?;
+    let pid = server.pid();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = memory(pid)?;
+
+    // Targets.
+    let mut notion_h = HeaderMap::new();
+    notion_h.insert("notion-version", HeaderValue::from_static(NOTION_VERSION));
+    let mut direct_h = notion_h.clone();
+    direct_h.insert(
+        AUTHORIZATION,
+        HeaderValue::from_static("Bearer ntn_gate_bench"),
+    );
+    let mut proxy_h = notion_h.clone();
+    proxy_h.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {agent_key}"))?,
+    );
+    let mut rest_h = HeaderMap::new();
+    rest_h.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {agent_key}"))?,
+    );
+    let direct = Target {
+        label: "(a) direct: emulator `GET /v1/pages/{id}`",
+        urls: vec![format!("{emu_url}/v1/pages/{page}")],
+        headers: direct_h.clone(),
+    };
+    let direct2 = Target {
+        label: "(a′) direct: emulator page, then its block children",
+        urls: vec![
+            format!("{emu_url}/v1/pages/{page}"),
+            format!("{emu_url}/v1/blocks/{page}/children?page_size=100"),
+        ],
+        headers: direct_h,
+    };
+    let proxy = Target {
+        label: "(c) gateway proxy `GET /v1/pages/{id}`",
+        urls: vec![format!("{gate_url}/v1/pages/{page}")],
+        headers: proxy_h,
+    };
+    let rest = Target {
+        label: "(b) gateway REST `GET /api/v1/notion/pages/{id}?format=markdown`",
+        urls: vec![format!(
+            "{gate_url}/api/v1/notion/pages/{page}?format=markdown"
+        )],
+        headers: rest_h,
+    };
+    // Every target answers before anything is timed.
+    let mut sizes = Vec::new();
+    for t in [&direct, &direct2, &proxy, &rest] {
+        let (ok, bytes) = fetch(&http, t).await;
+        if !ok {
+            let mut detail = String::new();
+            for url in &t.urls {
+                let r = http.get(url).headers(t.headers.clone()).send().await?;
+                let _ = write!(detail, "{} → {} {}; ", url, r.status(), r.text().await?);
+            }
+            bail!("{} failed: {detail}", t.label);
+        }
+        sizes.push(bytes);
+    }
+
+    // Open-loop latency.
+    let load_client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let mut summaries = Vec::new();
+    for t in [&direct, &direct2, &proxy, &rest] {
+        emu.ensure_running(&emu_log)?;
+        server.ensure_running(&gate_log)?;
+        eprintln!(
+            "open loop: {} at {} req/s ({} s warm-up, {} s measured)",
+            t.label, p.rate, p.warmup, p.secs
+        );
+        if p.warmup > 0.0 {
+            open_loop(&load_client, t, p.rate, p.warmup).await;
+        }
+        let samples = open_loop(&load_client, t, p.rate, p.secs).await;
+        summaries.push(summarize(t.label, &samples));
+    }
+    let after_open = memory(pid)?;
+
+    // Memory under concurrent clients.
+    server.ensure_running(&gate_log)?;
+    let hwm_reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+    let before_clients = memory(pid)?;
+    eprintln!(
+        "concurrent: {} clients, one connection each, looping REST reads for {} s",
+        p.clients, p.client_secs
+    );
+    let loaded = concurrent(&rest, pid, p.clients, p.client_secs).await?;
+    let after_clients = memory(pid)?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled = memory(pid)?;
+    emu.ensure_running(&emu_log)?;
+    server.ensure_running(&gate_log)?;
+
+    print_report(
+        &p,
+        &page,
+        &sizes,
+        &summaries,
+        Memory {
+            idle,
+            after_open,
+            hwm_reset,
+            before_clients,
+            loaded,
+            after_clients,
+            settled,
+        },
+    );
+    drop(server);
+    drop(emu);
+    Ok(())
+}
+
+/// The root page id from the emulator's start-up log (`demo workspace ids`).
+fn demo_root_page(log: &Path) -> Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(rest) = text.split("root_page: \"").nth(1)
+            && let Some(id) = rest.split('"').next()
+        {
+            return Ok(id.to_owned());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "no demo ids in the emulator's log:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+struct Loaded {
+    requests: u64,
+    errors: u64,
+    secs: f64,
+    max_rss_kb: u64,
+    hwm_kb: u64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `clients` tasks, each with its own HTTP client (one connection), looping requests until
+/// the deadline; `VmRSS` sampled every 20 ms meanwhile.
+async fn concurrent(t: &Target, pid: u32, clients: usize, secs: f64) -> Result<Loaded> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let max_rss = Arc::new(AtomicU64::new(0));
+    let sampler = {
+        let stop = stop.clone();
+        let max_rss = max_rss.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                if let Ok((rss, _)) = memory(pid) {
+                    max_rss.fetch_max(rss, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(secs);
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(1)
+            .build()?;
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                let (ok, _) = fetch(&client, &t).await;
+                if ok {
+                    lat.push(sent.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut lat = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await?;
+        lat.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.await;
+    let (_, hwm) = memory(pid)?;
+    lat.sort_unstable();
+    Ok(Loaded {
+        requests: lat.len() as u64 + errors,
+        errors,
+        secs: elapsed,
+        max_rss_kb: max_rss.load(Ordering::Relaxed),
+        hwm_kb: hwm,
+        p50: pct(&lat, 0.5),
+        p99: pct(&lat, 0.99),
+    })
+}
+
+struct Memory {
+    idle: (u64, u64),
+    after_open: (u64, u64),
+    hwm_reset: bool,
+    before_clients: (u64, u64),
+    loaded: Loaded,
+    after_clients: (u64, u64),
+    settled: (u64, u64),
+}
+
+fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memory) {
+    println!(
+        "bench: gateway overhead, open loop at {} req/s ({} s warm-up + {} s per target), page {page} (demo root)",
+        p.rate, p.warmup, p.secs
+    );
+    println!(
+        "response bytes: direct {}, direct page + children {}, proxy {}, REST markdown {}",
+        sizes[0], sizes[1], sizes[2], sizes[3]
+    );
+    println!();
+    println!("| target | requests | errors | p50 | p90 | p99 | max | send lag p99 |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for x in s {
+        println!(
+            "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+            x.label,
+            x.n,
+            x.errors,
+            ms(x.p50),
+            ms(x.p90),
+            ms(x.p99),
+            ms(x.max),
+            ms(x.lag_p99)
+        );
+    }
+    println!();
+    let diff = |a: &Summary, b: &Summary| (ms(a.p50) - ms(b.p50), ms(a.p99) - ms(b.p99));
+    let rows = [
+        (
+            "(c) proxy − (a) direct (like for like)",
+            diff(&s[2], &s[0]),
+            true,
+        ),
+        (
+            "(b) REST − (a′) direct page + children (same Notion requests)",
+            diff(&s[3], &s[1]),
+            true,
+        ),
+        ("(b) REST − (a) direct page", diff(&s[3], &s[0]), false),
+    ];
+    println!("| added latency | p50 | p99 | target (p50) | verdict |");
+    println!("|---|---|---|---|---|");
+    for (label, (p50, p99), judged) in rows {
+        println!(
+            "| {label} | {p50:+.3} ms | {p99:+.3} ms | ≤ {TARGET_ADDED_P50_MS} ms | {} |",
+            if judged {
+                verdict(p50 <= TARGET_ADDED_P50_MS)
+            } else {
+                "(not like for like)"
+            }
+        );
+    }
+    println!();
+    let l = &m.loaded;
+    println!(
+        "memory under load: {} clients, {:.1} s, {} requests ({:.0} req/s), {} errors, p50 {:.2} ms, p99 {:.2} ms; high-water mark reset before: {}",
+        p.clients,
+        l.secs,
+        l.requests,
+        l.requests as f64 / l.secs,
+        l.errors,
+        ms(l.p50),
+        ms(l.p99),
+        if m.hwm_reset {
+            "yes"
+        } else {
+            "no (VmHWM covers the whole life)"
+        }
+    );
+    println!();
+    println!("| `notion-gate serve` memory | VmRSS | VmHWM | target | verdict |");
+    println!("|---|---|---|---|---|");
+    let idle_mb = mb(m.idle.0);
+    println!(
+        "| idle, 1 s after start | {:.1} MB | {:.1} MB | ≤ {TARGET_IDLE_MB} MB | {} |",
+        idle_mb,
+        mb(m.idle.1),
+        verdict(idle_mb <= TARGET_IDLE_MB)
+    );
+    println!(
+        "| after the open-loop runs | {:.1} MB | {:.1} MB | | |",
+        mb(m.after_open.0),
+        mb(m.after_open.1)
+    );
+    println!(
+        "| just before the {} clients | {:.1} MB | {:.1} MB | | |",
+        p.clients,
+        mb(m.before_clients.0),
+        mb(m.before_clients.1)
+    );
+    let peak = l.hwm_kb.max(l.max_rss_kb);
+    println!(
+        "| peak under {} clients (max sampled VmRSS / VmHWM) | {:.1} MB | {:.1} MB | ≤ {TARGET_LOADED_MB} MB | {} |",
+        p.clients,
+        mb(l.max_rss_kb),
+        mb(l.hwm_kb),
+        verdict(mb(peak) <= TARGET_LOADED_MB)
+    );
+    println!(
+        "| right after the clients stop | {:.1} MB | {:.1} MB | | |",
+        mb(m.after_clients.0),
+        mb(m.after_clients.1)
+    );
+    println!(
+        "| 2 s later | {:.1} MB | {:.1} MB | | |",
+        mb(m.settled.0),
+        mb(m.settled.1)
+    );
+}
