@@ -578,7 +578,7 @@ impl Names {
         let mut line = format!(
             "{}  {:<5} {:<16} {:<18} {:<6} {}/{}",
             time(r.at),
-            r.surface,
+            r.surface.as_str(),
             who,
             r.operation,
             r.action_class.as_deref().unwrap_or("-"),

@@ -201,14 +201,19 @@ async fn prepare_sandbox(
     );
     let admin = gate.system_admin().await?;
     if admin.connection_id.is_none() {
-        let c = gate
+        // The emulator is in this process, so connecting it is no cloud call: local-only mode
+        // (if on) applies from the first request on.
+        let local_only = gate.is_local_only();
+        gate.set_local_only(false);
+        let connected = gate
             .add_token_connection(
                 &admin,
                 None,
                 SecretString::from(SANDBOX_NOTION_TOKEN.to_owned()),
             )
-            .await
-            .map_err(|e| anyhow!("cannot connect the demo workspace: {e}"))?;
+            .await;
+        gate.set_local_only(local_only);
+        let c = connected.map_err(|e| anyhow!("cannot connect the demo workspace: {e}"))?;
         tracing::info!(connection_id = %c.id, "sandbox: admin connected to the demo workspace");
     }
     std::fs::write(

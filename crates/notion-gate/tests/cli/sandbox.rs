@@ -224,3 +224,24 @@ async fn eventually(server: &Server, key: &str, want: u16) -> bool {
     }
     false
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_only_sandbox_starts_and_refuses_every_notion_call() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start("sandbox", tmp.path(), &data, &["--local-only"]).await;
+    let admin = std::fs::read_to_string(data.join("sandbox-admin.key")).unwrap();
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/notion/search",
+            admin.trim(),
+            Some(json!({})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "local_only", "{body}");
+    let (status, _) = server.terminate().await;
+    assert!(status.success());
+}
