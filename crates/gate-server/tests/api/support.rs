@@ -1,6 +1,7 @@
-//! `spawn_gateway`: the real server on port 0 over a scratch SQLite database, talking to the
-//! in-process Notion emulator (demo workspace), with an admin, a user (Alice) who has a token
-//! connection, and one agent of each maturity owned by Alice.
+//! `spawn_gateway`: the real server on port 0 over a scratch SQLite database (or a fresh
+//! PostgreSQL schema, see [`Backend`]), talking to the in-process Notion emulator (demo
+//! workspace), with an admin, a user (Alice) who has a token connection, and one agent of each
+//! maturity owned by Alice.
 #![allow(dead_code)] // Each test module uses a different part of it.
 
 use std::collections::BTreeMap;
@@ -37,6 +38,72 @@ pub struct Gateway {
 pub struct GatewayOpts {
     pub options: Option<ServerOptions>,
     pub policy: Option<gate_policy::Policy>,
+    /// Store URL; `None` is a scratch SQLite file. See [`Backend::database_url`].
+    pub database_url: Option<String>,
+}
+
+static PG_NOTICE: std::sync::Once = std::sync::Once::new();
+
+/// The storage engines a backend-parametrized test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set (a notice on stderr once
+    /// otherwise). `.ci/run` sets it.
+    pub fn available() -> Vec<Backend> {
+        if std::env::var("TEST_DATABASE_URL").is_ok() {
+            vec![Backend::Sqlite, Backend::Postgres]
+        } else {
+            PG_NOTICE.call_once(|| {
+                eprintln!(
+                    "\nNOTICE: TEST_DATABASE_URL is not set: the PostgreSQL half of the \
+                     gate-server suite is SKIPPED.\n"
+                );
+            });
+            vec![Backend::Sqlite]
+        }
+    }
+
+    /// The store URL for a new gateway on this backend: `None` for SQLite (the gateway makes
+    /// a scratch file), or a fresh schema of `TEST_DATABASE_URL` for PostgreSQL. Two
+    /// gateways given the same URL share one database.
+    pub async fn database_url(self, test: &str) -> Option<String> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                use sqlx::Connection as _;
+                let base = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let schema = format!(
+                    "gs_{}_{}",
+                    &test[..test.len().min(24)],
+                    uuid::Uuid::new_v4().simple()
+                )
+                .to_ascii_lowercase();
+                let mut conn = sqlx::PgConnection::connect(&base)
+                    .await
+                    .expect("TEST_DATABASE_URL is set but PostgreSQL is unreachable");
+                sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create schema");
+                let _ = conn.close().await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Some(format!("{base}{sep}options[search_path]={schema}"))
+            }
+        }
+    }
+
+    /// Options for a gateway on this backend (a fresh database).
+    pub async fn opts(self, test: &str) -> GatewayOpts {
+        GatewayOpts {
+            database_url: self.database_url(test).await,
+            ..GatewayOpts::default()
+        }
+    }
 }
 
 pub async fn spawn_gateway() -> Gateway {
@@ -45,7 +112,10 @@ pub async fn spawn_gateway() -> Gateway {
 
 pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("gate.db").display());
+    let url = opts
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("gate.db").display()));
     let store = gate_store::open(&url).await.unwrap();
     let (_, key) = VaultKey::generate();
     let vault = Arc::new(Vault::new(vec![key]).unwrap());
