@@ -1,18 +1,22 @@
-//! Authorization table: Bob using any of Alice's ids (agent, connection, approval, key,
-//! user) on any path gets 404, exactly like an unknown id, and nothing changes; agents on
-//! administration paths get 403; no key gets 401 everywhere but the OAuth callback.
+//! Authorization table (IDOR): Bob, with his user key or his own agent's key, using any of
+//! Alice's ids (agent, connection, approval, user key, agent key, user) in any path, query or
+//! body gets 404, exactly like an unknown id, and nothing changes; agents of every maturity get
+//! 403 on every administration path (agents, keys, users, connections, OAuth, approve/deny,
+//! audit), the requesting agent included; no key gets 401 everywhere but the OAuth callback.
+//! Every test runs on each [`Backend::available`] (SQLite, and PostgreSQL when configured).
 
 use gate_core::{GateError, NotionRequest, Surface};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::support::{Backend, Gateway, spawn_gateway_with};
 
 struct AliceIds {
     agent: String,
     connection: String,
     approval: String,
     key: String,
+    agent_key: String,
     user: String,
 }
 
@@ -43,19 +47,35 @@ async fn alice_ids(gw: &Gateway) -> AliceIds {
     let (_, keys) = gw
         .call(Method::GET, "/keys", Some(&gw.alice_key), None)
         .await;
-    let key = keys["results"][0]["id"].as_str().unwrap().to_owned();
+    let results = keys["results"].as_array().unwrap();
+    let id_where = |agent_key: bool| {
+        results
+            .iter()
+            .find(|k| k["agent_id"].is_null() != agent_key)
+            .unwrap_or_else(|| panic!("no such key in {keys}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
     AliceIds {
         agent,
         connection,
         approval,
-        key,
+        key: id_where(false),
+        agent_key: id_where(true),
         user,
     }
 }
 
 #[tokio::test]
 async fn another_users_ids_are_not_found_on_every_path() {
-    let gw = spawn_gateway().await;
+    for backend in Backend::available() {
+        let gw = spawn_gateway_with(backend.opts("authz_idor").await).await;
+        idor_table(&gw).await;
+    }
+}
+
+async fn idor_table(gw: &Gateway) {
     let a = alice_ids(&gw).await;
     let unknown = uuid::Uuid::new_v4().to_string();
 
@@ -70,6 +90,7 @@ async fn another_users_ids_are_not_found_on_every_path() {
         .await;
     assert_eq!(status, 201, "{bobs}");
     let bob_agent = bobs["agent"]["id"].as_str().unwrap().to_owned();
+    let bob_agent_key = bobs["key"]["key"].as_str().unwrap().to_owned();
 
     let table: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/agents/{}", a.agent), None),
@@ -123,8 +144,19 @@ async fn another_users_ids_are_not_found_on_every_path() {
             None,
         ),
         (Method::GET, format!("/audit?user_id={}", a.user), None),
+        (
+            Method::PATCH,
+            format!("/agents/{}", a.agent),
+            Some(json!({"connection_id": null})),
+        ),
         (Method::DELETE, format!("/keys/{}", a.key), None),
+        (Method::DELETE, format!("/keys/{}", a.agent_key), None),
         (Method::GET, format!("/keys?user_id={}", a.user), None),
+        (
+            Method::GET,
+            format!("/audit?agent_id={}&user_id={}", a.agent, a.user),
+            None,
+        ),
     ];
     for (method, path, body) in &table {
         let (status, answer) = gw
@@ -132,8 +164,9 @@ async fn another_users_ids_are_not_found_on_every_path() {
             .await;
         assert_eq!(status, 404, "{method} {path}: {answer}");
         assert_eq!(answer["error"]["code"], "not_found", "{method} {path}");
+
         // The same answer as for an id that does not exist at all.
-        let (unknown_status, _) = gw
+        let (unknown_status, unknown_answer) = gw
             .call(
                 method.clone(),
                 &path
@@ -141,6 +174,7 @@ async fn another_users_ids_are_not_found_on_every_path() {
                     .replace(&a.connection, &unknown)
                     .replace(&a.approval, &unknown)
                     .replace(&a.key, &unknown)
+                    .replace(&a.agent_key, &unknown)
                     .replace(&a.user, &unknown),
                 Some(&gw.bob_key),
                 body.clone().map(|b| {
@@ -154,6 +188,41 @@ async fn another_users_ids_are_not_found_on_every_path() {
             )
             .await;
         assert_eq!(unknown_status, 404, "unknown id on {method} {path}");
+        assert_eq!(
+            answer["error"]["message"], unknown_answer["error"]["message"],
+            "{method} {path}: the message tells Alice's id from an unknown one"
+        );
+    }
+    // Bob's agent sees nothing of Alice's either: her approval is "not found", not forbidden.
+    for path in [format!("/approvals/{}", a.approval)] {
+        let (status, answer) = gw
+            .call(Method::GET, &path, Some(&bob_agent_key), None)
+            .await;
+        assert_eq!(status, 404, "Bob's agent: {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "not_found");
+    }
+    // Nor does another agent of Alice's: an approval belongs to its requester and its owner.
+    let (status, answer) = gw
+        .call(
+            Method::GET,
+            &format!("/approvals/{}", a.approval),
+            Some(gw.agent("student")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "a sibling agent: {answer}");
+    // Bob is not an administrator: the users paths are forbidden whatever the id, so they say
+    // nothing about whether Alice's id exists.
+    for id in [&a.user, &unknown] {
+        let (status, answer) = gw
+            .call(
+                Method::PATCH,
+                &format!("/users/{id}"),
+                Some(&gw.bob_key),
+                Some(json!({"disabled": true})),
+            )
+            .await;
+        assert_eq!(status, 403, "{answer}");
     }
     // Malformed ids are just as unknown.
     for path in ["/agents/not-a-uuid", "/connections/1", "/approvals/%20"] {
@@ -176,6 +245,29 @@ async fn another_users_ids_are_not_found_on_every_path() {
     assert_eq!(status, 200);
     assert_eq!(agent["maturity"], "supervised");
     assert_eq!(agent["disabled"], false);
+    assert_eq!(agent["connection_id"].as_str(), Some(a.connection.as_str()));
+    let (_, keys) = gw
+        .call(Method::GET, "/keys", Some(&gw.alice_key), None)
+        .await;
+    for k in keys["results"].as_array().unwrap() {
+        assert!(
+            k["revoked_at"].is_null(),
+            "a key of Alice's was revoked: {k}"
+        );
+    }
+    let (status, _) = gw
+        .call(Method::GET, "/me", Some(gw.agent("supervised")), None)
+        .await;
+    assert_eq!(status, 200, "Alice's agent key still works");
+    let (_, bobs_agent) = gw
+        .call(
+            Method::GET,
+            &format!("/agents/{bob_agent}"),
+            Some(&gw.bob_key),
+            None,
+        )
+        .await;
+    assert!(bobs_agent["connection_id"].is_null(), "{bobs_agent}");
     let (status, conn) = gw
         .call(
             Method::GET,
@@ -213,15 +305,31 @@ async fn another_users_ids_are_not_found_on_every_path() {
         let (status, list) = gw.call(Method::GET, path, Some(&gw.bob_key), None).await;
         assert_eq!(status, 200, "{path}");
         let text = list.to_string();
-        for id in [&a.agent, &a.connection, &a.approval, &a.key] {
+        for id in [&a.agent, &a.connection, &a.approval, &a.key, &a.agent_key] {
             assert!(!text.contains(id.as_str()), "{path} shows Alice's {id}");
         }
     }
+    let (status, list) = gw
+        .call(
+            Method::GET,
+            "/approvals?status=all",
+            Some(&bob_agent_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert!(!list.to_string().contains(&a.approval), "{list}");
 }
 
 #[tokio::test]
 async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
-    let gw = spawn_gateway().await;
+    for backend in Backend::available() {
+        let gw = spawn_gateway_with(backend.opts("authz_agents").await).await;
+        agents_table(&gw).await;
+    }
+}
+
+async fn agents_table(gw: &Gateway) {
     let a = alice_ids(&gw).await;
     let admin_paths: Vec<(Method, String, Option<Value>)> = vec![
         (
@@ -250,6 +358,12 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
         (Method::POST, format!("/agents/{}/keys", a.agent), None),
         (Method::GET, "/keys".to_owned(), None),
         (Method::DELETE, format!("/keys/{}", a.key), None),
+        (Method::DELETE, format!("/keys/{}", a.agent_key), None),
+        (
+            Method::GET,
+            format!("/agents/{}", uuid::Uuid::new_v4()),
+            None,
+        ),
         (Method::GET, "/connections".to_owned(), None),
         (
             Method::POST,
@@ -277,7 +391,8 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
         (Method::GET, "/audit/export".to_owned(), None),
     ];
     for (method, path, body) in &admin_paths {
-        for maturity in ["student", "autonomous"] {
+        // The supervised agent is the approval's requester: it may not decide it either.
+        for maturity in ["student", "intern", "supervised", "autonomous"] {
             let (status, answer) = gw
                 .call(method.clone(), path, Some(gw.agent(maturity)), body.clone())
                 .await;
@@ -294,6 +409,27 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
         )
         .await;
     assert_eq!(approval["status"], "pending", "no agent decided it");
+    let (_, agent) = gw
+        .call(
+            Method::GET,
+            &format!("/agents/{}", a.agent),
+            Some(&gw.alice_key),
+            None,
+        )
+        .await;
+    assert_eq!(agent["maturity"], "supervised", "no agent promoted itself");
+    let (status, users) = gw
+        .call(Method::GET, "/users", Some(&gw.admin_key), None)
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        users["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["disabled"] == false),
+        "no agent disabled a user: {users}"
+    );
 
     // No key (or a bad one): 401 on every authenticated path.
     let mut all = admin_paths.clone();
