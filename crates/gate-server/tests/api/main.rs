@@ -9,6 +9,7 @@ mod mcp;
 mod notion;
 mod oauth;
 mod proxy;
+mod shared_rate;
 mod smoke;
 mod support;
 mod tools;

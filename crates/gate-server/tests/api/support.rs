@@ -40,6 +40,10 @@ pub struct GatewayOpts {
     pub policy: Option<gate_policy::Policy>,
     /// Store URL; `None` is a scratch SQLite file. See [`Backend::database_url`].
     pub database_url: Option<String>,
+    /// The emulator's per-token rate limit (`None`: unlimited).
+    pub emulator_rate: Option<notion_emulator::RateLimit>,
+    /// The gateway's per-connection limiter (`None`: 1000 req/s, burst 1000).
+    pub limiter: Option<LimiterConfig>,
 }
 
 static PG_NOTICE: std::sync::Once = std::sync::Once::new();
@@ -123,15 +127,21 @@ pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
     let port = listener.local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let redirect = format!("{base}/api/v1/notion/oauth/callback");
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .oauth_client(CLIENT_ID, CLIENT_SECRET, [redirect.clone()])
-        .start()
-        .await
-        .unwrap();
+    let mut emu = Emulator::builder().seed(Seed::Demo).oauth_client(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        [redirect.clone()],
+    );
+    if let Some(limit) = opts.emulator_rate {
+        emu = emu.rate_limit(limit);
+    }
+    let emu = emu.start().await.unwrap();
     let mut config = GateConfig::new(store, vault)
         .notion(ClientConfig::default().base_url(emu.base_url()))
-        .limiter(LimiterConfig::new(1000.0, 1000).unwrap())
+        .limiter(
+            opts.limiter
+                .unwrap_or_else(|| LimiterConfig::new(1000.0, 1000).unwrap()),
+        )
         .oauth(OAuthSettings::new(
             CLIENT_ID,
             SecretString::from(CLIENT_SECRET.to_owned()),
