@@ -1,6 +1,14 @@
 //! [`AuditWriter`]: the request path hands audit records to a bounded channel; a background
 //! task writes them in batches (one transaction per batch), retries failed batches, and
 //! flushes everything accepted when shut down.
+//!
+//! Durability: [`AuditWriter::record`] returns once the record is queued, so a record queued
+//! less than `flush_interval` (plus one batch write) before the process is killed (SIGKILL,
+//! power loss) can be lost. [`AuditWriter::record_durable`] returns only after the record's
+//! batch is committed: a batch holding such a record is written as soon as the inbox is
+//! drained, without waiting for `flush_interval` (group commit: records arriving while a batch
+//! is written share the next transaction). The gateway's call path uses `record_durable`, so a
+//! call is answered only after its audit record is in the database.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -130,6 +138,7 @@ impl Counters {
 #[allow(clippy::large_enum_variant)]
 enum Msg {
     Record(AuditRecord),
+    Durable(AuditRecord, oneshot::Sender<()>),
     Flush(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -174,6 +183,18 @@ impl AuditWriter {
         Ok(())
     }
 
+    /// Hands a record to the writer and waits until the transaction holding it is committed.
+    /// Err if the writer shut down first or gave the record up during shutdown.
+    pub async fn record_durable(&self, record: AuditRecord) -> Result<(), AuditClosed> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send(Msg::Durable(record, ack))
+            .await
+            .map_err(|_| AuditClosed)?;
+        self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+        done.await.map_err(|_| AuditClosed)
+    }
+
     /// Waits until every record accepted before this call is written (or, during shutdown,
     /// given up on).
     pub async fn flush(&self) -> Result<(), AuditClosed> {
@@ -207,6 +228,26 @@ impl AuditWriter {
     }
 }
 
+/// The records of the batch being filled, and the callers waiting for its commit.
+struct Batch {
+    records: Vec<AuditRecord>,
+    waiters: Vec<oneshot::Sender<()>>,
+}
+
+impl Batch {
+    fn take(&mut self, msg: Msg) -> Option<Msg> {
+        match msg {
+            Msg::Record(r) => self.records.push(r),
+            Msg::Durable(r, ack) => {
+                self.records.push(r);
+                self.waiters.push(ack);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+}
+
 async fn run(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Msg>,
@@ -214,7 +255,10 @@ async fn run(
     counters: Arc<Counters>,
 ) {
     let batch_size = config.batch_size.max(1);
-    let mut batch: Vec<AuditRecord> = Vec::with_capacity(batch_size);
+    let mut batch = Batch {
+        records: Vec::with_capacity(batch_size),
+        waiters: Vec::new(),
+    };
     let mut inbox: Vec<Msg> = Vec::with_capacity(batch_size);
     let mut batch_started = Instant::now();
     let writer = BatchWriter {
@@ -223,8 +267,8 @@ async fn run(
         counters: &counters,
     };
     loop {
-        let room = batch_size.saturating_sub(batch.len()).max(1);
-        let received = if batch.is_empty() {
+        let room = batch_size.saturating_sub(batch.records.len()).max(1);
+        let received = if batch.records.is_empty() {
             rx.recv_many(&mut inbox, room).await
         } else {
             match tokio::time::timeout_at(
@@ -247,39 +291,39 @@ async fn run(
         }
         let mut shutdown_acks = Vec::new();
         for msg in inbox.drain(..) {
-            match msg {
-                Msg::Record(r) => {
-                    if batch.is_empty() {
-                        batch_started = Instant::now();
-                    }
-                    batch.push(r);
-                    if batch.len() >= batch_size {
+            if batch.records.is_empty() {
+                batch_started = Instant::now();
+            }
+            match batch.take(msg) {
+                None => {
+                    if batch.records.len() >= batch_size {
                         writer.write(&mut batch, false).await;
                     }
                 }
-                Msg::Flush(ack) => {
+                Some(Msg::Flush(ack)) => {
                     writer.write(&mut batch, false).await;
                     let _ = ack.send(());
                 }
-                Msg::Shutdown(ack) => shutdown_acks.push(ack),
+                Some(Msg::Shutdown(ack)) => shutdown_acks.push(ack),
+                Some(Msg::Record(_) | Msg::Durable(..)) => unreachable!("taken by the batch"),
             }
         }
         if !shutdown_acks.is_empty() {
             // No new messages after this; drain what was accepted before the close.
             rx.close();
             while let Some(msg) = rx.recv().await {
-                match msg {
-                    Msg::Record(r) => {
-                        batch.push(r);
-                        if batch.len() >= batch_size {
+                match batch.take(msg) {
+                    None => {
+                        if batch.records.len() >= batch_size {
                             writer.write(&mut batch, true).await;
                         }
                     }
-                    Msg::Flush(ack) => {
+                    Some(Msg::Flush(ack)) => {
                         writer.write(&mut batch, true).await;
                         let _ = ack.send(());
                     }
-                    Msg::Shutdown(ack) => shutdown_acks.push(ack),
+                    Some(Msg::Shutdown(ack)) => shutdown_acks.push(ack),
+                    Some(Msg::Record(_) | Msg::Durable(..)) => unreachable!("taken by the batch"),
                 }
             }
             writer.write(&mut batch, true).await;
@@ -287,6 +331,10 @@ async fn run(
                 let _ = ack.send(());
             }
             return;
+        }
+        if !batch.waiters.is_empty() {
+            // Someone waits for this batch's commit: write it now (group commit).
+            writer.write(&mut batch, false).await;
         }
     }
 }
@@ -298,20 +346,24 @@ struct BatchWriter<'a> {
 }
 
 impl BatchWriter<'_> {
-    /// Writes and clears the batch, retrying failures (without limit unless `closing`).
-    async fn write(&self, batch: &mut Vec<AuditRecord>, closing: bool) {
-        if batch.is_empty() {
+    /// Writes and clears the batch, retrying failures (without limit unless `closing`), then
+    /// tells its waiters (dropped unanswered if the batch is given up on).
+    async fn write(&self, batch: &mut Batch, closing: bool) {
+        if batch.records.is_empty() {
             return;
         }
-        let n = batch.len() as u64;
+        let n = batch.records.len() as u64;
         let mut pause = self.config.retry_initial;
         let mut attempts = 0u32;
         loop {
-            match self.store.append_audit(batch).await {
+            match self.store.append_audit(&batch.records).await {
                 Ok(()) => {
                     self.counters.written.fetch_add(n, Ordering::Relaxed);
                     self.counters.batches.fetch_add(1, Ordering::Relaxed);
-                    batch.clear();
+                    batch.records.clear();
+                    for ack in batch.waiters.drain(..) {
+                        let _ = ack.send(());
+                    }
                     return;
                 }
                 Err(e) => {
@@ -320,7 +372,8 @@ impl BatchWriter<'_> {
                     if closing && attempts >= self.config.shutdown_attempts {
                         tracing::error!(error = %e, records = n, attempts, "audit batch could not be written during shutdown; giving up");
                         self.counters.lost.fetch_add(n, Ordering::Relaxed);
-                        batch.clear();
+                        batch.records.clear();
+                        batch.waiters.clear();
                         return;
                     }
                     tracing::warn!(error = %e, records = n, attempts, "audit batch failed; retrying");

@@ -14,6 +14,7 @@ crate::contract!(
     writer_batches_ten_thousand_events,
     writer_shutdown_flushes_everything_accepted,
     writer_retries_failed_batches,
+    writer_durable_records_are_committed_before_it_returns,
 );
 
 fn record(i: usize) -> AuditRecord {
@@ -161,4 +162,39 @@ async fn writer_retries_failed_batches(db: &TestDb) {
         store.count_audit(&AuditQuery::new()).await.expect("count"),
         25
     );
+}
+
+async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
+    let store = db.store().await;
+    // A flush interval far longer than the test: only the durable path can write in time.
+    let writer = AuditWriter::spawn(
+        store.clone(),
+        AuditWriterConfig::new()
+            .batch_size(500)
+            .flush_interval(Duration::from_secs(3600)),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let w = writer.clone();
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            w.record_durable(record(i)).await.expect("durable record");
+            // Committed when record_durable returns, without a flush or a shutdown.
+            let ids = all_request_ids(&*store).await;
+            assert!(ids.contains(&format!("req-{i}")), "req-{i} is committed");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let stats = writer.stats();
+    assert_eq!((stats.accepted, stats.written), (64, 64));
+    // A plain record queued behind them still waits for its interval or a flush.
+    writer.record(record(1000)).await.expect("record");
+    writer.flush().await.expect("flush");
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        65
+    );
+    writer.shutdown().await;
 }
