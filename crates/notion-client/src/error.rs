@@ -162,6 +162,8 @@ pub enum WriteState {
     /// Nothing reached Notion, or Notion refused before acting (4xx, 429, 529).
     NotApplied,
     /// The request reached Notion and the answer was lost or was a 5xx: it may have happened.
+    /// Serialized as `may_have_applied`.
+    #[serde(rename = "may_have_applied")]
     Unknown,
 }
 
@@ -364,6 +366,18 @@ mod tests {
         let e = error_from_response(502, b"<html>Bad gateway</html>", None, None, 3);
         assert!(matches!(e, Error::UnexpectedResponse { status: 502, .. }));
         assert_eq!(e.write_state(), WriteState::Unknown);
+    }
+
+    #[test]
+    fn write_states_serialize_plainly() {
+        assert_eq!(
+            serde_json::to_value(WriteState::Unknown).unwrap(),
+            "may_have_applied"
+        );
+        assert_eq!(
+            serde_json::to_value(WriteState::NotApplied).unwrap(),
+            "not_applied"
+        );
     }
 
     #[test]

@@ -104,6 +104,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets the longest delay between attempts (`Retry-After` included).
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
     /// Exponential backoff with "equal jitter": half fixed, half random, capped.
     /// `jitter` is a random number in `[0, 1)`.
     pub fn backoff(&self, retry_index: u32, jitter: f64) -> Duration {
@@ -185,6 +191,59 @@ fn server_error(
         after,
         rate_limited: false,
     }
+}
+
+/// The idempotency of a Notion request by its effect (notion-api.md §9), for callers that
+/// forward requests they did not build (the gateway's proxy):
+///
+/// - `GET`, `HEAD`, `DELETE`, and the read-only `POST`s (search, database/data source/view
+///   queries, `pages/{id}/move`, OAuth introspect and revoke) are [`Idempotency::Safe`];
+/// - `PATCH /blocks/{id}/children` (append) is [`Idempotency::Unsafe`], whatever else the body
+///   says;
+/// - `PATCH /pages/{id}/markdown` is safe only when its only command is `replace_content`;
+/// - any other `PATCH` sets absolute state and is safe;
+/// - every other `POST` (creates, comments, file uploads, OAuth token) and any other method is
+///   unsafe.
+///
+/// `path` may carry `/v1`, a query string and a trailing slash.
+pub fn idempotency_of(method: &str, path: &str, body: Option<&serde_json::Value>) -> Idempotency {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let segs: Vec<&str> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .skip_while(|s| *s == "v1")
+        .collect();
+    let method = method.to_ascii_uppercase();
+    let safe = match (method.as_str(), segs.as_slice()) {
+        ("GET" | "HEAD" | "DELETE", _) => true,
+        ("POST", ["search"])
+        | ("POST", ["databases" | "data_sources", _, "query"])
+        | ("POST", ["views", _, "queries"])
+        | ("POST", ["blocks", "meeting_notes", "query"])
+        | ("POST", ["pages", _, "move"])
+        | ("POST", ["oauth", "introspect" | "revoke"]) => true,
+        ("PATCH", ["blocks", _, "children"]) => false,
+        ("PATCH", ["pages", _, "markdown"]) => markdown_is_replace_only(body),
+        ("PATCH", _) => true,
+        _ => false,
+    };
+    if safe {
+        Idempotency::Safe
+    } else {
+        Idempotency::Unsafe
+    }
+}
+
+/// Whether a Markdown `PATCH` body holds `replace_content` and no other command.
+fn markdown_is_replace_only(body: Option<&serde_json::Value>) -> bool {
+    let Some(obj) = body.and_then(serde_json::Value::as_object) else {
+        return false;
+    };
+    let named = obj.get("type").and_then(serde_json::Value::as_str);
+    let others = ["insert_content", "update_content", "replace_content_range"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    named == Some("replace_content") && !others
 }
 
 /// Parses `Retry-After`: integer (or decimal) seconds, or an HTTP date relative to `now`.
@@ -283,6 +342,75 @@ mod tests {
         for (i, (idem, outcome, rl, se, want)) in table.into_iter().enumerate() {
             let got = decide(&p, idem, &outcome, rl, se, 0.0);
             assert_eq!(got, want, "row {i}: {idem:?} {outcome:?} rl={rl} se={se}");
+        }
+    }
+
+    #[test]
+    fn idempotency_by_effect() {
+        use serde_json::json;
+        let table: Vec<(&str, &str, Option<serde_json::Value>, Idempotency)> = vec![
+            ("GET", "/v1/pages/abc", None, Safe),
+            ("get", "/v1/blocks/abc/children?page_size=10", None, Safe),
+            ("DELETE", "/v1/blocks/abc", None, Safe),
+            ("POST", "/v1/search", Some(json!({})), Safe),
+            ("POST", "/v1/data_sources/abc/query", None, Safe),
+            ("POST", "/v1/databases/abc/query/", None, Safe),
+            ("POST", "/v1/pages/abc/move", None, Safe),
+            ("POST", "/v1/oauth/introspect", None, Safe),
+            (
+                "PATCH",
+                "/v1/pages/abc",
+                Some(json!({"in_trash": true})),
+                Safe,
+            ),
+            ("PATCH", "/v1/blocks/abc", None, Safe),
+            ("PATCH", "/v1/data_sources/abc", None, Safe),
+            ("POST", "/v1/pages", Some(json!({})), Unsafe),
+            ("POST", "/v1/comments", None, Unsafe),
+            ("POST", "/v1/databases", None, Unsafe),
+            ("POST", "/v1/oauth/token", None, Unsafe),
+            ("POST", "/v1/file_uploads", None, Unsafe),
+            ("PUT", "/v1/pages/abc", None, Unsafe),
+            // An append stays unsafe even when its body also trashes or deletes.
+            ("PATCH", "/v1/blocks/abc/children", None, Unsafe),
+            (
+                "PATCH",
+                "v1/blocks/abc/children",
+                Some(json!({"children": [], "in_trash": true})),
+                Unsafe,
+            ),
+            (
+                "PATCH",
+                "/v1/pages/abc/markdown",
+                Some(json!({"type": "replace_content", "replace_content": {}})),
+                Safe,
+            ),
+            (
+                "PATCH",
+                "/v1/pages/abc/markdown",
+                Some(json!({"type": "insert_content", "insert_content": {}})),
+                Unsafe,
+            ),
+            (
+                "PATCH",
+                "/v1/pages/abc/markdown",
+                Some(json!({"type": "update_content"})),
+                Unsafe,
+            ),
+            (
+                "PATCH",
+                "/v1/pages/abc/markdown",
+                Some(json!({"type": "replace_content", "insert_content": {}})),
+                Unsafe,
+            ),
+            ("PATCH", "/v1/pages/abc/markdown", None, Unsafe),
+        ];
+        for (method, path, body, want) in table {
+            assert_eq!(
+                idempotency_of(method, path, body.as_ref()),
+                want,
+                "{method} {path} {body:?}"
+            );
         }
     }
 

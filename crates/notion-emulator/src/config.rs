@@ -109,6 +109,11 @@ pub enum Fault {
     BadGatewayHtml,
     /// Close the TCP connection without sending any response.
     DropConnection,
+    /// Answer normally, but only after this extra delay (`tokio::time::sleep`): before the
+    /// handler runs ([`FaultTiming::Before`]) or after the effect, before the answer
+    /// ([`FaultTiming::AfterEffect`]: a client that times out meanwhile cannot know the write
+    /// happened).
+    Delay(Duration),
 }
 
 impl Fault {
@@ -268,6 +273,12 @@ impl ScriptedFault {
     /// Close the connection without an answer.
     pub fn drop_connection(mut self) -> Self {
         self.fault = Fault::DropConnection;
+        self
+    }
+
+    /// Answer normally after an extra delay (see [`Fault::Delay`]).
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.fault = Fault::Delay(delay);
         self
     }
 

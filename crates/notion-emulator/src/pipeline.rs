@@ -119,7 +119,30 @@ pub fn fault_response(fault: &Fault) -> Response {
             r.extensions_mut().insert(DropConnection);
             r
         }
+        // Handled in the pipeline (it delays the normal answer); never a response of its own.
+        Fault::Delay(_) => ApiError::for_status(500).into_response(),
     }
+}
+
+/// The counter key of an injected fault (see [`crate::Counters::faults`]).
+pub fn fault_kind(fault: &Fault, timing: FaultTiming) -> String {
+    let kind = match fault {
+        Fault::Status { status, .. } => status.to_string(),
+        Fault::BadGatewayHtml => "502_html".to_owned(),
+        Fault::DropConnection => "drop".to_owned(),
+        Fault::Delay(_) => "delay".to_owned(),
+    };
+    match timing {
+        FaultTiming::Before => kind,
+        FaultTiming::AfterEffect => format!("{kind}_after"),
+    }
+}
+
+/// What the pipeline learnt while processing one request, for the log and counters.
+#[derive(Debug, Default)]
+struct Trace {
+    applied: bool,
+    fault: Option<String>,
 }
 
 /// The middleware implementing the pipeline.
@@ -137,7 +160,18 @@ pub async fn pipeline(State(h): State<EmulatorHandle>, mut req: Request, next: N
         tokio::time::sleep(latency).await;
     }
 
-    let resp = process(&h, &mut req, template, &method, &path, token.clone(), next).await;
+    let mut trace = Trace::default();
+    let resp = process(
+        &h,
+        &mut req,
+        template,
+        &method,
+        &path,
+        token.clone(),
+        next,
+        &mut trace,
+    )
+    .await;
     let resp = finalize(resp, &request_id).await;
     let status = if resp.extensions().get::<DropConnection>().is_some() {
         None
@@ -152,10 +186,13 @@ pub async fn pipeline(State(h): State<EmulatorHandle>, mut req: Request, next: N
         token,
         status,
         request_id,
+        applied: trace.applied,
+        fault: trace.fault,
     });
     resp
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn process(
     h: &EmulatorHandle,
     req: &mut Request,
@@ -164,6 +201,7 @@ async fn process(
     path: &str,
     token: Option<String>,
     next: Next,
+    trace: &mut Trace,
 ) -> Response {
     let is_oauth = path.starts_with("/v1/oauth/");
     let mut bot_id = String::new();
@@ -204,12 +242,19 @@ async fn process(
     }
 
     let hit = h.fault_for(method, template, path);
-    if let Some(FaultHit {
-        fault,
-        timing: FaultTiming::Before,
-    }) = &hit
-    {
-        return fault_response(fault);
+    if let Some(FaultHit { fault, timing }) = &hit {
+        trace.fault = Some(fault_kind(fault, *timing));
+    }
+    match &hit {
+        Some(FaultHit {
+            fault: Fault::Delay(d),
+            timing: FaultTiming::Before,
+        }) => tokio::time::sleep(*d).await,
+        Some(FaultHit {
+            fault,
+            timing: FaultTiming::Before,
+        }) => return fault_response(fault),
+        _ => {}
     }
 
     let host = req
@@ -226,7 +271,15 @@ async fn process(
     let placeholder = Request::new(Body::empty());
     let owned = std::mem::replace(req, placeholder);
     let resp = next.run(owned).await;
+    trace.applied = resp.status().is_success();
     match hit {
+        Some(FaultHit {
+            fault: Fault::Delay(d),
+            timing: FaultTiming::AfterEffect,
+        }) => {
+            tokio::time::sleep(d).await;
+            resp
+        }
         Some(FaultHit {
             fault,
             timing: FaultTiming::AfterEffect,

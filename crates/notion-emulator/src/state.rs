@@ -31,6 +31,14 @@ pub struct Counters {
     pub rate_limited: u64,
     /// Connections dropped without an answer.
     pub dropped: u64,
+    /// Requests whose handler ran and succeeded (the effect happened), by route pattern,
+    /// whatever was answered: an injected fault after the effect still counts here. A write
+    /// applied twice shows as 2 for its route.
+    pub applied: BTreeMap<String, u64>,
+    /// Faults injected (scripted and probabilistic), by kind: `"429"`, `"500"`, …,
+    /// `"502_html"`, `"drop"`, `"delay"`, each suffixed `"_after"` when struck after the
+    /// effect.
+    pub faults: BTreeMap<String, u64>,
 }
 
 impl Counters {
@@ -42,6 +50,16 @@ impl Counters {
     /// Count for a status.
     pub fn status(&self, status: u16) -> u64 {
         self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    /// How many requests of a route pattern were applied (`"POST /v1/pages"`).
+    pub fn applied(&self, key: &str) -> u64 {
+        self.applied.get(key).copied().unwrap_or(0)
+    }
+
+    /// All injected faults.
+    pub fn faults_injected(&self) -> u64 {
+        self.faults.values().sum()
     }
 }
 
@@ -62,6 +80,11 @@ pub struct LoggedRequest {
     pub status: Option<u16>,
     /// The `request_id` sent back.
     pub request_id: String,
+    /// Whether the handler ran and succeeded (the request's effect happened), even if an
+    /// injected fault replaced the answer.
+    pub applied: bool,
+    /// The injected fault's kind (see [`Counters::faults`]), if one struck.
+    pub fault: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -434,6 +457,12 @@ impl EmulatorHandle {
                 }
             }
             None => m.counters.dropped += 1,
+        }
+        if entry.applied {
+            *m.counters.applied.entry(entry.route.clone()).or_insert(0) += 1;
+        }
+        if let Some(kind) = &entry.fault {
+            *m.counters.faults.entry(kind.clone()).or_insert(0) += 1;
         }
         m.log.push(entry);
     }

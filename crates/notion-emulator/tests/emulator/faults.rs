@@ -176,3 +176,70 @@ async fn probabilistic_faults_are_deterministic_with_a_seed() {
         200
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn delays_and_the_applied_and_fault_counters() {
+    let api = Api::demo().await;
+    let root = api.ids().root_page.clone();
+    let page = api.emu.create_page(&root, "counted").unwrap();
+    let path = format!("/v1/blocks/{page}/children");
+    // A delay before the effect answers normally, later (paused clock: exact).
+    api.emu.push_fault(
+        ScriptedFault::new(Method::GET, "/v1/users/me").delay(std::time::Duration::from_secs(30)),
+    );
+    let t0 = tokio::time::Instant::now();
+    assert_eq!(api.get("/v1/users/me").await.status, 200);
+    assert!(t0.elapsed() >= std::time::Duration::from_secs(30));
+    // A delay after the effect: the write is applied before the (late) answer.
+    api.emu.push_fault(
+        ScriptedFault::new(Method::PATCH, "/v1/blocks/{id}/children")
+            .delay(std::time::Duration::from_secs(5))
+            .after_effect(),
+    );
+    let r = api
+        .patch(&path, json!({ "children": [para("late")] }))
+        .await;
+    assert_eq!(r.status, 200);
+    // A 500 before the effect: not applied; a 503 after it: applied.
+    api.emu
+        .push_fault(ScriptedFault::new(Method::PATCH, "/v1/blocks/{id}/children").status(500));
+    assert_eq!(
+        api.patch(&path, json!({ "children": [para("no")] }))
+            .await
+            .status,
+        500
+    );
+    api.emu.push_fault(
+        ScriptedFault::new(Method::PATCH, "/v1/blocks/{id}/children")
+            .status(503)
+            .after_effect(),
+    );
+    assert_eq!(
+        api.patch(&path, json!({ "children": [para("yes")] }))
+            .await
+            .status,
+        503
+    );
+    // A refused request (404) is received but not applied.
+    let missing = format!("/v1/blocks/{}/children", uuid::Uuid::new_v4());
+    assert_eq!(
+        api.patch(&missing, json!({ "children": [para("x")] }))
+            .await
+            .status,
+        404
+    );
+
+    let c = api.emu.counters();
+    assert_eq!(c.route("PATCH /v1/blocks/{id}/children"), 4);
+    assert_eq!(c.applied("PATCH /v1/blocks/{id}/children"), 2);
+    assert_eq!(c.applied("GET /v1/users/me"), 1);
+    assert_eq!(api.emu.child_ids(&page).len(), 2);
+    assert_eq!(c.faults.get("delay"), Some(&1));
+    assert_eq!(c.faults.get("delay_after"), Some(&1));
+    assert_eq!(c.faults.get("500"), Some(&1));
+    assert_eq!(c.faults.get("503_after"), Some(&1));
+    assert_eq!(c.faults_injected(), 4);
+    let log = api.emu.request_log();
+    assert_eq!(log.iter().filter(|r| r.applied).count(), 3);
+    assert_eq!(log.last().unwrap().fault, None);
+}
