@@ -44,6 +44,9 @@ pub struct GatewayOpts {
     pub emulator_rate: Option<notion_emulator::RateLimit>,
     /// The gateway's per-connection limiter (`None`: 1000 req/s, burst 1000).
     pub limiter: Option<LimiterConfig>,
+    /// The gateway's Notion retry policy and request timeout (`None`: the defaults).
+    pub retry: Option<notion_client::RetryPolicy>,
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 static PG_NOTICE: std::sync::Once = std::sync::Once::new();
@@ -137,7 +140,16 @@ pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
     }
     let emu = emu.start().await.unwrap();
     let mut config = GateConfig::new(store, vault)
-        .notion(ClientConfig::default().base_url(emu.base_url()))
+        .notion({
+            let mut notion = ClientConfig::default().base_url(emu.base_url());
+            if let Some(retry) = opts.retry.clone() {
+                notion = notion.retry(retry);
+            }
+            if opts.request_timeout.is_some() {
+                notion = notion.request_timeout(opts.request_timeout);
+            }
+            notion
+        })
         .limiter(
             opts.limiter
                 .unwrap_or_else(|| LimiterConfig::new(1000.0, 1000).unwrap()),
