@@ -195,7 +195,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Decrypts a connection's tokens. A token no key can decrypt marks the connection
     /// `needs_reauth` and fails with [`StoreError::ReconnectRequired`].
     async fn connection_tokens(&self, vault: &Vault, id: ConnectionId) -> Result<ConnectionTokens>;
-    /// Replaces the tokens after a refresh.
+    /// Replaces the tokens after a refresh and ends any refresh claim.
     async fn update_connection_tokens(
         &self,
         vault: &Vault,
@@ -204,6 +204,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         refresh_token: Option<&secrecy::SecretString>,
         expires_at: Option<time::OffsetDateTime>,
     ) -> Result<Connection>;
+    /// Claims the right to refresh a connection's OAuth token for `lease`: one conditional
+    /// update, so among concurrent callers on any instance exactly one gets `true` while the
+    /// claim holds. `false` means another holder's unexpired claim exists: wait for its new
+    /// tokens (the row's `updated_at` changes) instead of refreshing again. A holder may
+    /// renew its own claim. The claim ends with [`Store::update_connection_tokens`], with
+    /// [`Store::release_token_refresh`] or when the lease runs out (a crashed holder).
+    async fn claim_token_refresh(
+        &self,
+        id: ConnectionId,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> Result<bool>;
+    /// Ends `holder`'s claim (after a failed refresh) so another caller may try at once;
+    /// someone else's claim is left alone.
+    async fn release_token_refresh(&self, id: ConnectionId, holder: &str) -> Result<()>;
     /// Marks a connection revoked (disconnected) or not.
     async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection>;
     /// Marks that Notion refused the token: the user must reconnect.

@@ -81,7 +81,11 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::io(format!("data folder {}", dir.display()), e))?;
         }
-        let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+        // An in-process SQLite connection cannot go stale: no liveness ping (a round trip to
+        // its worker thread) before every use.
+        let mut pool = SqlitePoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false);
         pool = if in_memory {
             // Every connection to `:memory:` is its own database: keep exactly one forever.
             pool.max_connections(1)
@@ -667,7 +671,8 @@ macro_rules! sql_store {
                 let refresh = refresh_token.map(|r| vault.encrypt(r).token);
                 let sql = format!(
                     "UPDATE connections SET access_token_enc = $2, refresh_token_enc = $3, \
-                     token_expires_at = $4, key_id = $5, needs_reauth = $6, updated_at = $7 \
+                     token_expires_at = $4, key_id = $5, needs_reauth = $6, updated_at = $7, \
+                     refresh_claimed_by = NULL, refresh_claimed_until = NULL \
                      WHERE id = $1 RETURNING {CONNECTION_COLS}"
                 );
                 let rows = sqlx::query(&sql)
@@ -681,6 +686,48 @@ macro_rules! sql_store {
                     .fetch_all(&self.pool)
                     .await?;
                 rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            }
+
+            async fn claim_token_refresh(
+                &self,
+                id: ConnectionId,
+                holder: &str,
+                lease: std::time::Duration,
+            ) -> Result<bool> {
+                let now_ms = to_ms(now());
+                let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+                // Row-level atomic on both engines: PostgreSQL re-checks the WHERE clause of a
+                // concurrent UPDATE after the first commits; SQLite serialises writers.
+                let n = sqlx::query(
+                    "UPDATE connections SET refresh_claimed_by = $2, refresh_claimed_until = $3 \
+                     WHERE id = $1 AND (refresh_claimed_until IS NULL OR refresh_claimed_until <= $4 \
+                     OR refresh_claimed_by = $2)",
+                )
+                .bind(id.to_string())
+                .bind(holder)
+                .bind(now_ms.saturating_add(lease_ms))
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                if n == 1 {
+                    return Ok(true);
+                }
+                // Tell "someone else holds it" from "no such connection".
+                self.fetch_connection_row(id).await?;
+                Ok(false)
+            }
+
+            async fn release_token_refresh(&self, id: ConnectionId, holder: &str) -> Result<()> {
+                sqlx::query(
+                    "UPDATE connections SET refresh_claimed_by = NULL, refresh_claimed_until = NULL \
+                     WHERE id = $1 AND refresh_claimed_by = $2",
+                )
+                .bind(id.to_string())
+                .bind(holder)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
             }
 
             async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection> {
@@ -952,7 +999,10 @@ macro_rules! sql_store {
                 if records.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.pool.begin().await?;
+                // One chunk is one statement, atomic on its own: no BEGIN/COMMIT round trips
+                // (the call path waits for this commit). Several chunks share a transaction.
+                let single = records.len() <= AUDIT_CHUNK;
+                let mut tx = if single { None } else { Some(self.pool.begin().await?) };
                 for chunk in records.chunks(AUDIT_CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
                         "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) "
@@ -975,9 +1025,18 @@ macro_rules! sql_store {
                             .push_bind(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)))
                             .push_bind(r.args_summary.as_ref().map(|a| a.to_string()));
                     });
-                    qb.build().execute(&mut *tx).await?;
+                    // Only the one-row statement is kept prepared: every other row count is
+                    // another SQL text, and caching them (up to 100 per connection, each as
+                    // big as its rows) held tens of MB under load.
+                    let q = qb.build().persistent(chunk.len() == 1);
+                    match tx.as_mut() {
+                        Some(tx) => q.execute(&mut **tx).await?,
+                        None => q.execute(&self.pool).await?,
+                    };
                 }
-                tx.commit().await?;
+                if let Some(tx) = tx {
+                    tx.commit().await?;
+                }
                 Ok(())
             }
 

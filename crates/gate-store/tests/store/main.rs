@@ -17,6 +17,7 @@ mod approvals;
 mod audit;
 mod concurrency;
 mod oauth;
+mod refresh_claim;
 mod users_keys;
 mod vault;
 mod writer;
