@@ -18,11 +18,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use gate_store::{AgentId, ApiKeyId, UserId};
+use subtle::ConstantTimeEq as _;
 
 use crate::caller::Caller;
 
-/// SHA-256 of a gateway key.
-pub(crate) type Digest = [u8; 32];
+/// SHA-256 of a gateway key. Equality is constant-time (`subtle`): the map compares digests
+/// of presented keys with digests of real ones, so no timing says how many bytes matched.
+#[derive(Clone, Copy, Hash)]
+pub(crate) struct Digest(pub(crate) [u8; 32]);
+
+impl PartialEq for Digest {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl Eq for Digest {}
 
 /// Hashes a digest by its first 8 bytes.
 #[derive(Default)]
@@ -34,7 +45,7 @@ impl Hasher for DigestHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // `[u8; 32]` hashes as its bytes (arrays feed `write` once, no length prefix);
+        // A `Digest` hashes as its bytes (arrays feed `write` once, no length prefix);
         // anything else is folded in so the hasher stays correct for other inputs.
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
@@ -147,5 +158,21 @@ impl AuthCache {
 
     pub(crate) fn len(&self) -> usize {
         self.map.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Digest;
+
+    #[test]
+    fn digests_compare_by_every_byte() {
+        let a = Digest([7; 32]);
+        assert!(a == Digest([7; 32]));
+        for i in [0, 15, 31] {
+            let mut b = [7; 32];
+            b[i] ^= 1;
+            assert!(a != Digest(b), "a difference at byte {i} went unseen");
+        }
     }
 }

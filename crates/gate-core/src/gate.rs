@@ -81,13 +81,13 @@ pub(crate) struct Inner {
 }
 
 fn digest(key: &str) -> Digest {
-    Sha256::digest(key.as_bytes()).into()
+    Digest(Sha256::digest(key.as_bytes()).into())
 }
 
 fn hex(d: &Digest) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(64);
-    for b in d {
+    for b in &d.0 {
         s.push(char::from(DIGITS[usize::from(b >> 4)]));
         s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
     }

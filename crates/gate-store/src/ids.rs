@@ -109,9 +109,18 @@ impl fmt::Display for AuditEventId {
 /// Lowercase hex SHA-256 of a high-entropy secret (an API key or an OAuth `state`).
 ///
 /// The secrets are random 256-bit values, so a fast unsalted hash is the right tool: it
-/// cannot be brute-forced and it allows lookup by hash.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+/// cannot be brute-forced and it allows lookup by hash. Equality is constant-time (`subtle`).
+#[derive(Clone, Hash, Debug)]
 pub struct TokenHash(String);
+
+impl PartialEq for TokenHash {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for TokenHash {}
 
 impl TokenHash {
     /// Hashes a secret.
@@ -186,6 +195,17 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(TokenHash::from_hex("xyz").is_err());
+    }
+
+    #[test]
+    fn token_hashes_compare_by_every_byte() {
+        assert_eq!(TokenHash::of("abc"), TokenHash::of("abc"));
+        assert_ne!(TokenHash::of("abc"), TokenHash::of("abd"));
+        let h = TokenHash::of("abc");
+        let mut last = h.as_str().to_owned();
+        let flipped = if last.ends_with('0') { "1" } else { "0" };
+        last.replace_range(63.., flipped);
+        assert_ne!(h, TokenHash::from_hex(&last).unwrap());
     }
 
     #[test]
