@@ -8,11 +8,14 @@
 //!   (or at once after [`Registry::mark_stale`]).
 //! - **Refresh.** An OAuth token whose expiry is within a minute, or that Notion answered 401
 //!   to, is refreshed under the entry's async mutex: concurrent calls in this process wait
-//!   for one refresh and use its result. Across instances the row is re-read under the lock:
-//!   if another instance already rotated the token, that token is used. `gate-store` offers no
-//!   conditional token update, so two instances may still both try; Notion rotates refresh
-//!   tokens, so the loser's refresh fails with `invalid_grant`, after which it re-reads the
-//!   row and uses the winner's token.
+//!   for one refresh and use its result. Across instances the refresh is single-flight too:
+//!   before calling Notion an instance claims the row with a conditional update
+//!   ([`gate_store::Store::claim_token_refresh`], a lease of [`REFRESH_LEASE`]). An instance
+//!   that finds the claim taken does not refresh: it polls the row until the winner's new
+//!   tokens land (the row's `updated_at` changes) and uses them; if the winner gives up or
+//!   dies, its claim is released or its lease runs out and the next claimer refreshes. So a
+//!   rotating refresh token is spent exactly once. (Should a refresh still be refused with
+//!   `invalid_grant`, the row is re-read once more before the connection is flagged.)
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -30,6 +33,13 @@ use crate::gate::Inner;
 
 /// Tokens expiring within this margin are refreshed before use.
 const EXPIRY_MARGIN: time::Duration = time::Duration::seconds(60);
+
+/// How long an instance's claim on a connection's refresh lasts if it never finishes (a
+/// crash): longer than one refresh request may take.
+pub(crate) const REFRESH_LEASE: Duration = Duration::from_secs(30);
+
+/// How often an instance that lost the claim re-reads the row for the winner's tokens.
+const CLAIM_POLL: Duration = Duration::from_millis(25);
 
 /// The usable state of one connection.
 #[derive(Clone)]
@@ -66,10 +76,21 @@ pub(crate) struct ConnEntry {
 
 /// Connection id → entry. Entries are never removed, so a connection keeps one limiter for
 /// the life of the process.
-#[derive(Default)]
 pub(crate) struct Registry {
     map: RwLock<HashMap<ConnectionId, Arc<ConnEntry>>>,
     generation: AtomicU64,
+    /// This instance's name in refresh claims (random per `Gate`).
+    holder: String,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self {
+            map: RwLock::default(),
+            generation: AtomicU64::new(0),
+            holder: format!("gate-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
 }
 
 impl Registry {
@@ -242,7 +263,104 @@ impl Inner {
         Ok(())
     }
 
+    /// Claims the connection's refresh across instances. `Ok(None)`: claimed, refresh now.
+    /// `Ok(Some(current))`: another instance refreshed meanwhile; use its token.
+    async fn claim_or_wait(
+        &self,
+        entry: &ConnEntry,
+        st: &mut Option<Current>,
+    ) -> Result<Option<Current>, GateError> {
+        let Some(cur) = st.as_ref() else {
+            return Err(GateError::ReconnectRequired {
+                connection_id: Some(entry.id),
+            });
+        };
+        let (seen_row, seen_generation) = (cur.row_updated_at, cur.generation);
+        // Waiting longer than one lease means the holder died; its lease has then run out.
+        let give_up = tokio::time::Instant::now() + REFRESH_LEASE + REFRESH_LEASE / 2;
+        loop {
+            if self
+                .store
+                .claim_token_refresh(entry.id, &self.registry.holder, REFRESH_LEASE)
+                .await?
+            {
+                break;
+            }
+            if tokio::time::Instant::now() >= give_up {
+                return Err(GateError::Upstream {
+                    status: None,
+                    code: None,
+                    message: "another instance's token refresh did not finish".to_owned(),
+                    request_id: None,
+                    write_state: notion_client::WriteState::NotApplied,
+                });
+            }
+            tokio::time::sleep(CLAIM_POLL).await;
+            let row = self.store.get_connection(entry.id).await?;
+            if row.updated_at != seen_row {
+                self.revalidate(entry, st).await?;
+                if let Some(c) = st.as_ref()
+                    && c.generation != seen_generation
+                {
+                    metrics::counter!("gate_token_refresh_total", "result" => "other_instance")
+                        .increment(1);
+                    return Ok(Some(c.clone()));
+                }
+            }
+        }
+        // Claimed. The winner of an earlier round may have finished between our read and the
+        // claim: re-read before spending the refresh token.
+        let row = self.store.get_connection(entry.id).await?;
+        if row.updated_at != seen_row {
+            if let Err(e) = self.revalidate(entry, st).await {
+                self.release_claim(entry).await;
+                return Err(e);
+            }
+            if let Some(c) = st.as_ref()
+                && c.generation != seen_generation
+                && !c.expiring()
+            {
+                self.release_claim(entry).await;
+                return Ok(Some(c.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn release_claim(&self, entry: &ConnEntry) {
+        if let Err(e) = self
+            .store
+            .release_token_refresh(entry.id, &self.registry.holder)
+            .await
+        {
+            tracing::warn!(connection_id = %entry.id, error = %e, "could not release the token refresh claim; it ends with its lease");
+        }
+    }
+
     async fn refresh(
+        &self,
+        entry: &ConnEntry,
+        st: &mut Option<Current>,
+    ) -> Result<Current, GateError> {
+        if self.oauth.is_none() {
+            return Err(GateError::NotConfigured {
+                what: "Notion OAuth client credentials",
+            });
+        }
+        self.outbound_allowed()?;
+        if let Some(c) = self.claim_or_wait(entry, st).await? {
+            return Ok(c);
+        }
+        let result = self.refresh_claimed(entry, st).await;
+        if result.is_err() {
+            // New tokens end the claim; anything else must release it.
+            self.release_claim(entry).await;
+        }
+        result
+    }
+
+    /// Refreshes with the claim held.
+    async fn refresh_claimed(
         &self,
         entry: &ConnEntry,
         st: &mut Option<Current>,
@@ -255,7 +373,6 @@ impl Inner {
         let Some(refresh_token) = cur.refresh_token.clone() else {
             return Err(self.needs_reauth(entry, st).await);
         };
-        self.outbound_allowed()?;
         let seen_row = cur.row_updated_at;
         match oauth.refresh(&refresh_token).await {
             Ok(tok) => {

@@ -165,6 +165,67 @@ async fn expired_token_refreshed_once_for_20_calls(db: TestDb) {
     w.finish().await;
 }
 
+/// Two gateway instances (own store pools, one database) and 20 concurrent calls split
+/// across them with an expired token: the refresh claim lets exactly one instance spend the
+/// rotating refresh token; the other waits for and uses the winner's token.
+async fn expired_token_refreshed_once_across_two_instances(db: TestDb) {
+    let w = world(db).await;
+    let past = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let conn = oauth_connection(&w, &w.alice, Some(past)).await;
+    let caller = oauth_agent(&w, conn.id, "oauth-bot").await;
+    let other = Gate::new(config(
+        w.db.store().await,
+        w.vault.clone(),
+        &w.emu,
+        &Opts::default(),
+    ))
+    .expect("gate");
+    let page = w.emu.demo_ids().root_page.clone();
+    let path = format!("/v1/pages/{page}");
+    w.emu.reset_counters();
+
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let gate = if i % 2 == 0 {
+            w.gate.clone()
+        } else {
+            other.clone()
+        };
+        let (caller, path) = (caller.clone(), path.clone());
+        set.spawn(async move {
+            gate.call(&caller, Surface::Proxy, NotionRequest::get(path))
+                .await
+                .map(|r| r.status)
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        assert_eq!(r.expect("task").expect("call"), 200);
+    }
+    assert_eq!(
+        w.emu.counters().route("POST /v1/oauth/token"),
+        1,
+        "one refresh for both instances"
+    );
+    let used = tokens_used(&w, &path);
+    assert_eq!(used.len(), 20);
+    assert!(
+        used.iter().all(|t| *t != conn.access),
+        "the expired token was never sent"
+    );
+    assert!(
+        used.windows(2).all(|p| p[0] == p[1]),
+        "both instances used the new token"
+    );
+    let c = w
+        .gate
+        .get_connection(&w.alice.caller, conn.id)
+        .await
+        .expect("conn");
+    assert!(!c.needs_reauth);
+    other.shutdown().await;
+    w.finish().await;
+}
+
 async fn unauthorized_refreshes_once_and_retries_once(db: TestDb) {
     let w = world(db).await;
     let conn = oauth_connection(&w, &w.alice, None).await;
@@ -368,6 +429,7 @@ async fn undecryptable_token_sends_nothing(db: TestDb) {
 
 crate::both!(
     expired_token_refreshed_once_for_20_calls,
+    expired_token_refreshed_once_across_two_instances,
     unauthorized_refreshes_once_and_retries_once,
     refused_refresh_requires_reconnect,
     refused_token_connection_requires_reconnect,
