@@ -68,6 +68,8 @@ pub mod vars {
     pub const BURST: &str = "NOTION_GATE_BURST";
     /// Cache lifetime in seconds.
     pub const CACHE_TTL: &str = "NOTION_GATE_CACHE_TTL";
+    /// Redis for the rate limiter shared by several instances.
+    pub const REDIS_URL: &str = "NOTION_GATE_REDIS_URL";
     /// OAuth client id.
     pub const OAUTH_CLIENT_ID: &str = "NOTION_GATE_OAUTH_CLIENT_ID";
     /// OAuth client secret.
@@ -135,6 +137,8 @@ pub struct Flags {
     pub burst: Option<String>,
     /// `--cache-ttl`.
     pub cache_ttl: Option<String>,
+    /// `--redis-url`.
+    pub redis_url: Option<String>,
 }
 
 /// The optional TOML file. Every key is optional; unknown keys are errors.
@@ -163,6 +167,8 @@ pub struct FileConfig {
     pub burst: Option<u32>,
     /// Cache lifetime, seconds.
     pub cache_ttl: Option<f64>,
+    /// Redis URL of the shared rate limiter.
+    pub redis_url: Option<String>,
     /// OAuth client id.
     pub oauth_client_id: Option<String>,
     /// OAuth client secret.
@@ -249,6 +255,9 @@ pub struct Settings {
     pub limiter: LimiterConfig,
     /// The cache lifetime.
     pub cache_ttl: Duration,
+    /// Redis for the limiter shared by instances (may hold a password: never printed);
+    /// `None`: the in-process limiter.
+    pub redis_url: Option<SecretString>,
     /// OAuth client id and secret, when both are configured.
     pub oauth: Option<(String, SecretString)>,
     /// OAuth redirect URI (default `<public url>/api/v1/notion/oauth/callback`).
@@ -276,6 +285,7 @@ impl fmt::Debug for Settings {
             .field("local_only", &self.local_only)
             .field("limiter", &self.limiter)
             .field("cache_ttl", &self.cache_ttl)
+            .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
             .field("oauth_client_id", &self.oauth.as_ref().map(|(id, _)| id))
             .field("oauth_redirect_uri", &self.oauth_redirect_uri)
             .field(
@@ -530,6 +540,29 @@ impl Settings {
             .transpose()?
             .unwrap_or(gate_core::DEFAULT_CACHE_TTL);
 
+        let redis_url = r
+            .pick(
+                flags.redis_url.clone(),
+                "--redis-url",
+                &[vars::REDIS_URL],
+                f.redis_url.clone(),
+                "redis_url",
+            )
+            .map(|s| {
+                let v = s.value.trim();
+                if ["redis://", "rediss://", "redis+unix://", "unix://"]
+                    .iter()
+                    .any(|p| v.starts_with(p))
+                {
+                    Ok(SecretString::from(v.to_owned()))
+                } else {
+                    Err(s.invalid_secret(
+                        "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://…",
+                    ))
+                }
+            })
+            .transpose()?;
+
         let client_id = r.pick(
             None,
             "",
@@ -591,6 +624,7 @@ impl Settings {
             local_only,
             limiter,
             cache_ttl,
+            redis_url,
             oauth,
             oauth_redirect_uri,
             notion_api_key,
@@ -740,6 +774,55 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
+    }
+
+    #[test]
+    fn redis_url_from_flag_env_or_file_and_never_echoed() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_toml(dir.path(), "redis_url = \"redis://file:6379\"\n");
+        let flags = Flags {
+            config: Some(file.clone()),
+            ..Flags::default()
+        };
+        let s = resolve(&flags, &env(&[])).unwrap();
+        assert_eq!(
+            s.redis_url.as_ref().unwrap().expose_secret(),
+            "redis://file:6379"
+        );
+        let s = resolve(&flags, &env(&[(vars::REDIS_URL, "redis://env:6379/2")])).unwrap();
+        assert_eq!(
+            s.redis_url.as_ref().unwrap().expose_secret(),
+            "redis://env:6379/2"
+        );
+        assert!(format!("{s:?}").contains("redis: Some(\"[set]\")"));
+        let s = resolve(
+            &Flags {
+                redis_url: Some("rediss://:pw@flag:6380".into()),
+                ..flags.clone()
+            },
+            &env(&[(vars::REDIS_URL, "redis://env:6379/2")]),
+        )
+        .unwrap();
+        assert_eq!(
+            s.redis_url.as_ref().unwrap().expose_secret(),
+            "rediss://:pw@flag:6380"
+        );
+        assert!(!format!("{s:?}").contains("pw@"));
+        assert!(
+            resolve(&Flags::default(), &env(&[]))
+                .unwrap()
+                .redis_url
+                .is_none()
+        );
+        let err = resolve(
+            &Flags::default(),
+            &env(&[(vars::REDIS_URL, "http://:hunter2@cache:6379")]),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(err.contains("NOTION_GATE_REDIS_URL"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// unseen [env: NOTION_GATE_CACHE_TTL] [default: 5].
     #[arg(long, value_name = "SECONDS")]
     pub cache_ttl: Option<String>,
+    /// Redis shared by several instances for the per-connection rate limit, e.g.
+    /// redis://cache:6379 [env: NOTION_GATE_REDIS_URL] [default: an in-process limiter].
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
 }
 
 impl StoreArgs {
@@ -104,6 +108,7 @@ impl ServeArgs {
             rate: self.rate.clone(),
             burst: self.burst.clone(),
             cache_ttl: self.cache_ttl.clone(),
+            redis_url: self.redis_url.clone(),
             ..self.store.flags_with(&self.notion)
         }
     }

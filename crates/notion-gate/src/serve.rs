@@ -71,6 +71,7 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
         database = %settings.database_display(),
         "database ready (migrations applied)"
     );
+    setup::check_redis(&settings).await?;
     let gate = setup::build_gate(&settings, store, &notion_url)?;
     if settings.local_only {
         tracing::warn!("local-only mode is on: every call to Notion is refused");

@@ -74,7 +74,34 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
     if let Some((id, secret)) = &settings.oauth {
         config = config.oauth(OAuthSettings::new(id.clone(), secret.clone()));
     }
+    if let Some(limiters) = redis_limiters(settings)? {
+        config = config.limiter_factory(Arc::new(move |id| {
+            Arc::new(limiters.limiter(&id.to_string())) as Arc<dyn notion_client::RateLimiter>
+        }));
+    }
     Gate::new(config).map_err(|e| anyhow!("cannot start the gate: {e}"))
+}
+
+/// The Redis limiters when `NOTION_GATE_REDIS_URL` is set (connecting lazily).
+pub fn redis_limiters(settings: &Settings) -> Result<Option<gate_redis::RedisLimiters>> {
+    settings
+        .redis_url
+        .as_ref()
+        .map(|url| gate_redis::RedisLimiters::new(url.expose_secret(), settings.limiter))
+        .transpose()
+        .map_err(|e| anyhow!("{e}"))
+}
+
+/// Fails with a clear error when `NOTION_GATE_REDIS_URL` is set but Redis does not answer
+/// (at start; later outages fall back to the in-process limiter, see gate-redis).
+pub async fn check_redis(settings: &Settings) -> Result<()> {
+    if let Some(limiters) = redis_limiters(settings)? {
+        limiters.check().await.map_err(|e| {
+            anyhow!("Redis (--redis-url / NOTION_GATE_REDIS_URL) does not answer: {e}")
+        })?;
+        tracing::info!("rate limits shared through Redis");
+    }
+    Ok(())
 }
 
 /// Store and gate in one step.
