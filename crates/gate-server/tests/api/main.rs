@@ -9,6 +9,7 @@ mod mcp;
 mod notion;
 mod oauth;
 mod proxy;
+mod scale;
 mod shared_rate;
 mod smoke;
 mod support;
