@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderName;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
@@ -16,6 +16,8 @@ use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth_limit::{AuthLimitConfig, AuthLimiter, limit_failed_auth};
+use crate::cors::{InvalidOrigin, parse_origin};
 use crate::error::{envelope_bare_errors, fill_request_id};
 use crate::routes;
 
@@ -45,6 +47,10 @@ pub struct ServerOptions {
     pub body_limit: usize,
     /// Longest a request may take, Notion retries included (default 120 s).
     pub request_timeout: Duration,
+    /// The failed-authentication limit per client address (see [`crate::auth_limit`]).
+    pub auth_limit: AuthLimitConfig,
+    /// Origins allowed by CORS; empty (the default) sends no CORS header at all.
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 impl Default for ServerOptions {
@@ -52,6 +58,8 @@ impl Default for ServerOptions {
         Self {
             body_limit: 2 * 1024 * 1024,
             request_timeout: Duration::from_secs(120),
+            auth_limit: AuthLimitConfig::default(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -61,6 +69,31 @@ impl ServerOptions {
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
+    }
+
+    /// Failed authentications allowed per client address and minute (`0`: no limit).
+    pub fn failed_auth_per_minute(mut self, n: u32) -> Self {
+        self.auth_limit.failed_auth_per_minute = n;
+        self
+    }
+
+    /// Takes the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub fn trust_forwarded_for(mut self, yes: bool) -> Self {
+        self.auth_limit.trust_forwarded_for = yes;
+        self
+    }
+
+    /// The CORS allow-list (exact origins, `scheme://host[:port]`; never `*`).
+    pub fn cors_origins<I, S>(mut self, origins: I) -> Result<Self, InvalidOrigin>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.cors_origins = origins
+            .into_iter()
+            .map(|o| parse_origin(o.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(self)
     }
 }
 
@@ -83,10 +116,14 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps the API routes with the common routes and every layer.
 pub fn router(api: Router, ready: Arc<dyn ReadyCheck>, options: &ServerOptions) -> Router {
-    Router::new()
+    let mut app = Router::new()
         .merge(routes::common(ready))
         .merge(api)
-        .layer(DefaultBodyLimit::max(options.body_limit))
+        .layer(DefaultBodyLimit::max(options.body_limit));
+    if let Some(limiter) = AuthLimiter::new(options.auth_limit) {
+        app = app.layer(middleware::from_fn_with_state(limiter, limit_failed_auth));
+    }
+    let app = app
         .layer(middleware::from_fn(routes::metrics::track))
         .layer(middleware::from_fn(envelope_bare_errors))
         .layer(middleware::from_fn(fill_request_id))
@@ -95,13 +132,17 @@ pub fn router(api: Router, ready: Arc<dyn ReadyCheck>, options: &ServerOptions) 
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             options.request_timeout,
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            axum::http::header::AUTHORIZATION,
-            axum::http::header::COOKIE,
-        ]))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span));
+    let app = match crate::cors::layer(&options.cors_origins) {
+        Some(cors) => app.layer(cors),
+        None => app,
+    };
+    app.layer(SetSensitiveRequestHeadersLayer::new([
+        axum::http::header::AUTHORIZATION,
+        axum::http::header::COOKIE,
+    ]))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
 
 /// The span of a request: method and path only. The query string is left out on purpose:

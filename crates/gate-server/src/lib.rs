@@ -10,6 +10,8 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod auth_limit;
+pub mod cors;
 pub mod error;
 pub mod extract;
 mod gate_error;

@@ -9,7 +9,9 @@ use gate_core::{GateError, NotionRequest, Surface};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Gateway, spawn_gateway_with};
+use gate_server::ServerOptions;
+
+use crate::support::{Backend, Gateway, GatewayOpts, spawn_gateway_with};
 
 struct AliceIds {
     agent: String,
@@ -324,7 +326,10 @@ async fn idor_table(gw: &Gateway) {
 #[tokio::test]
 async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
     for backend in Backend::available() {
-        let gw = spawn_gateway_with(backend.opts("authz_agents").await).await;
+        // This test sends dozens of bad keys from one address on purpose: no failed-auth limit.
+        let mut opts = backend.opts("authz_agents").await;
+        opts.options = Some(ServerOptions::default().failed_auth_per_minute(0));
+        let gw = spawn_gateway_with(opts).await;
         agents_table(&gw).await;
     }
 }
@@ -443,4 +448,176 @@ async fn agents_table(gw: &Gateway) {
             assert_eq!(answer["error"]["code"], "unauthorized");
         }
     }
+}
+
+/// A client whose connections come from `ip` (any 127.x address reaches the gateway).
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(Some(ip.parse().unwrap()))
+        .build()
+        .unwrap()
+}
+
+async fn status_of(req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, headers, body)
+}
+
+#[tokio::test]
+async fn failed_authentication_is_limited_per_client_address() {
+    let gw = spawn_gateway_with(GatewayOpts {
+        options: Some(ServerOptions::default().failed_auth_per_minute(3)),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let me = format!("{}/api/v1/me", gw.base);
+    let attacker = client_from("127.0.0.2");
+    // X-Forwarded-For is not trusted by default: changing it does not change the address.
+    for i in 0..3 {
+        let (status, _, body) = status_of(
+            attacker
+                .get(&me)
+                .bearer_auth(format!("ngu_guess{i}"))
+                .header("x-forwarded-for", format!("198.51.100.{i}")),
+        )
+        .await;
+        assert_eq!(status, 401, "failure {i}: {body}");
+    }
+    let (status, headers, body) = status_of(attacker.get(&me).bearer_auth("ngu_guess3")).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(body["error"]["details"]["reason"], "too_many_failed_auth");
+    let retry: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // While blocked, a good key from that address is refused too (else a right guess would
+    // show as a 200), on every surface; the public routes still answer.
+    let (status, _, _) = status_of(attacker.get(&me).bearer_auth(&gw.alice_key)).await;
+    assert_eq!(status, 429);
+    let (status, headers, body) = status_of(
+        attacker
+            .get(format!("{}/v1/users/me", gw.base))
+            .bearer_auth(gw.agent("student"))
+            .header("Notion-Version", "2025-09-03"),
+    )
+    .await;
+    assert_eq!(status, 429, "proxy: {body}");
+    assert_eq!(body["object"], "error", "Notion's envelope on the proxy");
+    assert_eq!(body["code"], "rate_limited");
+    assert!(headers.contains_key("retry-after"));
+    let (status, _, _) = status_of(
+        attacker
+            .post(format!("{}/mcp", gw.base))
+            .bearer_auth("nga_guess")
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(status, 429, "mcp");
+    let (status, _, _) = status_of(attacker.get(format!("{}/healthz", gw.base))).await;
+    assert_eq!(status, 200, "health is never blocked");
+
+    // Another address is not affected, and successes spend nothing.
+    let neighbour = client_from("127.0.0.3");
+    for _ in 0..10 {
+        let (status, _, _) = status_of(neighbour.get(&me).bearer_auth(&gw.alice_key)).await;
+        assert_eq!(status, 200);
+    }
+    let (status, _, _) = status_of(neighbour.get(&me).bearer_auth("ngu_wrong")).await;
+    assert_eq!(status, 401, "the neighbour's budget is intact");
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_address_comes_from_x_forwarded_for() {
+    let gw = spawn_gateway_with(GatewayOpts {
+        options: Some(
+            ServerOptions::default()
+                .failed_auth_per_minute(2)
+                .trust_forwarded_for(true),
+        ),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let me = format!("{}/api/v1/me", gw.base);
+    let proxy = client_from("127.0.0.4");
+    let from = |ip: &str| {
+        proxy
+            .get(&me)
+            .header("x-forwarded-for", format!("203.0.113.9, {ip}"))
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            status_of(from("198.51.100.7").bearer_auth("ngu_x")).await.0,
+            401
+        );
+    }
+    assert_eq!(
+        status_of(from("198.51.100.7").bearer_auth("ngu_x")).await.0,
+        429
+    );
+    // Another client behind the same proxy (the last entry is the one the proxy appended).
+    assert_eq!(
+        status_of(from("198.51.100.8").bearer_auth(&gw.alice_key))
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_never_a_wildcard() {
+    let preflight = |http: &reqwest::Client, base: &str, origin: &str| {
+        http.request(Method::OPTIONS, format!("{base}/api/v1/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+    };
+    let gw = spawn_gateway_with(GatewayOpts::default()).await;
+    for origin in ["https://evil.example", "null", "http://127.0.0.1:1"] {
+        let (_, headers, _) = status_of(preflight(&gw.http, &gw.base, origin)).await;
+        assert!(
+            !headers.contains_key("access-control-allow-origin"),
+            "default: {origin}: {headers:?}"
+        );
+        let (status, headers, _) = status_of(
+            gw.http
+                .get(format!("{}/api/v1/me", gw.base))
+                .header("origin", origin)
+                .bearer_auth(&gw.alice_key),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(!headers.contains_key("access-control-allow-origin"));
+    }
+
+    let allowed = "https://app.example.com";
+    let gw = spawn_gateway_with(GatewayOpts {
+        options: Some(ServerOptions::default().cors_origins([allowed]).unwrap()),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let (_, headers, _) = status_of(preflight(&gw.http, &gw.base, allowed)).await;
+    assert_eq!(headers["access-control-allow-origin"], allowed);
+    let (status, headers, _) = status_of(
+        gw.http
+            .get(format!("{}/api/v1/me", gw.base))
+            .header("origin", allowed)
+            .bearer_auth(&gw.alice_key),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["access-control-allow-origin"], allowed);
+    for origin in [
+        "https://evil.example",
+        "https://app.example.com.evil.example",
+    ] {
+        let (_, headers, _) = status_of(preflight(&gw.http, &gw.base, origin)).await;
+        let acao = headers.get("access-control-allow-origin");
+        assert!(
+            acao.is_none_or(|v| v != "*" && v != origin),
+            "{origin}: {acao:?}"
+        );
+    }
+    assert!(ServerOptions::default().cors_origins(["*"]).is_err());
 }
