@@ -11,7 +11,10 @@
 # tests/sdk/python_sdk.py (notion-client) and tests/sdk/node_sdk.mjs (@notionhq/client),
 # stop the sandbox (SIGTERM; it flushes the audit), then check that `audit export` holds
 # exactly one `surface == "proxy"` record per HTTP request each script sent, per agent, with
-# the expected refusals. The last line is `N passed, M failed`; the exit status is non-zero
+# the expected refusals. Last, the shared-rate scenario: `notion-emulator --rate 3 --burst 10`
+# and `notion-gate serve` in front of it; ten agents with their own Python SDK clients share
+# the one connection through the proxy and see no 429 (tests/sdk/python_shared_rate.py), while
+# ten SDK clients using the token directly do. The last line is `N passed, M failed`; the exit status is non-zero
 # on any failure. SDK_TESTS_KEEP=1 keeps the temporary folder (always kept on failure).
 #
 # Needs: cargo, python3 with pip, node >= 18 with npm; PyPI and npm reachable on the first run.
@@ -42,6 +45,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/notion-gate-sdk-tests.XXXXXX")
 DATA=$WORK/data
 SANDBOX_LOG=$WORK/sandbox.log
 SANDBOX_PID=
+EMU_PID=
+SERVE_PID=
 
 stop_sandbox() {
   [ -n "$SANDBOX_PID" ] || return 0
@@ -65,6 +70,8 @@ stop_sandbox() {
 
 finish() {
   stop_sandbox >/dev/null 2>&1
+  local p
+  for p in $SERVE_PID $EMU_PID; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   if [ "$failed" -eq 0 ] && [ "${SDK_TESTS_KEEP:-0}" != 1 ]; then
     rm -rf "$WORK"
   else
@@ -80,14 +87,16 @@ abort() { fail "$*"; exit 1; }
 
 # --- build --------------------------------------------------------------------------------
 log "building notion-gate ($PROFILE)"
-build_flags=(-p notion-gate)
+build_flags=(-p notion-gate -p notion-emulator --bins)
 [ "$PROFILE" = release ] && build_flags+=(--release)
 cargo build "${build_flags[@]}" || abort "cargo build ${build_flags[*]}"
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') \
   || abort "cargo metadata (target directory)"
 BIN=$TARGET_DIR/$PROFILE/notion-gate
 [ -x "$BIN" ] || abort "no binary at $BIN"
-pass "built $BIN"
+EMU_BIN=$TARGET_DIR/$PROFILE/notion-emulator
+[ -x "$EMU_BIN" ] || abort "no binary at $EMU_BIN"
+pass "built $BIN and $EMU_BIN"
 
 # --- SDKs ----------------------------------------------------------------------------------
 log "SDKs (cache: $SDK_CACHE)"
@@ -235,4 +244,54 @@ PY
 else
   cat "$WORK/audit.err"
   fail "notion-gate audit export"
+fi
+
+# --- shared rate: ten agents, one connection, Notion's rate ---------------------------------
+log "shared rate: ten agents through the proxy vs ten direct SDKs (emulator at 3 req/s, burst 10)"
+RATE=$WORK/rate
+mkdir -p "$RATE/data"
+RATE_TOKEN="ntn_shared_rate_$$_$RANDOM"
+# first_url LOG PATTERN: the first http://127.0.0.1:PORT on a log line matching PATTERN.
+first_url() { grep -E "$2" "$1" 2>/dev/null | grep -oE 'http://127\.0\.0\.1:[0-9]+' | head -n1; }
+"$EMU_BIN" --listen 127.0.0.1:0 --rate 3 --burst 10 --token "$RATE_TOKEN" >"$RATE/emulator.log" 2>&1 &
+EMU_PID=$!
+EMU_URL=
+for _ in $(seq 1 100); do EMU_URL=$(first_url "$RATE/emulator.log" listening); [ -n "$EMU_URL" ] && break; sleep 0.1; done
+PAGE_ID=$(grep -oE 'root_page: "[0-9a-f-]+"' "$RATE/emulator.log" | head -n1 | grep -oE '[0-9a-f-]{36}')
+if [ -z "$EMU_URL" ] || [ -z "$PAGE_ID" ]; then
+  cat "$RATE/emulator.log"; fail "notion-emulator did not start (url '$EMU_URL', page '$PAGE_ID')"
+else
+  "$BIN" serve --listen 127.0.0.1:0 --data-dir "$RATE/data" --notion-url "$EMU_URL" >"$RATE/serve.log" 2>&1 &
+  SERVE_PID=$!
+  SERVE_URL=
+  for _ in $(seq 1 300); do SERVE_URL=$(first_url "$RATE/serve.log" 'listening on'); [ -n "$SERVE_URL" ] && break; sleep 0.1; done
+  keys=
+  if [ -z "$SERVE_URL" ]; then
+    cat "$RATE/serve.log"; fail "notion-gate serve did not start"
+  elif ! "$BIN" connect --token "$RATE_TOKEN" --notion-url "$EMU_URL" --data-dir "$RATE/data" >"$RATE/connect.out" 2>"$RATE/connect.err"; then
+    cat "$RATE/connect.err"; fail "notion-gate connect --token (emulator at 3 req/s)"
+  else
+    for i in $(seq 1 10); do
+      k=$("$BIN" agent add "reader-$i" --maturity intern --data-dir "$RATE/data" 2>>"$RATE/agents.err") \
+        || { cat "$RATE/agents.err"; fail "agent add reader-$i"; keys=; break; }
+      keys="$keys${keys:+,}$k"
+    done
+  fi
+  if [ -n "$keys" ]; then
+    sleep 4   # the connection check spent one request: start the run from a full bucket
+    GATEWAY_URL=$SERVE_URL EMULATOR_URL=$EMU_URL NOTION_TOKEN=$RATE_TOKEN AGENT_KEYS=$keys PAGE_ID=$PAGE_ID \
+      PYTHONPATH=$PY_DIR${PYTHONPATH:+:$PYTHONPATH} run_sdk python-shared-rate "$PYTHON" tests/sdk/python_shared_rate.py
+    # The gateway's own view: no upstream 429 while the agents read.
+    if curl -fsS "$SERVE_URL/metrics" >"$RATE/metrics.txt" 2>/dev/null; then
+      if grep -E '^notion_upstream_requests_total\{[^}]*status="429"' "$RATE/metrics.txt" | grep -vqE ' 0$'; then
+        fail "gateway metrics: Notion answered 429s: $(grep -E 'status="429"' "$RATE/metrics.txt")"
+      elif ! grep -qE '^notion_upstream_requests_total\{[^}]*status="200"' "$RATE/metrics.txt"; then
+        fail "gateway metrics: no notion_upstream_requests_total series for status 200"
+      else
+        pass "gateway metrics: no 429 from Notion; $(grep -E '^notion_upstream_requests_total' "$RATE/metrics.txt" | tr '\n' ' ')"
+      fi
+    else
+      fail "GET $SERVE_URL/metrics"
+    fi
+  fi
 fi

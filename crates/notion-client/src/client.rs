@@ -156,6 +156,22 @@ impl Stats {
     }
 }
 
+/// Records one attempt in the process's metrics (a no-op unless a recorder is installed, as
+/// `gate-server` does for `/metrics`): `notion_upstream_requests_total{status}` (the HTTP
+/// status, or `connect_failed` / `timeout` / `transport_failed`) and
+/// `notion_limiter_wait_seconds`.
+fn record_attempt(outcome: &Outcome, waited: std::time::Duration) {
+    let status: metrics::SharedString = match outcome {
+        Outcome::Status { status: 200, .. } => "200".into(),
+        Outcome::Status { status, .. } => status.to_string().into(),
+        Outcome::ConnectFailed => "connect_failed".into(),
+        Outcome::TimedOut => "timeout".into(),
+        Outcome::TransportFailed => "transport_failed".into(),
+    };
+    metrics::counter!("notion_upstream_requests_total", "status" => status).increment(1);
+    metrics::histogram!("notion_limiter_wait_seconds").record(waited.as_secs_f64());
+}
+
 /// How a request authenticates.
 pub(crate) enum Auth {
     /// `Authorization: Bearer <token>` (every API call).
@@ -365,6 +381,7 @@ impl Connection {
             ) {
                 self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
             }
+            record_attempt(&outcome, waited);
             match retry::decide(policy, req.idempotency, &outcome, rl, se, rand::random()) {
                 Decision::GiveUp => {
                     return match result {
