@@ -2,6 +2,7 @@
 //! emulator started in this process, and its exit status, stdout and stderr are checked.
 
 mod admin;
+mod crash;
 mod sandbox;
 mod support;
 
