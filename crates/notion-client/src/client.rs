@@ -48,6 +48,9 @@ impl Notion {
         let mut builder = reqwest::Client::builder()
             .user_agent(config.user_agent.clone())
             .pool_idle_timeout(Duration::from_secs(90))
+            // Only the configured base URL is ever contacted: a redirect is an answer, not
+            // an address to follow.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
         if let Some(timeout) = config.connect_timeout {
             builder = builder.connect_timeout(timeout);

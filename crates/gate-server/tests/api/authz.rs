@@ -621,3 +621,125 @@ async fn cors_is_off_by_default_and_never_a_wildcard() {
     }
     assert!(ServerOptions::default().cors_origins(["*"]).is_err());
 }
+
+/// The gateway talks to the configured Notion base URL and nothing else: URLs in Markdown
+/// (images, links, bookmarks), in Notion blocks, in icon/cover file objects, in proxied
+/// bodies and in query parameters of the OAuth routes are handed to Notion as data, never
+/// fetched. A listener stands in for "some other host" and must see no connection.
+#[tokio::test]
+async fn the_gateway_never_fetches_a_url_from_its_input() {
+    let gw = spawn_gateway_with(GatewayOpts::default()).await;
+    let canary = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    canary.set_nonblocking(true).unwrap();
+    let url = format!("http://127.0.0.1:{}", canary.local_addr().unwrap().port());
+    let root = gw.emu.demo_ids().root_page.clone();
+    let key = gw.agent("autonomous");
+    let external = json!({"type": "external", "external": {"url": format!("{url}/file.png")}});
+    let blocks = json!([
+        {"object": "block", "type": "bookmark", "bookmark": {"url": format!("{url}/bookmark")}},
+        {"object": "block", "type": "embed", "embed": {"url": format!("{url}/embed")}},
+        {"object": "block", "type": "image", "image": external.clone()},
+    ]);
+    let markdown = format!(
+        "# Links\n\n![image]({url}/image.png)\n\n[a link]({url}/link)\n\n<{url}/autolink>\n\n{url}/bare\n"
+    );
+    let (status, page) = gw
+        .call(
+            Method::POST,
+            "/notion/pages",
+            Some(key),
+            Some(json!({
+                "parent": {"page_id": root},
+                "title": "URLs",
+                "content": markdown,
+                "icon": external.clone(),
+                "cover": external.clone(),
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let page_id = page["id"].as_str().unwrap().to_owned();
+    let (status, answer) = gw
+        .call(
+            Method::POST,
+            &format!("/notion/pages/{page_id}/blocks"),
+            Some(key),
+            Some(json!({"blocks": blocks.clone()})),
+        )
+        .await;
+    assert!(status < 300, "{status} {answer}");
+    let (status, answer) = gw
+        .call(
+            Method::POST,
+            &format!("/notion/pages/{page_id}/blocks"),
+            Some(key),
+            Some(json!({"markdown": format!("![again]({url}/again.png)")})),
+        )
+        .await;
+    assert!(status < 300, "{status} {answer}");
+    let resp = gw
+        .http
+        .patch(format!("{}/v1/blocks/{page_id}/children", gw.base))
+        .bearer_auth(key)
+        .header("Notion-Version", "2025-09-03")
+        .json(&json!({"children": blocks}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    let (status, _) = gw
+        .call(
+            Method::GET,
+            &format!("/notion/pages/{page_id}?format=markdown"),
+            Some(key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Redirect and return parameters are not taken from the request.
+    let (status, auth) = gw
+        .call(
+            Method::GET,
+            &format!("/notion/oauth/authorize?redirect_uri={url}/cb&return_to={url}/back"),
+            Some(&gw.alice_key),
+            None,
+        )
+        .await;
+    assert!(status < 500, "{auth}");
+    assert!(
+        !auth.to_string().contains(&url),
+        "authorize echoes the given URL: {auth}"
+    );
+    let resp = gw
+        .http
+        .get(format!(
+            "{}/api/v1/notion/oauth/callback?code=c&state=s&redirect_uri={url}/cb&return_to={url}/back",
+            gw.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error(), "{}", resp.status());
+    if let Some(location) = resp.headers().get("location") {
+        assert!(!location.to_str().unwrap().contains(&url), "{location:?}");
+    }
+
+    // The URLs did reach Notion, as data.
+    let stored = gw
+        .http
+        .get(format!("{}/v1/blocks/{page_id}/children", gw.base))
+        .bearer_auth(key)
+        .header("Notion-Version", "2025-09-03")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(stored.contains(&format!("{url}/bookmark")), "{stored}");
+    assert!(stored.contains(&format!("{url}/image.png")), "{stored}");
+    match canary.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the gateway connected to a URL from its input: {other:?}"),
+    }
+}
