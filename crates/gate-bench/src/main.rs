@@ -1,6 +1,8 @@
 //! `gate-bench`: measures the figures recorded in `docs/benchmarks.md` and prints them as
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
+mod all;
+mod load;
 mod overhead;
 mod render;
 mod tree;
@@ -24,6 +26,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Every figure of docs/benchmarks.md, one step after another, as one Markdown report
+    /// (the steps: children, tree, render, render-example, decision, audit, overhead, …, load).
+    All {
+        /// Only these steps (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Leave these steps out (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        skip: Vec<String>,
+    },
+    /// Load run: `notion-gate sandbox` (limiter lifted) under N concurrent clients mixing REST
+    /// reads, tool calls, proxy reads and policy-denied writes; fails on any 5xx or unexpected
+    /// answer; requests/s, p50/p99 and the server's RSS sampled every second.
+    Load {
+        /// Concurrent clients (one connection each).
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+        /// Seconds the clients loop.
+        #[arg(long, default_value_t = 60.0)]
+        duration: f64,
+        /// Folder holding the notion-gate binary (default: this binary's folder; build it
+        /// first with `cargo build --release -p notion-gate --bins`).
+        #[arg(long)]
+        bin_dir: Option<std::path::PathBuf>,
+    },
     /// List N children of one page through the client at a rate limit, against the emulator
     /// enforcing the same limit, and compare with the rate bound.
     Children {
@@ -94,6 +121,19 @@ async fn main() -> Result<()> {
     let cli = Cli::parse();
     println!("{}", machine());
     match cli.bench {
+        Bench::All { only, skip } => all::run(&only, &skip),
+        Bench::Load {
+            clients,
+            duration,
+            bin_dir,
+        } => {
+            load::run(load::Params {
+                clients,
+                duration,
+                bin_dir,
+            })
+            .await
+        }
         Bench::Children {
             children,
             rate,

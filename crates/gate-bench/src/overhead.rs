@@ -63,17 +63,17 @@ const TARGET_IDLE_MB: f64 = 20.0;
 const TARGET_LOADED_MB: f64 = 60.0;
 
 /// A child process killed (SIGKILL) and reaped when dropped, also on an error path.
-struct Proc {
-    name: &'static str,
-    child: Child,
+pub(crate) struct Proc {
+    pub(crate) name: &'static str,
+    pub(crate) child: Child,
 }
 
 impl Proc {
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    fn ensure_running(&mut self, log: &Path) -> Result<()> {
+    pub(crate) fn ensure_running(&mut self, log: &Path) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
             let tail = std::fs::read_to_string(log).unwrap_or_default();
             bail!("{} exited ({status}); its log:\n{tail}", self.name);
@@ -105,13 +105,13 @@ fn bin_dir(p: &Params) -> Result<PathBuf> {
     Ok(exe.parent().context("this binary's folder")?.to_path_buf())
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let l = TcpListener::bind("127.0.0.1:0").context("bind a loopback port")?;
     Ok(l.local_addr()?.port())
 }
 
 /// A command with the gateway's environment variables removed, so that only our flags count.
-fn clean_command(bin: &Path) -> Command {
+pub(crate) fn clean_command(bin: &Path) -> Command {
     let mut c = Command::new(bin);
     for (k, _) in std::env::vars_os() {
         let k = k.to_string_lossy().into_owned();
@@ -124,7 +124,7 @@ fn clean_command(bin: &Path) -> Command {
 }
 
 /// Runs a CLI command and returns its stdout, trimmed.
-fn cli(bin: &Path, args: &[&str]) -> Result<String> {
+pub(crate) fn cli(bin: &Path, args: &[&str]) -> Result<String> {
     let out = clean_command(bin)
         .args(args)
         .stdin(Stdio::null())
@@ -139,7 +139,7 @@ fn cli(bin: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
-async fn wait_ready(
+pub(crate) async fn wait_ready(
     client: &reqwest::Client,
     url: &str,
     proc: &mut Proc,
@@ -163,7 +163,7 @@ async fn wait_ready(
 }
 
 /// `VmRSS` and `VmHWM` in kB.
-fn memory(pid: u32) -> Result<(u64, u64)> {
+pub(crate) fn memory(pid: u32) -> Result<(u64, u64)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("read /proc/{pid}/status"))?;
     let field = |name: &str| -> Result<u64> {
@@ -176,7 +176,7 @@ fn memory(pid: u32) -> Result<(u64, u64)> {
     Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-fn mb(kb: u64) -> f64 {
+pub(crate) fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
@@ -244,7 +244,7 @@ async fn open_loop(client: &reqwest::Client, t: &Target, rate: f64, secs: f64) -
     out
 }
 
-fn pct(sorted: &[Duration], q: f64) -> Duration {
+pub(crate) fn pct(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -252,7 +252,7 @@ fn pct(sorted: &[Duration], q: f64) -> Duration {
     sorted[i]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
