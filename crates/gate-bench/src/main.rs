@@ -5,6 +5,7 @@ mod all;
 mod load;
 mod overhead;
 mod render;
+mod shared_rate;
 mod tree;
 
 use std::time::{Duration, Instant};
@@ -112,6 +113,23 @@ enum Bench {
         #[arg(long)]
         bin_dir: Option<std::path::PathBuf>,
     },
+    /// Ten agents sharing one Notion connection through the proxy, with the emulator at
+    /// Notion's rate (3 req/s, burst 10): total time for the reads against the rate bound and
+    /// the 429s Notion answered; then the same clients directly, without the gateway.
+    SharedRate {
+        /// Agents (one client each).
+        #[arg(long, default_value_t = 10)]
+        agents: usize,
+        /// Page reads in all, split over the agents.
+        #[arg(long, default_value_t = 500)]
+        reads: usize,
+        /// Requests per second (emulator and gateway limiter).
+        #[arg(long, default_value_t = 3.0)]
+        rate: f64,
+        /// Burst (emulator and gateway limiter).
+        #[arg(long, default_value_t = 10)]
+        burst: u32,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -172,6 +190,20 @@ async fn main() -> Result<()> {
                 clients,
                 client_secs,
                 bin_dir,
+            })
+            .await
+        }
+        Bench::SharedRate {
+            agents,
+            reads,
+            rate,
+            burst,
+        } => {
+            shared_rate::run(shared_rate::Params {
+                agents,
+                reads,
+                rate,
+                burst,
             })
             .await
         }

@@ -1,0 +1,178 @@
+//! `shared-rate`: ten agents share one Notion connection through the gateway's proxy while the
+//! emulator enforces Notion's per-integration rate (3 requests/s, burst 10). Reports the total
+//! time for all reads against the rate bound `(reads - burst) / rate`, and the 429s Notion
+//! answered (the goal is zero). Then the same clients go to the emulator directly with the
+//! token and no gateway, as separate SDKs would, to show the 429s the gateway spares them.
+//!
+//! Everything runs in this process: the emulator on a loopback socket and the real gateway
+//! (`gate_server::api::app` over a scratch SQLite store) on another.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use gate_core::{Gate, GateConfig, NewAgentSpec};
+use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+use gate_store::{Vault, VaultKey};
+use notion_client::{ClientConfig, LimiterConfig};
+use notion_emulator::{Emulator, RateLimit, Seed};
+use secrecy::{ExposeSecret, SecretString};
+
+/// What to run.
+pub struct Params {
+    pub agents: usize,
+    pub reads: usize,
+    pub rate: f64,
+    pub burst: u32,
+}
+
+/// One pass of `reads` page reads split over `tokens` clients (each client reads its share
+/// one after the other, all clients at once). Returns (ok, 429, other errors, elapsed).
+async fn pass(
+    base: &str,
+    tokens: &[String],
+    page: &str,
+    reads: usize,
+) -> (usize, usize, usize, Duration) {
+    let t0 = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, token) in tokens.iter().enumerate() {
+        // Spread the remainder over the first clients.
+        let share = reads / tokens.len() + usize::from(i < reads % tokens.len());
+        let url = format!("{base}/v1/pages/{page}");
+        let token = token.clone();
+        tasks.spawn(async move {
+            let http = reqwest::Client::new();
+            let (mut ok, mut limited, mut other) = (0, 0, 0);
+            for _ in 0..share {
+                match http
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .header("Notion-Version", "2025-09-03")
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        ok += 1;
+                    }
+                    Ok(r) if r.status().as_u16() == 429 => limited += 1,
+                    _ => other += 1,
+                }
+            }
+            (ok, limited, other)
+        });
+    }
+    let (mut ok, mut limited, mut other) = (0, 0, 0);
+    while let Some(r) = tasks.join_next().await {
+        let (o, l, e) = r.expect("client task");
+        ok += o;
+        limited += l;
+        other += e;
+    }
+    (ok, limited, other, t0.elapsed())
+}
+
+pub async fn run(p: Params) -> Result<()> {
+    anyhow::ensure!(p.agents > 0 && p.reads > 0, "--agents and --reads must be positive");
+    let token = "ntn_shared_rate_bench_token";
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .tokens([token])
+        .rate_limit(RateLimit::per_second(p.rate, p.burst))
+        .start()
+        .await
+        .context("start the emulator")?;
+    let page = emu.demo_ids().root_page.clone();
+
+    let dir = tempfile::tempdir()?;
+    let store = gate_store::open(&format!("sqlite://{}", dir.path().join("gate.db").display()))
+        .await
+        .context("open the store")?;
+    let (_, key) = VaultKey::generate();
+    let vault = Arc::new(Vault::new(vec![key]).context("vault")?);
+    let limiter = LimiterConfig::new(p.rate, p.burst).map_err(anyhow::Error::msg)?;
+    let gate = Gate::new(
+        GateConfig::new(store, vault)
+            .notion(ClientConfig::default().base_url(emu.base_url()))
+            .limiter(limiter),
+    )?;
+    let (_, admin_key) = gate.bootstrap_admin("admin").await?;
+    let admin_key = admin_key.key.expose_secret().to_owned();
+    let admin = gate.authenticate(&admin_key).await?;
+    gate.add_token_connection(&admin, None, SecretString::from(token.to_owned()))
+        .await?;
+    // A fresh caller, so that the new connection is the admin's default.
+    let admin = gate.authenticate(&admin_key).await?;
+    let mut keys = Vec::new();
+    for i in 0..p.agents {
+        let agent = gate
+            .create_agent(&admin, NewAgentSpec::new(format!("reader-{i}"), "intern"))
+            .await?;
+        let k = gate.issue_agent_key(&admin, agent.id, None).await?;
+        keys.push(k.key.expose_secret().to_owned());
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(gate.clone(), ServerSettings::new(base.clone(), emu.base_url()));
+    let app = Application::build(
+        listener,
+        gate_server::api::app(state, &ServerOptions::default()),
+    )?;
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+
+    // Start from a full bucket at the emulator (the connection check above spent a request).
+    tokio::time::sleep(Duration::from_secs_f64(f64::from(p.burst) / p.rate + 1.0)).await;
+    emu.handle().reset_counters();
+    println!(
+        "bench: {} reads of one page by {} agents sharing one connection through the proxy; \
+         emulator and gateway limiter at {} req/s, burst {}",
+        p.reads, p.agents, p.rate, p.burst
+    );
+    let (ok, limited, other, took) = pass(&base, &keys, &page, p.reads).await;
+    let at_notion = emu.handle().counters();
+    let effective_burst = limiter.effective_burst() as f64;
+    let bound = (p.reads as f64 - f64::from(p.burst)).max(0.0) / p.rate;
+    let own_bound = (p.reads as f64 - effective_burst).max(0.0) / p.rate;
+
+    // The same clients straight at the emulator, with the connection's token.
+    tokio::time::sleep(Duration::from_secs_f64(f64::from(p.burst) / p.rate + 1.0)).await;
+    emu.handle().reset_counters();
+    let direct_tokens = vec![token.to_owned(); p.agents];
+    let (d_ok, d_limited, d_other, d_took) =
+        pass(&emu.base_url(), &direct_tokens, &page, p.reads).await;
+    let d_at_notion = emu.handle().counters();
+
+    println!();
+    println!(
+        "| path | reads | ok | 429 seen by agents | other errors | requests at Notion | 429 from Notion | time | rate bound (reads − burst)/rate | time / bound |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| proxy (10 agents, one connection) | {} | {ok} | {limited} | {other} | {} | {} | {:.2} s | {bound:.2} s | {:.3} |",
+        p.reads,
+        at_notion.total,
+        at_notion.rate_limited,
+        took.as_secs_f64(),
+        took.as_secs_f64() / bound,
+    );
+    println!(
+        "| direct (10 clients, same token, no retry) | {} | {d_ok} | {d_limited} | {d_other} | {} | {} | {:.2} s | — | — |",
+        p.reads,
+        d_at_notion.total,
+        d_at_notion.rate_limited,
+        d_took.as_secs_f64(),
+    );
+    println!();
+    println!(
+        "The gateway keeps {} request(s) of the burst in reserve (headroom), so its own bound is \
+         (reads − {effective_burst}) / rate = {own_bound:.2} s; time / that bound = {:.3}.",
+        p.burst as f64 - effective_burst,
+        took.as_secs_f64() / own_bound,
+    );
+    anyhow::ensure!(
+        limited == 0 && other == 0 && at_notion.rate_limited == 0,
+        "the proxy run saw 429s or errors"
+    );
+    Ok(())
+}
