@@ -111,16 +111,19 @@ fn decision_metric(outcome: &'static str) {
     metrics::counter!("gate_decisions_total", "decision" => outcome).increment(1);
 }
 
-/// Whether repeating the operation after an ambiguous failure is harmless.
-fn idempotency(op: &Operation, method: &reqwest::Method) -> Idempotency {
+/// Whether repeating the operation after an ambiguous failure is harmless: reads are; a
+/// create is not; anything else by the request's effect (an append that also trashes, or a
+/// Markdown `update_content`, is still unsafe although its policy class is not `create`).
+fn idempotency(op: &Operation, canonical: &Canonical) -> Idempotency {
     use gate_policy::ActionClass;
     match op.class {
         ActionClass::Read => Idempotency::Safe,
         ActionClass::Create => Idempotency::Unsafe,
-        _ if *method == reqwest::Method::PATCH || *method == reqwest::Method::DELETE => {
-            Idempotency::Safe
-        }
-        _ => Idempotency::Unsafe,
+        _ => notion_client::retry::idempotency_of(
+            canonical.method.as_str(),
+            &canonical.path,
+            canonical.body.as_ref(),
+        ),
     }
 }
 
@@ -606,7 +609,7 @@ impl Gate {
         let mut req = RawRequest::new(
             canonical.method.clone(),
             canonical.path.clone(),
-            idempotency(op, &canonical.method),
+            idempotency(op, canonical),
         );
         req.query = canonical.query.clone();
         req.body = canonical.body_bytes();

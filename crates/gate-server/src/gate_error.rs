@@ -61,7 +61,8 @@ impl From<GateError> for ApiError {
                     "Notion is rate limiting this connection; try again later",
                 );
                 err.retry_after = Some(retry_after.map_or(1, |d| d.as_secs().max(1)));
-                err
+                // Notion refuses a rate-limited request before acting on it.
+                err.detail("write_state", "not_applied")
             }
             GateError::Upstream {
                 status,
@@ -84,7 +85,27 @@ impl From<GateError> for ApiError {
                     Some(409) => (ErrorCode::Conflict, "Notion reported a conflicting change; read the current state and try again".to_owned()),
                     _ => (
                         ErrorCode::NotionError,
-                        "Notion failed to answer this request".to_owned(),
+                        match (status, write_state) {
+                            (None, notion_client::WriteState::NotApplied) => {
+                                "Notion could not be reached; nothing was sent, so nothing was \
+                                 written and the call can be repeated"
+                            }
+                            (None, notion_client::WriteState::Unknown) => {
+                                "the connection to Notion failed after the request was sent; \
+                                 if this was a write it may have been applied: read the current \
+                                 state before repeating it"
+                            }
+                            (Some(_), notion_client::WriteState::Unknown) => {
+                                "Notion failed to answer this request after retries; if this \
+                                 was a write it may have been applied: read the current state \
+                                 before repeating it"
+                            }
+                            (Some(_), notion_client::WriteState::NotApplied) => {
+                                "Notion refused this request before acting on it; nothing was \
+                                 written"
+                            }
+                        }
+                        .to_owned(),
                     ),
                 };
                 let mut err = ApiError::new(ecode, text).detail(

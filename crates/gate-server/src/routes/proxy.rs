@@ -104,10 +104,30 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             for (name, value) in resp.headers {
                 out.headers_mut().insert(name, value);
             }
+            if let Some(state) = write_state(&method, resp.status) {
+                out.headers_mut()
+                    .insert(WRITE_STATE_HEADER, HeaderValue::from_static(state));
+            }
             out
         }
         Err(e) => from_gate_error(e, rid),
     }
+}
+
+/// On a write that failed (after the gateway's retries), whether it may have been applied:
+/// `may_have_applied` after a 5xx other than 529, `not_applied` after any other error. Notion's
+/// body is passed on unchanged; this header says it in one word.
+const WRITE_STATE_HEADER: &str = "notion-gate-write-state";
+
+fn write_state(method: &Method, status: u16) -> Option<&'static str> {
+    if *method == Method::GET || status < 400 {
+        return None;
+    }
+    Some(if status >= 500 && status != 529 {
+        "may_have_applied"
+    } else {
+        "not_applied"
+    })
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -203,12 +223,26 @@ fn from_gate_error(e: GateError, request_id: Option<&str>) -> Response {
             "You have been rate limited. Please try again in a few minutes.".to_owned(),
             Some(retry_after.map_or(1, |d| d.as_secs().max(1))),
         ),
-        GateError::Upstream { status: None, .. } => (
-            502,
-            "bad_gateway",
-            "notion-gate: Notion could not be reached".to_owned(),
-            None,
-        ),
+        GateError::Upstream {
+            status: None,
+            write_state,
+            ..
+        } => {
+            data.insert(
+                "write_state".into(),
+                serde_json::to_value(write_state).unwrap_or(Value::Null),
+            );
+            let message = match write_state {
+                notion_client::WriteState::NotApplied => {
+                    "notion-gate: Notion could not be reached; nothing was sent"
+                }
+                notion_client::WriteState::Unknown => {
+                    "notion-gate: the connection to Notion failed after the request was sent; \
+                     a write may have been applied: read the current state before repeating it"
+                }
+            };
+            (502, "bad_gateway", message.to_owned(), None)
+        }
         GateError::NotConfigured { what } => (
             503,
             "service_unavailable",

@@ -4,6 +4,7 @@ mod approvals;
 mod audit;
 mod authz;
 mod common;
+mod faults;
 mod helpers;
 mod mcp;
 mod notion;
