@@ -110,8 +110,15 @@ impl fmt::Display for AuditEventId {
 ///
 /// The secrets are random 256-bit values, so a fast unsalted hash is the right tool: it
 /// cannot be brute-forced and it allows lookup by hash. Equality is constant-time (`subtle`).
-#[derive(Clone, Hash, Debug)]
+#[derive(Clone, Debug)]
 pub struct TokenHash(String);
+
+impl std::hash::Hash for TokenHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Consistent with the constant-time `eq`: equal digests hash alike.
+        self.0.hash(state);
+    }
+}
 
 impl PartialEq for TokenHash {
     fn eq(&self, other: &Self) -> bool {
