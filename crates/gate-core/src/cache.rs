@@ -24,8 +24,15 @@ use crate::caller::Caller;
 
 /// SHA-256 of a gateway key. Equality is constant-time (`subtle`): the map compares digests
 /// of presented keys with digests of real ones, so no timing says how many bytes matched.
-#[derive(Clone, Copy, Hash)]
+#[derive(Clone, Copy)]
 pub(crate) struct Digest(pub(crate) [u8; 32]);
+
+impl std::hash::Hash for Digest {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Consistent with the constant-time `eq`: equal digests hash alike.
+        self.0.hash(state);
+    }
+}
 
 impl PartialEq for Digest {
     fn eq(&self, other: &Self) -> bool {

@@ -16,6 +16,9 @@
 //!   dies, its claim is released or its lease runs out and the next claimer refreshes. So a
 //!   rotating refresh token is spent exactly once. (Should a refresh still be refused with
 //!   `invalid_grant`, the row is re-read once more before the connection is flagged.)
+//! - **Sessions.** A session's connection carries [`SessionReauth`], so that a 401 to any of
+//!   its requests (typed endpoints, pagination, the tree fetcher) gets the same single-flight
+//!   refresh and one repeat as `call`, and the session's later requests use the new token.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -458,5 +461,36 @@ impl Inner {
     pub(crate) async fn reject_token(&self, entry: &ConnEntry) -> GateError {
         let mut st = entry.state.lock().await;
         self.needs_reauth(entry, &mut st).await
+    }
+}
+
+/// The [`notion_client::Reauthorize`] hook of a session's connection: Notion refused
+/// `refused`, so use the connection's current token if another call already replaced it, or
+/// refresh it (single-flight, across instances) exactly as `call` does. A connection that
+/// cannot be refreshed is flagged for re-authorisation and the 401 stands.
+pub(crate) struct SessionReauth {
+    pub(crate) gate: crate::Gate,
+    pub(crate) conn_id: ConnectionId,
+}
+
+#[async_trait::async_trait]
+impl notion_client::Reauthorize for SessionReauth {
+    async fn reauthorize(&self, refused: &SecretString) -> Option<SecretString> {
+        let inner = &self.gate.inner;
+        inner.outbound_allowed().ok()?;
+        let entry = inner.entry(self.conn_id);
+        let cur = inner.current(&entry, None).await.ok()?;
+        if !same_secret(&cur.access_token, refused) {
+            return Some(cur.access_token);
+        }
+        tracing::info!(connection_id = %self.conn_id, "Notion answered 401; refreshing the token once");
+        match inner.current(&entry, Some(cur.generation)).await {
+            Ok(fresh) if !same_secret(&fresh.access_token, refused) => Some(fresh.access_token),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(connection_id = %self.conn_id, code = e.code(), "no new token after a 401");
+                None
+            }
+        }
     }
 }

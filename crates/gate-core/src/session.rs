@@ -29,6 +29,8 @@
 //!   [`GovernedSession::refuse_multi`] (`approval_requires_single_request`, audited as
 //!   `needs_approval`/`denied`). Either way the operation has one audit record.
 
+use std::sync::Arc;
+
 use gate_policy::{ActionClass, Operation, classify};
 use gate_store::{AuditDecision, ConnectionId, Outcome, Surface};
 use notion_client::{Connection, RawRequest, RawResponse};
@@ -169,7 +171,11 @@ impl Gate {
         let conn = match &canonical.notion_version {
             Some(v) => current.conn.with_version(v.clone()),
             None => current.conn.clone(),
-        };
+        }
+        .with_reauthorize(Arc::new(crate::connections::SessionReauth {
+            gate: self.clone(),
+            conn_id,
+        }));
         Ok(GovernedSession {
             gate: self.clone(),
             caller: caller.clone(),

@@ -3,8 +3,8 @@
 //! the retry policy and error mapping to every request.
 
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -87,7 +87,8 @@ impl Notion {
     ) -> Connection {
         Connection {
             notion: self.clone(),
-            auth: Arc::new(Auth::Bearer(token)),
+            auth: Arc::new(RwLock::new(Arc::new(Auth::Bearer(token)))),
+            reauth: None,
             version: self.inner.config.notion_version.clone(),
             limiter,
             stats: Arc::new(Stats::default()),
@@ -109,10 +110,11 @@ impl Notion {
     ) -> Connection {
         Connection {
             notion: self.clone(),
-            auth: Arc::new(Auth::Basic {
+            auth: Arc::new(RwLock::new(Arc::new(Auth::Basic {
                 client_id,
                 client_secret,
-            }),
+            }))),
+            reauth: None,
             version: self.inner.config.notion_version.clone(),
             limiter: Arc::new(crate::limiter::Unlimited::default()),
             stats: Arc::new(Stats::default()),
@@ -186,12 +188,27 @@ pub(crate) enum Auth {
     },
 }
 
+/// What a connection does when Notion refuses its token (401), for tokens that can be
+/// refreshed (OAuth): the gateway plugs its single-flight refresh in here, so that every
+/// request made on the connection (endpoints, pagination, the tree fetcher) recovers the same
+/// way.
+#[async_trait::async_trait]
+pub trait Reauthorize: Send + Sync {
+    /// Called when Notion answered 401 to a request sent with `refused`. Returns the token to
+    /// send the request with again, once (the connection and its clones then keep it), or
+    /// `None` to answer the 401 as it is. A 401 means Notion did nothing, so the repeat cannot
+    /// duplicate a write.
+    async fn reauthorize(&self, refused: &SecretString) -> Option<SecretString>;
+}
+
 /// A handle on one Notion connection (one token). Clones share the token, the limiter and the
 /// counters; every request of every clone goes through the same limiter.
 #[derive(Clone)]
 pub struct Connection {
     notion: Notion,
-    auth: Arc<Auth>,
+    /// Swapped in place when a [`Reauthorize`] hook supplies a new token.
+    auth: Arc<RwLock<Arc<Auth>>>,
+    reauth: Option<Arc<dyn Reauthorize>>,
     version: NotionVersion,
     limiter: Arc<dyn RateLimiter>,
     stats: Arc<Stats>,
@@ -203,6 +220,7 @@ impl fmt::Debug for Connection {
             .field("token", &"[redacted]")
             .field("version", &self.version)
             .field("limiter", &self.limiter)
+            .field("reauthorize", &self.reauth.is_some())
             .finish()
     }
 }
@@ -351,9 +369,37 @@ impl Connection {
         &self.notion
     }
 
+    /// This connection (sharing token, limiter and counters) with a hook that supplies a new
+    /// token when Notion answers 401; see [`Reauthorize`].
+    pub fn with_reauthorize(&self, hook: Arc<dyn Reauthorize>) -> Connection {
+        Connection {
+            reauth: Some(hook),
+            ..self.clone()
+        }
+    }
+
+    fn current_auth(&self) -> Arc<Auth> {
+        Arc::clone(&self.auth.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Sends a request through the limiter and the retry policy and returns the final answer,
-    /// whatever its status. Transport failures that are not retried become errors.
+    /// whatever its status. Transport failures that are not retried become errors. With a
+    /// [`Reauthorize`] hook, a 401 gets one new token and one repeat.
     pub async fn execute(&self, req: RawRequest) -> Result<RawResponse> {
+        let auth = self.current_auth();
+        let resp = self.send_loop(&req, &auth).await?;
+        let (401, Some(hook), Auth::Bearer(refused)) = (resp.status, &self.reauth, &*auth) else {
+            return Ok(resp);
+        };
+        let Some(token) = hook.reauthorize(refused).await else {
+            return Ok(resp);
+        };
+        let fresh = Arc::new(Auth::Bearer(token));
+        *self.auth.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&fresh);
+        self.send_loop(&req, &fresh).await
+    }
+
+    async fn send_loop(&self, req: &RawRequest, auth: &Auth) -> Result<RawResponse> {
         let policy = &self.notion.config().retry;
         let (mut rl, mut se, mut attempts) = (0u32, 0u32, 0u32);
         loop {
@@ -363,7 +409,7 @@ impl Connection {
                 .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
             attempts += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.attempt(&req).await;
+            let result = self.attempt(req, auth).await;
             let outcome = match &result {
                 Ok(resp) => Outcome::Status {
                     status: resp.status,
@@ -430,7 +476,7 @@ impl Connection {
         self.execute(req).await?.into_result()
     }
 
-    async fn attempt(&self, req: &RawRequest) -> Result<RawResponse, AttemptError> {
+    async fn attempt(&self, req: &RawRequest, auth: &Auth) -> Result<RawResponse, AttemptError> {
         let config = self.notion.config();
         let url = format!("{}{}", config.base_url, req.path);
         let mut rb = self
@@ -438,7 +484,7 @@ impl Connection {
             .http()
             .request(req.method.clone(), url)
             .header("Notion-Version", self.version.as_str());
-        rb = match &*self.auth {
+        rb = match auth {
             Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
             Auth::Basic {
                 client_id,

@@ -446,3 +446,92 @@ async fn redirect_mode_and_disconnect_revokes_at_notion() {
     assert_eq!(status, 204);
     assert_eq!(gw.emu.counters().route("POST /v1/oauth/revoke"), 1);
 }
+
+/// An OAuth connection whose access token Notion stopped accepting (401): twenty concurrent
+/// calls through REST and the proxy cost exactly one refresh at Notion, each call is retried
+/// once with the new token and succeeds, and the expired token is not sent again.
+#[tokio::test]
+async fn twenty_concurrent_calls_refresh_an_expired_token_once() {
+    let gw = spawn_gateway().await;
+    let location = consent(&gw, &gw.alice_key).await;
+    let (status, _, text) = callback(&location, true, None).await;
+    assert_eq!(status, 200, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let conn_id = answer["connection_id"].as_str().unwrap().to_owned();
+    let (status, agent) = gw
+        .call(
+            Method::POST,
+            "/agents",
+            Some(&gw.alice_key),
+            Some(json!({"name": "oauth-bot", "maturity": "autonomous", "connection_id": conn_id})),
+        )
+        .await;
+    assert_eq!(status, 201, "{agent}");
+    let key = agent["key"]["key"].as_str().unwrap().to_owned();
+    let page = gw.emu.demo_ids().root_page.clone();
+    let proxy_path = format!("/v1/pages/{page}");
+
+    // One call to learn the access token in use, then Notion stops accepting it.
+    let first = gw
+        .http
+        .get(format!("{}{proxy_path}", gw.base))
+        .bearer_auth(&key)
+        .header("Notion-Version", "2025-09-03")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 200);
+    let old = gw
+        .emu
+        .handle()
+        .request_log()
+        .into_iter()
+        .rev()
+        .find(|r| r.path == proxy_path)
+        .and_then(|r| r.token)
+        .expect("the proxied read's token");
+    gw.emu.handle().expire_token(&old);
+    gw.emu.handle().reset_counters();
+
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (http, base, key, page, proxy_path) = (
+            gw.http.clone(),
+            gw.base.clone(),
+            key.clone(),
+            page.clone(),
+            proxy_path.clone(),
+        );
+        set.spawn(async move {
+            let req = if i % 2 == 0 {
+                http.get(format!("{base}{proxy_path}"))
+                    .header("Notion-Version", "2025-09-03")
+            } else {
+                http.get(format!("{base}/api/v1/notion/pages/{page}?format=text"))
+            };
+            let resp = req.bearer_auth(key).send().await.unwrap();
+            let status = resp.status().as_u16();
+            (i, status, resp.text().await.unwrap())
+        });
+    }
+    while let Some(r) = set.join_next().await {
+        let (i, status, body) = r.unwrap();
+        assert_eq!(status, 200, "call {i}: {body}");
+    }
+    let counters = gw.emu.handle().counters();
+    assert_eq!(counters.route(TOKEN_ROUTE), 1, "one refresh: {counters:?}");
+    let after: Vec<String> = gw
+        .emu
+        .handle()
+        .request_log()
+        .into_iter()
+        .filter(|r| r.path == proxy_path && r.status == Some(200))
+        .filter_map(|r| r.token)
+        .collect();
+    assert_eq!(
+        after.len(),
+        20,
+        "every call read the page once with a good token"
+    );
+    assert!(after.iter().all(|t| *t != old), "the expired token is gone");
+}

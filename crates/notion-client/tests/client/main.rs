@@ -3,6 +3,7 @@
 mod endpoints;
 mod fixtures;
 mod oauth;
+mod reauthorize;
 mod resilience;
 mod support;
 mod tree;
