@@ -2,6 +2,7 @@
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
 mod all;
+mod faults;
 mod load;
 mod overhead;
 mod render;
@@ -130,6 +131,20 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         burst: u32,
     },
+    /// The fault suite's counts: mixed reads and writes through REST, the tool endpoint, the
+    /// proxy and MCP while the emulator faults a share of the requests; duplicates, write
+    /// states against the emulator, and audit records against calls.
+    Faults {
+        /// Calls in all (60% reads, 20% creates, 20% appends), round-robin over the surfaces.
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        /// Share of Notion requests that get a fault.
+        #[arg(long, default_value_t = 0.2)]
+        fault_rate: f64,
+        /// Seed of the emulator's fault RNG.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -204,6 +219,18 @@ async fn main() -> Result<()> {
                 reads,
                 rate,
                 burst,
+            })
+            .await
+        }
+        Bench::Faults {
+            calls,
+            fault_rate,
+            seed,
+        } => {
+            faults::run(faults::Params {
+                calls,
+                fault_rate,
+                seed,
             })
             .await
         }
