@@ -3,6 +3,7 @@
 
 mod admin;
 mod crash;
+mod mcp_stdio;
 mod sandbox;
 mod support;
 
