@@ -9,7 +9,7 @@
 //! and its output. A failed step is reported and the run goes on; the exit status says
 //! whether any failed.
 //!
-//! To add a figure: add one line to [`STEPS`].
+//! To add a figure: add one line to [`STEPS`]. `--only a,b` and `--skip a,b` pick steps.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -84,6 +84,9 @@ const STEPS: &[Step] = &[
     ),
     bench("overhead", &["overhead"]),
     bench("shared-rate", &["shared-rate"]),
+    bench("faults", &["faults"]),
+    // Needs NOTION_GATE_DATABASE_URL (an empty PostgreSQL database) and Redis.
+    bench("scale", &["scale"]),
     bench("load", &["load"]),
 ];
 

@@ -288,7 +288,7 @@ pub struct PageContent {
     /// The format of `content`.
     pub format: Format,
     /// Markdown or text (a string), or blocks (an array).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub content: Value,
     /// Whether `depth` or `max_blocks` cut the content.
     pub truncated: bool,
