@@ -88,5 +88,57 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::audit::AuditApi::openapi());
     doc.merge(crate::routes::notion::NotionApi::openapi());
     doc.merge(crate::routes::tools::ToolsApi::openapi());
+    common_responses(&mut doc);
     doc
+}
+
+/// Answers every `/api/v1` operation can give, declared once here rather than on each:
+/// 400 (a malformed query string, path or body; `details.field` names it) and, on the
+/// authenticated ones, 429 (too many failed authentications from the client's address, see
+/// `auth_limit`, or Notion's limit outlasting the retry budget), both with `Retry-After` for 429.
+fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::ResponseBuilder;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let responses = &mut op.responses.responses;
+            responses.entry("400".to_owned()).or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description("Malformed request (query string, path or body); `details.field` names the field")
+                    .into()
+            });
+            if path.starts_with("/api/v1/notion/") && !path.starts_with("/api/v1/notion/oauth/") {
+                responses.entry("404".to_owned()).or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(
+                            "`notion_not_found`: Notion has no such object (or it is not shared \
+                             with the integration); `not_found`: the caller has no connection",
+                        )
+                        .into()
+                });
+            }
+            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                responses.entry("429".to_owned()).or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(
+                            "Too many failed authentications from this address \
+                             (`details.reason = too_many_failed_auth`), or Notion's rate limit; \
+                             `Retry-After` says when to retry",
+                        )
+                        .into()
+                });
+            }
+        }
+    }
 }

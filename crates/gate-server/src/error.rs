@@ -225,9 +225,31 @@ pub async fn envelope_bare_errors(req: Request, next: Next) -> Response {
         }
         StatusCode::NOT_FOUND if !is_json => Some(ErrorCode::NotFound),
         StatusCode::METHOD_NOT_ALLOWED if !is_json => Some(ErrorCode::MethodNotAllowed),
+        StatusCode::BAD_REQUEST if !is_json => Some(ErrorCode::InvalidRequest),
         _ => None,
     };
     match code {
+        Some(ErrorCode::InvalidRequest) => {
+            // axum's plain-text rejections (a query string or a path that does not parse):
+            // the envelope, naming the field when the rejection does.
+            let text = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
+            let field = text
+                .strip_prefix("Failed to deserialize query string: ")
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(field, _)| field.trim())
+                .filter(|f| !f.is_empty() && f.len() <= 64 && !f.contains(' '));
+            match field {
+                Some(field) => ApiError::invalid_field(field, "this value does not parse"),
+                None => ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "malformed request: the query string or path does not parse",
+                ),
+            }
+            .into_response()
+        }
         Some(ErrorCode::PayloadTooLarge) => ApiError::new(
             ErrorCode::PayloadTooLarge,
             "the request body is larger than this server accepts",

@@ -70,6 +70,10 @@ pub mod vars {
     pub const CACHE_TTL: &str = "NOTION_GATE_CACHE_TTL";
     /// Redis for the rate limiter shared by several instances.
     pub const REDIS_URL: &str = "NOTION_GATE_REDIS_URL";
+    /// Failed authentications per client address and minute.
+    pub const FAILED_AUTH_PER_MINUTE: &str = "NOTION_GATE_FAILED_AUTH_PER_MINUTE";
+    /// CORS allow-list, comma-separated.
+    pub const CORS_ORIGINS: &str = "NOTION_GATE_CORS_ORIGINS";
     /// OAuth client id.
     pub const OAUTH_CLIENT_ID: &str = "NOTION_GATE_OAUTH_CLIENT_ID";
     /// OAuth client secret.
@@ -139,6 +143,10 @@ pub struct Flags {
     pub cache_ttl: Option<String>,
     /// `--redis-url`.
     pub redis_url: Option<String>,
+    /// `--failed-auth-per-minute`.
+    pub failed_auth_per_minute: Option<String>,
+    /// `--cors-origin` (repeated), comma-joined.
+    pub cors_origins: Option<String>,
 }
 
 /// The optional TOML file. Every key is optional; unknown keys are errors.
@@ -169,6 +177,10 @@ pub struct FileConfig {
     pub cache_ttl: Option<f64>,
     /// Redis URL of the shared rate limiter.
     pub redis_url: Option<String>,
+    /// Failed authentications per client address and minute (0: no limit).
+    pub failed_auth_per_minute: Option<u32>,
+    /// CORS allow-list (exact origins).
+    pub cors_origins: Option<Vec<String>>,
     /// OAuth client id.
     pub oauth_client_id: Option<String>,
     /// OAuth client secret.
@@ -258,6 +270,10 @@ pub struct Settings {
     /// Redis for the limiter shared by instances (may hold a password: never printed);
     /// `None`: the in-process limiter.
     pub redis_url: Option<SecretString>,
+    /// Failed authentications per client address and minute (0: no limit).
+    pub failed_auth_per_minute: u32,
+    /// CORS allow-list (exact origins; empty: no CORS headers).
+    pub cors_origins: Vec<String>,
     /// OAuth client id and secret, when both are configured.
     pub oauth: Option<(String, SecretString)>,
     /// OAuth redirect URI (default `<public url>/api/v1/notion/oauth/callback`).
@@ -611,6 +627,46 @@ impl Settings {
             .var(vars::NOTION_API_KEY)
             .map(|v| SecretString::from(v.trim().to_owned()));
 
+        let failed_auth_per_minute = r
+            .pick(
+                flags.failed_auth_per_minute.clone(),
+                "--failed-auth-per-minute",
+                &[vars::FAILED_AUTH_PER_MINUTE],
+                f.failed_auth_per_minute.map(|v| v.to_string()),
+                "failed_auth_per_minute",
+            )
+            .map(|s| {
+                s.value
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| s.invalid("expected a whole number (0 turns the limit off)"))
+            })
+            .transpose()?
+            .unwrap_or(gate_server::auth_limit::AuthLimitConfig::default().failed_auth_per_minute);
+
+        let cors_origins = match r.pick(
+            flags.cors_origins.clone(),
+            "--cors-origin",
+            &[vars::CORS_ORIGINS],
+            f.cors_origins.as_ref().map(|v| v.join(",")),
+            "cors_origins",
+        ) {
+            None => Vec::new(),
+            Some(s) => {
+                let list: Vec<String> = s
+                    .value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if let Err(e) = gate_server::ServerOptions::default().cors_origins(&list) {
+                    return Err(s.invalid(&e.to_string()));
+                }
+                list
+            }
+        };
+
         Ok(Settings {
             listen,
             data_dir,
@@ -625,6 +681,8 @@ impl Settings {
             limiter,
             cache_ttl,
             redis_url,
+            failed_auth_per_minute,
+            cors_origins,
             oauth,
             oauth_redirect_uri,
             notion_api_key,
@@ -774,6 +832,48 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
+    }
+
+    #[test]
+    fn failed_auth_limit_and_cors_origins() {
+        let s = resolve(&Flags::default(), &env(&[])).unwrap();
+        assert_eq!(s.failed_auth_per_minute, 20);
+        assert!(s.cors_origins.is_empty(), "no CORS by default");
+        let s = resolve(
+            &Flags::default(),
+            &env(&[
+                (vars::FAILED_AUTH_PER_MINUTE, "0"),
+                (
+                    vars::CORS_ORIGINS,
+                    "https://a.example, http://127.0.0.1:3000",
+                ),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.failed_auth_per_minute, 0);
+        assert_eq!(
+            s.cors_origins,
+            ["https://a.example", "http://127.0.0.1:3000"]
+        );
+        let flags = Flags {
+            cors_origins: Some("https://flag.example".into()),
+            failed_auth_per_minute: Some("5".into()),
+            ..Flags::default()
+        };
+        let s = resolve(&flags, &env(&[(vars::CORS_ORIGINS, "https://env.example")])).unwrap();
+        assert_eq!(s.cors_origins, ["https://flag.example"]);
+        assert_eq!(s.failed_auth_per_minute, 5);
+        for (var, bad) in [
+            (vars::CORS_ORIGINS, "*"),
+            (vars::CORS_ORIGINS, "https://a.example/path"),
+            (vars::FAILED_AUTH_PER_MINUTE, "-1"),
+        ] {
+            let e = resolve(&Flags::default(), &env(&[(var, bad)]))
+                .err()
+                .unwrap_or_else(|| panic!("{var}={bad} was accepted"))
+                .to_string();
+            assert!(e.contains(var), "{e}");
+        }
     }
 
     #[test]

@@ -74,6 +74,14 @@ pub struct ServeArgs {
     /// redis://cache:6379 [env: NOTION_GATE_REDIS_URL] [default: an in-process limiter].
     #[arg(long, value_name = "URL")]
     pub redis_url: Option<String>,
+    /// Failed authentications allowed per client address and minute, then 429; 0 turns the
+    /// limit off [env: NOTION_GATE_FAILED_AUTH_PER_MINUTE] [default: 20].
+    #[arg(long, value_name = "N")]
+    pub failed_auth_per_minute: Option<String>,
+    /// Allow this browser origin by CORS (repeatable; exact scheme://host[:port], never `*`)
+    /// [env: NOTION_GATE_CORS_ORIGINS, comma-separated] [default: none, no CORS headers].
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    pub cors_origins: Vec<String>,
 }
 
 impl StoreArgs {
@@ -109,6 +117,8 @@ impl ServeArgs {
             burst: self.burst.clone(),
             cache_ttl: self.cache_ttl.clone(),
             redis_url: self.redis_url.clone(),
+            failed_auth_per_minute: self.failed_auth_per_minute.clone(),
+            cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.join(",")),
             ..self.store.flags_with(&self.notion)
         }
     }

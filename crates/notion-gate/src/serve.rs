@@ -95,11 +95,12 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
         tracing::info!(redirect_uri = %server.redirect_uri(), "OAuth connections enabled");
     }
     let state = AppState::new(gate.clone(), server);
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )
-    .context("build the application")?;
+    let options = ServerOptions::default()
+        .failed_auth_per_minute(settings.failed_auth_per_minute)
+        .cors_origins(&settings.cors_origins)
+        .context("--cors-origin")?;
+    let app = Application::build(listener, gate_server::api::app(state, &options))
+        .context("build the application")?;
 
     let expiry = tokio::spawn(expire_approvals(gate.clone()));
     tracing::info!("listening on {base}");

@@ -177,7 +177,8 @@ pub async fn add_connection(
     ApiJson(body): ApiJson<AddConnection>,
 ) -> Result<(StatusCode, Json<ConnectionAdded>), ApiError> {
     let token = body.token.expose_secret().trim();
-    if token.is_empty() || token.len() > 512 || token.chars().any(char::is_whitespace) {
+    // Printable ASCII only: anything else cannot go into an Authorization header.
+    if token.is_empty() || token.len() > 512 || !token.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::invalid_field(
             "token",
             "expected a Notion integration token (`ntn_…` or `secret_…`)",

@@ -743,3 +743,58 @@ async fn the_gateway_never_fetches_a_url_from_its_input() {
         other => panic!("the gateway connected to a URL from its input: {other:?}"),
     }
 }
+
+/// Found by schemathesis: a query string that does not parse got axum's plain-text 400; it is
+/// the envelope naming the field. And every authenticated operation of the OpenAPI document
+/// declares the 400 and 429 it can answer.
+#[tokio::test]
+async fn malformed_queries_get_the_envelope_and_the_document_declares_them() {
+    let gw = spawn_gateway_with(GatewayOpts::default()).await;
+    let (status, body) = gw
+        .call(
+            Method::GET,
+            "/connections?all=maybe",
+            Some(&gw.alice_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+    assert_eq!(body["error"]["details"]["field"], "all");
+
+    let (status, body) = gw
+        .call(
+            Method::POST,
+            "/connections",
+            Some(&gw.alice_key),
+            Some(json!({"token": "ntn_\u{e9}t\u{e9}"})),
+        )
+        .await;
+    assert_eq!(status, 400, "a token that cannot be a header value: {body}");
+    assert_eq!(body["error"]["details"]["field"], "token");
+
+    let doc: Value = gw
+        .http
+        .get(format!("{}/openapi.json", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/") {
+            continue;
+        }
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            assert!(responses.get("400").is_some(), "{method} {path}: no 400");
+            if op.get("security").is_some() {
+                assert!(responses.get("429").is_some(), "{method} {path}: no 429");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked} authenticated operations");
+}
