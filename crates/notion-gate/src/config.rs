@@ -661,7 +661,7 @@ impl Settings {
                     .map(str::to_owned)
                     .collect();
                 if let Err(e) = gate_server::ServerOptions::default().cors_origins(&list) {
-                    return Err(s.invalid(&e.to_string()));
+                    return Err(s.invalid(e));
                 }
                 list
             }

@@ -78,7 +78,7 @@ async fn another_users_ids_are_not_found_on_every_path() {
 }
 
 async fn idor_table(gw: &Gateway) {
-    let a = alice_ids(&gw).await;
+    let a = alice_ids(gw).await;
     let unknown = uuid::Uuid::new_v4().to_string();
 
     // Bob gets an agent of his own, to try binding Alice's connection to it.
@@ -335,7 +335,7 @@ async fn agents_are_forbidden_on_admin_paths_and_keys_are_required() {
 }
 
 async fn agents_table(gw: &Gateway) {
-    let a = alice_ids(&gw).await;
+    let a = alice_ids(gw).await;
     let admin_paths: Vec<(Method, String, Option<Value>)> = vec![
         (
             Method::POST,
