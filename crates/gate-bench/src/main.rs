@@ -6,6 +6,7 @@ mod faults;
 mod load;
 mod overhead;
 mod render;
+mod scale;
 mod shared_rate;
 mod tree;
 
@@ -52,6 +53,10 @@ enum Bench {
         /// first with `cargo build --release -p notion-gate --bins`).
         #[arg(long)]
         bin_dir: Option<std::path::PathBuf>,
+        /// Run `notion-gate serve` against the standalone emulator instead of `sandbox`
+        /// (the gateway's memory without the emulator's).
+        #[arg(long)]
+        serve: bool,
     },
     /// List N children of one page through the client at a rate limit, against the emulator
     /// enforcing the same limit, and compare with the rate bound.
@@ -145,6 +150,29 @@ enum Bench {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Two gateway instances on one PostgreSQL database and one Redis, ten agents split across
+    /// them, one connection, the emulator at Notion's rate: total time against the rate bound
+    /// and the 429s; then the same with one in-process limiter per instance (control).
+    Scale {
+        /// PostgreSQL URL of an EMPTY database (both instances use it).
+        #[arg(long, env = "NOTION_GATE_DATABASE_URL")]
+        database_url: String,
+        /// Redis URL of the shared limiter.
+        #[arg(long, env = "NOTION_GATE_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+        redis_url: String,
+        /// Agents (one client each), alternating between the instances.
+        #[arg(long, default_value_t = 10)]
+        agents: usize,
+        /// Page reads in all, split over the agents.
+        #[arg(long, default_value_t = 200)]
+        reads: usize,
+        /// Requests per second (emulator and gateway limiter).
+        #[arg(long, default_value_t = 3.0)]
+        rate: f64,
+        /// Burst (emulator and gateway limiter).
+        #[arg(long, default_value_t = 10)]
+        burst: u32,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -159,11 +187,13 @@ async fn main() -> Result<()> {
             clients,
             duration,
             bin_dir,
+            serve,
         } => {
             load::run(load::Params {
                 clients,
                 duration,
                 bin_dir,
+                serve,
             })
             .await
         }
@@ -231,6 +261,24 @@ async fn main() -> Result<()> {
                 calls,
                 fault_rate,
                 seed,
+            })
+            .await
+        }
+        Bench::Scale {
+            database_url,
+            redis_url,
+            agents,
+            reads,
+            rate,
+            burst,
+        } => {
+            scale::run(scale::Params {
+                database_url,
+                redis_url,
+                agents,
+                reads,
+                rate,
+                burst,
             })
             .await
         }

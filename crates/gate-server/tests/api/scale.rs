@@ -49,12 +49,13 @@ struct Pair {
     http: reqwest::Client,
 }
 
-fn env_urls() -> Option<(String, String)> {
+/// The Redis URL, when both PostgreSQL and Redis are available (else a notice).
+fn redis_url() -> Option<String> {
     match (
         std::env::var("TEST_DATABASE_URL"),
         std::env::var("TEST_REDIS_URL"),
     ) {
-        (Ok(_), Ok(redis)) => Some((String::new(), redis)),
+        (Ok(_), Ok(redis)) => Some(redis),
         _ => {
             eprintln!(
                 "\nNOTICE: TEST_DATABASE_URL and TEST_REDIS_URL are needed: the two-instance \
@@ -122,7 +123,7 @@ async fn agent_key(
 }
 
 async fn pair(test: &str, redis: bool) -> Option<Pair> {
-    let (_, redis_url) = env_urls()?;
+    let redis_url = redis_url()?;
     let db_url = Backend::Postgres.database_url(test).await.unwrap();
     let (_, vault_key) = VaultKey::generate();
     let la = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
