@@ -225,7 +225,15 @@ pub async fn envelope_bare_errors(req: Request, next: Next) -> Response {
         }
         StatusCode::NOT_FOUND if !is_json => Some(ErrorCode::NotFound),
         StatusCode::METHOD_NOT_ALLOWED if !is_json => Some(ErrorCode::MethodNotAllowed),
-        StatusCode::BAD_REQUEST if !is_json => Some(ErrorCode::InvalidRequest),
+        // axum's rejections are plain text; an HTML page (the OAuth callback's) stays.
+        StatusCode::BAD_REQUEST
+            if resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/plain")) =>
+        {
+            Some(ErrorCode::InvalidRequest)
+        }
         _ => None,
     };
     match code {
