@@ -107,6 +107,23 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
         "each read reached Notion exactly once (no retries spent): {at_notion:?}"
     );
 
+    // The gateway's metrics count every upstream attempt by status and the limiter's waits
+    // (the recorder is process-wide, so other tests' series may be there too).
+    let metrics = gw
+        .http
+        .get(format!("{}/metrics", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("notion_upstream_requests_total{status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("notion_limiter_wait_seconds"), "{metrics}");
+
     // Directly: the same ten clients, each with the connection's own token, no gateway. Let
     // the emulator's bucket refill first, so that the direct run starts from a full burst too.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
