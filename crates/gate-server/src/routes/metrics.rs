@@ -12,6 +12,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
+/// How often histogram samples are folded into their summaries.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the Prometheus recorder once per process and returns its handle (`None` if
 /// another recorder was installed first).
 pub fn handle() -> Option<&'static PrometheusHandle> {
@@ -19,7 +22,26 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new().build_recorder();
             let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+            let installed = metrics::set_global_recorder(recorder).ok().map(|()| handle);
+            if let Some(h) = installed.clone() {
+                // Histogram samples pile up until drained: without this upkeep (which
+                // `build_recorder` leaves to the caller) memory grows with every request
+                // between two scrapes, without bound when nothing scrapes.
+                // A thread of its own, not a task: it must outlive whichever runtime
+                // happened to record first.
+                let spawned = std::thread::Builder::new()
+                    .name("metrics-upkeep".into())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(UPKEEP_INTERVAL);
+                            h.run_upkeep();
+                        }
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!(error = %e, "cannot start the metrics upkeep thread");
+                }
+            }
+            installed
         })
         .as_ref()
 }

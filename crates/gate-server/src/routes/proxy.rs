@@ -6,7 +6,7 @@
 //! and in `additional_data.gateway_code`, so SDKs raise their usual error types.
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -94,7 +94,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
         }
     }
     if !bytes.iter().all(u8::is_ascii_whitespace) {
-        request = request.bytes(Bytes::copy_from_slice(&bytes));
+        request = request.bytes(bytes);
     }
     match state.gate.call(&caller, Surface::Proxy, request).await {
         Ok(resp) => {

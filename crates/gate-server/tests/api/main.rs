@@ -9,6 +9,7 @@ mod helpers;
 mod mcp;
 mod notion;
 mod oauth;
+mod page_read;
 mod proxy;
 mod scale;
 mod shared_rate;
