@@ -15,6 +15,10 @@
 //! expected for its kind fails the run (after the report is printed). The server's `VmRSS` is
 //! sampled every second; the report gives requests/s, p50/p99 of the expected answers, and
 //! the RSS at start, middle and end and its maximum.
+//!
+//! With `--serve`, the gateway is `notion-gate serve` against the standalone `notion-emulator`
+//! (its own process, as in `overhead`), so the gateway's memory is measured without the
+//! emulator's.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,7 +32,7 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::overhead::{Proc, clean_command, free_port, mb, memory, ms, pct, wait_ready};
+use crate::overhead::{Proc, clean_command, cli, free_port, mb, memory, ms, pct, wait_ready};
 
 /// Notion-Version sent on proxy requests.
 const NOTION_VERSION: &str = "2026-03-11";
@@ -42,6 +46,8 @@ pub struct Params {
     pub duration: f64,
     /// Folder of the `notion-gate` binary (default: this binary's).
     pub bin_dir: Option<PathBuf>,
+    /// Run `serve` against the standalone emulator instead of `sandbox`.
+    pub serve: bool,
 }
 
 /// One kind of request of the mix, with the status it must get.
@@ -100,28 +106,111 @@ async fn run_inner(p: Params) -> Result<()> {
     let data = tmp.path().join("data");
     let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
     let base = format!("http://{addr}");
-    let log = tmp.path().join("sandbox.log");
-    let mut server = Proc {
-        name: "notion-gate sandbox",
-        child: clean_command(&gate_bin)
-            .arg("sandbox")
-            .args(["--listen", &addr.to_string(), "--data-dir"])
-            .arg(&data)
-            .args(["--rate", "100000", "--burst", "100000"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .context("start notion-gate sandbox")?,
-    };
+    let log = tmp.path().join("gateway.log");
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
+    let data_arg = data.to_str().context("a UTF-8 temporary path")?;
+    // With --serve: the standalone emulator, kept alive (dropped) after the gateway.
+    let mut _emulator = None;
+    let (mut server, admin) = if p.serve {
+        let emu_bin = dir.join("notion-emulator");
+        ensure!(
+            emu_bin.exists(),
+            "{} is missing: build it with `cargo build --release -p notion-emulator --bins`",
+            emu_bin.display()
+        );
+        let emu_addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+        let emu_url = format!("http://{emu_addr}");
+        let emu_log = tmp.path().join("emulator.log");
+        let mut emu = Proc {
+            name: "notion-emulator",
+            child: clean_command(&emu_bin)
+                .args(["--listen", &emu_addr.to_string(), "--seed", "demo"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&emu_log)?)
+                .spawn()
+                .context("start notion-emulator")?,
+        };
+        wait_ready(&http, &format!("{emu_url}/v1/users/me"), &mut emu, &emu_log).await?;
+        _emulator = Some(emu);
+        let admin = cli(
+            &gate_bin,
+            &["user", "add", "load", "--admin", "--data-dir", data_arg],
+        )?;
+        cli(
+            &gate_bin,
+            &[
+                "connect",
+                "--token",
+                "ntn_gate_load",
+                "--notion-url",
+                &emu_url,
+                "--data-dir",
+                data_arg,
+            ],
+        )?;
+        let server = Proc {
+            name: "notion-gate serve",
+            child: clean_command(&gate_bin)
+                .args([
+                    "serve",
+                    "--listen",
+                    &addr.to_string(),
+                    "--data-dir",
+                    data_arg,
+                ])
+                .args([
+                    "--notion-url",
+                    &emu_url,
+                    "--rate",
+                    "100000",
+                    "--burst",
+                    "100000",
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log)?)
+                .spawn()
+                .context("start notion-gate serve")?,
+        };
+        (server, admin)
+    } else {
+        let server = Proc {
+            name: "notion-gate sandbox",
+            child: clean_command(&gate_bin)
+                .args([
+                    "sandbox",
+                    "--listen",
+                    &addr.to_string(),
+                    "--data-dir",
+                    data_arg,
+                ])
+                .args(["--rate", "100000", "--burst", "100000"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log)?)
+                .spawn()
+                .context("start notion-gate sandbox")?,
+        };
+        (server, String::new())
+    };
     wait_ready(&http, &format!("{base}/healthz"), &mut server, &log).await?;
-    let admin = std::fs::read_to_string(data.join("sandbox-admin.key"))
-        .context("the sandbox admin key file")?
-        .trim()
-        .to_owned();
+    let admin = if p.serve {
+        admin
+    } else {
+        std::fs::read_to_string(data.join("sandbox-admin.key"))
+            .context("the sandbox admin key file")?
+            .trim()
+            .to_owned()
+    };
+    let what = if p.serve {
+        "`notion-gate serve --rate 100000 --burst 100000` (the standalone emulator in its own process)"
+    } else {
+        "`notion-gate sandbox --rate 100000 --burst 100000` (its emulator in the same process)"
+    };
+    let proc_name = server.name;
 
     // Agents of four maturities, on the admin's demo connection.
     let mut keys = BTreeMap::new();
@@ -235,7 +324,7 @@ async fn run_inner(p: Params) -> Result<()> {
         })
     };
     eprintln!(
-        "load: {} clients for {} s against {base} (sandbox, limiter lifted)",
+        "load: {} clients for {} s against {base} ({proc_name}, limiter lifted)",
         p.clients, p.duration
     );
     let start = Instant::now();
@@ -308,7 +397,7 @@ async fn run_inner(p: Params) -> Result<()> {
         .map(|(_, n)| n)
         .sum();
     println!(
-        "bench: load, {} clients (one connection each) for {:.1} s on loopback against `notion-gate sandbox --rate 100000 --burst 100000`",
+        "bench: load, {} clients (one connection each) for {:.1} s on loopback against {what}",
         p.clients, secs
     );
     println!();
@@ -349,7 +438,7 @@ async fn run_inner(p: Params) -> Result<()> {
         let i = ((rss.len() - 1) as f64 * frac).round() as usize;
         Some(rss[i])
     };
-    println!("| `notion-gate sandbox` VmRSS | at | MB |");
+    println!("| `{proc_name}` VmRSS | at | MB |");
     println!("|---|---|---|");
     for (label, frac) in [("start", 0.0), ("middle", 0.5), ("end", 1.0)] {
         if let Some((t, kb)) = at(frac) {
