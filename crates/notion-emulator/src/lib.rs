@@ -101,7 +101,7 @@ pub use config::{
 pub use error::{ApiError, EmulatorError};
 pub use handlers::router;
 pub use seed::DemoIds;
-pub use state::{Counters, EmulatorHandle, LoggedRequest};
+pub use state::{Counters, EmulatorHandle, LoggedRequest, REQUEST_LOG_CAP};
 
 /// Builds the router and its state from a configuration (no socket).
 pub fn build_app(config: EmulatorConfig) -> (Router, EmulatorHandle) {

@@ -90,8 +90,14 @@ pub struct LoggedRequest {
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     pub counters: Counters,
-    pub log: Vec<LoggedRequest>,
+    /// The newest [`REQUEST_LOG_CAP`] requests (counters keep counting past it).
+    pub log: VecDeque<LoggedRequest>,
 }
+
+/// How many requests the request log keeps, newest last: enough for any test, and a bound on
+/// the memory of a long-running emulator (the sandbox's), which would otherwise grow by one
+/// entry per request forever.
+pub const REQUEST_LOG_CAP: usize = 20_000;
 
 #[derive(Debug, Clone, Copy)]
 enum Bucket {
@@ -254,9 +260,9 @@ impl EmulatorHandle {
         lock(&self.0.metrics).counters.clone()
     }
 
-    /// The request log, oldest first.
+    /// The request log, oldest first: the newest [`REQUEST_LOG_CAP`] requests.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        lock(&self.0.metrics).log.clone()
+        lock(&self.0.metrics).log.iter().cloned().collect()
     }
 
     /// Clears counters and the request log.
@@ -464,7 +470,10 @@ impl EmulatorHandle {
         if let Some(kind) = &entry.fault {
             *m.counters.faults.entry(kind.clone()).or_insert(0) += 1;
         }
-        m.log.push(entry);
+        if m.log.len() >= REQUEST_LOG_CAP {
+            m.log.pop_front();
+        }
+        m.log.push_back(entry);
     }
 
     /// Runs a closure with the store locked (advanced test access).
@@ -491,5 +500,34 @@ impl EmulatorHandle {
             return Vec::new();
         };
         lock(&self.0.store).visible_children(&id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_request_log_keeps_the_newest_entries_and_the_counters_keep_counting() {
+        let h = EmulatorHandle::from_config(&EmulatorConfig::default());
+        let n = REQUEST_LOG_CAP + 5;
+        for i in 0..n {
+            h.record(LoggedRequest {
+                at: Instant::now(),
+                method: Method::GET,
+                path: format!("/v1/users/{i}"),
+                route: "GET /v1/users/{id}".to_owned(),
+                token: None,
+                status: Some(200),
+                request_id: i.to_string(),
+                applied: true,
+                fault: None,
+            });
+        }
+        let log = h.request_log();
+        assert_eq!(log.len(), REQUEST_LOG_CAP);
+        assert_eq!(log[0].request_id, "5", "the oldest five were dropped");
+        assert_eq!(log.last().unwrap().request_id, (n - 1).to_string());
+        assert_eq!(h.counters().total, n as u64);
     }
 }
