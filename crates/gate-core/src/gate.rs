@@ -103,8 +103,23 @@ fn bare_key(presented: &str) -> &str {
     }
 }
 
+tokio::task_local! {
+    /// The id of the HTTP request being served, set by the server around each request.
+    static REQUEST_ID: String;
+}
+
+/// Runs `fut` with `id` as the request id of every governed call it makes: their audit
+/// records carry it, so a client's `x-request-id` (echoed in every answer and error) finds
+/// its audit record. Calls made outside such a scope (work spawned on other tasks, the CLI)
+/// get a fresh `req_…` id.
+pub async fn with_request_id<F: std::future::Future>(id: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
 pub(crate) fn new_request_id() -> String {
-    format!("req_{}", uuid::Uuid::new_v4().simple())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| format!("req_{}", uuid::Uuid::new_v4().simple()))
 }
 
 fn decision_metric(outcome: &'static str) {

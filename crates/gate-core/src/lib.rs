@@ -57,7 +57,7 @@ pub use config::{
     OAuthSettings, parse_local_only,
 };
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
-pub use gate::Gate;
+pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};

@@ -197,7 +197,12 @@ pub async fn fill_request_id(req: Request, next: Next) -> Response {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let mut resp = next.run(req).await;
+    // The governed calls of this request are audited under the same id, when it is a sane
+    // one (a client may send its own `x-request-id`; odd ones stay out of the audit).
+    let mut resp = match request_id.as_deref().filter(|id| auditable_request_id(id)) {
+        Some(id) => gate_core::with_request_id(id.to_owned(), next.run(req)).await,
+        None => next.run(req).await,
+    };
     if let Some(PendingEnvelope(mut body)) = resp.extensions_mut().remove::<PendingEnvelope>() {
         body["error"]["request_id"] = request_id.map_or(Value::Null, Value::String);
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
@@ -205,6 +210,14 @@ pub async fn fill_request_id(req: Request, next: Next) -> Response {
         *resp.body_mut() = Body::from(bytes);
     }
     resp
+}
+
+/// Whether a request id may go into the audit: 1 to 128 characters of `A-Z a-z 0-9 . _ : -`.
+fn auditable_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// Turns a bare status from a layer (413 from the body limit, 408/504 from the timeout, 404

@@ -266,3 +266,83 @@ async fn export_streams_past_one_page() {
         "oldest first, no repeats"
     );
 }
+
+/// One id from the client to the audit: the `x-request-id` a client sends (or the one the
+/// gateway makes) is in the answer, in the error envelope, and in the call's audit record, on
+/// the REST API, the tool endpoint and the proxy. Odd ids stay out of the audit.
+#[tokio::test]
+async fn the_request_id_of_an_answer_finds_its_audit_record() {
+    let gw = spawn_gateway().await;
+    let root = gw.emu.demo_ids().root_page.clone();
+    let intern = gw.agent("intern").to_owned();
+    let send = |id: &str, req: reqwest::RequestBuilder| {
+        req.bearer_auth(&intern)
+            .header("x-request-id", id)
+            .header("Notion-Version", "2025-09-03")
+            .send()
+    };
+    let create = json!({"parent": {"page_id": root}, "title": "no", "content": "no"});
+    let rest = send(
+        "client-id-rest-1",
+        gw.http
+            .post(format!("{}/api/v1/notion/pages", gw.base))
+            .json(&create),
+    )
+    .await
+    .unwrap();
+    assert_eq!(rest.status(), 403);
+    assert_eq!(rest.headers()["x-request-id"], "client-id-rest-1");
+    let body: Value = rest.json().await.unwrap();
+    assert_eq!(body["error"]["request_id"], "client-id-rest-1", "{body}");
+    let tool = send(
+        "client-id-tool-1",
+        gw.http
+            .post(format!("{}/api/v1/tools/notion", gw.base))
+            .json(&json!({"action": "get_page", "params": {"page_id": root}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(tool.status(), 200);
+    let proxy = send(
+        "client-id-proxy-1",
+        gw.http.get(format!("{}/v1/pages/{root}", gw.base)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(proxy.status(), 200);
+    let odd = "x".repeat(300);
+    let r = send(&odd, gw.http.get(format!("{}/v1/pages/{root}", gw.base)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    gw.gate.flush_audit().await.unwrap();
+    let records = gw
+        .gate
+        .store()
+        .query_audit(&gate_store::AuditQuery::new().limit(100))
+        .await
+        .unwrap()
+        .events;
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|e| e.record.request_id.as_str())
+        .collect();
+    for (id, surface) in [
+        ("client-id-rest-1", "rest"),
+        ("client-id-tool-1", "tool"),
+        ("client-id-proxy-1", "proxy"),
+    ] {
+        let found: Vec<_> = records
+            .iter()
+            .filter(|e| e.record.request_id == id)
+            .collect();
+        assert_eq!(found.len(), 1, "{id}: one record among {ids:?}");
+        assert_eq!(found[0].record.surface.as_str(), surface, "{id}");
+    }
+    assert!(!ids.contains(&odd.as_str()), "an odd id is not audited");
+    assert!(
+        ids.iter().any(|id| id.starts_with("req_")),
+        "the odd request got its own id: {ids:?}"
+    );
+}
