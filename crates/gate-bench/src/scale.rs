@@ -9,7 +9,7 @@
 //! on loopback sockets. The database must be empty (a fresh one per run).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig, NewAgentSpec};
@@ -66,52 +66,6 @@ async fn instance(
     Ok((gate, base))
 }
 
-/// `reads` page reads split over the agents, agent i on instance i % 2, all agents at once.
-/// Returns (ok, 429 seen by agents, other errors, elapsed).
-async fn pass(
-    bases: [&str; 2],
-    keys: &[String],
-    page: &str,
-    reads: usize,
-) -> (usize, usize, usize, Duration) {
-    let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, key) in keys.iter().enumerate() {
-        let share = reads / keys.len() + usize::from(i < reads % keys.len());
-        let url = format!("{}/v1/pages/{page}", bases[i % 2]);
-        let key = key.clone();
-        tasks.spawn(async move {
-            let http = reqwest::Client::new();
-            let (mut ok, mut limited, mut other) = (0, 0, 0);
-            for _ in 0..share {
-                match http
-                    .get(&url)
-                    .bearer_auth(&key)
-                    .header("Notion-Version", "2025-09-03")
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        ok += 1;
-                    }
-                    Ok(r) if r.status().as_u16() == 429 => limited += 1,
-                    _ => other += 1,
-                }
-            }
-            (ok, limited, other)
-        });
-    }
-    let (mut ok, mut limited, mut other) = (0, 0, 0);
-    while let Some(r) = tasks.join_next().await {
-        let (o, l, e) = r.expect("client task");
-        ok += o;
-        limited += l;
-        other += e;
-    }
-    (ok, limited, other, t0.elapsed())
-}
-
 pub async fn run(p: Params) -> Result<()> {
     anyhow::ensure!(
         p.agents > 0 && p.reads > 0,
@@ -157,7 +111,8 @@ pub async fn run(p: Params) -> Result<()> {
          burst {}",
         p.reads, p.agents, p.rate, p.burst
     );
-    let (ok, limited, other, took) = pass([&base_a, &base_b], &keys, &page, p.reads).await;
+    let (ok, limited, other, took) =
+        crate::shared_rate::pass(&[&base_a, &base_b], &keys, &page, p.reads).await;
     let at_notion = emu.handle().counters();
     gate_a.shutdown().await;
     gate_b.shutdown().await;
@@ -167,7 +122,8 @@ pub async fn run(p: Params) -> Result<()> {
     let (gate_d, base_d) = instance(&p, &key, &emu, false).await?;
     tokio::time::sleep(refill).await;
     emu.handle().reset_counters();
-    let (c_ok, c_limited, c_other, c_took) = pass([&base_c, &base_d], &keys, &page, p.reads).await;
+    let (c_ok, c_limited, c_other, c_took) =
+        crate::shared_rate::pass(&[&base_c, &base_d], &keys, &page, p.reads).await;
     let c_at_notion = emu.handle().counters();
     gate_c.shutdown().await;
     gate_d.shutdown().await;

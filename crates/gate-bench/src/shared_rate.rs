@@ -26,10 +26,11 @@ pub struct Params {
     pub burst: u32,
 }
 
-/// One pass of `reads` page reads split over `tokens` clients (each client reads its share
-/// one after the other, all clients at once). Returns (ok, 429, other errors, elapsed).
-async fn pass(
-    base: &str,
+/// One pass of `reads` page reads (`GET /v1/pages/{page}`) split over `tokens` clients, client
+/// i on `bases[i % bases.len()]` (each client reads its share one after the other, all
+/// clients at once). Returns (ok, 429, other errors, elapsed).
+pub(crate) async fn pass(
+    bases: &[&str],
     tokens: &[String],
     page: &str,
     reads: usize,
@@ -39,7 +40,7 @@ async fn pass(
     for (i, token) in tokens.iter().enumerate() {
         // Spread the remainder over the first clients.
         let share = reads / tokens.len() + usize::from(i < reads % tokens.len());
-        let url = format!("{base}/v1/pages/{page}");
+        let url = format!("{}/v1/pages/{page}", bases[i % bases.len()]);
         let token = token.clone();
         tasks.spawn(async move {
             let http = reqwest::Client::new();
@@ -74,7 +75,10 @@ async fn pass(
 }
 
 pub async fn run(p: Params) -> Result<()> {
-    anyhow::ensure!(p.agents > 0 && p.reads > 0, "--agents and --reads must be positive");
+    anyhow::ensure!(
+        p.agents > 0 && p.reads > 0,
+        "--agents and --reads must be positive"
+    );
     let token = "ntn_shared_rate_bench_token";
     let emu = Emulator::builder()
         .seed(Seed::Demo)
@@ -86,9 +90,12 @@ pub async fn run(p: Params) -> Result<()> {
     let page = emu.demo_ids().root_page.clone();
 
     let dir = tempfile::tempdir()?;
-    let store = gate_store::open(&format!("sqlite://{}", dir.path().join("gate.db").display()))
-        .await
-        .context("open the store")?;
+    let store = gate_store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("gate.db").display()
+    ))
+    .await
+    .context("open the store")?;
     let (_, key) = VaultKey::generate();
     let vault = Arc::new(Vault::new(vec![key]).context("vault")?);
     let limiter = LimiterConfig::new(p.rate, p.burst).map_err(anyhow::Error::msg)?;
@@ -114,7 +121,10 @@ pub async fn run(p: Params) -> Result<()> {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(gate.clone(), ServerSettings::new(base.clone(), emu.base_url()));
+    let state = AppState::new(
+        gate.clone(),
+        ServerSettings::new(base.clone(), emu.base_url()),
+    );
     let app = Application::build(
         listener,
         gate_server::api::app(state, &ServerOptions::default()),
@@ -129,7 +139,7 @@ pub async fn run(p: Params) -> Result<()> {
          emulator and gateway limiter at {} req/s, burst {}",
         p.reads, p.agents, p.rate, p.burst
     );
-    let (ok, limited, other, took) = pass(&base, &keys, &page, p.reads).await;
+    let (ok, limited, other, took) = pass(&[&base], &keys, &page, p.reads).await;
     let at_notion = emu.handle().counters();
     let effective_burst = limiter.effective_burst() as f64;
     let bound = (p.reads as f64 - f64::from(p.burst)).max(0.0) / p.rate;
@@ -140,7 +150,7 @@ pub async fn run(p: Params) -> Result<()> {
     emu.handle().reset_counters();
     let direct_tokens = vec![token.to_owned(); p.agents];
     let (d_ok, d_limited, d_other, d_took) =
-        pass(&emu.base_url(), &direct_tokens, &page, p.reads).await;
+        pass(&[&emu.base_url()], &direct_tokens, &page, p.reads).await;
     let d_at_notion = emu.handle().counters();
 
     println!();
