@@ -48,7 +48,7 @@ impl Backend {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct StoreOptions {
-    /// Pool size (default 8 for SQLite, 10 for PostgreSQL).
+    /// Pool size (default 3 for SQLite, 10 for PostgreSQL).
     pub max_connections: Option<u32>,
     /// How long to wait for a pooled connection (default 30 s).
     pub acquire_timeout: Duration,

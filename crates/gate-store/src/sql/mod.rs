@@ -93,7 +93,11 @@ impl SqliteStore {
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            pool.max_connections(options.max_connections.unwrap_or(8))
+            // SQLite runs one writer at a time, and each connection is an OS thread with its
+            // own page cache (and, under load, its own malloc arena): three connections (the
+            // audit writer, admin writes, reads) serve the gateway; eight cost ~10 MB of RSS
+            // under 200 clients for nothing (docs/benchmarks.md, overhead).
+            pool.max_connections(options.max_connections.unwrap_or(3))
         };
         Ok(Self {
             pool: pool.connect_with(connect).await?,
