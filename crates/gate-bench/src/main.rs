@@ -158,7 +158,11 @@ enum Bench {
         #[arg(long, env = "NOTION_GATE_DATABASE_URL")]
         database_url: String,
         /// Redis URL of the shared limiter.
-        #[arg(long, env = "NOTION_GATE_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+        #[arg(
+            long,
+            env = "NOTION_GATE_REDIS_URL",
+            default_value = "redis://127.0.0.1:6379"
+        )]
         redis_url: String,
         /// Agents (one client each), alternating between the instances.
         #[arg(long, default_value_t = 10)]
