@@ -12,12 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use gate_core::{Gate, GateConfig, NewAgentSpec};
-use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+use gate_core::{Gate, GateConfig};
 use gate_store::{Vault, VaultKey};
 use notion_client::{ClientConfig, LimiterConfig, RateLimiter};
-use notion_emulator::{Emulator, RateLimit, Seed};
-use secrecy::{ExposeSecret, SecretString};
+use notion_emulator::Emulator;
+
+use crate::shared_rate::{pass, rated_emulator, readers_on_one_connection, serve};
 
 /// What to run.
 pub struct Params {
@@ -52,17 +52,7 @@ async fn instance(
         }));
     }
     let gate = Gate::new(config)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let base = serve(&gate, emu).await?;
     Ok((gate, base))
 }
 
@@ -72,36 +62,13 @@ pub async fn run(p: Params) -> Result<()> {
         "--agents and --reads must be positive"
     );
     let token = "ntn_scale_bench_token";
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .tokens([token])
-        .rate_limit(RateLimit::per_second(p.rate, p.burst))
-        .start()
-        .await
-        .context("start the emulator")?;
+    let emu = rated_emulator(token, p.rate, p.burst).await?;
     let page = emu.demo_ids().root_page.clone();
     let (_, key) = VaultKey::generate();
 
     let (gate_a, base_a) = instance(&p, &key, &emu, true).await?;
     let (gate_b, base_b) = instance(&p, &key, &emu, true).await?;
-    let (_, admin_key) = gate_a
-        .bootstrap_admin("admin")
-        .await
-        .context("bootstrap (is the database empty?)")?;
-    let admin_key = admin_key.key.expose_secret().to_owned();
-    let admin = gate_a.authenticate(&admin_key).await?;
-    gate_a
-        .add_token_connection(&admin, None, SecretString::from(token.to_owned()))
-        .await?;
-    let admin = gate_a.authenticate(&admin_key).await?;
-    let mut keys = Vec::new();
-    for i in 0..p.agents {
-        let agent = gate_a
-            .create_agent(&admin, NewAgentSpec::new(format!("reader-{i}"), "intern"))
-            .await?;
-        let k = gate_a.issue_agent_key(&admin, agent.id, None).await?;
-        keys.push(k.key.expose_secret().to_owned());
-    }
+    let keys = readers_on_one_connection(&gate_a, token, p.agents).await?;
     let refill = Duration::from_secs_f64(f64::from(p.burst) / p.rate + 1.0);
     tokio::time::sleep(refill).await;
     emu.handle().reset_counters();
@@ -111,8 +78,7 @@ pub async fn run(p: Params) -> Result<()> {
          burst {}",
         p.reads, p.agents, p.rate, p.burst
     );
-    let (ok, limited, other, took) =
-        crate::shared_rate::pass(&[&base_a, &base_b], &keys, &page, p.reads).await;
+    let (ok, limited, other, took) = pass(&[&base_a, &base_b], &keys, &page, p.reads).await;
     let at_notion = emu.handle().counters();
     gate_a.shutdown().await;
     gate_b.shutdown().await;
@@ -122,8 +88,7 @@ pub async fn run(p: Params) -> Result<()> {
     let (gate_d, base_d) = instance(&p, &key, &emu, false).await?;
     tokio::time::sleep(refill).await;
     emu.handle().reset_counters();
-    let (c_ok, c_limited, c_other, c_took) =
-        crate::shared_rate::pass(&[&base_c, &base_d], &keys, &page, p.reads).await;
+    let (c_ok, c_limited, c_other, c_took) = pass(&[&base_c, &base_d], &keys, &page, p.reads).await;
     let c_at_notion = emu.handle().counters();
     gate_c.shutdown().await;
     gate_d.shutdown().await;

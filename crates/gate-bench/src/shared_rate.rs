@@ -26,6 +26,63 @@ pub struct Params {
     pub burst: u32,
 }
 
+/// The emulator with the demo workspace, accepting only `token`, at `rate` requests/s with
+/// `burst`, as Notion limits one integration.
+pub(crate) async fn rated_emulator(token: &str, rate: f64, burst: u32) -> Result<Emulator> {
+    Emulator::builder()
+        .seed(Seed::Demo)
+        .tokens([token])
+        .rate_limit(RateLimit::per_second(rate, burst))
+        .start()
+        .await
+        .context("start the emulator")
+}
+
+/// Serves `gate` (the real `gate_server::api::app`) on a free loopback port; answers its base
+/// URL.
+pub(crate) async fn serve(gate: &Gate, emu: &Emulator) -> Result<String> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(
+        gate.clone(),
+        ServerSettings::new(base.clone(), emu.base_url()),
+    );
+    let app = Application::build(
+        listener,
+        gate_server::api::app(state, &ServerOptions::default()),
+    )?;
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Ok(base)
+}
+
+/// On an empty store: the first administrator, a token connection with `token`, and `agents`
+/// intern agents on it; answers the agents' keys.
+pub(crate) async fn readers_on_one_connection(
+    gate: &Gate,
+    token: &str,
+    agents: usize,
+) -> Result<Vec<String>> {
+    let (_, admin_key) = gate
+        .bootstrap_admin("admin")
+        .await
+        .context("bootstrap (is the database empty?)")?;
+    let admin_key = admin_key.key.expose_secret().to_owned();
+    let admin = gate.authenticate(&admin_key).await?;
+    gate.add_token_connection(&admin, None, SecretString::from(token.to_owned()))
+        .await?;
+    // A fresh caller, so that the new connection is the admin's default.
+    let admin = gate.authenticate(&admin_key).await?;
+    let mut keys = Vec::new();
+    for i in 0..agents {
+        let agent = gate
+            .create_agent(&admin, NewAgentSpec::new(format!("reader-{i}"), "intern"))
+            .await?;
+        let k = gate.issue_agent_key(&admin, agent.id, None).await?;
+        keys.push(k.key.expose_secret().to_owned());
+    }
+    Ok(keys)
+}
+
 /// One pass of `reads` page reads (`GET /v1/pages/{page}`) split over `tokens` clients, client
 /// i on `bases[i % bases.len()]` (each client reads its share one after the other, all
 /// clients at once). Returns (ok, 429, other errors, elapsed).
@@ -80,13 +137,7 @@ pub async fn run(p: Params) -> Result<()> {
         "--agents and --reads must be positive"
     );
     let token = "ntn_shared_rate_bench_token";
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .tokens([token])
-        .rate_limit(RateLimit::per_second(p.rate, p.burst))
-        .start()
-        .await
-        .context("start the emulator")?;
+    let emu = rated_emulator(token, p.rate, p.burst).await?;
     let page = emu.demo_ids().root_page.clone();
 
     let dir = tempfile::tempdir()?;
@@ -104,32 +155,8 @@ pub async fn run(p: Params) -> Result<()> {
             .notion(ClientConfig::default().base_url(emu.base_url()))
             .limiter(limiter),
     )?;
-    let (_, admin_key) = gate.bootstrap_admin("admin").await?;
-    let admin_key = admin_key.key.expose_secret().to_owned();
-    let admin = gate.authenticate(&admin_key).await?;
-    gate.add_token_connection(&admin, None, SecretString::from(token.to_owned()))
-        .await?;
-    // A fresh caller, so that the new connection is the admin's default.
-    let admin = gate.authenticate(&admin_key).await?;
-    let mut keys = Vec::new();
-    for i in 0..p.agents {
-        let agent = gate
-            .create_agent(&admin, NewAgentSpec::new(format!("reader-{i}"), "intern"))
-            .await?;
-        let k = gate.issue_agent_key(&admin, agent.id, None).await?;
-        keys.push(k.key.expose_secret().to_owned());
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let keys = readers_on_one_connection(&gate, token, p.agents).await?;
+    let base = serve(&gate, &emu).await?;
 
     // Start from a full bucket at the emulator (the connection check above spent a request).
     tokio::time::sleep(Duration::from_secs_f64(f64::from(p.burst) / p.rate + 1.0)).await;
