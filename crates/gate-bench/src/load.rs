@@ -32,7 +32,9 @@ use anyhow::{Context, Result, anyhow, bail, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::overhead::{Proc, clean_command, cli, free_port, mb, memory, ms, pct, wait_ready};
+use crate::overhead::{
+    Proc, clean_command, cli, free_port, mb, memory, ms, pct, start_emulator, wait_ready,
+};
 
 /// Notion-Version sent on proxy requests.
 const NOTION_VERSION: &str = "2026-03-11";
@@ -120,20 +122,7 @@ async fn run_inner(p: Params) -> Result<()> {
             "{} is missing: build it with `cargo build --release -p notion-emulator --bins`",
             emu_bin.display()
         );
-        let emu_addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
-        let emu_url = format!("http://{emu_addr}");
-        let emu_log = tmp.path().join("emulator.log");
-        let mut emu = Proc {
-            name: "notion-emulator",
-            child: clean_command(&emu_bin)
-                .args(["--listen", &emu_addr.to_string(), "--seed", "demo"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&emu_log)?)
-                .spawn()
-                .context("start notion-emulator")?,
-        };
-        wait_ready(&http, &format!("{emu_url}/v1/users/me"), &mut emu, &emu_log).await?;
+        let (emu, emu_url, _) = start_emulator(&emu_bin, tmp.path(), &http).await?;
         _emulator = Some(emu);
         let admin = cli(
             &gate_bin,

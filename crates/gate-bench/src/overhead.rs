@@ -139,6 +139,31 @@ pub(crate) fn cli(bin: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
+/// Starts the standalone `notion-emulator --seed demo` (no rate limit) on a free loopback
+/// port, its log in `dir/emulator.log`, and waits until it answers; returns the process, its
+/// base URL and the log's path.
+pub(crate) async fn start_emulator(
+    emu_bin: &Path,
+    dir: &Path,
+    http: &reqwest::Client,
+) -> Result<(Proc, String, PathBuf)> {
+    let emu_addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+    let emu_url = format!("http://{emu_addr}");
+    let emu_log = dir.join("emulator.log");
+    let mut emu = Proc {
+        name: "notion-emulator",
+        child: clean_command(emu_bin)
+            .args(["--listen", &emu_addr.to_string(), "--seed", "demo"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&emu_log)?)
+            .spawn()
+            .context("start notion-emulator")?,
+    };
+    wait_ready(http, &format!("{emu_url}/v1/users/me"), &mut emu, &emu_log).await?;
+    Ok((emu, emu_url, emu_log))
+}
+
 pub(crate) async fn wait_ready(
     client: &reqwest::Client,
     url: &str,
@@ -314,21 +339,7 @@ async fn run_inner(p: Params) -> Result<()> {
         .build()?;
 
     // The emulator.
-    let emu_port = free_port()?;
-    let emu_addr: SocketAddr = ([127, 0, 0, 1], emu_port).into();
-    let emu_url = format!("http://{emu_addr}");
-    let emu_log = tmp.path().join("emulator.log");
-    let mut emu = Proc {
-        name: "notion-emulator",
-        child: clean_command(&emu_bin)
-            .args(["--listen", &emu_addr.to_string(), "--seed", "demo"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&emu_log)?)
-            .spawn()
-            .context("start notion-emulator")?,
-    };
-    wait_ready(&http, &format!("{emu_url}/v1/users/me"), &mut emu, &emu_log).await?;
+    let (mut emu, emu_url, emu_log) = start_emulator(&emu_bin, tmp.path(), &http).await?;
     let page = demo_root_page(&emu_log)?;
 
     // State: an administrator, a token connection to the emulator, an autonomous agent.
