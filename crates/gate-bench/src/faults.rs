@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use gate_core::{GateConfig, NewAgentSpec};
-use gate_server::{AppState, Application, ServerOptions, ServerSettings};
 use gate_store::{AuditQuery, Vault, VaultKey};
 use notion_client::{ClientConfig, LimiterConfig, RetryPolicy};
 use notion_emulator::{Emulator, Fault, FaultConfig, FaultRule, Seed};
@@ -200,17 +199,7 @@ pub async fn run(p: Params) -> Result<()> {
         .key
         .expose_secret()
         .to_owned();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let base = crate::shared_rate::serve(&gate, &emu).await?;
     let mcp = ()
         .serve(StreamableHttpClientTransport::from_config(
             StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"))
