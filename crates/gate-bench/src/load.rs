@@ -33,7 +33,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::overhead::{
-    Proc, clean_command, cli, free_port, mb, memory, ms, pct, start_emulator, wait_ready,
+    Proc, clean_command, cli, free_port, mb, memory, ms, pct, spawn_serve, start_emulator,
+    wait_ready,
 };
 
 /// Notion-Version sent on proxy requests.
@@ -140,30 +141,7 @@ async fn run_inner(p: Params) -> Result<()> {
                 data_arg,
             ],
         )?;
-        let server = Proc {
-            name: "notion-gate serve",
-            child: clean_command(&gate_bin)
-                .args([
-                    "serve",
-                    "--listen",
-                    &addr.to_string(),
-                    "--data-dir",
-                    data_arg,
-                ])
-                .args([
-                    "--notion-url",
-                    &emu_url,
-                    "--rate",
-                    "100000",
-                    "--burst",
-                    "100000",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log)?)
-                .spawn()
-                .context("start notion-gate serve")?,
-        };
+        let server = spawn_serve(&gate_bin, addr, data_arg, &emu_url, &log)?;
         (server, admin)
     } else {
         let server = Proc {

@@ -139,6 +139,36 @@ pub(crate) fn cli(bin: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
 }
 
+/// Spawns `notion-gate serve` on `addr` over the data folder, at the emulator, with the
+/// per-connection limiter lifted (`--rate 100000 --burst 100000`: the benches measure the
+/// gateway, not the throttle), its log in `log`. Does not wait for it.
+pub(crate) fn spawn_serve(
+    gate_bin: &Path,
+    addr: SocketAddr,
+    data: &str,
+    emu_url: &str,
+    log: &Path,
+) -> Result<Proc> {
+    Ok(Proc {
+        name: "notion-gate serve",
+        child: clean_command(gate_bin)
+            .args(["serve", "--listen", &addr.to_string(), "--data-dir", data])
+            .args([
+                "--notion-url",
+                emu_url,
+                "--rate",
+                "100000",
+                "--burst",
+                "100000",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log)?)
+            .spawn()
+            .context("start notion-gate serve")?,
+    })
+}
+
 /// Starts the standalone `notion-emulator --seed demo` (no rate limit) on a free loopback
 /// port, its log in `dir/emulator.log`, and waits until it answers; returns the process, its
 /// base URL and the log's path.
@@ -379,28 +409,7 @@ async fn run_inner(p: Params) -> Result<()> {
     let gate_addr: SocketAddr = ([127, 0, 0, 1], gate_port).into();
     let gate_url = format!("http://{gate_addr}");
     let gate_log = tmp.path().join("gateway.log");
-    let mut server = Proc {
-        name: "notion-gate serve",
-        child: clean_command(gate)
-            .args([
-                "serve",
-                "--listen",
-                &gate_addr.to_string(),
-                "--data-dir",
-                data,
-                "--notion-url",
-                &emu_url,
-                "--rate",
-                "100000",
-                "--burst",
-                "100000",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&gate_log)?)
-            .spawn()
-            .context("start notion-gate serve")?,
-    };
+    let mut server = spawn_serve(gate, gate_addr, data, &emu_url, &gate_log)?;
     wait_ready(
         &http,
         &format!("{gate_url}/healthz"),
