@@ -41,6 +41,10 @@ pub enum StoreError {
     /// An error from the database driver.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// An error from the synchronous SQLite connection that commits audit records on the
+    /// call path ([`DirectAudit`](crate::DirectAudit)).
+    #[error("database error (audit connection): {0}")]
+    AuditSqlite(#[source] rusqlite::Error),
     /// Running the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),

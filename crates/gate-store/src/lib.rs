@@ -41,6 +41,6 @@ pub use models::{
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
-pub use store::{Backend, Store, StoreOptions, default_sqlite_url, open, open_with};
+pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

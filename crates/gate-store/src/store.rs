@@ -44,6 +44,13 @@ impl Backend {
     }
 }
 
+/// Appends audit records synchronously, blocking the calling thread until they are committed
+/// (see [`Store::direct_audit`]). Meant for short single-row commits on a local database.
+pub trait DirectAudit: Send + Sync + std::fmt::Debug {
+    /// Appends records in one transaction (all or none), like [`Store::append_audit`].
+    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()>;
+}
+
 /// Connection settings beyond the URL.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -270,6 +277,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Appends records in one transaction (all or none). There is no update or delete.
     async fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
+    /// A synchronous appender the [`AuditWriter`](crate::AuditWriter) commits durable records
+    /// with on the calling thread, when the backend has one (SQLite on a file); `None` makes
+    /// every record go through [`Store::append_audit`].
+    fn direct_audit(&self) -> Option<Arc<dyn DirectAudit>> {
+        None
+    }
     /// One page of events matching a query.
     async fn query_audit(&self, query: &AuditQuery) -> Result<AuditPage>;
     /// How many events match the query's filters (cursor and limit ignored).

@@ -9,17 +9,26 @@
 //! drained, without waiting for `flush_interval` (group commit: records arriving while a batch
 //! is written share the next transaction). The gateway's call path uses `record_durable`, so a
 //! call is answered only after its audit record is in the database.
+//!
+//! When the store has a [`DirectAudit`] (SQLite on a file), durable records skip the task:
+//! the first caller to find no commit in progress becomes the *leader* and commits every
+//! waiting record on its own thread, in one transaction, then tells the others (group commit
+//! without a thread hand-off; see `docs/benchmarks.md`, overhead). A leader commits a few
+//! rounds at most, then hands on to a spawned task, so that one call never stays stuck
+//! committing for others. When a direct commit fails (another connection held the write lock
+//! longer than the direct connection waits), its records and their waiters go to the
+//! background task, which retries them like any batch.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::audit::AuditRecord;
-use crate::store::Store;
+use crate::store::{DirectAudit, Store};
 
 /// Tuning for [`AuditWriter`].
 #[derive(Clone, Debug)]
@@ -149,6 +158,122 @@ pub struct AuditWriter {
     tx: mpsc::Sender<Msg>,
     counters: Arc<Counters>,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
+    direct: Option<Arc<Direct>>,
+}
+
+/// Commits on the caller's thread through a [`DirectAudit`] (see the [module docs](self)).
+struct Direct {
+    sink: Arc<dyn DirectAudit>,
+    state: std::sync::Mutex<DirectState>,
+    /// Told whenever no commit is in progress any more.
+    idle: Notify,
+    closed: AtomicBool,
+    counters: Arc<Counters>,
+    batch_size: usize,
+    /// The background writer, for records the direct commit failed on.
+    tx: mpsc::Sender<Msg>,
+}
+
+#[derive(Default)]
+struct DirectState {
+    records: Vec<AuditRecord>,
+    acks: Vec<oneshot::Sender<()>>,
+    /// A commit is in progress or scheduled: new records wait for it.
+    leading: bool,
+}
+
+/// Rounds a caller commits for others before handing on to a spawned task.
+const LEADER_ROUNDS: usize = 4;
+
+impl Direct {
+    /// Queues a record; true if the caller must lead (no commit in progress).
+    fn enqueue(&self, record: AuditRecord, ack: oneshot::Sender<()>) -> bool {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.records.push(record);
+        st.acks.push(ack);
+        !std::mem::replace(&mut st.leading, true)
+    }
+
+    fn is_idle(&self) -> bool {
+        !self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .leading
+    }
+
+    /// Commits what waits, for up to [`LEADER_ROUNDS`] rounds, on this thread. Synchronous,
+    /// so a caller whose future is dropped cannot leave the lead half-done.
+    fn lead(self: &Arc<Self>) {
+        for _ in 0..LEADER_ROUNDS {
+            let (records, acks) = {
+                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                if st.records.is_empty() {
+                    st.leading = false;
+                    drop(st);
+                    self.idle.notify_waiters();
+                    return;
+                }
+                let n = st.records.len().min(self.batch_size);
+                let records: Vec<_> = st.records.drain(..n).collect();
+                let acks: Vec<_> = st.acks.drain(..n).collect();
+                (records, acks)
+            };
+            let n = records.len() as u64;
+            match self.sink.append_blocking(&records) {
+                Ok(()) => {
+                    self.counters.written.fetch_add(n, Ordering::Relaxed);
+                    self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                    for ack in acks {
+                        let _ = ack.send(());
+                    }
+                }
+                Err(e) => {
+                    // Most likely another connection held the write lock longer than the
+                    // direct connection waits: the background writer takes the records
+                    // (with their waiters) and retries them without blocking a call.
+                    self.counters.failed.fetch_add(n, Ordering::Relaxed);
+                    tracing::warn!(error = %e, records = n, "audit commit on the call path failed; the background writer retries it");
+                    for (record, ack) in records.into_iter().zip(acks) {
+                        match self.tx.try_send(Msg::Durable(record, ack)) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(msg)) => {
+                                let tx = self.tx.clone();
+                                tokio::spawn(async move {
+                                    if tx.send(msg).await.is_err() {
+                                        tracing::error!(
+                                            "audit writer closed; an audit record was lost"
+                                        );
+                                    }
+                                });
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => {
+                                // Shut down: the dropped ack tells the caller.
+                                self.counters.lost.fetch_add(1, Ordering::Relaxed);
+                                tracing::error!("audit writer closed; an audit record was lost");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Still leading, and more may be waiting: go on from a task of its own.
+        let me = Arc::clone(self);
+        tokio::spawn(async move { me.lead() });
+    }
+
+    /// Waits until no commit is in progress.
+    async fn wait_idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.is_idle() {
+                return;
+            }
+            idle.await;
+        }
+    }
 }
 
 impl std::fmt::Debug for AuditWriter {
@@ -164,11 +289,23 @@ impl AuditWriter {
     pub fn spawn(store: Arc<dyn Store>, config: AuditWriterConfig) -> Self {
         let (tx, rx) = mpsc::channel(config.capacity.max(1));
         let counters = Arc::new(Counters::default());
+        let direct = store.direct_audit().map(|sink| {
+            Arc::new(Direct {
+                sink,
+                state: std::sync::Mutex::new(DirectState::default()),
+                idle: Notify::new(),
+                closed: AtomicBool::new(false),
+                counters: Arc::clone(&counters),
+                batch_size: config.batch_size.max(1),
+                tx: tx.clone(),
+            })
+        });
         let task = tokio::spawn(run(store, rx, config, Arc::clone(&counters)));
         Self {
             tx,
             counters,
             task: Arc::new(Mutex::new(Some(task))),
+            direct,
         }
     }
 
@@ -187,6 +324,16 @@ impl AuditWriter {
     /// Err if the writer shut down first or gave the record up during shutdown.
     pub async fn record_durable(&self, record: AuditRecord) -> Result<(), AuditClosed> {
         let (ack, done) = oneshot::channel();
+        if let Some(direct) = &self.direct {
+            if direct.closed.load(Ordering::Acquire) {
+                return Err(AuditClosed);
+            }
+            self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+            if direct.enqueue(record, ack) {
+                direct.lead();
+            }
+            return done.await.map_err(|_| AuditClosed);
+        }
         self.tx
             .send(Msg::Durable(record, ack))
             .await
@@ -198,6 +345,9 @@ impl AuditWriter {
     /// Waits until every record accepted before this call is written (or, during shutdown,
     /// given up on).
     pub async fn flush(&self) -> Result<(), AuditClosed> {
+        if let Some(direct) = &self.direct {
+            direct.wait_idle().await;
+        }
         let (ack, done) = oneshot::channel();
         self.tx
             .send(Msg::Flush(ack))
@@ -214,6 +364,10 @@ impl AuditWriter {
     /// Stops accepting records, writes every record accepted so far, stops the task and
     /// returns the final counters. Safe to call more than once and from several clones.
     pub async fn shutdown(&self) -> AuditStats {
+        if let Some(direct) = &self.direct {
+            direct.closed.store(true, Ordering::Release);
+            direct.wait_idle().await;
+        }
         let (ack, done) = oneshot::channel();
         if self.tx.send(Msg::Shutdown(ack)).await.is_ok() {
             // An error here means the task ended anyway; the join below tells the rest.

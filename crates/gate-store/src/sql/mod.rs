@@ -3,11 +3,13 @@
 //! implementation is written once in the `sql_store!` macro and instantiated for
 //! [`SqliteStore`] and [`PgStore`]; only connecting and migrating differ.
 
+mod direct;
 mod migrations;
 mod rows;
 
 use std::fmt;
 use std::str::FromStr as _;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use base64::Engine as _;
@@ -30,7 +32,7 @@ use crate::models::{
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
-use crate::store::{Backend, Store, StoreOptions};
+use crate::store::{Backend, DirectAudit, Store, StoreOptions};
 use crate::vault::{KeyId, Vault};
 use rows::{
     AGENT_COLS, API_KEY_COLS, APPROVAL_COLS, AUDIT_COLS, AUDIT_INSERT_COLS, CONNECTION_COLS,
@@ -44,6 +46,8 @@ const AUDIT_CHUNK: usize = 500;
 /// The SQLite store.
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
+    /// The call path's synchronous audit connection (a database file only).
+    direct: Option<Arc<direct::SqliteDirectAudit>>,
 }
 
 /// The PostgreSQL store.
@@ -99,9 +103,22 @@ impl SqliteStore {
             // under 200 clients for nothing (docs/benchmarks.md, overhead).
             pool.max_connections(options.max_connections.unwrap_or(3))
         };
-        Ok(Self {
-            pool: pool.connect_with(connect).await?,
-        })
+        let pool = pool.connect_with(connect).await?;
+        let direct = if in_memory {
+            None
+        } else {
+            Some(Arc::new(direct::SqliteDirectAudit::open(
+                &file,
+                options.busy_timeout,
+            )?))
+        };
+        Ok(Self { pool, direct })
+    }
+
+    fn direct_audit_impl(&self) -> Option<Arc<dyn DirectAudit>> {
+        self.direct
+            .as_ref()
+            .map(|d| Arc::clone(d) as Arc<dyn DirectAudit>)
     }
 
     async fn run_migrations(&self) -> Result<()> {
@@ -124,6 +141,10 @@ impl PgStore {
     async fn run_migrations(&self) -> Result<()> {
         migrations::postgres().await?.run(&self.pool).await?;
         Ok(())
+    }
+
+    fn direct_audit_impl(&self) -> Option<Arc<dyn DirectAudit>> {
+        None
     }
 }
 
@@ -1012,22 +1033,12 @@ macro_rules! sql_store {
                         "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) "
                     ));
                     qb.push_values(chunk, |mut b, r| {
-                        b.push_bind(to_ms(r.at))
-                            .push_bind(r.request_id.clone())
-                            .push_bind(r.caller_kind.as_str())
-                            .push_bind(opt_str(r.user_id))
-                            .push_bind(opt_str(r.agent_id))
-                            .push_bind(opt_str(r.connection_id))
-                            .push_bind(r.surface.as_str())
-                            .push_bind(r.action_class.clone())
-                            .push_bind(r.operation.clone())
-                            .push_bind(serde_json::Value::from(r.target_ids.clone()).to_string())
-                            .push_bind(r.decision.as_str())
-                            .push_bind(r.reason.clone())
-                            .push_bind(r.outcome.as_str())
-                            .push_bind(r.upstream_status.map(i64::from))
-                            .push_bind(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX)))
-                            .push_bind(r.args_summary.as_ref().map(|a| a.to_string()));
+                        for cell in rows::audit_cells(r) {
+                            match cell {
+                                rows::Cell::Int(v) => b.push_bind(v),
+                                rows::Cell::Text(v) => b.push_bind(v),
+                            };
+                        }
                     });
                     // Only the one-row statement is kept prepared: every other row count is
                     // another SQL text, and caching them (up to 100 per connection, each as
@@ -1042,6 +1053,10 @@ macro_rules! sql_store {
                     tx.commit().await?;
                 }
                 Ok(())
+            }
+
+            fn direct_audit(&self) -> Option<Arc<dyn DirectAudit>> {
+                self.direct_audit_impl()
             }
 
             async fn query_audit(&self, q: &AuditQuery) -> Result<AuditPage> {

@@ -32,6 +32,39 @@ pub(crate) const AUDIT_INSERT_COLS: &str = "at, request_id, caller_kind, user_id
      connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
      upstream_status, duration_ms, args_summary";
 
+/// One bound value of an audit insert, for either driver (`sqlx` or the call path's
+/// synchronous SQLite connection).
+pub(crate) enum Cell {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// The values of [`AUDIT_INSERT_COLS`], in order.
+pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; 16] {
+    let text = |s: &str| Cell::Text(Some(s.to_owned()));
+    let id = |v: Option<String>| Cell::Text(v);
+    [
+        Cell::Int(Some(crate::ids::to_ms(r.at))),
+        text(&r.request_id),
+        text(r.caller_kind.as_str()),
+        id(r.user_id.map(|v| v.to_string())),
+        id(r.agent_id.map(|v| v.to_string())),
+        id(r.connection_id.map(|v| v.to_string())),
+        text(r.surface.as_str()),
+        Cell::Text(r.action_class.clone()),
+        text(&r.operation),
+        Cell::Text(Some(
+            serde_json::Value::from(r.target_ids.clone()).to_string(),
+        )),
+        text(r.decision.as_str()),
+        Cell::Text(r.reason.clone()),
+        text(r.outcome.as_str()),
+        Cell::Int(r.upstream_status.map(i64::from)),
+        Cell::Int(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX))),
+        Cell::Text(r.args_summary.as_ref().map(|a| a.to_string())),
+    ]
+}
+
 /// Typed column access on either backend's rows, with decode errors turned into
 /// [`StoreError::Corrupt`].
 pub(crate) trait RowExt {

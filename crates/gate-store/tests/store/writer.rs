@@ -8,13 +8,14 @@ use gate_store::{
     StoreOptions, Surface,
 };
 
-use crate::TestDb;
+use crate::{Kind, TestDb};
 
 crate::contract!(
     writer_batches_ten_thousand_events,
     writer_shutdown_flushes_everything_accepted,
     writer_retries_failed_batches,
     writer_durable_records_are_committed_before_it_returns,
+    writer_durable_records_wait_out_a_locked_database,
 );
 
 fn record(i: usize) -> AuditRecord {
@@ -166,6 +167,11 @@ async fn writer_retries_failed_batches(db: &TestDb) {
 
 async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
     let store = db.store().await;
+    assert_eq!(
+        store.direct_audit().is_some(),
+        db.kind == Kind::Sqlite,
+        "SQLite on a file commits durable records on the caller's thread"
+    );
     // A flush interval far longer than the test: only the durable path can write in time.
     let writer = AuditWriter::spawn(
         store.clone(),
@@ -197,4 +203,66 @@ async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
         65
     );
     writer.shutdown().await;
+}
+
+async fn writer_durable_records_wait_out_a_locked_database(db: &TestDb) {
+    let store = db.store().await;
+    let options = StoreOptions::new()
+        .migrate(false)
+        .busy_timeout(Duration::from_millis(50));
+    let failing = db.store_with(&db.fail_fast_url(), options).await;
+    let lock = db.block_audit_writes().await;
+    // On SQLite the direct commit fails on the lock and hands its records to the background
+    // writer; on PostgreSQL the background writer is the only path. Either way the callers
+    // wait, and nothing is lost.
+    let writer = AuditWriter::spawn(
+        failing,
+        AuditWriterConfig::new()
+            .flush_interval(Duration::from_secs(3600))
+            .retry(Duration::from_millis(20), Duration::from_millis(100)),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let w = writer.clone();
+        tasks.push(tokio::spawn(
+            async move { w.record_durable(record(i)).await },
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while writer.stats().failed == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a commit should have failed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        tasks.iter().all(|t| !t.is_finished()),
+        "no durable record is answered before its commit"
+    );
+    assert_eq!(writer.stats().written, 0);
+    lock.release().await;
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(30), t)
+            .await
+            .expect("answered once the lock is gone")
+            .expect("task")
+            .expect("committed");
+    }
+    let stats = writer.shutdown().await;
+    assert_eq!(
+        (stats.accepted, stats.written, stats.lost),
+        (5, 5, 0),
+        "{stats:?}"
+    );
+    assert!(stats.failed > 0);
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        5
+    );
+    assert!(
+        writer.record_durable(record(9)).await.is_err(),
+        "closed after shutdown"
+    );
 }
