@@ -122,7 +122,12 @@ pub fn decode_content<T: DeserializeOwned>(
             "missing field `{type_name}` for type `{type_name}`"
         ));
     };
-    serde_path_to_error::deserialize(content).map_err(|err| {
+    // Plainly first; the path is only worth tracking for content that fails (see
+    // `client::decode`).
+    if let Ok(v) = T::deserialize(&content) {
+        return Ok(v);
+    }
+    serde_path_to_error::deserialize(&content).map_err(|err| {
         let path = err.path().to_string();
         if path == "." {
             format!("{type_name}: {}", err.inner())
