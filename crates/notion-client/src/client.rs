@@ -547,3 +547,49 @@ fn classify(e: reqwest::Error) -> AttemptError {
         source: e,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::decode;
+    use crate::error::Error;
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[allow(dead_code)]
+        inner: Vec<Inner>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Inner {
+        #[allow(dead_code)]
+        n: u32,
+    }
+
+    #[test]
+    fn a_decode_error_names_the_path_and_keeps_the_request_id() {
+        assert!(decode::<Outer>(br#"{"inner":[{"n":1}]}"#, None).is_ok());
+        match decode::<Outer>(br#"{"inner":[{"n":1},{"n":"x"}]}"#, Some("rid".into())) {
+            Err(Error::Decode {
+                path,
+                message,
+                request_id,
+            }) => {
+                assert_eq!(path, "inner[1].n");
+                assert!(message.contains("invalid type"), "{message}");
+                assert_eq!(request_id.as_deref(), Some("rid"));
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_union_content_error_names_the_path() {
+        let bad = serde_json::json!({"n": "x"});
+        let err = crate::models::union::decode_content::<Inner>("t", Some(bad)).unwrap_err();
+        assert!(err.starts_with("t.n: invalid type"), "{err}");
+        let good = serde_json::json!({"n": 3});
+        assert!(crate::models::union::decode_content::<Inner>("t", Some(good)).is_ok());
+    }
+}
