@@ -107,6 +107,10 @@ enum Bench {
         /// Warm-up seconds per target, at the same rate.
         #[arg(long, default_value_t = 3.0)]
         warmup: f64,
+        /// Slices each target's measured time is cut into; the targets take turns slice by
+        /// slice, so that a slower or busier minute of the machine weighs on all of them.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        rounds: u32,
         /// Concurrent clients (one connection each) for the memory figure.
         #[arg(long, default_value_t = 200)]
         clients: usize,
@@ -115,7 +119,7 @@ enum Bench {
         client_secs: f64,
         /// Folder holding the notion-gate and notion-emulator binaries (default: this
         /// binary's folder; build them first with
-        /// `cargo build --release -p notion-gate -p notion-emulator --bins`).
+        /// `cargo build --profile dist -p notion-gate -p notion-emulator --bins`).
         #[arg(long)]
         bin_dir: Option<std::path::PathBuf>,
     },
@@ -228,6 +232,7 @@ async fn main() -> Result<()> {
             rate,
             secs,
             warmup,
+            rounds,
             clients,
             client_secs,
             bin_dir,
@@ -236,6 +241,7 @@ async fn main() -> Result<()> {
                 rate,
                 secs,
                 warmup,
+                rounds,
                 clients,
                 client_secs,
                 bin_dir,

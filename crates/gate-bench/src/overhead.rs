@@ -9,7 +9,8 @@
 //!
 //! Latency: an **open-loop** load (requests scheduled at fixed intervals, each on its own
 //! task, never waiting for earlier answers) at a fixed rate, after a warm-up at the same rate,
-//! against four targets, one after another:
+//! against four targets that take turns (`--rounds` slices of the measured time each, so that
+//! a drift of the shared machine weighs on all of them alike):
 //!
 //! * direct: the emulator's `GET /v1/pages/{id}`;
 //! * direct page + blocks: the emulator's `GET /v1/pages/{id}` then
@@ -49,6 +50,8 @@ pub struct Params {
     pub secs: f64,
     /// Warm-up seconds per target (same rate, not recorded).
     pub warmup: f64,
+    /// Slices of the measured time; the targets take turns slice by slice.
+    pub rounds: u32,
     /// Concurrent clients of the memory run.
     pub clients: usize,
     /// Seconds of the memory run.
@@ -484,20 +487,40 @@ async fn run_inner(p: Params) -> Result<()> {
         .timeout(Duration::from_secs(10))
         .pool_max_idle_per_host(256)
         .build()?;
-    let mut summaries = Vec::new();
-    for t in [&direct, &direct2, &proxy, &rest] {
+    // Each target is warmed up, then the targets take turns, one slice of the measured time
+    // each, `rounds` times: a drift of the shared machine (another process, a slower CPU
+    // minute) lands on every target alike instead of on whichever ran then.
+    let targets = [&direct, &direct2, &proxy, &rest];
+    for t in targets {
         emu.ensure_running(&emu_log)?;
         server.ensure_running(&gate_log)?;
         eprintln!(
-            "open loop: {} at {} req/s ({} s warm-up, {} s measured)",
-            t.label, p.rate, p.warmup, p.secs
+            "warm-up: {} at {} req/s for {} s",
+            t.label, p.rate, p.warmup
         );
         if p.warmup > 0.0 {
             open_loop(&load_client, t, p.rate, p.warmup).await;
         }
-        let samples = open_loop(&load_client, t, p.rate, p.secs).await;
-        summaries.push(summarize(t.label, &samples));
     }
+    let rounds = p.rounds.max(1);
+    let slice = p.secs / f64::from(rounds);
+    let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
+    for round in 1..=rounds {
+        eprintln!(
+            "open loop, round {round}/{rounds}: each target {slice:.1} s at {} req/s",
+            p.rate
+        );
+        for (t, out) in targets.iter().zip(samples.iter_mut()) {
+            emu.ensure_running(&emu_log)?;
+            server.ensure_running(&gate_log)?;
+            out.extend(open_loop(&load_client, t, p.rate, slice).await);
+        }
+    }
+    let summaries: Vec<Summary> = targets
+        .iter()
+        .zip(&samples)
+        .map(|(t, s)| summarize(t.label, s))
+        .collect();
     let after_open = memory(pid)?;
 
     // Memory under concurrent clients.
@@ -639,8 +662,11 @@ struct Memory {
 
 fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memory) {
     println!(
-        "bench: gateway overhead, open loop at {} req/s ({} s warm-up + {} s per target), page {page} (demo root)",
-        p.rate, p.warmup, p.secs
+        "bench: gateway overhead, open loop at {} req/s ({} s warm-up + {} s per target, in {} turns), page {page} (demo root)",
+        p.rate,
+        p.warmup,
+        p.secs,
+        p.rounds.max(1)
     );
     println!(
         "response bytes: direct {}, direct page + children {}, proxy {}, REST markdown {}",
