@@ -16,10 +16,11 @@
 //! without a thread hand-off; see `docs/benchmarks.md`, overhead). A leader commits a few
 //! rounds at most, then hands on to a spawned task, so that one call never stays stuck
 //! committing for others. When a direct commit fails (another connection held the write lock
-//! longer than the direct connection waits), its records and their waiters go to the
-//! background task, which retries them like any batch.
+//! longer than the direct connection waits), its records, every record waiting and, for one
+//! second, every new durable record go to the background task with their waiters; it retries
+//! them like any batch.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -115,6 +116,9 @@ pub struct AuditStats {
     pub lost: u64,
     /// Batches written.
     pub batches: u64,
+    /// Durable records whose commit on the caller's thread failed (or was skipped while that
+    /// path cooled down) and that the background task took over.
+    pub handed_off: u64,
 }
 
 /// The writer has shut down and accepts no more records.
@@ -129,6 +133,7 @@ struct Counters {
     failed: AtomicU64,
     lost: AtomicU64,
     batches: AtomicU64,
+    handed_off: AtomicU64,
 }
 
 impl Counters {
@@ -139,6 +144,7 @@ impl Counters {
             failed: self.failed.load(Ordering::Relaxed),
             lost: self.lost.load(Ordering::Relaxed),
             batches: self.batches.load(Ordering::Relaxed),
+            handed_off: self.handed_off.load(Ordering::Relaxed),
         }
     }
 }
@@ -165,9 +171,8 @@ pub struct AuditWriter {
 struct Direct {
     sink: Arc<dyn DirectAudit>,
     state: std::sync::Mutex<DirectState>,
-    /// Told whenever no commit is in progress any more.
+    /// Told whenever the direct path may have become idle.
     idle: Notify,
-    closed: AtomicBool,
     counters: Arc<Counters>,
     batch_size: usize,
     /// The background writer, for records the direct commit failed on.
@@ -180,34 +185,118 @@ struct DirectState {
     acks: Vec<oneshot::Sender<()>>,
     /// A commit is in progress or scheduled: new records wait for it.
     leading: bool,
+    /// Hand-offs to the background writer not yet in its channel.
+    handing_off: usize,
+    /// After a failed commit, durable records go to the background writer until then.
+    cooldown_until: Option<std::time::Instant>,
+    /// Shut down: no more records.
+    closed: bool,
 }
 
 /// Rounds a caller commits for others before handing on to a spawned task.
 const LEADER_ROUNDS: usize = 4;
 
+/// How long durable records go to the background writer after a failed direct commit (the
+/// write lock is most likely still held: no call should wait out the busy timeout again).
+const DIRECT_COOLDOWN: Duration = Duration::from_secs(1);
+
+/// What `record_durable` should do with a record.
+enum Route {
+    /// Queued; the caller leads the commit.
+    Lead,
+    /// Queued behind a commit in progress.
+    Wait,
+    /// The direct path is cooling down after a failure: use the background writer (rare,
+    /// hence boxed).
+    Background(Box<AuditRecord>, oneshot::Sender<()>),
+}
+
+/// Clears the lead if a leader stops without doing so (a panic, or a continuation task that
+/// the runtime dropped unpolled): waiting records are dropped (their callers get
+/// [`AuditClosed`] and the records count as lost) instead of hanging every later call.
+struct LeadGuard {
+    direct: Arc<Direct>,
+    armed: bool,
+}
+
+impl LeadGuard {
+    fn new(direct: &Arc<Direct>) -> Self {
+        Self {
+            direct: Arc::clone(direct),
+            armed: true,
+        }
+    }
+
+    fn run(mut self) {
+        self.direct.lead_rounds();
+        // The lead was released or handed on.
+        self.armed = false;
+    }
+}
+
+impl Drop for LeadGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let d = &self.direct;
+        let mut st = d.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = st.records.len() as u64;
+        st.records.clear();
+        st.acks.clear();
+        st.leading = false;
+        drop(st);
+        if n > 0 {
+            d.counters.lost.fetch_add(n, Ordering::Relaxed);
+            tracing::error!(records = n, "audit commit stopped; records were lost");
+        }
+        d.idle.notify_waiters();
+    }
+}
+
 impl Direct {
-    /// Queues a record; true if the caller must lead (no commit in progress).
-    fn enqueue(&self, record: AuditRecord, ack: oneshot::Sender<()>) -> bool {
-        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+    fn lock(&self) -> std::sync::MutexGuard<'_, DirectState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a record (atomically with the closed check, so that shutdown waits for it).
+    fn route(&self, record: AuditRecord, ack: oneshot::Sender<()>) -> Result<Route, AuditClosed> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(AuditClosed);
+        }
+        if let Some(until) = st.cooldown_until {
+            if std::time::Instant::now() < until {
+                return Ok(Route::Background(Box::new(record), ack));
+            }
+            st.cooldown_until = None;
+        }
         st.records.push(record);
         st.acks.push(ack);
-        !std::mem::replace(&mut st.leading, true)
+        Ok(if std::mem::replace(&mut st.leading, true) {
+            Route::Wait
+        } else {
+            Route::Lead
+        })
     }
 
     fn is_idle(&self) -> bool {
-        !self
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .leading
+        let st = self.lock();
+        !st.leading && st.handing_off == 0
     }
 
-    /// Commits what waits, for up to [`LEADER_ROUNDS`] rounds, on this thread. Synchronous,
-    /// so a caller whose future is dropped cannot leave the lead half-done.
+    /// Leads the commit of what waits (see [`Direct::lead_rounds`]).
     fn lead(self: &Arc<Self>) {
+        LeadGuard::new(self).run();
+    }
+
+    /// Commits what waits, for up to [`LEADER_ROUNDS`] rounds, on this thread, then hands
+    /// the lead on to a task. Synchronous, so a caller whose future is dropped cannot leave
+    /// the lead half-done.
+    fn lead_rounds(self: &Arc<Self>) {
         for _ in 0..LEADER_ROUNDS {
             let (records, acks) = {
-                let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut st = self.lock();
                 if st.records.is_empty() {
                     st.leading = false;
                     drop(st);
@@ -230,39 +319,76 @@ impl Direct {
                 }
                 Err(e) => {
                     // Most likely another connection held the write lock longer than the
-                    // direct connection waits: the background writer takes the records
-                    // (with their waiters) and retries them without blocking a call.
+                    // direct connection waits. These records, and every record waiting, go
+                    // to the background writer (it retries without blocking a call), and so
+                    // do new ones for a while.
                     self.counters.failed.fetch_add(n, Ordering::Relaxed);
                     tracing::warn!(error = %e, records = n, "audit commit on the call path failed; the background writer retries it");
-                    for (record, ack) in records.into_iter().zip(acks) {
-                        match self.tx.try_send(Msg::Durable(record, ack)) {
-                            Ok(()) => {}
-                            Err(mpsc::error::TrySendError::Full(msg)) => {
-                                let tx = self.tx.clone();
-                                tokio::spawn(async move {
-                                    if tx.send(msg).await.is_err() {
-                                        tracing::error!(
-                                            "audit writer closed; an audit record was lost"
-                                        );
-                                    }
-                                });
-                            }
-                            Err(mpsc::error::TrySendError::Closed(_)) => {
-                                // Shut down: the dropped ack tells the caller.
-                                self.counters.lost.fetch_add(1, Ordering::Relaxed);
-                                tracing::error!("audit writer closed; an audit record was lost");
-                            }
-                        }
-                    }
+                    let mut st = self.lock();
+                    let mut msgs: Vec<Msg> = records
+                        .into_iter()
+                        .zip(acks)
+                        .map(|(r, a)| Msg::Durable(r, a))
+                        .collect();
+                    msgs.extend(
+                        std::mem::take(&mut st.records)
+                            .into_iter()
+                            .zip(std::mem::take(&mut st.acks))
+                            .map(|(r, a)| Msg::Durable(r, a)),
+                    );
+                    st.cooldown_until = Some(std::time::Instant::now() + DIRECT_COOLDOWN);
+                    st.leading = false;
+                    self.hand_off(&mut st, msgs);
+                    drop(st);
+                    self.idle.notify_waiters();
+                    return;
                 }
             }
         }
-        // Still leading, and more may be waiting: go on from a task of its own.
-        let me = Arc::clone(self);
-        tokio::spawn(async move { me.lead() });
+        // Still leading, and more may be waiting: go on from a task of its own. The guard
+        // travels with the task, so a task dropped unpolled still clears the lead.
+        let guard = LeadGuard::new(self);
+        tokio::spawn(async move { guard.run() });
     }
 
-    /// Waits until no commit is in progress.
+    /// Gives durable records (with their waiters) to the background writer: at once when
+    /// its channel has room, else from a task; `flush` and `shutdown` wait for those tasks.
+    fn hand_off(self: &Arc<Self>, st: &mut DirectState, msgs: Vec<Msg>) {
+        self.counters
+            .handed_off
+            .fetch_add(msgs.len() as u64, Ordering::Relaxed);
+        let mut rest = Vec::new();
+        for msg in msgs {
+            match self.tx.try_send(msg) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(msg)) => rest.push(msg),
+                Err(mpsc::error::TrySendError::Closed(_)) => self.lost_to_shutdown(1),
+            }
+        }
+        if rest.is_empty() {
+            return;
+        }
+        st.handing_off += 1;
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            for msg in rest {
+                if me.tx.send(msg).await.is_err() {
+                    me.lost_to_shutdown(1);
+                }
+            }
+            me.lock().handing_off -= 1;
+            me.idle.notify_waiters();
+        });
+    }
+
+    fn lost_to_shutdown(&self, n: u64) {
+        // The dropped ack tells the caller.
+        self.counters.lost.fetch_add(n, Ordering::Relaxed);
+        tracing::error!("audit writer closed; an audit record was lost");
+    }
+
+    /// Waits until no commit or hand-off is in progress. Under a steady stream of durable
+    /// records this may take until the stream pauses.
     async fn wait_idle(&self) {
         loop {
             let idle = self.idle.notified();
@@ -276,14 +402,6 @@ impl Direct {
     }
 }
 
-impl std::fmt::Debug for AuditWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditWriter")
-            .field("stats", &self.stats())
-            .finish()
-    }
-}
-
 impl AuditWriter {
     /// Starts the background task on the current Tokio runtime.
     pub fn spawn(store: Arc<dyn Store>, config: AuditWriterConfig) -> Self {
@@ -294,7 +412,6 @@ impl AuditWriter {
                 sink,
                 state: std::sync::Mutex::new(DirectState::default()),
                 idle: Notify::new(),
-                closed: AtomicBool::new(false),
                 counters: Arc::clone(&counters),
                 batch_size: config.batch_size.max(1),
                 tx: tx.clone(),
@@ -325,12 +442,22 @@ impl AuditWriter {
     pub async fn record_durable(&self, record: AuditRecord) -> Result<(), AuditClosed> {
         let (ack, done) = oneshot::channel();
         if let Some(direct) = &self.direct {
-            if direct.closed.load(Ordering::Acquire) {
-                return Err(AuditClosed);
-            }
-            self.counters.accepted.fetch_add(1, Ordering::Relaxed);
-            if direct.enqueue(record, ack) {
-                direct.lead();
+            match direct.route(record, ack)? {
+                Route::Lead => {
+                    self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                    direct.lead();
+                }
+                Route::Wait => {
+                    self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                }
+                Route::Background(record, ack) => {
+                    self.counters.handed_off.fetch_add(1, Ordering::Relaxed);
+                    self.tx
+                        .send(Msg::Durable(*record, ack))
+                        .await
+                        .map_err(|_| AuditClosed)?;
+                    self.counters.accepted.fetch_add(1, Ordering::Relaxed);
+                }
             }
             return done.await.map_err(|_| AuditClosed);
         }
@@ -365,7 +492,7 @@ impl AuditWriter {
     /// returns the final counters. Safe to call more than once and from several clones.
     pub async fn shutdown(&self) -> AuditStats {
         if let Some(direct) = &self.direct {
-            direct.closed.store(true, Ordering::Release);
+            direct.lock().closed = true;
             direct.wait_idle().await;
         }
         let (ack, done) = oneshot::channel();

@@ -39,8 +39,11 @@ pub(crate) enum Cell {
     Text(Option<String>),
 }
 
+/// How many columns [`AUDIT_INSERT_COLS`] names.
+pub(crate) const AUDIT_CELLS: usize = 16;
+
 /// The values of [`AUDIT_INSERT_COLS`], in order.
-pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; 16] {
+pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; AUDIT_CELLS] {
     let text = |s: &str| Cell::Text(Some(s.to_owned()));
     let id = |v: Option<String>| Cell::Text(v);
     [

@@ -16,6 +16,8 @@ crate::contract!(
     writer_retries_failed_batches,
     writer_durable_records_are_committed_before_it_returns,
     writer_durable_records_wait_out_a_locked_database,
+    writer_flush_and_shutdown_wait_for_handed_off_records,
+    writer_sqlite_wal_stays_bounded_under_steady_commits,
 );
 
 fn record(i: usize) -> AuditRecord {
@@ -264,5 +266,103 @@ async fn writer_durable_records_wait_out_a_locked_database(db: &TestDb) {
     assert!(
         writer.record_durable(record(9)).await.is_err(),
         "closed after shutdown"
+    );
+}
+
+async fn writer_flush_and_shutdown_wait_for_handed_off_records(db: &TestDb) {
+    let store = db.store().await;
+    let options = StoreOptions::new()
+        .migrate(false)
+        .busy_timeout(Duration::from_millis(50));
+    let failing = db.store_with(&db.fail_fast_url(), options).await;
+    let lock = db.block_audit_writes().await;
+    // A channel of one: on SQLite most hand-offs wait for room in a task of their own.
+    let writer = AuditWriter::spawn(
+        failing,
+        AuditWriterConfig::new()
+            .capacity(1)
+            .batch_size(4)
+            .flush_interval(Duration::from_secs(3600))
+            .retry(Duration::from_millis(20), Duration::from_millis(100)),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let w = writer.clone();
+        tasks.push(tokio::spawn(
+            async move { w.record_durable(record(i)).await },
+        ));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while writer.stats().failed == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a commit should have failed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // On SQLite the records were accepted by the direct path and handed over, most from a
+    // task waiting for room in the channel; on PostgreSQL the full channel holds callers back
+    // before they are accepted.
+    let accepted = writer.stats().accepted;
+    if db.kind == Kind::Sqlite {
+        assert_eq!(accepted, 12, "{:?}", writer.stats());
+    }
+    // flush() is a barrier: it returns only once everything accepted is written, which can
+    // only happen after the lock is gone.
+    let flusher = {
+        let w = writer.clone();
+        tokio::spawn(async move { w.flush().await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!flusher.is_finished(), "flush waits for the locked records");
+    lock.release().await;
+    tokio::time::timeout(Duration::from_secs(30), flusher)
+        .await
+        .expect("flush returns once the lock is gone")
+        .expect("task")
+        .expect("flush");
+    let written = store.count_audit(&AuditQuery::new()).await.expect("count");
+    assert!(
+        written >= accepted,
+        "flush returned after every accepted record was written: {written} < {accepted}"
+    );
+    for t in tasks {
+        t.await.expect("task").expect("committed");
+    }
+    let stats = writer.shutdown().await;
+    assert_eq!(
+        (stats.accepted, stats.written, stats.lost),
+        (12, 12, 0),
+        "{stats:?}"
+    );
+}
+
+async fn writer_sqlite_wal_stays_bounded_under_steady_commits(db: &TestDb) {
+    if db.kind != Kind::Sqlite {
+        return;
+    }
+    let store = db.store().await;
+    let writer = AuditWriter::spawn(store.clone(), AuditWriterConfig::new());
+    // One durable record after the other: one commit each, with no pause for a checkpoint
+    // to catch up. Each commit appends a WAL frame per page it touches (the table and its
+    // indexes), so without checkpoints that catch up the WAL would pass 50 MB here.
+    for i in 0..3000 {
+        writer
+            .record_durable(record(i))
+            .await
+            .expect("durable record");
+    }
+    writer.shutdown().await;
+    let file = db.sqlite_file.as_ref().expect("sqlite file");
+    let wal = std::path::PathBuf::from(format!("{}-wal", file.display()));
+    let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        size < 24 * 1024 * 1024,
+        "the WAL grew to {size} bytes over 3,000 commits"
+    );
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        3000
     );
 }
