@@ -131,32 +131,11 @@ async fn writer_shutdown_flushes_everything_accepted(db: &TestDb) {
 }
 
 async fn writer_retries_failed_batches(db: &TestDb) {
-    let store = db.store().await;
-    // Already migrated by `store`; migrating here would wait on PostgreSQL's advisory lock,
-    // which the short lock timeout turns into an error while other tests migrate.
-    let options = StoreOptions::new()
-        .migrate(false)
-        .busy_timeout(Duration::from_millis(50));
-    let failing = db.store_with(&db.fail_fast_url(), options).await;
-    let lock = db.block_audit_writes().await;
-    let writer = AuditWriter::spawn(
-        failing,
-        AuditWriterConfig::new()
-            .batch_size(10)
-            .retry(Duration::from_millis(20), Duration::from_millis(100)),
-    );
+    let (store, writer, lock) = locked_writer(db, AuditWriterConfig::new().batch_size(10)).await;
     for i in 0..25 {
         writer.record(record(i)).await.expect("record");
     }
-    // Wait until at least one batch has failed while the lock is held.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while writer.stats().failed == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a write should have failed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_a_failed_write(&writer).await;
     assert_eq!(writer.stats().written, 0);
     lock.release().await;
     let stats = writer.shutdown().await;
@@ -209,6 +188,39 @@ async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
     writer.shutdown().await;
 }
 
+/// Blocks audit writes and starts a writer (`config`, with short retries) on a fail-fast
+/// store; returns the plain store, the writer and the lock.
+async fn locked_writer(
+    db: &TestDb,
+    config: AuditWriterConfig,
+) -> (Arc<dyn Store>, AuditWriter, AuditLock) {
+    let store = db.store().await;
+    // Already migrated by `store`; migrating here would wait on PostgreSQL's advisory lock,
+    // which the short lock timeout turns into an error while other tests migrate.
+    let options = StoreOptions::new()
+        .migrate(false)
+        .busy_timeout(Duration::from_millis(50));
+    let failing = db.store_with(&db.fail_fast_url(), options).await;
+    let lock = db.block_audit_writes().await;
+    let writer = AuditWriter::spawn(
+        failing,
+        config.retry(Duration::from_millis(20), Duration::from_millis(100)),
+    );
+    (store, writer, lock)
+}
+
+/// Waits until at least one write has failed while the lock is held.
+async fn wait_for_a_failed_write(writer: &AuditWriter) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while writer.stats().failed == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a write should have failed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Callers waiting for durable records on a database whose audit writes are blocked.
 struct LockedCallers {
     store: Arc<dyn Store>,
@@ -225,32 +237,15 @@ async fn durable_callers_on_a_locked_database(
     config: AuditWriterConfig,
     n: usize,
 ) -> LockedCallers {
-    let store = db.store().await;
-    let options = StoreOptions::new()
-        .migrate(false)
-        .busy_timeout(Duration::from_millis(50));
-    let failing = db.store_with(&db.fail_fast_url(), options).await;
-    let lock = db.block_audit_writes().await;
-    let writer = AuditWriter::spawn(
-        failing,
-        config
-            .flush_interval(Duration::from_secs(3600))
-            .retry(Duration::from_millis(20), Duration::from_millis(100)),
-    );
+    let (store, writer, lock) =
+        locked_writer(db, config.flush_interval(Duration::from_secs(3600))).await;
     let tasks = (0..n)
         .map(|i| {
             let w = writer.clone();
             tokio::spawn(async move { w.record_durable(record(i)).await })
         })
         .collect();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while writer.stats().failed == 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "a commit should have failed"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_a_failed_write(&writer).await;
     LockedCallers {
         store,
         writer,
