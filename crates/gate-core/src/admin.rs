@@ -150,6 +150,15 @@ impl Gate {
         disabled: bool,
     ) -> Result<User, GateError> {
         Self::require_admin(actor)?;
+        if disabled && user == actor.user_id {
+            // The account would be locked out by its own hand, possibly the last
+            // administrator with it.
+            return Err(GateError::Conflict {
+                what: "an administrator cannot disable their own account; another \
+                       administrator has to"
+                    .to_owned(),
+            });
+        }
         let u = self.inner.store.set_user_disabled(user, disabled).await?;
         self.inner.cache.invalidate_user(user);
         Ok(u)

@@ -168,14 +168,15 @@ pub async fn list_users(
     }))
 }
 
-/// Disables or enables a user (admins only).
+/// Disables or enables a user (admins only; not one's own account).
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id", format = Uuid)),
     request_body = PatchUser,
     responses(
         (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The user as changed", body = UserView),
               (status = 403, description = "Administrators only"),
-              (status = 404, description = "No such user")))]
+              (status = 404, description = "No such user"),
+              (status = 409, description = "An administrator disabling their own account")))]
 pub async fn patch_user(
     State(state): State<AppState>,
     Authed(caller): Authed,

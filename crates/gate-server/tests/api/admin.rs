@@ -116,6 +116,27 @@ async fn users_are_managed_by_admins_only() {
     .await;
     assert_eq!(me(&gw, &key).await.0, 200);
 
+    // An administrator cannot disable their own account (409); the key keeps working.
+    let (status, who) = me(&gw, &gw.admin_key).await;
+    assert_eq!(status, 200, "{who}");
+    let own = format!("/users/{}", who["user_id"].as_str().expect("own user id"));
+    let (status, body) = gw
+        .call(
+            Method::PATCH,
+            &own,
+            Some(&gw.admin_key),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("own account")),
+        "{body}"
+    );
+    assert_eq!(me(&gw, &gw.admin_key).await.0, 200);
+
     // Non-admins and agents: 403 on every admin path.
     for k in [gw.alice_key.as_str(), gw.agent("autonomous")] {
         let (status, body) = gw
