@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use gate_core::{GateConfig, NewAgentSpec};
-use gate_store::{AuditQuery, Vault, VaultKey};
+use gate_store::AuditQuery;
 use notion_client::{ClientConfig, LimiterConfig, RetryPolicy};
 use notion_emulator::{Emulator, Fault, FaultConfig, FaultRule, Seed};
 use rmcp::ServiceExt;
@@ -159,14 +159,7 @@ pub async fn run(p: Params) -> Result<()> {
     let target = emu.create_page(&root, "Fault suite target")?;
 
     let dir = tempfile::tempdir()?;
-    let store = gate_store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("gate.db").display()
-    ))
-    .await
-    .context("open the store")?;
-    let (_, key) = VaultKey::generate();
-    let vault = Arc::new(Vault::new(vec![key]).context("vault")?);
+    let (store, vault) = crate::shared_rate::scratch_store(dir.path()).await?;
     let retry = RetryPolicy::default()
         .with_base_delay(Duration::from_millis(2))
         .with_max_delay(Duration::from_millis(5));
@@ -476,28 +469,11 @@ impl Client<'_> {
     }
 
     async fn rest(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = self
+        let req = self
             .http
             .request(method, format!("{}/api/v1{path}", self.base))
             .bearer_auth(self.key);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        match req.send().await {
-            Ok(r) if r.status().is_success() => {
-                let _ = r.bytes().await;
-                Reply::Ok
-            }
-            Ok(r) => {
-                let v: Value = r.json().await.unwrap_or(Value::Null);
-                Reply::Failed(
-                    v["error"]["details"]["write_state"]
-                        .as_str()
-                        .map(str::to_owned),
-                )
-            }
-            Err(_) => Reply::Failed(None),
-        }
+        send(req, body).await
     }
 
     async fn tool(&self, action: &str, params: Value) -> Reply {
@@ -510,34 +486,12 @@ impl Client<'_> {
     }
 
     async fn proxy(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
-        let mut req = self
+        let req = self
             .http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(self.key)
             .header("Notion-Version", "2025-09-03");
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        match req.send().await {
-            Ok(r) if r.status().is_success() => {
-                let _ = r.bytes().await;
-                Reply::Ok
-            }
-            Ok(r) => {
-                let header = r
-                    .headers()
-                    .get("notion-gate-write-state")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let v: Value = r.json().await.unwrap_or(Value::Null);
-                Reply::Failed(header.or_else(|| {
-                    v["additional_data"]["write_state"]
-                        .as_str()
-                        .map(str::to_owned)
-                }))
-            }
-            Err(_) => Reply::Failed(None),
-        }
+        send(req, body).await
     }
 
     async fn mcp(&self, tool: &str, args: Value) -> Reply {
@@ -553,5 +507,33 @@ impl Client<'_> {
             ),
             Err(_) => Reply::Failed(None),
         }
+    }
+}
+
+/// Sends a REST, tool or proxy request and reads the failure's `write_state`: the proxy's
+/// `notion-gate-write-state` header or `additional_data`, or the envelope's `details`.
+async fn send(mut req: reqwest::RequestBuilder, body: Option<Value>) -> Reply {
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    match req.send().await {
+        Ok(r) if r.status().is_success() => {
+            let _ = r.bytes().await;
+            Reply::Ok
+        }
+        Ok(r) => {
+            let header = r
+                .headers()
+                .get("notion-gate-write-state")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            let body_state = v["error"]["details"]["write_state"]
+                .as_str()
+                .or_else(|| v["additional_data"]["write_state"].as_str())
+                .map(str::to_owned);
+            Reply::Failed(header.or(body_state))
+        }
+        Err(_) => Reply::Failed(None),
     }
 }

@@ -40,6 +40,18 @@ pub(crate) async fn rated_emulator(token: &str, rate: f64, burst: u32) -> Result
 
 /// Serves `gate` (the real `gate_server::api::app`) on a free loopback port; answers its base
 /// URL.
+/// A SQLite store in `dir` and a vault with a fresh key, for a bench's own gateway.
+pub(crate) async fn scratch_store(
+    dir: &std::path::Path,
+) -> Result<(Arc<dyn gate_store::Store>, Arc<Vault>)> {
+    let store = gate_store::open(&format!("sqlite://{}", dir.join("gate.db").display()))
+        .await
+        .context("open the store")?;
+    let (_, key) = VaultKey::generate();
+    let vault = Arc::new(Vault::new(vec![key]).context("vault")?);
+    Ok((store, vault))
+}
+
 pub(crate) async fn serve(gate: &Gate, emu: &Emulator) -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -141,14 +153,7 @@ pub async fn run(p: Params) -> Result<()> {
     let page = emu.demo_ids().root_page.clone();
 
     let dir = tempfile::tempdir()?;
-    let store = gate_store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("gate.db").display()
-    ))
-    .await
-    .context("open the store")?;
-    let (_, key) = VaultKey::generate();
-    let vault = Arc::new(Vault::new(vec![key]).context("vault")?);
+    let (store, vault) = scratch_store(dir.path()).await?;
     let limiter = LimiterConfig::new(p.rate, p.burst).map_err(anyhow::Error::msg)?;
     let gate = Gate::new(
         GateConfig::new(store, vault)
