@@ -5,7 +5,7 @@
 use notion_emulator::{Emulator, Seed};
 use serde_json::Value;
 
-use crate::support::{fails, ok, run, stderr};
+use crate::support::{admin_and_connection, fails, ok, run, stderr};
 
 const TOKEN: &str = "ntn_admin_test_token_0123456789";
 /// A second Fernet key (base64 of 32 bytes).
@@ -138,27 +138,7 @@ async fn connect_checks_the_token_with_notion_and_keys_rotate_reencrypts_it() {
     let d = tmp.path().join("state");
     let d = d.to_str().unwrap();
     let url = emu.base_url();
-    ok(&run(
-        tmp.path(),
-        &["user", "add", "root", "--admin", "--data-dir", d],
-        &[],
-    )
-    .await);
-
-    let out = run(
-        tmp.path(),
-        &[
-            "connect",
-            "--token",
-            TOKEN,
-            "--notion-url",
-            &url,
-            "--data-dir",
-            d,
-        ],
-        &[],
-    )
-    .await;
+    let out = admin_and_connection(tmp.path(), d, TOKEN, &url).await;
     let id = ok(&out);
     assert!(
         id.trim().parse::<uuid_like::Id>().is_ok(),

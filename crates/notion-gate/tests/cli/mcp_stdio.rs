@@ -13,7 +13,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::support::{BIN, ok, run};
+use crate::support::{BIN, admin_and_connection, ok, run};
 
 const TOKEN: &str = "ntn_mcp_stdio_token";
 
@@ -64,26 +64,7 @@ async fn the_stdio_server_lists_by_maturity_reads_writes_and_refuses() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("state");
     let d = d.to_str().unwrap();
-    ok(&run(
-        tmp.path(),
-        &["user", "add", "root", "--admin", "--data-dir", d],
-        &[],
-    )
-    .await);
-    ok(&run(
-        tmp.path(),
-        &[
-            "connect",
-            "--token",
-            TOKEN,
-            "--notion-url",
-            &url,
-            "--data-dir",
-            d,
-        ],
-        &[],
-    )
-    .await);
+    ok(&admin_and_connection(tmp.path(), d, TOKEN, &url).await);
     let key = |maturity: &'static str| {
         let dir = tmp.path().to_owned();
         async move {

@@ -35,6 +35,32 @@ pub async fn run(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .expect("the runner does not panic")
 }
 
+/// Adds the first administrator (`root`) to the data folder `data`, then connects it with
+/// `token` to the Notion at `notion_url`; returns `connect`'s output (the connection id on
+/// stdout).
+pub async fn admin_and_connection(cwd: &Path, data: &str, token: &str, notion_url: &str) -> Output {
+    ok(&run(
+        cwd,
+        &["user", "add", "root", "--admin", "--data-dir", data],
+        &[],
+    )
+    .await);
+    run(
+        cwd,
+        &[
+            "connect",
+            "--token",
+            token,
+            "--notion-url",
+            notion_url,
+            "--data-dir",
+            data,
+        ],
+        &[],
+    )
+    .await
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
