@@ -5,6 +5,7 @@ mod all;
 mod faults;
 mod load;
 mod overhead;
+mod passthrough;
 mod render;
 mod scale;
 mod shared_rate;
@@ -181,6 +182,17 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         burst: u32,
     },
+    /// The overhead bench's floor (run by `overhead` as a child process): a bare pass-through
+    /// of `/v1/...` to UPSTREAM on the gateway's HTTP stack, with no governance.
+    #[command(hide = true)]
+    Passthrough {
+        /// Address to listen on.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// Base URL requests are forwarded to.
+        #[arg(long)]
+        upstream: String,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -188,7 +200,9 @@ enum Bench {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    println!("{}", machine());
+    if !matches!(cli.bench, Bench::Passthrough { .. }) {
+        println!("{}", machine());
+    }
     match cli.bench {
         Bench::All { only, skip } => all::run(&only, &skip),
         Bench::Load {
@@ -292,6 +306,7 @@ async fn main() -> Result<()> {
             })
             .await
         }
+        Bench::Passthrough { listen, upstream } => passthrough::run(listen, upstream).await,
         Bench::Machine => Ok(()),
     }
 }

@@ -16,7 +16,10 @@
 //! * direct page + blocks: the emulator's `GET /v1/pages/{id}` then
 //!   `GET /v1/blocks/{id}/children`, one after the other (what the REST route asks Notion);
 //! * proxy: the gateway's `GET /v1/pages/{id}` (like for like with direct);
-//! * REST: the gateway's `GET /api/v1/notion/pages/{id}?format=markdown`.
+//! * REST: the gateway's `GET /api/v1/notion/pages/{id}?format=markdown`;
+//! * floor: `GET /v1/pages/{id}` through `gate-bench passthrough`, a bare forwarder on the
+//!   gateway's own HTTP stack (axum, Tokio, reqwest) with no governance. Floor − direct is
+//!   what one more loopback hop costs on this machine; proxy − floor is what governance adds.
 //!
 //! Latency is timed from the moment a request is handed to the HTTP client until its whole
 //! body is read. How late the sender was against the schedule is reported apart ("send lag"),
@@ -424,6 +427,29 @@ async fn run_inner(p: Params) -> Result<()> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle = memory(pid)?;
 
+    // The floor: a bare pass-through on the same HTTP stack, no governance.
+    let pass_addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+    let pass_url = format!("http://{pass_addr}");
+    let pass_log = tmp.path().join("passthrough.log");
+    let mut pass = Proc {
+        name: "gate-bench passthrough",
+        child: Command::new(std::env::current_exe().context("this binary's path")?)
+            .args(["passthrough", "--listen", &pass_addr.to_string()])
+            .args(["--upstream", &emu_url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&pass_log)?)
+            .spawn()
+            .context("start gate-bench passthrough")?,
+    };
+    wait_ready(
+        &http,
+        &format!("{pass_url}/v1/users/me"),
+        &mut pass,
+        &pass_log,
+    )
+    .await?;
+
     // Targets.
     let mut notion_h = HeaderMap::new();
     notion_h.insert("notion-version", HeaderValue::from_static(NOTION_VERSION));
@@ -453,6 +479,11 @@ async fn run_inner(p: Params) -> Result<()> {
             format!("{emu_url}/v1/pages/{page}"),
             format!("{emu_url}/v1/blocks/{page}/children?page_size=100"),
         ],
+        headers: direct_h.clone(),
+    };
+    let floor = Target {
+        label: "(d) floor: bare pass-through (axum + reqwest, no governance) `GET /v1/pages/{id}`",
+        urls: vec![format!("{pass_url}/v1/pages/{page}")],
         headers: direct_h,
     };
     let proxy = Target {
@@ -469,7 +500,7 @@ async fn run_inner(p: Params) -> Result<()> {
     };
     // Every target answers before anything is timed.
     let mut sizes = Vec::new();
-    for t in [&direct, &direct2, &proxy, &rest] {
+    for t in [&direct, &direct2, &proxy, &rest, &floor] {
         let (ok, bytes) = fetch(&http, t).await;
         if !ok {
             let mut detail = String::new();
@@ -490,7 +521,7 @@ async fn run_inner(p: Params) -> Result<()> {
     // Each target is warmed up, then the targets take turns, one slice of the measured time
     // each, `rounds` times: a drift of the shared machine (another process, a slower CPU
     // minute) lands on every target alike instead of on whichever ran then.
-    let targets = [&direct, &direct2, &proxy, &rest];
+    let targets = [&direct, &direct2, &proxy, &rest, &floor];
     for t in targets {
         emu.ensure_running(&emu_log)?;
         server.ensure_running(&gate_log)?;
@@ -513,6 +544,7 @@ async fn run_inner(p: Params) -> Result<()> {
         for (t, out) in targets.iter().zip(samples.iter_mut()) {
             emu.ensure_running(&emu_log)?;
             server.ensure_running(&gate_log)?;
+            pass.ensure_running(&pass_log)?;
             out.extend(open_loop(&load_client, t, p.rate, slice).await);
         }
     }
@@ -553,6 +585,7 @@ async fn run_inner(p: Params) -> Result<()> {
             settled,
         },
     );
+    drop(pass);
     drop(server);
     drop(emu);
     Ok(())
@@ -669,8 +702,8 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         p.rounds.max(1)
     );
     println!(
-        "response bytes: direct {}, direct page + children {}, proxy {}, REST markdown {}",
-        sizes[0], sizes[1], sizes[2], sizes[3]
+        "response bytes: direct {}, direct page + children {}, proxy {}, REST markdown {}, floor {}",
+        sizes[0], sizes[1], sizes[2], sizes[3], sizes[4]
     );
     println!();
     println!("| target | requests | errors | p50 | p90 | p99 | max | send lag p99 |");
@@ -703,6 +736,16 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         ),
         ("(b) REST − (a) direct page", diff(&s[3], &s[0]), false),
     ];
+    let floor_rows = [
+        (
+            "(d) floor − (a) direct: one more loopback hop, no governance",
+            diff(&s[4], &s[0]),
+        ),
+        (
+            "(c) proxy − (d) floor: what governance adds to the hop",
+            diff(&s[2], &s[4]),
+        ),
+    ];
     println!("| added latency | p50 | p99 | target (p50) | verdict |");
     println!("|---|---|---|---|---|");
     for (label, (p50, p99), judged) in rows {
@@ -714,6 +757,9 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
                 "(not like for like)"
             }
         );
+    }
+    for (label, (p50, p99)) in floor_rows {
+        println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (c)) |");
     }
     println!();
     let l = &m.loaded;

@@ -44,11 +44,19 @@ impl Backend {
     }
 }
 
-/// Appends audit records synchronously, blocking the calling thread until they are committed
-/// (see [`Store::direct_audit`]). Meant for short single-row commits on a local database.
+/// Makes audit records durable synchronously, blocking the calling thread until they survive
+/// a crash of the process (see [`Store::direct_audit`]). Meant to be quick: a local write.
 pub trait DirectAudit: Send + Sync + std::fmt::Debug {
-    /// Appends records in one transaction (all or none), like [`Store::append_audit`].
+    /// Makes records durable, all or none. They may reach the audit table a moment later
+    /// (see [`DirectAudit::settle`]).
     fn append_blocking(&self, records: &[AuditRecord]) -> Result<()>;
+
+    /// Waits until every record appended before this call is in the audit table, where
+    /// queries see it. A sink that commits to the table in `append_blocking` is always
+    /// settled.
+    fn settle(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Connection settings beyond the URL.

@@ -10,15 +10,16 @@
 //! is written share the next transaction). The gateway's call path uses `record_durable`, so a
 //! call is answered only after its audit record is in the database.
 //!
-//! When the store has a [`DirectAudit`] (SQLite on a file), durable records skip the task:
-//! the first caller to find no commit in progress becomes the *leader* and commits every
-//! waiting record on its own thread, in one transaction, then tells the others (group commit
-//! without a thread hand-off; see `docs/benchmarks.md`, overhead). A leader commits a few
-//! rounds at most, then hands on to a spawned task, so that one call never stays stuck
-//! committing for others. When a direct commit fails (another connection held the write lock
-//! longer than the direct connection waits), its records, every record waiting and, for one
-//! second, every new durable record go to the background task with their waiters; it retries
-//! them like any batch.
+//! When the store has a [`DirectAudit`] (SQLite on a file: a spool file of this process, see
+//! `sql/spool.rs`), durable records skip the task: the first caller to find no append in
+//! progress becomes the *leader* and makes every waiting record durable on its own thread,
+//! in one write, then tells the others (group commit without a thread hand-off; see
+//! `docs/benchmarks.md`, overhead). A leader appends a few rounds at most, then hands on to
+//! a spawned task, so that one call never stays stuck appending for others. The sink moves
+//! the records into the table a moment later; [`AuditWriter::flush`] waits for that. When a
+//! direct append fails (a full disk), its records, every record waiting and, for one second,
+//! every new durable record go to the background task with their waiters; it commits them
+//! like any batch, retrying until it succeeds.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError};
@@ -192,6 +193,9 @@ struct DirectState {
     /// Shut down: no more records.
     closed: bool,
 }
+
+/// The longest [`AuditWriter::shutdown`] waits for durable records to reach the table.
+const SETTLE_AT_SHUTDOWN: Duration = Duration::from_secs(10);
 
 /// Rounds a caller commits for others before handing on to a spawned task.
 const LEADER_ROUNDS: usize = 4;
@@ -474,6 +478,7 @@ impl AuditWriter {
     pub async fn flush(&self) -> Result<(), AuditClosed> {
         if let Some(direct) = &self.direct {
             direct.wait_idle().await;
+            direct.sink.settle().await;
         }
         let (ack, done) = oneshot::channel();
         self.tx
@@ -481,6 +486,16 @@ impl AuditWriter {
             .await
             .map_err(|_| AuditClosed)?;
         done.await.map_err(|_| AuditClosed)
+    }
+
+    /// Waits until every durable record acknowledged before this call is in the audit table
+    /// (on SQLite they reach it from the spool a moment after their callers are answered).
+    /// Unlike [`AuditWriter::flush`], it neither waits for plain records nor for the stream
+    /// of durable ones to pause: meant for reading one's own audit trail.
+    pub async fn settle(&self) {
+        if let Some(direct) = &self.direct {
+            direct.sink.settle().await;
+        }
     }
 
     /// Current counters.
@@ -494,6 +509,16 @@ impl AuditWriter {
         if let Some(direct) = &self.direct {
             direct.lock().closed = true;
             direct.wait_idle().await;
+            // Durable records are safe already; what is not in the table by then is
+            // imported by the sink later (or at the next start).
+            if tokio::time::timeout(SETTLE_AT_SHUTDOWN, direct.sink.settle())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "audit records are still being imported at shutdown; they are safe and imported at the next start"
+                );
+            }
         }
         let (ack, done) = oneshot::channel();
         if self.tx.send(Msg::Shutdown(ack)).await.is_ok() {

@@ -1,29 +1,21 @@
-//! [`SqliteDirectAudit`]: the call path's own synchronous SQLite connection for audit
-//! records (a [`DirectAudit`]).
+//! [`SqliteDirectAudit`]: the synchronous SQLite connection that moves spooled audit records
+//! into `audit_events` (see [`super::spool`]), and the checkpoint thread beside it.
 //!
-//! `sqlx` runs every SQLite statement on a worker thread of its connection, so an awaited
-//! commit costs two thread hand-offs on top of the audit writer task's own. On a small machine
-//! those hand-offs and their context switches were most of what the durable audit added to a
-//! call (docs/benchmarks.md, overhead). This connection (rusqlite, linked to the same bundled
-//! SQLite as `sqlx`) commits on the calling thread instead, with the same pragmas as the pool:
-//! WAL, `synchronous = NORMAL`, foreign keys, the same busy timeout. The durability is the
-//! same: once the commit returns, the records survive a crash of the process.
+//! `sqlx` runs every SQLite statement on a worker thread of its connection; the import runs on
+//! a thread of its own anyway, so this connection (rusqlite, linked to the same bundled SQLite
+//! as `sqlx`) commits on that thread directly, with the same pragmas as the pool: WAL,
+//! `synchronous = NORMAL`, foreign keys, the pool's busy timeout. Each import is one
+//! transaction holding the rows and the spool's progress (`audit_spool`).
 //!
-//! Two things keep the calling thread from waiting long:
-//!
-//! - a short busy timeout ([`DIRECT_BUSY_TIMEOUT`]): when another connection holds the write
-//!   lock longer (an admin transaction, a key rotation), the commit fails at once and the
-//!   [`AuditWriter`](crate::AuditWriter) hands the records to its background task, which
-//!   waits on a pool connection's thread instead;
-//! - no automatic checkpoint on this connection: a checkpoint copies the WAL into the
-//!   database and syncs it to disk, milliseconds of I/O that must not land on one call. A
-//!   thread of its own (`audit-checkpoint`) runs a passive checkpoint with its own connection
-//!   every [`CHECKPOINT_COMMITS`] commits, or [`CHECKPOINT_EVERY`] after a commit. Under a
-//!   steady stream of commits a passive checkpoint never catches up with the last frame, and
-//!   SQLite only restarts the WAL from its beginning once every frame is back in the
-//!   database: when frames are left and the WAL is past [`WAL_RESTART_FRAMES`], the thread
-//!   holds this connection's lock for a second pass over the few frames written meanwhile,
-//!   so that the WAL stays bounded (and is cut back to [`WAL_SIZE_LIMIT`] when it restarts).
+//! No automatic checkpoint runs on this connection: a checkpoint copies the WAL into the
+//! database and syncs it to disk. A thread of its own (`audit-checkpoint`) runs a passive
+//! checkpoint with its own connection every [`CHECKPOINT_COMMITS`] commits, or
+//! [`CHECKPOINT_EVERY`] after a commit. Under a steady stream of commits a passive checkpoint
+//! never catches up with the last frame, and SQLite only restarts the WAL from its beginning
+//! once every frame is back in the database: when frames are left and the WAL is past
+//! [`WAL_RESTART_FRAMES`], the thread holds this connection's lock for a second pass over the
+//! few frames written meanwhile, so that the WAL stays bounded (and is cut back to
+//! [`WAL_SIZE_LIMIT`] when it restarts).
 //!
 //! It is only opened for a database file: an in-memory database is private to its connection.
 
@@ -36,10 +28,8 @@ use std::time::Duration;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
-use super::rows::{AUDIT_CELLS, AUDIT_INSERT_COLS, Cell, audit_cells};
-use crate::audit::AuditRecord;
+use super::rows::{AUDIT_CELLS, AUDIT_INSERT_COLS, Cell};
 use crate::error::{Result, StoreError};
-use crate::store::DirectAudit;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -56,9 +46,6 @@ impl ToSql for Cell {
     }
 }
 
-/// The longest a direct commit waits for another connection's write lock.
-pub(crate) const DIRECT_BUSY_TIMEOUT: Duration = Duration::from_millis(10);
-
 /// How often the checkpoint thread looks for new commits.
 pub(crate) const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -72,7 +59,7 @@ pub(crate) const WAL_RESTART_FRAMES: i64 = 1000;
 /// The size the WAL file is cut back to when it restarts.
 pub(crate) const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 
-/// A synchronous SQLite connection that only appends audit records. See the
+/// A synchronous SQLite connection that only imports audit records. See the
 /// [module docs](self).
 pub(crate) struct SqliteDirectAudit {
     conn: Arc<Mutex<Connection>>,
@@ -89,10 +76,10 @@ impl std::fmt::Debug for SqliteDirectAudit {
 }
 
 impl SqliteDirectAudit {
-    /// Opens the database file (which the pool has created) for audit appends, and starts
-    /// the checkpoint thread (`busy_timeout` is the pool's, for the checkpoints).
+    /// Opens the database file (which the pool has created) for audit imports, and starts
+    /// the checkpoint thread (`busy_timeout` is the pool's).
     pub(crate) fn open(file: &Path, busy_timeout: Duration) -> Result<Self> {
-        let conn = open_conn(file, DIRECT_BUSY_TIMEOUT)?;
+        let conn = open_conn(file, busy_timeout)?;
         // Checkpoints are the checkpoint thread's job (module docs).
         conn.pragma_update_and_check(None, "wal_autocheckpoint", 0, |_| Ok(()))?;
         conn.pragma_update_and_check(None, "journal_size_limit", WAL_SIZE_LIMIT, |_| Ok(()))?;
@@ -194,32 +181,70 @@ impl SqliteDirectAudit {
     }
 }
 
-impl DirectAudit for SqliteDirectAudit {
-    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        // A panic while the lock was held cannot leave a half-done transaction behind: an
+impl SqliteDirectAudit {
+    /// Inserts `rows` and records each spool's progress (`(spool, lines imported)`) in one
+    /// transaction: all or none.
+    pub(crate) fn import(
+        &self,
+        rows: &[&[Cell; AUDIT_CELLS]],
+        progress: &[(&str, u64)],
+    ) -> Result<()> {
+        // A panic while the lock is held cannot leave a half-done transaction behind: an
         // uncommitted one is rolled back when its guard drops.
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
-        if let [record] = records {
-            // One row is one statement, atomic on its own: no BEGIN/COMMIT.
-            conn.prepare_cached(&self.insert)?
-                .execute(rusqlite::params_from_iter(audit_cells(record).iter()))?;
-            drop(conn);
-            self.committed();
-            return Ok(());
-        }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut insert = tx.prepare_cached(&self.insert)?;
-            for record in records {
-                insert.execute(rusqlite::params_from_iter(audit_cells(record).iter()))?;
+            for row in rows {
+                insert.execute(rusqlite::params_from_iter(row.iter()))?;
+            }
+            let mut done = tx.prepare_cached(
+                "INSERT INTO audit_spool (spool, lines) VALUES (?1, ?2) \
+                 ON CONFLICT (spool) DO UPDATE SET lines = excluded.lines",
+            )?;
+            for (spool, lines) in progress {
+                done.execute(rusqlite::params![
+                    spool,
+                    i64::try_from(*lines).unwrap_or(i64::MAX)
+                ])?;
             }
         }
         tx.commit()?;
         drop(conn);
         self.committed();
+        Ok(())
+    }
+
+    /// How many lines of a spool file are imported (0 if it has no progress row).
+    pub(crate) fn spool_progress(&self, spool: &str) -> Result<u64> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let lines: Option<i64> = conn
+            .query_row(
+                "SELECT lines FROM audit_spool WHERE spool = ?1",
+                [spool],
+                |row| row.get(0),
+            )
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        Ok(lines.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    /// The spool files that have a progress row.
+    pub(crate) fn spool_names(&self) -> Result<Vec<String>> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stmt = conn.prepare("SELECT spool FROM audit_spool")?;
+        let names = stmt
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(names)
+    }
+
+    /// Drops a spool file's progress row (after the file itself is gone).
+    pub(crate) fn forget_spool(&self, spool: &str) -> Result<()> {
+        let conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        conn.execute("DELETE FROM audit_spool WHERE spool = ?1", [spool])?;
         Ok(())
     }
 }

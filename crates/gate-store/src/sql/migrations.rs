@@ -27,6 +27,11 @@ const SQLITE: &[Embedded] = &[
         "refresh claim",
         include_str!("../../migrations/sqlite/0002_refresh_claim.sql"),
     ),
+    (
+        3,
+        "audit spool",
+        include_str!("../../migrations/sqlite/0003_audit_spool.sql"),
+    ),
 ];
 
 /// PostgreSQL migrations, in version order (equivalent schema to [`SQLITE`]).
@@ -40,6 +45,11 @@ const POSTGRES: &[Embedded] = &[
         2,
         "refresh claim",
         include_str!("../../migrations/postgres/0002_refresh_claim.sql"),
+    ),
+    (
+        3,
+        "audit spool",
+        include_str!("../../migrations/postgres/0003_audit_spool.sql"),
     ),
 ];
 

@@ -6,6 +6,7 @@
 mod direct;
 mod migrations;
 mod rows;
+mod spool;
 
 use std::fmt;
 use std::str::FromStr as _;
@@ -46,8 +47,8 @@ const AUDIT_CHUNK: usize = 500;
 /// The SQLite store.
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
-    /// The call path's synchronous audit connection (a database file only).
-    direct: Option<Arc<direct::SqliteDirectAudit>>,
+    /// The call path's durable audit spool and its import (a database file only).
+    direct: Option<Arc<spool::SpoolAudit>>,
 }
 
 /// The PostgreSQL store.
@@ -107,10 +108,8 @@ impl SqliteStore {
         let direct = if in_memory {
             None
         } else {
-            Some(Arc::new(direct::SqliteDirectAudit::open(
-                &file,
-                options.busy_timeout,
-            )?))
+            let db = direct::SqliteDirectAudit::open(&file, options.busy_timeout)?;
+            Some(Arc::new(spool::SpoolAudit::open(&file, db)?))
         };
         Ok(Self { pool, direct })
     }
@@ -123,6 +122,16 @@ impl SqliteStore {
 
     async fn run_migrations(&self) -> Result<()> {
         migrations::sqlite().await?.run(&self.pool).await?;
+        // Audit records that processes which died left in their spool files (the table the
+        // import records its progress in exists from here on).
+        if let Some(spool) = &self.direct {
+            let spool = Arc::clone(spool);
+            tokio::task::spawn_blocking(move || spool.recover())
+                .await
+                .map_err(|e| {
+                    StoreError::io("the audit spool recovery", std::io::Error::other(e))
+                })??;
+        }
         Ok(())
     }
 }

@@ -42,6 +42,53 @@ pub(crate) enum Cell {
 /// How many columns [`AUDIT_INSERT_COLS`] names.
 pub(crate) const AUDIT_CELLS: usize = 16;
 
+/// The positions of [`AUDIT_INSERT_COLS`] that hold integers (`at`, `upstream_status`,
+/// `duration_ms`); every other one holds text.
+const AUDIT_INT_CELLS: [usize; 3] = [0, 13, 14];
+
+/// A cell in the audit spool's JSON lines: a number, a string or `null`.
+impl serde::Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Cell::Int(v) => v.serialize(s),
+            Cell::Text(v) => v.serialize(s),
+        }
+    }
+}
+
+/// The cells of one audit spool line (a JSON array in [`AUDIT_INSERT_COLS`] order), or
+/// `None` when it is not one: wrong length, a wrong type in a column, or no `at`.
+pub(crate) fn audit_cells_from_json(line: &[u8]) -> Option<[Cell; AUDIT_CELLS]> {
+    use serde_json::Value;
+    let values: Vec<Value> = serde_json::from_slice(line).ok()?;
+    let values: [Value; AUDIT_CELLS] = values.try_into().ok()?;
+    let mut ok = true;
+    let mut out = Vec::with_capacity(AUDIT_CELLS);
+    for (i, v) in values.into_iter().enumerate() {
+        let cell = match (AUDIT_INT_CELLS.contains(&i), v) {
+            (true, Value::Null) => Cell::Int(None),
+            (true, Value::Number(n)) => match n.as_i64() {
+                Some(n) => Cell::Int(Some(n)),
+                None => {
+                    ok = false;
+                    Cell::Int(None)
+                }
+            },
+            (false, Value::Null) => Cell::Text(None),
+            (false, Value::String(t)) => Cell::Text(Some(t)),
+            _ => {
+                ok = false;
+                Cell::Text(None)
+            }
+        };
+        out.push(cell);
+    }
+    if !ok || matches!(out[0], Cell::Int(None)) {
+        return None;
+    }
+    out.try_into().ok()
+}
+
 /// The values of [`AUDIT_INSERT_COLS`], in order.
 pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; AUDIT_CELLS] {
     let text = |s: &str| Cell::Text(Some(s.to_owned()));

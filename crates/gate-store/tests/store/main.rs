@@ -62,7 +62,7 @@ pub struct TestDb {
     url: String,
     base_url: String,
     schema: Option<String>,
-    sqlite_file: Option<PathBuf>,
+    pub sqlite_file: Option<PathBuf>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -176,8 +176,15 @@ impl TestDb {
             Kind::Sqlite => {
                 let file = self.sqlite_file.as_ref().expect("sqlite file");
                 let mut found = false;
-                for suffix in ["", "-wal", "-shm"] {
-                    let path = PathBuf::from(format!("{}{suffix}", file.display()));
+                let mut paths: Vec<PathBuf> = ["", "-wal", "-shm"]
+                    .iter()
+                    .map(|suffix| PathBuf::from(format!("{}{suffix}", file.display())))
+                    .collect();
+                // The audit spool files beside it.
+                if let Ok(dir) = std::fs::read_dir(format!("{}-spool", file.display())) {
+                    paths.extend(dir.filter_map(|e| e.ok().map(|e| e.path())));
+                }
+                for path in paths {
                     if let Ok(bytes) = std::fs::read(&path) {
                         found |= bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
                     }

@@ -20,6 +20,8 @@ crate::contract!(
     writer_durable_records_wait_out_a_locked_database,
     writer_flush_and_shutdown_wait_for_handed_off_records,
     writer_sqlite_wal_stays_bounded_under_steady_commits,
+    writer_sqlite_spool_answers_while_the_database_is_locked,
+    writer_sqlite_spool_of_a_dead_process_is_imported_once,
 );
 
 fn record(i: usize) -> AuditRecord {
@@ -162,15 +164,28 @@ async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
             .batch_size(500)
             .flush_interval(Duration::from_secs(3600)),
     );
+    let spool = db.sqlite_file.as_ref().map(|f| spool_dir(f));
     let mut tasks = Vec::new();
     for i in 0..64 {
         let w = writer.clone();
         let store = store.clone();
+        let spool = spool.clone();
         tasks.push(tokio::spawn(async move {
             w.record_durable(record(i)).await.expect("durable record");
-            // Committed when record_durable returns, without a flush or a shutdown.
-            let ids = all_request_ids(&*store).await;
-            assert!(ids.contains(&format!("req-{i}")), "req-{i} is committed");
+            // Durable when record_durable returns, without a flush or a shutdown: on SQLite
+            // a line of this process's spool file (imported into the table a moment later),
+            // on PostgreSQL committed to the table.
+            let id = format!("\"req-{i}\"");
+            match &spool {
+                Some(dir) => assert!(
+                    spool_text(dir).contains(&id),
+                    "req-{i} is in the spool file"
+                ),
+                None => assert!(
+                    all_request_ids(&*store).await.contains(&format!("req-{i}")),
+                    "req-{i} is committed"
+                ),
+            }
         }));
     }
     for t in tasks {
@@ -178,6 +193,13 @@ async fn writer_durable_records_are_committed_before_it_returns(db: &TestDb) {
     }
     let stats = writer.stats();
     assert_eq!((stats.accepted, stats.written), (64, 64));
+    // flush() waits until the spooled records are in the table.
+    writer.flush().await.expect("flush");
+    let ids = all_request_ids(&*store).await;
+    assert!(
+        (0..64).all(|i| ids.contains(&format!("req-{i}"))),
+        "{ids:?}"
+    );
     // A plain record queued behind them still waits for its interval or a flush.
     writer.record(record(1000)).await.expect("record");
     writer.flush().await.expect("flush");
@@ -239,6 +261,12 @@ async fn durable_callers_on_a_locked_database(
 ) -> LockedCallers {
     let (store, writer, lock) =
         locked_writer(db, config.flush_interval(Duration::from_secs(3600))).await;
+    if let Some(file) = &db.sqlite_file {
+        // A file where the spool folder should be (it is made at the first record): the
+        // spool cannot be written, as when the disk is full, so that durable records take
+        // the background writer's path.
+        std::fs::write(spool_dir(file), b"").expect("block the spool");
+    }
     let tasks = (0..n)
         .map(|i| {
             let w = writer.clone();
@@ -255,9 +283,9 @@ async fn durable_callers_on_a_locked_database(
 }
 
 async fn writer_durable_records_wait_out_a_locked_database(db: &TestDb) {
-    // On SQLite the direct commit fails on the lock and hands its records to the background
-    // writer; on PostgreSQL the background writer is the only path. Either way the callers
-    // wait, and nothing is lost.
+    // On SQLite (its spool blocked) the direct append fails and hands its records to the
+    // background writer; on PostgreSQL the background writer is the only path. Either way
+    // the callers wait, and nothing is lost.
     let LockedCallers {
         store,
         writer,
@@ -284,7 +312,7 @@ async fn writer_durable_records_wait_out_a_locked_database(db: &TestDb) {
         (5, 5, 0),
         "{stats:?}"
     );
-    // SQLite tried the commit on the caller's thread and handed the records over; PostgreSQL
+    // SQLite tried the spool on the caller's thread and handed the records over; PostgreSQL
     // has only the background writer.
     if db.kind == Kind::Sqlite {
         assert!(stats.handed_off >= 1, "{stats:?}");
@@ -379,4 +407,173 @@ async fn writer_sqlite_wal_stays_bounded_under_steady_commits(db: &TestDb) {
         store.count_audit(&AuditQuery::new()).await.expect("count"),
         3000
     );
+}
+
+/// The spool folder beside a SQLite database file.
+fn spool_dir(file: &std::path::Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("{}-spool", file.display()))
+}
+
+/// Every spool file's text, and the names of the files.
+fn spool_files(dir: &std::path::Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = entries
+        .filter_map(Result::ok)
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn spool_text(dir: &std::path::Path) -> String {
+    spool_files(dir).into_iter().map(|(_, t)| t).collect()
+}
+
+async fn writer_sqlite_spool_answers_while_the_database_is_locked(db: &TestDb) {
+    let Some(file) = db.sqlite_file.clone() else {
+        return;
+    };
+    let (store, writer, lock) = locked_writer(db, AuditWriterConfig::new()).await;
+    // Durable with the database locked: each record is a line of the spool file.
+    for i in 0..5 {
+        tokio::time::timeout(Duration::from_secs(10), writer.record_durable(record(i)))
+            .await
+            .expect("answered while the database is locked")
+            .expect("durable");
+    }
+    let text = spool_text(&spool_dir(&file));
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        0,
+        "nothing is imported while the lock is held"
+    );
+    let flusher = {
+        let w = writer.clone();
+        tokio::spawn(async move { w.flush().await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!flusher.is_finished(), "flush waits for the import");
+    lock.release().await;
+    tokio::time::timeout(Duration::from_secs(30), flusher)
+        .await
+        .expect("flush returns once the lock is gone")
+        .expect("task")
+        .expect("flush");
+    assert_eq!(all_request_ids(&*store).await.len(), 5);
+    let stats = writer.shutdown().await;
+    assert_eq!(
+        (stats.accepted, stats.written, stats.lost, stats.handed_off),
+        (5, 5, 0, 0),
+        "{stats:?}"
+    );
+    // The writer's store (the last handle on its spool) is gone: its file is deleted.
+    drop(writer);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !spool_files(&spool_dir(&file)).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "spool files left: {:?}",
+            spool_files(&spool_dir(&file))
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store.count_audit(&AuditQuery::new()).await.expect("count"),
+        5
+    );
+}
+
+/// One spool line: the audit columns in insert order.
+fn spool_line(request_id: &str) -> String {
+    serde_json::json!([
+        1_790_000_000_000_i64,
+        request_id,
+        "agent",
+        null,
+        null,
+        null,
+        "proxy",
+        "read",
+        "pages.retrieve",
+        "[\"page-1\"]",
+        "allow",
+        null,
+        "ok",
+        200,
+        3,
+        null
+    ])
+    .to_string()
+}
+
+async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
+    let Some(file) = db.sqlite_file.clone() else {
+        return;
+    };
+    let store = db.store().await;
+    let dir = spool_dir(&file);
+    std::fs::create_dir_all(&dir).expect("spool folder");
+    // A process that died: its first line was imported (the progress row says so), the rest
+    // not; a line that does not decode, and a last line torn by a crash of the machine.
+    let dead = format!(
+        "{}\n{}\nnot json\n[1, 2]\n{}\n[17900000",
+        spool_line("req-imported-before"),
+        spool_line("req-b"),
+        spool_line("req-c")
+    );
+    std::fs::write(dir.join("1-4000001-0.jsonl"), dead).expect("dead spool");
+    db.exec("INSERT INTO audit_spool (spool, lines) VALUES ('1-4000001-0.jsonl', 1)")
+        .await
+        .expect("progress row");
+    // A live process's file: locked, so it is left alone.
+    let live_path = dir.join("2-4000002-0.jsonl");
+    std::fs::write(&live_path, format!("{}\n", spool_line("req-live"))).expect("live spool");
+    let live = std::fs::File::open(&live_path).expect("open");
+    rustix::fs::flock(&live, rustix::fs::FlockOperation::LockExclusive).expect("lock");
+    // A file whose creator died before naming it (it never holds a line).
+    std::fs::write(dir.join(".3-4000003-0.jsonl.new"), b"").expect("unnamed spool");
+    // A progress row whose file is gone.
+    db.exec("INSERT INTO audit_spool (spool, lines) VALUES ('0-4000000-0.jsonl', 7)")
+        .await
+        .expect("stale progress row");
+
+    // Opening a store (its migrations) imports what the dead process left, exactly once.
+    drop(db.store().await);
+    let ids = all_request_ids(&*store).await;
+    assert_eq!(
+        ids,
+        HashSet::from(["req-b".to_owned(), "req-c".to_owned()]),
+        "only the lines not imported before, and only whole ones"
+    );
+    let names: Vec<String> = spool_files(&dir).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        vec!["2-4000002-0.jsonl".to_owned()],
+        "the dead and the unnamed files are deleted"
+    );
+    assert_eq!(
+        db.exec("DELETE FROM audit_spool WHERE spool <> '2-4000002-0.jsonl'")
+            .await
+            .expect("progress rows"),
+        0,
+        "the dead file's and the stale progress rows are gone"
+    );
+
+    // Again: nothing twice. Then the live process dies (its lock goes): its line comes in.
+    drop(db.store().await);
+    assert_eq!(all_request_ids(&*store).await.len(), 2);
+    drop(live);
+    drop(db.store().await);
+    let ids = all_request_ids(&*store).await;
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(ids.contains("req-live"));
+    assert!(spool_files(&dir).is_empty());
 }

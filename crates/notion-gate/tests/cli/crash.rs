@@ -10,7 +10,8 @@
 //!   the emulator (each held write creates a page with a unique title);
 //! * every acknowledged Notion call has its audit record: each held write (by its approval
 //!   id), each approval's execution, and at least as many reads as were acknowledged — the
-//!   gateway answers only after the record is committed.
+//!   gateway answers only after the record is durable (committed, or on SQLite a line of the
+//!   spool file that the restart imports).
 //!
 //! PostgreSQL runs on a fresh schema of `TEST_DATABASE_URL`; without it that half is skipped
 //! with a notice.

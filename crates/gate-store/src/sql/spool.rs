@@ -1,0 +1,496 @@
+//! [`SpoolAudit`]: durable audit records on SQLite at the cost of one `write(2)` per commit.
+//!
+//! Every call is answered only after its audit record is durable. Committing the record to
+//! SQLite on the call path cost a B-tree insert into the table and its five indexes, a WAL
+//! frame for every page touched (about 28 KB of writes) and file locks: half of the CPU the
+//! gateway's proxy handler spent on a read (docs/benchmarks.md, overhead). Instead, the
+//! record is appended as one JSON line to a spool file of this process, and a thread of its
+//! own (`audit-import`) moves the lines into `audit_events` in batches
+//! ([`SqliteDirectAudit::import`]). A `write(2)` that returned survives a crash of the
+//! process, as a commit with `synchronous = NORMAL` does; neither is synced to disk before
+//! the answer.
+//!
+//! - Each process writes its own spool file in `<database>-spool/`, holding an exclusive
+//!   `flock` on it while it lives. Each import records, in the same transaction as the rows,
+//!   how many lines of the file are in the table (`audit_spool`), so a line is imported
+//!   exactly once even if the process dies right after a commit.
+//! - When a store opens (after its migrations), it imports what is left in every spool file
+//!   whose lock it can take: those of processes that died. A file whose lock is held belongs
+//!   to a live process and is left alone.
+//! - A spool file past [`ROTATE_BYTES`] is retired: new lines go to a new file, and the old
+//!   one is deleted once every line of it is imported. A store that is dropped imports what
+//!   is left and deletes its file.
+//! - A torn last line (the machine stopped in the middle of a write) is skipped with a
+//!   warning, and so is any line that does not decode.
+//! - A record reaches `audit_events` shortly after its call is answered, normally within a
+//!   millisecond. In the process that wrote it, [`AuditWriter::flush`](crate::AuditWriter::flush)
+//!   waits for the import ([`DirectAudit::settle`]).
+
+use std::collections::VecDeque;
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::direct::SqliteDirectAudit;
+use super::rows::{AUDIT_CELLS, Cell, audit_cells, audit_cells_from_json};
+use crate::audit::AuditRecord;
+use crate::error::{Result, StoreError};
+use crate::store::DirectAudit;
+
+/// A spool file this large is retired (a new one takes the next lines).
+pub(crate) const ROTATE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Most rows in one import transaction.
+const IMPORT_BATCH: usize = 512;
+
+/// The first and the longest pause after a failed import.
+const RETRY_FIRST: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// Failed imports after which a stopping import thread gives up (its lines stay in the spool
+/// file, for the next start).
+const ATTEMPTS_WHEN_STOPPING: u32 = 5;
+
+/// Spool files created by this process (part of each file's name).
+static CREATED: AtomicU64 = AtomicU64::new(0);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn io(what: &str, e: std::io::Error) -> StoreError {
+    StoreError::io(what, e)
+}
+
+/// Takes the exclusive lock of a spool file without waiting: `false` when another open file
+/// (of this or another process) holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Without `flock`, a spool file is taken as orphaned only when it was last written more than
+/// an hour ago (a live process rotates or touches its file far more often under load).
+#[cfg(not(unix))]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    let modified = file.metadata()?.modified()?;
+    Ok(modified.elapsed().unwrap_or_default() > Duration::from_secs(3600))
+}
+
+/// The spool folder of a database file.
+pub(crate) fn spool_dir(db_file: &Path) -> PathBuf {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push("-spool");
+    PathBuf::from(name)
+}
+
+/// One spool file, locked while this value lives.
+struct SpoolFile {
+    name: Arc<str>,
+    path: PathBuf,
+    file: File,
+    lines: u64,
+    bytes: u64,
+}
+
+impl SpoolFile {
+    /// Creates and locks a new spool file. It is created under a name that recovery skips,
+    /// locked, then renamed, so that no other process can take it for orphaned in between.
+    fn create(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| io("the audit spool folder", e))?;
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let n = CREATED.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{ms}-{}-{n}.jsonl", std::process::id());
+        let tmp = dir.join(format!(".{name}.new"));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&tmp)
+            .map_err(|e| io("a new audit spool file", e))?;
+        if !try_lock(&file).map_err(|e| io("the audit spool file's lock", e))? {
+            return Err(StoreError::Conflict {
+                what: "a new audit spool file is locked by another process".to_owned(),
+            });
+        }
+        let path = dir.join(&name);
+        std::fs::rename(&tmp, &path).map_err(|e| io("a new audit spool file", e))?;
+        Ok(Self {
+            name: name.into(),
+            path,
+            file,
+            lines: 0,
+            bytes: 0,
+        })
+    }
+
+    /// Deletes the file (every line of it is imported), then its progress row.
+    fn remove(self, db: &SqliteDirectAudit) {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                // Left for the next start, which finds every line imported.
+                tracing::warn!(error = %e, file = %self.path.display(), "could not delete an imported audit spool file");
+                return;
+            }
+        }
+        if let Err(e) = db.forget_spool(&self.name) {
+            tracing::debug!(error = %e, "audit spool progress row left behind");
+        }
+    }
+}
+
+/// What the import thread takes, in spool order.
+enum Entry {
+    Row {
+        spool: Arc<str>,
+        /// 1-based line number in its spool file.
+        line: u64,
+        cells: Box<[Cell; AUDIT_CELLS]>,
+    },
+    /// Every line of this file is queued before it: delete it once they are imported.
+    Retire(SpoolFile),
+}
+
+#[derive(Default)]
+struct Queue {
+    entries: VecDeque<Entry>,
+    stop: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    /// Records of this process imported so far.
+    imported: tokio::sync::watch::Sender<u64>,
+}
+
+/// The file lines are appended to, and its write buffer.
+#[derive(Default)]
+struct Appender {
+    file: Option<SpoolFile>,
+    buf: Vec<u8>,
+}
+
+/// Durable audit records as spool lines, imported by a thread of their own. See the
+/// [module docs](self).
+pub(crate) struct SpoolAudit {
+    dir: PathBuf,
+    db: Arc<SqliteDirectAudit>,
+    append: Mutex<Appender>,
+    /// Records appended (compared with `Shared::imported` by `settle`).
+    appended: AtomicU64,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for SpoolAudit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpoolAudit")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpoolAudit {
+    /// The spool of a database file, importing through `db`; starts the import thread. No
+    /// file is created before the first record.
+    pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit) -> Result<Self> {
+        let db = Arc::new(db);
+        let (imported, _) = tokio::sync::watch::channel(0);
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            imported,
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            let db = Arc::clone(&db);
+            std::thread::Builder::new()
+                .name("audit-import".to_owned())
+                .spawn(move || import_loop(&shared, &db))
+                .map_err(|e| io("the audit import thread", e))?
+        };
+        Ok(Self {
+            dir: spool_dir(db_file),
+            db,
+            append: Mutex::new(Appender::default()),
+            appended: AtomicU64::new(0),
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Imports what is left in the spool files of processes that died (files whose lock can
+    /// be taken), deletes them, and drops progress rows of files that are gone. Blocking;
+    /// run after the migrations. Returns how many records were imported.
+    pub(crate) fn recover(&self) -> Result<u64> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io("the audit spool folder", e)),
+        };
+        let mut imported = 0;
+        for entry in entries {
+            let entry = entry.map_err(|e| io("the audit spool folder", e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.starts_with('.') && name.ends_with(".new") {
+                // A file whose creator died before renaming it: it holds no line.
+                if let Ok(f) = File::open(&path)
+                    && try_lock(&f).unwrap_or(false)
+                {
+                    let _ = std::fs::remove_file(&path);
+                }
+                continue;
+            }
+            if !name.ends_with(".jsonl") || name.starts_with('.') {
+                continue;
+            }
+            let file = match OpenOptions::new().read(true).open(&path) {
+                Ok(f) => f,
+                // Another store finished it meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("an audit spool file", e)),
+            };
+            if !try_lock(&file).map_err(|e| io("an audit spool file's lock", e))? {
+                continue;
+            }
+            imported += self.recover_file(SpoolFile {
+                name: name.into(),
+                path,
+                file,
+                lines: 0,
+                bytes: 0,
+            })?;
+        }
+        for name in self.db.spool_names()? {
+            if !self.dir.join(&name).exists() {
+                self.db.forget_spool(&name)?;
+            }
+        }
+        Ok(imported)
+    }
+
+    /// Imports the lines of a locked orphaned spool file that are not in the table yet.
+    fn recover_file(&self, mut spool: SpoolFile) -> Result<u64> {
+        let done = self.db.spool_progress(&spool.name)?;
+        let mut text = Vec::new();
+        spool
+            .file
+            .read_to_end(&mut text)
+            .map_err(|e| io("an audit spool file", e))?;
+        let mut lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        // After the last newline: empty, or a line torn by a crash of the machine.
+        if let Some(torn) = lines.pop()
+            && !torn.is_empty()
+        {
+            tracing::warn!(file = %spool.path.display(), bytes = torn.len(), "an audit spool file ends in a torn line; it is skipped");
+        }
+        let mut imported = 0;
+        let mut skipped = 0;
+        let mut batch: Vec<Box<[Cell; AUDIT_CELLS]>> = Vec::new();
+        let total = lines.len() as u64;
+        for (i, line) in lines
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(done).unwrap_or(0))
+        {
+            match audit_cells_from_json(line) {
+                Some(cells) => batch.push(Box::new(cells)),
+                None => skipped += 1,
+            }
+            let line_no = i as u64 + 1;
+            if batch.len() >= IMPORT_BATCH || line_no == total {
+                let rows: Vec<&[Cell; AUDIT_CELLS]> = batch.iter().map(AsRef::as_ref).collect();
+                self.db.import(&rows, &[(&spool.name, line_no)])?;
+                imported += batch.len() as u64;
+                batch.clear();
+            }
+        }
+        if skipped > 0 {
+            tracing::warn!(file = %spool.path.display(), lines = skipped, "audit spool lines that do not decode were skipped");
+        }
+        if imported > 0 {
+            tracing::info!(records = imported, file = %spool.path.display(), "imported the audit spool of a process that stopped");
+        }
+        spool.lines = total;
+        spool.remove(&self.db);
+        Ok(imported)
+    }
+
+    /// Stops the import thread after it has imported what is queued (or given up on it: the
+    /// lines stay in the spool file for the next start), and deletes this process's file.
+    fn stop(&self) {
+        if let Some(file) = lock(&self.append).file.take() {
+            lock(&self.shared.queue)
+                .entries
+                .push_back(Entry::Retire(file));
+        }
+        lock(&self.shared.queue).stop = true;
+        self.shared.wake.notify_all();
+        if let Some(t) = lock(&self.thread).take()
+            && t.join().is_err()
+        {
+            tracing::error!("the audit import thread panicked");
+        }
+    }
+}
+
+impl Drop for SpoolAudit {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl DirectAudit for SpoolAudit {
+    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let cells: Vec<Box<[Cell; AUDIT_CELLS]>> =
+            records.iter().map(|r| Box::new(audit_cells(r))).collect();
+        let mut guard = lock(&self.append);
+        let ap = &mut *guard;
+        ap.buf.clear();
+        for c in &cells {
+            serde_json::to_writer(&mut ap.buf, c.as_slice())
+                .map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
+            ap.buf.push(b'\n');
+        }
+        if ap.file.is_none() {
+            ap.file = Some(SpoolFile::create(&self.dir)?);
+        }
+        let Some(file) = ap.file.as_mut() else {
+            unreachable!("created above")
+        };
+        if let Err(e) = file.file.write_all(&ap.buf) {
+            // Cut a partial line off, so that the next line does not merge with it; if that
+            // fails too, retire the file (its complete lines are still imported).
+            if file.file.set_len(file.bytes).is_err()
+                && let Some(file) = ap.file.take()
+            {
+                lock(&self.shared.queue)
+                    .entries
+                    .push_back(Entry::Retire(file));
+            }
+            return Err(io("an audit spool file", e));
+        }
+        let first = file.lines + 1;
+        file.lines += cells.len() as u64;
+        file.bytes += ap.buf.len() as u64;
+        let spool = Arc::clone(&file.name);
+        let rotate = file.bytes >= ROTATE_BYTES;
+        {
+            let mut q = lock(&self.shared.queue);
+            for (i, cells) in cells.into_iter().enumerate() {
+                q.entries.push_back(Entry::Row {
+                    spool: Arc::clone(&spool),
+                    line: first + i as u64,
+                    cells,
+                });
+            }
+            if rotate && let Some(file) = ap.file.take() {
+                q.entries.push_back(Entry::Retire(file));
+            }
+        }
+        self.appended
+            .fetch_add(records.len() as u64, Ordering::SeqCst);
+        drop(guard);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn settle(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        let target = self.appended.load(Ordering::SeqCst);
+        let mut imported = self.shared.imported.subscribe();
+        Box::pin(async move {
+            // The sender lives as long as `self`.
+            let _ = imported.wait_for(|&n| n >= target).await;
+        })
+    }
+}
+
+/// The import thread: moves queued rows into the table in batches, in spool order, and
+/// deletes retired files once their rows are in.
+fn import_loop(shared: &Shared, db: &SqliteDirectAudit) {
+    let mut imported = 0u64;
+    let mut backoff = RETRY_FIRST;
+    let mut failures = 0u32;
+    loop {
+        let mut batch = Vec::new();
+        let stopping = {
+            let mut q = lock(&shared.queue);
+            while q.entries.is_empty() && !q.stop {
+                q = shared.wake.wait(q).unwrap_or_else(PoisonError::into_inner);
+            }
+            if q.entries.is_empty() {
+                return;
+            }
+            if let Some(Entry::Retire(_)) = q.entries.front() {
+                let Some(Entry::Retire(file)) = q.entries.pop_front() else {
+                    unreachable!("checked above")
+                };
+                drop(q);
+                file.remove(db);
+                continue;
+            }
+            while batch.len() < IMPORT_BATCH && matches!(q.entries.front(), Some(Entry::Row { .. }))
+            {
+                if let Some(e) = q.entries.pop_front() {
+                    batch.push(e);
+                }
+            }
+            q.stop
+        };
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut progress: Vec<(&str, u64)> = Vec::new();
+        for e in &batch {
+            if let Entry::Row { spool, line, cells } = e {
+                rows.push(cells.as_ref());
+                match progress.last_mut() {
+                    Some((s, n)) if *s == &**spool => *n = *line,
+                    _ => progress.push((spool, *line)),
+                }
+            }
+        }
+        match db.import(&rows, &progress) {
+            Ok(()) => {
+                imported += rows.len() as u64;
+                shared.imported.send_replace(imported);
+                backoff = RETRY_FIRST;
+                failures = 0;
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, records = rows.len(), "audit import failed; the records are safe in the spool and the import is retried");
+                drop(rows);
+                drop(progress);
+                if stopping && failures >= ATTEMPTS_WHEN_STOPPING {
+                    tracing::error!(
+                        "audit import gave up while stopping; the spool file is imported at the next start"
+                    );
+                    return;
+                }
+                let mut q = lock(&shared.queue);
+                for e in batch.into_iter().rev() {
+                    q.entries.push_front(e);
+                }
+                drop(q);
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
