@@ -2,7 +2,8 @@
 //! single record when the call ends (denied, held for approval, executed or failed). If the
 //! call's future is dropped half-way (the client went away), the guard still writes the
 //! record, with outcome `error` and reason `cancelled`, so no call goes unaudited.
-//! [`CallAudit::finish`] waits until the record is committed (`record_durable`), so every
+//! [`CallAudit::finish`] waits until the record is durable (`record_durable`: committed, or
+//! on SQLite written to the process's audit spool), so every
 //! answered call's record survives a crash of the process right after the answer.
 
 use std::time::Instant;
@@ -131,7 +132,7 @@ impl CallAudit {
         if !self.extra.is_empty() {
             r.args_summary = Some(Value::Object(std::mem::take(&mut self.extra)));
         }
-        // Durable: the call is answered only after its record is committed, so a crash
+        // Durable: the call is answered only after its record is durable, so a crash
         // (SIGKILL) after an answer cannot lose that call's record.
         if self.writer.record_durable(r).await.is_err() {
             tracing::error!("audit writer closed; an audit record was lost");

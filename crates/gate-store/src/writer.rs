@@ -4,11 +4,12 @@
 //!
 //! Durability: [`AuditWriter::record`] returns once the record is queued, so a record queued
 //! less than `flush_interval` (plus one batch write) before the process is killed (SIGKILL,
-//! power loss) can be lost. [`AuditWriter::record_durable`] returns only after the record's
-//! batch is committed: a batch holding such a record is written as soon as the inbox is
-//! drained, without waiting for `flush_interval` (group commit: records arriving while a batch
-//! is written share the next transaction). The gateway's call path uses `record_durable`, so a
-//! call is answered only after its audit record is in the database.
+//! power loss) can be lost. [`AuditWriter::record_durable`] returns only once the record is
+//! durable: on the [`DirectAudit`] path below, written to the sink (SQLite: the spool file);
+//! otherwise its batch is committed: a batch holding such a record is written as soon as the
+//! inbox is drained, without waiting for `flush_interval` (group commit: records arriving
+//! while a batch is written share the next transaction). The gateway's call path uses
+//! `record_durable`, so a call is answered only after its audit record is durable.
 //!
 //! When the store has a [`DirectAudit`] (SQLite on a file: a spool file of this process, see
 //! `sql/spool.rs`), durable records skip the task: the first caller to find no append in
@@ -117,7 +118,7 @@ pub struct AuditStats {
     pub lost: u64,
     /// Batches written.
     pub batches: u64,
-    /// Durable records whose commit on the caller's thread failed (or was skipped while that
+    /// Durable records whose append on the caller's thread failed (or was skipped while that
     /// path cooled down) and that the background task took over.
     pub handed_off: u64,
 }
@@ -176,7 +177,7 @@ struct Direct {
     idle: Notify,
     counters: Arc<Counters>,
     batch_size: usize,
-    /// The background writer, for records the direct commit failed on.
+    /// The background writer, for records the direct append failed on.
     tx: mpsc::Sender<Msg>,
 }
 
@@ -200,8 +201,8 @@ const SETTLE_AT_SHUTDOWN: Duration = Duration::from_secs(10);
 /// Rounds a caller commits for others before handing on to a spawned task.
 const LEADER_ROUNDS: usize = 4;
 
-/// How long durable records go to the background writer after a failed direct commit (the
-/// write lock is most likely still held: no call should wait out the busy timeout again).
+/// How long durable records go to the background writer after a failed direct append (the
+/// cause, a full disk or a stuck import, most likely lasts: no call should fail on it again).
 const DIRECT_COOLDOWN: Duration = Duration::from_secs(1);
 
 /// What `record_durable` should do with a record.
@@ -322,12 +323,11 @@ impl Direct {
                     }
                 }
                 Err(e) => {
-                    // Most likely another connection held the write lock longer than the
-                    // direct connection waits. These records, and every record waiting, go
-                    // to the background writer (it retries without blocking a call), and so
-                    // do new ones for a while.
+                    // The sink could not take them (a full disk, or its import is stuck).
+                    // These records, and every record waiting, go to the background writer
+                    // (it retries without blocking a call), and so do new ones for a while.
                     self.counters.failed.fetch_add(n, Ordering::Relaxed);
-                    tracing::warn!(error = %e, records = n, "audit commit on the call path failed; the background writer retries it");
+                    tracing::warn!(error = %e, records = n, "audit append on the call path failed; the background writer retries it");
                     let mut st = self.lock();
                     let mut msgs: Vec<Msg> = records
                         .into_iter()
@@ -441,7 +441,7 @@ impl AuditWriter {
         Ok(())
     }
 
-    /// Hands a record to the writer and waits until the transaction holding it is committed.
+    /// Hands a record to the writer and waits until it is durable (see the module docs).
     /// Err if the writer shut down first or gave the record up during shutdown.
     pub async fn record_durable(&self, record: AuditRecord) -> Result<(), AuditClosed> {
         let (ack, done) = oneshot::channel();

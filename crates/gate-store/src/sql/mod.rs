@@ -124,13 +124,16 @@ impl SqliteStore {
         migrations::sqlite().await?.run(&self.pool).await?;
         // Audit records that processes which died left in their spool files (the table the
         // import records its progress in exists from here on).
+        // A failure is logged, never fatal: the files stay for the next start.
         if let Some(spool) = &self.direct {
             let spool = Arc::clone(spool);
-            tokio::task::spawn_blocking(move || spool.recover())
-                .await
-                .map_err(|e| {
-                    StoreError::io("the audit spool recovery", std::io::Error::other(e))
-                })??;
+            match tokio::task::spawn_blocking(move || spool.recover()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "could not import the audit spools left by stopped processes");
+                }
+                Err(e) => tracing::error!(error = %e, "the audit spool recovery panicked"),
+            }
         }
         Ok(())
     }

@@ -46,6 +46,10 @@ pub(crate) const AUDIT_CELLS: usize = 16;
 /// `duration_ms`); every other one holds text.
 const AUDIT_INT_CELLS: [usize; 3] = [0, 13, 14];
 
+/// The positions of [`AUDIT_INSERT_COLS`] that are `NOT NULL` (`at`, `request_id`,
+/// `caller_kind`, `surface`, `operation`, `target_ids`, `decision`, `outcome`).
+const AUDIT_REQUIRED_CELLS: [usize; 8] = [0, 1, 2, 6, 8, 9, 10, 12];
+
 /// A cell in the audit spool's JSON lines: a number, a string or `null`.
 impl serde::Serialize for Cell {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -57,7 +61,8 @@ impl serde::Serialize for Cell {
 }
 
 /// The cells of one audit spool line (a JSON array in [`AUDIT_INSERT_COLS`] order), or
-/// `None` when it is not one: wrong length, a wrong type in a column, or no `at`.
+/// `None` when it is not one: wrong length, a wrong type in a column, or a required column
+/// missing.
 pub(crate) fn audit_cells_from_json(line: &[u8]) -> Option<[Cell; AUDIT_CELLS]> {
     use serde_json::Value;
     let values: Vec<Value> = serde_json::from_slice(line).ok()?;
@@ -83,7 +88,8 @@ pub(crate) fn audit_cells_from_json(line: &[u8]) -> Option<[Cell; AUDIT_CELLS]> 
         };
         out.push(cell);
     }
-    if !ok || matches!(out[0], Cell::Int(None)) {
+    let missing = |c: &Cell| matches!(c, Cell::Int(None) | Cell::Text(None));
+    if !ok || AUDIT_REQUIRED_CELLS.iter().any(|&i| missing(&out[i])) {
         return None;
     }
     out.try_into().ok()

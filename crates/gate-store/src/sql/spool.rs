@@ -19,7 +19,10 @@
 //!   to a live process and is left alone.
 //! - A spool file past [`ROTATE_BYTES`] is retired: new lines go to a new file, and the old
 //!   one is deleted once every line of it is imported. A store that is dropped imports what
-//!   is left and deletes its file.
+//!   is left and deletes its file (waiting a few seconds at most: what is left then is
+//!   imported at the next start).
+//! - If the import falls far behind (a database locked for a long time), appends fail and
+//!   durable records go to the background writer, whose bounded channel holds callers back.
 //! - A torn last line (the machine stopped in the middle of a write) is skipped with a
 //!   warning, and so is any line that does not decode.
 //! - A record reaches `audit_events` shortly after its call is answered, normally within a
@@ -58,6 +61,18 @@ const ATTEMPTS_WHEN_STOPPING: u32 = 5;
 /// Spool files created by this process (part of each file's name).
 static CREATED: AtomicU64 = AtomicU64::new(0);
 
+/// How old a file not yet renamed (`.*.new`) must be before recovery deletes it: its creator
+/// locks and renames it within microseconds, unless it died.
+const UNNAMED_GRACE: Duration = Duration::from_secs(60);
+
+/// The longest a dropped store waits for its import thread (what is left stays in the spool
+/// file, imported at the next start).
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// Records queued for import beyond which appends fail (the call path then falls back to the
+/// background writer, whose bounded channel holds callers back): the import is stuck.
+const MAX_QUEUED: usize = 100_000;
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -86,6 +101,21 @@ fn try_lock(file: &File) -> std::io::Result<bool> {
     Ok(modified.elapsed().unwrap_or_default() > Duration::from_secs(3600))
 }
 
+/// Whether `path` still names the open `file` (not deleted, not replaced).
+#[cfg(unix)]
+fn same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino() && a.nlink() > 0,
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &File, path: &Path) -> bool {
+    path.exists()
+}
+
 /// The spool folder of a database file.
 pub(crate) fn spool_dir(db_file: &Path) -> PathBuf {
     let mut name = db_file.as_os_str().to_owned();
@@ -103,15 +133,20 @@ struct SpoolFile {
 }
 
 impl SpoolFile {
-    /// Creates and locks a new spool file. It is created under a name that recovery skips,
-    /// locked, then renamed, so that no other process can take it for orphaned in between.
+    /// Creates and locks a new spool file. It is created under a name that recovery leaves
+    /// alone for [`UNNAMED_GRACE`], locked, then renamed, so that no other process takes it
+    /// for orphaned in between. The name is unique (time, process, counter, random part).
     fn create(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io("the audit spool folder", e))?;
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
         let n = CREATED.fetch_add(1, Ordering::Relaxed);
-        let name = format!("{ms}-{}-{n}.jsonl", std::process::id());
+        let name = format!(
+            "{ms}-{}-{n}-{}.jsonl",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        );
         let tmp = dir.join(format!(".{name}.new"));
         let file = OpenOptions::new()
             .create_new(true)
@@ -172,8 +207,9 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     wake: Condvar,
-    /// Records of this process imported so far.
-    imported: tokio::sync::watch::Sender<u64>,
+    /// Records of this process imported so far. The import thread owns the sender: when it
+    /// ends (or panics), waiters are released instead of waiting forever.
+    imported: tokio::sync::watch::Receiver<u64>,
 }
 
 /// The file lines are appended to, and its write buffer.
@@ -192,7 +228,8 @@ pub(crate) struct SpoolAudit {
     /// Records appended (compared with `Shared::imported` by `settle`).
     appended: AtomicU64,
     shared: Arc<Shared>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Disconnected when the import thread ends.
+    stopped: Mutex<Option<std::sync::mpsc::Receiver<()>>>,
 }
 
 impl std::fmt::Debug for SpoolAudit {
@@ -208,27 +245,32 @@ impl SpoolAudit {
     /// file is created before the first record.
     pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit) -> Result<Self> {
         let db = Arc::new(db);
-        let (imported, _) = tokio::sync::watch::channel(0);
+        let (progress, imported) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             imported,
         });
-        let thread = {
+        let (done, stopped) = std::sync::mpsc::channel::<()>();
+        {
             let shared = Arc::clone(&shared);
             let db = Arc::clone(&db);
             std::thread::Builder::new()
                 .name("audit-import".to_owned())
-                .spawn(move || import_loop(&shared, &db))
-                .map_err(|e| io("the audit import thread", e))?
-        };
+                .spawn(move || {
+                    // Dropped when the thread ends, also by a panic.
+                    let _done = done;
+                    import_loop(&shared, &db, &progress);
+                })
+                .map_err(|e| io("the audit import thread", e))?;
+        }
         Ok(Self {
             dir: spool_dir(db_file),
             db,
             append: Mutex::new(Appender::default()),
             appended: AtomicU64::new(0),
             shared,
-            thread: Mutex::new(Some(thread)),
+            stopped: Mutex::new(Some(stopped)),
         })
     }
 
@@ -248,7 +290,12 @@ impl SpoolAudit {
             let path = entry.path();
             if name.starts_with('.') && name.ends_with(".new") {
                 // A file whose creator died before renaming it: it holds no line.
-                if let Ok(f) = File::open(&path)
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > UNNAMED_GRACE);
+                if old
+                    && let Ok(f) = File::open(&path)
                     && try_lock(&f).unwrap_or(false)
                 {
                     let _ = std::fs::remove_file(&path);
@@ -267,13 +314,26 @@ impl SpoolAudit {
             if !try_lock(&file).map_err(|e| io("an audit spool file's lock", e))? {
                 continue;
             }
-            imported += self.recover_file(SpoolFile {
+            // Its owner (or another store) may have deleted it, with its progress row, and
+            // released the lock between our open and our lock: then it is done, not orphaned.
+            if !same_file(&file, &path) {
+                continue;
+            }
+            let spool = SpoolFile {
                 name: name.into(),
                 path,
                 file,
                 lines: 0,
                 bytes: 0,
-            })?;
+            };
+            let shown = spool.path.display().to_string();
+            match self.recover_file(spool) {
+                Ok(n) => imported += n,
+                // Left where it is, for the next start; the others go on.
+                Err(e) => {
+                    tracing::error!(error = %e, file = %shown, "could not import an audit spool file; it is kept for the next start")
+                }
+            }
         }
         for name in self.db.spool_names()? {
             if !self.dir.join(&name).exists() {
@@ -305,7 +365,7 @@ impl SpoolAudit {
         for (i, line) in lines
             .iter()
             .enumerate()
-            .skip(usize::try_from(done).unwrap_or(0))
+            .skip(usize::try_from(done).unwrap_or(usize::MAX))
         {
             match audit_cells_from_json(line) {
                 Some(cells) => batch.push(Box::new(cells)),
@@ -330,8 +390,9 @@ impl SpoolAudit {
         Ok(imported)
     }
 
-    /// Stops the import thread after it has imported what is queued (or given up on it: the
-    /// lines stay in the spool file for the next start), and deletes this process's file.
+    /// Stops the import thread after it has imported what is queued and deleted this
+    /// process's file, waiting [`STOP_WAIT`] at most. What it gives up on (or has not done
+    /// when the process exits) stays in the spool file for the next start.
     fn stop(&self) {
         if let Some(file) = lock(&self.append).file.take() {
             lock(&self.shared.queue)
@@ -340,10 +401,14 @@ impl SpoolAudit {
         }
         lock(&self.shared.queue).stop = true;
         self.shared.wake.notify_all();
-        if let Some(t) = lock(&self.thread).take()
-            && t.join().is_err()
+        if let Some(stopped) = lock(&self.stopped).take()
+            && let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(STOP_WAIT)
         {
-            tracing::error!("the audit import thread panicked");
+            // It goes on alone; what it has not imported when the process exits stays in
+            // the spool file for the next start.
+            tracing::warn!(
+                "the audit import is still running at shutdown; what it does not finish is imported at the next start"
+            );
         }
     }
 }
@@ -361,6 +426,12 @@ impl DirectAudit for SpoolAudit {
         }
         let cells: Vec<Box<[Cell; AUDIT_CELLS]>> =
             records.iter().map(|r| Box::new(audit_cells(r))).collect();
+        if lock(&self.shared.queue).entries.len() >= MAX_QUEUED {
+            return Err(StoreError::Conflict {
+                what: "the audit import is behind (is the database locked or read-only?)"
+                    .to_owned(),
+            });
+        }
         let mut guard = lock(&self.append);
         let ap = &mut *guard;
         ap.buf.clear();
@@ -376,14 +447,18 @@ impl DirectAudit for SpoolAudit {
             unreachable!("created above")
         };
         if let Err(e) = file.file.write_all(&ap.buf) {
-            // Cut a partial line off, so that the next line does not merge with it; if that
-            // fails too, retire the file (its complete lines are still imported).
+            // Cut what was written off, so that a recovery does not import it (the caller
+            // hands these records to the background writer) and the next line does not merge
+            // with it. If that fails too, retire the file: only its queued lines are imported
+            // before it is deleted. (A crash before that deletion would import the failed
+            // call's whole lines a second time: a double fault, not handled.)
             if file.file.set_len(file.bytes).is_err()
                 && let Some(file) = ap.file.take()
             {
                 lock(&self.shared.queue)
                     .entries
                     .push_back(Entry::Retire(file));
+                self.shared.wake.notify_one();
             }
             return Err(io("an audit spool file", e));
         }
@@ -414,9 +489,9 @@ impl DirectAudit for SpoolAudit {
 
     fn settle(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         let target = self.appended.load(Ordering::SeqCst);
-        let mut imported = self.shared.imported.subscribe();
+        let mut imported = self.shared.imported.clone();
         Box::pin(async move {
-            // The sender lives as long as `self`.
+            // An error: the import thread ended (the records stay in the spool file).
             let _ = imported.wait_for(|&n| n >= target).await;
         })
     }
@@ -424,7 +499,11 @@ impl DirectAudit for SpoolAudit {
 
 /// The import thread: moves queued rows into the table in batches, in spool order, and
 /// deletes retired files once their rows are in.
-fn import_loop(shared: &Shared, db: &SqliteDirectAudit) {
+fn import_loop(
+    shared: &Shared,
+    db: &SqliteDirectAudit,
+    progress_out: &tokio::sync::watch::Sender<u64>,
+) {
     let mut imported = 0u64;
     let mut backoff = RETRY_FIRST;
     let mut failures = 0u32;
@@ -468,7 +547,7 @@ fn import_loop(shared: &Shared, db: &SqliteDirectAudit) {
         match db.import(&rows, &progress) {
             Ok(()) => {
                 imported += rows.len() as u64;
-                shared.imported.send_replace(imported);
+                progress_out.send_replace(imported);
                 backoff = RETRY_FIRST;
                 failures = 0;
             }

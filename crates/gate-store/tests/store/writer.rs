@@ -522,11 +522,13 @@ async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
     let dir = spool_dir(&file);
     std::fs::create_dir_all(&dir).expect("spool folder");
     // A process that died: its first line was imported (the progress row says so), the rest
-    // not; a line that does not decode, and a last line torn by a crash of the machine.
+    // not; lines that do not decode, and a last line torn by a crash of the machine.
     let dead = format!(
-        "{}\n{}\nnot json\n[1, 2]\n{}\n[17900000",
+        "{}\n{}\nnot json\n[1, 2]\n{}\n{}\n[17900000",
         spool_line("req-imported-before"),
         spool_line("req-b"),
+        // A required column (the request id) missing: skipped, not a failed import.
+        spool_line("req-null").replace("\"req-null\"", "null"),
         spool_line("req-c")
     );
     std::fs::write(dir.join("1-4000001-0.jsonl"), dead).expect("dead spool");
@@ -539,7 +541,16 @@ async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
     let live = std::fs::File::open(&live_path).expect("open");
     rustix::fs::flock(&live, rustix::fs::FlockOperation::LockExclusive).expect("lock");
     // A file whose creator died before naming it (it never holds a line).
-    std::fs::write(dir.join(".3-4000003-0.jsonl.new"), b"").expect("unnamed spool");
+    let unnamed = dir.join(".3-4000003-0.jsonl.new");
+    std::fs::write(&unnamed, b"").expect("unnamed spool");
+    std::fs::File::options()
+        .write(true)
+        .open(&unnamed)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(120)))
+        .expect("age the unnamed spool");
+    // A fresh one may be a live process's, between its creation and its rename: kept.
+    let fresh = dir.join(".4-4000004-0.jsonl.new");
+    std::fs::write(&fresh, b"").expect("fresh unnamed spool");
     // A progress row whose file is gone.
     db.exec("INSERT INTO audit_spool (spool, lines) VALUES ('0-4000000-0.jsonl', 7)")
         .await
@@ -556,9 +567,13 @@ async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
     let names: Vec<String> = spool_files(&dir).into_iter().map(|(n, _)| n).collect();
     assert_eq!(
         names,
-        vec!["2-4000002-0.jsonl".to_owned()],
-        "the dead and the unnamed files are deleted"
+        vec![
+            ".4-4000004-0.jsonl.new".to_owned(),
+            "2-4000002-0.jsonl".to_owned()
+        ],
+        "the dead file and the old unnamed one are deleted"
     );
+    std::fs::remove_file(&fresh).expect("remove the fresh unnamed spool");
     assert_eq!(
         db.exec("DELETE FROM audit_spool WHERE spool <> '2-4000002-0.jsonl'")
             .await
