@@ -25,9 +25,11 @@
 //!   durable records go to the background writer, whose bounded channel holds callers back.
 //! - A torn last line (the machine stopped in the middle of a write) is skipped with a
 //!   warning, and so is any line that does not decode.
-//! - A record reaches `audit_events` shortly after its call is answered, normally within a
-//!   millisecond. In the process that wrote it, [`AuditWriter::flush`](crate::AuditWriter::flush)
-//!   waits for the import ([`DirectAudit::settle`]).
+//! - A record reaches `audit_events` shortly after its call is answered: the import waits
+//!   [`IMPORT_DELAY`] for more records, then commits them in one transaction. In the process
+//!   that wrote it, [`AuditWriter::flush`](crate::AuditWriter::flush) and
+//!   [`AuditWriter::settle`](crate::AuditWriter::settle) wait for the import
+//!   ([`DirectAudit::settle`]).
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -49,6 +51,11 @@ pub(crate) const ROTATE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Most rows in one import transaction.
 const IMPORT_BATCH: usize = 512;
+
+/// How long the import waits after a first record before it commits (unless a batch fills):
+/// the import then runs after that record's call is answered instead of beside it, on a
+/// machine with few cores, and under load one commit carries many records.
+const IMPORT_DELAY: Duration = Duration::from_millis(2);
 
 /// The first and the longest pause after a failed import.
 const RETRY_FIRST: Duration = Duration::from_millis(10);
@@ -516,6 +523,20 @@ fn import_loop(
             }
             if q.entries.is_empty() {
                 return;
+            }
+            // Let the first record's call be answered before this thread takes a core, and
+            // let more records join the batch.
+            let deadline = std::time::Instant::now() + IMPORT_DELAY;
+            while q.entries.len() < IMPORT_BATCH && !q.stop {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                q = shared
+                    .wake
+                    .wait_timeout(q, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
             }
             if let Some(Entry::Retire(_)) = q.entries.front() {
                 let Some(Entry::Retire(file)) = q.entries.pop_front() else {
