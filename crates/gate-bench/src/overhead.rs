@@ -21,6 +21,10 @@
 //!   gateway's own HTTP stack (axum, Tokio, reqwest) with no governance. Floor − direct is
 //!   what one more loopback hop costs on this machine; proxy − floor is what governance adds.
 //!
+//! While each target runs, the CPU time (user + system, all threads, from `/proc/<pid>/stat`)
+//! of the gateway and of the pass-through is summed and divided by the target's requests:
+//! what one request costs each process.
+//!
 //! Latency is timed from the moment a request is handed to the HTTP client until its whole
 //! body is read. How late the sender was against the schedule is reported apart ("send lag"),
 //! so that a timer tick on a loaded machine does not pollute the latency figures.
@@ -223,6 +227,26 @@ pub(crate) async fn wait_ready(
     }
 }
 
+/// `USER_HZ`: the unit of the CPU times in `/proc/<pid>/stat` (100 on Linux).
+const CLOCK_TICKS_PER_SEC: f64 = 100.0;
+
+/// User plus system CPU time of a process, all threads, in clock ticks.
+fn cpu_ticks(pid: u32) -> Result<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("read /proc/{pid}/stat"))?;
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let rest = s.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let field = |i: usize| -> Result<u64> {
+        fields
+            .get(i)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("field {i} of /proc/{pid}/stat"))
+    };
+    Ok(field(11)? + field(12)?)
+}
+
 /// `VmRSS` and `VmHWM` in kB.
 pub(crate) fn memory(pid: u32) -> Result<(u64, u64)> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -319,6 +343,8 @@ pub(crate) fn ms(d: Duration) -> f64 {
 
 struct Summary {
     label: &'static str,
+    /// CPU per request of the gateway and of the pass-through while this target ran.
+    cpu_us: (f64, f64),
     n: usize,
     errors: usize,
     p50: Duration,
@@ -328,13 +354,16 @@ struct Summary {
     lag_p99: Duration,
 }
 
-fn summarize(label: &'static str, samples: &[Sample]) -> Summary {
+fn summarize(label: &'static str, samples: &[Sample], cpu: (u64, u64)) -> Summary {
+    let per_request =
+        |ticks: u64| ticks as f64 * 1e6 / CLOCK_TICKS_PER_SEC / (samples.len().max(1) as f64);
     let mut lat: Vec<Duration> = samples.iter().filter(|s| s.ok).map(|s| s.latency).collect();
     lat.sort_unstable();
     let mut lag: Vec<Duration> = samples.iter().map(|s| s.lag).collect();
     lag.sort_unstable();
     Summary {
         label,
+        cpu_us: (per_request(cpu.0), per_request(cpu.1)),
         n: samples.len(),
         errors: samples.iter().filter(|s| !s.ok).count(),
         p50: pct(&lat, 0.50),
@@ -536,22 +565,28 @@ async fn run_inner(p: Params) -> Result<()> {
     let rounds = p.rounds.max(1);
     let slice = p.secs / f64::from(rounds);
     let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
+    // CPU time of the gateway and of the pass-through while each target runs (clock ticks).
+    let mut cpu: Vec<(u64, u64)> = targets.iter().map(|_| (0, 0)).collect();
     for round in 1..=rounds {
         eprintln!(
             "open loop, round {round}/{rounds}: each target {slice:.1} s at {} req/s",
             p.rate
         );
-        for (t, out) in targets.iter().zip(samples.iter_mut()) {
+        for ((t, out), used) in targets.iter().zip(samples.iter_mut()).zip(cpu.iter_mut()) {
             emu.ensure_running(&emu_log)?;
             server.ensure_running(&gate_log)?;
             pass.ensure_running(&pass_log)?;
+            let before = (cpu_ticks(pid)?, cpu_ticks(pass.pid())?);
             out.extend(open_loop(&load_client, t, p.rate, slice).await);
+            used.0 += cpu_ticks(pid)? - before.0;
+            used.1 += cpu_ticks(pass.pid())? - before.1;
         }
     }
     let summaries: Vec<Summary> = targets
         .iter()
         .zip(&samples)
-        .map(|(t, s)| summarize(t.label, s))
+        .zip(&cpu)
+        .map(|((t, s), &c)| summarize(t.label, s, c))
         .collect();
     let after_open = memory(pid)?;
 
@@ -706,11 +741,13 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         sizes[0], sizes[1], sizes[2], sizes[3], sizes[4]
     );
     println!();
-    println!("| target | requests | errors | p50 | p90 | p99 | max | send lag p99 |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| target | requests | errors | p50 | p90 | p99 | max | send lag p99 | gateway CPU / request | pass-through CPU / request |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for x in s {
         println!(
-            "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms |",
+            "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} µs | {:.0} µs |",
             x.label,
             x.n,
             x.errors,
@@ -718,7 +755,9 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
             ms(x.p90),
             ms(x.p99),
             ms(x.max),
-            ms(x.lag_p99)
+            ms(x.lag_p99),
+            x.cpu_us.0,
+            x.cpu_us.1
         );
     }
     println!();

@@ -52,10 +52,11 @@ pub(crate) const ROTATE_BYTES: u64 = 4 * 1024 * 1024;
 /// Most rows in one import transaction.
 const IMPORT_BATCH: usize = 512;
 
-/// How long the import waits after a first record before it commits (unless a batch fills):
-/// the import then runs after that record's call is answered instead of beside it, on a
-/// machine with few cores, and under load one commit carries many records.
-const IMPORT_DELAY: Duration = Duration::from_millis(2);
+/// How long the import waits after a first record before it commits, unless a batch fills or
+/// someone waits for the import (`settle`): the import then runs after that record's call is
+/// answered instead of beside it on a machine with few cores, and one commit carries many
+/// records (a commit of one record cost about as much CPU as the rest of a proxied read).
+const IMPORT_DELAY: Duration = Duration::from_millis(50);
 
 /// The first and the longest pause after a failed import.
 const RETRY_FIRST: Duration = Duration::from_millis(10);
@@ -209,6 +210,8 @@ enum Entry {
 struct Queue {
     entries: VecDeque<Entry>,
     stop: bool,
+    /// Someone waits for the import (`settle`): no batching delay until the queue is empty.
+    urgent: bool,
 }
 
 struct Shared {
@@ -474,8 +477,11 @@ impl DirectAudit for SpoolAudit {
         file.bytes += ap.buf.len() as u64;
         let spool = Arc::clone(&file.name);
         let rotate = file.bytes >= ROTATE_BYTES;
-        {
+        // Wake the import thread only when it waits for a first record or a full batch: in
+        // between it sleeps out its batching delay.
+        let wake = {
             let mut q = lock(&self.shared.queue);
+            let was_empty = q.entries.is_empty();
             for (i, cells) in cells.into_iter().enumerate() {
                 q.entries.push_back(Entry::Row {
                     spool: Arc::clone(&spool),
@@ -486,17 +492,24 @@ impl DirectAudit for SpoolAudit {
             if rotate && let Some(file) = ap.file.take() {
                 q.entries.push_back(Entry::Retire(file));
             }
-        }
+            was_empty || q.entries.len() >= IMPORT_BATCH
+        };
         self.appended
             .fetch_add(records.len() as u64, Ordering::SeqCst);
         drop(guard);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         Ok(())
     }
 
     fn settle(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         let target = self.appended.load(Ordering::SeqCst);
         let mut imported = self.shared.imported.clone();
+        if *imported.borrow() < target {
+            lock(&self.shared.queue).urgent = true;
+            self.shared.wake.notify_one();
+        }
         Box::pin(async move {
             // An error: the import thread ended (the records stay in the spool file).
             let _ = imported.wait_for(|&n| n >= target).await;
@@ -527,7 +540,7 @@ fn import_loop(
             // Let the first record's call be answered before this thread takes a core, and
             // let more records join the batch.
             let deadline = std::time::Instant::now() + IMPORT_DELAY;
-            while q.entries.len() < IMPORT_BATCH && !q.stop {
+            while q.entries.len() < IMPORT_BATCH && !q.stop && !q.urgent {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     break;
@@ -551,6 +564,9 @@ fn import_loop(
                 if let Some(e) = q.entries.pop_front() {
                     batch.push(e);
                 }
+            }
+            if q.entries.is_empty() {
+                q.urgent = false;
             }
             q.stop
         };
