@@ -243,6 +243,23 @@ async fn wait_for_a_failed_write(writer: &AuditWriter) {
     }
 }
 
+/// `flush()` is a barrier: it does not return while the lock is held (nothing accepted can
+/// reach the table), and returns once it is released.
+async fn flush_outlasts_the_lock(writer: &AuditWriter, lock: AuditLock) {
+    let flusher = {
+        let w = writer.clone();
+        tokio::spawn(async move { w.flush().await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!flusher.is_finished(), "flush waits while the lock is held");
+    lock.release().await;
+    tokio::time::timeout(Duration::from_secs(30), flusher)
+        .await
+        .expect("flush returns once the lock is gone")
+        .expect("task")
+        .expect("flush");
+}
+
 /// Callers waiting for durable records on a database whose audit writes are blocked.
 struct LockedCallers {
     store: Arc<dyn Store>,
@@ -351,18 +368,7 @@ async fn writer_flush_and_shutdown_wait_for_handed_off_records(db: &TestDb) {
     assert!(accepted >= 1, "{:?}", writer.stats());
     // flush() is a barrier: it returns only once everything accepted is written, which can
     // only happen after the lock is gone.
-    let flusher = {
-        let w = writer.clone();
-        tokio::spawn(async move { w.flush().await })
-    };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!flusher.is_finished(), "flush waits for the locked records");
-    lock.release().await;
-    tokio::time::timeout(Duration::from_secs(30), flusher)
-        .await
-        .expect("flush returns once the lock is gone")
-        .expect("task")
-        .expect("flush");
+    flush_outlasts_the_lock(&writer, lock).await;
     let written = store.count_audit(&AuditQuery::new()).await.expect("count");
     assert!(
         written >= accepted,
@@ -455,18 +461,7 @@ async fn writer_sqlite_spool_answers_while_the_database_is_locked(db: &TestDb) {
         0,
         "nothing is imported while the lock is held"
     );
-    let flusher = {
-        let w = writer.clone();
-        tokio::spawn(async move { w.flush().await })
-    };
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!flusher.is_finished(), "flush waits for the import");
-    lock.release().await;
-    tokio::time::timeout(Duration::from_secs(30), flusher)
-        .await
-        .expect("flush returns once the lock is gone")
-        .expect("task")
-        .expect("flush");
+    flush_outlasts_the_lock(&writer, lock).await;
     assert_eq!(all_request_ids(&*store).await.len(), 5);
     let stats = writer.shutdown().await;
     assert_eq!(
