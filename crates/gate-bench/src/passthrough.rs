@@ -21,7 +21,11 @@ use axum::routing::any;
 const MAX_BODY: usize = 1024 * 1024;
 
 /// Headers copied to the upstream request.
-const FORWARDED: [HeaderName; 2] = [AUTHORIZATION, CONTENT_TYPE];
+const FORWARDED: [HeaderName; 3] = [
+    AUTHORIZATION,
+    CONTENT_TYPE,
+    HeaderName::from_static("notion-version"),
+];
 
 struct Upstream {
     base: String,
@@ -60,9 +64,6 @@ async fn forward(State(up): State<Arc<Upstream>>, req: Request) -> Response {
         if let Some(v) = parts.headers.get(&name) {
             out = out.header(name, v);
         }
-    }
-    if let Some(v) = parts.headers.get("notion-version") {
-        out = out.header("notion-version", v);
     }
     let Ok(resp) = out.send().await else {
         return status(StatusCode::BAD_GATEWAY);

@@ -185,11 +185,11 @@ struct Direct {
 struct DirectState {
     records: Vec<AuditRecord>,
     acks: Vec<oneshot::Sender<()>>,
-    /// A commit is in progress or scheduled: new records wait for it.
+    /// An append is in progress or scheduled: new records wait for it.
     leading: bool,
     /// Hand-offs to the background writer not yet in its channel.
     handing_off: usize,
-    /// After a failed commit, durable records go to the background writer until then.
+    /// After a failed append, durable records go to the background writer until then.
     cooldown_until: Option<std::time::Instant>,
     /// Shut down: no more records.
     closed: bool,
@@ -198,7 +198,7 @@ struct DirectState {
 /// The longest [`AuditWriter::shutdown`] waits for durable records to reach the table.
 const SETTLE_AT_SHUTDOWN: Duration = Duration::from_secs(10);
 
-/// Rounds a caller commits for others before handing on to a spawned task.
+/// Rounds a caller appends for others before handing on to a spawned task.
 const LEADER_ROUNDS: usize = 4;
 
 /// How long durable records go to the background writer after a failed direct append (the
@@ -207,9 +207,9 @@ const DIRECT_COOLDOWN: Duration = Duration::from_secs(1);
 
 /// What `record_durable` should do with a record.
 enum Route {
-    /// Queued; the caller leads the commit.
+    /// Queued; the caller leads the append.
     Lead,
-    /// Queued behind a commit in progress.
+    /// Queued behind an append in progress.
     Wait,
     /// The direct path is cooling down after a failure: use the background writer (rare,
     /// hence boxed).
@@ -253,7 +253,7 @@ impl Drop for LeadGuard {
         drop(st);
         if n > 0 {
             d.counters.lost.fetch_add(n, Ordering::Relaxed);
-            tracing::error!(records = n, "audit commit stopped; records were lost");
+            tracing::error!(records = n, "audit append stopped; records were lost");
         }
         d.idle.notify_waiters();
     }
@@ -290,12 +290,12 @@ impl Direct {
         !st.leading && st.handing_off == 0
     }
 
-    /// Leads the commit of what waits (see [`Direct::lead_rounds`]).
+    /// Leads the append of what waits (see [`Direct::lead_rounds`]).
     fn lead(self: &Arc<Self>) {
         LeadGuard::new(self).run();
     }
 
-    /// Commits what waits, for up to [`LEADER_ROUNDS`] rounds, on this thread, then hands
+    /// Appends what waits, for up to [`LEADER_ROUNDS`] rounds, on this thread, then hands
     /// the lead on to a task. Synchronous, so a caller whose future is dropped cannot leave
     /// the lead half-done.
     fn lead_rounds(self: &Arc<Self>) {
@@ -391,7 +391,7 @@ impl Direct {
         tracing::error!("audit writer closed; an audit record was lost");
     }
 
-    /// Waits until no commit or hand-off is in progress. Under a steady stream of durable
+    /// Waits until no append or hand-off is in progress. Under a steady stream of durable
     /// records this may take until the stream pauses.
     async fn wait_idle(&self) {
         loop {

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rusqlite::types::ToSqlOutput;
-use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, ToSql, TransactionBehavior};
 
 use super::rows::{AUDIT_CELLS, AUDIT_INSERT_COLS, Cell};
 use crate::error::{Result, StoreError};
@@ -224,10 +224,7 @@ impl SqliteDirectAudit {
                 [spool],
                 |row| row.get(0),
             )
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+            .optional()?;
         Ok(lines.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
 

@@ -370,7 +370,7 @@ impl SpoolAudit {
         }
         let mut imported = 0;
         let mut skipped = 0;
-        let mut batch: Vec<Box<[Cell; AUDIT_CELLS]>> = Vec::new();
+        let mut batch: Vec<[Cell; AUDIT_CELLS]> = Vec::new();
         let total = lines.len() as u64;
         for (i, line) in lines
             .iter()
@@ -378,12 +378,12 @@ impl SpoolAudit {
             .skip(usize::try_from(done).unwrap_or(usize::MAX))
         {
             match audit_cells_from_json(line) {
-                Some(cells) => batch.push(Box::new(cells)),
+                Some(cells) => batch.push(cells),
                 None => skipped += 1,
             }
             let line_no = i as u64 + 1;
             if batch.len() >= IMPORT_BATCH || line_no == total {
-                let rows: Vec<&[Cell; AUDIT_CELLS]> = batch.iter().map(AsRef::as_ref).collect();
+                let rows: Vec<&[Cell; AUDIT_CELLS]> = batch.iter().collect();
                 self.db.import(&rows, &[(&spool.name, line_no)])?;
                 imported += batch.len() as u64;
                 batch.clear();
@@ -395,7 +395,6 @@ impl SpoolAudit {
         if imported > 0 {
             tracing::info!(records = imported, file = %spool.path.display(), "imported the audit spool of a process that stopped");
         }
-        spool.lines = total;
         spool.remove(&self.db);
         Ok(imported)
     }
