@@ -15,35 +15,29 @@ pub struct InvalidId {
     pub value: String,
 }
 
+/// The 16 bytes of a Notion ID: 32 hex digits, plain or dashed 8-4-4-4-12, any case.
+///
+/// Only those two forms: `uuid` would also take the braced and `urn:uuid:` forms, which
+/// Notion never sends and a path must not carry. Nothing is allocated.
+fn uuid_of(input: &str) -> Option<uuid::Uuid> {
+    match input.len() {
+        32 | 36 => uuid::Uuid::try_parse(input).ok(),
+        _ => None,
+    }
+}
+
+/// Whether `input` is a Notion ID (see [`canonical_uuid`]), without allocating.
+pub fn is_uuid(input: &str) -> bool {
+    uuid_of(input).is_some()
+}
+
 /// Checks the 32-hex form (`0123…`) or the dashed 8-4-4-4-12 form, case-insensitively, and
 /// returns the canonical dashed lower-case form.
 pub fn canonical_uuid(input: &str) -> Option<String> {
-    let bytes = input.as_bytes();
-    let hex: Vec<u8> = match bytes.len() {
-        32 => bytes.to_vec(),
-        36 => {
-            if [8, 13, 18, 23].iter().any(|&i| bytes[i] != b'-') {
-                return None;
-            }
-            bytes.iter().copied().filter(|&b| b != b'-').collect()
-        }
-        _ => return None,
-    };
-    if hex.len() != 32 || !hex.iter().all(u8::is_ascii_hexdigit) {
-        return None;
-    }
-    let lower: String = hex
-        .iter()
-        .map(|b| (*b as char).to_ascii_lowercase())
-        .collect();
-    Some(format!(
-        "{}-{}-{}-{}-{}",
-        &lower[0..8],
-        &lower[8..12],
-        &lower[12..16],
-        &lower[16..20],
-        &lower[20..32]
-    ))
+    uuid_of(input).map(|u| {
+        let mut buf = uuid::Uuid::encode_buffer();
+        u.hyphenated().encode_lower(&mut buf).to_owned()
+    })
 }
 
 macro_rules! notion_id {
@@ -134,7 +128,7 @@ macro_rules! notion_id {
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = String::deserialize(d)?;
-                if canonical_uuid(&raw).is_none() {
+                if !is_uuid(&raw) {
                     return Err(serde::de::Error::custom(format!(
                         "invalid {} id {:?}: expected 32 hex digits",
                         $kind, raw
@@ -252,7 +246,13 @@ mod tests {
             "g98337872cf94fdf8782e53db20768a5",
             "../../v1/users",
             "59833787-2cf9-4fdf-8782-e53db20768a5/../x",
+            // Forms other UUID parsers take, which Notion never sends.
+            "{59833787-2cf9-4fdf-8782-e53db20768a5}",
+            "urn:uuid:59833787-2cf9-4fdf-8782-e53db20768a5",
+            "59833787_2cf9_4fdf_8782_e53db20768a5",
+            " 598337872cf94fdf8782e53db20768a5 x",
         ] {
+            assert!(!is_uuid(bad), "{bad}");
             let err = PageId::parse(bad).unwrap_err();
             assert_eq!(err.kind, "page", "{bad}");
         }
@@ -264,5 +264,7 @@ mod tests {
         assert_eq!(id.as_str(), "598337872cf94fdf8782e53db20768a5");
         assert_eq!(id.canonical(), "59833787-2cf9-4fdf-8782-e53db20768a5");
         assert!(serde_json::from_str::<BlockId>("\"nope\"").is_err());
+        let braced = "\"{59833787-2cf9-4fdf-8782-e53db20768a5}\"";
+        assert!(serde_json::from_str::<BlockId>(braced).is_err());
     }
 }

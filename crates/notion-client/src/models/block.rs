@@ -697,6 +697,44 @@ mod tests {
     }
 
     #[test]
+    fn extra_keeps_every_other_key_in_order_without_the_union() {
+        // Notion's order: `type`, then its content, then anything else.
+        let b: Block = serde_json::from_value(block_json(
+            "paragraph",
+            json!({"rich_text": [], "color": "default"}),
+        ))
+        .unwrap();
+        assert!(matches!(b.kind, BlockKind::Paragraph(_)));
+        let keys: Vec<&str> = b.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["object", "request_id"]);
+
+        // The content before `type`: still left out, and the order of the rest kept.
+        let b: Block = serde_json::from_str(
+            r#"{"z": 1, "paragraph": {"rich_text": []}, "object": "block", "a": 2,
+                "id": "59833787-2cf9-4fdf-8782-e53db20768a5", "type": "paragraph", "m": 3}"#,
+        )
+        .unwrap();
+        assert!(matches!(b.kind, BlockKind::Paragraph(_)));
+        let keys: Vec<&str> = b.extra.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["z", "object", "a", "m"]);
+    }
+
+    #[test]
+    fn extra_without_a_string_type() {
+        // No `type`: the first known variant's key is the union's, not an extra field.
+        let e: Extra<BlockKind> =
+            serde_json::from_value(json!({"divider": {}, "object": "block"})).unwrap();
+        assert_eq!(Value::Object(e.into_inner()), json!({"object": "block"}));
+        // A `type` that is not a string names nothing: every key is kept.
+        let e: Extra<BlockKind> =
+            serde_json::from_value(json!({"type": 5, "divider": {}, "a": 1})).unwrap();
+        assert_eq!(
+            Value::Object(e.into_inner()),
+            json!({"type": 5, "divider": {}, "a": 1})
+        );
+    }
+
+    #[test]
     fn unknown_block_type_survives_a_round_trip() {
         let original = block_json("hologram", json!({"beam": [1, 2.5], "color": "blue"}));
         let block: Block = serde_json::from_value(original.clone()).unwrap();

@@ -375,21 +375,46 @@ impl<U> Serialize for Extra<U> {
 
 impl<'de, U: NotionUnion> Deserialize<'de> for Extra<U> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        match map.get("type") {
-            Some(Value::String(type_name)) => {
-                let type_name = type_name.clone();
-                map.remove("type");
-                map.remove(&type_name);
+        struct ExtraVisitor<U>(PhantomData<fn() -> U>);
+        impl<'de, U: NotionUnion> Visitor<'de> for ExtraVisitor<U> {
+            type Value = Extra<U>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
             }
-            Some(_) => {}
-            None => {
-                if let Some(key) = inferred_type::<U>(&map) {
-                    map.remove(key);
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Extra<U>, A::Error> {
+                let mut map = Map::new();
+                // The key `type` names holds the union's content, which the union decodes:
+                // once `type` is known, that value is skipped rather than built a second
+                // time. Notion sends `type` before the content; the other order still works.
+                let mut type_name: Option<String> = None;
+                while let Some(key) = access.next_key::<String>()? {
+                    if type_name.as_deref() == Some(key.as_str()) {
+                        access.next_value::<serde::de::IgnoredAny>()?;
+                    } else if key == "type" && type_name.is_none() && !map.contains_key("type") {
+                        match access.next_value::<Value>()? {
+                            Value::String(t) => {
+                                map.shift_remove(&t);
+                                type_name = Some(t);
+                            }
+                            other => {
+                                map.insert(key, other);
+                            }
+                        }
+                    } else {
+                        let value = access.next_value::<Value>()?;
+                        map.insert(key, value);
+                    }
                 }
+                if type_name.is_none()
+                    && !map.contains_key("type")
+                    && let Some(key) = inferred_type::<U>(&map)
+                {
+                    map.shift_remove(key);
+                }
+                Ok(Extra::new(map))
             }
         }
-        Ok(Self::new(map))
+        deserializer.deserialize_map(ExtraVisitor(PhantomData))
     }
 }
 
