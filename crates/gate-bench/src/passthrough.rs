@@ -47,6 +47,10 @@ pub async fn run(listen: SocketAddr, upstream: String) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("bind {listen}"))?;
+    // As the gateway does (`gate_server::Application`).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await.context("serve")
 }
 
