@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderName, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::any;
 
 /// The largest request body forwarded (as the gateway's proxy).
@@ -57,7 +57,7 @@ pub async fn run(listen: SocketAddr, upstream: String) -> Result<()> {
 async fn forward(State(up): State<Arc<Upstream>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return status(StatusCode::PAYLOAD_TOO_LARGE);
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut out = up
@@ -70,12 +70,12 @@ async fn forward(State(up): State<Arc<Upstream>>, req: Request) -> Response {
         }
     }
     let Ok(resp) = out.send().await else {
-        return status(StatusCode::BAD_GATEWAY);
+        return StatusCode::BAD_GATEWAY.into_response();
     };
     let code = resp.status();
     let content_type = resp.headers().get(CONTENT_TYPE).cloned();
     let Ok(body) = resp.bytes().await else {
-        return status(StatusCode::BAD_GATEWAY);
+        return StatusCode::BAD_GATEWAY.into_response();
     };
     let mut answer = Response::new(Body::from(body));
     *answer.status_mut() = code;
@@ -83,10 +83,4 @@ async fn forward(State(up): State<Arc<Upstream>>, req: Request) -> Response {
         answer.headers_mut().insert(CONTENT_TYPE, ct);
     }
     answer
-}
-
-fn status(code: StatusCode) -> Response {
-    let mut r = Response::new(Body::empty());
-    *r.status_mut() = code;
-    r
 }

@@ -285,8 +285,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Appends records in one transaction (all or none). There is no update or delete.
     async fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
-    /// A synchronous appender the [`AuditWriter`](crate::AuditWriter) makes durable records
-    /// durable with on the calling thread, when the backend has one (SQLite on a file: its
+    /// The synchronous sink the [`AuditWriter`](crate::AuditWriter) uses to make durable
+    /// records durable on the calling thread, when the backend has one (SQLite on a file: its
     /// audit spool); `None` makes every record go through [`Store::append_audit`].
     fn direct_audit(&self) -> Option<Arc<dyn DirectAudit>> {
         None

@@ -66,33 +66,23 @@ impl serde::Serialize for Cell {
 pub(crate) fn audit_cells_from_json(line: &[u8]) -> Option<[Cell; AUDIT_CELLS]> {
     use serde_json::Value;
     let values: Vec<Value> = serde_json::from_slice(line).ok()?;
-    let values: [Value; AUDIT_CELLS] = values.try_into().ok()?;
-    let mut ok = true;
-    let mut out = Vec::with_capacity(AUDIT_CELLS);
-    for (i, v) in values.into_iter().enumerate() {
-        let cell = match (AUDIT_INT_CELLS.contains(&i), v) {
-            (true, Value::Null) => Cell::Int(None),
-            (true, Value::Number(n)) => match n.as_i64() {
-                Some(n) => Cell::Int(Some(n)),
-                None => {
-                    ok = false;
-                    Cell::Int(None)
-                }
-            },
-            (false, Value::Null) => Cell::Text(None),
-            (false, Value::String(t)) => Cell::Text(Some(t)),
-            _ => {
-                ok = false;
-                Cell::Text(None)
-            }
-        };
-        out.push(cell);
-    }
+    let cells: Vec<Cell> = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match (AUDIT_INT_CELLS.contains(&i), v) {
+            (true, Value::Null) => Some(Cell::Int(None)),
+            (true, Value::Number(n)) => n.as_i64().map(|n| Cell::Int(Some(n))),
+            (false, Value::Null) => Some(Cell::Text(None)),
+            (false, Value::String(t)) => Some(Cell::Text(Some(t))),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let cells: [Cell; AUDIT_CELLS] = cells.try_into().ok()?;
     let missing = |c: &Cell| matches!(c, Cell::Int(None) | Cell::Text(None));
-    if !ok || AUDIT_REQUIRED_CELLS.iter().any(|&i| missing(&out[i])) {
+    if AUDIT_REQUIRED_CELLS.iter().any(|&i| missing(&cells[i])) {
         return None;
     }
-    out.try_into().ok()
+    Some(cells)
 }
 
 /// The values of [`AUDIT_INSERT_COLS`], in order.

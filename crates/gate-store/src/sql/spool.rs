@@ -449,11 +449,9 @@ impl DirectAudit for SpoolAudit {
                 .map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
             ap.buf.push(b'\n');
         }
-        if ap.file.is_none() {
-            ap.file = Some(SpoolFile::create(&self.dir)?);
-        }
-        let Some(file) = ap.file.as_mut() else {
-            unreachable!("created above")
+        let file = match &mut ap.file {
+            Some(file) => file,
+            none => none.insert(SpoolFile::create(&self.dir)?),
         };
         if let Err(e) = file.file.write_all(&ap.buf) {
             // Cut what was written off, so that a recovery does not import it (the caller
