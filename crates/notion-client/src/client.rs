@@ -31,6 +31,11 @@ pub struct Notion {
 struct NotionInner {
     http: reqwest::Client,
     config: ClientConfig,
+    /// The base URL parsed once, when it has no path of its own (`https://api.notion.com`):
+    /// request paths are then joined to it without parsing its host again for every
+    /// attempt. `None` for a base with a path prefix (`http://proxy/notion`), whose requests
+    /// are built from the text.
+    base: Option<url::Url>,
 }
 
 impl fmt::Debug for Notion {
@@ -61,9 +66,28 @@ impl Notion {
             attempts: 0,
             source: Some(e),
         })?;
+        let base = url::Url::parse(&config.base_url)
+            .ok()
+            .filter(|u| u.path() == "/" && u.query().is_none() && u.fragment().is_none());
         Ok(Self {
-            inner: Arc::new(NotionInner { http, config }),
+            inner: Arc::new(NotionInner { http, config, base }),
         })
+    }
+
+    /// The URL of a request path (`/v1/pages/…`, possibly with a query): the base URL
+    /// followed by the path, as `format!("{base}{path}")` parsed would give. A path that
+    /// [`url::Url::join`] would read as another host (`//host/…`, `/\host/…`, or either
+    /// once the parser has dropped tabs and newlines) or as relative to the base's path is
+    /// built from the text, so that it never leaves the base's host.
+    pub(crate) fn request_url(&self, path: &str) -> std::result::Result<url::Url, url::ParseError> {
+        let bytes = path.as_bytes();
+        let joinable = bytes.first() == Some(&b'/')
+            && !matches!(bytes.get(1), Some(b'/' | b'\\'))
+            && !bytes.iter().any(|b| matches!(b, b'\t' | b'\n' | b'\r'));
+        match &self.inner.base {
+            Some(base) if joinable => base.join(path),
+            _ => url::Url::parse(&format!("{}{}", self.inner.config.base_url, path)),
+        }
     }
 
     /// The configuration.
@@ -485,12 +509,15 @@ impl Connection {
 
     async fn attempt(&self, req: &RawRequest, auth: &Auth) -> Result<RawResponse, AttemptError> {
         let config = self.notion.config();
-        let url = format!("{}{}", config.base_url, req.path);
-        let mut rb = self
-            .notion
-            .http()
-            .request(req.method.clone(), url)
-            .header("Notion-Version", self.version.as_str());
+        let mut rb = match self.notion.request_url(&req.path) {
+            Ok(url) => self.notion.http().request(req.method.clone(), url),
+            // reqwest reports the unparsable URL as a builder error when sent.
+            Err(_) => self.notion.http().request(
+                req.method.clone(),
+                format!("{}{}", config.base_url, req.path),
+            ),
+        }
+        .header("Notion-Version", self.version.as_str());
         rb = match auth {
             Auth::Bearer(token) => rb.bearer_auth(token.expose_secret()),
             Auth::Basic {
@@ -552,7 +579,8 @@ fn classify(e: reqwest::Error) -> AttemptError {
 mod tests {
     use serde::Deserialize;
 
-    use super::decode;
+    use super::{Notion, decode};
+    use crate::config::ClientConfig;
     use crate::error::Error;
 
     #[derive(Debug, Deserialize)]
@@ -565,6 +593,47 @@ mod tests {
     struct Inner {
         #[allow(dead_code)]
         n: u32,
+    }
+
+    /// Joining a path to the parsed base gives what parsing `base + path` gives, and never
+    /// another host, for ordinary and hostile paths alike.
+    #[test]
+    fn request_urls_match_the_text_and_stay_on_the_base_host() {
+        let paths = [
+            "/v1/pages/59833787-2cf9-4fdf-8782-e53db20768a5",
+            "/v1/blocks/59833787/children?page_size=100&start_cursor=a%20b",
+            "/v1/search?query=caf\u{e9} au lait#frag",
+            "/v1/../v1/users/./me",
+            "/v1\\pages",
+            "//evil.example/v1/pages",
+            "/\\evil.example/v1/pages",
+            "/\t/evil.example/v1/pages",
+            "/\n\\evil.example/v1/pages",
+            "/v1/pages/a\tb",
+            "v1/pages",
+            "",
+            "?x=1",
+            "/%2e%2e/v1/users",
+            "/v1/pages/\u{1F600}",
+        ];
+        for base in [
+            "https://api.notion.com",
+            "http://127.0.0.1:18900",
+            "http://localhost:8080/notion",
+            "http://[::1]:9",
+        ] {
+            let notion = Notion::new(ClientConfig::default().base_url(base)).unwrap();
+            let host = url::Url::parse(base).unwrap().host_str().map(str::to_owned);
+            for path in paths {
+                let joined = notion.request_url(path);
+                let text = url::Url::parse(&format!("{base}{path}"));
+                assert_eq!(joined, text, "{base} + {path:?}");
+                // Every request path the client builds starts with `/`.
+                if let (Ok(u), true) = (joined, path.starts_with('/')) {
+                    assert_eq!(u.host_str().map(str::to_owned), host, "{base} + {path:?}");
+                }
+            }
+        }
     }
 
     #[test]
