@@ -112,7 +112,7 @@ enum Bench {
         /// slice, so that a slower or busier minute of the machine weighs on all of them.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         rounds: u32,
-        /// Concurrent clients (one connection each) for the memory figure.
+        /// Concurrent clients (one connection each) for the memory figure; 0 skips that run.
         #[arg(long, default_value_t = 200)]
         clients: usize,
         /// Seconds the concurrent clients loop.

@@ -590,18 +590,29 @@ async fn run_inner(p: Params) -> Result<()> {
         .collect();
     let after_open = memory(pid)?;
 
-    // Memory under concurrent clients.
+    // Memory under concurrent clients (skipped with `--clients 0`).
     server.ensure_running(&gate_log)?;
-    let hwm_reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
-    let before_clients = memory(pid)?;
-    eprintln!(
-        "concurrent: {} clients, one connection each, looping REST reads for {} s",
-        p.clients, p.client_secs
-    );
-    let loaded = concurrent(&rest, pid, p.clients, p.client_secs).await?;
-    let after_clients = memory(pid)?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let settled = memory(pid)?;
+    let under_load = if p.clients == 0 {
+        None
+    } else {
+        let hwm_reset = std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok();
+        let before_clients = memory(pid)?;
+        eprintln!(
+            "concurrent: {} clients, one connection each, looping REST reads for {} s",
+            p.clients, p.client_secs
+        );
+        let loaded = concurrent(&rest, pid, p.clients, p.client_secs).await?;
+        let after_clients = memory(pid)?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let settled = memory(pid)?;
+        Some(UnderLoad {
+            hwm_reset,
+            before_clients,
+            loaded,
+            after_clients,
+            settled,
+        })
+    };
     emu.ensure_running(&emu_log)?;
     server.ensure_running(&gate_log)?;
 
@@ -613,11 +624,7 @@ async fn run_inner(p: Params) -> Result<()> {
         Memory {
             idle,
             after_open,
-            hwm_reset,
-            before_clients,
-            loaded,
-            after_clients,
-            settled,
+            under_load,
         },
     );
     drop(pass);
@@ -721,6 +728,12 @@ async fn concurrent(t: &Target, pid: u32, clients: usize, secs: f64) -> Result<L
 struct Memory {
     idle: (u64, u64),
     after_open: (u64, u64),
+    /// `None` with `--clients 0`.
+    under_load: Option<UnderLoad>,
+}
+
+/// The concurrent clients' run and the memory around it.
+struct UnderLoad {
     hwm_reset: bool,
     before_clients: (u64, u64),
     loaded: Loaded,
@@ -801,7 +814,26 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (c)) |");
     }
     println!();
-    let l = &m.loaded;
+    let idle_mb = mb(m.idle.0);
+    let Some(u) = &m.under_load else {
+        println!("memory under load: skipped (--clients 0)");
+        println!();
+        println!("| `notion-gate serve` memory | VmRSS | VmHWM | target | verdict |");
+        println!("|---|---|---|---|---|");
+        println!(
+            "| idle, 1 s after start | {:.1} MB | {:.1} MB | ≤ {TARGET_IDLE_MB} MB | {} |",
+            idle_mb,
+            mb(m.idle.1),
+            verdict(idle_mb <= TARGET_IDLE_MB)
+        );
+        println!(
+            "| after the open-loop runs | {:.1} MB | {:.1} MB | | |",
+            mb(m.after_open.0),
+            mb(m.after_open.1)
+        );
+        return;
+    };
+    let l = &u.loaded;
     println!(
         "memory under load: {} clients, {:.1} s, {} requests ({:.0} req/s), {} errors, p50 {:.2} ms, p99 {:.2} ms; high-water mark reset before: {}",
         p.clients,
@@ -811,7 +843,7 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         l.errors,
         ms(l.p50),
         ms(l.p99),
-        if m.hwm_reset {
+        if u.hwm_reset {
             "yes"
         } else {
             "no (VmHWM covers the whole life)"
@@ -820,7 +852,6 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
     println!();
     println!("| `notion-gate serve` memory | VmRSS | VmHWM | target | verdict |");
     println!("|---|---|---|---|---|");
-    let idle_mb = mb(m.idle.0);
     println!(
         "| idle, 1 s after start | {:.1} MB | {:.1} MB | ≤ {TARGET_IDLE_MB} MB | {} |",
         idle_mb,
@@ -835,8 +866,8 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
     println!(
         "| just before the {} clients | {:.1} MB | {:.1} MB | | |",
         p.clients,
-        mb(m.before_clients.0),
-        mb(m.before_clients.1)
+        mb(u.before_clients.0),
+        mb(u.before_clients.1)
     );
     let peak = l.hwm_kb.max(l.max_rss_kb);
     println!(
@@ -848,12 +879,12 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
     );
     println!(
         "| right after the clients stop | {:.1} MB | {:.1} MB | | |",
-        mb(m.after_clients.0),
-        mb(m.after_clients.1)
+        mb(u.after_clients.0),
+        mb(u.after_clients.1)
     );
     println!(
         "| 2 s later | {:.1} MB | {:.1} MB | | |",
-        mb(m.settled.0),
-        mb(m.settled.1)
+        mb(u.settled.0),
+        mb(u.settled.1)
     );
 }
