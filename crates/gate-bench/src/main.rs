@@ -97,7 +97,7 @@ enum Bench {
     },
     /// Gateway overhead: open-loop latency of the emulator directly vs the gateway's proxy and
     /// REST page read (child processes on loopback), and the gateway's RSS idle and under
-    /// concurrent clients.
+    /// concurrent clients (unless `--clients 0`).
     Overhead {
         /// Requests per second of the open-loop runs.
         #[arg(long, default_value_t = 200.0)]
@@ -115,7 +115,7 @@ enum Bench {
         /// Concurrent clients (one connection each) for the memory figure; 0 skips that run.
         #[arg(long, default_value_t = 200)]
         clients: usize,
-        /// Seconds the concurrent clients loop.
+        /// Seconds the concurrent clients loop (unused with `--clients 0`).
         #[arg(long, default_value_t = 20.0)]
         client_secs: f64,
         /// Folder holding the notion-gate and notion-emulator binaries (default: this

@@ -31,8 +31,9 @@
 //!
 //! Memory: `VmRSS` and `VmHWM` of the `serve` process from `/proc/<pid>/status`, idle after
 //! the start, after the open-loop runs, and under N concurrent clients (one connection each,
-//! each looping REST reads for a bounded time). Before the concurrent run the high-water
-//! mark is reset (`echo 5 > /proc/<pid>/clear_refs`) and `VmRSS` is also sampled every 20 ms.
+//! each looping REST reads for a bounded time; `--clients 0` skips this run). Before the
+//! concurrent run the high-water mark is reset (`echo 5 > /proc/<pid>/clear_refs`) and
+//! `VmRSS` is also sampled every 20 ms.
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
@@ -814,44 +815,31 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (c)) |");
     }
     println!();
-    let idle_mb = mb(m.idle.0);
-    let Some(u) = &m.under_load else {
-        println!("memory under load: skipped (--clients 0)");
-        println!();
-        println!("| `notion-gate serve` memory | VmRSS | VmHWM | target | verdict |");
-        println!("|---|---|---|---|---|");
-        println!(
-            "| idle, 1 s after start | {:.1} MB | {:.1} MB | ≤ {TARGET_IDLE_MB} MB | {} |",
-            idle_mb,
-            mb(m.idle.1),
-            verdict(idle_mb <= TARGET_IDLE_MB)
-        );
-        println!(
-            "| after the open-loop runs | {:.1} MB | {:.1} MB | | |",
-            mb(m.after_open.0),
-            mb(m.after_open.1)
-        );
-        return;
-    };
-    let l = &u.loaded;
-    println!(
-        "memory under load: {} clients, {:.1} s, {} requests ({:.0} req/s), {} errors, p50 {:.2} ms, p99 {:.2} ms; high-water mark reset before: {}",
-        p.clients,
-        l.secs,
-        l.requests,
-        l.requests as f64 / l.secs,
-        l.errors,
-        ms(l.p50),
-        ms(l.p99),
-        if u.hwm_reset {
-            "yes"
-        } else {
-            "no (VmHWM covers the whole life)"
+    match &m.under_load {
+        None => println!("memory under load: skipped (--clients 0)"),
+        Some(u) => {
+            let l = &u.loaded;
+            println!(
+                "memory under load: {} clients, {:.1} s, {} requests ({:.0} req/s), {} errors, p50 {:.2} ms, p99 {:.2} ms; high-water mark reset before: {}",
+                p.clients,
+                l.secs,
+                l.requests,
+                l.requests as f64 / l.secs,
+                l.errors,
+                ms(l.p50),
+                ms(l.p99),
+                if u.hwm_reset {
+                    "yes"
+                } else {
+                    "no (VmHWM covers the whole life)"
+                }
+            );
         }
-    );
+    }
     println!();
     println!("| `notion-gate serve` memory | VmRSS | VmHWM | target | verdict |");
     println!("|---|---|---|---|---|");
+    let idle_mb = mb(m.idle.0);
     println!(
         "| idle, 1 s after start | {:.1} MB | {:.1} MB | ≤ {TARGET_IDLE_MB} MB | {} |",
         idle_mb,
@@ -863,6 +851,10 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         mb(m.after_open.0),
         mb(m.after_open.1)
     );
+    let Some(u) = &m.under_load else {
+        return;
+    };
+    let l = &u.loaded;
     println!(
         "| just before the {} clients | {:.1} MB | {:.1} MB | | |",
         p.clients,

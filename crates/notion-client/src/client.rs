@@ -31,10 +31,10 @@ pub struct Notion {
 struct NotionInner {
     http: reqwest::Client,
     config: ClientConfig,
-    /// The base URL parsed once, when it has no path of its own (`https://api.notion.com`):
-    /// request paths are then joined to it without parsing its host again for every
-    /// attempt. `None` for a base with a path prefix (`http://proxy/notion`), whose requests
-    /// are built from the text.
+    /// The base URL parsed once, when its text is in normal form and has no path of its own
+    /// (`https://api.notion.com`): request paths are then joined to it without parsing its
+    /// host again for every attempt. `None` for any other base (`http://proxy/notion`,
+    /// `HTTP://Host:80`), whose requests are built from the text.
     base: Option<url::Url>,
 }
 
@@ -66,19 +66,22 @@ impl Notion {
             attempts: 0,
             source: Some(e),
         })?;
+        // Kept only when its text is already in normal form (`scheme://host[:port]`), so that
+        // a joined URL starts with exactly the text's prefix.
         let base = url::Url::parse(&config.base_url)
             .ok()
-            .filter(|u| u.path() == "/" && u.query().is_none() && u.fragment().is_none());
+            .filter(|u| u.as_str().strip_suffix('/') == Some(config.base_url.as_str()));
         Ok(Self {
             inner: Arc::new(NotionInner { http, config, base }),
         })
     }
 
     /// The URL of a request path (`/v1/pages/…`, possibly with a query): the base URL
-    /// followed by the path, as `format!("{base}{path}")` parsed would give. A path that
-    /// [`url::Url::join`] would read as another host (`//host/…`, `/\host/…`, or either
-    /// once the parser has dropped tabs and newlines) or as relative to the base's path is
-    /// built from the text, so that it never leaves the base's host.
+    /// followed by the path, as `format!("{base}{path}")` parsed would give. A path starting
+    /// with `/` never leaves the base's host: one that [`url::Url::join`] would read as
+    /// another host (`//host/…`, `/\host/…`, or either once the parser has dropped tabs and
+    /// newlines) is built from the text. Every path the client sends starts with `/`
+    /// ([`RawRequest`]'s paths are `/v1/…`); any other is built from the text, as before.
     pub(crate) fn request_url(&self, path: &str) -> std::result::Result<url::Url, url::ParseError> {
         let bytes = path.as_bytes();
         let joinable = bytes.first() == Some(&b'/')
@@ -609,20 +612,38 @@ mod tests {
             "/\\evil.example/v1/pages",
             "/\t/evil.example/v1/pages",
             "/\n\\evil.example/v1/pages",
+            "/\r/evil.example/v1/pages",
             "/v1/pages/a\tb",
+            "/",
+            "/?x",
+            "/#x",
+            "/.",
+            "/..",
+            "/@evil.example",
+            "/:1@evil.example",
+            "/%2F%2Fevil.example",
+            "/v1?u=//evil.example",
+            "/v1/pages \u{1}",
             "v1/pages",
             "",
             "?x=1",
             "/%2e%2e/v1/users",
             "/v1/pages/\u{1F600}",
         ];
-        for base in [
-            "https://api.notion.com",
-            "http://127.0.0.1:18900",
-            "http://localhost:8080/notion",
-            "http://[::1]:9",
-        ] {
+        // (base as configured, whether it is kept parsed)
+        let bases = [
+            ("https://api.notion.com", true),
+            ("http://127.0.0.1:18900", true),
+            ("http://[::1]:9", true),
+            ("http://localhost:8080/notion", false),
+            ("HTTP://API.notion.com:443", false),
+            ("https://u:p@api.notion.com", true),
+            ("http://127.0.0.1:9\\", false),
+            ("http://127.0.0.1:9 ", false),
+        ];
+        for (base, kept) in bases {
             let notion = Notion::new(ClientConfig::default().base_url(base)).unwrap();
+            assert_eq!(notion.inner.base.is_some(), kept, "{base}");
             let host = url::Url::parse(base).unwrap().host_str().map(str::to_owned);
             for path in paths {
                 let joined = notion.request_url(path);
@@ -634,6 +655,17 @@ mod tests {
                 }
             }
         }
+        // A trailing slash set on the field (the builder trims it) is not normal form either.
+        let notion = Notion::new(ClientConfig {
+            base_url: "https://api.notion.com/".to_owned(),
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        assert!(notion.inner.base.is_none());
+        assert_eq!(
+            notion.request_url("/v1/users").unwrap().as_str(),
+            "https://api.notion.com//v1/users"
+        );
     }
 
     #[test]
