@@ -89,7 +89,39 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::notion::NotionApi::openapi());
     doc.merge(crate::routes::tools::ToolsApi::openapi());
     common_responses(&mut doc);
+    notion_id_patterns(&mut doc);
     doc
+}
+
+/// Every `{id}` of a Notion route is a Notion ID: its schema gets the pattern the gateway
+/// checks ([`notion_client::ids::ID_PATTERN`]), so that generated clients and fuzzers know it.
+fn notion_id_patterns(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{RefOr, Schema};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/api/v1/notion/") || !path.contains("{id}") {
+            continue;
+        }
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for param in op.parameters.iter_mut().flatten() {
+                if param.name == "id"
+                    && matches!(param.parameter_in, ParameterIn::Path)
+                    && let Some(RefOr::T(Schema::Object(object))) = &mut param.schema
+                {
+                    object.pattern = Some(notion_client::ids::ID_PATTERN.to_owned());
+                }
+            }
+        }
+    }
 }
 
 /// Answers every `/api/v1` operation can give, declared once here rather than on each:

@@ -26,6 +26,10 @@ fn uuid_of(input: &str) -> Option<uuid::Uuid> {
     }
 }
 
+/// The IDs [`is_uuid`] accepts, as a regular expression (for OpenAPI `pattern`s): 32 hex
+/// digits, or the dashed 8-4-4-4-12 form, in either case.
+pub const ID_PATTERN: &str = "^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
+
 /// Whether `input` is a Notion ID (see [`canonical_uuid`]), without allocating.
 pub fn is_uuid(input: &str) -> bool {
     uuid_of(input).is_some()
@@ -223,6 +227,34 @@ impl From<&str> for PropertyId {
 
 #[cfg(test)]
 mod tests {
+    /// [`super::ID_PATTERN`] accepts exactly what parsing accepts.
+    #[test]
+    fn the_id_pattern_agrees_with_parsing() {
+        let pattern = regex::Regex::new(super::ID_PATTERN).unwrap();
+        let inputs = [
+            "59833787-2cf9-4fdf-8782-e53db20768a5",
+            "598337872cf94fdf8782e53db20768a5",
+            "59833787-2CF9-4FDF-8782-E53DB20768A5",
+            "598337872CF94FDF8782E53DB20768A5",
+            "{59833787-2cf9-4fdf-8782-e53db20768a5}",
+            "urn:uuid:59833787-2cf9-4fdf-8782-e53db20768a5",
+            "59833787-2cf9-4fdf-8782-e53db20768a",
+            "598337872cf94fdf8782e53db20768a",
+            "598337872cf94fdf8782e53db20768a55",
+            "59833787-2cf94-fdf-8782-e53db20768a5",
+            "598337872-cf9-4fdf-8782-e53db20768a5",
+            "59833787_2cf9_4fdf_8782_e53db20768a5",
+            "59833787-2cf9-4fdf-8782-e53db20768ag",
+            "598337872cf94fdf8782e53db20768g5",
+            " 598337872cf94fdf8782e53db20768a5",
+            "598337872cf94fdf8782e53db20768a5\n",
+            "",
+        ];
+        for input in inputs {
+            assert_eq!(pattern.is_match(input), super::is_uuid(input), "{input:?}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -140,6 +140,28 @@ async fn openapi_document_and_swagger_ui() {
         .await
         .unwrap();
     insta::assert_json_snapshot!("openapi_common", doc, {".info.version" => "[version]"});
+    // Every Notion `{id}` carries the pattern the gateway checks.
+    let mut patterned = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/v1/notion/") || !path.contains("{id}") {
+            continue;
+        }
+        for op in item.as_object().unwrap().values() {
+            let id = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "id" && p["in"] == "path")
+                .unwrap_or_else(|| panic!("{path}: no id parameter"));
+            assert_eq!(
+                id["schema"]["pattern"],
+                notion_client::ids::ID_PATTERN,
+                "{path}"
+            );
+            patterned += 1;
+        }
+    }
+    assert_eq!(patterned, 5, "the five Notion operations on an id");
     let page = app
         .http
         .get(format!("{}/docs", app.base))
