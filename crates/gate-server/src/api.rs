@@ -98,30 +98,39 @@ pub fn document() -> utoipa::openapi::OpenApi {
 fn notion_id_patterns(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::path::ParameterIn;
     use utoipa::openapi::{RefOr, Schema};
-    for (path, item) in doc.paths.paths.iter_mut() {
+    for (path, op) in operations_mut(doc) {
         if !path.starts_with("/api/v1/notion/") || !path.contains("{id}") {
             continue;
         }
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for param in op.parameters.iter_mut().flatten() {
-                if param.name == "id"
-                    && matches!(param.parameter_in, ParameterIn::Path)
-                    && let Some(RefOr::T(Schema::Object(object))) = &mut param.schema
-                {
-                    object.pattern = Some(notion_client::ids::ID_PATTERN.to_owned());
-                }
+        for param in op.parameters.iter_mut().flatten() {
+            if param.name == "id"
+                && matches!(param.parameter_in, ParameterIn::Path)
+                && let Some(RefOr::T(Schema::Object(object))) = &mut param.schema
+            {
+                object.pattern = Some(notion_client::ids::ID_PATTERN.to_owned());
             }
         }
     }
+}
+
+/// Every operation of the document, with its path.
+fn operations_mut(
+    doc: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&str, &mut utoipa::openapi::path::Operation)> {
+    doc.paths.paths.iter_mut().flat_map(|(path, item)| {
+        let utoipa::openapi::PathItem {
+            get,
+            post,
+            patch,
+            put,
+            delete,
+            ..
+        } = item;
+        [get, post, patch, put, delete]
+            .into_iter()
+            .flatten()
+            .map(move |op| (path.as_str(), op))
+    })
 }
 
 /// Answers every `/api/v1` operation can give, declared once here rather than on each:
@@ -130,47 +139,36 @@ fn notion_id_patterns(doc: &mut utoipa::openapi::OpenApi) {
 /// `auth_limit`, or Notion's limit outlasting the retry budget), both with `Retry-After` for 429.
 fn common_responses(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::ResponseBuilder;
-    for (path, item) in doc.paths.paths.iter_mut() {
+    for (path, op) in operations_mut(doc) {
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.put,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let responses = &mut op.responses.responses;
-            responses.entry("400".to_owned()).or_insert_with(|| {
+        let responses = &mut op.responses.responses;
+        responses.entry("400".to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description("Malformed request (query string, path or body); `details.field` names the field")
+                .into()
+        });
+        if path.starts_with("/api/v1/notion/") && !path.starts_with("/api/v1/notion/oauth/") {
+            responses.entry("404".to_owned()).or_insert_with(|| {
                 ResponseBuilder::new()
-                    .description("Malformed request (query string, path or body); `details.field` names the field")
+                    .description(
+                        "`notion_not_found`: Notion has no such object (or it is not shared \
+                         with the integration); `not_found`: the caller has no connection",
+                    )
                     .into()
             });
-            if path.starts_with("/api/v1/notion/") && !path.starts_with("/api/v1/notion/oauth/") {
-                responses.entry("404".to_owned()).or_insert_with(|| {
-                    ResponseBuilder::new()
-                        .description(
-                            "`notion_not_found`: Notion has no such object (or it is not shared \
-                             with the integration); `not_found`: the caller has no connection",
-                        )
-                        .into()
-                });
-            }
-            if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-                responses.entry("429".to_owned()).or_insert_with(|| {
-                    ResponseBuilder::new()
-                        .description(
-                            "Too many failed authentications from this address \
-                             (`details.reason = too_many_failed_auth`), or Notion's rate limit; \
-                             `Retry-After` says when to retry",
-                        )
-                        .into()
-                });
-            }
+        }
+        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+            responses.entry("429".to_owned()).or_insert_with(|| {
+                ResponseBuilder::new()
+                    .description(
+                        "Too many failed authentications from this address \
+                         (`details.reason = too_many_failed_auth`), or Notion's rate limit; \
+                         `Retry-After` says when to retry",
+                    )
+                    .into()
+            });
         }
     }
 }
