@@ -227,10 +227,12 @@ impl From<&str> for PropertyId {
 
 #[cfg(test)]
 mod tests {
-    /// [`super::ID_PATTERN`] accepts exactly what parsing accepts.
+    use super::*;
+
+    /// [`ID_PATTERN`] accepts exactly what parsing accepts.
     #[test]
     fn the_id_pattern_agrees_with_parsing() {
-        let pattern = regex::Regex::new(super::ID_PATTERN).unwrap();
+        let pattern = regex::Regex::new(ID_PATTERN).unwrap();
         let inputs = [
             "59833787-2cf9-4fdf-8782-e53db20768a5",
             "598337872cf94fdf8782e53db20768a5",
@@ -251,11 +253,9 @@ mod tests {
             "",
         ];
         for input in inputs {
-            assert_eq!(pattern.is_match(input), super::is_uuid(input), "{input:?}");
+            assert_eq!(pattern.is_match(input), is_uuid(input), "{input:?}");
         }
     }
-
-    use super::*;
 
     #[test]
     fn accepts_both_forms_and_normalises() {
