@@ -686,6 +686,30 @@ mod tests {
     }
 
     #[test]
+    fn a_decode_error_inside_a_block_names_the_path() {
+        let body = serde_json::json!({
+            "object": "list",
+            "results": [
+                {"object": "block", "id": "59833787-2cf9-4fdf-8782-e53db20768a5",
+                 "type": "divider", "divider": {}},
+                {"object": "block", "id": "59833787-2cf9-4fdf-8782-e53db20768a6",
+                 "type": "to_do", "to_do": {"rich_text": [], "checked": "yes"}}
+            ],
+            "next_cursor": null,
+            "has_more": false
+        });
+        let body = serde_json::to_vec(&body).unwrap();
+        match decode::<crate::models::ListResponse<crate::models::Block>>(&body, None) {
+            Err(Error::Decode { path, message, .. }) => {
+                let said = format!("{path}: {message}");
+                assert!(said.contains("results[1]"), "{said}");
+                assert!(said.contains("to_do.checked: invalid type"), "{said}");
+            }
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn a_union_content_error_names_the_path() {
         let bad = serde_json::json!({"n": "x"});
         let err = crate::models::union::decode_content::<Inner>("t", Some(bad)).unwrap_err();

@@ -685,6 +685,22 @@ async fn bad_input_is_4xx_naming_the_field_and_never_reaches_notion() {
             );
         }
     }
+    // A block's message names the key inside it that is wrong.
+    let (s, err) = gw
+        .call(
+            Method::POST,
+            "/notion/pages",
+            Some(&key),
+            Some(json!({"parent": {"page_id": root}, "blocks": [
+                {"type": "paragraph", "paragraph": {"rich_text": []}},
+                {"type": "to_do", "to_do": {"rich_text": [], "checked": "yes"}}
+            ]})),
+        )
+        .await;
+    assert_eq!(s, 400, "{err}");
+    assert_eq!(err["error"]["details"]["field"], "blocks[1]", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(message.contains("to_do.checked: invalid type"), "{message}");
     // Malformed JSON and an oversized body.
     let r = gw
         .http
