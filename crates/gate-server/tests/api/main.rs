@@ -6,6 +6,7 @@ mod authz;
 mod common;
 mod faults;
 mod helpers;
+mod local_only;
 mod mcp;
 mod notion;
 mod oauth;
