@@ -72,7 +72,12 @@ pub struct NotionArgs {
     )]
     pub token: Option<String>,
     /// Base URL of the Notion API (an emulator, for example).
-    #[arg(long, value_name = "URL", default_value = "https://api.notion.com")]
+    #[arg(
+        long,
+        env = "NOTION_GATE_NOTION_URL",
+        value_name = "URL",
+        default_value = "https://api.notion.com"
+    )]
     pub notion_url: String,
     /// Notion-Version header, YYYY-MM-DD [default: the client's, 2026-03-11].
     #[arg(long, value_name = "V")]

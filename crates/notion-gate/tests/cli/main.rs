@@ -164,6 +164,20 @@ async fn export_reads_the_token_from_either_environment_variable() {
     let o = notion_gate(&["export", &page, "--notion-url", &emu.base_url()], &[]).await;
     assert!(!o.status.success());
     assert!(stderr(&o).contains("no Notion token"), "{}", stderr(&o));
+
+    // The base URL from NOTION_GATE_NOTION_URL, as for every command that talks to Notion.
+    let base = emu.base_url();
+    let env = [
+        ("NOTION_API_KEY", TOKEN),
+        ("NOTION_GATE_NOTION_URL", base.as_str()),
+    ];
+    let o = notion_gate(&["export", &page, "--format", "json"], &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["block_count"], 250);
+    let o = notion_gate(&["check"], &env).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    no_secret(&o);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
