@@ -72,6 +72,12 @@ impl ServerOptions {
         self
     }
 
+    /// Sets the longest a request may take.
+    pub fn request_timeout(mut self, limit: Duration) -> Self {
+        self.request_timeout = limit;
+        self
+    }
+
     /// Failed authentications allowed per client address and minute (`0`: no limit).
     pub fn failed_auth_per_minute(mut self, n: u32) -> Self {
         self.auth_limit.failed_auth_per_minute = n;
@@ -124,15 +130,17 @@ pub fn router(api: Router, ready: Arc<dyn ReadyCheck>, options: &ServerOptions) 
     if let Some(limiter) = AuthLimiter::new(options.auth_limit) {
         app = app.layer(middleware::from_fn_with_state(limiter, limit_failed_auth));
     }
+    // The time limit sits inside the metrics and the envelope, so that a request cut off is
+    // counted (status 504) and answered `{"error": {"code": "timeout", …}}` like any other.
     let app = app
-        .layer(middleware::from_fn(routes::metrics::track))
-        .layer(middleware::from_fn(envelope_bare_errors))
-        .layer(middleware::from_fn(fill_request_id))
-        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::GATEWAY_TIMEOUT,
             options.request_timeout,
         ))
+        .layer(middleware::from_fn(routes::metrics::track))
+        .layer(middleware::from_fn(envelope_bare_errors))
+        .layer(middleware::from_fn(fill_request_id))
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(request_span));
     let app = match crate::cors::layer(&options.cors_origins) {
         Some(cors) => app.layer(cors),

@@ -200,4 +200,34 @@ async fn metrics_count_requests_by_route() {
         .unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("route=\"/healthz\""), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("http_requests_total")
+            && l.contains("route=\"/healthz\"")
+            && l.contains("status=\"200\"")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn answers_are_gzip_compressed_when_the_client_asks() {
+    let app = spawn_default().await;
+    let url = format!("{}/openapi.json", app.base);
+    let plain = app.http.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    let gz = app
+        .http
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    let packed = gz.bytes().await.unwrap();
+    assert_eq!(&packed[..2], &[0x1f, 0x8b], "a gzip stream");
+    assert!(
+        packed.len() * 4 < plain_len,
+        "{} of {plain_len}",
+        packed.len()
+    );
 }
