@@ -239,7 +239,16 @@ impl GovernedSession {
 
     /// Maps a client error of a request made on [`GovernedSession::connection`] to the
     /// gate's error (`RateLimited` for 429, `Upstream` with Notion's status and code).
+    ///
+    /// Notion's 401 is `ReconnectRequired`, as on [`Gate::call`](crate::Gate::call): the
+    /// session's connection re-authorises once on a 401 ([`crate::connections`]), so a 401
+    /// that reaches here means the token is dead and the connection is already flagged.
     pub fn map_error(e: &notion_client::Error) -> GateError {
+        if e.api().is_some_and(|api| api.status == 401) {
+            return GateError::ReconnectRequired {
+                connection_id: None,
+            };
+        }
         GateError::from_client(e)
     }
 

@@ -7,7 +7,7 @@ use gate_store::{AuditQuery, AuditRecord};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::support::{Gateway, GatewayOpts, spawn_gateway, spawn_gateway_with};
 
 /// Every audit record so far, newest first.
 async fn audit(gw: &Gateway) -> Vec<AuditRecord> {
@@ -745,6 +745,14 @@ async fn notion_errors_keep_their_meaning() {
         .await;
     assert_eq!(s, 404, "{err}");
     assert_eq!(err["error"]["code"], "notion_not_found");
+    assert_eq!(
+        err["error"]["details"]["notion_code"], "object_not_found",
+        "{err}"
+    );
+    assert!(
+        err["error"]["details"]["notion_request_id"].is_string(),
+        "{err}"
+    );
     let records = audit(&gw).await;
     assert_eq!(records[0].outcome.as_str(), "error");
     assert_eq!(records[0].upstream_status, Some(404));
@@ -796,4 +804,109 @@ async fn a_held_write_is_the_exact_request_and_runs_once_approved() {
     assert_eq!(created["properties"]["Estimate"]["number"], 3);
     assert_eq!(gw.emu.child_ids(id).len(), 1);
     assert_eq!(gw.emu.counters().route("POST /v1/pages"), before + 1);
+}
+
+#[tokio::test]
+async fn a_request_past_the_time_limit_is_a_504_in_the_envelope_and_counted() {
+    let gw = spawn_gateway_with(GatewayOpts {
+        options: Some(
+            gate_server::ServerOptions::default()
+                .request_timeout(std::time::Duration::from_millis(300)),
+        ),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let root = gw.emu.demo_ids().root_page.clone();
+    gw.emu.push_fault(
+        notion_emulator::ScriptedFault::new(Method::GET, "/v1/pages/{id}")
+            .delay(std::time::Duration::from_secs(3)),
+    );
+    let resp = gw
+        .http
+        .get(format!("{}/api/v1/notion/pages/{root}", gw.base))
+        .bearer_auth(gw.agent("autonomous"))
+        .header("x-request-id", "slow-read-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 504);
+    assert_eq!(resp.headers()["x-request-id"], "slow-read-1");
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "timeout", "{err}");
+    assert_eq!(err["error"]["request_id"], "slow-read-1", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().len() > 5, "{err}");
+
+    let metrics = gw
+        .http
+        .get(format!("{}/metrics", gw.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_total") && l.contains("status=\"504\"")),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn notion_rate_limits_and_revoked_tokens_reach_the_caller_with_their_meaning() {
+    let gw = spawn_gateway_with(GatewayOpts {
+        retry: Some(notion_client::RetryPolicy::none()),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let root = gw.emu.demo_ids().root_page.clone();
+    let url = format!("{}/api/v1/notion/pages/{root}", gw.base);
+    let key = gw.agent("autonomous").to_owned();
+
+    // Notion's 429, with no retry budget left: a 429 with Notion's `Retry-After`.
+    gw.emu.push_fault(
+        notion_emulator::ScriptedFault::new(Method::GET, "/v1/pages/{id}")
+            .status(429)
+            .retry_after(7),
+    );
+    let resp = gw.http.get(&url).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    let wait: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=7).contains(&wait), "{wait}");
+    let err: Value = resp.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "rate_limited", "{err}");
+    assert_eq!(
+        err["error"]["details"]["write_state"], "not_applied",
+        "{err}"
+    );
+
+    // The token revoked at Notion: 409 `reconnect_required`, and the next call is refused
+    // without sending the dead token again.
+    gw.emu.revoke_token(&gw.notion_token);
+    let (s, err) = gw
+        .call(
+            Method::GET,
+            &format!("/notion/pages/{root}"),
+            Some(&key),
+            None,
+        )
+        .await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(err["error"]["code"], "reconnect_required", "{err}");
+    let sent = gw.emu.counters().total;
+    let (s, err) = gw
+        .call(Method::POST, "/notion/search", Some(&key), Some(json!({})))
+        .await;
+    assert_eq!(s, 409, "{err}");
+    assert_eq!(err["error"]["code"], "reconnect_required", "{err}");
+    assert_eq!(
+        gw.emu.counters().total,
+        sent,
+        "the revoked token is not sent again"
+    );
 }
