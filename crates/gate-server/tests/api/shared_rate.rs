@@ -123,6 +123,15 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
         "{metrics}"
     );
     assert!(metrics.contains("notion_limiter_wait_seconds"), "{metrics}");
+    // Every read was a policy decision, and every key after the first a cache hit.
+    assert!(
+        metrics.contains("gate_decisions_total{decision=\"allow\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gate_auth_cache_total{result=\"hit\"}"),
+        "{metrics}"
+    );
 
     // Directly: the same ten clients, each with the connection's own token, no gateway. Let
     // the emulator's bucket refill first, so that the direct run starts from a full burst too.

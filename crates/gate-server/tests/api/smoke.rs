@@ -14,10 +14,14 @@ async fn the_gateway_starts_and_refuses_unknown_keys() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let (status, body) = gw
-        .call(Method::GET, "/nothing", Some("nga_wrong"), None)
-        .await;
-    assert_eq!(status, 404, "{body}");
+    // A key of the right shape that was never issued, and no key: 401 on a real route.
+    for key in [Some("nga_wrong"), None] {
+        let (status, body) = gw.call(Method::GET, "/me", key, None).await;
+        assert_eq!(status, 401, "{key:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthorized", "{key:?}: {body}");
+    }
+    let (status, body) = gw.call(Method::GET, "/me", Some(&gw.alice_key), None).await;
+    assert_eq!(status, 200, "{body}");
     assert!(gw.gate.authenticate(&gw.alice_key).await.is_ok());
     assert!(gw.gate.authenticate("ngu_not_a_key").await.is_err());
 }
