@@ -3,6 +3,7 @@
 
 mod admin;
 mod crash;
+mod flows;
 mod mcp_stdio;
 mod sandbox;
 mod support;

@@ -104,7 +104,19 @@ impl Server {
     /// Starts `notion-gate <command> --listen 127.0.0.1:0 --data-dir DIR <extra…>` and waits
     /// for "listening on http://…" in its log.
     pub async fn start(command: &str, cwd: &Path, data_dir: &Path, extra: &[&str]) -> Server {
+        Self::start_with_env(command, cwd, data_dir, extra, &[]).await
+    }
+
+    /// [`Server::start`] with these environment variables set.
+    pub async fn start_with_env(
+        command: &str,
+        cwd: &Path,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut cmd = self::command(cwd);
+        cmd.envs(env.iter().copied());
         cmd.arg(command)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
