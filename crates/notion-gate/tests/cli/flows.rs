@@ -178,7 +178,11 @@ async fn approvals_and_the_audit_from_the_cli_beside_a_running_server() {
         &[],
     )
     .await;
-    assert!(fails(&again).contains("cannot approve"), "{}", stderr(&again));
+    assert!(
+        fails(&again).contains("cannot approve"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(creates(), before + 1, "run exactly once");
 
     let all = json_of(
