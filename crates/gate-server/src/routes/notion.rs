@@ -185,13 +185,20 @@ pub struct UpdatePageInput {
     #[schema(value_type = Option<Object>)]
     pub properties: Option<Map<String, Value>>,
     /// Notion icon object (`null` removes it).
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub icon: Option<Value>,
     /// Notion file object (`null` removes it).
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub cover: Option<Value>,
     /// `true` moves the page to the trash (delete class), `false` restores it.
     pub in_trash: Option<bool>,
+}
+
+/// A field that was given, `null` included (`None` only when the key is absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// Where appended blocks go: `"start"`, `"end"` or `{"after_block": id}`.
