@@ -131,7 +131,15 @@ async fn set_maturity_and_disable_change_what_a_running_server_allows() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let data_arg = data.to_str().unwrap();
-    let server = Server::start("sandbox", tmp.path(), &data, &["--cache-ttl", "0.2"]).await;
+    // `sandbox` ignores --notion-url (nothing listens on port 9): the reads below reach its
+    // in-process emulator.
+    let server = Server::start(
+        "sandbox",
+        tmp.path(),
+        &data,
+        &["--cache-ttl", "0.2", "--notion-url", "http://127.0.0.1:9"],
+    )
+    .await;
     let out = run(
         tmp.path(),
         &[
