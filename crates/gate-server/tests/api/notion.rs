@@ -836,15 +836,7 @@ async fn a_request_past_the_time_limit_is_a_504_in_the_envelope_and_counted() {
     assert_eq!(err["error"]["request_id"], "slow-read-1", "{err}");
     assert!(err["error"]["message"].as_str().unwrap().len() > 5, "{err}");
 
-    let metrics = gw
-        .http
-        .get(format!("{}/metrics", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics
             .lines()

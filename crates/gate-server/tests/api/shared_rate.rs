@@ -109,15 +109,7 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
 
     // The gateway's metrics count every upstream attempt by status and the limiter's waits
     // (the recorder is process-wide, so other tests' series may be there too).
-    let metrics = gw
-        .http
-        .get(format!("{}/metrics", gw.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = gw.metrics().await;
     assert!(
         metrics.contains("notion_upstream_requests_total{status=\"200\"}"),
         "{metrics}"

@@ -256,4 +256,17 @@ impl Gateway {
     pub fn agent(&self, maturity: &str) -> &str {
         &self.agents[maturity]
     }
+
+    /// The Prometheus text of `/metrics` (the recorder is process-wide: other tests' series
+    /// may be there too).
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
 }

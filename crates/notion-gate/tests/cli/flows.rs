@@ -141,20 +141,22 @@ async fn approvals_and_the_audit_from_the_cli_beside_a_running_server() {
     assert_eq!(creates(), before, "nothing written before a decision");
 
     // Approved from the CLI: it runs once, from the CLI's process.
-    let out = run(
-        cwd,
-        &[
-            "approvals",
-            "approve",
-            &held[0],
-            "--data-dir",
-            d,
-            "--notion-url",
-            &url,
-        ],
-        &[],
-    )
-    .await;
+    let approve = |id: String| {
+        let url = url.clone();
+        async move {
+            let args = [
+                "approvals",
+                "approve",
+                &id,
+                "--data-dir",
+                d,
+                "--notion-url",
+                &url,
+            ];
+            run(cwd, &args, &[]).await
+        }
+    };
+    let out = approve(held[0].clone()).await;
     ok(&out);
     assert!(
         stderr(&out).contains("approved and run"),
@@ -164,20 +166,7 @@ async fn approvals_and_the_audit_from_the_cli_beside_a_running_server() {
     assert_eq!(creates(), before + 1);
     ok(&run(cwd, &["approvals", "deny", &held[1], "--data-dir", d], &[]).await);
     // A second approval of the same call is refused and sends nothing.
-    let again = run(
-        cwd,
-        &[
-            "approvals",
-            "approve",
-            &held[0],
-            "--data-dir",
-            d,
-            "--notion-url",
-            &url,
-        ],
-        &[],
-    )
-    .await;
+    let again = approve(held[0].clone()).await;
     assert!(
         fails(&again).contains("cannot approve"),
         "{}",
