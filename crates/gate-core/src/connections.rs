@@ -77,6 +77,14 @@ pub(crate) struct ConnEntry {
     stale: AtomicBool,
 }
 
+impl ConnEntry {
+    /// Whether the connection holds no usable token: flagged for re-authorisation, revoked or
+    /// gone (or not loaded yet).
+    pub(crate) async fn is_unusable(&self) -> bool {
+        self.state.lock().await.is_none()
+    }
+}
+
 /// Connection id → entry. Entries are never removed, so a connection keeps one limiter for
 /// the life of the process.
 pub(crate) struct Registry {

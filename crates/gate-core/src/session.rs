@@ -239,17 +239,32 @@ impl GovernedSession {
 
     /// Maps a client error of a request made on [`GovernedSession::connection`] to the
     /// gate's error (`RateLimited` for 429, `Upstream` with Notion's status and code).
-    ///
-    /// Notion's 401 is `ReconnectRequired`, as on [`Gate::call`](crate::Gate::call): the
-    /// session's connection re-authorises once on a 401 ([`crate::connections`]), so a 401
-    /// that reaches here means the token is dead and the connection is already flagged.
     pub fn map_error(e: &notion_client::Error) -> GateError {
-        if e.api().is_some_and(|api| api.status == 401) {
-            return GateError::ReconnectRequired {
-                connection_id: None,
-            };
-        }
         GateError::from_client(e)
+    }
+
+    /// The error to answer for an operation that failed with `e`. Notion's 401 that stood
+    /// after the connection's one re-authorisation is `ReconnectRequired` when that
+    /// re-authorisation flagged the connection (the token was refused and cannot be
+    /// refreshed, or the row is revoked), as on [`Gate::call`](crate::Gate::call); the dead
+    /// token is then not sent again. A 401 after a refresh that failed for a passing reason
+    /// (Notion's token endpoint down) stays an upstream error, which may be retried.
+    pub async fn settle_error(&self, e: GateError) -> GateError {
+        if matches!(
+            e,
+            GateError::Upstream {
+                status: Some(401),
+                ..
+            }
+        ) {
+            let entry = self.gate.inner.entry(self.conn_id);
+            if entry.is_unusable().await {
+                return GateError::ReconnectRequired {
+                    connection_id: Some(self.conn_id),
+                };
+            }
+        }
+        e
     }
 
     /// Adds a field to the audit record's argument summary (ids, counts and sizes only:

@@ -197,7 +197,7 @@ pub struct UpdatePageInput {
 }
 
 /// A field that was given, `null` included (`None` only when the key is absent).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 
@@ -432,6 +432,10 @@ impl Op {
     /// Writes the audit record and turns the result into the API's.
     async fn end<T>(self, result: Result<T, GateError>) -> Result<T, ApiError> {
         let requests = self.requests.load(Ordering::Relaxed);
+        let result = match result {
+            Err(e) => Err(self.session.settle_error(e).await),
+            ok => ok,
+        };
         match &result {
             Ok(_) => {
                 self.session

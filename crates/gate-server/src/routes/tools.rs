@@ -156,10 +156,12 @@ pub struct UpdateParams {
     /// Property values.
     #[schema(value_type = Option<Object>)]
     pub properties: Option<Map<String, Value>>,
-    /// Notion icon object.
+    /// Notion icon object (`null` removes it).
+    #[serde(default, deserialize_with = "crate::routes::notion::present")]
     #[schema(value_type = Option<Object>)]
     pub icon: Option<Value>,
-    /// Notion cover object.
+    /// Notion cover object (`null` removes it).
+    #[serde(default, deserialize_with = "crate::routes::notion::present")]
     #[schema(value_type = Option<Object>)]
     pub cover: Option<Value>,
     /// Trash (`true`, delete class) or restore (`false`).

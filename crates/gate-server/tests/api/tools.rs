@@ -210,6 +210,28 @@ async fn every_action_works_for_an_autonomous_agent() {
         .await,
         "update_page",
     );
+    // An icon set, then removed with `null`.
+    for (icon, want) in [
+        (json!({"type": "emoji", "emoji": "📌"}), json!("📌")),
+        (json!(null), json!(null)),
+    ] {
+        ok(
+            &tool(
+                &gw,
+                &key,
+                "update_page",
+                json!({"page_id": page, "icon": icon}),
+            )
+            .await,
+            "update_page",
+        );
+        let stored = gw.emu.get_object(&page).unwrap();
+        assert_eq!(
+            stored["icon"].get("emoji").cloned().unwrap_or(Value::Null),
+            want,
+            "{stored}"
+        );
+    }
     let r = ok(
         &tool(
             &gw,
