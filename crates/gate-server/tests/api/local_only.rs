@@ -4,10 +4,7 @@
 //! Notion. Switched off again, the same read goes through.
 
 use reqwest::{Method, StatusCode, header};
-use rmcp::ServiceExt;
 use rmcp::model::CallToolRequestParams;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::{Value, json};
 
 use crate::support::spawn_gateway;
@@ -20,24 +17,7 @@ async fn local_only_blocks_every_surface_and_nothing_reaches_notion() {
     let alice = gw.alice_key.clone();
 
     // An OAuth flow started before the switch: its callback comes back after it.
-    let (status, started) = gw
-        .call(Method::GET, "/notion/oauth/authorize", Some(&alice), None)
-        .await;
-    assert_eq!(status, 200, "{started}");
-    let no_redirects = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let consent = no_redirects
-        .get(started["authorization_url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(consent.status(), StatusCode::FOUND);
-    let callback = consent.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let callback = crate::oauth::consent(&gw, &alice).await;
 
     gw.gate.set_local_only(true);
     let before = gw.emu.counters().total;
@@ -131,9 +111,7 @@ async fn local_only_blocks_every_surface_and_nothing_reaches_notion() {
     );
 
     // MCP: a tool error naming `local_only`.
-    let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", gw.base))
-        .auth_header(agent.clone());
-    let client = ().serve(StreamableHttpClientTransport::from_config(config)).await.unwrap();
+    let client = crate::mcp::http_client(&gw, &agent).await.unwrap();
     let args = json!({"page_id": root}).as_object().cloned().unwrap();
     let result = client
         .call_tool(CallToolRequestParams::new("get_page").with_arguments(args))

@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Gateway, spawn_gateway};
 
-type Client = RunningService<RoleClient, ()>;
+pub(crate) type Client = RunningService<RoleClient, ()>;
 
 /// An rmcp client talking to the gateway's `/mcp` with `key`.
-async fn http_client(gw: &Gateway, key: &str) -> Result<Client, String> {
+pub(crate) async fn http_client(gw: &Gateway, key: &str) -> Result<Client, String> {
     let config =
         StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", gw.base)).auth_header(key);
     ().serve(StreamableHttpClientTransport::from_config(config))

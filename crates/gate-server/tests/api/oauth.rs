@@ -26,7 +26,7 @@ fn no_redirects() -> reqwest::Client {
 
 /// Starts a flow for `key`, follows the URL to the emulator's consent endpoint and answers
 /// where Notion sends the browser back (the callback URL with `code`/`error` and `state`).
-async fn consent(gw: &Gateway, key: &str) -> String {
+pub(crate) async fn consent(gw: &Gateway, key: &str) -> String {
     let (status, body) = gw
         .call(Method::GET, "/notion/oauth/authorize", Some(key), None)
         .await;
