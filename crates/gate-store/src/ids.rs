@@ -94,6 +94,11 @@ uuid_id!(
     ApprovalId,
     "approval"
 );
+uuid_id!(
+    /// Id of a web console session (not its token).
+    ConsoleSessionId,
+    "console session"
+);
 
 /// Id of an audit event: a monotonic integer assigned by the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

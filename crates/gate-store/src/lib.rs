@@ -21,6 +21,7 @@ mod error;
 mod ids;
 mod keys;
 mod models;
+mod sessions;
 mod sql;
 mod store;
 mod vault;
@@ -32,7 +33,8 @@ pub use audit::{
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, sha256_hex,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, TokenHash, UserId,
+    sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
 pub use models::{
@@ -40,6 +42,9 @@ pub use models::{
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
+};
+pub use sessions::{
+    ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
 };
 pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
