@@ -2,6 +2,7 @@
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
 mod all;
+mod console;
 mod faults;
 mod load;
 mod overhead;
@@ -39,6 +40,22 @@ enum Bench {
         /// Leave these steps out (comma-separated).
         #[arg(long, value_delimiter = ',')]
         skip: Vec<String>,
+    },
+    /// The web console's pages with 100,000 audit events, 1,000 agents and 40 pending
+    /// approvals: p50/p95 per page, and a whole audit export.
+    Console {
+        /// Audit events in the store.
+        #[arg(long, default_value_t = 100_000)]
+        events: usize,
+        /// Agents.
+        #[arg(long, default_value_t = 1_000)]
+        agents: usize,
+        /// Pending approvals.
+        #[arg(long, default_value_t = 40)]
+        approvals: usize,
+        /// Fetches of each page.
+        #[arg(long, default_value_t = 30)]
+        iterations: usize,
     },
     /// Load run: `notion-gate sandbox` (limiter lifted) under N concurrent clients mixing REST
     /// reads, tool calls, proxy reads and policy-denied writes; fails on any 5xx or unexpected
@@ -242,6 +259,20 @@ async fn main() -> Result<()> {
             tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
         }
         Bench::Render { units, iterations } => render::run(units, iterations).await,
+        Bench::Console {
+            events,
+            agents,
+            approvals,
+            iterations,
+        } => {
+            console::run(console::Params {
+                events,
+                agents,
+                approvals,
+                iterations,
+            })
+            .await
+        }
         Bench::Overhead {
             rate,
             secs,
