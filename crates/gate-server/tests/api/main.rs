@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod common;
 mod faults;
+mod follow;
 mod helpers;
 mod local_only;
 mod mcp;
