@@ -368,7 +368,95 @@ async fn wait_ends_at_expiry_and_is_bounded_per_key(db: TestDb) {
     w.finish().await;
 }
 
+/// An in-memory [`ApprovalBus`] shared by two gates (what Redis pub/sub does between
+/// processes).
+#[derive(Debug, Clone)]
+struct MemoryBus(tokio::sync::broadcast::Sender<ApprovalId>);
+
+#[async_trait::async_trait]
+impl gate_core::ApprovalBus for MemoryBus {
+    async fn publish(&self, id: ApprovalId) {
+        let _ = self.0.send(id);
+    }
+
+    async fn subscribe(
+        &self,
+    ) -> Result<futures::stream::BoxStream<'static, ApprovalId>, gate_core::BusError> {
+        use futures::StreamExt as _;
+        let rx = self.0.subscribe();
+        let ids = futures::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(id) => return Some((id, rx)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return None,
+                }
+            }
+        });
+        Ok(ids.boxed())
+    }
+}
+
+/// With a bus, a decision on another instance wakes the wait (re-reads are once a minute,
+/// so nothing else could answer in time), on SQLite too.
+async fn wait_answers_through_the_approval_bus(db: TestDb) {
+    let w = world(db).await;
+    let bus = std::sync::Arc::new(MemoryBus(tokio::sync::broadcast::channel(16).0));
+    let gate = |bus: std::sync::Arc<MemoryBus>| {
+        let w = &w;
+        async move {
+            Gate::new(
+                config(
+                    w.db.store().await,
+                    w.vault.clone(),
+                    &w.emu,
+                    &Opts::default(),
+                )
+                .approval_polls(Duration::from_secs(60), Duration::from_secs(60))
+                .approval_bus(bus),
+            )
+            .expect("gate")
+        }
+    };
+    let here = gate(bus.clone()).await;
+    let there = gate(bus).await;
+    let bot = w.agent(&w.alice, "careful", "supervised").await;
+    let agent = here.authenticate(&bot.key).await.expect("agent");
+    let id = held(&w, &agent, "bus page").await;
+    let waiter = {
+        let (gate, agent) = (here.clone(), agent.clone());
+        tokio::spawn(async move {
+            gate.wait_approval(&agent, id, Duration::from_secs(30))
+                .await
+        })
+    };
+    let connected = async {
+        while here.approval_waits_held(agent.key_id) == 0 || !here.approval_changes_connected() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(TEST_TIMEOUT, connected)
+        .await
+        .expect("listening");
+    let owner = there.authenticate(&w.alice.key).await.expect("alice");
+    there
+        .deny(&owner, id, Some("through the bus"))
+        .await
+        .expect("deny");
+    let v = tokio::time::timeout(TEST_TIMEOUT, waiter)
+        .await
+        .expect("the wait answered before its end")
+        .expect("task")
+        .expect("wait");
+    assert_eq!(v.status, ApprovalStatus::Denied);
+    assert_eq!(v.note.as_deref(), Some("through the bus"));
+    here.shutdown().await;
+    there.shutdown().await;
+    w.finish().await;
+}
+
 crate::both!(
+    wait_answers_through_the_approval_bus,
     view_note_withdraw_and_visibility,
     wait_answers_when_decided_here,
     wait_answers_when_decided_on_another_instance,
