@@ -26,6 +26,7 @@ mod http;
 pub mod results;
 pub mod server;
 mod stdio;
+pub mod tasks;
 
 pub use http::router;
 pub use server::GateMcp;

@@ -9,6 +9,7 @@ mod follow;
 mod helpers;
 mod local_only;
 mod mcp;
+mod mcp_tasks;
 mod notion;
 mod oauth;
 mod page_read;
