@@ -24,8 +24,7 @@
 use gate_core::ApprovalView;
 use gate_store::ApprovalStatus;
 use rmcp::model::{
-    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, JsonObject, Task, TaskPayload,
-    TaskStatus,
+    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, Task, TaskPayload, TaskStatus,
 };
 use serde_json::{Value, json};
 
@@ -134,7 +133,7 @@ pub fn detailed(view: &ApprovalView) -> DetailedTask {
                     Value::Object(m) => Some(m),
                     _ => None,
                 })
-                .unwrap_or_else(JsonObject::new);
+                .unwrap_or_default();
             TaskPayload::Completed { result }
         }
         _ => TaskPayload::Working,
