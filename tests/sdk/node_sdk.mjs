@@ -81,6 +81,7 @@ async function expectRefusal(fn, gatewayCode, { needed, approval } = {}) {
   if (approval) {
     check(typeof data.approval_id === "string" && data.approval_id.length >= 32, `approval_id missing in ${e.body}`);
     check(e.message.includes(data.approval_id), "message lacks the approval id");
+    check(data.status_url === `${GATEWAY}/api/v1/approvals/${data.approval_id}`, `status_url ${data.status_url} (body ${e.body})`);
     extra += ` approval=${data.approval_id}`;
   }
   return `refused: ${e.code}/${data.gateway_code}${extra}`;

@@ -89,6 +89,8 @@ def expect_refusal(fn, gateway_code, needed=None, approval=False):
             check(isinstance(data.get("approval_id"), str) and len(data["approval_id"]) >= 32,
                   f"approval_id missing in {e.body}")
             check(data["approval_id"] in str(e), "message lacks the approval id")
+            check(data.get("status_url") == f"{GATEWAY}/api/v1/approvals/{data['approval_id']}",
+                  f"status_url {data.get('status_url')!r} (body {e.body})")
         extra = f" needed={data.get('needed_maturity')}" if needed else ""
         extra += f" approval={data.get('approval_id')}" if approval else ""
         return f"refused: {e.code}/{data.get('gateway_code')}{extra}", data

@@ -10,18 +10,22 @@
 //! approval ends `failed`). Each execution writes its own audit record (caller kind
 //! `system`, reason `approved`, the approval id in the summary).
 
+use std::time::Duration;
+
 use gate_policy::{Decision, classify};
 use gate_store::{
     Approval, ApprovalDecision, ApprovalFilter, ApprovalId, ApprovalOutcome, ApprovalStatus,
-    AuditDecision, CallerKind, Outcome, RequesterKind, Surface,
+    AuditDecision, CallerKind, MAX_APPROVAL_NOTE, Outcome, RequesterKind, Surface,
 };
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
 use crate::gate::{Gate, new_request_id};
 use crate::request::Canonical;
+use crate::watch::MAX_APPROVAL_WAIT;
 
 fn error_json(code: &str, message: &str) -> String {
     json!({"object": "error", "code": code, "message": message}).to_string()
@@ -46,28 +50,162 @@ impl Gate {
         }
     }
 
-    /// Approves a pending approval and runs it (once). A second approve is a
-    /// [`GateError::Conflict`]; an expired one too.
-    pub async fn approve(&self, decider: &Caller, id: ApprovalId) -> Result<Approval, GateError> {
+    /// Approves a pending approval and runs it (once), keeping the decider's `note` for the
+    /// requester (at most [`MAX_APPROVAL_NOTE`] characters; blank is none). Returns the
+    /// approval once the run ended (`executed` or `failed`). Only the agent's owner or an
+    /// admin may approve (agents: `Forbidden`; anyone else: `NotFound`). A second approve is
+    /// a [`GateError::Conflict`]; an expired or withdrawn one too.
+    pub async fn approve(
+        &self,
+        decider: &Caller,
+        id: ApprovalId,
+        note: Option<&str>,
+    ) -> Result<Approval, GateError> {
+        check_note(note)?;
         self.approval_for_decider(decider, id).await?;
         self.inner
             .store
-            .decide_approval(id, ApprovalDecision::Approve, decider.user_id)
+            .decide_approval(id, ApprovalDecision::Approve, decider.user_id, note)
             .await?;
+        self.inner.watch.changed(id);
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval granted");
         self.run_approved(id).await
     }
 
-    /// Denies a pending approval.
-    pub async fn deny(&self, decider: &Caller, id: ApprovalId) -> Result<Approval, GateError> {
+    /// Denies a pending approval, keeping the decider's `note` (the requester reads it with
+    /// the approval, on every surface). Same rights and conflicts as [`Gate::approve`].
+    pub async fn deny(
+        &self,
+        decider: &Caller,
+        id: ApprovalId,
+        note: Option<&str>,
+    ) -> Result<Approval, GateError> {
+        check_note(note)?;
         self.approval_for_decider(decider, id).await?;
         let a = self
             .inner
             .store
-            .decide_approval(id, ApprovalDecision::Deny, decider.user_id)
+            .decide_approval(id, ApprovalDecision::Deny, decider.user_id, note)
             .await?;
+        self.inner.watch.changed(id);
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval denied");
         Ok(a)
+    }
+
+    /// Withdraws the caller's own pending approval: the call will never run (status
+    /// `withdrawn`). Only its requester may (the agent that asked, or the user whose own call
+    /// it was); the agent's owner or an admin denies instead (`Forbidden`). Someone else's is
+    /// `NotFound`; one no longer pending is a [`GateError::Conflict`].
+    pub async fn withdraw(
+        &self,
+        caller: &Caller,
+        id: ApprovalId,
+    ) -> Result<ApprovalView, GateError> {
+        let a = self.approval_result(caller, id).await?;
+        let requester = match caller.agent_id {
+            Some(agent) => a.agent_id == Some(agent),
+            None => a.agent_id.is_none() && a.requester_user_id == Some(caller.user_id),
+        };
+        if !requester {
+            return Err(GateError::not_permitted(
+                "only the requester can withdraw an approval; deny it instead",
+            ));
+        }
+        let a = self.inner.store.withdraw_approval(id).await?;
+        self.inner.watch.changed(id);
+        tracing::info!(approval_id = %id, "approval withdrawn by its requester");
+        Ok(ApprovalView::new(a))
+    }
+
+    /// The approval as its requester sees it (status, the decider's note, the result once
+    /// it ran): for an agent only its own, for a user their own and their agents', for an
+    /// admin any. Anyone else gets `NotFound`, as for an id that does not exist.
+    pub async fn approval_view(
+        &self,
+        caller: &Caller,
+        id: ApprovalId,
+    ) -> Result<ApprovalView, GateError> {
+        Ok(ApprovalView::new(self.approval_result(caller, id).await?))
+    }
+
+    /// Like [`Gate::approval_view`], but waits up to `wait` (at most [`MAX_APPROVAL_WAIT`])
+    /// for the approval to become final, and answers as soon as it is (or with its state at
+    /// the end of the wait). Works across instances (see the `watch` module: in-process
+    /// notifier, PostgreSQL `LISTEN`, the [`ApprovalBus`](crate::ApprovalBus), re-reads as a
+    /// fallback). One key holds at most `max_waits_per_key` waits at once
+    /// ([`GateError::TooManyWaits`]).
+    pub async fn wait_approval(
+        &self,
+        caller: &Caller,
+        id: ApprovalId,
+        wait: Duration,
+    ) -> Result<ApprovalView, GateError> {
+        if wait > MAX_APPROVAL_WAIT {
+            return Err(GateError::invalid(
+                "wait",
+                format!("at most {} seconds", MAX_APPROVAL_WAIT.as_secs()),
+            ));
+        }
+        let view = self.approval_view(caller, id).await?;
+        if wait.is_zero() || view.is_final() {
+            return Ok(view);
+        }
+        let watch = &self.inner.watch;
+        let _slot = watch.admit(caller.key_id)?;
+        watch.start(&self.inner.store);
+        let mut changes = watch.subscribe(id);
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Read after subscribing: a change between the two is never missed.
+            let view = self.approval_view(caller, id).await?;
+            let now = tokio::time::Instant::now();
+            if view.is_final() || now >= deadline {
+                return Ok(view);
+            }
+            let mut next = deadline.min(now + watch.poll_interval());
+            if view.status == ApprovalStatus::Pending {
+                let left = view.approval.expires_at - OffsetDateTime::now_utc();
+                let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+                next = next.min(now + left);
+            }
+            tokio::select! {
+                () = changes.changed() => {}
+                () = tokio::time::sleep_until(next) => {}
+            }
+        }
+    }
+
+    /// The caller's approvals as [`Gate::approval_view`] shows them, newest first: an
+    /// agent's own, a user's own and their agents', an admin's all; only those in `status`
+    /// when given (a pending one past its expiry counts as `expired`); at most `limit`
+    /// (1–1000).
+    pub async fn approval_views(
+        &self,
+        caller: &Caller,
+        status: Option<ApprovalStatus>,
+        limit: u32,
+    ) -> Result<Vec<ApprovalView>, GateError> {
+        let mut filter = ApprovalFilter::new().limit(limit);
+        if let Some(s) = status {
+            filter = filter.status(s);
+        }
+        let found = self.list_approvals(caller, filter).await?;
+        Ok(found
+            .into_iter()
+            .map(ApprovalView::new)
+            .filter(|v| status.is_none_or(|s| v.status == s))
+            .collect())
+    }
+
+    /// How many approval waits `key` holds right now (at most `max_waits_per_key`).
+    pub fn approval_waits_held(&self, key: gate_store::ApiKeyId) -> usize {
+        self.inner.watch.held(key)
+    }
+
+    /// Whether approval changes from other instances reach this gate's waits right now (a
+    /// PostgreSQL store's announcements, or the approval bus), rather than re-reads alone.
+    pub fn approval_changes_connected(&self) -> bool {
+        self.inner.watch.cross_instance()
     }
 
     /// Runs an approved request exactly once and returns the approval with its stored result.
@@ -79,7 +217,11 @@ impl Gate {
             // Checked before claiming, so the approval stays runnable once the mode is off.
             return Err(GateError::LocalOnly);
         }
-        if !store.claim_approval_for_execution(id).await? {
+        let claimed = store.claim_approval_for_execution(id).await?;
+        if claimed {
+            self.inner.watch.changed(id);
+        }
+        if !claimed {
             let a = store.get_approval(id).await?;
             return match a.status {
                 ApprovalStatus::Executed | ApprovalStatus::Failed => Ok(a),
@@ -141,6 +283,7 @@ impl Gate {
             .finish(decision, Some(reason), result_outcome, status)
             .await;
         let finished = inner.store.finish_approval(approval.id, stored).await?;
+        self.inner.watch.changed(approval.id);
         Ok(finished)
     }
 
@@ -285,6 +428,86 @@ impl Gate {
     pub async fn expire_approvals(&self) -> Result<u64, GateError> {
         Ok(self.inner.store.expire_approvals().await?)
     }
+}
+
+/// What the requester of a held call sees of it: its status as it stands now (a pending
+/// approval past its expiry is `expired`), the decider's note, and once it ran, Notion's
+/// answer (`result`, when Notion accepted it) or the error (`error`: Notion's error body, or
+/// the gateway's `{"code", "message"}` when the run was refused or Notion was not reached).
+/// The stored row is in `approval` (operation, times, the exact request). Surfaces turn
+/// `result` into their own compact form.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ApprovalView {
+    /// The status now.
+    pub status: ApprovalStatus,
+    /// What the human who approved or denied it wrote.
+    pub note: Option<String>,
+    /// Notion's answer to the executed call.
+    pub result: Option<Value>,
+    /// Why the run failed.
+    pub error: Option<Value>,
+    /// The stored approval.
+    pub approval: Approval,
+}
+
+impl ApprovalView {
+    /// The view of a stored approval, as of now.
+    pub fn new(approval: Approval) -> Self {
+        let status = if approval.status == ApprovalStatus::Pending
+            && approval.expires_at <= OffsetDateTime::now_utc()
+        {
+            ApprovalStatus::Expired
+        } else {
+            approval.status
+        };
+        let body = || {
+            approval
+                .result_json
+                .as_deref()
+                .map(|j| serde_json::from_str(j).unwrap_or_else(|_| Value::String(j.to_owned())))
+        };
+        let (result, error) = match status {
+            ApprovalStatus::Executed => (body(), None),
+            ApprovalStatus::Failed => (None, body()),
+            _ => (None, None),
+        };
+        Self {
+            status,
+            note: approval.decision_note.clone(),
+            result,
+            error,
+            approval,
+        }
+    }
+
+    /// The approval's id.
+    pub fn id(&self) -> ApprovalId {
+        self.approval.id
+    }
+
+    /// Whether nothing more will happen to it (executed, failed, denied, expired, withdrawn).
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+}
+
+/// Refuses a note the store would refuse, naming the field `note`.
+fn check_note(note: Option<&str>) -> Result<(), GateError> {
+    let Some(note) = note.map(str::trim) else {
+        return Ok(());
+    };
+    if note.chars().count() > MAX_APPROVAL_NOTE
+        || note
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(GateError::invalid(
+            "note",
+            format!("at most {MAX_APPROVAL_NOTE} characters, without control characters"),
+        ));
+    }
+    Ok(())
 }
 
 enum RunError {

@@ -12,6 +12,7 @@ use notion_client::{ClientConfig, LimiterConfig, RateLimiter};
 use secrecy::SecretString;
 
 use crate::error::GateError;
+use crate::watch::{ApprovalBus, DEFAULT_MAX_WAITS_PER_KEY, POLL_FALLBACK, POLL_SAFETY};
 
 /// The environment variable that switches local-only mode on.
 pub const LOCAL_ONLY_ENV: &str = "NOTION_GATE_LOCAL_ONLY";
@@ -88,6 +89,15 @@ pub struct GateConfig {
     pub ancestry_ttl: Duration,
     /// The deepest parent chain walked for root-page checks (default 16).
     pub ancestry_max_depth: usize,
+    /// Carries approval changes between instances (Redis pub/sub, `gate-redis`). PostgreSQL
+    /// stores announce changes themselves; without either, waits re-read the store.
+    pub approval_bus: Option<Arc<dyn ApprovalBus>>,
+    /// How many approval waits one key may hold at once (default
+    /// [`DEFAULT_MAX_WAITS_PER_KEY`]).
+    pub max_waits_per_key: usize,
+    /// How often a wait re-reads its approval: without a cross-instance source connected
+    /// (default [`POLL_FALLBACK`]), and with one (default [`POLL_SAFETY`]).
+    pub approval_polls: (Duration, Duration),
 }
 
 impl fmt::Debug for GateConfig {
@@ -100,6 +110,7 @@ impl fmt::Debug for GateConfig {
             .field("cache_ttl", &self.cache_ttl)
             .field("oauth", &self.oauth)
             .field("approval_ttl", &self.approval_ttl)
+            .field("approval_bus", &self.approval_bus)
             .finish_non_exhaustive()
     }
 }
@@ -123,7 +134,29 @@ impl GateConfig {
             audit: AuditWriterConfig::default(),
             ancestry_ttl: Duration::from_secs(60),
             ancestry_max_depth: 16,
+            approval_bus: None,
+            max_waits_per_key: DEFAULT_MAX_WAITS_PER_KEY,
+            approval_polls: (POLL_FALLBACK, POLL_SAFETY),
         }
+    }
+
+    /// Sets how often a wait re-reads its approval without and with a cross-instance source
+    /// connected.
+    pub fn approval_polls(mut self, fallback: Duration, connected: Duration) -> Self {
+        self.approval_polls = (fallback, connected);
+        self
+    }
+
+    /// Sets the bus that carries approval changes between instances.
+    pub fn approval_bus(mut self, bus: Arc<dyn ApprovalBus>) -> Self {
+        self.approval_bus = Some(bus);
+        self
+    }
+
+    /// Sets how many approval waits one key may hold at once (at least 1).
+    pub fn max_waits_per_key(mut self, n: usize) -> Self {
+        self.max_waits_per_key = n.max(1);
+        self
     }
 
     /// Sets the policy.

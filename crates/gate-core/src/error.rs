@@ -95,6 +95,12 @@ pub enum GateError {
         /// Whether a failed write may nevertheless have been applied.
         write_state: WriteState,
     },
+    /// The key already holds as many approval waits as it may; one must end first.
+    #[error("this key already waits for {limit} approvals at once; wait for one to end")]
+    TooManyWaits {
+        /// The most waits one key may hold at once.
+        limit: usize,
+    },
     /// A feature needs configuration that is missing (for example OAuth client credentials).
     #[error("not configured: {what}")]
     NotConfigured {
@@ -145,6 +151,7 @@ impl GateError {
                 Some(_) => "notion_error",
                 None => "notion_unreachable",
             },
+            GateError::TooManyWaits { .. } => "too_many_waits",
             GateError::NotConfigured { .. } => "not_configured",
             GateError::Store(_) => "internal",
         }

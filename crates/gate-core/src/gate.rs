@@ -78,6 +78,7 @@ pub(crate) struct Inner {
     pub(crate) approval_ttl: std::time::Duration,
     pub(crate) parents: ParentCache,
     pub(crate) ancestry_max_depth: usize,
+    pub(crate) watch: Arc<crate::watch::Watch>,
 }
 
 pub(crate) fn digest(key: &str) -> Digest {
@@ -167,6 +168,11 @@ impl Gate {
                 approval_ttl: config.approval_ttl,
                 parents: ParentCache::new(config.ancestry_ttl),
                 ancestry_max_depth: config.ancestry_max_depth.max(1),
+                watch: Arc::new(crate::watch::Watch::new(
+                    config.approval_bus,
+                    config.max_waits_per_key,
+                    config.approval_polls,
+                )),
             }),
         })
     }

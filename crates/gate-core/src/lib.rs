@@ -50,8 +50,10 @@ mod oauth_flow;
 mod request;
 mod session;
 mod system;
+mod watch;
 
 pub use admin::NewAgentSpec;
+pub use approvals::ApprovalView;
 pub use caller::{Caller, CallerInfo, CallerKind};
 pub use config::{
     DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV, LimiterFactory,
@@ -64,3 +66,6 @@ pub use gate_store::Surface;
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};
+pub use watch::{
+    ApprovalBus, BusError, DEFAULT_MAX_WAITS_PER_KEY, MAX_APPROVAL_WAIT, POLL_FALLBACK, POLL_SAFETY,
+};

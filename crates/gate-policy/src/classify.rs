@@ -445,8 +445,10 @@ impl Operation {
     }
 }
 
-/// The gateway's own tool actions: name, class.
-const TOOL_ACTIONS: [(&str, ActionClass); 14] = [
+/// The gateway's own tool actions: name, class. The last three follow the caller's own held
+/// calls (its approvals): they touch no Notion object, so they are `read` class and offered
+/// at every maturity that can read (hence at every maturity whose calls can be held).
+const TOOL_ACTIONS: [(&str, ActionClass); 17] = [
     ("search", ActionClass::Read),
     ("list_databases", ActionClass::Read),
     ("query_database", ActionClass::Read),
@@ -461,6 +463,9 @@ const TOOL_ACTIONS: [(&str, ActionClass); 14] = [
     ("add_comment", ActionClass::Create),
     ("update_page", ActionClass::Update),
     ("trash_page", ActionClass::Delete),
+    ("get_approval", ActionClass::Read),
+    ("list_approvals", ActionClass::Read),
+    ("withdraw_approval", ActionClass::Read),
 ];
 
 /// Names and classes of every tool action [`classify_tool`] knows, in a stable order.

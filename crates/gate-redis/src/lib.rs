@@ -1,5 +1,7 @@
 //! A Redis-backed implementation of notion-client's [`RateLimiter`]: one GCRA budget per
-//! Notion connection, shared by every gateway instance that points at the same Redis.
+//! Notion connection, shared by every gateway instance that points at the same Redis; and
+//! [`RedisApprovalBus`] (module [`bus`]), gate-core's `ApprovalBus` on Redis pub/sub, which
+//! carries approval changes between instances so that waits answer at once everywhere.
 //!
 //! - **Algorithm.** The same GCRA as the in-process [`GovernorLimiter`]: emission interval
 //!   `T = 1 / rate`, burst `b = burst - headroom` (at least 1). A request is admitted when the
@@ -20,6 +22,10 @@
 //!   [`RETRY_AFTER_ERROR`]. With several instances the combined rate may then exceed
 //!   Notion's; Notion answers 429 with `Retry-After`, which pauses the connection. At start-up
 //!   [`RedisLimiters::check`] lets the binary refuse to start with a clear error instead.
+
+mod bus;
+
+pub use bus::{APPROVALS_CHANNEL, RedisApprovalBus};
 
 use std::fmt;
 use std::sync::Mutex;

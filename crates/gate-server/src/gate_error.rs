@@ -32,7 +32,12 @@ impl From<GateError> for ApiError {
             e @ GateError::LocalOnly => ApiError::new(ErrorCode::LocalOnly, e.to_string()),
             GateError::ApprovalRequired { id, expires_at } => ApiError::new(
                 ErrorCode::ApprovalRequired,
-                "this call needs a human's approval; poll the approval for its result",
+                format!(
+                    "this call needs a human's approval and runs once when approved, so do not \
+                     repeat it; follow it with GET {}/{id}?wait=60 (tool endpoint and MCP: \
+                     get_approval)",
+                    crate::routes::approvals::APPROVALS_PATH
+                ),
             )
             .detail("approval_id", id.to_string())
             .detail(
@@ -121,6 +126,19 @@ impl From<GateError> for ApiError {
                 if let Some(id) = request_id {
                     err = err.detail("notion_request_id", id);
                 }
+                err
+            }
+            GateError::TooManyWaits { limit } => {
+                let mut err = ApiError::new(
+                    ErrorCode::RateLimited,
+                    format!(
+                        "this key already waits for {limit} approvals at once; let one end \
+                         before waiting for another"
+                    ),
+                )
+                .detail("reason", "too_many_waits")
+                .detail("limit", limit);
+                err.retry_after = Some(1);
                 err
             }
             GateError::NotConfigured { what } => ApiError::new(

@@ -40,8 +40,8 @@ pub use keys::{key_kind, public_id_of};
 pub use models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
-    CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
-    NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
+    CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
+    NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
 pub use sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,

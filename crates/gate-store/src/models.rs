@@ -573,8 +573,25 @@ str_enum!(
         Executed => "executed",
         /// Ran and failed; the error is stored.
         Failed => "failed",
+        /// Taken back by its requester before anyone decided.
+        Withdrawn => "withdrawn",
     }
 );
+
+impl ApprovalStatus {
+    /// Whether nothing more will happen to an approval in this status: `executed`, `failed`,
+    /// `denied`, `expired` or `withdrawn`. (`approved` and `executing` are on their way to
+    /// `executed` or `failed`.)
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Self::Executed | Self::Failed | Self::Denied | Self::Expired | Self::Withdrawn
+        )
+    }
+}
+
+/// The longest decider's note an approval keeps, in characters.
+pub const MAX_APPROVAL_NOTE: usize = 2000;
 
 /// A human's answer to a pending approval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -627,6 +644,8 @@ pub struct Approval {
     pub result_json: Option<String>,
     /// The upstream HTTP status of the execution.
     pub result_status: Option<u16>,
+    /// What the human who approved or denied it wrote, for the requester to read.
+    pub decision_note: Option<String>,
 }
 
 /// Input for [`Store::create_approval`](crate::Store::create_approval).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::stream::BoxStream;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
@@ -286,14 +287,29 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn get_approval(&self, id: ApprovalId) -> Result<Approval>;
     /// Approvals matching a filter, newest first.
     async fn list_approvals(&self, filter: ApprovalFilter) -> Result<Vec<Approval>>;
-    /// Approves or denies a pending, unexpired approval. Anything else (already decided,
-    /// expired, executing…) is a [`StoreError::Conflict`]; an unknown id is `NotFound`.
+    /// Approves or denies a pending, unexpired approval, keeping the decider's `note` (at most
+    /// [`MAX_APPROVAL_NOTE`](crate::MAX_APPROVAL_NOTE) characters, no control characters but
+    /// line breaks and tabs; blank is no note). Anything else (already decided, expired,
+    /// executing…) is a [`StoreError::Conflict`]; an unknown id is `NotFound`.
     async fn decide_approval(
         &self,
         id: ApprovalId,
         decision: ApprovalDecision,
         decider: UserId,
+        note: Option<&str>,
     ) -> Result<Approval>;
+    /// Withdraws a pending, unexpired approval (its requester took it back): `withdrawn`,
+    /// `decided_at` set, nobody as the decider. Anything else is a [`StoreError::Conflict`]
+    /// (one conditional update, like deciding); an unknown id is `NotFound`.
+    async fn withdraw_approval(&self, id: ApprovalId) -> Result<Approval>;
+    /// Ids of approvals whose status changes from now on, in any process using this
+    /// database, when the backend can announce them (PostgreSQL: `LISTEN` on the channel a
+    /// trigger of migration 0007 notifies); `None` when it cannot (SQLite). The stream may
+    /// miss changes while its connection is re-established, so a waiter still re-reads the
+    /// approval now and then; it ends when its connection fails for good (ask again).
+    async fn approval_changes(&self) -> Result<Option<BoxStream<'static, ApprovalId>>> {
+        Ok(None)
+    }
     /// Moves an approved approval to `executing`. Exactly one caller across all instances
     /// gets `true`; only that caller may run the request.
     async fn claim_approval_for_execution(&self, id: ApprovalId) -> Result<bool>;

@@ -464,11 +464,16 @@ pub async fn approvals(cmd: ApprovalsCommand) -> Result<()> {
                 &rows,
             ))
         }),
-        ApprovalsCommand::Approve { id, store, notion } => {
+        ApprovalsCommand::Approve {
+            id,
+            note,
+            store,
+            notion,
+        } => {
             let id = approval_id(&id)?;
             with_admin!(&store, Some(&notion), |a| {
                 let actor = a.actor().await?;
-                let done = a.gate.approve(&actor, id).await?;
+                let done = a.gate.approve(&actor, id, note.as_deref()).await?;
                 eprintln!(
                     "approval {} approved and run: {}{}",
                     done.id,
@@ -480,11 +485,11 @@ pub async fn approvals(cmd: ApprovalsCommand) -> Result<()> {
                 Ok(())
             })
         }
-        ApprovalsCommand::Deny { id, store } => {
+        ApprovalsCommand::Deny { id, note, store } => {
             let id = approval_id(&id)?;
             with_admin!(&store, None, |a| {
                 let actor = a.actor().await?;
-                let done = a.gate.deny(&actor, id).await?;
+                let done = a.gate.deny(&actor, id, note.as_deref()).await?;
                 eprintln!("approval {} denied", done.id);
                 Ok(())
             })

@@ -243,6 +243,9 @@ pub enum ApprovalsCommand {
     Approve {
         /// The approval id.
         id: String,
+        /// A note for the requester (shown with the approval on every surface).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
         /// State.
         #[command(flatten)]
         store: StoreArgs,
@@ -254,6 +257,9 @@ pub enum ApprovalsCommand {
     Deny {
         /// The approval id.
         id: String,
+        /// Why, for the requester (shown with the approval on every surface).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
         /// State.
         #[command(flatten)]
         store: StoreArgs,

@@ -79,6 +79,12 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
             Arc::new(limiters.limiter(&id.to_string())) as Arc<dyn notion_client::RateLimiter>
         }));
     }
+    if let Some(url) = &settings.redis_url {
+        // Approval changes between instances (waits answer at once on every instance).
+        let bus =
+            gate_redis::RedisApprovalBus::new(url.expose_secret()).map_err(|e| anyhow!("{e}"))?;
+        config = config.approval_bus(Arc::new(bus));
+    }
     Gate::new(config).map_err(|e| anyhow!("cannot start the gate: {e}"))
 }
 

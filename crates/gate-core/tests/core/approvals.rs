@@ -51,8 +51,8 @@ async fn stores_canonical_request_and_runs_once(db: TestDb) {
 
     // Two approvals at once: one runs it, the other is a conflict.
     let (r1, r2) = tokio::join!(
-        w.gate.approve(&w.alice.caller, id),
-        w.gate.approve(&w.alice.caller, id)
+        w.gate.approve(&w.alice.caller, id, None),
+        w.gate.approve(&w.alice.caller, id, None)
     );
     let (ok, err) = match (r1, r2) {
         (Ok(a), Err(e)) | (Err(e), Ok(a)) => (a, e),
@@ -92,7 +92,7 @@ async fn concurrent_runs_across_instances(db: TestDb) {
     let id = held(&w, &bot.key, "raced page").await;
     w.gate
         .store()
-        .decide_approval(id, ApprovalDecision::Approve, w.alice.id)
+        .decide_approval(id, ApprovalDecision::Approve, w.alice.id, None)
         .await
         .expect("approve");
     let other = Gate::new(config(
@@ -131,12 +131,12 @@ async fn denial_and_expiry(db: TestDb) {
     let w = world(db).await;
     let bot = w.agent(&w.alice, "careful", "supervised").await;
     let id = held(&w, &bot.key, "denied page").await;
-    let denied = w.gate.deny(&w.alice.caller, id).await.expect("deny");
+    let denied = w.gate.deny(&w.alice.caller, id, None).await.expect("deny");
     assert_eq!(denied.status, ApprovalStatus::Denied);
     assert!(matches!(
         seen(
             w.gate
-                .approve(&w.alice.caller, id)
+                .approve(&w.alice.caller, id, None)
                 .await
                 .expect_err("decided")
         ),
@@ -164,7 +164,7 @@ async fn expired_approvals_cannot_run(db: TestDb) {
     assert!(matches!(
         seen(
             w.gate
-                .approve(&w.alice.caller, id)
+                .approve(&w.alice.caller, id, None)
                 .await
                 .expect_err("expired")
         ),
@@ -187,7 +187,10 @@ async fn result_visibility(db: TestDb) {
     let sibling = w.agent(&w.alice, "sibling", "autonomous").await;
     let stranger = w.agent(&w.bob, "stranger", "autonomous").await;
     let id = held(&w, &bot.key, "private page").await;
-    w.gate.approve(&w.alice.caller, id).await.expect("approve");
+    w.gate
+        .approve(&w.alice.caller, id, None)
+        .await
+        .expect("approve");
 
     let requester = w.caller(&bot.key).await;
     assert!(w.gate.approval_result(&requester, id).await.is_ok());
@@ -258,7 +261,7 @@ async fn recheck_at_run_time(db: TestDb) {
         .expect("disable");
     let a = w
         .gate
-        .approve(&w.alice.caller, id)
+        .approve(&w.alice.caller, id, None)
         .await
         .expect("decided and refused");
     assert_eq!(a.status, ApprovalStatus::Failed);

@@ -128,8 +128,8 @@ async fn users_cannot_reach_each_other(db: TestDb) {
         Err(GateError::ApprovalRequired { id, .. }) => id,
         other => panic!("{other:?}"),
     };
-    not_found(g.approve(bob, id).await.expect_err("hidden"));
-    not_found(g.deny(bob, id).await.expect_err("hidden"));
+    not_found(g.approve(bob, id, None).await.expect_err("hidden"));
+    not_found(g.deny(bob, id, None).await.expect_err("hidden"));
     not_found(g.approval_result(bob, id).await.expect_err("hidden"));
     assert!(
         g.list_approvals(bob, gate_store::ApprovalFilter::new())
@@ -212,8 +212,8 @@ async fn agents_cannot_administer(db: TestDb) {
         .expect_err("agent"),
     );
     let some_id = gate_store::ApprovalId::new();
-    not_permitted(g.approve(&a, some_id).await.expect_err("agent"));
-    not_permitted(g.deny(&a, some_id).await.expect_err("agent"));
+    not_permitted(g.approve(&a, some_id, None).await.expect_err("agent"));
+    not_permitted(g.deny(&a, some_id, None).await.expect_err("agent"));
     // Users are not admins either.
     not_permitted(
         g.create_user(&w.alice.caller, "eve", false)

@@ -25,6 +25,7 @@ mod decisions;
 mod local_only;
 mod secrets;
 mod tokens;
+mod waits;
 
 /// Instantiates tests on both backends.
 #[macro_export]

@@ -866,6 +866,19 @@ fn tool_actions_table() {
         ),
         ("trash_page", Some(page.clone()), D, &[PN]),
         ("  Get_Page ", Some(page.clone()), R, &[PN]),
+        (
+            "get_approval",
+            Some(json!({"approval_id": "0b6f0c2e-8f1a-4c55-9a0e-3c2f1d2e4b5a", "wait": 30})),
+            R,
+            &[],
+        ),
+        ("list_approvals", Some(json!({"status": "pending"})), R, &[]),
+        (
+            "withdraw_approval",
+            Some(json!({"approval_id": "0b6f0c2e-8f1a-4c55-9a0e-3c2f1d2e4b5a"})),
+            R,
+            &[],
+        ),
     ];
     for (action, params, class, targets) in cases {
         let op = classify_tool(action, params.as_ref());
@@ -879,5 +892,5 @@ fn tool_actions_table() {
         assert_eq!(op.class, D, "{unknown}");
         assert_eq!(op.scope, OperationScope::Unknown);
     }
-    assert_eq!(tool_actions().count(), 14);
+    assert_eq!(tool_actions().count(), 17);
 }

@@ -195,3 +195,29 @@ fn a_bad_url_is_a_clear_error_without_the_url() {
     assert!(msg.contains("NOTION_GATE_REDIS_URL"), "{msg}");
     assert!(!msg.contains("hunter2"), "{msg}");
 }
+
+#[tokio::test]
+async fn approval_changes_published_by_one_instance_reach_the_other() {
+    use futures::StreamExt as _;
+    use gate_core::ApprovalBus as _;
+    let Some(url) = redis_url() else { return };
+    let here = gate_redis::RedisApprovalBus::new(&url).unwrap();
+    let there = gate_redis::RedisApprovalBus::new(&url).unwrap();
+    let mut changes = here.subscribe().await.unwrap();
+    let id = gate_store::ApprovalId::new();
+    // Published until seen (a subscription may take a moment to be active on the server).
+    let seen = async {
+        loop {
+            there.publish(id).await;
+            match tokio::time::timeout(Duration::from_millis(200), changes.next()).await {
+                Ok(Some(got)) if got == id => return,
+                Ok(None) => panic!("the subscription ended"),
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), seen)
+        .await
+        .expect("the change arrived");
+    assert!(gate_redis::RedisApprovalBus::new("http://nope").is_err());
+}

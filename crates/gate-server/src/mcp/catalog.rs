@@ -36,7 +36,8 @@ fn to_tool(action: ToolAction) -> Tool {
     if action.approval_required {
         description.push_str(
             " Calls wait for a human's approval: the result is an `approval_required` tool \
-             error with an `approval_id`.",
+             error with an `approval_id` (or, for clients with task support, a task); follow it \
+             with get_approval.",
         );
     }
     if PAGED_MARKDOWN_ACTIONS.contains(&action.name.as_str()) {
@@ -71,6 +72,9 @@ fn title(name: &str) -> String {
 fn annotations(name: &str, class: &str, title: String) -> ToolAnnotations {
     let base = ToolAnnotations::with_title(title);
     match (class, name) {
+        // Takes back the agent's own held call: changes no Notion object; a repeat changes
+        // nothing more.
+        (_, "withdraw_approval") => base.read_only(false).destructive(false).idempotent(true),
         ("read", _) => base.read_only(true).destructive(false).idempotent(true),
         ("delete", _) | (_, "update_page") => {
             base.read_only(false).destructive(true).idempotent(true)
@@ -121,6 +125,11 @@ mod tests {
         assert_eq!(trash.idempotent_hint, Some(true));
         let update = annotations("update_page", "update", "Update page".to_owned());
         assert_eq!(update.destructive_hint, Some(true));
+        let withdraw = annotations("withdraw_approval", "read", "Withdraw approval".to_owned());
+        assert_eq!(withdraw.read_only_hint, Some(false));
+        assert_eq!(withdraw.destructive_hint, Some(false));
+        let follow = annotations("get_approval", "read", "Get approval".to_owned());
+        assert_eq!(follow.read_only_hint, Some(true));
         let create = annotations("create_page", "create", "Create page".to_owned());
         assert_eq!(create.read_only_hint, Some(false));
         assert_eq!(create.destructive_hint, Some(false));

@@ -26,6 +26,7 @@ mod http;
 pub mod results;
 pub mod server;
 mod stdio;
+pub mod tasks;
 
 pub use http::router;
 pub use server::GateMcp;
@@ -39,8 +40,9 @@ pub const INSTRUCTIONS: &str = "\
 notion-gate gives governed access to one Notion workspace. Every tool is one action: read \
 tools (search, list_databases, query_database, get_schema, get_page, get_page_markdown, \
 get_blocks, list_comments) and, depending on this agent's maturity, write tools \
-(create_page, append_markdown, append_blocks, add_comment, update_page, trash_page). Only the \
-tools this agent may use are listed.
+(create_page, append_markdown, append_blocks, add_comment, update_page, trash_page), plus \
+get_approval, list_approvals and withdraw_approval for calls held for a human's approval. Only \
+the tools this agent may use are listed.
 
 Results are compact: page content is Markdown and properties are flattened to simple values. \
 Lists and long pages stop at a cap and give a `next_cursor`; pass it back as `cursor` to \
@@ -49,7 +51,10 @@ continue.
 Every call is checked by the gateway's policy and audited. A refused call returns a tool error \
 whose text is JSON: {\"error\": code, \"message\": ...}. `forbidden_by_policy` names the \
 maturity `needed`; `approval_required` means a human must approve the call first (it gives an \
-`approval_id`; do not repeat the call, the approved call runs once); `rate_limited` gives \
+`approval_id`; do not repeat the call, the approved call runs once): follow it with \
+get_approval (pass `wait`, up to 60 seconds, to get the outcome as soon as a human decides: \
+the result, such as the new page's id and URL, or the denial with the human's note), list your \
+held calls with list_approvals, or take one back with withdraw_approval; `rate_limited` gives \
 `retry_after_seconds`; `local_only` means cloud calls are switched off; `invalid_request` \
 names the `field` at fault. Notion IDs may be given with or without dashes.";
 

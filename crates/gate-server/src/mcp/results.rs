@@ -194,7 +194,9 @@ pub fn error_json(err: &ApiError) -> Value {
     out.insert("error".to_owned(), json!(err.code.as_str()));
     let message = if err.code == ErrorCode::ApprovalRequired {
         "this call waits for a human's approval in notion-gate; once approved it runs once, so \
-         do not repeat it"
+         do not repeat it. Follow it with get_approval (its `approval_id`, and `wait` up to 60 \
+         seconds to get the answer as soon as a human decides), or take it back with \
+         withdraw_approval"
     } else {
         err.message.as_str()
     };

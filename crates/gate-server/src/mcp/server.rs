@@ -7,18 +7,20 @@
 
 use std::sync::Arc;
 
-use gate_core::{Caller, GateError, Surface};
+use gate_core::{Caller, GateError, MAX_APPROVAL_WAIT, Surface};
+use gate_store::ApprovalId;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, GetTaskParams, GetTaskResult,
+    Implementation, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    ServerNotification, TaskStatusNotification, TaskStatusNotificationParams,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
-use super::{INSTRUCTIONS, SERVER_NAME, catalog, results};
-use crate::error::ApiError;
+use super::{INSTRUCTIONS, SERVER_NAME, catalog, results, tasks};
+use crate::error::{ApiError, ErrorCode};
 use crate::routes::tools::run_action;
 use crate::state::AppState;
 
@@ -81,15 +83,93 @@ impl GateMcp {
     }
 }
 
+impl GateMcp {
+    /// The caller of a `tasks/*` request, as a protocol error when it cannot be found.
+    async fn task_caller(&self, context: &RequestContext<RoleServer>) -> Result<Caller, ErrorData> {
+        self.caller(context).await.map_err(|e| {
+            ErrorData::invalid_request(e.message.clone(), Some(results::error_json(&e)))
+        })
+    }
+
+    /// The caller's approval a task id names; someone else's is as unknown as a made-up id.
+    async fn task_view(
+        &self,
+        caller: &Caller,
+        task_id: &str,
+    ) -> Result<gate_core::ApprovalView, ErrorData> {
+        let unknown = || ErrorData::invalid_params(format!("unknown task `{task_id}`"), None);
+        let id: ApprovalId = task_id.trim().parse().map_err(|_| unknown())?;
+        match self.state.gate.approval_view(caller, id).await {
+            Ok(v) => Ok(v),
+            Err(GateError::NotFound { .. }) => Err(unknown()),
+            Err(e) => Err(ErrorData::internal_error(ApiError::from(e).message, None)),
+        }
+    }
+
+    /// A held call as a task, for a client that declared task support; `None` for any other
+    /// answer (which stays a tool error).
+    async fn held_as_task(
+        &self,
+        caller: &Caller,
+        err: &ApiError,
+        peer: &Peer<RoleServer>,
+    ) -> Option<CallToolResponse> {
+        if err.code != ErrorCode::ApprovalRequired {
+            return None;
+        }
+        let id: ApprovalId = err.details.get("approval_id")?.as_str()?.parse().ok()?;
+        let view = self.state.gate.approval_view(caller, id).await.ok()?;
+        if matches!(self.source, CallerSource::Key(_)) {
+            self.notify_when_final(caller.clone(), id, peer.clone());
+        }
+        Some(CallToolResponse::Task(tasks::created(&view)))
+    }
+
+    /// Over stdio (one long-lived session), sends `notifications/tasks` once the approval is
+    /// final. The stateless HTTP transport has no channel for it; its clients poll.
+    fn notify_when_final(&self, caller: Caller, id: ApprovalId, peer: Peer<RoleServer>) {
+        let gate = self.state.gate.clone();
+        tokio::spawn(async move {
+            loop {
+                let view = match gate.wait_approval(&caller, id, MAX_APPROVAL_WAIT).await {
+                    Ok(v) => v,
+                    Err(GateError::TooManyWaits { .. }) => {
+                        // The agent's own waits come first; look again later.
+                        tokio::time::sleep(MAX_APPROVAL_WAIT / 4).await;
+                        continue;
+                    }
+                    Err(_) => return,
+                };
+                if view.is_final() {
+                    let params = TaskStatusNotificationParams::new(tasks::detailed(&view));
+                    let note = ServerNotification::TaskStatusNotification(
+                        TaskStatusNotification::new(params),
+                    );
+                    let _ = peer.send_notification(note).await;
+                    return;
+                }
+                if peer.is_transport_closed() {
+                    return;
+                }
+            }
+        });
+    }
+}
+
 impl ServerHandler for GateMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
-                    .with_title("notion-gate")
-                    .with_description("Governed access to a Notion workspace"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tasks()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+                .with_title("notion-gate")
+                .with_description("Governed access to a Notion workspace"),
+        )
+        .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -127,8 +207,56 @@ impl ServerHandler for GateMcp {
         let answer = run_action(&self.state.gate, &caller, Surface::Mcp, action, args).await;
         let result = match answer {
             Ok(value) => results::success(action, value, cursor.as_ref()),
-            Err(e) => results::tool_error(&e.detail("action", action.to_owned())),
+            Err(e) => {
+                let tasks_declared = context
+                    .client_capabilities()
+                    .is_some_and(|c| c.supports_tasks());
+                if tasks_declared
+                    && let Some(task) = self.held_as_task(&caller, &e, &context.peer).await
+                {
+                    return Ok(task);
+                }
+                results::tool_error(&e.detail("action", action.to_owned()))
+            }
         };
         Ok(result.into())
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let caller = self.task_caller(&context).await?;
+        let view = self.task_view(&caller, &request.task_id).await?;
+        Ok(GetTaskResult::new(tasks::detailed(&view)))
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let caller = self.task_caller(&context).await?;
+        let view = self.task_view(&caller, &request.task_id).await?;
+        match self.state.gate.withdraw(&caller, view.id()).await {
+            Ok(_) => Ok(()),
+            Err(GateError::Conflict { .. }) => {
+                // Cancelling a task that already ended (or runs now) changes nothing.
+                let now = self.task_view(&caller, &request.task_id).await?;
+                if now.status == gate_store::ApprovalStatus::Withdrawn {
+                    Ok(())
+                } else {
+                    Err(ErrorData::invalid_params(
+                        format!(
+                            "task `{}` can no longer be cancelled: its approval is {}",
+                            request.task_id, now.status
+                        ),
+                        None,
+                    ))
+                }
+            }
+            Err(e) => Err(ErrorData::internal_error(ApiError::from(e).message, None)),
+        }
     }
 }

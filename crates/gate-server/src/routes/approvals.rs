@@ -1,17 +1,25 @@
-//! Calls held for a human: `GET /api/v1/approvals`, `GET /api/v1/approvals/{id}`,
-//! `POST /api/v1/approvals/{id}/approve` and `POST /api/v1/approvals/{id}/deny`.
+//! Calls held for a human: `GET /api/v1/approvals`, `GET /api/v1/approvals/{id}` (with an
+//! optional `wait`), `POST /api/v1/approvals/{id}/approve`, `…/deny` (each with an optional
+//! note for the requester) and `…/withdraw`.
 //!
 //! Users see and decide their own and their agents' approvals, admins all; agents see their
-//! own (and their results) but decide nothing (403 `forbidden`). Approving runs the stored
-//! request **exactly once**, even when two approvals race (in this instance or another): the
-//! loser gets 409 `conflict` with the approval's current status, never a second execution.
+//! own (and their results) but decide nothing (403 `forbidden`); an agent withdraws its own
+//! pending ones. Approving runs the stored request **exactly once**, even when two approvals
+//! race (in this instance or another): the loser gets 409 `conflict` with the approval's
+//! current status, never a second execution.
+//!
+//! Agents follow their held calls here, with the tool endpoint's and MCP's `get_approval`,
+//! `list_approvals` and `withdraw_approval` ([`HeldCall`] is what those answer), or through
+//! the proxy's `additional_data.status_url`.
 
 use std::str::FromStr;
+use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use gate_core::GateError;
+use gate_core::{Caller, Gate, GateError, MAX_APPROVAL_WAIT};
 use gate_store::{
     AgentId, Approval, ApprovalFilter, ApprovalId, ApprovalStatus, ConnectionId, UserId,
 };
@@ -20,9 +28,21 @@ use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::agents::{path_id, rfc3339};
+use super::notion::compact_result;
 use crate::auth::Authed;
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, ServerSettings};
+
+/// Where approvals live in the REST API.
+pub const APPROVALS_PATH: &str = "/api/v1/approvals";
+
+/// The absolute URL of an approval (its status, and its result once it ran).
+pub fn status_url(settings: &ServerSettings, id: ApprovalId) -> String {
+    format!("{}{APPROVALS_PATH}/{id}", settings.public_url)
+}
+
+/// The statuses, as `status` filters and error messages spell them.
+const STATUSES: &str = "pending, approved, executing, executed, failed, denied, expired, withdrawn";
 
 /// The result of an executed approval.
 #[derive(Debug, Serialize, ToSchema)]
@@ -32,6 +52,11 @@ pub struct ApprovalResult {
     /// Notion's answer (or the gateway's error) as JSON.
     #[schema(value_type = Object)]
     pub body: Value,
+    /// Notion's answer in the REST API's compact form (a created page's id, URL, title and
+    /// flattened properties, …); absent when the run failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub summary: Option<Value>,
 }
 
 /// A call held for approval.
@@ -40,7 +65,8 @@ pub struct ApprovalView {
     /// Id.
     #[schema(value_type = String, format = Uuid)]
     pub id: ApprovalId,
-    /// `pending`, `approved`, `denied`, `expired`, `executing`, `executed` or `failed`.
+    /// `pending`, `approved`, `executing`, `executed`, `failed`, `denied`, `expired` or
+    /// `withdrawn`, as it stands now (a pending approval past its expiry is `expired`).
     #[schema(example = "pending")]
     pub status: String,
     /// `agent` or `user`.
@@ -70,8 +96,10 @@ pub struct ApprovalView {
     /// Who decided.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub decided_by: Option<UserId>,
-    /// When (RFC 3339).
+    /// When it was decided or withdrawn (RFC 3339).
     pub decided_at: Option<String>,
+    /// What the human who approved or denied it wrote for the requester.
+    pub note: Option<String>,
     /// When the execution finished (RFC 3339).
     pub finished_at: Option<String>,
     /// The result, once executed (or failed).
@@ -84,32 +112,178 @@ fn json_or_text(s: &str) -> Value {
 
 impl From<Approval> for ApprovalView {
     fn from(a: Approval) -> Self {
-        let result = match a.status {
+        gate_core::ApprovalView::new(a).into()
+    }
+}
+
+impl From<gate_core::ApprovalView> for ApprovalView {
+    fn from(v: gate_core::ApprovalView) -> Self {
+        let request = json_or_text(&v.approval.request_json);
+        let result = match v.status {
             ApprovalStatus::Executed | ApprovalStatus::Failed => Some(ApprovalResult {
-                status: a.result_status,
-                body: a.result_json.as_deref().map_or(Value::Null, json_or_text),
+                status: v.approval.result_status,
+                body: v.result.clone().or(v.error.clone()).unwrap_or(Value::Null),
+                summary: v
+                    .result
+                    .as_ref()
+                    .map(|r| compact_result(&v.approval.operation, &request, r)),
             }),
             _ => None,
         };
+        let a = v.approval;
         Self {
             id: a.id,
-            status: a.status.to_string(),
+            status: v.status.to_string(),
             requester_kind: a.requester_kind.to_string(),
             agent_id: a.agent_id,
             requester_user_id: a.requester_user_id,
             connection_id: a.connection_id,
             operation: a.operation,
             action_class: a.action_class,
-            request: json_or_text(&a.request_json),
+            request,
             request_hash: a.request_hash,
             created_at: rfc3339(a.created_at),
             expires_at: rfc3339(a.expires_at),
             decided_by: a.decided_by,
             decided_at: a.decided_at.map(rfc3339),
+            note: v.note,
             finished_at: a.finished_at.map(rfc3339),
             result,
         }
     }
+}
+
+/// What an agent sees of one of its held calls: the answer of the tool endpoint's and MCP's
+/// `get_approval`, `list_approvals` and `withdraw_approval`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldCall {
+    /// The approval's id.
+    #[schema(value_type = String, format = Uuid)]
+    pub approval_id: ApprovalId,
+    /// `pending`, `approved`, `executing`, `executed`, `failed`, `denied`, `expired` or
+    /// `withdrawn`.
+    pub status: String,
+    /// Whether the status is final (nothing more will happen).
+    pub done: bool,
+    /// What the status means and what to do next.
+    pub message: String,
+    /// The operation held (`pages.create`, …).
+    pub operation: String,
+    /// Its action class.
+    pub action_class: String,
+    /// Requested (RFC 3339).
+    pub created_at: String,
+    /// After this nobody can approve it (RFC 3339).
+    pub expires_at: String,
+    /// When it was decided or withdrawn (RFC 3339).
+    pub decided_at: Option<String>,
+    /// When the run finished (RFC 3339).
+    pub finished_at: Option<String>,
+    /// What the human who approved or denied it wrote.
+    pub note: Option<String>,
+    /// Once executed: Notion's answer in compact form (for a created page: `id`, `url`, …).
+    #[schema(value_type = Option<Object>)]
+    pub result: Option<Value>,
+    /// Once failed: why (Notion's error, or the gateway's `{code, message}`).
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<Value>,
+    /// Notion's HTTP status of the run.
+    pub result_status: Option<u16>,
+}
+
+impl From<gate_core::ApprovalView> for HeldCall {
+    fn from(v: gate_core::ApprovalView) -> Self {
+        let message = match v.status {
+            ApprovalStatus::Pending => {
+                "waiting for a human's approval: call get_approval again (with `wait`, up to \
+                 60 seconds) to follow it, or withdraw_approval to take it back; do not repeat \
+                 the original call"
+            }
+            ApprovalStatus::Approved | ApprovalStatus::Executing => {
+                "approved; the call is running now"
+            }
+            ApprovalStatus::Executed => "approved and run once; `result` is Notion's answer",
+            ApprovalStatus::Failed => "approved, but the run failed; `error` says why",
+            ApprovalStatus::Denied => {
+                "denied by a human (see `note`); it will not run, and repeating the call would \
+                 be denied again"
+            }
+            ApprovalStatus::Expired => "nobody decided in time; it will not run",
+            ApprovalStatus::Withdrawn => "withdrawn by its requester; it will not run",
+            _ => "",
+        };
+        let request = json_or_text(&v.approval.request_json);
+        let result = v
+            .result
+            .as_ref()
+            .map(|r| compact_result(&v.approval.operation, &request, r));
+        let a = v.approval;
+        Self {
+            approval_id: a.id,
+            status: v.status.to_string(),
+            done: v.status.is_final(),
+            message: message.to_owned(),
+            operation: a.operation,
+            action_class: a.action_class,
+            created_at: rfc3339(a.created_at),
+            expires_at: rfc3339(a.expires_at),
+            decided_at: a.decided_at.map(rfc3339),
+            finished_at: a.finished_at.map(rfc3339),
+            note: v.note,
+            result,
+            error: v.error,
+            result_status: a.result_status,
+        }
+    }
+}
+
+/// Parses a `status` filter (`all` → none).
+pub(crate) fn parse_status(
+    raw: Option<&str>,
+    field: &str,
+) -> Result<Option<ApprovalStatus>, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.eq_ignore_ascii_case("all") => Ok(None),
+        Some(s) => ApprovalStatus::from_str(&s.to_ascii_lowercase())
+            .map(Some)
+            .map_err(|_| ApiError::invalid_field(field, format!("expected {STATUSES} or all"))),
+    }
+}
+
+/// A wait in seconds (0–60), or a 400 naming `field`.
+pub(crate) fn parse_wait(raw: Option<&Value>, field: &str) -> Result<Duration, ApiError> {
+    let max = MAX_APPROVAL_WAIT.as_secs();
+    let bad = || {
+        ApiError::invalid_field(
+            field,
+            format!("expected a number of seconds from 0 to {max}"),
+        )
+    };
+    let secs = match raw {
+        None | Some(Value::Null) => return Ok(Duration::ZERO),
+        Some(Value::Number(n)) => n.as_f64().ok_or_else(bad)?,
+        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| bad())?,
+        Some(_) => return Err(bad()),
+    };
+    if !secs.is_finite() || !(0.0..=max as f64).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// One held call of the caller's, after waiting up to `wait` for it to be final.
+pub(crate) async fn held_call(
+    gate: &Gate,
+    caller: &Caller,
+    id: &str,
+    wait: Duration,
+) -> Result<HeldCall, ApiError> {
+    let id: ApprovalId = id
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::not_found("approval"))?;
+    Ok(gate.wait_approval(caller, id, wait).await?.into())
 }
 
 /// A list of approvals.
@@ -127,7 +301,8 @@ pub struct ApprovalList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ApprovalsQuery {
-    /// `pending` (default), another status, or `all`.
+    /// `pending` (default), another status (`approved`, `executing`, `executed`, `failed`,
+    /// `denied`, `expired`, `withdrawn`), or `all`.
     pub status: Option<String>,
     /// At most this many (1–100, default 100), newest first.
     pub limit: Option<u32>,
@@ -156,15 +331,10 @@ pub async fn list_approvals(
     let mut filter = ApprovalFilter::new().limit(limit + 1);
     match q.status.as_deref().map(str::trim) {
         None | Some("") => filter = filter.status(ApprovalStatus::Pending),
-        Some(s) if s.eq_ignore_ascii_case("all") => {}
-        Some(s) => {
-            let status = ApprovalStatus::from_str(&s.to_ascii_lowercase()).map_err(|_| {
-                ApiError::invalid_field(
-                    "status",
-                    "expected pending, approved, denied, expired, executing, executed, failed or all",
-                )
-            })?;
-            filter = filter.status(status);
+        other => {
+            if let Some(status) = parse_status(other, "status")? {
+                filter = filter.status(status);
+            }
         }
     }
     let mut found = state.gate.list_approvals(&caller, filter).await?;
@@ -177,19 +347,55 @@ pub async fn list_approvals(
     }))
 }
 
-/// One approval, with its result once it ran (for its requester, their owner, or an admin).
+/// Query of `GET /approvals/{id}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WaitQuery {
+    /// Seconds (0–60) to wait for the approval to become final (`executed`, `failed`,
+    /// `denied`, `expired` or `withdrawn`): the answer comes as soon as it is, or at the end
+    /// of the wait with the approval as it stands. Default 0: at once.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 60)]
+    pub wait: Option<String>,
+}
+
+/// One approval, with its status, the decider's note and its result once it ran (for its
+/// requester, their owner, or an admin); with `wait`, as soon as it is final.
 #[utoipa::path(get, path = "/api/v1/approvals/{id}", tag = "approvals", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Approval id", format = Uuid)),
+    params(("id" = String, Path, description = "Approval id", format = Uuid), WaitQuery),
     responses(
         (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The approval", body = ApprovalView),
-              (status = 404, description = "No such approval of yours")))]
+              (status = 400, description = "Malformed request; `wait` is not a number of seconds from 0 to 60 (`details.field` names it)"),
+              (status = 404, description = "No such approval of yours"),
+              (status = 429, description = "This key already holds the most waits it may (`details.reason = too_many_waits`), or too many failed authentications from this address (`details.reason = too_many_failed_auth`); `Retry-After` says when to retry")))]
 pub async fn get_approval(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
+    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ApprovalView>, ApiError> {
+    let Query(q) = query.map_err(|_| ApiError::invalid_field("wait", "expected a number"))?;
+    let wait = parse_wait(q.wait.map(Value::String).as_ref(), "wait")?;
     let id: ApprovalId = path_id(&id, "approval")?;
-    Ok(Json(state.gate.approval_result(&caller, id).await?.into()))
+    Ok(Json(
+        state.gate.wait_approval(&caller, id, wait).await?.into(),
+    ))
+}
+
+/// The optional body of approve and deny.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// A note for the requester (at most 2000 characters): why it was denied, or what to
+    /// know about the approved call. The agent reads it with the approval.
+    pub note: Option<String>,
+}
+
+/// The decision body: none, an empty body, or `{"note": …}`.
+fn decision_body(bytes: &Bytes) -> Result<DecisionBody, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DecisionBody::default());
+    }
+    crate::extract::parse(bytes)
 }
 
 /// A conflict, with the approval's current status when the caller may see it.
@@ -209,6 +415,7 @@ async fn conflict(
 /// Approves and runs the held call (exactly once); answers the approval with its result.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/approve", tag = "approvals", security(("bearer" = [])),
     params(("id" = String, Path, description = "Approval id", format = Uuid)),
+    request_body(content = Option<DecisionBody>, description = "Optional: a note for the requester", content_type = "application/json"),
     responses(
         (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Approved and run; the result is in `result`", body = ApprovalView),
               (status = 403, description = "Agents cannot approve; or local-only mode"),
@@ -218,9 +425,11 @@ pub async fn approve(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Json<ApprovalView>, ApiError> {
     let id: ApprovalId = path_id(&id, "approval")?;
-    match state.gate.approve(&caller, id).await {
+    let body = decision_body(&body)?;
+    match state.gate.approve(&caller, id, body.note.as_deref()).await {
         Ok(a) => Ok(Json(a.into())),
         Err(GateError::Conflict { what }) => Err(conflict(&state, &caller, id, what).await),
         Err(e) => Err(e.into()),
@@ -230,6 +439,7 @@ pub async fn approve(
 /// Denies the held call; it will never run.
 #[utoipa::path(post, path = "/api/v1/approvals/{id}/deny", tag = "approvals", security(("bearer" = [])),
     params(("id" = String, Path, description = "Approval id", format = Uuid)),
+    request_body(content = Option<DecisionBody>, description = "Optional: why, for the requester", content_type = "application/json"),
     responses(
         (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Denied", body = ApprovalView),
               (status = 403, description = "Agents cannot deny"),
@@ -239,10 +449,33 @@ pub async fn deny(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
+    body: Bytes,
 ) -> Result<Json<ApprovalView>, ApiError> {
     let id: ApprovalId = path_id(&id, "approval")?;
-    match state.gate.deny(&caller, id).await {
+    let body = decision_body(&body)?;
+    match state.gate.deny(&caller, id, body.note.as_deref()).await {
         Ok(a) => Ok(Json(a.into())),
+        Err(GateError::Conflict { what }) => Err(conflict(&state, &caller, id, what).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Withdraws the caller's own pending approval: the held call will never run.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/withdraw", tag = "approvals", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Approval id", format = Uuid)),
+    responses(
+        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "Withdrawn", body = ApprovalView),
+              (status = 403, description = "Not the requester (the agent's owner denies instead)"),
+              (status = 404, description = "No such approval of yours"),
+              (status = 409, description = "No longer pending; `details.status` says what it is")))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<ApprovalView>, ApiError> {
+    let id: ApprovalId = path_id(&id, "approval")?;
+    match state.gate.withdraw(&caller, id).await {
+        Ok(v) => Ok(Json(v.into())),
         Err(GateError::Conflict { what }) => Err(conflict(&state, &caller, id, what).await),
         Err(e) => Err(e.into()),
     }
@@ -255,12 +488,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/approvals/{id}", get(get_approval))
         .route("/api/v1/approvals/{id}/approve", post(approve))
         .route("/api/v1/approvals/{id}/deny", post(deny))
+        .route("/api/v1/approvals/{id}/withdraw", post(withdraw))
 }
 
 /// The OpenAPI paths of this module.
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_approvals, get_approval, approve, deny),
-    components(schemas(ApprovalView, ApprovalResult, ApprovalList))
+    paths(list_approvals, get_approval, approve, deny, withdraw),
+    components(schemas(ApprovalView, ApprovalResult, ApprovalList, DecisionBody, HeldCall))
 )]
 pub struct ApprovalsApi;

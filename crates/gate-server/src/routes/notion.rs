@@ -1485,6 +1485,68 @@ fn comment_out(v: &Value) -> CommentOut {
     }
 }
 
+/// Blocks in a Notion `children` array, at every level.
+fn count_blocks(children: Option<&Value>) -> usize {
+    children.and_then(Value::as_array).map_or(0, |blocks| {
+        blocks
+            .iter()
+            .map(|b| {
+                let nested = b
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .and_then(|t| b.get(t))
+                    .and_then(|inner| inner.get("children"));
+                1 + count_blocks(nested)
+            })
+            .sum()
+    })
+}
+
+/// Notion's answer to a held call that ran, in the compact form the REST API, the tool
+/// endpoint and MCP give the same operation when it runs at once: a created or updated page
+/// as [`PageWritten`], an append as [`Appended`], a comment as [`CommentOut`]. Anything else
+/// (operations held through the proxy) is Notion's answer unchanged. `request` is the held
+/// request (`{"method", "path", "body", …}`), for what the answer does not say.
+pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -> Value {
+    let children = request.get("body").and_then(|b| b.get("children"));
+    let compact = match operation {
+        "pages.create" | "pages.update" => serde_json::from_value::<Page>(answer.clone())
+            .ok()
+            .and_then(|page| {
+                serde_json::to_value(PageWritten {
+                    id: page.id.canonical(),
+                    url: page.url.clone(),
+                    title: page.title(),
+                    in_trash: page.is_in_trash(),
+                    properties: notion_markdown::flatten_page(&page),
+                    blocks_written: count_blocks(children),
+                })
+                .ok()
+            }),
+        "blocks.children.append" => {
+            let block_ids = answer
+                .get("results")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(|b| b.get("id").and_then(Value::as_str))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            serde_json::to_value(Appended {
+                block_ids,
+                written: count_blocks(children),
+                requests: 1,
+            })
+            .ok()
+        }
+        "comments.create" => serde_json::to_value(comment_out(answer)).ok(),
+        _ => None,
+    };
+    compact.unwrap_or_else(|| answer.clone())
+}
+
 /// Adds a comment to a page.
 pub async fn add_comment(
     gate: &Gate,

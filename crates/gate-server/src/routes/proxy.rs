@@ -15,7 +15,8 @@ use axum::routing::any;
 use gate_core::{GateError, NotionRequest, Surface};
 use serde_json::{Map, Value, json};
 
-use crate::state::AppState;
+use super::approvals::status_url;
+use crate::state::{AppState, ServerSettings};
 
 /// The proxy's routes.
 pub fn router() -> Router<AppState> {
@@ -43,7 +44,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
     };
     let caller = match state.gate.authenticate(key).await {
         Ok(c) => c,
-        Err(e) => return from_gate_error(e, rid),
+        Err(e) => return from_gate_error(e, &state.settings, rid),
     };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(b) => b,
@@ -110,7 +111,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             }
             out
         }
-        Err(e) => from_gate_error(e, rid),
+        Err(e) => from_gate_error(e, &state.settings, rid),
     }
 }
 
@@ -146,7 +147,7 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// A refusal or failure of the gateway, in Notion's envelope.
-fn from_gate_error(e: GateError, request_id: Option<&str>) -> Response {
+fn from_gate_error(e: GateError, settings: &ServerSettings, request_id: Option<&str>) -> Response {
     // The same codes as the REST API and MCP: `forbidden_by_policy` with the policy's reason
     // (`maturity_too_low`, …) beside it.
     let gateway_code = match &e {
@@ -186,14 +187,25 @@ fn from_gate_error(e: GateError, request_id: Option<&str>) -> Response {
             format!("notion-gate: local_only: {e}"),
             None,
         ),
-        GateError::ApprovalRequired { id, .. } => {
+        GateError::ApprovalRequired { id, expires_at } => {
+            let url = status_url(settings, *id);
             data.insert("approval_id".into(), Value::String(id.to_string()));
+            data.insert("status_url".into(), Value::String(url.clone()));
+            data.insert(
+                "expires_at".into(),
+                Value::String(
+                    expires_at
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .unwrap_or_default(),
+                ),
+            );
             (
                 403,
                 "restricted_resource",
                 format!(
                     "notion-gate: approval_required: this request is held for a human's approval \
-                     (approval {id}); its result will be at GET /api/v1/approvals/{id}"
+                     (approval {id}) and runs once when approved, so do not repeat it; its status \
+                     and result: GET {url}?wait=60 with the same key"
                 ),
                 None,
             )

@@ -6,7 +6,8 @@
 //! The actions are the original's nine (`search`, `list_databases`, `query_database`,
 //! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
 //! plus `get_page_markdown`, `append_markdown`, `trash_page`, `add_comment` and
-//! `list_comments`. Each calls the same operation as the REST API (`routes::notion`), on
+//! `list_comments`, and three that follow the caller's own held calls: `get_approval` (with
+//! an optional `wait`), `list_approvals` and `withdraw_approval` ([`APPROVAL_ACTIONS`]). Each calls the same operation as the REST API (`routes::notion`), on
 //! the `tool` surface; results are compact (flattened properties, Markdown content, no raw
 //! property values). As in the original, `filter`, `sorts`, `properties` and `blocks` may
 //! also be given as JSON strings.
@@ -15,13 +16,15 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use gate_core::{Caller, Gate, Surface};
+use gate_core::{Caller, Gate, GateError, Surface};
 use gate_policy::{ActionClass, Decision, Operation, OperationScope, decide, tool_actions};
+use gate_store::ApprovalId;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
 
+use super::approvals::{self, HeldCall};
 use super::notion::{
     self, AppendInput, CreatePageInput, Format, ListInput, PageQuery, ParentInput, PositionInput,
     QueryInput, SearchInput, UpdatePageInput,
@@ -225,6 +228,39 @@ pub struct ListCommentsParams {
     pub limit: Option<u32>,
 }
 
+/// `get_approval`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetApprovalParams {
+    /// The `approval_id` of a held call of yours.
+    pub approval_id: String,
+    /// Seconds (0–60) to wait for it to become final; the answer comes as soon as it is.
+    #[schema(minimum = 0, maximum = 60)]
+    pub wait: Option<u32>,
+}
+
+/// `list_approvals`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListApprovalsParams {
+    /// Only this status: `pending`, `approved`, `executing`, `executed`, `failed`, `denied`,
+    /// `expired` or `withdrawn` (default: all).
+    pub status: Option<String>,
+    /// At most this many, newest first (1–100, default 20).
+    pub limit: Option<u32>,
+}
+
+/// `withdraw_approval`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawApprovalParams {
+    /// The `approval_id` of a pending held call of yours.
+    pub approval_id: String,
+}
+
+/// The actions that follow the caller's own held calls (no Notion request).
+pub const APPROVAL_ACTIONS: [&str; 3] = ["get_approval", "list_approvals", "withdraw_approval"];
+
 /// What an action does and the schema of its params.
 fn describe(action: &str) -> (&'static str, Value) {
     fn schema<T: PartialSchema>() -> Value {
@@ -272,6 +308,20 @@ fn describe(action: &str) -> (&'static str, Value) {
             schema::<UpdateParams>(),
         ),
         "trash_page" => ("Move a page to the trash", schema::<TrashParams>()),
+        "get_approval" => (
+            "Follow a call held for a human's approval (by its `approval_id`): its status, the \
+             human's note, and once it ran, its result (for a created page: id and URL); with \
+             `wait` (up to 60 s) it answers as soon as the approval is final",
+            schema::<GetApprovalParams>(),
+        ),
+        "list_approvals" => (
+            "Your calls held for approval, newest first (optionally by `status`)",
+            schema::<ListApprovalsParams>(),
+        ),
+        "withdraw_approval" => (
+            "Take back a held call of yours that nobody has decided yet; it will never run",
+            schema::<WithdrawApprovalParams>(),
+        ),
         _ => ("", Value::Null),
     }
 }
@@ -333,6 +383,9 @@ pub(crate) async fn run_action(
         depth: p.depth,
         max_blocks: p.max_blocks,
     };
+    if APPROVAL_ACTIONS.contains(&action) {
+        return run_approval_action(gate, caller, action, raw).await;
+    }
     match action {
         "search" => to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?),
         "list_databases" => {
@@ -445,6 +498,62 @@ pub(crate) async fn run_action(
     }
 }
 
+/// Runs `get_approval`, `list_approvals` or `withdraw_approval` for `caller`: offered (and
+/// allowed) where the policy lets the caller read; they send nothing to Notion and see only
+/// the caller's own approvals (someone else's is `not_found`).
+async fn run_approval_action(
+    gate: &Gate,
+    caller: &Caller,
+    action: &str,
+    raw: Option<Value>,
+) -> Result<Value, ApiError> {
+    let Some(name) = APPROVAL_ACTIONS.into_iter().find(|n| *n == action) else {
+        return Err(unknown_action(action));
+    };
+    let op = Operation::new(ActionClass::Read, name, OperationScope::Data, Vec::new());
+    if let Decision::Deny { reason, needed } = decide(gate.policy(), &caller.policy_caller(), &op) {
+        return Err(GateError::Forbidden {
+            code: reason.code(),
+            reason: reason.to_string(),
+            needed,
+        }
+        .into());
+    }
+    match action {
+        "get_approval" => {
+            let p: GetApprovalParams = params(raw)?;
+            let wait = approvals::parse_wait(p.wait.map(Value::from).as_ref(), "params.wait")?;
+            to_value(approvals::held_call(gate, caller, &p.approval_id, wait).await?)
+        }
+        "list_approvals" => {
+            let p: ListApprovalsParams = params(raw)?;
+            let limit = p.limit.unwrap_or(20);
+            if !(1..=100).contains(&limit) {
+                return Err(ApiError::invalid_field(
+                    "params.limit",
+                    "expected a number from 1 to 100",
+                ));
+            }
+            let status = approvals::parse_status(p.status.as_deref(), "params.status")?;
+            let mut found = gate.approval_views(caller, status, limit + 1).await?;
+            let has_more = found.len() > limit as usize;
+            found.truncate(limit as usize);
+            let results: Vec<HeldCall> = found.into_iter().map(HeldCall::from).collect();
+            Ok(json!({"results": to_value(results)?, "next_cursor": null, "has_more": has_more}))
+        }
+        "withdraw_approval" => {
+            let p: WithdrawApprovalParams = params(raw)?;
+            let id: ApprovalId = p
+                .approval_id
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::not_found("approval"))?;
+            to_value(HeldCall::from(gate.withdraw(caller, id).await?))
+        }
+        _ => Err(unknown_action(action)),
+    }
+}
+
 fn action_names() -> Vec<&'static str> {
     tool_actions().map(|(n, _)| n).collect()
 }
@@ -469,7 +578,8 @@ pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
             let op = Operation::new(class, name, OperationScope::Data, Vec::new());
             let approval = match decide(gate.policy(), &caller.policy_caller(), &op) {
                 Decision::Deny { .. } => return None,
-                Decision::NeedsApproval { .. } => true,
+                // Following one's own held calls is never held itself.
+                Decision::NeedsApproval { .. } => !APPROVAL_ACTIONS.contains(&name),
                 _ => false,
             };
             let (description, params_schema) = describe(name);

@@ -101,12 +101,15 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let tools = intern.list_all_tools().await.unwrap();
     let i = names(&tools);
-    assert_eq!(i.len(), 8, "{i:?}");
+    assert_eq!(i.len(), 11, "{i:?}");
     assert!(i.contains(&"search") && i.contains(&"get_page_markdown"));
+    assert!(i.contains(&"get_approval") && i.contains(&"withdraw_approval"));
     assert!(!i.contains(&"create_page") && !i.contains(&"trash_page"));
     for t in &tools {
         let a = t.annotations.as_ref().unwrap();
-        assert_eq!(a.read_only_hint, Some(true), "{}", t.name);
+        // Withdrawing a held call changes the gateway's state (never Notion's).
+        let read_only = t.name != "withdraw_approval";
+        assert_eq!(a.read_only_hint, Some(read_only), "{}", t.name);
         assert_eq!(a.destructive_hint, Some(false), "{}", t.name);
     }
 
@@ -135,7 +138,7 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let autonomous = http_client(&gw, gw.agent("autonomous")).await.unwrap();
     let tools = autonomous.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 14, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 17, "{:?}", names(&tools));
     let create = tool(&tools, "create_page").annotations.clone().unwrap();
     assert_eq!(create.read_only_hint, Some(false));
     assert_eq!(create.destructive_hint, Some(false));
@@ -320,7 +323,7 @@ async fn stdio_serves_the_same_tools_in_process() {
     let client = ().serve(client_io).await.unwrap();
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 8, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 11, "{:?}", names(&tools));
     assert!(!names(&tools).contains(&"create_page"));
 
     let r = call(&gw, &client, "get_page", json!({"page_id": ids.root_page})).await;
@@ -348,7 +351,7 @@ async fn stdio_serves_the_same_tools_in_process() {
         .set_agent_maturity(&alice, agent_id, "autonomous")
         .await
         .unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 14);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 17);
     gw.gate.disable_agent(&alice, agent_id).await.unwrap();
     let refused = reason(&call(&gw, &client, "search", json!({})).await);
     assert_eq!(refused["error"], "forbidden_by_policy", "{refused}");

@@ -797,7 +797,7 @@ async fn a_held_write_is_the_exact_request_and_runs_once_approved() {
         .parse()
         .unwrap();
     let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
-    let done = gw.gate.approve(&alice, approval).await.unwrap();
+    let done = gw.gate.approve(&alice, approval, None).await.unwrap();
     assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
     let created: Value = serde_json::from_str(done.result_json.as_deref().unwrap()).unwrap();
     let id = created["id"].as_str().unwrap();

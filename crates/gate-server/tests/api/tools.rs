@@ -35,7 +35,10 @@ async fn the_action_list_follows_the_maturity() {
     let i = names(&intern);
     assert!(i.contains(&"search".to_owned()) && i.contains(&"get_page_markdown".to_owned()));
     assert!(!i.contains(&"create_page".to_owned()) && !i.contains(&"trash_page".to_owned()));
-    assert_eq!(i.len(), 8, "{i:?}");
+    assert_eq!(i.len(), 11, "{i:?}");
+    for follow in ["get_approval", "list_approvals", "withdraw_approval"] {
+        assert!(i.contains(&follow.to_owned()), "{follow}");
+    }
     let search = &intern["actions"][0];
     assert_eq!(
         search["params_schema"]["properties"]["query"]["type"],
@@ -74,7 +77,7 @@ async fn the_action_list_follows_the_maturity() {
             None,
         )
         .await;
-    assert_eq!(names(&auto).len(), 14);
+    assert_eq!(names(&auto).len(), 17);
     for a in auto["actions"].as_array().unwrap() {
         assert!(
             !a["params_schema"].to_string().contains("$ref"),
@@ -306,7 +309,7 @@ async fn approvals_unknown_actions_and_bad_params() {
     let (s, err) = tool(&gw, &gw.alice_key, "explode", json!({})).await;
     assert_eq!(s, 400);
     let actions = err["error"]["details"]["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 14);
+    assert_eq!(actions.len(), 17);
     assert!(
         err["error"]["message"]
             .as_str()

@@ -31,8 +31,8 @@ use crate::ids::{
 use crate::models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionTokens, CreatedApiKey,
-    CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
-    NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
+    CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
+    NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
 use crate::sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
@@ -124,6 +124,13 @@ impl SqliteStore {
             .map(|d| Arc::clone(d) as Arc<dyn DirectAudit>)
     }
 
+    /// SQLite cannot announce changes to other processes.
+    async fn approval_changes_impl(
+        &self,
+    ) -> Result<Option<futures::stream::BoxStream<'static, ApprovalId>>> {
+        Ok(None)
+    }
+
     async fn run_migrations(&self) -> Result<()> {
         migrations::sqlite().await?.run(&self.pool).await?;
         // Audit records that processes which died left in their spool files (the table the
@@ -162,6 +169,48 @@ impl PgStore {
     fn direct_audit_impl(&self) -> Option<Arc<dyn DirectAudit>> {
         None
     }
+
+    /// `LISTEN` on the channel migration 0007's trigger notifies with each changed approval's
+    /// id. The stream ends at the first error of its connection (changes until the caller
+    /// listens again are missed, which the waiters' occasional re-read covers).
+    async fn approval_changes_impl(
+        &self,
+    ) -> Result<Option<futures::stream::BoxStream<'static, ApprovalId>>> {
+        use futures::StreamExt as _;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await?;
+        listener.listen(APPROVAL_CHANNEL).await?;
+        let ids = listener.into_stream().filter_map(|n| {
+            std::future::ready(match n {
+                Ok(n) => ApprovalId::parse_stored(n.payload()).ok(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "approval change listener: connection lost; reconnecting");
+                    None
+                }
+            })
+        });
+        Ok(Some(ids.boxed()))
+    }
+}
+
+/// The PostgreSQL channel announcing approval changes (migration 0007's trigger).
+const APPROVAL_CHANNEL: &str = "notion_gate_approvals";
+
+/// A decider's note as stored: trimmed, blank → none, at most [`MAX_APPROVAL_NOTE`]
+/// characters, no control characters other than line breaks and tabs.
+fn check_note(note: Option<&str>) -> Result<Option<String>> {
+    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if note.chars().count() > MAX_APPROVAL_NOTE
+        || note
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(StoreError::invalid(format!(
+            "note: at most {MAX_APPROVAL_NOTE} characters, without control characters"
+        )));
+    }
+    Ok(Some(note.to_owned()))
 }
 
 fn check_name(what: &str, name: &str) -> Result<String> {
@@ -1062,13 +1111,15 @@ macro_rules! sql_store {
                 id: ApprovalId,
                 decision: ApprovalDecision,
                 decider: UserId,
+                note: Option<&str>,
             ) -> Result<Approval> {
                 let status = match decision {
                     ApprovalDecision::Approve => ApprovalStatus::Approved,
                     ApprovalDecision::Deny => ApprovalStatus::Denied,
                 };
+                let note = check_note(note)?;
                 let sql = format!(
-                    "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4 \
+                    "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, decision_note = $5 \
                      WHERE id = $1 AND status = 'pending' AND expires_at > $4 RETURNING {APPROVAL_COLS}"
                 );
                 let rows = sqlx::query(&sql)
@@ -1076,6 +1127,7 @@ macro_rules! sql_store {
                     .bind(status.as_str())
                     .bind(decider.to_string())
                     .bind(to_ms(now()))
+                    .bind(note)
                     .fetch_all(&self.pool)
                     .await?;
                 match first(rows) {
@@ -1089,6 +1141,28 @@ macro_rules! sql_store {
                         Err(approval_conflict(&current, wanted))
                     }
                 }
+            }
+
+            async fn withdraw_approval(&self, id: ApprovalId) -> Result<Approval> {
+                let sql = format!(
+                    "UPDATE approvals SET status = 'withdrawn', decided_at = $2 \
+                     WHERE id = $1 AND status = 'pending' AND expires_at > $2 RETURNING {APPROVAL_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                match first(rows) {
+                    Some(row) => rows::approval(&row),
+                    None => Err(approval_conflict(&self.get_approval(id).await?, "withdraw it")),
+                }
+            }
+
+            async fn approval_changes(
+                &self,
+            ) -> Result<Option<futures::stream::BoxStream<'static, ApprovalId>>> {
+                self.approval_changes_impl().await
             }
 
             async fn claim_approval_for_execution(&self, id: ApprovalId) -> Result<bool> {

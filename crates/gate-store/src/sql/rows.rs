@@ -25,7 +25,7 @@ pub(crate) const CONSOLE_SESSION_COLS: &str = "id, user_id, key_hash, user_agent
      created_at, expires_at, last_seen_at, revoked_at";
 pub(crate) const APPROVAL_COLS: &str = "id, requester_kind, requester_user_id, agent_id, \
      connection_id, operation, action_class, request_json, request_hash, status, created_at, \
-     expires_at, decided_by, decided_at, finished_at, result_json, result_status";
+     expires_at, decided_by, decided_at, finished_at, result_json, result_status, decision_note";
 pub(crate) const AUDIT_COLS: &str = "id, at, request_id, caller_kind, user_id, agent_id, \
      connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
      upstream_status, duration_ms, args_summary";
@@ -290,6 +290,7 @@ pub(crate) fn approval(row: &impl RowExt) -> Result<Approval> {
         finished_at: opt_time(row, "finished_at")?,
         result_json: row.opt_text("result_json")?,
         result_status: opt_u16(row, "result_status")?,
+        decision_note: row.opt_text("decision_note")?,
     })
 }
 

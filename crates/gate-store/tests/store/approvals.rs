@@ -9,7 +9,11 @@ use gate_store::{
 
 use crate::TestDb;
 
-crate::contract!(approval_lifecycle, approval_deny_expire_and_errors);
+crate::contract!(
+    approval_lifecycle,
+    approval_deny_expire_and_errors,
+    approval_note_withdraw_and_changes
+);
 
 const REQUEST: &str = r#"{"method":"PATCH","path":"/v1/pages/abc","body":{"in_trash":true}}"#;
 
@@ -46,7 +50,7 @@ async fn approval_lifecycle(db: &TestDb) {
     );
 
     let approved = store
-        .decide_approval(a.id, ApprovalDecision::Approve, alice.id)
+        .decide_approval(a.id, ApprovalDecision::Approve, alice.id, None)
         .await
         .expect("approve");
     assert_eq!(approved.status, ApprovalStatus::Approved);
@@ -54,7 +58,7 @@ async fn approval_lifecycle(db: &TestDb) {
     assert!(approved.decided_at.is_some());
 
     let twice = store
-        .decide_approval(a.id, ApprovalDecision::Deny, alice.id)
+        .decide_approval(a.id, ApprovalDecision::Deny, alice.id, None)
         .await
         .expect_err("already decided");
     assert!(twice.is_conflict(), "{twice:?}");
@@ -141,7 +145,7 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
         .await
         .expect("create");
     let d = store
-        .decide_approval(denied.id, ApprovalDecision::Deny, alice.id)
+        .decide_approval(denied.id, ApprovalDecision::Deny, alice.id, None)
         .await
         .expect("deny");
     assert_eq!(d.status, ApprovalStatus::Denied);
@@ -160,7 +164,7 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
         .await
         .expect("create");
     let err = store
-        .decide_approval(late.id, ApprovalDecision::Approve, alice.id)
+        .decide_approval(late.id, ApprovalDecision::Approve, alice.id, None)
         .await
         .expect_err("expired");
     assert!(
@@ -197,7 +201,7 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
     );
     assert!(
         store
-            .decide_approval(unknown, ApprovalDecision::Approve, alice.id)
+            .decide_approval(unknown, ApprovalDecision::Approve, alice.id, None)
             .await
             .expect_err("x")
             .is_not_found()
@@ -223,4 +227,123 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
             .expect_err("pending")
             .is_conflict()
     );
+}
+
+async fn approval_note_withdraw_and_changes(db: &TestDb) {
+    use futures::StreamExt as _;
+    let store = db.store().await;
+    let alice = store
+        .create_user(NewUser::new("alice"))
+        .await
+        .expect("alice");
+    let agent = store
+        .create_agent(NewAgent::new(alice.id, "a", "supervised"))
+        .await
+        .expect("agent");
+    let new = || NewApproval::for_agent(agent.id, "pages.create", "create", "{}").user(alice.id);
+
+    // Another instance listens (PostgreSQL announces every status change; SQLite cannot).
+    let listener = db.store().await;
+    let mut changes = listener.approval_changes().await.expect("listen");
+    assert_eq!(changes.is_some(), db.kind == crate::Kind::Postgres);
+
+    // The decider's note is kept (trimmed); blank is none; too long or control characters
+    // are refused before anything changes.
+    let a = store.create_approval(new()).await.expect("create");
+    let bad = store
+        .decide_approval(a.id, ApprovalDecision::Deny, alice.id, Some("a\u{7}b"))
+        .await
+        .expect_err("control character");
+    assert!(matches!(bad, StoreError::Invalid { .. }), "{bad:?}");
+    let long = "x".repeat(gate_store::MAX_APPROVAL_NOTE + 1);
+    assert!(
+        store
+            .decide_approval(a.id, ApprovalDecision::Deny, alice.id, Some(&long))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store.get_approval(a.id).await.expect("get").status,
+        ApprovalStatus::Pending
+    );
+    let denied = store
+        .decide_approval(
+            a.id,
+            ApprovalDecision::Deny,
+            alice.id,
+            Some("  not in the team space\nask Bob  "),
+        )
+        .await
+        .expect("deny");
+    assert_eq!(
+        denied.decision_note.as_deref(),
+        Some("not in the team space\nask Bob")
+    );
+    assert_eq!(
+        store.get_approval(a.id).await.expect("get").decision_note,
+        denied.decision_note
+    );
+    if let Some(changes) = changes.as_mut() {
+        let id = tokio::time::timeout(Duration::from_secs(10), changes.next())
+            .await
+            .expect("announced in time")
+            .expect("stream open");
+        assert_eq!(id, a.id);
+    }
+    let b = store.create_approval(new()).await.expect("create");
+    let approved = store
+        .decide_approval(b.id, ApprovalDecision::Approve, alice.id, Some("   "))
+        .await
+        .expect("approve");
+    assert_eq!(approved.decision_note, None);
+
+    // Withdrawn: only while pending and unexpired; once.
+    let c = store.create_approval(new()).await.expect("create");
+    let w = store.withdraw_approval(c.id).await.expect("withdraw");
+    assert_eq!(w.status, ApprovalStatus::Withdrawn);
+    assert!(w.decided_at.is_some() && w.decided_by.is_none());
+    assert!(w.status.is_final());
+    let again = store.withdraw_approval(c.id).await.expect_err("twice");
+    assert!(
+        again.is_conflict() && again.to_string().contains("withdrawn"),
+        "{again}"
+    );
+    assert!(
+        store
+            .decide_approval(c.id, ApprovalDecision::Approve, alice.id, None)
+            .await
+            .expect_err("withdrawn")
+            .is_conflict()
+    );
+    assert!(
+        store
+            .withdraw_approval(b.id)
+            .await
+            .expect_err("approved")
+            .is_conflict()
+    );
+    let late = store
+        .create_approval(new().ttl(Duration::ZERO))
+        .await
+        .expect("create");
+    assert!(
+        store
+            .withdraw_approval(late.id)
+            .await
+            .expect_err("expired")
+            .to_string()
+            .contains("expired")
+    );
+    assert!(
+        store
+            .withdraw_approval(ApprovalId::new())
+            .await
+            .expect_err("unknown")
+            .is_not_found()
+    );
+    let withdrawn = store
+        .list_approvals(ApprovalFilter::new().status(ApprovalStatus::Withdrawn))
+        .await
+        .expect("list");
+    assert_eq!(withdrawn.iter().map(|a| a.id).collect::<Vec<_>>(), [c.id]);
 }

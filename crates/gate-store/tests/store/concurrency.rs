@@ -85,7 +85,7 @@ async fn race_claim_approval(db: &TestDb) {
             .await
             .expect("approval");
         instances[1]
-            .decide_approval(a.id, ApprovalDecision::Approve, user.id)
+            .decide_approval(a.id, ApprovalDecision::Approve, user.id, None)
             .await
             .expect("approve");
         let results = race(&instances, |store, _| async move {
@@ -125,7 +125,7 @@ async fn race_decide_approval(db: &TestDb) {
             } else {
                 ApprovalDecision::Deny
             };
-            store.decide_approval(a.id, decision, user.id).await
+            store.decide_approval(a.id, decision, user.id, None).await
         })
         .await;
         let ok: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();

@@ -164,7 +164,20 @@ async fn approvals_and_the_audit_from_the_cli_beside_a_running_server() {
         stderr(&out)
     );
     assert_eq!(creates(), before + 1);
-    ok(&run(cwd, &["approvals", "deny", &held[1], "--data-dir", d], &[]).await);
+    ok(&run(
+        cwd,
+        &[
+            "approvals",
+            "deny",
+            &held[1],
+            "--note",
+            "not in the team space",
+            "--data-dir",
+            d,
+        ],
+        &[],
+    )
+    .await);
     // A second approval of the same call is refused and sends nothing.
     let again = approve(held[0].clone()).await;
     assert!(
@@ -189,6 +202,12 @@ async fn approvals_and_the_audit_from_the_cli_beside_a_running_server() {
     };
     assert_eq!(status_of(&held[0]), "executed");
     assert_eq!(status_of(&held[1]), "denied");
+    let denied = all.as_array().unwrap().iter().find(|a| a["id"] == held[1]);
+    assert_eq!(
+        denied.unwrap()["decision_note"],
+        "not in the team space",
+        "the agent reads the note with the approval"
+    );
     let out = run(cwd, &["approvals", "list", "--data-dir", d], &[]).await;
     assert!(ok(&out).is_empty());
     assert!(
