@@ -36,6 +36,8 @@ const SQLITE: &[Embedded] = &[
         4,
         "console sessions",
         include_str!("../../migrations/sqlite/0004_console_sessions.sql"),
+    ),
+    (
         7,
         "approval note and withdrawn",
         include_str!("../../migrations/sqlite/0007_approval_note_withdrawn.sql"),
@@ -63,6 +65,8 @@ const POSTGRES: &[Embedded] = &[
         4,
         "console sessions",
         include_str!("../../migrations/postgres/0004_console_sessions.sql"),
+    ),
+    (
         7,
         "approval note and withdrawn",
         include_str!("../../migrations/postgres/0007_approval_note_withdrawn.sql"),
