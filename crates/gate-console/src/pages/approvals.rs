@@ -397,6 +397,7 @@ pub(crate) async fn detail(
             dt { "Requested" } dd { (ui::when(a.created_at)) }
             @if a.status == ApprovalStatus::Pending { dt { "Expires" } dd { (ui::when(a.expires_at)) } }
             @if let Some(t) = a.decided_at { dt { "Decided" } dd { (ui::when(t)) " by " (names.user(a.decided_by)) } }
+            @if let Some(n) = a.decision_note.as_deref() { dt { "Note" } dd { (n) } }
             dt { "Approval" } dd { (ui::id(&a.id.to_string())) }
         }
         (content_preview(&held))
@@ -449,8 +450,8 @@ pub(crate) async fn approve(
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
     let id: ApprovalId = parse_id(&raw, "approval")?;
-    let _note = clean_note(&form.note);
-    match state.gate.approve(&signed.caller, id).await {
+    let note = clean_note(&form.note);
+    match state.gate.approve(&signed.caller, id, note.as_deref()).await {
         // The call ran (or failed at Notion): either way the page shows the result.
         Ok(_) | Err(GateError::Upstream { .. }) => {}
         Err(e) => return Err(e.into()),
@@ -465,7 +466,7 @@ pub(crate) async fn deny(
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
     let id: ApprovalId = parse_id(&raw, "approval")?;
-    let _note = clean_note(&form.note);
-    state.gate.deny(&signed.caller, id).await?;
+    let note = clean_note(&form.note);
+    state.gate.deny(&signed.caller, id, note.as_deref()).await?;
     Ok(Redirect::to(&format!("/console/approvals/{id}?done=denied")).into_response())
 }
