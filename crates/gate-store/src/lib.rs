@@ -27,12 +27,13 @@ mod vault;
 mod writer;
 
 pub use audit::{
-    AuditCursor, AuditDecision, AuditEvent, AuditOrder, AuditPage, AuditQuery, AuditRecord,
-    CallerKind, Outcome, Surface,
+    AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder, AuditPage,
+    AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, sha256_hex,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, IntentId, TokenHash, UserId,
+    sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
 pub use models::{

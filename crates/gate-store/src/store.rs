@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
-use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
+use crate::audit::{AuditEntry, AuditIntent, AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
-use crate::ids::{AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId};
+use crate::ids::{AgentId, ApiKeyId, ApprovalId, ConnectionId, IntentId, TokenHash, UserId};
 use crate::models::{
     Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
     Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
@@ -49,7 +49,7 @@ impl Backend {
 pub trait DirectAudit: Send + Sync + std::fmt::Debug {
     /// Makes records durable, all or none. They may reach the audit table a moment later
     /// (see [`DirectAudit::settle`]).
-    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()>;
+    fn append_blocking(&self, records: &[AuditEntry]) -> Result<()>;
 
     /// Waits until every record appended before this call is in the audit table, where
     /// queries see it. A sink that commits to the table in `append_blocking` is always
@@ -236,6 +236,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn release_token_refresh(&self, id: ConnectionId, holder: &str) -> Result<()>;
     /// Marks a connection revoked (disconnected) or not.
     async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection>;
+    /// Marks that a disconnect could not revoke the token at Notion: the connection stays,
+    /// revoked here (unusable) and flagged `revocation_failed`, until a disconnect succeeds.
+    async fn mark_revocation_failed(&self, id: ConnectionId) -> Result<Connection>;
     /// Marks that Notion refused the token: the user must reconnect.
     async fn mark_connection_needs_reauth(&self, id: ConnectionId) -> Result<()>;
     /// Deletes a connection (agents using it are unbound).
@@ -285,6 +288,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Appends records in one transaction (all or none). There is no update or delete.
     async fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
+    /// Appends records and intents in one transaction (all or none); a record naming an
+    /// intent (`intent_id`) completes it.
+    async fn append_audit_entries(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// Intents that no audit record completes (oldest first, at most `limit`): writes whose
+    /// result nobody recorded, still running or left by a process that stopped.
+    async fn open_intents(&self, limit: u32) -> Result<Vec<AuditIntent>>;
+    /// Claims the settling of an open intent for `lease` (one conditional update: among
+    /// concurrent callers on any instance, exactly one gets `true` while the claim holds).
+    async fn claim_intent(
+        &self,
+        id: IntentId,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> Result<bool>;
     /// The synchronous sink the [`AuditWriter`](crate::AuditWriter) uses to make durable
     /// records durable on the calling thread, when the backend has one (SQLite on a file: its
     /// audit spool); `None` makes every record go through [`Store::append_audit`].

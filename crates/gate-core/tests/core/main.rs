@@ -23,6 +23,7 @@ mod authz;
 mod cache;
 mod decisions;
 mod local_only;
+mod revocation;
 mod secrets;
 mod tokens;
 

@@ -41,8 +41,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::direct::SqliteDirectAudit;
-use super::rows::{AUDIT_CELLS, Cell, audit_cells, audit_cells_from_json};
-use crate::audit::AuditRecord;
+use super::rows::{INTENT_TAG, SpoolLine, audit_cells, intent_cells, spool_line_from_json};
+use crate::audit::AuditEntry;
 use crate::error::{Result, StoreError};
 use crate::store::DirectAudit;
 
@@ -200,7 +200,7 @@ enum Entry {
         spool: Arc<str>,
         /// 1-based line number in its spool file.
         line: u64,
-        cells: Box<[Cell; AUDIT_CELLS]>,
+        cells: SpoolLine,
     },
     /// Every line of this file is queued before it: delete it once they are imported.
     Retire(SpoolFile),
@@ -370,20 +370,20 @@ impl SpoolAudit {
         }
         let mut imported = 0;
         let mut skipped = 0;
-        let mut batch: Vec<[Cell; AUDIT_CELLS]> = Vec::new();
+        let mut batch: Vec<SpoolLine> = Vec::new();
         let total = lines.len() as u64;
         for (i, line) in lines
             .iter()
             .enumerate()
             .skip(usize::try_from(done).unwrap_or(usize::MAX))
         {
-            match audit_cells_from_json(line) {
+            match spool_line_from_json(line) {
                 Some(cells) => batch.push(cells),
                 None => skipped += 1,
             }
             let line_no = i as u64 + 1;
             if batch.len() >= IMPORT_BATCH || line_no == total {
-                let rows: Vec<&[Cell; AUDIT_CELLS]> = batch.iter().collect();
+                let rows: Vec<&SpoolLine> = batch.iter().collect();
                 self.db.import(&rows, &[(&spool.name, line_no)])?;
                 imported += batch.len() as u64;
                 batch.clear();
@@ -429,12 +429,17 @@ impl Drop for SpoolAudit {
 }
 
 impl DirectAudit for SpoolAudit {
-    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()> {
+    fn append_blocking(&self, records: &[AuditEntry]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        let cells: Vec<Box<[Cell; AUDIT_CELLS]>> =
-            records.iter().map(|r| Box::new(audit_cells(r))).collect();
+        let cells: Vec<SpoolLine> = records
+            .iter()
+            .map(|e| match e {
+                AuditEntry::Record(r) => SpoolLine::Record(Box::new(audit_cells(r))),
+                AuditEntry::Intent(i) => SpoolLine::Intent(Box::new(intent_cells(i))),
+            })
+            .collect();
         if lock(&self.shared.queue).entries.len() >= MAX_QUEUED {
             return Err(StoreError::Conflict {
                 what: "the audit import is behind (is the database locked or read-only?)"
@@ -445,8 +450,24 @@ impl DirectAudit for SpoolAudit {
         let ap = &mut *guard;
         ap.buf.clear();
         for c in &cells {
-            serde_json::to_writer(&mut ap.buf, c.as_slice())
-                .map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
+            let written = match c {
+                SpoolLine::Record(c) => serde_json::to_writer(&mut ap.buf, c.as_slice()),
+                SpoolLine::Intent(c) => {
+                    // `["intent", cells…]`
+                    ap.buf.extend_from_slice(b"[");
+                    serde_json::to_writer(&mut ap.buf, INTENT_TAG).and_then(|()| {
+                        for cell in c.iter() {
+                            ap.buf.push(b',');
+                            serde_json::to_writer(&mut ap.buf, cell)?;
+                        }
+                        Ok(())
+                    })
+                }
+            };
+            written.map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
+            if matches!(c, SpoolLine::Intent(_)) {
+                ap.buf.push(b']');
+            }
             ap.buf.push(b'\n');
         }
         let file = match &mut ap.file {
@@ -571,7 +592,7 @@ fn import_loop(
         let mut progress: Vec<(&str, u64)> = Vec::new();
         for e in &batch {
             if let Entry::Row { spool, line, cells } = e {
-                rows.push(cells.as_ref());
+                rows.push(cells);
                 match progress.last_mut() {
                     Some((s, n)) if *s == &**spool => *n = *line,
                     _ => progress.push((spool, *line)),
