@@ -88,6 +88,33 @@ pub struct GateConfig {
     pub ancestry_ttl: Duration,
     /// The deepest parent chain walked for root-page checks (default 16).
     pub ancestry_max_depth: usize,
+    /// Testing only: abort the process at this point of every write (crash tests). `None`
+    /// (the default) in any real deployment.
+    pub abort_at: Option<AbortPoint>,
+}
+
+/// Where a crash test aborts the process during a write (see [`GateConfig::abort_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortPoint {
+    /// After the write's intent is durable, before the write is sent to Notion.
+    AfterIntent,
+    /// After Notion answered the write, before its audit record and the answer.
+    AfterSend,
+}
+
+impl std::str::FromStr for AbortPoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "after_intent" => Ok(AbortPoint::AfterIntent),
+            "after_send" => Ok(AbortPoint::AfterSend),
+            other => Err(format!(
+                "unknown abort point `{other}` (expected after_intent or after_send)"
+            )),
+        }
+    }
 }
 
 impl fmt::Debug for GateConfig {
@@ -123,7 +150,15 @@ impl GateConfig {
             audit: AuditWriterConfig::default(),
             ancestry_ttl: Duration::from_secs(60),
             ancestry_max_depth: 16,
+            abort_at: None,
         }
+    }
+
+    /// Testing only: aborts the process at `point` of every write (see
+    /// [`GateConfig::abort_at`]).
+    pub fn abort_at(mut self, point: Option<AbortPoint>) -> Self {
+        self.abort_at = point;
+        self
     }
 
     /// Sets the policy.

@@ -45,6 +45,7 @@ mod config;
 mod connections;
 mod error;
 mod gate;
+mod intents;
 mod oauth_flow;
 mod request;
 mod session;
@@ -53,12 +54,13 @@ mod system;
 pub use admin::NewAgentSpec;
 pub use caller::{Caller, CallerInfo, CallerKind};
 pub use config::{
-    DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV, LimiterFactory,
-    OAuthSettings, parse_local_only,
+    AbortPoint, DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV,
+    LimiterFactory, OAuthSettings, parse_local_only,
 };
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
+pub use intents::{INTENT_LEASE, SettleReport};
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};

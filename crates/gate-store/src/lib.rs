@@ -21,6 +21,7 @@ mod error;
 mod ids;
 mod keys;
 mod models;
+mod owner;
 mod sql;
 mod store;
 mod vault;
@@ -42,6 +43,7 @@ pub use models::{
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
+pub use owner::{intent_owner, owner_is_dead};
 pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

@@ -22,6 +22,7 @@ mod approvals;
 mod authz;
 mod cache;
 mod decisions;
+mod intents;
 mod local_only;
 mod revocation;
 mod secrets;
