@@ -80,6 +80,9 @@ pub mod vars {
     pub const OAUTH_CLIENT_SECRET: &str = "NOTION_GATE_OAUTH_CLIENT_SECRET";
     /// OAuth redirect URI.
     pub const OAUTH_REDIRECT_URI: &str = "NOTION_GATE_OAUTH_REDIRECT_URI";
+    /// Testing only (crash tests): abort the process during every write, `after_intent`
+    /// (its intent is durable, nothing sent) or `after_send` (Notion answered, no record).
+    pub const TEST_ABORT_AT: &str = "NOTION_GATE_TEST_ABORT_AT";
     /// The original's OAuth client id.
     pub const NOTION_CLIENT_ID: &str = "NOTION_CLIENT_ID";
     /// The original's OAuth client secret.
