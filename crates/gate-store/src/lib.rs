@@ -44,6 +44,8 @@ pub use models::{
     NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
 pub use owner::{intent_owner, owner_is_dead};
-pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
+pub use store::{
+    AuditDurability, Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with,
+};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

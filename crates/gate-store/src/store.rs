@@ -59,6 +59,51 @@ pub trait DirectAudit: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// How durable an audit record (and a write's intent) is before the call goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditDurability {
+    /// Survives a crash of the process: on SQLite the spool line is written (`write(2)`),
+    /// not synced; on PostgreSQL the commit (durable anyway).
+    #[default]
+    Process,
+    /// Survives a crash of the machine (power loss): on SQLite the spool file is synced
+    /// (`fdatasync`) before the call goes on, one sync for every record appended meanwhile
+    /// (group commit), and the import commits with `synchronous = FULL` before a spool file
+    /// is deleted; PostgreSQL's commit is durable already.
+    Fsync,
+}
+
+impl AuditDurability {
+    /// `process` or `fsync`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditDurability::Process => "process",
+            AuditDurability::Fsync => "fsync",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditDurability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuditDurability {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "process" => Ok(AuditDurability::Process),
+            "fsync" => Ok(AuditDurability::Fsync),
+            _ => Err(StoreError::invalid(
+                "audit durability: expected `process` or `fsync`",
+            )),
+        }
+    }
+}
+
 /// Connection settings beyond the URL.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -71,6 +116,8 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Run migrations when opening (default true).
     pub migrate: bool,
+    /// How durable audit records are before the call goes on (default `process`).
+    pub audit_durability: AuditDurability,
 }
 
 impl Default for StoreOptions {
@@ -80,6 +127,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(10),
             migrate: true,
+            audit_durability: AuditDurability::Process,
         }
     }
 }
@@ -99,6 +147,12 @@ impl StoreOptions {
     /// Sets SQLite's busy timeout.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets the audit durability.
+    pub fn audit_durability(mut self, durability: AuditDurability) -> Self {
+        self.audit_durability = durability;
         self
     }
 

@@ -69,6 +69,7 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     let store = setup::open_store(&settings).await?;
     tracing::info!(
         database = %settings.database_display(),
+        audit_durability = %settings.audit_durability,
         "database ready (migrations applied)"
     );
     setup::check_redis(&settings).await?;

@@ -31,7 +31,8 @@ pub fn ensure_data_dir(settings: &Settings) -> Result<()> {
 /// Opens the store and runs the migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
     ensure_data_dir(settings)?;
-    gate_store::open(settings.database_url.expose_secret())
+    let options = gate_store::StoreOptions::default().audit_durability(settings.audit_durability);
+    gate_store::open_with(settings.database_url.expose_secret(), options)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_display()))
 }

@@ -17,6 +17,9 @@
 //! few frames written meanwhile, so that the WAL stays bounded (and is cut back to
 //! [`WAL_SIZE_LIMIT`] when it restarts).
 //!
+//! With `--audit-durability fsync` the import commits with `synchronous = FULL`, so that a
+//! spool file is deleted only after its rows are on disk.
+//!
 //! It is only opened for a database file: an in-memory database is private to its connection.
 
 use std::path::Path;
@@ -81,8 +84,13 @@ impl std::fmt::Debug for SqliteDirectAudit {
 impl SqliteDirectAudit {
     /// Opens the database file (which the pool has created) for audit imports, and starts
     /// the checkpoint thread (`busy_timeout` is the pool's).
-    pub(crate) fn open(file: &Path, busy_timeout: Duration) -> Result<Self> {
+    pub(crate) fn open(file: &Path, busy_timeout: Duration, fsync: bool) -> Result<Self> {
         let conn = open_conn(file, busy_timeout)?;
+        if fsync {
+            // A spool file is deleted once imported: with `--audit-durability fsync` the
+            // import's commit must be on disk by then (a WAL commit is synced with FULL).
+            conn.pragma_update(None, "synchronous", "FULL")?;
+        }
         // Checkpoints are the checkpoint thread's job (module docs).
         conn.pragma_update_and_check(None, "wal_autocheckpoint", 0, |_| Ok(()))?;
         conn.pragma_update_and_check(None, "journal_size_limit", WAL_SIZE_LIMIT, |_| Ok(()))?;

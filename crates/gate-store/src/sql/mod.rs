@@ -109,8 +109,9 @@ impl SqliteStore {
         let direct = if in_memory {
             None
         } else {
-            let db = direct::SqliteDirectAudit::open(&file, options.busy_timeout)?;
-            Some(Arc::new(spool::SpoolAudit::open(&file, db)?))
+            let fsync = options.audit_durability == crate::store::AuditDurability::Fsync;
+            let db = direct::SqliteDirectAudit::open(&file, options.busy_timeout, fsync)?;
+            Some(Arc::new(spool::SpoolAudit::open(&file, db, fsync)?))
         };
         Ok(Self { pool, direct })
     }

@@ -25,6 +25,10 @@
 //!   durable records go to the background writer, whose bounded channel holds callers back.
 //! - A torn last line (the machine stopped in the middle of a write) is skipped with a
 //!   warning, and so is any line that does not decode.
+//! - With `--audit-durability fsync` ([`AuditDurability::Fsync`](crate::AuditDurability)),
+//!   each append is synced (`fdatasync`) before it returns, and a new spool file's folder
+//!   entry is synced too; the writer's leader appends every record waiting in one write, so
+//!   one sync covers every concurrent call (group commit).
 //! - A record reaches `audit_events` shortly after its call is answered: the import waits
 //!   [`IMPORT_DELAY`] for more records, then commits them in one transaction. In the process
 //!   that wrote it, [`AuditWriter::flush`](crate::AuditWriter::flush) and
@@ -144,7 +148,7 @@ impl SpoolFile {
     /// Creates and locks a new spool file. It is created under a name that recovery leaves
     /// alone for [`UNNAMED_GRACE`], locked, then renamed, so that no other process takes it
     /// for orphaned in between. The name is unique (time, process, counter, random part).
-    fn create(dir: &Path) -> Result<Self> {
+    fn create(dir: &Path, fsync: bool) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io("the audit spool folder", e))?;
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -168,6 +172,12 @@ impl SpoolFile {
         }
         let path = dir.join(&name);
         std::fs::rename(&tmp, &path).map_err(|e| io("a new audit spool file", e))?;
+        if fsync {
+            // The file's name must survive a power loss as its lines do.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io("the audit spool folder", e))?;
+        }
         Ok(Self {
             name: name.into(),
             path,
@@ -234,6 +244,8 @@ struct Appender {
 pub(crate) struct SpoolAudit {
     dir: PathBuf,
     db: Arc<SqliteDirectAudit>,
+    /// Sync every append (`--audit-durability fsync`).
+    fsync: bool,
     append: Mutex<Appender>,
     /// Records appended (compared with `Shared::imported` by `settle`).
     appended: AtomicU64,
@@ -253,7 +265,7 @@ impl std::fmt::Debug for SpoolAudit {
 impl SpoolAudit {
     /// The spool of a database file, importing through `db`; starts the import thread. No
     /// file is created before the first record.
-    pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit) -> Result<Self> {
+    pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit, fsync: bool) -> Result<Self> {
         let db = Arc::new(db);
         let (progress, imported) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
@@ -277,6 +289,7 @@ impl SpoolAudit {
         Ok(Self {
             dir: spool_dir(db_file),
             db,
+            fsync,
             append: Mutex::new(Appender::default()),
             appended: AtomicU64::new(0),
             shared,
@@ -472,9 +485,16 @@ impl DirectAudit for SpoolAudit {
         }
         let file = match &mut ap.file {
             Some(file) => file,
-            none => none.insert(SpoolFile::create(&self.dir)?),
+            none => none.insert(SpoolFile::create(&self.dir, self.fsync)?),
         };
-        if let Err(e) = file.file.write_all(&ap.buf) {
+        let written = file.file.write_all(&ap.buf).and_then(|()| {
+            if self.fsync {
+                file.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = written {
             // Cut what was written off, so that a recovery does not import it (the caller
             // hands these records to the background writer) and the next line does not merge
             // with it. If that fails too, retire the file: only its queued lines are imported
