@@ -85,7 +85,9 @@ impl ConsoleError {
             ConsoleError::Gate(GateError::NotConfigured { .. }) => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Gate(GateError::ReconnectRequired { .. }) => StatusCode::CONFLICT,
             ConsoleError::Gate(GateError::RateLimited { .. }) => StatusCode::TOO_MANY_REQUESTS,
-            ConsoleError::Gate(GateError::Upstream { .. }) => StatusCode::BAD_GATEWAY,
+            ConsoleError::Gate(GateError::Upstream { .. } | GateError::RevocationFailed { .. }) => {
+                StatusCode::BAD_GATEWAY
+            }
             ConsoleError::Gate(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

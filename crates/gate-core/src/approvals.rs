@@ -335,7 +335,7 @@ impl Gate {
         };
         audit.connection(conn);
         let resp = self
-            .execute(conn, &requester, &canonical, &op)
+            .execute(conn, &requester, &canonical, &op, audit)
             .await
             .map_err(RunError::Failed)?;
         if let Some(id) = resp.request_id() {

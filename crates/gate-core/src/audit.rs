@@ -9,10 +9,13 @@
 use std::time::Instant;
 
 use gate_policy::Operation;
-use gate_store::{AuditDecision, AuditRecord, AuditWriter, ConnectionId, Outcome, Surface};
+use gate_store::{
+    AuditDecision, AuditRecord, AuditWriter, ConnectionId, IntentId, Outcome, Surface,
+};
 use serde_json::{Map, Value, json};
 
 use crate::caller::Caller;
+use crate::error::GateError;
 use crate::request::Canonical;
 
 /// The audit record of one call in the making.
@@ -21,6 +24,8 @@ pub(crate) struct CallAudit {
     record: Option<AuditRecord>,
     started: Instant,
     extra: Map<String, Value>,
+    /// The write's durable intent, once made: the record completes it.
+    intent: Option<IntentId>,
 }
 
 impl CallAudit {
@@ -43,6 +48,7 @@ impl CallAudit {
             record: Some(record),
             started: Instant::now(),
             extra: Map::new(),
+            intent: None,
         }
     }
 
@@ -113,6 +119,32 @@ impl CallAudit {
         }
     }
 
+    /// Makes the write's intent durable (once) before it is sent to Notion: same request
+    /// id, caller, connection, operation, class and targets as this record, the canonical
+    /// request's hash and the markers recovery needs. Fails closed: when the intent cannot be
+    /// made durable, nothing may be sent.
+    pub(crate) async fn intend(&mut self, canonical: &Canonical) -> Result<(), GateError> {
+        let Some(r) = self.record.as_ref() else {
+            return Ok(());
+        };
+        if self.intent.is_some() {
+            return Ok(());
+        }
+        let intent = crate::intents::intent_for(r, canonical);
+        let id = intent.id;
+        self.writer
+            .record_intent_durable(intent)
+            .await
+            .map_err(|_| {
+                GateError::Store(gate_store::StoreError::Conflict {
+                    what: "the audit trail cannot record the write's intent; nothing was sent"
+                        .to_owned(),
+                })
+            })?;
+        self.intent = Some(id);
+        Ok(())
+    }
+
     /// Writes the record (exactly once).
     pub(crate) async fn finish(
         mut self,
@@ -129,6 +161,7 @@ impl CallAudit {
         r.outcome = outcome;
         r.upstream_status = upstream_status;
         r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        r.intent_id = self.intent;
         if !self.extra.is_empty() {
             r.args_summary = Some(Value::Object(std::mem::take(&mut self.extra)));
         }
@@ -145,9 +178,15 @@ impl Drop for CallAudit {
         let Some(mut r) = self.record.take() else {
             return;
         };
-        r.outcome = Outcome::Error;
+        // A write whose intent was made may have reached Notion: its result is unknown.
+        r.outcome = if self.intent.is_some() {
+            Outcome::Unknown
+        } else {
+            Outcome::Error
+        };
         r.reason = Some("cancelled".to_owned());
         r.duration_ms = Some(self.started.elapsed().as_millis() as u64);
+        r.intent_id = self.intent;
         if !self.extra.is_empty() {
             r.args_summary = Some(Value::Object(std::mem::take(&mut self.extra)));
         }

@@ -98,6 +98,33 @@ pub struct GateConfig {
     /// How often a wait re-reads its approval: without a cross-instance source connected
     /// (default [`POLL_FALLBACK`]), and with one (default [`POLL_SAFETY`]).
     pub approval_polls: (Duration, Duration),
+    /// Testing only: abort the process at this point of every write (crash tests). `None`
+    /// (the default) in any real deployment.
+    pub abort_at: Option<AbortPoint>,
+}
+
+/// Where a crash test aborts the process during a write (see [`GateConfig::abort_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AbortPoint {
+    /// After the write's intent is durable, before the write is sent to Notion.
+    AfterIntent,
+    /// After Notion answered the write, before its audit record and the answer.
+    AfterSend,
+}
+
+impl std::str::FromStr for AbortPoint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "after_intent" => Ok(AbortPoint::AfterIntent),
+            "after_send" => Ok(AbortPoint::AfterSend),
+            other => Err(format!(
+                "unknown abort point `{other}` (expected after_intent or after_send)"
+            )),
+        }
+    }
 }
 
 impl fmt::Debug for GateConfig {
@@ -137,6 +164,7 @@ impl GateConfig {
             approval_bus: None,
             max_waits_per_key: DEFAULT_MAX_WAITS_PER_KEY,
             approval_polls: (POLL_FALLBACK, POLL_SAFETY),
+            abort_at: None,
         }
     }
 
@@ -156,6 +184,13 @@ impl GateConfig {
     /// Sets how many approval waits one key may hold at once (at least 1).
     pub fn max_waits_per_key(mut self, n: usize) -> Self {
         self.max_waits_per_key = n.max(1);
+        self
+    }
+
+    /// Testing only: aborts the process at `point` of every write (see
+    /// [`GateConfig::abort_at`]).
+    pub fn abort_at(mut self, point: Option<AbortPoint>) -> Self {
+        self.abort_at = point;
         self
     }
 

@@ -101,6 +101,23 @@ pub enum GateError {
         /// The most waits one key may hold at once.
         limit: usize,
     },
+    /// A disconnect could not revoke the connection's token at Notion (the client
+    /// credentials were refused, Notion could not be reached or failed). The connection is
+    /// kept, disabled here and flagged `revocation_failed`; disconnecting again retries.
+    #[error("the token could not be revoked at Notion ({reason}): {advice}")]
+    RevocationFailed {
+        /// The connection, kept and flagged.
+        connection_id: ConnectionId,
+        /// Why, as a stable code: `invalid_client`, `notion_unreachable`, `notion_error`,
+        /// `not_configured`, `local_only`.
+        reason: &'static str,
+        /// Notion's status and error code, when Notion answered.
+        notion_status: Option<u16>,
+        /// Notion's error code, when Notion answered.
+        notion_code: Option<String>,
+        /// What the user should do.
+        advice: &'static str,
+    },
     /// A feature needs configuration that is missing (for example OAuth client credentials).
     #[error("not configured: {what}")]
     NotConfigured {
@@ -152,6 +169,7 @@ impl GateError {
                 None => "notion_unreachable",
             },
             GateError::TooManyWaits { .. } => "too_many_waits",
+            GateError::RevocationFailed { .. } => "revocation_failed",
             GateError::NotConfigured { .. } => "not_configured",
             GateError::Store(_) => "internal",
         }

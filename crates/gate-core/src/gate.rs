@@ -20,7 +20,7 @@ use crate::ancestry::ParentCache;
 use crate::audit::CallAudit;
 use crate::cache::{AuthCache, Digest};
 use crate::caller::Caller;
-use crate::config::{GateConfig, LimiterFactory};
+use crate::config::{AbortPoint, GateConfig, LimiterFactory};
 use crate::connections::Registry;
 use crate::error::GateError;
 use crate::request::{Canonical, GateResponse, NotionRequest};
@@ -79,6 +79,7 @@ pub(crate) struct Inner {
     pub(crate) parents: ParentCache,
     pub(crate) ancestry_max_depth: usize,
     pub(crate) watch: Arc<crate::watch::Watch>,
+    pub(crate) abort_at: Option<AbortPoint>,
 }
 
 pub(crate) fn digest(key: &str) -> Digest {
@@ -173,6 +174,7 @@ impl Gate {
                     config.max_waits_per_key,
                     config.approval_polls,
                 )),
+                abort_at: config.abort_at,
             }),
         })
     }
@@ -410,7 +412,10 @@ impl Gate {
         let Some(conn_id) = conn_id else {
             return Err(GateError::NotFound { what: "connection" });
         };
-        match self.execute(conn_id, caller, &canonical, &op).await {
+        match self
+            .execute(conn_id, caller, &canonical, &op, &mut audit)
+            .await
+        {
             Ok(resp) => {
                 if let Some(id) = resp.request_id() {
                     audit.note("notion_request_id", Value::String(id));
@@ -629,8 +634,29 @@ impl Gate {
         Ok(self.inner.store.create_approval(new).await?)
     }
 
-    /// Executes an allowed request on a connection that `owner`'s call may use.
+    /// Executes an allowed request on a connection that `owner`'s call may use. A write
+    /// (any class but `read`) first makes its intent durable through `audit` (fail closed:
+    /// nothing is sent without it).
     pub(crate) async fn execute(
+        &self,
+        conn_id: ConnectionId,
+        caller: &Caller,
+        canonical: &Canonical,
+        op: &Operation,
+        audit: &mut CallAudit,
+    ) -> Result<RawResponse, GateError> {
+        if op.class != gate_policy::ActionClass::Read {
+            audit.intend(canonical).await?;
+            self.inner.abort_if(AbortPoint::AfterIntent);
+        }
+        let resp = self.execute_unaudited(conn_id, caller, canonical, op).await;
+        if op.class != gate_policy::ActionClass::Read {
+            self.inner.abort_if(AbortPoint::AfterSend);
+        }
+        resp
+    }
+
+    async fn execute_unaudited(
         &self,
         conn_id: ConnectionId,
         caller: &Caller,
@@ -656,6 +682,15 @@ impl Gate {
 }
 
 impl Inner {
+    /// Testing only: aborts the process at `point` when the configuration asks for it (crash
+    /// tests; see [`GateConfig::abort_at`](crate::GateConfig::abort_at)).
+    pub(crate) fn abort_if(&self, point: AbortPoint) {
+        if self.abort_at == Some(point) {
+            tracing::error!(?point, "aborting the process at the configured test point");
+            std::process::abort();
+        }
+    }
+
     /// The policy's decision, resolving root-page ancestry through `conn` when the policy
     /// asks for it. Also returns how many objects were looked up, when any walk happened.
     pub(crate) async fn decide_full(

@@ -46,6 +46,7 @@ mod connections;
 mod console;
 mod error;
 mod gate;
+mod intents;
 mod oauth_flow;
 mod request;
 mod session;
@@ -56,13 +57,14 @@ pub use admin::NewAgentSpec;
 pub use approvals::ApprovalView;
 pub use caller::{Caller, CallerInfo, CallerKind};
 pub use config::{
-    DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV, LimiterFactory,
-    OAuthSettings, parse_local_only,
+    AbortPoint, DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV,
+    LimiterFactory, OAuthSettings, parse_local_only,
 };
 pub use console::{ClientInfo, ConsoleSignIn, DEFAULT_SESSION_TTL};
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
+pub use intents::{INTENT_LEASE, SettleReport};
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};

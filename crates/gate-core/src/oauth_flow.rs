@@ -13,9 +13,13 @@
 //!   so a browser that goes away mid-way cannot leave a spent code without a stored
 //!   connection.
 //! - [`Gate::disconnect`]: an OAuth connection's token is revoked at Notion, then the
-//!   connection is deleted; a token connection is just deleted. If Notion cannot be reached
-//!   the connection is still marked revoked here (it stops working at once) and the error is
-//!   returned, so that trying again finishes the job.
+//!   connection is deleted; a token connection is just deleted. Notion saying the token is
+//!   invalid already counts as revoked. Any other failure (client credentials refused, Notion
+//!   unreachable or failing) keeps the connection, revoked here (it stops working at once)
+//!   and flagged `revocation_failed`, and answers [`GateError::RevocationFailed`] saying
+//!   what to do; disconnecting again retries. A failed revocation never answers success.
+//! - A refused code exchange names Notion's reason: a redirect URI mismatch, client
+//!   credentials refused, or a code expired, used or issued to another integration.
 //!
 //! Local-only mode refuses starting, completing (the exchange) and revoking: each is a call
 //! to Notion.
@@ -222,20 +226,7 @@ impl Gate {
             Err(e) => {
                 // Notion's body stays on the server (and holds no secret of ours).
                 tracing::warn!(user_id = %user_id, status = ?e.status(), code = ?e.code().map(ErrorCode::as_str), "Notion refused the authorization code");
-                return Err(match e.code() {
-                    Some(ErrorCode::InvalidGrant) | Some(ErrorCode::InvalidRequest) => {
-                        GateError::invalid(
-                            "code",
-                            "Notion refused the authorization code (expired or already used); start connecting again",
-                        )
-                    }
-                    Some(ErrorCode::InvalidClient) | Some(ErrorCode::UnauthorizedClient) => {
-                        GateError::NotConfigured {
-                            what: "valid Notion OAuth client credentials",
-                        }
-                    }
-                    _ => GateError::from_client(&e),
-                });
+                return Err(exchange_failure(&e, redirect_uri));
             }
         };
         let mut new = NewConnection::new(
@@ -271,18 +262,27 @@ impl Gate {
     /// deletes the connection (agents bound to it are unbound). A token connection is just
     /// deleted (its token belongs to an internal integration that only its owner can
     /// rotate in Notion).
+    ///
+    /// A revocation that Notion answers with "this token is invalid" (`400 invalid_grant`,
+    /// `401 unauthorized`) means the token is dead already: the connection is deleted. Any
+    /// other failure (the client credentials refused, Notion unreachable or failing, OAuth
+    /// not configured, local-only mode) keeps the connection, revoked here and flagged
+    /// `revocation_failed`, and answers [`GateError::RevocationFailed`]: calling `disconnect`
+    /// again retries. A failed revocation never answers success.
     pub async fn disconnect(&self, actor: &Caller, id: ConnectionId) -> Result<(), GateError> {
         let c = self.get_connection(actor, id).await?;
         if c.kind == ConnectionKind::OAuth
-            && let Err(e) = self.revoke_at_notion(id).await
+            && let Err(failure) = self.revoke_at_notion(id).await?
         {
-            // Stop using it here at once; revoking at Notion can be retried.
-            if let Err(e2) = self.inner.store.set_connection_revoked(id, true).await {
-                tracing::warn!(connection_id = %id, error = %e2, "could not mark the connection revoked");
+            // Stop using it here at once; keep it (and its token) so that the user is told
+            // and can try again.
+            if let Err(e2) = self.inner.store.mark_revocation_failed(id).await {
+                tracing::warn!(connection_id = %id, error = %e2, "could not flag the connection's failed revocation");
             }
             self.inner.registry.mark_stale(id);
             self.inner.cache.invalidate_user(c.owner_id);
-            return Err(e);
+            tracing::warn!(connection_id = %id, reason = failure.code(), "the token could not be revoked at Notion; the connection is kept, disabled and flagged");
+            return Err(failure);
         }
         self.inner.store.delete_connection(id).await?;
         self.inner.registry.mark_stale(id);
@@ -291,7 +291,17 @@ impl Gate {
         Ok(())
     }
 
-    async fn revoke_at_notion(&self, id: ConnectionId) -> Result<(), GateError> {
+    /// Revokes a connection's token at Notion. `Ok(Ok(()))`: revoked, or Notion says the
+    /// token is invalid already; `Ok(Err(_))`: not revoked (a
+    /// [`GateError::RevocationFailed`]); `Err`: the store failed.
+    async fn revoke_at_notion(&self, id: ConnectionId) -> Result<Result<(), GateError>, GateError> {
+        let failed = |reason, advice| GateError::RevocationFailed {
+            connection_id: id,
+            reason,
+            notion_status: None,
+            notion_code: None,
+            advice,
+        };
         let tokens = match self
             .inner
             .store
@@ -299,25 +309,125 @@ impl Gate {
             .await
         {
             Ok(t) => t,
-            // Nothing usable to revoke: the token cannot be sent anyway.
-            Err(gate_store::StoreError::ReconnectRequired { .. }) => return Ok(()),
+            // Nothing usable to revoke: no key of this gateway can read the token, so it can
+            // never be sent (revoking it needs the owner at Notion's settings).
+            Err(gate_store::StoreError::ReconnectRequired { .. }) => {
+                tracing::warn!(connection_id = %id, "the connection's token cannot be decrypted, so it cannot be revoked at Notion; remove the connection in Notion's settings");
+                return Ok(Ok(()));
+            }
             Err(e) => return Err(e.into()),
         };
         let Some(oauth) = self.inner.oauth.as_ref() else {
-            return Err(GateError::NotConfigured {
-                what: "Notion OAuth (client id and secret)",
-            });
+            return Ok(Err(failed("not_configured", NOT_CONFIGURED_ADVICE)));
         };
-        self.inner.outbound_allowed()?;
-        match oauth.revoke(&tokens.access_token).await {
-            Ok(()) => Ok(()),
-            // Notion no longer honours the token: revoked already.
-            Err(e) if matches!(e.status(), Some(400 | 401)) => {
-                tracing::info!(connection_id = %id, "Notion reports the token already invalid");
-                Ok(())
-            }
-            Err(e) => Err(GateError::from_client(&e)),
+        if self.inner.outbound_allowed().is_err() {
+            return Ok(Err(failed("local_only", LOCAL_ONLY_ADVICE)));
         }
+        match oauth.revoke(&tokens.access_token).await {
+            Ok(()) => Ok(Ok(())),
+            Err(e) => match revocation_failure(&e) {
+                None => {
+                    tracing::info!(connection_id = %id, status = ?e.status(), code = ?e.code().map(ErrorCode::as_str), "Notion reports the token invalid already");
+                    Ok(Ok(()))
+                }
+                Some((reason, advice)) => Ok(Err(GateError::RevocationFailed {
+                    connection_id: id,
+                    reason,
+                    notion_status: e.status(),
+                    notion_code: e.code().map(|c| c.as_str().to_owned()),
+                    advice,
+                })),
+            },
+        }
+    }
+}
+
+const NOT_CONFIGURED_ADVICE: &str = "OAuth client credentials are not configured on this \
+gateway, so the token cannot be revoked: set NOTION_GATE_OAUTH_CLIENT_ID and \
+NOTION_GATE_OAUTH_CLIENT_SECRET and disconnect again, or remove the connection in Notion \
+(Settings, Connections); the connection is disabled here meanwhile";
+
+const LOCAL_ONLY_ADVICE: &str = "local-only mode blocks the call to Notion that revokes the \
+token: disconnect again with local-only mode off, or remove the connection in Notion \
+(Settings, Connections); the connection is disabled here meanwhile";
+
+const CLIENT_ADVICE: &str = "Notion refused this gateway's OAuth client credentials (was the \
+client secret changed at Notion?): fix NOTION_GATE_OAUTH_CLIENT_ID / \
+NOTION_GATE_OAUTH_CLIENT_SECRET and disconnect again, or remove the connection in Notion \
+(Settings, Connections); the token is still valid at Notion and the connection is disabled \
+here meanwhile";
+
+const UNREACHABLE_ADVICE: &str = "Notion could not be reached, so the token is still valid at \
+Notion: disconnect again later; the connection is disabled here meanwhile";
+
+const NOTION_ERROR_ADVICE: &str = "Notion did not revoke the token (it answered with an \
+error): disconnect again later, or remove the connection in Notion (Settings, Connections); \
+the connection is disabled here meanwhile";
+
+/// Whether a failed revocation means "not revoked" (`Some(reason, advice)`), or "the token is
+/// invalid already" (`None`: Notion answered `400 invalid_grant` or `401 unauthorized` about
+/// the token itself). Client credentials refused (`401 invalid_client`,
+/// `400 unauthorized_client`), any other answer (a malformed request, 403, 429, 5xx) and no
+/// answer at all are failures.
+pub(crate) fn revocation_failure(e: &notion_client::Error) -> Option<(&'static str, &'static str)> {
+    let Some(api) = e.api() else {
+        return Some(("notion_unreachable", UNREACHABLE_ADVICE));
+    };
+    match (api.status, &api.code) {
+        (400, ErrorCode::InvalidGrant) | (401, ErrorCode::Unauthorized) => None,
+        (401, _) | (400, ErrorCode::UnauthorizedClient) => Some(("invalid_client", CLIENT_ADVICE)),
+        _ => Some(("notion_error", NOTION_ERROR_ADVICE)),
+    }
+}
+
+/// The error a refused authorization-code exchange answers, naming Notion's reason: a
+/// redirect URI that does not match (a configuration problem), client credentials refused,
+/// or a code that expired, was used already or belongs to another integration.
+pub(crate) fn exchange_failure(e: &notion_client::Error, redirect_uri: &str) -> GateError {
+    let Some(api) = e.api() else {
+        return GateError::from_client(e);
+    };
+    let notion_said = |m: &str| -> String {
+        let m: String = m.chars().filter(|c| !c.is_control()).take(200).collect();
+        if m.is_empty() {
+            String::new()
+        } else {
+            format!(" (Notion: {m})")
+        }
+    };
+    let about_redirect = api.message.to_ascii_lowercase().contains("redirect");
+    match (api.status, &api.code) {
+        (400, ErrorCode::InvalidGrant | ErrorCode::InvalidRequest) if about_redirect => {
+            GateError::invalid(
+                "redirect_uri",
+                format!(
+                    "Notion refused the redirect URI {redirect_uri}: it must be registered for the \
+                     integration at Notion exactly as sent{}; fix the registration (or \
+                     NOTION_GATE_OAUTH_REDIRECT_URI / --public-url), then start connecting again",
+                    notion_said(&api.message)
+                ),
+            )
+        }
+        (400, ErrorCode::InvalidGrant) => GateError::invalid(
+            "code",
+            format!(
+                "Notion refused the authorization code: it expired, was already used, or was \
+                 issued to another integration{}; start connecting again",
+                notion_said(&api.message)
+            ),
+        ),
+        (401, _) | (400, ErrorCode::UnauthorizedClient) => GateError::NotConfigured {
+            what: "valid Notion OAuth client credentials (Notion refused the client id or \
+                   secret: check NOTION_GATE_OAUTH_CLIENT_ID and NOTION_GATE_OAUTH_CLIENT_SECRET)",
+        },
+        (400, _) => GateError::invalid(
+            "code",
+            format!(
+                "Notion refused the code exchange{}; start connecting again",
+                notion_said(&api.message)
+            ),
+        ),
+        _ => GateError::from_client(e),
     }
 }
 

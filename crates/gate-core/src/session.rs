@@ -168,6 +168,16 @@ impl Gate {
                 return Err(e);
             }
         };
+        // A write makes its intent durable before any of its requests is sent (fail closed).
+        if !awaiting_approval && op.class != ActionClass::Read {
+            if let Err(e) = audit.intend(&canonical).await {
+                audit
+                    .finish(AuditDecision::Allow, Some(e.code()), Outcome::Error, None)
+                    .await;
+                return Err(e);
+            }
+            inner.abort_if(crate::config::AbortPoint::AfterIntent);
+        }
         let conn = match &canonical.notion_version {
             Some(v) => current.conn.with_version(v.clone()),
             None => current.conn.clone(),

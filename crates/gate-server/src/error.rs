@@ -52,6 +52,9 @@ pub enum ErrorCode {
     RateLimited,
     /// 502: Notion failed.
     NotionError,
+    /// 502: a disconnect could not revoke the token at Notion; the connection is kept,
+    /// disabled and flagged `revocation_failed`.
+    RevocationFailed,
     /// 503: a feature is not configured (OAuth client credentials, …).
     NotConfigured,
     /// 504: the request took too long.
@@ -81,6 +84,7 @@ impl ErrorCode {
             Self::ApprovalRequired => "approval_required",
             Self::RateLimited => "rate_limited",
             Self::NotionError => "notion_error",
+            Self::RevocationFailed => "revocation_failed",
             Self::NotConfigured => "not_configured",
             Self::Timeout => "timeout",
             Self::Internal => "internal",
@@ -102,7 +106,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::ApprovalRequired => StatusCode::ACCEPTED,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotionError => StatusCode::BAD_GATEWAY,
+            Self::NotionError | Self::RevocationFailed => StatusCode::BAD_GATEWAY,
             Self::NotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

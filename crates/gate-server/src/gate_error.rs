@@ -141,6 +141,26 @@ impl From<GateError> for ApiError {
                 err.retry_after = Some(1);
                 err
             }
+            GateError::RevocationFailed {
+                connection_id,
+                reason,
+                notion_status,
+                notion_code,
+                advice,
+            } => {
+                let text = format!("the token could not be revoked at Notion ({reason}): {advice}");
+                let mut err = ApiError::new(ErrorCode::RevocationFailed, text)
+                    .detail("connection_id", connection_id.to_string())
+                    .detail("reason", reason)
+                    .detail("revocation_failed", true);
+                if let Some(status) = notion_status {
+                    err = err.detail("notion_status", status);
+                }
+                if let Some(code) = notion_code {
+                    err = err.detail("notion_code", code);
+                }
+                err
+            }
             GateError::NotConfigured { what } => ApiError::new(
                 ErrorCode::NotConfigured,
                 format!("{what} is not configured on this gateway"),

@@ -10,7 +10,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::error::{Result, StoreError};
-use crate::ids::{AgentId, AuditEventId, ConnectionId, UserId};
+use crate::ids::{AgentId, AuditEventId, ConnectionId, IntentId, UserId};
 use crate::models::str_enum;
 
 str_enum!(
@@ -68,6 +68,10 @@ str_enum!(
         Denied => "denied",
         /// Waiting for approval.
         Pending => "pending",
+        /// A write whose intent was recorded but whose result nobody saw (the process stopped
+        /// between the intent and the answer), and that Notion could not decide at recovery:
+        /// it may or may not have happened; the reason says what is known.
+        Unknown => "unknown",
     }
 );
 
@@ -109,6 +113,9 @@ pub struct AuditRecord {
     pub duration_ms: Option<u64>,
     /// A summary of the arguments (never secrets or content).
     pub args_summary: Option<serde_json::Value>,
+    /// The intent this record completes (a write's "about to send" record, see
+    /// [`AuditIntent`]).
+    pub intent_id: Option<IntentId>,
 }
 
 impl AuditRecord {
@@ -138,7 +145,14 @@ impl AuditRecord {
             upstream_status: None,
             duration_ms: None,
             args_summary: None,
+            intent_id: None,
         }
+    }
+
+    /// Sets the intent this record completes.
+    pub fn intent(mut self, id: IntentId) -> Self {
+        self.intent_id = Some(id);
+        self
     }
 
     /// Sets the time (stored with millisecond precision).
@@ -200,6 +214,143 @@ impl AuditRecord {
         self.args_summary = Some(summary);
         self
     }
+}
+
+/// The durable "about to send" record of a write: made durable (through the same path as
+/// audit records) before the write is sent to Notion, and completed by the call's
+/// [`AuditRecord`], which names it (`intent_id`). An intent left without a record is settled
+/// at the next start (decided from Notion, or recorded with [`Outcome::Unknown`]).
+/// `target_ids` and `markers` hold ids, counts, types and hashes only, never content.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct AuditIntent {
+    /// The intent's id (named by the record that completes it).
+    pub id: IntentId,
+    /// When the intent was made (just before the write was sent).
+    #[serde(rename = "timestamp", with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The call's request id.
+    pub request_id: String,
+    /// Agent, user, system or anonymous.
+    pub caller_kind: CallerKind,
+    /// The user (an agent's owner for agent calls).
+    pub user_id: Option<UserId>,
+    /// The agent.
+    pub agent_id: Option<AgentId>,
+    /// The Notion connection the write goes through.
+    pub connection_id: Option<ConnectionId>,
+    /// REST, tool, MCP, proxy or CLI.
+    pub surface: Surface,
+    /// Action class as `gate-policy` spells it.
+    pub action_class: Option<String>,
+    /// Operation name.
+    pub operation: String,
+    /// Notion object ids the write targets.
+    pub target_ids: Vec<String>,
+    /// SHA-256 of the canonical request (as an approval's `request_hash`).
+    pub request_hash: String,
+    /// What recovery needs to find the write in Notion (method, path, parent, a hash of the
+    /// title, the types of appended blocks): never content.
+    pub markers: Option<serde_json::Value>,
+    /// The process that made it (`host:pid:uuid`), for telling a live owner from a dead one.
+    pub owner: String,
+}
+
+impl AuditIntent {
+    /// An intent stamped now.
+    pub fn new(
+        request_id: impl Into<String>,
+        caller_kind: CallerKind,
+        surface: Surface,
+        operation: impl Into<String>,
+        request_hash: impl Into<String>,
+        owner: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: IntentId::new(),
+            at: crate::ids::now(),
+            request_id: request_id.into(),
+            caller_kind,
+            user_id: None,
+            agent_id: None,
+            connection_id: None,
+            surface,
+            action_class: None,
+            operation: operation.into(),
+            target_ids: Vec::new(),
+            request_hash: request_hash.into(),
+            markers: None,
+            owner: owner.into(),
+        }
+    }
+
+    /// Sets the time (stored with millisecond precision).
+    pub fn at(mut self, at: OffsetDateTime) -> Self {
+        self.at = at;
+        self
+    }
+
+    /// Sets the user and agent.
+    pub fn caller(mut self, user: Option<UserId>, agent: Option<AgentId>) -> Self {
+        self.user_id = user;
+        self.agent_id = agent;
+        self
+    }
+
+    /// Sets the connection.
+    pub fn connection(mut self, id: Option<ConnectionId>) -> Self {
+        self.connection_id = id;
+        self
+    }
+
+    /// Sets the action class.
+    pub fn action_class(mut self, class: Option<String>) -> Self {
+        self.action_class = class;
+        self
+    }
+
+    /// Sets the target ids.
+    pub fn targets(mut self, ids: Vec<String>) -> Self {
+        self.target_ids = ids;
+        self
+    }
+
+    /// Sets the markers.
+    pub fn markers(mut self, markers: serde_json::Value) -> Self {
+        self.markers = Some(markers);
+        self
+    }
+
+    /// The audit record that settles this intent: same request id, caller, connection,
+    /// surface, class, operation and targets, decision `allow`, naming the intent, stamped
+    /// now, with `outcome` and `reason`.
+    pub fn settlement(&self, outcome: Outcome, reason: impl Into<String>) -> AuditRecord {
+        let mut r = AuditRecord::new(
+            self.request_id.clone(),
+            self.caller_kind,
+            self.surface,
+            self.operation.clone(),
+            AuditDecision::Allow,
+            outcome,
+        )
+        .reason(reason)
+        .intent(self.id);
+        r.user_id = self.user_id;
+        r.agent_id = self.agent_id;
+        r.connection_id = self.connection_id;
+        r.action_class = self.action_class.clone();
+        r.target_ids = self.target_ids.clone();
+        r
+    }
+}
+
+/// What the audit writer makes durable: a record, or a write's intent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuditEntry {
+    /// A call's record.
+    Record(AuditRecord),
+    /// A write's intent (boxed: rare beside records).
+    Intent(Box<AuditIntent>),
 }
 
 /// A stored audit record with its id.

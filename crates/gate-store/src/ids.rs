@@ -99,6 +99,12 @@ uuid_id!(
     ConsoleSessionId,
     "console session"
 );
+uuid_id!(
+    /// Id of an audit intent: the durable "about to send" record of a write, completed by the
+    /// call's audit record (which names it).
+    IntentId,
+    "intent"
+);
 
 /// Id of an audit event: a monotonic integer assigned by the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

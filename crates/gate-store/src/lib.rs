@@ -22,18 +22,20 @@ mod ids;
 mod keys;
 mod models;
 mod sessions;
+mod owner;
 mod sql;
 mod store;
 mod vault;
 mod writer;
 
 pub use audit::{
-    AuditCursor, AuditDecision, AuditEvent, AuditOrder, AuditPage, AuditQuery, AuditRecord,
-    CallerKind, Outcome, Surface,
+    AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder, AuditPage,
+    AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, TokenHash, UserId,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, IntentId, TokenHash,
+    UserId,
     sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
@@ -46,6 +48,9 @@ pub use models::{
 pub use sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
 };
-pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
+pub use owner::{intent_owner, owner_is_dead};
+pub use store::{
+    AuditDurability, Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with,
+};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

@@ -367,6 +367,10 @@ pub struct Connection {
     pub revoked: bool,
     /// Notion refused the token (401) or it cannot be decrypted: the user must reconnect.
     pub needs_reauth: bool,
+    /// A disconnect could not revoke the token at Notion (client credentials refused, Notion
+    /// unreachable or failing): the connection is kept, disabled here, until a disconnect
+    /// succeeds.
+    pub revocation_failed: bool,
     /// When it was first connected.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

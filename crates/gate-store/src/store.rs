@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
-use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
+use crate::audit::{AuditEntry, AuditIntent, AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, TokenHash, UserId,
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, IntentId, TokenHash, UserId,
 };
 use crate::models::{
     Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
@@ -53,13 +53,58 @@ impl Backend {
 pub trait DirectAudit: Send + Sync + std::fmt::Debug {
     /// Makes records durable, all or none. They may reach the audit table a moment later
     /// (see [`DirectAudit::settle`]).
-    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()>;
+    fn append_blocking(&self, records: &[AuditEntry]) -> Result<()>;
 
     /// Waits until every record appended before this call is in the audit table, where
     /// queries see it. A sink that commits to the table in `append_blocking` is always
     /// settled.
     fn settle(&self) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(std::future::ready(()))
+    }
+}
+
+/// How durable an audit record (and a write's intent) is before the call goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditDurability {
+    /// Survives a crash of the process: on SQLite the spool line is written (`write(2)`),
+    /// not synced; on PostgreSQL the commit (durable anyway).
+    #[default]
+    Process,
+    /// Survives a crash of the machine (power loss): on SQLite the spool file is synced
+    /// (`fdatasync`) before the call goes on, one sync for every record appended meanwhile
+    /// (group commit), and the import commits with `synchronous = FULL` before a spool file
+    /// is deleted; PostgreSQL's commit is durable already.
+    Fsync,
+}
+
+impl AuditDurability {
+    /// `process` or `fsync`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditDurability::Process => "process",
+            AuditDurability::Fsync => "fsync",
+        }
+    }
+}
+
+impl std::fmt::Display for AuditDurability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AuditDurability {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "process" => Ok(AuditDurability::Process),
+            "fsync" => Ok(AuditDurability::Fsync),
+            _ => Err(StoreError::invalid(
+                "audit durability: expected `process` or `fsync`",
+            )),
+        }
     }
 }
 
@@ -75,6 +120,8 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Run migrations when opening (default true).
     pub migrate: bool,
+    /// How durable audit records are before the call goes on (default `process`).
+    pub audit_durability: AuditDurability,
 }
 
 impl Default for StoreOptions {
@@ -84,6 +131,7 @@ impl Default for StoreOptions {
             acquire_timeout: Duration::from_secs(30),
             busy_timeout: Duration::from_secs(10),
             migrate: true,
+            audit_durability: AuditDurability::Process,
         }
     }
 }
@@ -103,6 +151,12 @@ impl StoreOptions {
     /// Sets SQLite's busy timeout.
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// Sets the audit durability.
+    pub fn audit_durability(mut self, durability: AuditDurability) -> Self {
+        self.audit_durability = durability;
         self
     }
 
@@ -240,6 +294,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn release_token_refresh(&self, id: ConnectionId, holder: &str) -> Result<()>;
     /// Marks a connection revoked (disconnected) or not.
     async fn set_connection_revoked(&self, id: ConnectionId, revoked: bool) -> Result<Connection>;
+    /// Marks that a disconnect could not revoke the token at Notion: the connection stays,
+    /// revoked here (unusable) and flagged `revocation_failed`, until a disconnect succeeds.
+    async fn mark_revocation_failed(&self, id: ConnectionId) -> Result<Connection>;
     /// Marks that Notion refused the token: the user must reconnect.
     async fn mark_connection_needs_reauth(&self, id: ConnectionId) -> Result<()>;
     /// Deletes a connection (agents using it are unbound).
@@ -322,6 +379,20 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Appends records in one transaction (all or none). There is no update or delete.
     async fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
+    /// Appends records and intents in one transaction (all or none); a record naming an
+    /// intent (`intent_id`) completes it.
+    async fn append_audit_entries(&self, entries: &[AuditEntry]) -> Result<()>;
+    /// Intents that no audit record completes (oldest first, at most `limit`): writes whose
+    /// result nobody recorded, still running or left by a process that stopped.
+    async fn open_intents(&self, limit: u32) -> Result<Vec<AuditIntent>>;
+    /// Claims the settling of an open intent for `lease` (one conditional update: among
+    /// concurrent callers on any instance, exactly one gets `true` while the claim holds).
+    async fn claim_intent(
+        &self,
+        id: IntentId,
+        holder: &str,
+        lease: std::time::Duration,
+    ) -> Result<bool>;
     /// The synchronous sink the [`AuditWriter`](crate::AuditWriter) uses to make durable
     /// records durable on the calling thread, when the backend has one (SQLite on a file: its
     /// audit spool); `None` makes every record go through [`Store::append_audit`].

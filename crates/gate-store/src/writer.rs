@@ -30,7 +30,7 @@ use tokio::sync::{Mutex, Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::audit::AuditRecord;
+use crate::audit::{AuditEntry, AuditIntent, AuditRecord};
 use crate::store::{DirectAudit, Store};
 
 /// Tuning for [`AuditWriter`].
@@ -155,7 +155,7 @@ impl Counters {
 #[allow(clippy::large_enum_variant)]
 enum Msg {
     Record(AuditRecord),
-    Durable(AuditRecord, oneshot::Sender<()>),
+    Durable(AuditEntry, oneshot::Sender<()>),
     Flush(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -183,7 +183,7 @@ struct Direct {
 
 #[derive(Default)]
 struct DirectState {
-    records: Vec<AuditRecord>,
+    records: Vec<AuditEntry>,
     acks: Vec<oneshot::Sender<()>>,
     /// An append is in progress or scheduled: new records wait for it.
     leading: bool,
@@ -213,7 +213,7 @@ enum Route {
     Wait,
     /// The direct path is cooling down after a failure: use the background writer (rare,
     /// hence boxed).
-    Background(Box<AuditRecord>, oneshot::Sender<()>),
+    Background(Box<AuditEntry>, oneshot::Sender<()>),
 }
 
 /// Clears the lead if a leader stops without doing so (a panic, or a continuation task that
@@ -265,7 +265,7 @@ impl Direct {
     }
 
     /// Queues a record (atomically with the closed check, so that shutdown waits for it).
-    fn route(&self, record: AuditRecord, ack: oneshot::Sender<()>) -> Result<Route, AuditClosed> {
+    fn route(&self, record: AuditEntry, ack: oneshot::Sender<()>) -> Result<Route, AuditClosed> {
         let mut st = self.lock();
         if st.closed {
             return Err(AuditClosed);
@@ -444,6 +444,16 @@ impl AuditWriter {
     /// Hands a record to the writer and waits until it is durable (see the module docs).
     /// Err if the writer shut down first or gave the record up during shutdown.
     pub async fn record_durable(&self, record: AuditRecord) -> Result<(), AuditClosed> {
+        self.durable(AuditEntry::Record(record)).await
+    }
+
+    /// Makes a write's intent durable, through the same path (and group commit) as
+    /// [`AuditWriter::record_durable`]: the write may be sent once this returns `Ok`.
+    pub async fn record_intent_durable(&self, intent: AuditIntent) -> Result<(), AuditClosed> {
+        self.durable(AuditEntry::Intent(Box::new(intent))).await
+    }
+
+    async fn durable(&self, record: AuditEntry) -> Result<(), AuditClosed> {
         let (ack, done) = oneshot::channel();
         if let Some(direct) = &self.direct {
             match direct.route(record, ack)? {
@@ -536,14 +546,14 @@ impl AuditWriter {
 
 /// The records of the batch being filled, and the callers waiting for its commit.
 struct Batch {
-    records: Vec<AuditRecord>,
+    records: Vec<AuditEntry>,
     waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl Batch {
     fn take(&mut self, msg: Msg) -> Option<Msg> {
         match msg {
-            Msg::Record(r) => self.records.push(r),
+            Msg::Record(r) => self.records.push(AuditEntry::Record(r)),
             Msg::Durable(r, ack) => {
                 self.records.push(r);
                 self.waiters.push(ack);
@@ -662,7 +672,7 @@ impl BatchWriter<'_> {
         let mut pause = self.config.retry_initial;
         let mut attempts = 0u32;
         loop {
-            match self.store.append_audit(&batch.records).await {
+            match self.store.append_audit_entries(&batch.records).await {
                 Ok(()) => {
                     self.counters.written.fetch_add(n, Ordering::Relaxed);
                     self.counters.batches.fetch_add(1, Ordering::Relaxed);

@@ -105,6 +105,17 @@ pub enum Fault {
         /// `Retry-After` in seconds (529 and 429 get 1 s by default).
         retry_after: Option<u64>,
     },
+    /// Answer with this status and a Notion error of this code and message: the documented
+    /// errors a status alone does not pick (`400 invalid_grant`, `401 invalid_client` on the
+    /// OAuth endpoints, …).
+    Error {
+        /// HTTP status.
+        status: u16,
+        /// Notion's error code.
+        code: String,
+        /// Notion's message.
+        message: String,
+    },
     /// 502 with a non-JSON HTML body, like a CDN error page.
     BadGatewayHtml,
     /// Close the TCP connection without sending any response.
@@ -260,6 +271,16 @@ impl ScriptedFault {
         self.fault = Fault::Status {
             status: st,
             retry_after: Some(secs),
+        };
+        self
+    }
+
+    /// Answer with a Notion error of this status, code and message (see [`Fault::Error`]).
+    pub fn error(mut self, status: u16, code: &str, message: &str) -> Self {
+        self.fault = Fault::Error {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
         };
         self
     }

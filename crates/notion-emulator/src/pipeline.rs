@@ -104,6 +104,16 @@ pub fn fault_response(fault: &Fault) -> Response {
             };
             e.into_response()
         }
+        Fault::Error {
+            status,
+            code,
+            message,
+        } => ApiError::new(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            message.clone(),
+        )
+        .into_response(),
         Fault::BadGatewayHtml => {
             let mut r = (
                 StatusCode::BAD_GATEWAY,
@@ -128,6 +138,7 @@ pub fn fault_response(fault: &Fault) -> Response {
 pub fn fault_kind(fault: &Fault, timing: FaultTiming) -> String {
     let kind = match fault {
         Fault::Status { status, .. } => status.to_string(),
+        Fault::Error { status, code, .. } => format!("{status}_{code}"),
         Fault::BadGatewayHtml => "502_html".to_owned(),
         Fault::DropConnection => "drop".to_owned(),
         Fault::Delay(_) => "delay".to_owned(),

@@ -599,6 +599,18 @@ impl Names {
         if let Some(reason) = &r.reason {
             line.push_str(&format!(" ({reason})"));
         }
+        if r.outcome == gate_store::Outcome::Unknown {
+            line.push_str("  RESULT UNKNOWN: this write may or may not have happened in Notion");
+        }
+        let recovered = r
+            .args_summary
+            .as_ref()
+            .and_then(|a| a.get("recovered"))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true);
+        if recovered {
+            line.push_str("  [settled after its process stopped]");
+        }
         line.push('\n');
         line
     }

@@ -82,6 +82,11 @@ pub mod vars {
     pub const OAUTH_CLIENT_SECRET: &str = "NOTION_GATE_OAUTH_CLIENT_SECRET";
     /// OAuth redirect URI.
     pub const OAUTH_REDIRECT_URI: &str = "NOTION_GATE_OAUTH_REDIRECT_URI";
+    /// Audit durability: `process` or `fsync`.
+    pub const AUDIT_DURABILITY: &str = "NOTION_GATE_AUDIT_DURABILITY";
+    /// Testing only (crash tests): abort the process during every write, `after_intent`
+    /// (its intent is durable, nothing sent) or `after_send` (Notion answered, no record).
+    pub const TEST_ABORT_AT: &str = "NOTION_GATE_TEST_ABORT_AT";
     /// The original's OAuth client id.
     pub const NOTION_CLIENT_ID: &str = "NOTION_CLIENT_ID";
     /// The original's OAuth client secret.
@@ -149,6 +154,8 @@ pub struct Flags {
     pub redis_url: Option<String>,
     /// `--failed-auth-per-minute`.
     pub failed_auth_per_minute: Option<String>,
+    /// `--audit-durability`.
+    pub audit_durability: Option<String>,
     /// `--cors-origin` (repeated), comma-joined.
     pub cors_origins: Option<String>,
 }
@@ -185,6 +192,8 @@ pub struct FileConfig {
     pub redis_url: Option<String>,
     /// Failed authentications per client address and minute (0: no limit).
     pub failed_auth_per_minute: Option<u32>,
+    /// Audit durability: `process` or `fsync`.
+    pub audit_durability: Option<String>,
     /// CORS allow-list (exact origins).
     pub cors_origins: Option<Vec<String>>,
     /// OAuth client id.
@@ -301,6 +310,8 @@ pub struct Settings {
     pub redis_url: Option<SecretString>,
     /// Failed authentications per client address and minute (0: no limit).
     pub failed_auth_per_minute: u32,
+    /// How durable an audit record is before the call goes on.
+    pub audit_durability: gate_store::AuditDurability,
     /// CORS allow-list (exact origins; empty: no CORS headers).
     pub cors_origins: Vec<String>,
     /// OAuth client id and secret, when both are configured.
@@ -601,6 +612,21 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or(gate_core::DEFAULT_SESSION_TTL);
+        let audit_durability = r
+            .pick(
+                flags.audit_durability.clone(),
+                "--audit-durability",
+                &[vars::AUDIT_DURABILITY],
+                f.audit_durability.clone(),
+                "audit_durability",
+            )
+            .map(|s| {
+                s.value
+                    .parse::<gate_store::AuditDurability>()
+                    .map_err(|_| s.invalid("expected `process` or `fsync`"))
+            })
+            .transpose()?
+            .unwrap_or_default();
 
         let redis_url = r
             .pick(
@@ -729,6 +755,7 @@ impl Settings {
             session_ttl,
             redis_url,
             failed_auth_per_minute,
+            audit_durability,
             cors_origins,
             oauth,
             oauth_redirect_uri,
@@ -879,6 +906,46 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.listen, "127.0.0.1:3000".parse().unwrap());
+    }
+
+    #[test]
+    fn audit_durability_from_flag_env_and_file() {
+        use gate_store::AuditDurability;
+        let s = resolve(&Flags::default(), &env(&[])).unwrap();
+        assert_eq!(s.audit_durability, AuditDurability::Process, "the default");
+        let s = resolve(
+            &Flags::default(),
+            &env(&[(vars::AUDIT_DURABILITY, "fsync")]),
+        )
+        .unwrap();
+        assert_eq!(s.audit_durability, AuditDurability::Fsync);
+        let flags = Flags {
+            audit_durability: Some("process".into()),
+            ..Flags::default()
+        };
+        let s = resolve(&flags, &env(&[(vars::AUDIT_DURABILITY, "fsync")])).unwrap();
+        assert_eq!(
+            s.audit_durability,
+            AuditDurability::Process,
+            "the flag wins"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gate.toml");
+        std::fs::write(&file, "audit_durability = \"fsync\"\n").unwrap();
+        let s = resolve(
+            &Flags::default(),
+            &env(&[(vars::CONFIG, file.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert_eq!(s.audit_durability, AuditDurability::Fsync);
+        let e = resolve(
+            &Flags::default(),
+            &env(&[(vars::AUDIT_DURABILITY, "always")]),
+        )
+        .err()
+        .expect("a bad level is refused")
+        .to_string();
+        assert!(e.contains(vars::AUDIT_DURABILITY), "{e}");
     }
 
     #[test]

@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// [env: NOTION_GATE_CORS_ORIGINS, comma-separated] [default: none, no CORS headers].
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
+    /// How durable an audit record is before the call goes on: `process` (survives a crash
+    /// of the process) or `fsync` (survives power loss; SQLite syncs its audit spool before
+    /// answering) [env: NOTION_GATE_AUDIT_DURABILITY] [default: process].
+    #[arg(long, value_name = "LEVEL")]
+    pub audit_durability: Option<String>,
 }
 
 impl StoreArgs {
@@ -123,6 +128,7 @@ impl ServeArgs {
             session_ttl: self.session_ttl.clone(),
             redis_url: self.redis_url.clone(),
             failed_auth_per_minute: self.failed_auth_per_minute.clone(),
+            audit_durability: self.audit_durability.clone(),
             cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.join(",")),
             ..self.store.flags_with(&self.notion)
         }

@@ -69,6 +69,7 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     let store = setup::open_store(&settings).await?;
     tracing::info!(
         database = %settings.database_display(),
+        audit_durability = %settings.audit_durability,
         "database ready (migrations applied)"
     );
     setup::check_redis(&settings).await?;
@@ -290,10 +291,23 @@ fn sandbox_banner(base: &str, data_dir: &Path, key: &SecretString) {
 }
 
 /// Every minute: pending approvals past their expiry become `expired`.
+/// Every minute, from the start: expires approvals nobody decided, and settles the intents
+/// of writes whose process stopped between the intent and the audit record (a crash before
+/// this start, or another instance that died; see `gate_core::Gate::settle_intents`).
 async fn expire_approvals(gate: Gate) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
+        match gate.settle_intents().await {
+            Ok(r) if r.open > r.left => tracing::warn!(
+                applied = r.applied,
+                not_applied = r.not_applied,
+                unknown = r.unknown,
+                "settled writes left without an audit record by a stopped process"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("settling write intents failed: {e}"),
+        }
         match gate.expire_approvals().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "approvals expired"),

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use gate_core::{Gate, GateConfig, OAuthSettings};
+use gate_core::{AbortPoint, Gate, GateConfig, OAuthSettings};
 use gate_store::{Store, Vault};
 use notion_client::ClientConfig;
 use secrecy::ExposeSecret;
@@ -31,7 +31,8 @@ pub fn ensure_data_dir(settings: &Settings) -> Result<()> {
 /// Opens the store and runs the migrations.
 pub async fn open_store(settings: &Settings) -> Result<Arc<dyn Store>> {
     ensure_data_dir(settings)?;
-    gate_store::open(settings.database_url.expose_secret())
+    let options = gate_store::StoreOptions::default().audit_durability(settings.audit_durability);
+    gate_store::open_with(settings.database_url.expose_secret(), options)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_display()))
 }
@@ -73,6 +74,16 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
         .limiter(settings.limiter);
     if let Some((id, secret)) = &settings.oauth {
         config = config.oauth(OAuthSettings::new(id.clone(), secret.clone()));
+    }
+    if let Ok(point) = std::env::var(crate::config::vars::TEST_ABORT_AT) {
+        let point = point
+            .parse::<AbortPoint>()
+            .map_err(|e| anyhow!("{}: {e}", crate::config::vars::TEST_ABORT_AT))?;
+        tracing::warn!(
+            ?point,
+            "test abort point set: this process aborts during every write"
+        );
+        config = config.abort_at(Some(point));
     }
     if let Some(limiters) = redis_limiters(settings)? {
         config = config.limiter_factory(Arc::new(move |id| {

@@ -169,6 +169,17 @@ pub(crate) async fn revoke(
     let id: ConnectionId = parse_id(&raw, "connection")?;
     match state.gate.disconnect(&signed.caller, id).await {
         Ok(()) => Ok(Redirect::to("/console/connections?done=revoked").into_response()),
+        Err(e @ GateError::RevocationFailed { .. }) => {
+            render(
+                &state,
+                &signed,
+                None,
+                Some(format!(
+                    "Not disconnected: {e}. The connection is disabled here meanwhile; press Disconnect again to retry."
+                )),
+            )
+            .await
+        }
         Err(e @ (GateError::Upstream { .. } | GateError::LocalOnly | GateError::RateLimited { .. })) => {
             render(
                 &state,

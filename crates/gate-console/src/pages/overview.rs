@@ -37,7 +37,9 @@ pub(crate) async fn page_handler(
 
 /// The health word of a connection.
 pub(crate) fn health(c: &Connection) -> &'static str {
-    if c.revoked {
+    if c.revocation_failed {
+        "revocation failed"
+    } else if c.revoked {
         "revoked"
     } else if c.needs_reauth {
         "needs re-authorisation"

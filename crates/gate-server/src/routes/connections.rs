@@ -47,6 +47,9 @@ pub struct ConnectionView {
     pub revoked: bool,
     /// Notion refused the token: connect again.
     pub needs_reauth: bool,
+    /// A disconnect could not revoke the token at Notion: the connection is kept, disabled
+    /// here, until a disconnect succeeds (`DELETE` again retries).
+    pub revocation_failed: bool,
     /// When the access token expires, if Notion said so (RFC 3339).
     pub token_expires_at: Option<String>,
     /// Connected (RFC 3339).
@@ -73,6 +76,7 @@ impl From<Connection> for ConnectionView {
                 .map(str::to_owned),
             revoked: c.revoked,
             needs_reauth: c.needs_reauth,
+            revocation_failed: c.revocation_failed,
             token_expires_at: c.token_expires_at.map(rfc3339),
             created_at: rfc3339(c.created_at),
             updated_at: rfc3339(c.updated_at),
@@ -207,7 +211,7 @@ pub async fn add_connection(
         (status = 401, description = "Missing, unknown or revoked key"),(status = 204, description = "Disconnected"),
               (status = 403, description = "Agents cannot manage connections"),
               (status = 404, description = "No such connection of yours"),
-              (status = 502, description = "Notion could not revoke the token: the connection is disabled here; try again")))]
+              (status = 502, description = "`revocation_failed`: Notion could not revoke the token (client credentials refused, Notion unreachable or failing); the connection is kept, disabled and flagged `revocation_failed`; `DELETE` again retries")))]
 pub async fn delete_connection(
     State(state): State<AppState>,
     Authed(caller): Authed,

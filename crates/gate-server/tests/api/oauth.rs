@@ -447,6 +447,54 @@ async fn redirect_mode_and_disconnect_revokes_at_notion() {
     assert_eq!(gw.emu.counters().route("POST /v1/oauth/revoke"), 1);
 }
 
+/// A revocation Notion refuses (the client credentials, here) is answered 502
+/// `revocation_failed` naming the reason and what to do; the connection is kept, listed with
+/// `revocation_failed: true`, and `DELETE` again retries.
+#[tokio::test]
+async fn failed_revocation_is_answered_and_retried() {
+    let gw = spawn_gateway().await;
+    let location = consent(&gw, &gw.alice_key).await;
+    let (_, _, text) = callback(&location, true, None).await;
+    let conn_id = serde_json::from_str::<Value>(&text).unwrap()["connection_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    gw.emu.push_fault(
+        notion_emulator::ScriptedFault::new(Method::POST, "/v1/oauth/revoke").error(
+            401,
+            "invalid_client",
+            "Client authentication failed.",
+        ),
+    );
+    let path = format!("/connections/{conn_id}");
+    let (status, body) = gw
+        .call(Method::DELETE, &path, Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["error"]["code"], "revocation_failed", "{body}");
+    assert_eq!(body["error"]["details"]["reason"], "invalid_client");
+    assert_eq!(body["error"]["details"]["notion_code"], "invalid_client");
+    assert_eq!(body["error"]["details"]["connection_id"], conn_id.as_str());
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("NOTION_GATE_OAUTH_CLIENT_SECRET"),
+        "{message}"
+    );
+    assert!(message.contains("disconnect again"), "{message}");
+    let (status, conn) = gw.call(Method::GET, &path, Some(&gw.alice_key), None).await;
+    assert_eq!(status, 200, "{conn}");
+    assert_eq!(conn["revocation_failed"], true);
+    assert_eq!(conn["revoked"], true);
+
+    let (status, body) = gw
+        .call(Method::DELETE, &path, Some(&gw.alice_key), None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(gw.emu.counters().route("POST /v1/oauth/revoke"), 2);
+    let (status, _) = gw.call(Method::GET, &path, Some(&gw.alice_key), None).await;
+    assert_eq!(status, 404);
+}
+
 /// An OAuth connection whose access token Notion stopped accepting (401): twenty concurrent
 /// calls through REST and the proxy cost exactly one refresh at Notion, each call is retried
 /// once with the new token and succeeds, and the expired token is not sent again.

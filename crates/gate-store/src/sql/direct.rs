@@ -17,6 +17,9 @@
 //! few frames written meanwhile, so that the WAL stays bounded (and is cut back to
 //! [`WAL_SIZE_LIMIT`] when it restarts).
 //!
+//! With `--audit-durability fsync` the import commits with `synchronous = FULL`, so that a
+//! spool file is deleted only after its rows are on disk.
+//!
 //! It is only opened for a database file: an in-memory database is private to its connection.
 
 use std::path::Path;
@@ -28,7 +31,9 @@ use std::time::Duration;
 use rusqlite::types::ToSqlOutput;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, ToSql, TransactionBehavior};
 
-use super::rows::{AUDIT_CELLS, AUDIT_INSERT_COLS, Cell};
+use super::rows::{
+    AUDIT_CELLS, AUDIT_INSERT_COLS, Cell, INTENT_CELLS, INTENT_INSERT_COLS, SpoolLine,
+};
 use crate::error::{Result, StoreError};
 
 impl From<rusqlite::Error> for StoreError {
@@ -64,6 +69,7 @@ pub(crate) const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 pub(crate) struct SqliteDirectAudit {
     conn: Arc<Mutex<Connection>>,
     insert: String,
+    insert_intent: String,
     commits: Arc<AtomicU64>,
     /// Wakes the checkpoint thread; dropping it stops the thread.
     wake: mpsc::SyncSender<()>,
@@ -78,8 +84,13 @@ impl std::fmt::Debug for SqliteDirectAudit {
 impl SqliteDirectAudit {
     /// Opens the database file (which the pool has created) for audit imports, and starts
     /// the checkpoint thread (`busy_timeout` is the pool's).
-    pub(crate) fn open(file: &Path, busy_timeout: Duration) -> Result<Self> {
+    pub(crate) fn open(file: &Path, busy_timeout: Duration, fsync: bool) -> Result<Self> {
         let conn = open_conn(file, busy_timeout)?;
+        if fsync {
+            // A spool file is deleted once imported: with `--audit-durability fsync` the
+            // import's commit must be on disk by then (a WAL commit is synced with FULL).
+            conn.pragma_update(None, "synchronous", "FULL")?;
+        }
         // Checkpoints are the checkpoint thread's job (module docs).
         conn.pragma_update_and_check(None, "wal_autocheckpoint", 0, |_| Ok(()))?;
         conn.pragma_update_and_check(None, "journal_size_limit", WAL_SIZE_LIMIT, |_| Ok(()))?;
@@ -95,14 +106,22 @@ impl SqliteDirectAudit {
             .name("audit-checkpoint".to_owned())
             .spawn(move || checkpointer.run(&seen, &woken))
             .map_err(|e| StoreError::io("the audit checkpoint thread", e))?;
-        let placeholders = (1..=AUDIT_CELLS)
-            .map(|i| format!("?{i}"))
-            .collect::<Vec<_>>();
+        let placeholders = |n: usize| {
+            (1..=n)
+                .map(|i| format!("?{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         Ok(Self {
             conn,
             insert: format!(
                 "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) VALUES ({})",
-                placeholders.join(", ")
+                placeholders(AUDIT_CELLS)
+            ),
+            insert_intent: format!(
+                "INSERT INTO audit_intents ({INTENT_INSERT_COLS}) VALUES ({}) \
+                 ON CONFLICT (id) DO NOTHING",
+                placeholders(INTENT_CELLS)
             ),
             commits,
             wake,
@@ -182,13 +201,10 @@ impl SqliteDirectAudit {
 }
 
 impl SqliteDirectAudit {
-    /// Inserts `rows` and records each spool's progress (`(spool, lines imported)`) in one
-    /// transaction: all or none.
-    pub(crate) fn import(
-        &self,
-        rows: &[&[Cell; AUDIT_CELLS]],
-        progress: &[(&str, u64)],
-    ) -> Result<()> {
+    /// Inserts `rows` (records and intents; a record that completes an intent removes it)
+    /// and records each spool's progress (`(spool, lines imported)`) in one transaction: all
+    /// or none.
+    pub(crate) fn import(&self, rows: &[&SpoolLine], progress: &[(&str, u64)]) -> Result<()> {
         // A panic while the lock is held cannot leave a half-done transaction behind: an
         // uncommitted one is rolled back when its guard drops.
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
@@ -196,7 +212,19 @@ impl SqliteDirectAudit {
         {
             let mut insert = tx.prepare_cached(&self.insert)?;
             for row in rows {
-                insert.execute(rusqlite::params_from_iter(row.iter()))?;
+                match row {
+                    SpoolLine::Record(cells) => {
+                        insert.execute(rusqlite::params_from_iter(cells.iter()))?;
+                        if let Cell::Text(Some(intent)) = &cells[AUDIT_CELLS - 1] {
+                            tx.prepare_cached("DELETE FROM audit_intents WHERE id = ?1")?
+                                .execute([intent])?;
+                        }
+                    }
+                    SpoolLine::Intent(cells) => {
+                        tx.prepare_cached(&self.insert_intent)?
+                            .execute(rusqlite::params_from_iter(cells.iter()))?;
+                    }
+                }
             }
             let mut done = tx.prepare_cached(
                 "INSERT INTO audit_spool (spool, lines) VALUES (?1, ?2) \

@@ -42,6 +42,11 @@ const SQLITE: &[Embedded] = &[
         "approval note and withdrawn",
         include_str!("../../migrations/sqlite/0007_approval_note_withdrawn.sql"),
     ),
+    (
+        8,
+        "audit intents, revocation failed",
+        include_str!("../../migrations/sqlite/0008_audit_intents.sql"),
+    ),
 ];
 
 /// PostgreSQL migrations, in version order (equivalent schema to [`SQLITE`]).
@@ -70,6 +75,11 @@ const POSTGRES: &[Embedded] = &[
         7,
         "approval note and withdrawn",
         include_str!("../../migrations/postgres/0007_approval_note_withdrawn.sql"),
+    ),
+    (
+        8,
+        "audit intents, revocation failed",
+        include_str!("../../migrations/postgres/0008_audit_intents.sql"),
     ),
 ];
 

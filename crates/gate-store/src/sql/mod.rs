@@ -22,10 +22,10 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
+use crate::audit::{AuditEntry, AuditIntent, AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, TokenHash, UserId, now,
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, IntentId, TokenHash, UserId, now,
     sha256_hex, to_ms,
 };
 use crate::models::{
@@ -41,10 +41,10 @@ use crate::store::{Backend, DirectAudit, Store, StoreOptions};
 use crate::vault::{KeyId, Vault};
 use rows::{
     AGENT_COLS, API_KEY_COLS, APPROVAL_COLS, AUDIT_COLS, AUDIT_INSERT_COLS, CONNECTION_COLS,
-    CONSOLE_SESSION_COLS, OAUTH_STATE_COLS, RowExt as _, USER_COLS,
+    CONSOLE_SESSION_COLS, INTENT_INSERT_COLS, OAUTH_STATE_COLS, RowExt as _, USER_COLS,
 };
 
-/// Rows per multi-row audit `INSERT` (16 columns each: well under SQLite's 32766 and
+/// Rows per multi-row audit `INSERT` (17 columns each: well under SQLite's 32766 and
 /// PostgreSQL's 65535 bind limits).
 const AUDIT_CHUNK: usize = 500;
 
@@ -112,8 +112,9 @@ impl SqliteStore {
         let direct = if in_memory {
             None
         } else {
-            let db = direct::SqliteDirectAudit::open(&file, options.busy_timeout)?;
-            Some(Arc::new(spool::SpoolAudit::open(&file, db)?))
+            let fsync = options.audit_durability == crate::store::AuditDurability::Fsync;
+            let db = direct::SqliteDirectAudit::open(&file, options.busy_timeout, fsync)?;
+            Some(Arc::new(spool::SpoolAudit::open(&file, db, fsync)?))
         };
         Ok(Self { pool, direct })
     }
@@ -280,6 +281,83 @@ macro_rules! sql_store {
                     return Err(StoreError::invalid(
                         "connection: it belongs to another user than the agent's owner",
                     ));
+                }
+                Ok(())
+            }
+
+            /// Appends records and intents in one transaction (one statement, without
+            /// BEGIN/COMMIT round trips, when that is all there is: the call path waits for
+            /// this commit); records naming an intent remove it.
+            async fn append_parts(
+                &self,
+                records: &[&AuditRecord],
+                intents: &[&AuditIntent],
+            ) -> Result<()> {
+                let done: Vec<String> = records
+                    .iter()
+                    .filter_map(|r| r.intent_id.map(|i| i.to_string()))
+                    .collect();
+                let statements = records.len().div_ceil(AUDIT_CHUNK)
+                    + intents.len().div_ceil(AUDIT_CHUNK)
+                    + usize::from(!done.is_empty());
+                if statements == 0 {
+                    return Ok(());
+                }
+                let mut tx = if statements == 1 { None } else { Some(self.pool.begin().await?) };
+                for chunk in intents.chunks(AUDIT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO audit_intents ({INTENT_INSERT_COLS}) "
+                    ));
+                    qb.push_values(chunk, |mut b, i| {
+                        for cell in rows::intent_cells(i) {
+                            match cell {
+                                rows::Cell::Int(v) => b.push_bind(v),
+                                rows::Cell::Text(v) => b.push_bind(v),
+                            };
+                        }
+                    });
+                    qb.push(" ON CONFLICT (id) DO NOTHING");
+                    let q = qb.build().persistent(chunk.len() == 1);
+                    match tx.as_mut() {
+                        Some(tx) => q.execute(&mut **tx).await?,
+                        None => q.execute(&self.pool).await?,
+                    };
+                }
+                for chunk in records.chunks(AUDIT_CHUNK) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) "
+                    ));
+                    qb.push_values(chunk, |mut b, r| {
+                        for cell in rows::audit_cells(r) {
+                            match cell {
+                                rows::Cell::Int(v) => b.push_bind(v),
+                                rows::Cell::Text(v) => b.push_bind(v),
+                            };
+                        }
+                    });
+                    // Only the one-row statement is kept prepared: every other row count is
+                    // another SQL text, and caching them (up to 100 per connection, each as
+                    // big as its rows) held tens of MB under load.
+                    let q = qb.build().persistent(chunk.len() == 1);
+                    match tx.as_mut() {
+                        Some(tx) => q.execute(&mut **tx).await?,
+                        None => q.execute(&self.pool).await?,
+                    };
+                }
+                if !done.is_empty() {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("DELETE FROM audit_intents WHERE id IN (");
+                    let mut sep = qb.separated(", ");
+                    for id in done {
+                        sep.push_bind(id);
+                    }
+                    qb.push(")");
+                    match tx.as_mut() {
+                        Some(tx) => qb.build().execute(&mut **tx).await?,
+                        None => qb.build().execute(&self.pool).await?,
+                    };
+                }
+                if let Some(tx) = tx {
+                    tx.commit().await?;
                 }
                 Ok(())
             }
@@ -669,6 +747,7 @@ macro_rules! sql_store {
                        refresh_token_enc = excluded.refresh_token_enc, \
                        token_expires_at = excluded.token_expires_at, key_id = excluded.key_id, \
                        revoked = excluded.revoked, needs_reauth = excluded.needs_reauth, \
+                       revocation_failed = excluded.revocation_failed, \
                        updated_at = excluded.updated_at \
                      RETURNING {CONNECTION_COLS}"
                 );
@@ -836,6 +915,20 @@ macro_rules! sql_store {
                 let rows = sqlx::query(&sql)
                     .bind(id.to_string())
                     .bind(revoked)
+                    .bind(to_ms(now()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            }
+
+            async fn mark_revocation_failed(&self, id: ConnectionId) -> Result<Connection> {
+                let sql = format!(
+                    "UPDATE connections SET revoked = $2, revocation_failed = $2, updated_at = $3 \
+                     WHERE id = $1 RETURNING {CONNECTION_COLS}"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .bind(true)
                     .bind(to_ms(now()))
                     .fetch_all(&self.pool)
                     .await?;
@@ -1214,38 +1307,55 @@ macro_rules! sql_store {
             // ---- audit ---------------------------------------------------------------
 
             async fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
-                if records.is_empty() {
-                    return Ok(());
+                let records: Vec<&AuditRecord> = records.iter().collect();
+                self.append_parts(&records, &[]).await
+            }
+
+            async fn append_audit_entries(&self, entries: &[AuditEntry]) -> Result<()> {
+                let mut records = Vec::with_capacity(entries.len());
+                let mut intents = Vec::new();
+                for e in entries {
+                    match e {
+                        AuditEntry::Record(r) => records.push(r),
+                        AuditEntry::Intent(i) => intents.push(&**i),
+                    }
                 }
-                // One chunk is one statement, atomic on its own: no BEGIN/COMMIT round trips
-                // (the call path waits for this commit). Several chunks share a transaction.
-                let single = records.len() <= AUDIT_CHUNK;
-                let mut tx = if single { None } else { Some(self.pool.begin().await?) };
-                for chunk in records.chunks(AUDIT_CHUNK) {
-                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-                        "INSERT INTO audit_events ({AUDIT_INSERT_COLS}) "
-                    ));
-                    qb.push_values(chunk, |mut b, r| {
-                        for cell in rows::audit_cells(r) {
-                            match cell {
-                                rows::Cell::Int(v) => b.push_bind(v),
-                                rows::Cell::Text(v) => b.push_bind(v),
-                            };
-                        }
-                    });
-                    // Only the one-row statement is kept prepared: every other row count is
-                    // another SQL text, and caching them (up to 100 per connection, each as
-                    // big as its rows) held tens of MB under load.
-                    let q = qb.build().persistent(chunk.len() == 1);
-                    match tx.as_mut() {
-                        Some(tx) => q.execute(&mut **tx).await?,
-                        None => q.execute(&self.pool).await?,
-                    };
-                }
-                if let Some(tx) = tx {
-                    tx.commit().await?;
-                }
-                Ok(())
+                self.append_parts(&records, &intents).await
+            }
+
+            async fn open_intents(&self, limit: u32) -> Result<Vec<AuditIntent>> {
+                let sql = format!(
+                    "SELECT {INTENT_INSERT_COLS} FROM audit_intents i WHERE NOT EXISTS \
+                     (SELECT 1 FROM audit_events e WHERE e.intent_id = i.id) \
+                     ORDER BY at ASC LIMIT $1"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(rows::intent).collect()
+            }
+
+            async fn claim_intent(
+                &self,
+                id: IntentId,
+                holder: &str,
+                lease: std::time::Duration,
+            ) -> Result<bool> {
+                let now_ms = to_ms(now());
+                let until = now_ms.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+                let n = sqlx::query(
+                    "UPDATE audit_intents SET claimed_by = $2, claimed_until = $3 WHERE id = $1 \
+                     AND (claimed_by IS NULL OR claimed_by = $2 OR claimed_until < $4)",
+                )
+                .bind(id.to_string())
+                .bind(holder)
+                .bind(until)
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
             }
 
             fn direct_audit(&self) -> Option<Arc<dyn DirectAudit>> {

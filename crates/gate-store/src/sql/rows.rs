@@ -1,9 +1,11 @@
 //! Column lists and row decoders shared by both backends.
 
-use crate::audit::{AuditDecision, AuditEvent, AuditRecord, CallerKind, Outcome, Surface};
+use crate::audit::{
+    AuditDecision, AuditEvent, AuditIntent, AuditRecord, CallerKind, Outcome, Surface,
+};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, from_ms,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, IntentId, TokenHash, UserId, from_ms,
 };
 use crate::models::{
     Agent, ApiKey, ApiKeyKind, Approval, ApprovalStatus, Connection, ConnectionKind, OAuthState,
@@ -18,7 +20,7 @@ pub(crate) const AGENT_COLS: &str =
     "id, owner_id, name, maturity, connection_id, disabled, version, created_at, updated_at";
 pub(crate) const CONNECTION_COLS: &str = "id, owner_id, workspace_id, workspace_name, \
      workspace_icon, bot_id, owner_json, kind, token_expires_at, key_id, revoked, needs_reauth, \
-     created_at, updated_at";
+     revocation_failed, created_at, updated_at";
 pub(crate) const OAUTH_STATE_COLS: &str =
     "state_hash, user_id, redirect_to, created_at, expires_at, used_at";
 pub(crate) const CONSOLE_SESSION_COLS: &str = "id, user_id, key_hash, user_agent, client_addr, \
@@ -28,11 +30,15 @@ pub(crate) const APPROVAL_COLS: &str = "id, requester_kind, requester_user_id, a
      expires_at, decided_by, decided_at, finished_at, result_json, result_status, decision_note";
 pub(crate) const AUDIT_COLS: &str = "id, at, request_id, caller_kind, user_id, agent_id, \
      connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
-     upstream_status, duration_ms, args_summary";
+     upstream_status, duration_ms, args_summary, intent_id";
 /// The audit columns an insert sets (all but `id`).
 pub(crate) const AUDIT_INSERT_COLS: &str = "at, request_id, caller_kind, user_id, agent_id, \
      connection_id, surface, action_class, operation, target_ids, decision, reason, outcome, \
-     upstream_status, duration_ms, args_summary";
+     upstream_status, duration_ms, args_summary, intent_id";
+/// The columns of an audit intent an insert sets (all but the settlement claim).
+pub(crate) const INTENT_INSERT_COLS: &str = "id, at, request_id, caller_kind, user_id, \
+     agent_id, connection_id, surface, action_class, operation, target_ids, request_hash, \
+     markers, owner";
 
 /// One bound value of an audit insert, for either driver (`sqlx` or the call path's
 /// synchronous SQLite connection).
@@ -42,7 +48,22 @@ pub(crate) enum Cell {
 }
 
 /// How many columns [`AUDIT_INSERT_COLS`] names.
-pub(crate) const AUDIT_CELLS: usize = 16;
+pub(crate) const AUDIT_CELLS: usize = 17;
+
+/// How many columns a spool line written before audit intents holds (no `intent_id`).
+const AUDIT_CELLS_V1: usize = 16;
+
+/// How many columns [`INTENT_INSERT_COLS`] names.
+pub(crate) const INTENT_CELLS: usize = 14;
+
+/// The positions of [`INTENT_INSERT_COLS`] that hold integers (`at`).
+const INTENT_INT_CELLS: [usize; 1] = [1];
+
+/// The positions of [`INTENT_INSERT_COLS`] that are `NOT NULL`.
+const INTENT_REQUIRED_CELLS: [usize; 9] = [0, 1, 2, 3, 7, 9, 10, 11, 13];
+
+/// The first element of an intent's spool line (a record's line starts with a number).
+pub(crate) const INTENT_TAG: &str = "intent";
 
 /// The positions of [`AUDIT_INSERT_COLS`] that hold integers (`at`, `upstream_status`,
 /// `duration_ms`); every other one holds text.
@@ -62,29 +83,84 @@ impl serde::Serialize for Cell {
     }
 }
 
-/// The cells of one audit spool line (a JSON array in [`AUDIT_INSERT_COLS`] order), or
-/// `None` when it is not one: wrong length, a wrong type in a column, or a required column
-/// missing.
-pub(crate) fn audit_cells_from_json(line: &[u8]) -> Option<[Cell; AUDIT_CELLS]> {
+/// Decodes JSON values into cells: `ints` are the integer positions, every other one text;
+/// `None` on a wrong type.
+fn cells_from_values(values: Vec<serde_json::Value>, ints: &[usize]) -> Option<Vec<Cell>> {
     use serde_json::Value;
-    let values: Vec<Value> = serde_json::from_slice(line).ok()?;
-    let cells: Vec<Cell> = values
+    values
         .into_iter()
         .enumerate()
-        .map(|(i, v)| match (AUDIT_INT_CELLS.contains(&i), v) {
+        .map(|(i, v)| match (ints.contains(&i), v) {
             (true, Value::Null) => Some(Cell::Int(None)),
             (true, Value::Number(n)) => n.as_i64().map(|n| Cell::Int(Some(n))),
             (false, Value::Null) => Some(Cell::Text(None)),
             (false, Value::String(t)) => Some(Cell::Text(Some(t))),
             _ => None,
         })
-        .collect::<Option<_>>()?;
-    let cells: [Cell; AUDIT_CELLS] = cells.try_into().ok()?;
-    let missing = |c: &Cell| matches!(c, Cell::Int(None) | Cell::Text(None));
+        .collect()
+}
+
+fn missing(c: &Cell) -> bool {
+    matches!(c, Cell::Int(None) | Cell::Text(None))
+}
+
+/// One decoded audit spool line.
+pub(crate) enum SpoolLine {
+    /// A record's cells, in [`AUDIT_INSERT_COLS`] order.
+    Record(Box<[Cell; AUDIT_CELLS]>),
+    /// An intent's cells, in [`INTENT_INSERT_COLS`] order.
+    Intent(Box<[Cell; INTENT_CELLS]>),
+}
+
+/// Decodes one audit spool line, or `None` when it is not one: a record is a JSON array in
+/// [`AUDIT_INSERT_COLS`] order (16 cells in lines written before intents: no `intent_id`),
+/// an intent is `["intent", …]` in [`INTENT_INSERT_COLS`] order; a wrong length, a wrong type
+/// in a column or a required column missing is not a line.
+pub(crate) fn spool_line_from_json(line: &[u8]) -> Option<SpoolLine> {
+    let mut values: Vec<serde_json::Value> = serde_json::from_slice(line).ok()?;
+    if values.first().and_then(serde_json::Value::as_str) == Some(INTENT_TAG) {
+        values.remove(0);
+        let cells: [Cell; INTENT_CELLS] = cells_from_values(values, &INTENT_INT_CELLS)?
+            .try_into()
+            .ok()?;
+        if INTENT_REQUIRED_CELLS.iter().any(|&i| missing(&cells[i])) {
+            return None;
+        }
+        return Some(SpoolLine::Intent(Box::new(cells)));
+    }
+    if values.len() == AUDIT_CELLS_V1 {
+        values.push(serde_json::Value::Null);
+    }
+    let cells: [Cell; AUDIT_CELLS] = cells_from_values(values, &AUDIT_INT_CELLS)?
+        .try_into()
+        .ok()?;
     if AUDIT_REQUIRED_CELLS.iter().any(|&i| missing(&cells[i])) {
         return None;
     }
-    Some(cells)
+    Some(SpoolLine::Record(Box::new(cells)))
+}
+
+/// The values of [`INTENT_INSERT_COLS`], in order.
+pub(crate) fn intent_cells(i: &AuditIntent) -> [Cell; INTENT_CELLS] {
+    let text = |s: &str| Cell::Text(Some(s.to_owned()));
+    [
+        text(&i.id.to_string()),
+        Cell::Int(Some(crate::ids::to_ms(i.at))),
+        text(&i.request_id),
+        text(i.caller_kind.as_str()),
+        Cell::Text(i.user_id.map(|v| v.to_string())),
+        Cell::Text(i.agent_id.map(|v| v.to_string())),
+        Cell::Text(i.connection_id.map(|v| v.to_string())),
+        text(i.surface.as_str()),
+        Cell::Text(i.action_class.clone()),
+        text(&i.operation),
+        Cell::Text(Some(
+            serde_json::Value::from(i.target_ids.clone()).to_string(),
+        )),
+        text(&i.request_hash),
+        Cell::Text(i.markers.as_ref().map(|m| m.to_string())),
+        text(&i.owner),
+    ]
 }
 
 /// The values of [`AUDIT_INSERT_COLS`], in order.
@@ -110,6 +186,7 @@ pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; AUDIT_CELLS] {
         Cell::Int(r.upstream_status.map(i64::from)),
         Cell::Int(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX))),
         Cell::Text(r.args_summary.as_ref().map(|a| a.to_string())),
+        Cell::Text(r.intent_id.map(|v| v.to_string())),
     ]
 }
 
@@ -239,6 +316,7 @@ pub(crate) fn connection(row: &impl RowExt) -> Result<Connection> {
         key_id: KeyId::new(row.text("key_id")?),
         revoked: row.flag("revoked")?,
         needs_reauth: row.flag("needs_reauth")?,
+        revocation_failed: row.flag("revocation_failed")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
@@ -320,6 +398,28 @@ pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
             upstream_status: opt_u16(row, "upstream_status")?,
             duration_ms,
             args_summary: opt_json(row, "args_summary")?,
+            intent_id: opt_id!(row, "intent_id", IntentId),
         },
+    })
+}
+
+pub(crate) fn intent(row: &impl RowExt) -> Result<AuditIntent> {
+    let target_ids: Vec<String> = serde_json::from_str(&row.text("target_ids")?)
+        .map_err(|_| StoreError::corrupt("column target_ids: not a JSON array of strings"))?;
+    Ok(AuditIntent {
+        id: IntentId::parse_stored(&row.text("id")?)?,
+        at: time(row, "at")?,
+        request_id: row.text("request_id")?,
+        caller_kind: CallerKind::parse_stored(&row.text("caller_kind")?)?,
+        user_id: opt_id!(row, "user_id", UserId),
+        agent_id: opt_id!(row, "agent_id", AgentId),
+        connection_id: opt_id!(row, "connection_id", ConnectionId),
+        surface: Surface::parse_stored(&row.text("surface")?)?,
+        action_class: row.opt_text("action_class")?,
+        operation: row.text("operation")?,
+        target_ids,
+        request_hash: row.text("request_hash")?,
+        markers: opt_json(row, "markers")?,
+        owner: row.text("owner")?,
     })
 }

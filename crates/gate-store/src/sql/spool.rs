@@ -25,6 +25,10 @@
 //!   durable records go to the background writer, whose bounded channel holds callers back.
 //! - A torn last line (the machine stopped in the middle of a write) is skipped with a
 //!   warning, and so is any line that does not decode.
+//! - With `--audit-durability fsync` ([`AuditDurability::Fsync`](crate::AuditDurability)),
+//!   each append is synced (`fdatasync`) before it returns, and a new spool file's folder
+//!   entry is synced too; the writer's leader appends every record waiting in one write, so
+//!   one sync covers every concurrent call (group commit).
 //! - A record reaches `audit_events` shortly after its call is answered: the import waits
 //!   [`IMPORT_DELAY`] for more records, then commits them in one transaction. In the process
 //!   that wrote it, [`AuditWriter::flush`](crate::AuditWriter::flush) and
@@ -41,8 +45,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use super::direct::SqliteDirectAudit;
-use super::rows::{AUDIT_CELLS, Cell, audit_cells, audit_cells_from_json};
-use crate::audit::AuditRecord;
+use super::rows::{INTENT_TAG, SpoolLine, audit_cells, intent_cells, spool_line_from_json};
+use crate::audit::AuditEntry;
 use crate::error::{Result, StoreError};
 use crate::store::DirectAudit;
 
@@ -144,7 +148,7 @@ impl SpoolFile {
     /// Creates and locks a new spool file. It is created under a name that recovery leaves
     /// alone for [`UNNAMED_GRACE`], locked, then renamed, so that no other process takes it
     /// for orphaned in between. The name is unique (time, process, counter, random part).
-    fn create(dir: &Path) -> Result<Self> {
+    fn create(dir: &Path, fsync: bool) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| io("the audit spool folder", e))?;
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -168,6 +172,12 @@ impl SpoolFile {
         }
         let path = dir.join(&name);
         std::fs::rename(&tmp, &path).map_err(|e| io("a new audit spool file", e))?;
+        if fsync {
+            // The file's name must survive a power loss as its lines do.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| io("the audit spool folder", e))?;
+        }
         Ok(Self {
             name: name.into(),
             path,
@@ -200,7 +210,7 @@ enum Entry {
         spool: Arc<str>,
         /// 1-based line number in its spool file.
         line: u64,
-        cells: Box<[Cell; AUDIT_CELLS]>,
+        cells: SpoolLine,
     },
     /// Every line of this file is queued before it: delete it once they are imported.
     Retire(SpoolFile),
@@ -234,6 +244,8 @@ struct Appender {
 pub(crate) struct SpoolAudit {
     dir: PathBuf,
     db: Arc<SqliteDirectAudit>,
+    /// Sync every append (`--audit-durability fsync`).
+    fsync: bool,
     append: Mutex<Appender>,
     /// Records appended (compared with `Shared::imported` by `settle`).
     appended: AtomicU64,
@@ -253,7 +265,7 @@ impl std::fmt::Debug for SpoolAudit {
 impl SpoolAudit {
     /// The spool of a database file, importing through `db`; starts the import thread. No
     /// file is created before the first record.
-    pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit) -> Result<Self> {
+    pub(crate) fn open(db_file: &Path, db: SqliteDirectAudit, fsync: bool) -> Result<Self> {
         let db = Arc::new(db);
         let (progress, imported) = tokio::sync::watch::channel(0);
         let shared = Arc::new(Shared {
@@ -277,6 +289,7 @@ impl SpoolAudit {
         Ok(Self {
             dir: spool_dir(db_file),
             db,
+            fsync,
             append: Mutex::new(Appender::default()),
             appended: AtomicU64::new(0),
             shared,
@@ -370,20 +383,20 @@ impl SpoolAudit {
         }
         let mut imported = 0;
         let mut skipped = 0;
-        let mut batch: Vec<[Cell; AUDIT_CELLS]> = Vec::new();
+        let mut batch: Vec<SpoolLine> = Vec::new();
         let total = lines.len() as u64;
         for (i, line) in lines
             .iter()
             .enumerate()
             .skip(usize::try_from(done).unwrap_or(usize::MAX))
         {
-            match audit_cells_from_json(line) {
+            match spool_line_from_json(line) {
                 Some(cells) => batch.push(cells),
                 None => skipped += 1,
             }
             let line_no = i as u64 + 1;
             if batch.len() >= IMPORT_BATCH || line_no == total {
-                let rows: Vec<&[Cell; AUDIT_CELLS]> = batch.iter().collect();
+                let rows: Vec<&SpoolLine> = batch.iter().collect();
                 self.db.import(&rows, &[(&spool.name, line_no)])?;
                 imported += batch.len() as u64;
                 batch.clear();
@@ -429,12 +442,17 @@ impl Drop for SpoolAudit {
 }
 
 impl DirectAudit for SpoolAudit {
-    fn append_blocking(&self, records: &[AuditRecord]) -> Result<()> {
+    fn append_blocking(&self, records: &[AuditEntry]) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        let cells: Vec<Box<[Cell; AUDIT_CELLS]>> =
-            records.iter().map(|r| Box::new(audit_cells(r))).collect();
+        let cells: Vec<SpoolLine> = records
+            .iter()
+            .map(|e| match e {
+                AuditEntry::Record(r) => SpoolLine::Record(Box::new(audit_cells(r))),
+                AuditEntry::Intent(i) => SpoolLine::Intent(Box::new(intent_cells(i))),
+            })
+            .collect();
         if lock(&self.shared.queue).entries.len() >= MAX_QUEUED {
             return Err(StoreError::Conflict {
                 what: "the audit import is behind (is the database locked or read-only?)"
@@ -445,15 +463,38 @@ impl DirectAudit for SpoolAudit {
         let ap = &mut *guard;
         ap.buf.clear();
         for c in &cells {
-            serde_json::to_writer(&mut ap.buf, c.as_slice())
-                .map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
+            let written = match c {
+                SpoolLine::Record(c) => serde_json::to_writer(&mut ap.buf, c.as_slice()),
+                SpoolLine::Intent(c) => {
+                    // `["intent", cells…]`
+                    ap.buf.extend_from_slice(b"[");
+                    serde_json::to_writer(&mut ap.buf, INTENT_TAG).and_then(|()| {
+                        for cell in c.iter() {
+                            ap.buf.push(b',');
+                            serde_json::to_writer(&mut ap.buf, cell)?;
+                        }
+                        Ok(())
+                    })
+                }
+            };
+            written.map_err(|e| io("an audit spool line", std::io::Error::other(e)))?;
+            if matches!(c, SpoolLine::Intent(_)) {
+                ap.buf.push(b']');
+            }
             ap.buf.push(b'\n');
         }
         let file = match &mut ap.file {
             Some(file) => file,
-            none => none.insert(SpoolFile::create(&self.dir)?),
+            none => none.insert(SpoolFile::create(&self.dir, self.fsync)?),
         };
-        if let Err(e) = file.file.write_all(&ap.buf) {
+        let written = file.file.write_all(&ap.buf).and_then(|()| {
+            if self.fsync {
+                file.file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = written {
             // Cut what was written off, so that a recovery does not import it (the caller
             // hands these records to the background writer) and the next line does not merge
             // with it. If that fails too, retire the file: only its queued lines are imported
@@ -571,7 +612,7 @@ fn import_loop(
         let mut progress: Vec<(&str, u64)> = Vec::new();
         for e in &batch {
             if let Entry::Row { spool, line, cells } = e {
-                rows.push(cells.as_ref());
+                rows.push(cells);
                 match progress.last_mut() {
                     Some((s, n)) if *s == &**spool => *n = *line,
                     _ => progress.push((spool, *line)),

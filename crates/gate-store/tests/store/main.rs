@@ -59,7 +59,7 @@ pub enum Kind {
 /// named by `TEST_DATABASE_URL`.
 pub struct TestDb {
     pub kind: Kind,
-    url: String,
+    pub url: String,
     base_url: String,
     schema: Option<String>,
     pub sqlite_file: Option<PathBuf>,

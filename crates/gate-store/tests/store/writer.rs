@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gate_store::{
-    AuditClosed, AuditDecision, AuditQuery, AuditRecord, AuditWriter, AuditWriterConfig,
-    CallerKind, Outcome, Store, StoreOptions, Surface,
+    AuditClosed, AuditDecision, AuditDurability, AuditEntry, AuditIntent, AuditQuery, AuditRecord,
+    AuditWriter, AuditWriterConfig, CallerKind, Outcome, Store, StoreOptions, Surface,
 };
 use tokio::task::JoinHandle;
 
@@ -22,6 +22,9 @@ crate::contract!(
     writer_sqlite_wal_stays_bounded_under_steady_commits,
     writer_sqlite_spool_answers_while_the_database_is_locked,
     writer_sqlite_spool_of_a_dead_process_is_imported_once,
+    writer_intents_are_durable_and_completed_by_their_record,
+    writer_fsync_records_are_in_the_file_before_it_returns,
+    intent_claims_hold_across_instances,
 );
 
 fn record(i: usize) -> AuditRecord {
@@ -586,4 +589,164 @@ async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
     assert_eq!(ids.len(), 3, "{ids:?}");
     assert!(ids.contains("req-live"));
     assert!(spool_files(&dir).is_empty());
+}
+
+fn intent(i: usize) -> AuditIntent {
+    AuditIntent::new(
+        format!("req-w{i}"),
+        CallerKind::Agent,
+        Surface::Proxy,
+        "pages.update",
+        "0".repeat(64),
+        gate_store::intent_owner(),
+    )
+    .action_class(Some("update".to_owned()))
+    .targets(vec![format!("page-{i}")])
+    .markers(serde_json::json!({"method": "PATCH", "path": format!("/v1/pages/page-{i}")}))
+}
+
+/// A write's intent is durable when `record_intent_durable` returns (SQLite: a line of the
+/// spool; PostgreSQL: committed), open until the record naming it is stored, and a record
+/// stored before its intent (a record handed to the background writer) still completes it.
+async fn writer_intents_are_durable_and_completed_by_their_record(db: &TestDb) {
+    let store = db.store().await;
+    let writer = AuditWriter::spawn(store.clone(), AuditWriterConfig::new());
+    let spool = db.sqlite_file.as_ref().map(|f| spool_dir(f));
+    let intents: Vec<AuditIntent> = (0..8).map(intent).collect();
+    for i in &intents {
+        writer
+            .record_intent_durable(i.clone())
+            .await
+            .expect("durable intent");
+        match &spool {
+            Some(dir) => assert!(spool_text(dir).contains(&i.id.to_string())),
+            None => assert!(
+                store
+                    .open_intents(100)
+                    .await
+                    .expect("open")
+                    .iter()
+                    .any(|o| o.id == i.id)
+            ),
+        }
+    }
+    writer.flush().await.expect("flush");
+    let open = store.open_intents(100).await.expect("open");
+    assert_eq!(open.len(), 8);
+    assert_eq!(open[0].markers, intents[0].markers, "read back whole");
+    assert_eq!(open[0].owner, gate_store::intent_owner());
+    for i in &intents[..4] {
+        writer
+            .record_durable(i.settlement(Outcome::Ok, "done"))
+            .await
+            .expect("record");
+    }
+    writer.flush().await.expect("flush");
+    let open: Vec<_> = store
+        .open_intents(100)
+        .await
+        .expect("open")
+        .into_iter()
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(open, intents[4..].iter().map(|i| i.id).collect::<Vec<_>>());
+    let page = store.query_audit(&AuditQuery::new()).await.expect("query");
+    assert!(page.events.iter().all(|e| e.record.intent_id.is_some()));
+
+    // The record first, the intent after: still complete.
+    let late = intent(99);
+    store
+        .append_audit_entries(&[AuditEntry::Record(late.settlement(Outcome::Unknown, "x"))])
+        .await
+        .expect("record");
+    store
+        .append_audit_entries(&[AuditEntry::Intent(Box::new(late.clone()))])
+        .await
+        .expect("intent");
+    assert!(
+        store
+            .open_intents(100)
+            .await
+            .expect("open")
+            .iter()
+            .all(|i| i.id != late.id)
+    );
+    // Unknown outcomes are a filter like any other.
+    assert_eq!(
+        store
+            .count_audit(&AuditQuery::new().outcome(Outcome::Unknown))
+            .await
+            .expect("count"),
+        1
+    );
+    writer.shutdown().await;
+}
+
+/// `--audit-durability fsync`: every durable record is in the spool file, read by a second
+/// process, when `record_durable` returns (PostgreSQL: committed, as always).
+async fn writer_fsync_records_are_in_the_file_before_it_returns(db: &TestDb) {
+    let store = db
+        .store_with(
+            &db.url,
+            StoreOptions::default().audit_durability(AuditDurability::Fsync),
+        )
+        .await;
+    let writer = AuditWriter::spawn(
+        store.clone(),
+        AuditWriterConfig::new().flush_interval(Duration::from_secs(3600)),
+    );
+    let spool = db.sqlite_file.as_ref().map(|f| spool_dir(f));
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let w = writer.clone();
+        let store = store.clone();
+        let spool = spool.clone();
+        tasks.push(tokio::spawn(async move {
+            w.record_durable(record(i)).await.expect("durable record");
+            let id = format!("\"req-{i}\"");
+            match &spool {
+                Some(dir) => {
+                    let out = std::process::Command::new("sh")
+                        .arg("-c")
+                        .arg("cat \"$0\"/*.jsonl")
+                        .arg(dir)
+                        .output()
+                        .expect("cat runs");
+                    assert!(
+                        String::from_utf8_lossy(&out.stdout).contains(&id),
+                        "req-{i} is in the spool file, as another process reads it"
+                    );
+                }
+                None => assert!(all_request_ids(&*store).await.contains(&format!("req-{i}"))),
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    writer.flush().await.expect("flush");
+    assert_eq!(all_request_ids(&*store).await.len(), 32);
+    writer.shutdown().await;
+}
+
+/// Settling an intent is claimed once across instances until the claim's lease ends.
+async fn intent_claims_hold_across_instances(db: &TestDb) {
+    let a = db.store().await;
+    let b = db.store().await;
+    let i = intent(1);
+    a.append_audit_entries(&[AuditEntry::Intent(Box::new(i.clone()))])
+        .await
+        .expect("intent");
+    let lease = Duration::from_secs(60);
+    assert!(a.claim_intent(i.id, "a", lease).await.expect("claim"));
+    assert!(!b.claim_intent(i.id, "b", lease).await.expect("claim"));
+    assert!(a.claim_intent(i.id, "a", lease).await.expect("renew"));
+    // An expired claim can be taken over.
+    assert!(
+        a.claim_intent(i.id, "a", Duration::ZERO)
+            .await
+            .expect("claim")
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(b.claim_intent(i.id, "b", lease).await.expect("take over"));
 }

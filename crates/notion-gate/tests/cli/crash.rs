@@ -13,6 +13,13 @@
 //!   gateway answers only after the record is durable (committed, or on SQLite a line of the
 //!   spool file that the restart imports).
 //!
+//! A second pair of tests aborts `serve` at a fault-injection point inside a write
+//! (`NOTION_GATE_TEST_ABORT_AT`): after the write's intent is durable and before it is sent,
+//! and after Notion carried it out but before its audit record and answer. The restart
+//! settles both from Notion: the write that never left is recorded `unknown`
+//! (`recovered_not_found`), the one Notion carried out `ok` (`recovered_found`); neither is
+//! missing from the audit trail, and none is recorded as done that did not happen.
+//!
 //! PostgreSQL runs on a fresh schema of `TEST_DATABASE_URL`; without it that half is skipped
 //! with a notice.
 
@@ -115,6 +122,155 @@ async fn sigkill_mid_load_loses_no_acknowledged_write_on_postgres() {
     };
     crash_and_check(backend).await;
     // Reached only when the checks passed; a failed run leaves its schema for a look.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn abort_inside_a_write_is_settled_at_restart_on_sqlite() {
+    abort_and_settle(Backend::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn abort_inside_a_write_is_settled_at_restart_on_postgres() {
+    let Some(backend) = Backend::postgres().await else {
+        return;
+    };
+    abort_and_settle(backend).await;
+}
+
+/// For each abort point: a proxied page create aborts the server mid-write; the restart
+/// settles it from Notion, and the audit (export and `audit tail`) shows the outcome.
+async fn abort_and_settle(backend: Backend) {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .tokens([TOKEN])
+        .start()
+        .await
+        .expect("the emulator starts");
+    let root = emu.demo_ids().root_page.clone();
+    let emu_url = emu.base_url();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap().to_owned();
+    let db_args = backend.args();
+    let with_db = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        v.extend(["--data-dir".to_owned(), d.clone()]);
+        v.extend(db_args.iter().cloned());
+        v
+    };
+    let cli = |args: Vec<String>| {
+        let cwd = tmp.path().to_owned();
+        async move {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            ok(&run(&cwd, &refs, &[]).await)
+        }
+    };
+    cli(with_db(&["user", "add", "root", "--admin"])).await;
+    cli(with_db(&[
+        "connect",
+        "--token",
+        TOKEN,
+        "--notion-url",
+        &emu_url,
+    ]))
+    .await;
+    let writer = cli(with_db(&[
+        "agent",
+        "add",
+        "writer",
+        "--maturity",
+        "autonomous",
+    ]))
+    .await
+    .trim()
+    .to_owned();
+    let mut serve_args = vec!["--notion-url".to_owned(), emu_url.clone()];
+    serve_args.extend(db_args.iter().cloned());
+    let serve_refs: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let pages_titled = |title: &str| {
+        emu.child_ids(&root)
+            .iter()
+            .filter(|c| {
+                emu.get_object(c)
+                    .unwrap_or_default()
+                    .to_string()
+                    .contains(title)
+            })
+            .count()
+    };
+
+    for (point, applied) in [("after_intent", false), ("after_send", true)] {
+        let title = format!("crash-intent-{point}");
+        let request_id = format!("crash-{point}-{}", std::process::id());
+        let mut server = Server::start_with_env(
+            "serve",
+            tmp.path(),
+            &data,
+            &serve_refs,
+            &[("NOTION_GATE_TEST_ABORT_AT", point)],
+        )
+        .await;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/v1/pages", server.base))
+            .bearer_auth(&writer)
+            .header("Notion-Version", "2026-03-11")
+            .header("x-request-id", &request_id)
+            .json(&json!({
+                "parent": {"page_id": root},
+                "properties": {"title": {"title": [{"text": {"content": title}}]}}
+            }))
+            .send()
+            .await;
+        assert!(resp.is_err(), "{point}: the server answered: {resp:?}");
+        let status = server
+            .wait_exit(Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("{point}: the server did not abort:\n{}", server.log()));
+        assert!(!status.success(), "{point}: {status}");
+        assert!(server.log().contains("aborting the process"), "{point}");
+        assert_eq!(pages_titled(&title), usize::from(applied), "{point}");
+
+        // Restart without the fault: the stopped process's intent is settled at start.
+        let server = Server::start("serve", tmp.path(), &data, &serve_refs).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let event = loop {
+            let export = cli(with_db(&["audit", "export"])).await;
+            let found: Vec<Value> = export
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+                .filter(|v| v["request_id"] == request_id.as_str())
+                .collect();
+            assert!(found.len() <= 1, "{point}: one record per write: {found:?}");
+            if let Some(v) = found.into_iter().next() {
+                break v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{point}: no record after the restart:\n{}",
+                server.log()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let (outcome, reason) = if applied {
+            ("ok", "recovered_found")
+        } else {
+            ("unknown", "recovered_not_found")
+        };
+        assert_eq!(event["outcome"], outcome, "{point}: {event}");
+        assert_eq!(event["reason"], reason, "{point}: {event}");
+        assert_eq!(event["action_class"], "create", "{event}");
+        assert_eq!(event["args_summary"]["recovered"], true, "{event}");
+        assert!(event["intent_id"].is_string(), "{event}");
+        assert!(!event.to_string().contains(&title), "no content: {event}");
+        let tail = cli(with_db(&["audit", "tail", "-n", "20"])).await;
+        let line = tail
+            .lines()
+            .find(|l| l.contains("settled after its process stopped") && l.contains(reason))
+            .unwrap_or_else(|| panic!("{point}: audit tail:\n{tail}"));
+        assert_eq!(line.contains("RESULT UNKNOWN"), !applied, "{line}");
+        let _ = server.terminate().await;
+    }
+    backend.drop_schema().await;
 }
 
 /// What the server acknowledged before the kill.

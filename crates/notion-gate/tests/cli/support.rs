@@ -164,6 +164,21 @@ impl Server {
         self.log.lock().unwrap().clone()
     }
 
+    /// Waits (at most `timeout`) for the process to exit on its own, and reaps it.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends SIGTERM and waits for the exit.
     pub async fn terminate(mut self) -> (ExitStatus, String) {
         let pid = self.child.id().to_string();
