@@ -222,7 +222,11 @@ async fn export_paces_itself_by_rate_and_burst() {
     assert!(o.status.success(), "{}", stderr(&o));
     let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["block_count"], 250);
-    assert_eq!(emu.counters().rate_limited, 0, "paced below the upstream's limit");
+    assert_eq!(
+        emu.counters().rate_limited,
+        0,
+        "paced below the upstream's limit"
+    );
 
     emu.reset_counters();
     let o = export(&[], &[("NOTION_GATE_RATE", "0")]).await;
