@@ -354,6 +354,8 @@ pub(crate) fn ms(d: Duration) -> f64 {
 
 struct Summary {
     label: &'static str,
+    /// Reads of this target the gateway answered with another read's request.
+    shared: u64,
     /// CPU per request of the gateway and of the pass-through while this target ran.
     cpu_us: (f64, f64),
     n: usize,
@@ -374,6 +376,7 @@ fn summarize(label: &'static str, samples: &[Sample], cpu: (u64, u64)) -> Summar
     lag.sort_unstable();
     Summary {
         label,
+        shared: 0,
         cpu_us: (per_request(cpu.0), per_request(cpu.1)),
         n: samples.len(),
         errors: samples.iter().filter(|s| !s.ok).count(),
@@ -616,19 +619,31 @@ async fn run_inner(p: Params) -> Result<()> {
     let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
     // CPU time of the gateway and of the pass-through while each target runs (clock ticks).
     let mut cpu: Vec<(u64, u64)> = targets.iter().map(|_| (0, 0)).collect();
+    // Reads the gateway answered with another read's request (coalescing): identical reads
+    // overlap in an open loop, and a shared answer is not like for like with a direct one.
+    let mut shared: Vec<u64> = targets.iter().map(|_| 0).collect();
     for round in 1..=rounds {
         eprintln!(
             "open loop, round {round}/{rounds}: each target {slice:.1} s at {} req/s",
             p.rate
         );
-        for ((t, out), used) in targets.iter().zip(samples.iter_mut()).zip(cpu.iter_mut()) {
+        for (((t, out), used), shared) in targets
+            .iter()
+            .zip(samples.iter_mut())
+            .zip(cpu.iter_mut())
+            .zip(shared.iter_mut())
+        {
             emu.ensure_running(&emu_log)?;
             server.ensure_running(&gate_log)?;
             pass.ensure_running(&pass_log)?;
+            let shared_before = coalesced(&http, &gate_url).await;
             let before = (cpu_ticks(pid)?, cpu_ticks(pass.pid())?);
             out.extend(open_loop(&load_client, t, p.rate, slice).await);
             used.0 += cpu_ticks(pid)? - before.0;
             used.1 += cpu_ticks(pass.pid())? - before.1;
+            *shared += coalesced(&http, &gate_url)
+                .await
+                .saturating_sub(shared_before);
         }
     }
     let rest = targets[3].clone();
@@ -636,7 +651,11 @@ async fn run_inner(p: Params) -> Result<()> {
         .iter()
         .zip(&samples)
         .zip(&cpu)
-        .map(|((t, s), &c)| summarize(t.label, s, c))
+        .zip(&shared)
+        .map(|(((t, s), &c), &shared)| Summary {
+            shared,
+            ..summarize(t.label, s, c)
+        })
         .collect();
     let after_open = memory(pid)?;
 
@@ -819,15 +838,16 @@ fn print_report(
     }
     println!();
     println!(
-        "| target | requests | errors | p50 | p90 | p99 | max | send lag p99 | gateway CPU / request | pass-through CPU / request |"
+        "| target | requests | errors | shared (coalesced) | p50 | p90 | p99 | max | send lag p99 | gateway CPU / request | pass-through CPU / request |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for x in s {
         println!(
-            "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} µs | {:.0} µs |",
+            "| {} | {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} µs | {:.0} µs |",
             x.label,
             x.n,
             x.errors,
+            x.shared,
             ms(x.p50),
             ms(x.p90),
             ms(x.p99),
@@ -1036,4 +1056,16 @@ async fn big_page(
             .context("append the real-sized page's blocks")?;
     }
     Ok(id)
+}
+
+/// The gateway's `notion_coalesced_requests_total` (0 when absent or unreadable).
+async fn coalesced(http: &reqwest::Client, gate_url: &str) -> u64 {
+    let Ok(r) = http.get(format!("{gate_url}/metrics")).send().await else {
+        return 0;
+    };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("notion_coalesced_requests_total"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }
