@@ -84,6 +84,7 @@ const STEPS: &[Step] = &[
     ),
     bench("overhead", &["overhead"]),
     bench("shared-rate", &["shared-rate"]),
+    bench("coalesce", &["coalesce"]),
     bench("faults", &["faults"]),
     // Needs NOTION_GATE_DATABASE_URL (an empty PostgreSQL database) and Redis.
     bench("scale", &["scale"]),

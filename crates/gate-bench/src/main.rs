@@ -3,6 +3,7 @@
 
 mod all;
 mod console;
+mod coalesce;
 mod faults;
 mod load;
 mod overhead;
@@ -140,6 +141,33 @@ enum Bench {
         /// `cargo build --profile dist -p notion-gate -p notion-emulator --bins`).
         #[arg(long)]
         bin_dir: Option<std::path::PathBuf>,
+        /// Top-level blocks of the real-sized page (rich text, about 90 KB of children JSON
+        /// at 96); 0 measures the tiny demo page only.
+        #[arg(long, default_value_t = 96)]
+        big_blocks: usize,
+    },
+    /// Ten agents reading one page through the proxy, fifteen reads each, on one connection at
+    /// Notion's rate with 80 ms of latency: requests at Notion, 429s and wall time with read
+    /// coalescing and without; then twenty different pages (nothing to share).
+    Coalesce {
+        /// Agents (one client each).
+        #[arg(long, default_value_t = 10)]
+        agents: usize,
+        /// Reads per agent, one after the other.
+        #[arg(long, default_value_t = 15)]
+        reads: usize,
+        /// Requests per second (emulator and gateway limiter).
+        #[arg(long, default_value_t = 3.0)]
+        rate: f64,
+        /// Burst (emulator and gateway limiter).
+        #[arg(long, default_value_t = 10)]
+        burst: u32,
+        /// Latency the emulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 80)]
+        latency_ms: u64,
+        /// Leave out the runs without coalescing (they take (reads − burst) / rate each).
+        #[arg(long)]
+        no_baseline: bool,
     },
     /// Ten agents sharing one Notion connection through the proxy, with the emulator at
     /// Notion's rate (3 req/s, burst 10): total time for the reads against the rate bound and
@@ -281,6 +309,7 @@ async fn main() -> Result<()> {
             clients,
             client_secs,
             bin_dir,
+            big_blocks,
         } => {
             overhead::run(overhead::Params {
                 rate,
@@ -290,6 +319,25 @@ async fn main() -> Result<()> {
                 clients,
                 client_secs,
                 bin_dir,
+                big_blocks,
+            })
+            .await
+        }
+        Bench::Coalesce {
+            agents,
+            reads,
+            rate,
+            burst,
+            latency_ms,
+            no_baseline,
+        } => {
+            coalesce::run(coalesce::Params {
+                agents,
+                reads,
+                rate,
+                burst,
+                latency: Duration::from_millis(latency_ms),
+                baseline: !no_baseline,
             })
             .await
         }

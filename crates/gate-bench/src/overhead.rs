@@ -21,6 +21,12 @@
 //!   gateway's own HTTP stack (axum, Tokio, reqwest) with no governance. Floor − direct is
 //!   what one more loopback hop costs on this machine; proxy − floor is what governance adds.
 //!
+//! The same on a real-sized page (`--big-blocks` top-level blocks with rich text, about 90 KB
+//! of children JSON at the default 96, created through the emulator's API before anything is
+//! timed): the direct children call, the direct page + children, the proxy's children call,
+//! the REST read `?format=text&depth=1`, and the floor's children call. The tiny page shows the
+//! fixed cost of a call; the big one what grows with the answer's size.
+//!
 //! While each target runs, the CPU time (user + system, all threads, from `/proc/<pid>/stat`)
 //! of the gateway and of the pass-through is summed and divided by the target's requests:
 //! what one request costs each process.
@@ -66,10 +72,14 @@ pub struct Params {
     pub client_secs: f64,
     /// Folder of the `notion-gate` and `notion-emulator` binaries (default: this binary's).
     pub bin_dir: Option<PathBuf>,
+    /// Top-level blocks of the real-sized page (0 leaves it out).
+    pub big_blocks: usize,
 }
 
-/// The figures' targets (issue "gateway server").
+/// The figures' targets (issue "gateway server"; the REST read of the real-sized page: issue
+/// "reads that spend less").
 const TARGET_ADDED_P50_MS: f64 = 0.3;
+const TARGET_REST_BIG_P50_MS: f64 = 0.5;
 const TARGET_IDLE_MB: f64 = 20.0;
 const TARGET_LOADED_MB: f64 = 60.0;
 
@@ -344,6 +354,8 @@ pub(crate) fn ms(d: Duration) -> f64 {
 
 struct Summary {
     label: &'static str,
+    /// Reads of this target the gateway answered with another read's request.
+    shared: u64,
     /// CPU per request of the gateway and of the pass-through while this target ran.
     cpu_us: (f64, f64),
     n: usize,
@@ -364,6 +376,7 @@ fn summarize(label: &'static str, samples: &[Sample], cpu: (u64, u64)) -> Summar
     lag.sort_unstable();
     Summary {
         label,
+        shared: 0,
         cpu_us: (per_request(cpu.0), per_request(cpu.1)),
         n: samples.len(),
         errors: samples.iter().filter(|s| !s.ok).count(),
@@ -407,6 +420,11 @@ async fn run_inner(p: Params) -> Result<()> {
     // The emulator.
     let (mut emu, emu_url, emu_log) = start_emulator(&emu_bin, tmp.path(), &http).await?;
     let page = demo_root_page(&emu_log)?;
+    let big = if p.big_blocks > 0 {
+        Some(big_page(&http, &emu_url, &page, p.big_blocks).await?)
+    } else {
+        None
+    };
 
     // State: an administrator, a token connection to the emulator, an autonomous agent.
     let gate = gate_bin.as_path();
@@ -528,9 +546,43 @@ async fn run_inner(p: Params) -> Result<()> {
         )],
         headers: rest_h,
     };
+    // The real-sized page's targets.
+    let mut targets = vec![direct, direct2, proxy, rest, floor];
+    if let Some(big) = &big {
+        let children = |base: &str| format!("{base}/v1/blocks/{big}/children?page_size=100");
+        targets.extend([
+            Target {
+                label: "(e) direct: emulator `GET /v1/blocks/{big}/children`",
+                urls: vec![children(&emu_url)],
+                headers: targets[0].headers.clone(),
+            },
+            Target {
+                label: "(e′) direct: emulator big page, then its block children",
+                urls: vec![format!("{emu_url}/v1/pages/{big}"), children(&emu_url)],
+                headers: targets[0].headers.clone(),
+            },
+            Target {
+                label: "(f) gateway proxy `GET /v1/blocks/{big}/children`",
+                urls: vec![children(&gate_url)],
+                headers: targets[2].headers.clone(),
+            },
+            Target {
+                label: "(g) gateway REST `GET /api/v1/notion/pages/{big}?format=text&depth=1`",
+                urls: vec![format!(
+                    "{gate_url}/api/v1/notion/pages/{big}?format=text&depth=1"
+                )],
+                headers: targets[3].headers.clone(),
+            },
+            Target {
+                label: "(h) floor: bare pass-through `GET /v1/blocks/{big}/children`",
+                urls: vec![children(&pass_url)],
+                headers: targets[0].headers.clone(),
+            },
+        ]);
+    }
     // Every target answers before anything is timed.
     let mut sizes = Vec::new();
-    for t in [&direct, &direct2, &proxy, &rest, &floor] {
+    for t in &targets {
         let (ok, bytes) = fetch(&http, t).await;
         if !ok {
             let mut detail = String::new();
@@ -551,8 +603,7 @@ async fn run_inner(p: Params) -> Result<()> {
     // Each target is warmed up, then the targets take turns, one slice of the measured time
     // each, `rounds` times: a drift of the shared machine (another process, a slower CPU
     // minute) lands on every target alike instead of on whichever ran then.
-    let targets = [&direct, &direct2, &proxy, &rest, &floor];
-    for t in targets {
+    for t in &targets {
         emu.ensure_running(&emu_log)?;
         server.ensure_running(&gate_log)?;
         eprintln!(
@@ -568,26 +619,43 @@ async fn run_inner(p: Params) -> Result<()> {
     let mut samples: Vec<Vec<Sample>> = targets.iter().map(|_| Vec::new()).collect();
     // CPU time of the gateway and of the pass-through while each target runs (clock ticks).
     let mut cpu: Vec<(u64, u64)> = targets.iter().map(|_| (0, 0)).collect();
+    // Reads the gateway answered with another read's request (coalescing): identical reads
+    // overlap in an open loop, and a shared answer is not like for like with a direct one.
+    let mut shared: Vec<u64> = targets.iter().map(|_| 0).collect();
     for round in 1..=rounds {
         eprintln!(
             "open loop, round {round}/{rounds}: each target {slice:.1} s at {} req/s",
             p.rate
         );
-        for ((t, out), used) in targets.iter().zip(samples.iter_mut()).zip(cpu.iter_mut()) {
+        for (((t, out), used), shared) in targets
+            .iter()
+            .zip(samples.iter_mut())
+            .zip(cpu.iter_mut())
+            .zip(shared.iter_mut())
+        {
             emu.ensure_running(&emu_log)?;
             server.ensure_running(&gate_log)?;
             pass.ensure_running(&pass_log)?;
+            let shared_before = coalesced(&http, &gate_url).await;
             let before = (cpu_ticks(pid)?, cpu_ticks(pass.pid())?);
             out.extend(open_loop(&load_client, t, p.rate, slice).await);
             used.0 += cpu_ticks(pid)? - before.0;
             used.1 += cpu_ticks(pass.pid())? - before.1;
+            *shared += coalesced(&http, &gate_url)
+                .await
+                .saturating_sub(shared_before);
         }
     }
+    let rest = targets[3].clone();
     let summaries: Vec<Summary> = targets
         .iter()
         .zip(&samples)
         .zip(&cpu)
-        .map(|((t, s), &c)| summarize(t.label, s, c))
+        .zip(&shared)
+        .map(|(((t, s), &c), &shared)| Summary {
+            shared,
+            ..summarize(t.label, s, c)
+        })
         .collect();
     let after_open = memory(pid)?;
 
@@ -620,6 +688,7 @@ async fn run_inner(p: Params) -> Result<()> {
     print_report(
         &p,
         &page,
+        big.as_deref(),
         &sizes,
         &summaries,
         Memory {
@@ -742,7 +811,14 @@ struct UnderLoad {
     settled: (u64, u64),
 }
 
-fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memory) {
+fn print_report(
+    p: &Params,
+    page: &str,
+    big: Option<&str>,
+    sizes: &[usize],
+    s: &[Summary],
+    m: Memory,
+) {
     println!(
         "bench: gateway overhead, open loop at {} req/s ({} s warm-up + {} s per target, in {} turns), page {page} (demo root)",
         p.rate,
@@ -754,17 +830,24 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         "response bytes: direct {}, direct page + children {}, proxy {}, REST markdown {}, floor {}",
         sizes[0], sizes[1], sizes[2], sizes[3], sizes[4]
     );
+    if let (Some(big), [children, page_and_children, proxy, rest, floor]) = (big, &sizes[5..]) {
+        println!(
+            "real-sized page {big} ({} top-level blocks): children JSON {children} bytes, page + children {page_and_children}, proxy {proxy}, REST text {rest}, floor {floor}",
+            p.big_blocks
+        );
+    }
     println!();
     println!(
-        "| target | requests | errors | p50 | p90 | p99 | max | send lag p99 | gateway CPU / request | pass-through CPU / request |"
+        "| target | requests | errors | shared (coalesced) | p50 | p90 | p99 | max | send lag p99 | gateway CPU / request | pass-through CPU / request |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for x in s {
         println!(
-            "| {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} µs | {:.0} µs |",
+            "| {} | {} | {} | {} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.0} µs | {:.0} µs |",
             x.label,
             x.n,
             x.errors,
+            x.shared,
             ms(x.p50),
             ms(x.p90),
             ms(x.p99),
@@ -813,6 +896,39 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
     }
     for (label, (p50, p99)) in floor_rows {
         println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (c)) |");
+    }
+    if s.len() >= 10 {
+        let big_rows = [
+            (
+                "(f) proxy − (e) direct children, real-sized page",
+                diff(&s[7], &s[5]),
+                Some(TARGET_ADDED_P50_MS),
+            ),
+            (
+                "(g) REST depth=1 − (e′) direct page + children, real-sized page",
+                diff(&s[8], &s[6]),
+                Some(TARGET_REST_BIG_P50_MS),
+            ),
+            (
+                "(h) floor − (e) direct children: the hop, real-sized page",
+                diff(&s[9], &s[5]),
+                None,
+            ),
+            (
+                "(f) proxy − (h) floor: governance, real-sized page",
+                diff(&s[7], &s[9]),
+                None,
+            ),
+        ];
+        for (label, (p50, p99), target) in big_rows {
+            match target {
+                Some(t) => println!(
+                    "| {label} | {p50:+.3} ms | {p99:+.3} ms | ≤ {t} ms | {} |",
+                    verdict(p50 <= t)
+                ),
+                None => println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (f)) |"),
+            }
+        }
     }
     println!();
     match &m.under_load {
@@ -879,4 +995,77 @@ fn print_report(p: &Params, page: &str, sizes: &[usize], s: &[Summary], m: Memor
         mb(u.settled.0),
         mb(u.settled.1)
     );
+}
+
+/// Creates a page of `blocks` top-level blocks under `parent` through the emulator's API
+/// (headings, paragraphs, to-dos and list items, each with several rich-text runs: bold,
+/// italic, code, a link), about 940 bytes of children JSON per block; answers its id.
+async fn big_page(
+    http: &reqwest::Client,
+    emu_url: &str,
+    parent: &str,
+    blocks: usize,
+) -> Result<String> {
+    let auth = |r: reqwest::RequestBuilder| {
+        r.bearer_auth("ntn_gate_bench")
+            .header("notion-version", NOTION_VERSION)
+    };
+    let created: serde_json::Value = auth(http.post(format!("{emu_url}/v1/pages")))
+        .json(&serde_json::json!({
+            "parent": {"page_id": parent},
+            "properties": {"title": {"title": [{"text": {"content": "A real-sized page"}}]}}
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = created["id"]
+        .as_str()
+        .context("the created page has an id")?
+        .to_owned();
+    let runs = |i: usize| {
+        serde_json::json!([
+            {"type": "text", "text": {"content": format!("Item {i}: ")}, "annotations": {"bold": true}},
+            {"type": "text", "text": {"content": "the quarterly plan names owners, dates and the open questions "}},
+            {"type": "text", "text": {"content": "(see the spec)", "link": {"url": "https://example.com/spec"}}, "annotations": {"italic": true}},
+            {"type": "text", "text": {"content": " and `cargo test`"}, "annotations": {"code": true}}
+        ])
+    };
+    let all: Vec<serde_json::Value> = (0..blocks)
+        .map(|i| {
+            let ty = match i % 10 {
+                0 => "heading_2",
+                1..=5 => "paragraph",
+                6 | 7 => "bulleted_list_item",
+                _ => "to_do",
+            };
+            let mut content = serde_json::json!({"rich_text": runs(i)});
+            if ty == "to_do" {
+                content["checked"] = serde_json::Value::Bool(i % 3 == 0);
+            }
+            serde_json::json!({"object": "block", "type": ty, ty: content})
+        })
+        .collect();
+    for chunk in all.chunks(100) {
+        auth(http.patch(format!("{emu_url}/v1/blocks/{id}/children")))
+            .json(&serde_json::json!({"children": chunk}))
+            .send()
+            .await?
+            .error_for_status()
+            .context("append the real-sized page's blocks")?;
+    }
+    Ok(id)
+}
+
+/// The gateway's `notion_coalesced_requests_total` (0 when absent or unreadable).
+async fn coalesced(http: &reqwest::Client, gate_url: &str) -> u64 {
+    let Ok(r) = http.get(format!("{gate_url}/metrics")).send().await else {
+        return 0;
+    };
+    let text = r.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with("notion_coalesced_requests_total"))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig};
 use gate_store::{Vault, VaultKey};
-use notion_client::{ClientConfig, LimiterConfig, RateLimiter};
+use notion_client::{ClientConfig, CoalesceConfig, LimiterConfig, RateLimiter};
 use notion_emulator::Emulator;
 
 use crate::shared_rate::{pass, rated_emulator, readers_on_one_connection, serve};
@@ -42,7 +42,13 @@ async fn instance(
     let vault = Arc::new(Vault::new(vec![key.clone()])?);
     let limiter = LimiterConfig::new(p.rate, p.burst).map_err(anyhow::Error::msg)?;
     let mut config = GateConfig::new(store, vault)
-        .notion(ClientConfig::default().base_url(emu.base_url()))
+        .notion(
+            ClientConfig::default()
+                .base_url(emu.base_url())
+                // Every read spends budget: this bench measures the limiter, not read
+                // coalescing (`coalesce` does).
+                .coalesce(CoalesceConfig::off()),
+        )
         .limiter(limiter);
     if redis {
         let limiters = gate_redis::RedisLimiters::new(&p.redis_url, limiter)?;

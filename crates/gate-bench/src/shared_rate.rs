@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig, NewAgentSpec};
 use gate_server::{AppState, Application, ServerOptions, ServerSettings};
 use gate_store::{Vault, VaultKey};
-use notion_client::{ClientConfig, LimiterConfig};
+use notion_client::{ClientConfig, CoalesceConfig, LimiterConfig};
 use notion_emulator::{Emulator, RateLimit, Seed};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -157,7 +157,13 @@ pub async fn run(p: Params) -> Result<()> {
     let limiter = LimiterConfig::new(p.rate, p.burst).map_err(anyhow::Error::msg)?;
     let gate = Gate::new(
         GateConfig::new(store, vault)
-            .notion(ClientConfig::default().base_url(emu.base_url()))
+            .notion(
+                ClientConfig::default()
+                    .base_url(emu.base_url())
+                    // Every read spends budget: this bench measures the limiter, not read
+                    // coalescing (`coalesce` does).
+                    .coalesce(CoalesceConfig::off()),
+            )
             .limiter(limiter),
     )?;
     let keys = readers_on_one_connection(&gate, token, p.agents).await?;

@@ -26,7 +26,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use gate_store::{ConnectionId, ConnectionKind, UserId};
-use notion_client::{ErrorCode, RateLimiter};
+use notion_client::{Coalescer, ErrorCode, RateLimiter};
 use secrecy::{ExposeSecret as _, SecretString};
 use subtle::ConstantTimeEq as _;
 use time::OffsetDateTime;
@@ -73,6 +73,9 @@ impl Current {
 pub(crate) struct ConnEntry {
     id: ConnectionId,
     limiter: Arc<dyn RateLimiter>,
+    /// Identical reads of every handle of the connection (whatever its token generation)
+    /// share one request; its writes move one write epoch.
+    coalescer: Arc<Coalescer>,
     state: tokio::sync::Mutex<Option<Current>>,
     stale: AtomicBool,
 }
@@ -109,6 +112,7 @@ impl Registry {
         &self,
         id: ConnectionId,
         make_limiter: impl FnOnce() -> Arc<dyn RateLimiter>,
+        make_coalescer: impl FnOnce() -> Arc<Coalescer>,
     ) -> Arc<ConnEntry> {
         if let Some(e) = self.map.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
             return Arc::clone(e);
@@ -118,6 +122,7 @@ impl Registry {
             Arc::new(ConnEntry {
                 id,
                 limiter: make_limiter(),
+                coalescer: make_coalescer(),
                 state: tokio::sync::Mutex::new(None),
                 stale: AtomicBool::new(false),
             })
@@ -161,11 +166,14 @@ fn same_secret(a: &SecretString, b: &SecretString) -> bool {
 
 impl Inner {
     pub(crate) fn entry(&self, id: ConnectionId) -> Arc<ConnEntry> {
-        self.registry
-            .get_or_insert(id, || match &self.limiter_factory {
+        self.registry.get_or_insert(
+            id,
+            || match &self.limiter_factory {
                 Some(f) => f(&id),
                 None => self.notion.new_limiter(self.limiter_config),
-            })
+            },
+            || self.notion.new_coalescer(),
+        )
     }
 
     /// The usable token of a connection. `stale_generation`: the generation Notion just
@@ -261,7 +269,8 @@ impl Inner {
         *st = Some(Current {
             conn: self
                 .notion
-                .connection_with_limiter(tokens.access_token.clone(), Arc::clone(&entry.limiter)),
+                .connection_with_limiter(tokens.access_token.clone(), Arc::clone(&entry.limiter))
+                .with_coalescer(Arc::clone(&entry.coalescer)),
             generation,
             owner_id: row.owner_id,
             kind: row.kind,
@@ -404,10 +413,13 @@ impl Inner {
                     .await?;
                 tracing::info!(connection_id = %entry.id, "refreshed the Notion access token");
                 let c = Current {
-                    conn: self.notion.connection_with_limiter(
-                        tok.access_token.clone(),
-                        Arc::clone(&entry.limiter),
-                    ),
+                    conn: self
+                        .notion
+                        .connection_with_limiter(
+                            tok.access_token.clone(),
+                            Arc::clone(&entry.limiter),
+                        )
+                        .with_coalescer(Arc::clone(&entry.coalescer)),
                     generation: self.registry.next_generation(),
                     owner_id: row.owner_id,
                     kind: row.kind,

@@ -423,6 +423,10 @@ impl Gate {
                 if resp.attempts > 1 {
                     audit.note("attempts", json!(resp.attempts));
                 }
+                if resp.shared {
+                    // Served by an identical read another call sent (coalesced).
+                    audit.note("shared", Value::Bool(true));
+                }
                 let ok = (200..300).contains(&resp.status);
                 let outcome = if ok { Outcome::Ok } else { Outcome::Error };
                 let reason = (!ok).then_some("upstream_error");
@@ -668,6 +672,10 @@ impl Gate {
             canonical.path.clone(),
             idempotency(op, canonical),
         );
+        // A read (a GET, or a read-class POST such as a query or a search) may share an
+        // identical read's request on the connection; the call is still decided and audited
+        // on its own.
+        req.read |= op.class == gate_policy::ActionClass::Read;
         req.query = canonical.query.clone();
         req.body = canonical.body_bytes();
         self.inner

@@ -358,6 +358,9 @@ pub struct GateResponse {
     pub request_id: String,
     /// Notion's request id.
     pub notion_request_id: Option<String>,
+    /// Whether the answer is that of an identical read another call sent at the same time
+    /// (coalesced, see `notion_client::coalesce`): this call spent no request of its own.
+    pub shared: bool,
 }
 
 impl GateResponse {
@@ -368,6 +371,7 @@ impl GateResponse {
             body: resp.body.clone(),
             request_id,
             notion_request_id: resp.request_id(),
+            shared: resp.shared,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP core: one pooled `reqwest` client ([`Notion`]), per-connection handles
-//! ([`Connection`]) that share a limiter, and the single send loop that applies the limiter,
-//! the retry policy and error mapping to every request.
+//! ([`Connection`]) that share a limiter, and the single send loop that applies read
+//! coalescing ([`crate::coalesce`]), the limiter, the retry policy and error mapping to every
+//! request.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,12 +9,14 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use futures::FutureExt as _;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::coalesce::{self, CoalesceConfig, Coalescer, Key, Role};
 use crate::config::{ClientConfig, NotionVersion};
 use crate::error::{Error, Result, TransportKind, error_from_response};
 use crate::limiter::{GovernorLimiter, LimiterConfig, RateLimiter};
@@ -119,7 +122,14 @@ impl Notion {
             version: self.inner.config.notion_version.clone(),
             limiter,
             stats: Arc::new(Stats::default()),
+            coalescer: self.new_coalescer(),
         }
+    }
+
+    /// A new read coalescer with the configured bounds, for callers that keep one per
+    /// connection (see [`Connection::with_coalescer`]).
+    pub fn new_coalescer(&self) -> Arc<Coalescer> {
+        Arc::new(Coalescer::new(self.inner.config.coalesce))
     }
 
     /// A new limiter with the configured rate, for callers that keep one per connection.
@@ -145,6 +155,7 @@ impl Notion {
             version: self.inner.config.notion_version.clone(),
             limiter: Arc::new(crate::limiter::Unlimited::default()),
             stats: Arc::new(Stats::default()),
+            coalescer: Arc::new(Coalescer::new(CoalesceConfig::off())),
         }
     }
 
@@ -160,6 +171,7 @@ pub struct Stats {
     retries: AtomicU64,
     rate_limited: AtomicU64,
     limiter_wait_micros: AtomicU64,
+    coalesced: AtomicU64,
 }
 
 /// A snapshot of [`Stats`].
@@ -174,6 +186,8 @@ pub struct StatsSnapshot {
     pub rate_limited: u64,
     /// Total time spent waiting for the limiter.
     pub limiter_wait: Duration,
+    /// Reads answered by an identical read of another caller (requests saved).
+    pub coalesced: u64,
 }
 
 impl Stats {
@@ -184,6 +198,7 @@ impl Stats {
             retries: self.retries.load(Ordering::Relaxed),
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
             limiter_wait: Duration::from_micros(self.limiter_wait_micros.load(Ordering::Relaxed)),
+            coalesced: self.coalesced.load(Ordering::Relaxed),
         }
     }
 }
@@ -228,8 +243,9 @@ pub trait Reauthorize: Send + Sync {
     async fn reauthorize(&self, refused: &SecretString) -> Option<SecretString>;
 }
 
-/// A handle on one Notion connection (one token). Clones share the token, the limiter and the
-/// counters; every request of every clone goes through the same limiter.
+/// A handle on one Notion connection (one token). Clones share the token, the limiter, the
+/// read coalescer and the counters; every request of every clone goes through the same
+/// limiter, and identical reads of every clone share one request ([`crate::coalesce`]).
 #[derive(Clone)]
 pub struct Connection {
     notion: Notion,
@@ -239,6 +255,7 @@ pub struct Connection {
     version: NotionVersion,
     limiter: Arc<dyn RateLimiter>,
     stats: Arc<Stats>,
+    coalescer: Arc<Coalescer>,
 }
 
 impl fmt::Debug for Connection {
@@ -266,14 +283,20 @@ pub struct RawRequest {
     pub body: Option<Bytes>,
     /// Whether a repeat after an ambiguous failure is harmless.
     pub idempotency: Idempotency,
+    /// Whether the request only reads (every `GET`, and read-only `POST`s such as a query or
+    /// a search): identical reads on one connection may share one request
+    /// ([`crate::coalesce`]). Any other request counts as a write. Set by
+    /// [`RawRequest::new`] for `GET`; set it with [`RawRequest::read`] for a read-only `POST`.
+    pub read: bool,
     /// Extra headers (e.g. `Notion-Version` passed through by the proxy).
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl RawRequest {
-    /// A request with no query and no body.
+    /// A request with no query and no body; a read when the method is `GET`.
     pub fn new(method: Method, path: impl Into<String>, idempotency: Idempotency) -> Self {
         Self {
+            read: method == Method::GET,
             method,
             path: path.into(),
             query: Vec::new(),
@@ -281,6 +304,18 @@ impl RawRequest {
             idempotency,
             headers: Vec::new(),
         }
+    }
+
+    /// Says whether the request only reads (see [`RawRequest::read`](Self::read)).
+    pub fn read(mut self, read: bool) -> Self {
+        self.read = read;
+        self
+    }
+
+    /// Whether the request may share another's answer: a read, sent as `GET` or `POST`
+    /// (a `PATCH` or `DELETE` never coalesces, whatever it is marked).
+    fn coalescible(&self) -> bool {
+        self.read && (self.method == Method::GET || self.method == Method::POST)
     }
 
     /// Adds a query parameter.
@@ -316,6 +351,9 @@ pub struct RawResponse {
     pub body: Bytes,
     /// Attempts made, retries included.
     pub attempts: u32,
+    /// Whether this answer is that of an identical read another caller sent (the read was
+    /// coalesced, [`crate::coalesce`]): this caller spent no request.
+    pub shared: bool,
 }
 
 impl RawResponse {
@@ -393,6 +431,21 @@ impl Connection {
         &self.limiter
     }
 
+    /// The read coalescer (shared by every clone).
+    pub fn coalescer(&self) -> &Arc<Coalescer> {
+        &self.coalescer
+    }
+
+    /// This handle using `coalescer`: give every handle of one connection (one per token, or
+    /// one per refreshed token) the same coalescer, so that their identical reads share one
+    /// request and their writes move one write epoch.
+    pub fn with_coalescer(&self, coalescer: Arc<Coalescer>) -> Connection {
+        Connection {
+            coalescer,
+            ..self.clone()
+        }
+    }
+
     /// Counters of this connection.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
@@ -419,9 +472,55 @@ impl Connection {
     /// Sends a request through the limiter and the retry policy and returns the final answer,
     /// whatever its status. Transport failures that are not retried become errors. With a
     /// [`Reauthorize`] hook, a 401 gets one new token and one repeat.
+    ///
+    /// A read identical to one still in flight on this connection shares its answer instead
+    /// of sending a request, when that answer cannot be older than a write that ended before
+    /// this call ([`crate::coalesce`]); [`RawResponse::shared`] then says so.
     pub async fn execute(&self, req: RawRequest) -> Result<RawResponse> {
+        if !(req.coalescible() && self.coalescer.config().enabled) {
+            // Whatever is not a read counts as a write: its end moves the write epoch.
+            let _ended = (!req.coalescible()).then(|| self.coalescer.write());
+            return self.execute_alone(&req, None).await;
+        }
         let auth = self.current_auth();
-        let resp = self.send_loop(&req, &auth).await?;
+        match self.coalescer.enter(Key::of(&req, &self.version), &auth) {
+            Role::Joiner(flight) => {
+                let out = flight.wait().await;
+                if !coalesce::shareable(&out, &self.coalescer.config()) {
+                    return self.execute_alone(&req, None).await;
+                }
+                self.stats.coalesced.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("notion_coalesced_requests_total").increment(1);
+                let mut mine = coalesce::copy_result(&out);
+                if let Ok(resp) = &mut mine {
+                    resp.shared = true;
+                }
+                mine
+            }
+            Role::Leader(ticket) => {
+                let (key, id, sent) = (ticket.key().clone(), ticket.id(), ticket.sent_epoch());
+                let (conn, coalescer) = (self.clone(), Arc::clone(&self.coalescer));
+                let flight = async move {
+                    let out = conn.execute_alone(&req, Some(&sent)).await;
+                    coalescer.finish(&key, id);
+                    Arc::new(out)
+                }
+                .boxed();
+                let out = self.coalescer.start(ticket, auth, flight).wait().await;
+                Arc::try_unwrap(out).unwrap_or_else(|shared| coalesce::copy_result(&shared))
+            }
+        }
+    }
+
+    /// [`Connection::execute`] without coalescing. `sent`, for a coalesced read's flight,
+    /// records the write epoch at which each attempt leaves.
+    async fn execute_alone(
+        &self,
+        req: &RawRequest,
+        sent: Option<&AtomicU64>,
+    ) -> Result<RawResponse> {
+        let auth = self.current_auth();
+        let resp = self.send_loop(req, &auth, sent).await?;
         let (401, Some(hook), Auth::Bearer(refused)) = (resp.status, &self.reauth, &*auth) else {
             return Ok(resp);
         };
@@ -430,10 +529,15 @@ impl Connection {
         };
         let fresh = Arc::new(Auth::Bearer(token));
         *self.auth.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&fresh);
-        self.send_loop(&req, &fresh).await
+        self.send_loop(req, &fresh, sent).await
     }
 
-    async fn send_loop(&self, req: &RawRequest, auth: &Auth) -> Result<RawResponse> {
+    async fn send_loop(
+        &self,
+        req: &RawRequest,
+        auth: &Auth,
+        sent: Option<&AtomicU64>,
+    ) -> Result<RawResponse> {
         let policy = &self.notion.config().retry;
         let (mut rl, mut se, mut attempts) = (0u32, 0u32, 0u32);
         loop {
@@ -443,6 +547,9 @@ impl Connection {
                 .fetch_add(waited.as_micros() as u64, Ordering::Relaxed);
             attempts += 1;
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            if let Some(sent) = sent {
+                self.coalescer.mark_sent(sent);
+            }
             let result = self.attempt(req, auth).await;
             let outcome = match &result {
                 Ok(resp) => Outcome::Status {
@@ -559,6 +666,7 @@ impl Connection {
             headers,
             body,
             attempts: 1,
+            shared: false,
         })
     }
 }

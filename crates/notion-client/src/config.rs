@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::coalesce::CoalesceConfig;
 use crate::limiter::LimiterConfig;
 use crate::retry::RetryPolicy;
 
@@ -94,6 +95,8 @@ pub struct ClientConfig {
     pub limiter: LimiterConfig,
     /// When to repeat a failed attempt.
     pub retry: RetryPolicy,
+    /// Whether and within which bounds identical reads share one request.
+    pub coalesce: CoalesceConfig,
     /// The `User-Agent` header.
     pub user_agent: String,
 }
@@ -107,6 +110,7 @@ impl Default for ClientConfig {
             request_timeout: Some(Duration::from_secs(60)),
             limiter: LimiterConfig::default(),
             retry: RetryPolicy::default(),
+            coalesce: CoalesceConfig::default(),
             user_agent: concat!("notion-gate/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -134,6 +138,12 @@ impl ClientConfig {
     /// Sets the retry policy.
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Sets read coalescing for new connections ([`CoalesceConfig::off`] turns it off).
+    pub fn coalesce(mut self, coalesce: CoalesceConfig) -> Self {
+        self.coalesce = coalesce;
         self
     }
 

@@ -292,6 +292,46 @@ impl Error {
     pub fn is_rate_limited(&self) -> bool {
         matches!(self, Self::Api(e) if e.status == 429)
     }
+
+    /// The same error for another caller of a coalesced read: everything but a transport
+    /// error's source (a `reqwest::Error` cannot be copied), which only the first caller
+    /// keeps.
+    pub(crate) fn shared_copy(&self) -> Self {
+        match self {
+            Self::Api(e) => Self::Api(e.clone()),
+            Self::UnexpectedResponse {
+                status,
+                snippet,
+                attempts,
+            } => Self::UnexpectedResponse {
+                status: *status,
+                snippet: snippet.clone(),
+                attempts: *attempts,
+            },
+            Self::Transport {
+                kind,
+                may_have_reached,
+                attempts,
+                ..
+            } => Self::Transport {
+                kind: *kind,
+                may_have_reached: *may_have_reached,
+                attempts: *attempts,
+                source: None,
+            },
+            Self::Decode {
+                path,
+                message,
+                request_id,
+            } => Self::Decode {
+                path: path.clone(),
+                message: message.clone(),
+                request_id: request_id.clone(),
+            },
+            Self::InvalidId(e) => Self::InvalidId(e.clone()),
+            Self::InvalidRequest(m) => Self::InvalidRequest(m.clone()),
+        }
+    }
 }
 
 /// A convenient alias.

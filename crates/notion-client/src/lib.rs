@@ -20,6 +20,7 @@
 //! ```
 
 pub mod client;
+pub mod coalesce;
 pub mod config;
 pub mod endpoints;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod retry;
 pub mod tree;
 
 pub use client::{Connection, Notion, RawRequest, RawResponse, Reauthorize, StatsSnapshot};
+pub use coalesce::{CoalesceConfig, Coalescer};
 pub use config::{ClientConfig, NotionVersion};
 pub use endpoints::ParentRef;
 pub use error::{ApiError, Error, ErrorCode, Result, WriteState};

@@ -330,6 +330,7 @@ fn stats_delta(now: StatsSnapshot, start: StatsSnapshot) -> StatsSnapshot {
         retries: now.retries.saturating_sub(start.retries),
         rate_limited: now.rate_limited.saturating_sub(start.rate_limited),
         limiter_wait: now.limiter_wait.saturating_sub(start.limiter_wait),
+        coalesced: now.coalesced.saturating_sub(start.coalesced),
     }
 }
 

@@ -119,6 +119,14 @@ pub struct ExportArgs {
     /// Requests in flight at most.
     #[arg(long, value_name = "N", default_value_t = notion_client::tree::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
+    /// Requests per second sent to Notion, as `serve --rate`; 0 sends without a client-side
+    /// limit (for an upstream that allows more than Notion's 3/s: an emulator, a gateway's
+    /// proxy that paces for you) [default: 3].
+    #[arg(long, env = crate::config::vars::RATE, value_name = "R")]
+    pub rate: Option<String>,
+    /// Requests that may go at once after a quiet spell, as `serve --burst` [default: 10].
+    #[arg(long, env = crate::config::vars::BURST, value_name = "N")]
+    pub burst: Option<String>,
     /// Write here instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -20,7 +20,8 @@ pub async fn export(args: ExportArgs) -> Result<()> {
             "invalid --concurrency 0: at least 1 request must be in flight"
         ));
     }
-    let conn = connect::connection(&args.notion)?;
+    let limiter = crate::config::export_limiter(args.rate.as_deref(), args.burst.as_deref())?;
+    let conn = connect::connection_limited(&args.notion, limiter)?;
     let base = args.notion.notion_url.as_str();
     let what = format!("page {}", page_id.canonical());
     let progress = Progress::for_stderr();

@@ -809,6 +809,39 @@ impl Settings {
 }
 
 /// The settings of `serve` and `sandbox` from their flags and the process environment.
+/// The client-side limiter of `export` from `--rate` and `--burst` (clap fills them from
+/// [`vars::RATE`] and [`vars::BURST`], the variables of `serve`): `None` when the rate is 0
+/// (no client-side limit), else the rate and burst (defaults [`DEFAULT_RATE`] and
+/// [`DEFAULT_BURST`]).
+pub fn export_limiter(rate: Option<&str>, burst: Option<&str>) -> Result<Option<LimiterConfig>> {
+    let rate = match rate.map(str::trim) {
+        None => DEFAULT_RATE,
+        Some(v) => match v.parse::<f64>() {
+            Ok(r) if r.is_finite() && r >= 0.0 => r,
+            _ => bail!(
+                "invalid --rate (or {}) {v:?}: expected a number of requests per second, 0 for no                  client-side limit",
+                vars::RATE
+            ),
+        },
+    };
+    let burst = match burst.map(str::trim) {
+        None => DEFAULT_BURST,
+        Some(v) => match v.parse::<u32>() {
+            Ok(b) if b > 0 => b,
+            _ => bail!(
+                "invalid --burst (or {}) {v:?}: expected a whole number of requests, at least 1",
+                vars::BURST
+            ),
+        },
+    };
+    if rate == 0.0 {
+        return Ok(None);
+    }
+    LimiterConfig::new(rate, burst)
+        .map(Some)
+        .map_err(|e| anyhow!("invalid --rate/--burst ({rate}, {burst}): {e}"))
+}
+
 pub fn server_settings(args: &crate::opts::ServeArgs) -> Result<Settings> {
     Settings::resolve(&args.flags(), &ProcessEnv, ResolveOptions::default())
 }
@@ -1080,6 +1113,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.oauth.unwrap().0, "new-id");
+    }
+
+    #[test]
+    fn export_rate_zero_means_no_client_side_limit() {
+        let default = export_limiter(None, None).unwrap().unwrap();
+        assert_eq!(
+            (default.rate_per_second, default.burst),
+            (DEFAULT_RATE, DEFAULT_BURST)
+        );
+        assert_eq!(export_limiter(Some("0"), Some("5")).unwrap(), None);
+        let l = export_limiter(Some(" 12.5 "), Some("20")).unwrap().unwrap();
+        assert_eq!((l.rate_per_second, l.burst), (12.5, 20));
+        for (rate, burst, named) in [
+            (Some("-1"), None, "--rate (or NOTION_GATE_RATE)"),
+            (Some("NaN"), None, "--rate"),
+            (None, Some("0"), "--burst (or NOTION_GATE_BURST)"),
+            (None, Some("1.5"), "--burst"),
+        ] {
+            let e = export_limiter(rate, burst).unwrap_err().to_string();
+            assert!(e.contains(named), "{e}");
+        }
     }
 
     type Case<'a> = (Flags, &'a [(&'a str, &'a str)], &'a str);

@@ -4,7 +4,12 @@
 use anyhow::{Context, Result, anyhow, bail};
 use notion_client::error::TransportKind;
 use notion_client::ids::PageId;
-use notion_client::{ClientConfig, Connection, Error, Notion, NotionVersion, SecretString};
+use std::sync::Arc;
+
+use notion_client::limiter::Unlimited;
+use notion_client::{
+    ClientConfig, Connection, Error, LimiterConfig, Notion, NotionVersion, SecretString,
+};
 
 use crate::cli::NotionArgs;
 
@@ -33,6 +38,12 @@ pub fn token(args: &NotionArgs) -> Result<SecretString> {
 
 /// A connection built from the arguments (default limiter: 3 requests/s, burst 10).
 pub fn connection(args: &NotionArgs) -> Result<Connection> {
+    connection_limited(args, Some(LimiterConfig::default()))
+}
+
+/// A connection built from the arguments with this client-side limiter; `None` sends
+/// without one (a 429's `Retry-After` is still honoured).
+pub fn connection_limited(args: &NotionArgs, limiter: Option<LimiterConfig>) -> Result<Connection> {
     let token = token(args)?;
     let url = url::Url::parse(&args.notion_url).map_err(|e| {
         anyhow!(
@@ -53,7 +64,10 @@ pub fn connection(args: &NotionArgs) -> Result<Connection> {
         config = config.notion_version(version);
     }
     let notion = Notion::new(config).context("build the HTTP client")?;
-    Ok(notion.connection(token))
+    Ok(match limiter {
+        Some(l) => notion.connection_with_limiter(token, notion.new_limiter(Some(l))),
+        None => notion.connection_with_limiter(token, Arc::new(Unlimited::default())),
+    })
 }
 
 /// Parses the `PAGE_ID` argument: an id (32 hex digits, dashes optional) or a Notion page URL

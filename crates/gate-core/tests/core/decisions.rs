@@ -263,5 +263,90 @@ async fn roots_resolve_ancestry(db: TestDb) {
 crate::both!(
     decision_table,
     disabled_unknown_and_not_proxied,
-    roots_resolve_ancestry
+    roots_resolve_ancestry,
+    coalesced_reads_are_each_decided_and_audited
 );
+
+/// Identical reads of several agents on one connection share one Notion request, and every
+/// call is still decided and audited on its own: the records of the calls that joined say
+/// `shared`, and a caller the policy refuses is refused (and sends nothing) as ever.
+async fn coalesced_reads_are_each_decided_and_audited(db: TestDb) {
+    let w = world(db).await;
+    let ids = w.emu.demo_ids().clone();
+    let mut callers = Vec::new();
+    for i in 0..4 {
+        let bot = w.agent(&w.alice, &format!("reader-{i}"), "intern").await;
+        callers.push(w.caller(&bot.key).await);
+    }
+    let student = w.agent(&w.alice, "learner", "student").await;
+    let student = w.caller(&student.key).await;
+    // Slow answers, so that the reads are in flight together.
+    w.emu
+        .handle()
+        .set_latency(std::time::Duration::from_millis(800));
+    let before = w.audit_count().await;
+    let page = format!("/v1/pages/{}", ids.root_page);
+    let calls: Vec<_> = callers
+        .iter()
+        .chain(std::iter::once(&student))
+        .map(|c| {
+            let (gate, c, page) = (w.gate.clone(), c.clone(), page.clone());
+            tokio::spawn(async move {
+                gate.call(&c, Surface::Proxy, NotionRequest::get(page))
+                    .await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in calls {
+        results.push(t.await.expect("task"));
+    }
+    w.emu.handle().set_latency(std::time::Duration::ZERO);
+    let (student_result, agent_results) = results.split_last().expect("results");
+    let answers: Vec<_> = agent_results
+        .iter()
+        .map(|r| r.as_ref().expect("interns read"))
+        .collect();
+    assert!(matches!(
+        student_result,
+        Err(GateError::Forbidden {
+            code: "maturity_too_low",
+            ..
+        })
+    ));
+    let upstream = w.emu.counters().route("GET /v1/pages/{id}");
+    let shared = answers.iter().filter(|a| a.shared).count() as u64;
+    assert!(upstream < 4, "the reads shared requests ({upstream} sent)");
+    assert_eq!(upstream + shared, 4);
+    for a in &answers {
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body, answers[0].body);
+    }
+    // One record per call, each with its own caller; the joiners' say `shared`.
+    let events = w.audit().await;
+    assert_eq!(events.len() as u64, before + 5);
+    let records: Vec<_> = events[events.len() - 5..]
+        .iter()
+        .map(|e| &e.record)
+        .collect();
+    let agents: std::collections::HashSet<_> = records.iter().map(|r| r.agent_id).collect();
+    assert_eq!(agents.len(), 5, "each call audited for its own caller");
+    let marked = records
+        .iter()
+        .filter(|r| {
+            r.args_summary
+                .as_ref()
+                .and_then(|s| s.get("shared"))
+                .is_some_and(|v| v == &json!(true))
+        })
+        .count() as u64;
+    assert_eq!(marked, shared);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.decision == AuditDecision::Deny)
+            .count(),
+        1
+    );
+    w.finish().await;
+}

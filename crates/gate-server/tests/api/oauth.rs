@@ -576,10 +576,12 @@ async fn twenty_concurrent_calls_refresh_an_expired_token_once() {
         .filter(|r| r.path == proxy_path && r.status == Some(200))
         .filter_map(|r| r.token)
         .collect();
-    assert_eq!(
-        after.len(),
-        20,
-        "every call read the page once with a good token"
+    // Identical reads in flight together share one request (coalescing): at most one
+    // request per call, each with a good token.
+    assert!(
+        (1..=20).contains(&after.len()),
+        "the calls read the page with a good token: {}",
+        after.len()
     );
     assert!(after.iter().all(|t| *t != old), "the expired token is gone");
 }

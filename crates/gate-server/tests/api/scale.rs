@@ -229,15 +229,21 @@ fn sdk(base: &str, key: &str) -> notion_client::Connection {
     .connection(key.to_owned().into())
 }
 
-/// Ten agents, five per instance, three reads each, all at once. Answers the errors seen by
-/// the agents.
+/// Ten agents, five per instance, three reads each, all at once, each of its own page (so
+/// that no read shares another's request: every one spends budget). Answers the errors seen
+/// by the agents.
 async fn ten_agents_read(p: &Pair) -> Vec<String> {
-    let page: PageId = p.emu.demo_ids().root_page.parse().unwrap();
+    let root = p.emu.demo_ids().root_page.clone();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, key) in p.readers.iter().enumerate() {
         let base = if i % 2 == 0 { &p.a.base } else { &p.b.base };
         let conn = sdk(base, key);
-        let page = page.clone();
+        let page: PageId = p
+            .emu
+            .create_page(&root, &format!("page of reader {i}"))
+            .unwrap()
+            .parse()
+            .unwrap();
         tasks.spawn(async move {
             let mut errors = Vec::new();
             for _ in 0..3 {

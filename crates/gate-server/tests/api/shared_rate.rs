@@ -2,7 +2,8 @@
 //! per-connection limiter keeps them under the rate the emulator enforces (3 requests/s, burst
 //! 10, as Notion does per integration), and every request reaches Notion exactly once. The same
 //! ten clients going to the emulator directly, each with its own SDK and the same token, do
-//! see 429s. Counts only: no wall-clock assertion.
+//! see 429s. When the ten read the same page, their identical reads share requests
+//! (coalescing). Counts only: no wall-clock assertion.
 
 use gate_core::NewAgentSpec;
 use notion_client::ids::PageId;
@@ -47,13 +48,13 @@ async fn ten_agent_keys(gw: &Gateway) -> Vec<String> {
     keys
 }
 
-/// Each client reads the demo root page `READS_PER_AGENT` times, all clients at once; returns
-/// (successes, rate-limited errors, other errors).
-async fn run(base: &str, tokens: &[String], page: &PageId) -> (usize, usize, Vec<String>) {
+/// Client `i` reads `pages[i % pages.len()]` `READS_PER_AGENT` times, all clients at once;
+/// returns (successes, rate-limited errors, other errors).
+async fn run(base: &str, tokens: &[String], pages: &[PageId]) -> (usize, usize, Vec<String>) {
     let mut tasks = tokio::task::JoinSet::new();
-    for token in tokens {
+    for (i, token) in tokens.iter().enumerate() {
         let conn = sdk(base, token);
-        let page = page.clone();
+        let page = pages[i % pages.len()].clone();
         tasks.spawn(async move {
             let mut out = Vec::new();
             for _ in 0..READS_PER_AGENT {
@@ -83,12 +84,23 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
         ..GatewayOpts::default()
     })
     .await;
-    let page: PageId = gw.emu.demo_ids().root_page.parse().unwrap();
+    // Each agent reads its own page: no read shares another's request, every one spends
+    // budget.
+    let root = gw.emu.demo_ids().root_page.clone();
+    let pages: Vec<PageId> = (0..AGENTS)
+        .map(|i| {
+            gw.emu
+                .create_page(&root, &format!("page of reader {i}"))
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
     let keys = ten_agent_keys(&gw).await;
     gw.emu.handle().reset_counters();
 
     // Through the proxy: ten agent keys, one connection behind them.
-    let (ok, limited, other) = run(&gw.base, &keys, &page).await;
+    let (ok, limited, other) = run(&gw.base, &keys, &pages).await;
     let at_notion = gw.emu.handle().counters();
     assert_eq!(
         other,
@@ -130,7 +142,7 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     gw.emu.handle().reset_counters();
     let direct_tokens = vec![gw.notion_token.clone(); AGENTS];
-    let (ok, limited, other) = run(&gw.emu.base_url(), &direct_tokens, &page).await;
+    let (ok, limited, other) = run(&gw.emu.base_url(), &direct_tokens, &pages).await;
     let at_notion = gw.emu.handle().counters();
     assert_eq!(other, Vec::<String>::new(), "only 429s go wrong directly");
     assert!(
@@ -138,4 +150,34 @@ async fn ten_agents_through_the_proxy_never_see_a_429_while_direct_sdks_do() {
         "ten direct SDKs sharing a token at 3 req/s are rate limited (ok {ok}, 429 {limited})"
     );
     assert_eq!(at_notion.rate_limited, limited as u64, "{at_notion:?}");
+}
+
+/// Ten agents reading the same page through the proxy at once: every read succeeds with no
+/// 429, and identical reads waiting together for the connection's limiter share one request.
+#[tokio::test]
+async fn ten_agents_reading_one_page_share_requests() {
+    let gw = spawn_gateway_with(GatewayOpts {
+        emulator_rate: Some(RateLimit::per_second(3.0, 10)),
+        limiter: Some(LimiterConfig::new(3.0, 10).unwrap()),
+        ..GatewayOpts::default()
+    })
+    .await;
+    let page: PageId = gw.emu.demo_ids().root_page.parse().unwrap();
+    let keys = ten_agent_keys(&gw).await;
+    gw.emu.handle().reset_counters();
+    let (ok, limited, other) = run(&gw.base, &keys, &[page]).await;
+    let at_notion = gw.emu.handle().counters();
+    assert_eq!(other, Vec::<String>::new());
+    assert_eq!((ok, limited), (AGENTS * READS_PER_AGENT, 0));
+    assert_eq!(at_notion.rate_limited, 0, "{at_notion:?}");
+    let sent = at_notion.route("GET /v1/pages/{id}");
+    assert!(
+        sent < (AGENTS * READS_PER_AGENT) as u64 / 2,
+        "identical reads shared requests: {sent} sent for {ok} reads"
+    );
+    let metrics = gw.metrics().await;
+    assert!(
+        metrics.contains("notion_coalesced_requests_total"),
+        "{metrics}"
+    );
 }

@@ -181,6 +181,7 @@ impl DataSources<'_> {
             format!("{}/query", ds_path(&id)),
             Idempotency::Safe,
         )
+        .read(true)
         .json(&body)?;
         req.query = params;
         self.conn.send(req).await

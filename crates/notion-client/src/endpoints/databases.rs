@@ -139,6 +139,7 @@ impl Databases<'_> {
             format!("{}/query", db_path(&id)),
             Idempotency::Safe,
         )
+        .read(true)
         .json(&body)?;
         req.query = query_params;
         self.conn.send(req).await

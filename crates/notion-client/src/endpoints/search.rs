@@ -84,7 +84,9 @@ impl crate::client::Connection {
         if let Some(n) = paging.page_size {
             body.insert("page_size".into(), Value::from(n.clamp(1, 100)));
         }
-        let req = RawRequest::new(Method::POST, "/v1/search", Idempotency::Safe).json(&body)?;
+        let req = RawRequest::new(Method::POST, "/v1/search", Idempotency::Safe)
+            .read(true)
+            .json(&body)?;
         self.send(req).await
     }
 

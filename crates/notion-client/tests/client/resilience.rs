@@ -8,7 +8,7 @@ use notion_client::endpoints::{AppendChildren, CreatePage};
 use notion_client::ids::{BlockId, PageId};
 use notion_client::models::{NewBlock, RichText};
 use notion_client::{
-    ClientConfig, Error, LimiterConfig, Notion, ParentRef, RetryPolicy, WriteState,
+    ClientConfig, CoalesceConfig, Error, LimiterConfig, Notion, ParentRef, RetryPolicy, WriteState,
 };
 use notion_emulator::{Emulator, RateLimit, ScriptedFault, Seed};
 use reqwest::Method;
@@ -321,7 +321,12 @@ async fn the_limiter_is_shared_by_ten_concurrent_tasks() {
         .unwrap();
     let limiter = LimiterConfig::new(RATE, BURST).unwrap();
     let effective = f64::from(limiter.effective_burst());
-    let notion = client(&emu, limiter);
+    // Identical reads would share requests: every read must reach the limiter here.
+    let config = client(&emu, limiter)
+        .config()
+        .clone()
+        .coalesce(CoalesceConfig::off());
+    let notion = Notion::new(config).unwrap();
     let conn = notion.connection("shared".to_owned().into());
     let page = pid(&emu.demo_ids().root_page);
     let t0 = Instant::now();

@@ -11,7 +11,7 @@ mod support;
 use std::process::Output;
 
 use assert_cmd::Command;
-use notion_emulator::{Emulator, Seed};
+use notion_emulator::{Emulator, RateLimit, Seed};
 use serde_json::Value;
 
 const TOKEN: &str = "secret_cli_token_0123456789";
@@ -28,6 +28,8 @@ async fn notion_gate(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env_remove("NOTION_API_KEY")
             .env_remove("NOTION_GATE_NOTION_TOKEN")
             .env_remove("NOTION_GATE_LOG")
+            .env_remove("NOTION_GATE_RATE")
+            .env_remove("NOTION_GATE_BURST")
             .args(&args);
         for (k, v) in &env {
             cmd.env(k, v);
@@ -97,6 +99,9 @@ async fn help_is_readable_and_lists_the_commands() {
         "--depth",
         "--max-blocks",
         "--out",
+        "--rate",
+        "--burst",
+        "NOTION_GATE_RATE",
         "NOTION_API_KEY",
         "NOTION_GATE_NOTION_TOKEN",
     ] {
@@ -179,6 +184,71 @@ async fn export_reads_the_token_from_either_environment_variable() {
     let o = notion_gate(&["check"], &env).await;
     assert!(o.status.success(), "{}", stderr(&o));
     no_secret(&o);
+}
+
+/// `--rate`/`--burst` (or `NOTION_GATE_RATE`/`NOTION_GATE_BURST`, as for `serve`) set the
+/// client-side limiter: paced below the upstream's limit there is no 429; `--rate 0` sends
+/// without a limit, and an upstream that allows less answers 429s (waited out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_paces_itself_by_rate_and_burst() {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .tokens([TOKEN])
+        .rate_limit(RateLimit::per_second(5.0, 2))
+        .start()
+        .await
+        .expect("the emulator starts");
+    let page = emu.demo_ids().big_page.clone();
+    let base = emu.base_url();
+    let export = |extra: &'static [&'static str], env: &'static [(&'static str, &'static str)]| {
+        let mut args = vec![
+            "export".to_owned(),
+            page.clone(),
+            "--token".to_owned(),
+            TOKEN.to_owned(),
+            "--notion-url".to_owned(),
+            base.clone(),
+            "--format".to_owned(),
+            "json".to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            notion_gate(&args, env).await
+        }
+    };
+    // Four requests one after the other (the page, three pages of children).
+    let o = export(&["--rate", "2", "--burst", "2"], &[]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["block_count"], 250);
+    assert_eq!(
+        emu.counters().rate_limited,
+        0,
+        "paced below the upstream's limit"
+    );
+
+    emu.reset_counters();
+    let o = export(&[], &[("NOTION_GATE_RATE", "0")]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["block_count"], 250);
+    assert!(
+        emu.counters().rate_limited > 0,
+        "no client-side limit: the upstream's limit is met"
+    );
+
+    for (bad, named) in [
+        (&["--rate=-1"][..], "invalid --rate"),
+        (&["--rate", "fast"][..], "invalid --rate"),
+        (&["--burst", "0"][..], "invalid --burst"),
+    ] {
+        let o = export(bad, &[]).await;
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains(named), "{}", stderr(&o));
+    }
+    let o = export(&[], &[("NOTION_GATE_BURST", "none")]).await;
+    assert!(stderr(&o).contains("NOTION_GATE_BURST"), "{}", stderr(&o));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
