@@ -31,7 +31,10 @@ pub mod pagination;
 pub mod retry;
 pub mod tree;
 
-pub use client::{Connection, Notion, RawRequest, RawResponse, Reauthorize, StatsSnapshot};
+pub use client::{
+    Connection, FilePart, MultipartBody, Notion, RawRequest, RawResponse, Reauthorize,
+    StatsSnapshot,
+};
 pub use config::{ClientConfig, NotionVersion};
 pub use endpoints::ParentRef;
 pub use error::{ApiError, Error, ErrorCode, Result, WriteState};
