@@ -222,7 +222,8 @@ impl AsyncTaskId {
         let t = input.trim();
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if ok {
             Ok(Self(t.to_owned()))
         } else {

@@ -133,7 +133,11 @@ impl Comments<'_> {
     /// `GET /v1/comments/{id}`.
     pub async fn retrieve(&self, id: &CommentId) -> Result<Comment> {
         self.conn
-            .send(RawRequest::new(Method::GET, comment_path(id)?, Idempotency::Safe))
+            .send(RawRequest::new(
+                Method::GET,
+                comment_path(id)?,
+                Idempotency::Safe,
+            ))
             .await
     }
 

@@ -242,10 +242,9 @@ impl FileUploads<'_> {
         status: Option<&'a FileUploadStatus>,
         cap: Option<usize>,
     ) -> impl Stream<Item = Result<FileUpload>> + 'a {
-        paginate(
-            cap,
-            move |paging| async move { self.list(status, &paging).await },
-        )
+        paginate(cap, move |paging| async move {
+            self.list(status, &paging).await
+        })
     }
 
     /// The workspace's per-file limit, from `GET /v1/users/me` (`None` if Notion does not say).
@@ -330,7 +329,11 @@ impl FileUploads<'_> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let part = FilePart::new(file.filename.clone(), file.content_type.clone(), data.clone());
+            let part = FilePart::new(
+                file.filename.clone(),
+                file.content_type.clone(),
+                data.clone(),
+            );
             let err = match self.send(id, part, part_number).await {
                 Ok(u) => return Ok(u),
                 Err(e) => e,

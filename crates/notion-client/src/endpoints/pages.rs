@@ -380,7 +380,7 @@ pub enum MarkdownUpdate {
     Done(PageMarkdown),
     /// Notion queued it (HTTP 202): poll the task (`conn.async_tasks().wait(…)`); its result
     /// is the `page_markdown`.
-    Accepted(AsyncTask),
+    Accepted(Box<AsyncTask>),
 }
 
 impl Pages<'_> {
@@ -402,10 +402,12 @@ impl Pages<'_> {
         .json(&body)?;
         let v: Value = self.conn.send(req).await?;
         let object = v.get("object").and_then(Value::as_str).unwrap_or_default();
-        let bytes = serde_json::to_vec(&v)
-            .map_err(|e| Error::InvalidRequest(format!("answer: {e}")))?;
+        let bytes =
+            serde_json::to_vec(&v).map_err(|e| Error::InvalidRequest(format!("answer: {e}")))?;
         if object == "async_task" {
-            Ok(MarkdownUpdate::Accepted(crate::client::decode(&bytes, None)?))
+            Ok(MarkdownUpdate::Accepted(crate::client::decode(
+                &bytes, None,
+            )?))
         } else {
             Ok(MarkdownUpdate::Done(crate::client::decode(&bytes, None)?))
         }

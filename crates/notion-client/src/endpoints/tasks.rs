@@ -90,6 +90,9 @@ impl CustomEmojis<'_> {
         name: Option<&'a str>,
         cap: Option<usize>,
     ) -> impl Stream<Item = Result<CustomEmoji>> + 'a {
-        paginate(cap, move |paging| async move { self.list(name, &paging).await })
+        paginate(
+            cap,
+            move |paging| async move { self.list(name, &paging).await },
+        )
     }
 }

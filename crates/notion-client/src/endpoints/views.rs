@@ -138,7 +138,10 @@ impl UpdateView {
 }
 
 fn view_path(id: &ViewId) -> Result<String> {
-    Ok(format!("/v1/views/{}", ViewId::parse(id.as_str())?.canonical()))
+    Ok(format!(
+        "/v1/views/{}",
+        ViewId::parse(id.as_str())?.canonical()
+    ))
 }
 
 fn query_path(view: &ViewId, query: &ViewQueryId) -> Result<String> {
@@ -160,24 +163,34 @@ impl Views<'_> {
     /// `GET /v1/views/{id}`.
     pub async fn retrieve(&self, id: &ViewId) -> Result<View> {
         self.conn
-            .send(RawRequest::new(Method::GET, view_path(id)?, Idempotency::Safe))
+            .send(RawRequest::new(
+                Method::GET,
+                view_path(id)?,
+                Idempotency::Safe,
+            ))
             .await
     }
 
     /// `PATCH /v1/views/{id}` (sets absolute state: safe to repeat).
     pub async fn update(&self, id: &ViewId, update: &UpdateView) -> Result<View> {
         if update.body.is_empty() {
-            return Err(Error::InvalidRequest("the view update changes nothing".into()));
+            return Err(Error::InvalidRequest(
+                "the view update changes nothing".into(),
+            ));
         }
-        let req = RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe)
-            .json(&update.body)?;
+        let req =
+            RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe).json(&update.body)?;
         self.conn.send(req).await
     }
 
     /// `DELETE /v1/views/{id}`: answers the partial view.
     pub async fn delete(&self, id: &ViewId) -> Result<View> {
         self.conn
-            .send(RawRequest::new(Method::DELETE, view_path(id)?, Idempotency::Safe))
+            .send(RawRequest::new(
+                Method::DELETE,
+                view_path(id)?,
+                Idempotency::Safe,
+            ))
             .await
     }
 
@@ -203,7 +216,10 @@ impl Views<'_> {
         of: &'a ViewsOf,
         cap: Option<usize>,
     ) -> impl Stream<Item = Result<View>> + 'a {
-        paginate(cap, move |paging| async move { self.list(of, &paging).await })
+        paginate(
+            cap,
+            move |paging| async move { self.list(of, &paging).await },
+        )
     }
 
     /// `POST /v1/views/{id}/queries`: runs the view (its filter and sorts) and answers the

@@ -7,3 +7,4 @@ mod reauthorize;
 mod resilience;
 mod support;
 mod tree;
+mod uploads;
