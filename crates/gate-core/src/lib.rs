@@ -60,5 +60,5 @@ pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
-pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
+pub use request::{GateResponse, KEPT_HEADERS, MAX_FORM_BODY, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};
