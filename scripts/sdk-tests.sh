@@ -213,9 +213,9 @@ want_total = sum(c.get("total", 0) for c in made.values())
 report(len(proxy) == want_total and want_total > 0,
        f"audit: {len(proxy)} proxy records for {want_total} proxied calls "
        f"(python {made['python'].get('total')}, node {made['node'].get('total')}); {len(events)} records in all")
-# Refusals the scenario expects, per agent and script: intern create/append/trash denied;
-# supervised create/append held for approval, trash denied.
-want_refusals = {"sdk-intern": {"deny": 3}, "sdk-supervised": {"needs_approval": 2, "deny": 1}, "sdk-autonomous": {}}
+# Refusals the scenario expects, per agent and script: intern create/append/upload/trash
+# denied; supervised create/append/upload held for approval, trash denied.
+want_refusals = {"sdk-intern": {"deny": 4}, "sdk-supervised": {"needs_approval": 3, "deny": 1}, "sdk-autonomous": {}}
 for short in ("intern", "supervised", "autonomous"):
     name = f"sdk-{short}"
     aid = agents.get(name)

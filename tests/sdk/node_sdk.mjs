@@ -1,7 +1,8 @@
 // Real-client test of the Notion-compatible proxy with Notion's JavaScript SDK
 // (`@notionhq/client`, npm): for an intern, a supervised and an autonomous agent it searches,
 // reads a page with 250 children across pagination, queries a data source with a filter,
-// creates a page, appends blocks and tries to trash a page, and asserts what the SDK saw.
+// creates a page, appends blocks, uploads a 30 MB file in parts (SDK `fileUploads`) and attaches
+// it, and tries to trash a page, and asserts what the SDK saw.
 //
 // Environment: GATEWAY_URL (http://127.0.0.1:PORT), NG_KEY_INTERN, NG_KEY_SUPERVISED,
 // NG_KEY_AUTONOMOUS (agent keys), NOTION_VERSION (default 2025-09-03), NOTION_SDK_NODE_DIR
@@ -206,6 +207,42 @@ async function runAgent(agent, key) {
     const types = listed.results.map((b) => b.type);
     check(JSON.stringify(types) === '["paragraph","to_do"]', `new page children ${types}`);
     return "appended 2 blocks, read back";
+  });
+
+  await step(agent, "upload file", async () => {
+    // A 30 MB file in Notion's multi-part mode (three parts of 10 MiB, one in memory at a
+    // time), completed and attached to the created page as a file block.
+    const part = 10 * 1024 * 1024;
+    const parts = 3;
+    const call = () =>
+      notion.fileUploads.create({
+        mode: "multi_part",
+        filename: "report.bin",
+        number_of_parts: parts,
+        content_type: "application/octet-stream",
+      });
+    if (agent === "intern") return expectRefusal(call, "forbidden_by_policy", { needed: "supervised" });
+    if (agent === "supervised") return expectRefusal(call, "approval_required", { approval: true });
+    check(ctx.created, "no created page to attach to");
+    const up = await call();
+    check(up.status === "pending", `created upload ${up.status}`);
+    for (let i = 1; i <= parts; i++) {
+      const r = await notion.fileUploads.send({
+        file_upload_id: up.id,
+        file: { data: new Blob([new Uint8Array(part)]), filename: "report.bin" },
+        part_number: String(i),
+      });
+      check(r.number_of_parts?.sent === i, `part ${i}: ${JSON.stringify(r.number_of_parts)}`);
+    }
+    const done = await notion.fileUploads.complete({ file_upload_id: up.id });
+    check(done.status === "uploaded", `completed upload ${done.status}`);
+    check(done.content_length === part * parts, `content_length ${done.content_length}`);
+    const r = await notion.blocks.children.append({
+      block_id: ctx.created,
+      children: [{ type: "file", file: { type: "file_upload", file_upload: { id: up.id } } }],
+    });
+    check(r.results[0]?.type === "file", `attached as ${r.results[0]?.type}`);
+    return `30 MB in ${parts} parts, attached as a file block`;
   });
 
   await step(agent, "trash page", async () => {

@@ -2,7 +2,8 @@
 """Real-client test of the Notion-compatible proxy with the official-community Python SDK
 (`notion-client`, PyPI): for an intern, a supervised and an autonomous agent it searches,
 reads a page with 250 children across pagination, queries a data source with a filter,
-creates a page, appends blocks and tries to trash a page, and asserts what the SDK saw.
+creates a page, appends blocks, uploads a 30 MB file in parts (SDK `file_uploads`) and attaches
+it, and tries to trash a page, and asserts what the SDK saw.
 
 Environment: GATEWAY_URL (http://127.0.0.1:PORT), NG_KEY_INTERN, NG_KEY_SUPERVISED,
 NG_KEY_AUTONOMOUS (agent keys), NOTION_VERSION (default 2025-09-03).
@@ -215,6 +216,34 @@ def run_agent(agent, key):
               f"new page children {[b['type'] for b in listed['results']]}")
         return "appended 2 blocks, read back", None
 
+    def upload():
+        # A 30 MB file in Notion's multi-part mode (three parts of 10 MiB, one in memory at a
+        # time), completed and attached to the created page as a file block.
+        part, parts = 10 * 1024 * 1024, 3
+        call = lambda: notion.file_uploads.create(  # noqa: E731
+            mode="multi_part", filename="report.bin", number_of_parts=parts,
+            content_type="application/octet-stream")
+        if agent == "intern":
+            return expect_refusal(call, "forbidden_by_policy", needed="supervised")
+        if agent == "supervised":
+            return expect_refusal(call, "approval_required", approval=True)
+        check("created" in ctx, "no created page to attach to")
+        up = call()
+        check(up.get("status") == "pending", f"created upload {up.get('status')!r}")
+        for n in range(1, parts + 1):
+            r = notion.file_uploads.send(
+                file_upload_id=up["id"],
+                file=("report.bin", bytes(part), "application/octet-stream"),
+                part_number=str(n))
+            check(r["number_of_parts"]["sent"] == n, f"part {n}: {r.get('number_of_parts')}")
+        done = notion.file_uploads.complete(file_upload_id=up["id"])
+        check(done.get("status") == "uploaded", f"completed upload {done.get('status')!r}")
+        check(done.get("content_length") == part * parts, f"content_length {done.get('content_length')}")
+        r = notion.blocks.children.append(block_id=ctx["created"], children=[
+            {"type": "file", "file": {"type": "file_upload", "file_upload": {"id": up["id"]}}}])
+        check(r["results"][0].get("type") == "file", f"attached as {r['results'][0].get('type')!r}")
+        return f"30 MB in {parts} parts, attached as a file block", None
+
     def trash():
         if agent == "autonomous":
             check("created" in ctx, "no created page to trash")
@@ -231,6 +260,7 @@ def run_agent(agent, key):
     step(agent, "query data source", query_tasks)
     step(agent, "create page", create)
     step(agent, "append blocks", append)
+    step(agent, "upload file", upload)
     step(agent, "trash page", trash)
     http.close()
     calls[agent] = counter["n"]

@@ -678,6 +678,9 @@ impl Gate {
         req.read |= op.class == gate_policy::ActionClass::Read;
         req.query = canonical.query.clone();
         req.body = canonical.body_bytes();
+        if let Some(form) = &canonical.form {
+            req = req.raw_body(form.bytes.clone(), form.content_type.clone());
+        }
         self.inner
             .execute_checked(
                 conn_id,

@@ -66,7 +66,7 @@ pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use intents::{INTENT_LEASE, SettleReport};
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
-pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
+pub use request::{GateResponse, KEPT_HEADERS, MAX_FORM_BODY, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};
 pub use watch::{
     ApprovalBus, BusError, DEFAULT_MAX_WAITS_PER_KEY, MAX_APPROVAL_WAIT, POLL_FALLBACK, POLL_SAFETY,

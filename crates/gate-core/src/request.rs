@@ -33,6 +33,14 @@ pub enum RequestBody {
     Json(Value),
     /// Raw bytes, which must be JSON.
     Bytes(Bytes),
+    /// A `multipart/form-data` body (a file upload's `send`), passed on as received with its
+    /// `Content-Type` (boundary included). Classified by its path; never parsed.
+    Form {
+        /// The `Content-Type` header, `multipart/form-data; boundary=…`.
+        content_type: String,
+        /// The body as received.
+        bytes: Bytes,
+    },
 }
 
 impl NotionRequest {
@@ -95,6 +103,17 @@ impl NotionRequest {
 /// The most bytes a request body may have (Notion's own limit is far below this).
 const MAX_BODY: usize = 8 * 1024 * 1024;
 
+/// The most bytes a `multipart/form-data` body may have: Notion's largest part (20 MiB) plus
+/// room for the form's own headers.
+pub const MAX_FORM_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
+
+/// A multipart body kept as received.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FormBody {
+    pub(crate) content_type: HeaderValue,
+    pub(crate) bytes: Bytes,
+}
+
 /// A validated request: method known, path of safe segments under `/v1/`, query sorted, body
 /// parsed and in canonical (sorted-key) form.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +122,8 @@ pub(crate) struct Canonical {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Option<Value>,
+    /// A multipart body (file upload `send`), sent as received; `body` is then `None`.
+    pub(crate) form: Option<FormBody>,
     pub(crate) notion_version: Option<notion_client::NotionVersion>,
 }
 
@@ -131,8 +152,34 @@ impl Canonical {
         };
         let path = canonical_path(&raw_path)?;
         query.sort();
+        let mut form = None;
         let body = match req.body {
             None => None,
+            Some(RequestBody::Form {
+                content_type,
+                bytes,
+            }) => {
+                if bytes.len() > MAX_FORM_BODY {
+                    return Err(GateError::invalid("body", "too large"));
+                }
+                let ct = content_type.trim();
+                if !ct
+                    .get(..19)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+                {
+                    return Err(GateError::invalid(
+                        "content_type",
+                        "expected multipart/form-data",
+                    ));
+                }
+                let content_type = HeaderValue::from_str(ct)
+                    .map_err(|_| GateError::invalid("content_type", "not a valid header value"))?;
+                form = Some(FormBody {
+                    content_type,
+                    bytes,
+                });
+                None
+            }
             Some(RequestBody::Json(v)) => Some(v),
             Some(RequestBody::Bytes(b)) if b.iter().all(u8::is_ascii_whitespace) => None,
             Some(RequestBody::Bytes(b)) => {
@@ -157,6 +204,7 @@ impl Canonical {
             path,
             query,
             body: body.map(canonical_json),
+            form,
             notion_version,
         })
     }
@@ -183,6 +231,16 @@ impl Canonical {
     pub(crate) fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("body".into(), self.body.clone().unwrap_or(Value::Null));
+        if let Some(form) = &self.form {
+            use base64::Engine as _;
+            m.insert(
+                "form".into(),
+                serde_json::json!({
+                    "content_type": form.content_type.to_str().unwrap_or_default(),
+                    "base64": base64::engine::general_purpose::STANDARD.encode(&form.bytes),
+                }),
+            );
+        }
         m.insert("method".into(), Value::String(self.method.to_string()));
         m.insert(
             "notion_version".into(),
@@ -219,9 +277,24 @@ impl Canonical {
                 _ => Err(bad()),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let body = match v.get("body") {
-            None | Some(Value::Null) => None,
-            Some(b) => Some(RequestBody::Json(b.clone())),
+        let body = match (v.get("body"), v.get("form")) {
+            (_, Some(form)) if !form.is_null() => {
+                use base64::Engine as _;
+                let content_type = form
+                    .get("content_type")
+                    .and_then(Value::as_str)
+                    .ok_or_else(bad)?
+                    .to_owned();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(form.get("base64").and_then(Value::as_str).ok_or_else(bad)?)
+                    .map_err(|_| bad())?;
+                Some(RequestBody::Form {
+                    content_type,
+                    bytes: Bytes::from(bytes),
+                })
+            }
+            (None | Some(Value::Null), _) => None,
+            (Some(b), _) => Some(RequestBody::Json(b.clone())),
         };
         let req = NotionRequest {
             method: s("method")?.to_owned(),
@@ -448,6 +521,36 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_multipart_body_is_kept_as_received_and_survives_an_approval() {
+        let form = Bytes::from_static(
+            b"--b\r\ncontent-disposition: form-data; name=\"file\"\r\n\r\nxyz\r\n--b--\r\n",
+        );
+        let mut req = NotionRequest::new("POST", "/v1/file_uploads/abc/send");
+        req.body = Some(RequestBody::Form {
+            content_type: "multipart/form-data; boundary=b".into(),
+            bytes: form.clone(),
+        });
+        let c = Canonical::from_request(req.clone()).unwrap();
+        assert!(c.body.is_none(), "classified without a JSON body");
+        assert_eq!(c.form.as_ref().unwrap().bytes, form);
+        let back = Canonical::from_json(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+        // Not multipart, or too large: refused naming the field.
+        let mut bad = req.clone();
+        bad.body = Some(RequestBody::Form {
+            content_type: "text/plain".into(),
+            bytes: form,
+        });
+        assert!(Canonical::from_request(bad).is_err());
+        let mut big = req;
+        big.body = Some(RequestBody::Form {
+            content_type: "multipart/form-data; boundary=b".into(),
+            bytes: Bytes::from(vec![0u8; MAX_FORM_BODY + 1]),
+        });
+        assert!(Canonical::from_request(big).is_err());
+    }
     use serde_json::json;
 
     #[test]

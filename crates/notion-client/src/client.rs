@@ -290,6 +290,85 @@ pub struct RawRequest {
     pub read: bool,
     /// Extra headers (e.g. `Notion-Version` passed through by the proxy).
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The `Content-Type` of [`Self::body`] when it is not JSON (a proxied
+    /// `multipart/form-data` body with its boundary).
+    pub content_type: Option<HeaderValue>,
+    /// A `multipart/form-data` body (a file upload's `send`), built again for every attempt
+    /// from bytes shared by reference. Takes the place of [`Self::body`].
+    pub form: Option<MultipartBody>,
+}
+
+/// A `multipart/form-data` body: text fields and at most one file part.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MultipartBody {
+    /// Text fields (`part_number`).
+    pub fields: Vec<(String, String)>,
+    /// The file part.
+    pub file: Option<FilePart>,
+}
+
+/// The file part of a [`MultipartBody`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct FilePart {
+    /// The form field name (`file`).
+    pub name: String,
+    /// The file name sent with the part.
+    pub filename: String,
+    /// The part's MIME type, if known.
+    pub content_type: Option<String>,
+    /// The content (shared, not copied, between attempts).
+    pub data: Bytes,
+}
+
+impl fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilePart")
+            .field("name", &self.name)
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.data.len())
+            .finish()
+    }
+}
+
+impl FilePart {
+    /// A file part named `file`.
+    pub fn new(filename: impl Into<String>, content_type: Option<String>, data: Bytes) -> Self {
+        Self {
+            name: "file".to_owned(),
+            filename: filename.into(),
+            content_type,
+            data,
+        }
+    }
+}
+
+impl MultipartBody {
+    /// The `reqwest` form of one attempt. A MIME type `reqwest` cannot parse is left out (the
+    /// file name still tells Notion the type).
+    fn to_form(&self) -> reqwest::multipart::Form {
+        let mut form = reqwest::multipart::Form::new();
+        for (k, v) in &self.fields {
+            form = form.text(k.clone(), v.clone());
+        }
+        if let Some(file) = &self.file {
+            let part = || {
+                reqwest::multipart::Part::stream_with_length(
+                    reqwest::Body::from(file.data.clone()),
+                    file.data.len() as u64,
+                )
+                .file_name(file.filename.clone())
+            };
+            let part = match &file.content_type {
+                Some(ct) => part().mime_str(ct).unwrap_or_else(|_| part()),
+                None => part(),
+            };
+            form = form.part(file.name.clone(), part);
+        }
+        form
+    }
 }
 
 impl RawRequest {
@@ -303,6 +382,8 @@ impl RawRequest {
             body: None,
             idempotency,
             headers: Vec::new(),
+            content_type: None,
+            form: None,
         }
     }
 
@@ -316,6 +397,19 @@ impl RawRequest {
     /// (a `PATCH` or `DELETE` never coalesces, whatever it is marked).
     fn coalescible(&self) -> bool {
         self.read && (self.method == Method::GET || self.method == Method::POST)
+    }
+
+    /// Sets a `multipart/form-data` body.
+    pub fn multipart(mut self, form: MultipartBody) -> Self {
+        self.form = Some(form);
+        self
+    }
+
+    /// Sets a raw body with its own `Content-Type` (not JSON).
+    pub fn raw_body(mut self, body: Bytes, content_type: HeaderValue) -> Self {
+        self.body = Some(body);
+        self.content_type = Some(content_type);
+        self
     }
 
     /// Adds a query parameter.
@@ -644,10 +738,14 @@ impl Connection {
         if let Some(timeout) = config.request_timeout {
             rb = rb.timeout(timeout);
         }
-        if let Some(body) = &req.body {
-            rb = rb
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
+        if let Some(form) = &req.form {
+            rb = rb.multipart(form.to_form());
+        } else if let Some(body) = &req.body {
+            rb = match &req.content_type {
+                Some(ct) => rb.header(CONTENT_TYPE, ct.clone()),
+                None => rb.header(CONTENT_TYPE, "application/json"),
+            }
+            .body(body.clone());
         }
         let resp = rb.send().await.map_err(classify)?;
         let status = resp.status().as_u16();

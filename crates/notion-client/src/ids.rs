@@ -190,10 +190,74 @@ notion_id!(
     "file_upload"
 );
 notion_id!(
+    /// The ID of a database view (2025-09-03 and later).
+    ViewId,
+    "view"
+);
+notion_id!(
+    /// The ID of a view query (a view's results, kept by Notion for a while).
+    ViewQueryId,
+    "view_query"
+);
+notion_id!(
+    /// The ID of a custom emoji.
+    CustomEmojiId,
+    "custom_emoji"
+);
+notion_id!(
     /// Any Notion object ID whose kind is not known statically.
     ObjectId,
     "object"
 );
+
+/// The ID of an async task (`task_…`): not a UUID, so it is checked as a safe path segment
+/// (ASCII letters, digits, `_` and `-`, at most 128 characters) before it reaches the network.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct AsyncTaskId(String);
+
+impl AsyncTaskId {
+    /// Parses a task ID; anything but a safe path segment is refused.
+    pub fn parse(input: &str) -> Result<Self, InvalidId> {
+        let t = input.trim();
+        let ok = !t.is_empty()
+            && t.len() <= 128
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if ok {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(InvalidId {
+                kind: "async_task",
+                value: input.chars().take(64).collect(),
+            })
+        }
+    }
+
+    /// The ID as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for AsyncTaskId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Debug for AsyncTaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AsyncTaskId({})", self.0)
+    }
+}
+
+impl fmt::Display for AsyncTaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// A property ID: a short opaque string such as `title` or `%7CyVi`, or a property name.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

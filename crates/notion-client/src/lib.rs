@@ -32,7 +32,10 @@ pub mod pagination;
 pub mod retry;
 pub mod tree;
 
-pub use client::{Connection, Notion, RawRequest, RawResponse, Reauthorize, StatsSnapshot};
+pub use client::{
+    Connection, FilePart, MultipartBody, Notion, RawRequest, RawResponse, Reauthorize,
+    StatsSnapshot,
+};
 pub use coalesce::{CoalesceConfig, Coalescer};
 pub use config::{ClientConfig, NotionVersion};
 pub use endpoints::ParentRef;

@@ -351,6 +351,11 @@ pub struct EmulatorConfig {
     /// Blocks rendered by `GET /v1/pages/{id}/markdown` before it answers `truncated: true`
     /// (Notion's own limit is not documented).
     pub markdown_block_limit: usize,
+    /// The workspace's per-file upload limit, reported by `/v1/users/me` as
+    /// `workspace_limits.max_file_upload_size_in_bytes` and enforced by file uploads: a paid
+    /// workspace's 5 GiB by default,
+    /// [`crate::handlers::uploads::FREE_WORKSPACE_UPLOAD_LIMIT`] (5 MiB) for a free one.
+    pub max_file_upload_size: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -366,6 +371,7 @@ impl Default for EmulatorConfig {
             workspace_name: "Emulated Workspace".into(),
             query_result_cap: 10_000,
             markdown_block_limit: 20_000,
+            max_file_upload_size: crate::handlers::uploads::PAID_WORKSPACE_UPLOAD_LIMIT,
         }
     }
 }

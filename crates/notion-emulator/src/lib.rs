@@ -38,15 +38,15 @@
 //!
 //! - [`Emulator::builder`] → [`EmulatorBuilder`]: `seed`, `tokens`, `rate_limit`,
 //!   `workspace_rate_limit`, `window_budget`, `oauth_client`, `oauth_deny`, `latency`, `faults`,
-//!   `workspace_name`, `query_result_cap`, `markdown_block_limit`, `config`, `start` (binds `127.0.0.1:0`) and
-//!   `start_on(addr)`.
+//!   `workspace_name`, `query_result_cap`, `markdown_block_limit`, `file_upload_limit`,
+//!   `free_workspace`, `config`, `start` (binds `127.0.0.1:0`) and `start_on(addr)`.
 //! - [`Emulator`]: `base_url()`, `addr()`, `handle()`, `shutdown().await`; it dereferences to
 //!   [`EmulatorHandle`].
 //! - [`EmulatorHandle`] (cloneable): `counters()` → [`Counters`], `request_log()` →
 //!   `Vec<`[`LoggedRequest`]`>`, `reset_counters()`, `push_fault(`[`ScriptedFault`]`)`,
 //!   `clear_scripted_faults()`, `set_faults(`[`FaultConfig`]`)`, `set_latency`,
 //!   `set_rate_limit(Option<RateLimit>)`, `set_workspace_rate_limit`, `set_oauth_deny`,
-//!   `add_token`, `revoke_token`, `expire_token`, `demo_ids()` → [`DemoIds`], `try_demo_ids()`,
+//!   `add_token`, `revoke_token`, `expire_token`, `set_file_upload_limit`, `demo_ids()` → [`DemoIds`], `try_demo_ids()`,
 //!   `bot_id()`, `create_page(parent_page_id, title)`, `append_children(block_id, Vec<Value>)`,
 //!   `get_object(id)`, `child_ids(id)`, `with_store(|store| …)`.
 //! - [`router`]`(handle)` and [`build_app`]`(config)` for in-process use without a socket
@@ -68,6 +68,11 @@
 //!   `replace_content` to that Markdown and rebuilds the page body from it (child pages and
 //!   databases are kept when their link line survives; deleting one needs
 //!   `allow_deleting_content`), and `POST /v1/pages` accepts `markdown`.
+//! - File uploads (single-part, multi-part, external URL; parts counted, not kept; Notion's
+//!   part sizes, 1,000 parts, one-hour expiry, the workspace's per-file limit), usable as
+//!   `file_upload` references in file blocks, `files` properties, icons and covers; views
+//!   (2025-09-03+) whose queries apply the view's filter and sorts; comment update and delete;
+//!   custom emojis; `allow_async` Markdown updates answered 202 with an `async_task`.
 //! - Database containers on 2025-09-03+ omit `archived` (as recorded in
 //!   `RM/retrieve_database_created.json`); pages, blocks and data sources carry both
 //!   `archived` and `in_trash` except on 2026-03-11.
@@ -208,6 +213,17 @@ impl EmulatorBuilder {
     pub fn markdown_block_limit(mut self, limit: usize) -> Self {
         self.config.markdown_block_limit = limit;
         self
+    }
+
+    /// The workspace's per-file upload limit (default: a paid workspace's 5 GiB).
+    pub fn file_upload_limit(mut self, bytes: u64) -> Self {
+        self.config.max_file_upload_size = bytes;
+        self
+    }
+
+    /// A free workspace: uploads limited to 5 MiB per file, as Notion's free plan.
+    pub fn free_workspace(self) -> Self {
+        self.file_upload_limit(handlers::uploads::FREE_WORKSPACE_UPLOAD_LIMIT)
     }
 
     /// Replaces the whole configuration.

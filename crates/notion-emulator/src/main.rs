@@ -49,6 +49,13 @@ struct Args {
     /// OAuth client secret.
     #[arg(long)]
     oauth_client_secret: Option<String>,
+    /// A free workspace: file uploads limited to 5 MiB per file (default: a paid workspace's
+    /// 5 GiB).
+    #[arg(long, conflicts_with = "upload_limit")]
+    free_workspace: bool,
+    /// The workspace's per-file upload limit in bytes.
+    #[arg(long)]
+    upload_limit: Option<u64>,
     /// OAuth redirect URI (repeatable).
     #[arg(long = "oauth-redirect-uri")]
     oauth_redirect_uris: Vec<String>,
@@ -71,6 +78,12 @@ async fn main() -> anyhow::Result<()> {
         .latency(Duration::from_millis(args.latency_ms));
     if !args.tokens.is_empty() {
         b = b.tokens(args.tokens.clone());
+    }
+    if args.free_workspace {
+        b = b.free_workspace();
+    }
+    if let Some(limit) = args.upload_limit {
+        b = b.file_upload_limit(limit);
     }
     if let Some(r) = args.rate {
         anyhow::ensure!(r > 0.0, "--rate must be positive");

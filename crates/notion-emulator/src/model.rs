@@ -262,15 +262,10 @@ fn file_content(
                 .get("file_upload")
                 .and_then(|f| f.get("id"))
                 .and_then(Value::as_str)
-                .unwrap_or("upload");
+                .ok_or_else(|| ApiError::body_undefined(&format!("{path}.file_upload.id")))?;
+            let hosted = r.attach_upload(id, &format!("{path}.file_upload.id"))?;
             out.insert("type".into(), json!("file"));
-            out.insert(
-                "file".into(),
-                json!({
-                    "url": format!("https://prod-files-secure.s3.us-west-2.amazonaws.com/emulator/{id}/file"),
-                    "expiry_time": "2099-01-01T00:00:00.000Z"
-                }),
-            );
+            out.insert("file".into(), hosted);
         }
         _ => match existing {
             Some(e) => {

@@ -27,8 +27,10 @@ pub struct ReqCtx {
     pub origin: String,
 }
 
-/// Route templates, most specific first.
-const ROUTES: &[(&str, &str)] = &[
+/// Every endpoint the emulator serves, as (method, path template), most specific first: the
+/// one list the router is built from ([`crate::handlers::router`]) and that route templates
+/// (counters, faults) are matched against. Anything else answers `invalid_request_url`.
+pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/users/me"),
     ("GET", "/v1/users/{id}"),
     ("GET", "/v1/users"),
@@ -57,6 +59,23 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/comments"),
     ("POST", "/v1/comments"),
     ("GET", "/v1/comments/{id}"),
+    ("PATCH", "/v1/comments/{id}"),
+    ("DELETE", "/v1/comments/{id}"),
+    ("POST", "/v1/file_uploads"),
+    ("GET", "/v1/file_uploads"),
+    ("POST", "/v1/file_uploads/{id}/send"),
+    ("POST", "/v1/file_uploads/{id}/complete"),
+    ("GET", "/v1/file_uploads/{id}"),
+    ("POST", "/v1/views"),
+    ("GET", "/v1/views"),
+    ("POST", "/v1/views/{id}/queries"),
+    ("GET", "/v1/views/{id}/queries/{query_id}"),
+    ("DELETE", "/v1/views/{id}/queries/{query_id}"),
+    ("GET", "/v1/views/{id}"),
+    ("PATCH", "/v1/views/{id}"),
+    ("DELETE", "/v1/views/{id}"),
+    ("GET", "/v1/custom_emojis"),
+    ("GET", "/v1/async_tasks/{id}"),
     ("GET", "/v1/oauth/authorize"),
     ("POST", "/v1/oauth/token"),
     ("POST", "/v1/oauth/introspect"),
@@ -283,6 +302,7 @@ async fn process(
     let owned = std::mem::replace(req, placeholder);
     let resp = next.run(owned).await;
     trace.applied = resp.status().is_success();
+    crate::state::lock(&h.0.store).settle_attachments(trace.applied);
     match hit {
         Some(FaultHit {
             fault: Fault::Delay(d),

@@ -54,6 +54,13 @@ pub struct DemoIds {
     pub discussion: String,
     /// Template ids of `data_source`.
     pub templates: Vec<String>,
+    /// Two views of `simple_database` ("All books", a table; "To read", a list filtered on
+    /// `Read = false` and sorted by title).
+    pub views: Vec<String>,
+    /// A page under the root page holding a `file` block of an uploaded file.
+    pub file_page: String,
+    /// The (uploaded, attached) file upload shown on `file_page`.
+    pub file_upload: String,
 }
 
 fn did(n: u32) -> String {
@@ -142,6 +149,7 @@ fn users(bot_id: &str, bot_name: &str, workspace: &str) -> Vec<Value> {
 pub(crate) fn build(config: &EmulatorConfig) -> (Store, Option<DemoIds>) {
     let bot = did(0xb07);
     let mut s = Store::new(bot.clone(), did(0xeeee), config.workspace_name.clone());
+    s.max_file_upload_size = config.max_file_upload_size;
     s.users = users(&bot, "notion-gate emulator", &config.workspace_name);
     match config.seed {
         Seed::Empty => (s, None),
@@ -718,6 +726,76 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
         sd.s.insert_page(p, Position::End).unwrap_or_default();
     }
 
+    // Two views of the books database.
+    let views = vec![
+        crate::handlers::views::insert_view(
+            &mut sd.s,
+            &sdb,
+            &sds,
+            "All books",
+            "table",
+            &json!({}),
+            bot,
+        ),
+        crate::handlers::views::insert_view(
+            &mut sd.s,
+            &sdb,
+            &sds,
+            "To read",
+            "list",
+            &json!({
+                "filter": { "property": "Read", "checkbox": { "equals": false } },
+                "sorts": [{ "property": "Title", "direction": "ascending" }],
+            }),
+            bot,
+        ),
+    ]
+    .into_iter()
+    .map(|v| v["id"].as_str().unwrap_or_default().to_string())
+    .collect();
+
+    // A page with an uploaded file (attached, so it never expires).
+    let file_upload = sd.id();
+    let t = sd.time();
+    sd.s.file_uploads.insert(
+        file_upload.clone(),
+        crate::handlers::uploads::Upload {
+            object: json!({
+                "object": "file_upload", "id": file_upload, "created_time": t,
+                "created_by": { "id": bot, "type": "bot" }, "last_edited_time": t,
+                "expiry_time": null, "archived": false, "in_trash": false,
+                "status": "uploaded", "filename": "report.pdf",
+                "content_type": "application/pdf", "content_length": 13264,
+            }),
+            mode: "single_part".into(),
+            expires: tokio::time::Instant::now(),
+            parts: [(1, 13264)].into_iter().collect(),
+            attached: true,
+            seq: 0,
+        },
+    );
+    let file_page = sd.page(
+        json!({ "type": "page_id", "page_id": root }),
+        "Quarterly Report",
+    );
+    sd.block(
+        &file_page,
+        "file",
+        json!({
+            "caption": rt("The report as a PDF."),
+            "type": "file",
+            "file": crate::util::hosted_file(&file_upload, "report.pdf"),
+            "name": "report.pdf",
+        }),
+    );
+    for (n, name) in ["bufo", "shipit"].into_iter().enumerate() {
+        sd.s.custom_emojis.push(json!({
+            "id": did(0xe30 + n as u32),
+            "name": name,
+            "url": format!("https://files.notion.com/custom_emoji/{name}.png"),
+        }));
+    }
+
     // Comments on the root page.
     let discussion = did(0xd15);
     for (k, (text, who)) in [
@@ -762,5 +840,8 @@ fn demo(sd: &mut Seeder, bot: &str) -> DemoIds {
         blocks,
         discussion,
         templates,
+        views,
+        file_page,
+        file_upload,
     }
 }

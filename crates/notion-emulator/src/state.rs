@@ -255,6 +255,11 @@ impl EmulatorHandle {
         }))
     }
 
+    /// Sets the workspace's per-file upload limit (`/v1/users/me` reports it).
+    pub fn set_file_upload_limit(&self, bytes: u64) {
+        lock(&self.0.store).max_file_upload_size = bytes;
+    }
+
     /// Snapshot of the counters.
     pub fn counters(&self) -> Counters {
         lock(&self.0.metrics).counters.clone()

@@ -56,6 +56,21 @@ pub struct Store {
     pub workspace_id: String,
     /// Workspace name.
     pub workspace_name: String,
+    /// File uploads by id (`handlers::uploads`).
+    pub file_uploads: HashMap<String, crate::handlers::uploads::Upload>,
+    /// Uploads attached to a block, property, icon or cover since the last request (an
+    /// attached upload no longer expires); drained by the handlers that attach.
+    pub attached_uploads: std::cell::RefCell<Vec<String>>,
+    /// The workspace's per-file upload limit (`workspace_limits.max_file_upload_size_in_bytes`).
+    pub max_file_upload_size: u64,
+    /// Views by id (`handlers::views`), in the stored form answered by retrieve.
+    pub views: HashMap<String, Value>,
+    /// View queries by id.
+    pub view_queries: HashMap<String, crate::handlers::views::ViewQuery>,
+    /// The workspace's custom emojis (`{id, name, url}`), in listing order.
+    pub custom_emojis: Vec<Value>,
+    /// Async tasks by id (`handlers::tasks`).
+    pub async_tasks: HashMap<String, Value>,
 }
 
 /// Which object kind an id names.
@@ -87,6 +102,11 @@ impl MentionResolver for Store {
             return Some(page_title(p));
         }
         self.databases.get(id).map(|d| plain_text(&d["title"]))
+    }
+    fn attach_upload(&self, raw: &str, path: &str) -> ApiResult<Value> {
+        let hosted = crate::handlers::uploads::attachable(self, raw, path)?;
+        self.attached_uploads.borrow_mut().push(hosted.0);
+        Ok(hosted.1)
     }
 }
 
@@ -693,11 +713,11 @@ impl Store {
                     let name = f["name"].as_str().unwrap_or("file").to_string();
                     if let Some(ext) = f.get("external") {
                         out.push(json!({ "name": name, "type": "external", "external": { "url": ext["url"] } }));
+                    } else if let Some(uid) = f["file_upload"]["id"].as_str() {
+                        let hosted = self.attach_upload(uid, &format!("{ipath}.file_upload.id"))?;
+                        out.push(json!({ "name": name, "type": "file", "file": hosted }));
                     } else {
-                        let uid = f["file_upload"]["id"].as_str().unwrap_or("upload");
-                        out.push(json!({ "name": name, "type": "file", "file": {
-                            "url": format!("https://prod-files-secure.s3.us-west-2.amazonaws.com/emulator/{uid}/{name}"),
-                            "expiry_time": "2099-01-01T00:00:00.000Z" } }));
+                        out.push(json!({ "name": name, "type": "file", "file": f.get("file").cloned().unwrap_or(Value::Null) }));
                     }
                 }
                 Value::Array(out)

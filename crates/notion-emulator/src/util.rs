@@ -54,6 +54,20 @@ pub fn now_minute() -> String {
     )
 }
 
+/// `secs` from now, rounded down to the minute, in the same format as [`now_minute`] (upload
+/// and view-query expiry times).
+pub fn minute_after(secs: u64) -> String {
+    let t = OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:00.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
 /// Now with milliseconds and a numeric offset (database container format).
 pub fn now_millis() -> String {
     let now = OffsetDateTime::now_utc();
@@ -182,6 +196,20 @@ pub trait MentionResolver {
     fn user(&self, id: &str) -> Option<Value>;
     /// Title of a page or database, if known.
     fn title_of(&self, id: &str) -> Option<String>;
+    /// The hosted `file` object (`{url, expiry_time}`) for a `file_upload` reference at body
+    /// path `path`, or Notion's error when the upload cannot be attached (unknown, not yet
+    /// uploaded, expired). The default accepts any id (resolvers without uploads).
+    fn attach_upload(&self, id: &str, _path: &str) -> ApiResult<Value> {
+        Ok(hosted_file(id, "file"))
+    }
+}
+
+/// A Notion-hosted file object for an upload (`{url, expiry_time}`).
+pub fn hosted_file(upload_id: &str, name: &str) -> Value {
+    json!({
+        "url": format!("https://prod-files-secure.s3.us-west-2.amazonaws.com/emulator/{upload_id}/{name}"),
+        "expiry_time": "2099-01-01T00:00:00.000Z"
+    })
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {

@@ -703,6 +703,28 @@ fn table() -> Vec<Row> {
     ]
 }
 
+/// Every endpoint the emulator serves (its one route list) has a class: a data operation, or
+/// (OAuth) an endpoint the gateway never forwards; none falls into the unknown class.
+#[test]
+fn every_emulator_route_is_classified() {
+    let mut seen = 0;
+    for (method, template) in notion_emulator::pipeline::ROUTES {
+        let path = template
+            .replace("{id}", P)
+            .replace("{property_id}", "title")
+            .replace("{query_id}", Q);
+        let op = classify(method, &path, None);
+        assert_ne!(
+            op.scope,
+            OperationScope::Unknown,
+            "{method} {template} is not classified"
+        );
+        assert_ne!(op.name, "unknown", "{method} {template}");
+        seen += 1;
+    }
+    assert!(seen >= 49, "only {seen} emulator routes");
+}
+
 #[test]
 fn every_endpoint_and_body_variant() {
     let rows = table();

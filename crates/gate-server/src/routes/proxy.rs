@@ -12,7 +12,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use gate_core::{GateError, NotionRequest, Surface};
+use gate_core::{GateError, NotionRequest, RequestBody, Surface};
 use serde_json::{Map, Value, json};
 
 use super::approvals::status_url;
@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/v1/{*rest}", any(proxy))
 }
 
-/// The largest body the proxy reads (Notion's own limit is 500 KB).
+/// The largest JSON body the proxy reads (Notion's own limit is 500 KB). A
+/// `multipart/form-data` body (a file upload's `send`) may have up to
+/// [`gate_core::MAX_FORM_BODY`] bytes: one part of at most 20 MiB, held once per request so
+/// that a 429 can send it again unchanged.
 const MAX_BODY: usize = 1024 * 1024;
 
 async fn proxy(State(state): State<AppState>, req: Request) -> Response {
@@ -46,7 +49,22 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
         Ok(c) => c,
         Err(e) => return from_gate_error(e, &state.settings, rid),
     };
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+    let form_type = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| {
+            ct.trim_start()
+                .get(..19)
+                .is_some_and(|p| p.eq_ignore_ascii_case("multipart/form-data"))
+        })
+        .map(str::to_owned);
+    let limit = if form_type.is_some() {
+        gate_core::MAX_FORM_BODY
+    } else {
+        MAX_BODY
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
             return notion_error(
@@ -94,7 +112,12 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             request = request.query(k, v);
         }
     }
-    if !bytes.iter().all(u8::is_ascii_whitespace) {
+    if let Some(content_type) = form_type {
+        request.body = Some(RequestBody::Form {
+            content_type,
+            bytes,
+        });
+    } else if !bytes.iter().all(u8::is_ascii_whitespace) {
         request = request.bytes(bytes);
     }
     match state.gate.call(&caller, Surface::Proxy, request).await {

@@ -222,3 +222,165 @@ async fn keys_versions_and_oauth_paths() {
         sdk(&gw, gw.agent("intern")).with_version(NotionVersion::parse("2022-06-28").unwrap());
     assert!(legacy.users().me().await.is_ok());
 }
+
+/// A reader of `len` zero bytes.
+fn zeros(len: u64) -> impl tokio::io::AsyncRead + Unpin {
+    tokio::io::repeat(0).take(len)
+}
+
+use tokio::io::AsyncReadExt as _;
+
+#[tokio::test]
+async fn a_30_mb_file_uploads_through_the_proxy_in_parts_and_attaches() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let conn = sdk(&gw, gw.agent("autonomous"));
+    let size = 30 * 1024 * 1024;
+    let file = notion_client::endpoints::UploadFile::new("report.pdf", size)
+        .content_type("application/pdf");
+    let up = conn
+        .file_uploads()
+        .upload(zeros(size), &file)
+        .await
+        .unwrap();
+    assert_eq!(up.status, notion_client::models::FileUploadStatus::Uploaded);
+    assert_eq!(up.content_length, notion_client::models::Maybe::Value(size));
+    let c = gw.emu.counters();
+    assert_eq!(c.route("POST /v1/file_uploads/{id}/send"), 3);
+    assert_eq!(c.route("POST /v1/file_uploads/{id}/complete"), 1);
+
+    // Attached to a page through the proxy, as a PDF block.
+    let block: notion_client::models::NewBlock = serde_json::from_value(serde_json::json!({
+        "type": "pdf", "pdf": { "type": "file_upload", "file_upload": { "id": up.id.as_str() } }
+    }))
+    .unwrap();
+    let added = conn
+        .blocks()
+        .append(
+            &notion_client::ids::BlockId::parse(&ids.child_page).unwrap(),
+            &notion_client::endpoints::AppendChildren::new(&[block]).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(added.results[0].kind_name(), "pdf");
+
+    // Each send is one governed, audited call classified `file_uploads.send` (create).
+    gw.gate.flush_audit().await.unwrap();
+    let page = gw
+        .gate
+        .store()
+        .query_audit(&AuditQuery::default().limit(1000))
+        .await
+        .unwrap();
+    let sends: Vec<_> = page
+        .events
+        .iter()
+        .filter(|e| e.record.operation == "file_uploads.send")
+        .collect();
+    assert_eq!(sends.len(), 3);
+    assert!(
+        sends
+            .iter()
+            .all(|e| e.record.action_class.as_deref() == Some("create"))
+    );
+}
+
+#[tokio::test]
+async fn uploads_and_views_are_governed_by_their_class() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    // An intern reads views and view queries, but cannot upload.
+    let intern = sdk(&gw, gw.agent("intern"));
+    let of = notion_client::endpoints::ViewsOf::Database(
+        notion_client::ids::DatabaseId::parse(&ids.simple_database).unwrap(),
+    );
+    let views = intern.views().list(&of, &Paging::first()).await.unwrap();
+    assert_eq!(views.results.len(), 2);
+    let q = intern
+        .views()
+        .create_query(&views.results[0].id, None)
+        .await
+        .unwrap();
+    assert_eq!(q.total_count, Some(3));
+    let err = intern
+        .file_uploads()
+        .upload(
+            zeros(10),
+            &notion_client::endpoints::UploadFile::new("a.txt", 10).workspace_limit(1 << 20),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().status, 403, "{err}");
+    // A view delete is a schema change: refused below autonomous.
+    let err = sdk(&gw, gw.agent("supervised"))
+        .views()
+        .delete(&views.results[0].id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().status, 403, "{err}");
+
+    // A supervised agent's send is held for approval with its multipart body, and runs as
+    // sent once approved.
+    let up: Value = gw
+        .http
+        .post(format!("{}/v1/file_uploads", gw.emu.base_url()))
+        .bearer_auth(&gw.notion_token)
+        .header("Notion-Version", "2025-09-03")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let upload_id = up["id"].as_str().unwrap().to_owned();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(vec![7u8; 4096])
+            .file_name("notes.txt")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    let held = gw
+        .http
+        .post(format!("{}/v1/file_uploads/{upload_id}/send", gw.base))
+        .bearer_auth(gw.agent("supervised"))
+        .header("Notion-Version", "2025-09-03")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), 403);
+    let held: Value = held.json().await.unwrap();
+    let approval = held["additional_data"]["approval_id"]
+        .as_str()
+        .expect("held for approval")
+        .to_owned();
+    assert_eq!(
+        gw.emu.counters().route("POST /v1/file_uploads/{id}/send"),
+        0
+    );
+    let (status, body) = gw
+        .call(
+            reqwest::Method::POST,
+            &format!("/approvals/{approval}/approve"),
+            Some(&gw.alice_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done: Value = gw
+        .http
+        .get(format!("{}/v1/file_uploads/{upload_id}", gw.emu.base_url()))
+        .bearer_auth(&gw.notion_token)
+        .header("Notion-Version", "2025-09-03")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["status"], "uploaded");
+    assert_eq!(done["content_length"], 4096);
+    assert_eq!(done["filename"], "notes.txt");
+}

@@ -1,4 +1,4 @@
-//! Comments: list the open comments of a page or block, and create one.
+//! Comments: list the open comments of a page or block, create, retrieve, update, delete.
 
 use futures::Stream;
 use reqwest::Method;
@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::ParentRef;
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
-use crate::ids::{BlockId, DiscussionId};
+use crate::ids::{BlockId, CommentId, DiscussionId};
 use crate::models::{Comment, ListResponse};
 use crate::pagination::{Paging, paginate};
 use crate::retry::Idempotency;
@@ -68,6 +68,42 @@ impl CreateComment {
     }
 }
 
+/// New content for a comment: plain text, rich text or Markdown.
+#[derive(Debug, Clone)]
+pub struct UpdateComment {
+    body: Map<String, Value>,
+}
+
+impl UpdateComment {
+    /// Replaces the text with plain text.
+    pub fn text(text: &str) -> Self {
+        let mut body = Map::new();
+        body.insert("rich_text".into(), plain(text));
+        Self { body }
+    }
+
+    /// Replaces the text with rich text (an array in Notion's request form).
+    pub fn rich_text(rich_text: Value) -> Self {
+        let mut body = Map::new();
+        body.insert("rich_text".into(), rich_text);
+        Self { body }
+    }
+
+    /// Replaces the text with Markdown.
+    pub fn markdown(markdown: impl Into<String>) -> Self {
+        let mut body = Map::new();
+        body.insert("markdown".into(), Value::String(markdown.into()));
+        Self { body }
+    }
+}
+
+fn comment_path(id: &CommentId) -> Result<String> {
+    Ok(format!(
+        "/v1/comments/{}",
+        CommentId::parse(id.as_str())?.canonical()
+    ))
+}
+
 fn plain(text: &str) -> Value {
     json!([{"type": "text", "text": {"content": text}}])
 }
@@ -92,6 +128,35 @@ impl Comments<'_> {
             cap,
             move |paging| async move { self.list(block, &paging).await },
         )
+    }
+
+    /// `GET /v1/comments/{id}`.
+    pub async fn retrieve(&self, id: &CommentId) -> Result<Comment> {
+        self.conn
+            .send(RawRequest::new(
+                Method::GET,
+                comment_path(id)?,
+                Idempotency::Safe,
+            ))
+            .await
+    }
+
+    /// `PATCH /v1/comments/{id}`: replaces the text (absolute state: safe to repeat).
+    pub async fn update(&self, id: &CommentId, update: &UpdateComment) -> Result<Comment> {
+        let req = RawRequest::new(Method::PATCH, comment_path(id)?, Idempotency::Safe)
+            .json(&update.body)?;
+        self.conn.send(req).await
+    }
+
+    /// `DELETE /v1/comments/{id}`: answers the deleted comment.
+    pub async fn delete(&self, id: &CommentId) -> Result<Comment> {
+        self.conn
+            .send(RawRequest::new(
+                Method::DELETE,
+                comment_path(id)?,
+                Idempotency::Safe,
+            ))
+            .await
     }
 
     /// `POST /v1/comments`. Never retried after it may have reached Notion.

@@ -6,9 +6,12 @@ pub mod blocks;
 pub mod comments;
 pub mod data_sources;
 pub mod databases;
+pub mod file_uploads;
 pub mod pages;
 pub mod search;
+pub mod tasks;
 pub mod users;
+pub mod views;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,12 +21,15 @@ use crate::error::{Error, Result};
 use crate::ids::{BlockId, DataSourceId, DatabaseId, PageId};
 
 pub use blocks::{AppendChildren, Blocks, Position};
-pub use comments::{Comments, CreateComment};
+pub use comments::{Comments, CreateComment, UpdateComment};
 pub use data_sources::{CreateDataSource, DataSources, QueryDataSource, UpdateDataSource};
 pub use databases::{CreateDatabase, Databases, UpdateDatabase};
-pub use pages::{CreatePage, MarkdownCommand, Pages, UpdatePage};
+pub use file_uploads::{CreateFileUpload, FileUploads, UploadFile};
+pub use pages::{CreatePage, MarkdownCommand, MarkdownUpdate, Pages, UpdatePage};
 pub use search::{Search, SearchFilter};
+pub use tasks::{AsyncTasks, CustomEmojis};
 pub use users::Users;
+pub use views::{CreateView, UpdateView, Views, ViewsOf};
 
 impl Connection {
     /// Pages: retrieve, create, update, move, property items, Markdown.
@@ -49,6 +55,22 @@ impl Connection {
     /// Users and the token's bot.
     pub fn users(&self) -> Users<'_> {
         Users { conn: self }
+    }
+    /// File uploads, and the upload helper.
+    pub fn file_uploads(&self) -> FileUploads<'_> {
+        FileUploads { conn: self }
+    }
+    /// Views and view queries (2025-09-03+).
+    pub fn views(&self) -> Views<'_> {
+        Views { conn: self }
+    }
+    /// Async tasks.
+    pub fn async_tasks(&self) -> AsyncTasks<'_> {
+        AsyncTasks { conn: self }
+    }
+    /// Custom emojis.
+    pub fn custom_emojis(&self) -> CustomEmojis<'_> {
+        CustomEmojis { conn: self }
     }
 }
 

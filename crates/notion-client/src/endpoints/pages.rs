@@ -8,7 +8,7 @@ use super::{ParentRef, encode_path_segment, to_json};
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::{BlockId, DataSourceId, PageId, PropertyId};
-use crate::models::{Page, PageMarkdown, PropertyItemResponse};
+use crate::models::{AsyncTask, Page, PageMarkdown, PropertyItemResponse};
 use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
@@ -369,6 +369,48 @@ impl Pages<'_> {
         )
         .json(&command.to_body())?;
         self.conn.send(req).await
+    }
+}
+
+/// The answer of a Markdown update sent with `allow_async: true`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum MarkdownUpdate {
+    /// Notion applied it at once.
+    Done(PageMarkdown),
+    /// Notion queued it (HTTP 202): poll the task (`conn.async_tasks().wait(…)`); its result
+    /// is the `page_markdown`.
+    Accepted(Box<AsyncTask>),
+}
+
+impl Pages<'_> {
+    /// `PATCH /v1/pages/{id}/markdown` with `allow_async: true`: Notion may answer 202 with an
+    /// async task instead of the page's Markdown.
+    pub async fn update_markdown_async(
+        &self,
+        id: &PageId,
+        command: &MarkdownCommand,
+    ) -> Result<MarkdownUpdate> {
+        let id = PageId::parse(id.as_str())?;
+        let mut body = command.to_body();
+        body["allow_async"] = Value::Bool(true);
+        let req = RawRequest::new(
+            Method::PATCH,
+            format!("{}/markdown", page_path(&id)),
+            command.idempotency(),
+        )
+        .json(&body)?;
+        let v: Value = self.conn.send(req).await?;
+        let object = v.get("object").and_then(Value::as_str).unwrap_or_default();
+        let bytes =
+            serde_json::to_vec(&v).map_err(|e| Error::InvalidRequest(format!("answer: {e}")))?;
+        if object == "async_task" {
+            Ok(MarkdownUpdate::Accepted(crate::client::decode(
+                &bytes, None,
+            )?))
+        } else {
+            Ok(MarkdownUpdate::Done(crate::client::decode(&bytes, None)?))
+        }
     }
 }
 

@@ -20,7 +20,10 @@ mod list;
 mod page;
 mod property;
 mod rich_text;
+mod task;
+mod upload;
 mod user;
+mod view;
 
 pub use block::{
     Block, BlockKind, CalloutBlock, ChildTitle, CodeBlock, ColumnBlock, ContainerBlock,
@@ -50,5 +53,11 @@ pub use rich_text::{
     Annotations, DatabaseRef, Equation, Link, LinkMention, Mention, MentionKind, PageRef, RichText,
     RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject, plain_text,
 };
+pub use task::{AsyncOperation, AsyncTask, AsyncTaskStatus};
 pub use union::{Extra, Maybe, NotionUnion, optional_union};
+pub use upload::{
+    FileImportError, FileImportOutcome, FileImportResult, FileUpload, FileUploadStatus, PartCount,
+    UploadCreator,
+};
 pub use user::{Bot, BotOwner, BotOwnerKind, Person, User, UserKind, WorkspaceLimits};
+pub use view::{PageReference, View, ViewQuery, ViewType};

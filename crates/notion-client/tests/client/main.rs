@@ -8,3 +8,4 @@ mod reauthorize;
 mod resilience;
 mod support;
 mod tree;
+mod uploads;

@@ -1,4 +1,4 @@
-//! Comments: create (page/block parent or discussion), list by block, retrieve.
+//! Comments: create (page/block parent or discussion), list by block, retrieve, update, delete.
 
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -153,5 +153,60 @@ pub async fn retrieve(
             .find(|c| c["id"] == json!(id))
             .cloned()
             .ok_or_else(|| ApiError::not_found("comment", &id))
+    })())
+}
+
+/// `PATCH /v1/comments/{id}`: replaces the text (`rich_text` or `markdown`).
+pub async fn update(
+    State(h): State<EmulatorHandle>,
+    Extension(_ctx): Extension<ReqCtx>,
+    Path(raw): Path<String>,
+    JsonBody(b): JsonBody,
+) -> Response {
+    respond((|| {
+        let id = path_id(&raw, "comment_id")?;
+        let mut s = lock(&h.0.store);
+        let pos = s
+            .comments
+            .iter()
+            .position(|c| c["id"] == json!(id))
+            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+        let rich = match (b.get("rich_text"), b.get("markdown")) {
+            (Some(r), None) => normalize_rich_text(r, "body.rich_text", &*s)?,
+            (None, Some(Value::String(m))) => rt(m),
+            (None, Some(v)) => {
+                return Err(ApiError::validation(format!(
+                    "body failed validation: body.markdown should be a string, instead was `{v}`."
+                )));
+            }
+            (Some(_), Some(_)) => {
+                return Err(ApiError::validation(
+                    "body failed validation: body.rich_text and body.markdown should not be present together.",
+                ));
+            }
+            (None, None) => return Err(ApiError::body_undefined("body.rich_text")),
+        };
+        let c = &mut s.comments[pos];
+        c["rich_text"] = rich;
+        c["last_edited_time"] = json!(now_minute());
+        Ok(c.clone())
+    })())
+}
+
+/// `DELETE /v1/comments/{id}`: removes the comment and answers it.
+pub async fn delete(
+    State(h): State<EmulatorHandle>,
+    Extension(_ctx): Extension<ReqCtx>,
+    Path(raw): Path<String>,
+) -> Response {
+    respond((|| {
+        let id = path_id(&raw, "comment_id")?;
+        let mut s = lock(&h.0.store);
+        let pos = s
+            .comments
+            .iter()
+            .position(|c| c["id"] == json!(id))
+            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+        Ok(s.comments.remove(pos))
     })())
 }

@@ -101,11 +101,21 @@ pub async fn update(
     Path(raw): Path<String>,
     JsonBody(b): JsonBody,
 ) -> Response {
-    respond((|| {
+    let allow_async = b.get("allow_async").and_then(Value::as_bool) == Some(true);
+    let result = update_inner(&h, &ctx, &raw, &b);
+    if allow_async && supported(ctx.version) {
+        // Applied at once; the task answers its outcome on the first poll.
+        return super::tasks::accepted(&h, &ctx, "PATCH /v1/pages/:page_id/markdown", result);
+    }
+    respond(result)
+}
+
+fn update_inner(h: &EmulatorHandle, ctx: &ReqCtx, raw: &str, b: &Value) -> ApiResult<Value> {
+    (|| {
         if !supported(ctx.version) {
             return Err(ApiError::invalid_request_url());
         }
-        let id = path_id(&raw, "page_id")?;
+        let id = path_id(raw, "page_id")?;
         let mut s = lock(&h.0.store);
         check_target(&s, &id)?;
         let limit = h.0.markdown_block_limit;
@@ -140,7 +150,7 @@ pub async fn update(
         };
         rebuild(&mut s, &id, &new_md, allow_delete, &ctx.bot_id)?;
         Ok(page_markdown(&s, &id, ctx.version, limit, false))
-    })())
+    })()
 }
 
 fn str_field<'a>(op: &'a Value, key: &str, path: &str) -> ApiResult<&'a str> {

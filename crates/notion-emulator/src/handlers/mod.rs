@@ -7,12 +7,15 @@ pub mod markdown;
 pub mod oauth;
 pub mod pages;
 pub mod search;
+pub mod tasks;
+pub mod uploads;
 pub mod users;
+pub mod views;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -154,56 +157,75 @@ async fn fallback() -> Response {
     ApiError::invalid_request_url().into_response()
 }
 
-/// Builds the axum router for a handle (no socket). Dropped-connection faults surface as a 500
-/// response carrying the [`crate::pipeline::DropConnection`] extension; the socket server
-/// started by [`crate::Emulator`] turns that into a closed connection.
+/// The handler of one entry of [`crate::pipeline::ROUTES`]; `None` for an entry without one
+/// (a test checks that there is none).
+pub fn handler(method: &str, path: &str) -> Option<MethodRouter<EmulatorHandle>> {
+    Some(match (method, path) {
+        ("GET", "/v1/users/me") => get(users::me),
+        ("GET", "/v1/users") => get(users::list),
+        ("GET", "/v1/users/{id}") => get(users::retrieve),
+        ("POST", "/v1/search") => post(search::search),
+        ("POST", "/v1/pages") => post(pages::create),
+        ("GET", "/v1/pages/{id}") => get(pages::retrieve),
+        ("PATCH", "/v1/pages/{id}") => patch(pages::update),
+        ("POST", "/v1/pages/{id}/move") => post(pages::move_page),
+        ("GET", "/v1/pages/{id}/markdown") => get(markdown::retrieve),
+        ("PATCH", "/v1/pages/{id}/markdown") => patch(markdown::update),
+        ("GET", "/v1/pages/{id}/properties/{property_id}") => get(pages::property_item),
+        ("GET", "/v1/blocks/{id}") => get(blocks::retrieve),
+        ("PATCH", "/v1/blocks/{id}") => patch(blocks::update),
+        ("DELETE", "/v1/blocks/{id}") => delete(blocks::delete),
+        ("GET", "/v1/blocks/{id}/children") => get(blocks::children),
+        ("PATCH", "/v1/blocks/{id}/children") => patch(blocks::append),
+        ("POST", "/v1/databases") => post(databases::create_database),
+        ("GET", "/v1/databases/{id}") => get(databases::retrieve_database),
+        ("PATCH", "/v1/databases/{id}") => patch(databases::update_database),
+        ("POST", "/v1/databases/{id}/query") => post(databases::legacy_query),
+        ("POST", "/v1/data_sources") => post(databases::create_data_source),
+        ("GET", "/v1/data_sources/{id}") => get(databases::retrieve_data_source),
+        ("PATCH", "/v1/data_sources/{id}") => patch(databases::update_data_source),
+        ("POST", "/v1/data_sources/{id}/query") => post(databases::query),
+        ("GET", "/v1/data_sources/{id}/templates") => get(databases::templates),
+        ("GET", "/v1/comments") => get(comments::list),
+        ("POST", "/v1/comments") => post(comments::create),
+        ("GET", "/v1/comments/{id}") => get(comments::retrieve),
+        ("PATCH", "/v1/comments/{id}") => patch(comments::update),
+        ("DELETE", "/v1/comments/{id}") => delete(comments::delete),
+        ("POST", "/v1/file_uploads") => post(uploads::create),
+        ("GET", "/v1/file_uploads") => get(uploads::list),
+        ("GET", "/v1/file_uploads/{id}") => get(uploads::retrieve),
+        ("POST", "/v1/file_uploads/{id}/send") => post(uploads::send),
+        ("POST", "/v1/file_uploads/{id}/complete") => post(uploads::complete),
+        ("POST", "/v1/views") => post(views::create),
+        ("GET", "/v1/views") => get(views::list),
+        ("GET", "/v1/views/{id}") => get(views::retrieve),
+        ("PATCH", "/v1/views/{id}") => patch(views::update),
+        ("DELETE", "/v1/views/{id}") => delete(views::delete),
+        ("POST", "/v1/views/{id}/queries") => post(views::create_query),
+        ("GET", "/v1/views/{id}/queries/{query_id}") => get(views::query_results),
+        ("DELETE", "/v1/views/{id}/queries/{query_id}") => delete(views::delete_query),
+        ("GET", "/v1/custom_emojis") => get(tasks::custom_emojis),
+        ("GET", "/v1/async_tasks/{id}") => get(tasks::retrieve),
+        ("GET", "/v1/oauth/authorize") => get(oauth::authorize),
+        ("POST", "/v1/oauth/token") => post(oauth::token),
+        ("POST", "/v1/oauth/introspect") => post(oauth::introspect),
+        ("POST", "/v1/oauth/revoke") => post(oauth::revoke),
+        _ => return None,
+    })
+}
+
+/// Builds the axum router for a handle (no socket), one route per entry of
+/// [`crate::pipeline::ROUTES`]. Dropped-connection faults surface as a 500 response carrying
+/// the [`crate::pipeline::DropConnection`] extension; the socket server started by
+/// [`crate::Emulator`] turns that into a closed connection.
 pub fn router(h: EmulatorHandle) -> Router {
-    Router::new()
-        .route("/v1/users/me", get(users::me))
-        .route("/v1/users", get(users::list))
-        .route("/v1/users/{id}", get(users::retrieve))
-        .route("/v1/search", post(search::search))
-        .route("/v1/pages", post(pages::create))
-        .route("/v1/pages/{id}", get(pages::retrieve).patch(pages::update))
-        .route("/v1/pages/{id}/move", post(pages::move_page))
-        .route(
-            "/v1/pages/{id}/markdown",
-            get(markdown::retrieve).patch(markdown::update),
-        )
-        .route(
-            "/v1/pages/{id}/properties/{property_id}",
-            get(pages::property_item),
-        )
-        .route(
-            "/v1/blocks/{id}",
-            get(blocks::retrieve)
-                .patch(blocks::update)
-                .delete(blocks::delete),
-        )
-        .route(
-            "/v1/blocks/{id}/children",
-            get(blocks::children).patch(blocks::append),
-        )
-        .route("/v1/databases", post(databases::create_database))
-        .route(
-            "/v1/databases/{id}",
-            get(databases::retrieve_database).patch(databases::update_database),
-        )
-        .route("/v1/databases/{id}/query", post(databases::legacy_query))
-        .route("/v1/data_sources", post(databases::create_data_source))
-        .route(
-            "/v1/data_sources/{id}",
-            get(databases::retrieve_data_source).patch(databases::update_data_source),
-        )
-        .route("/v1/data_sources/{id}/query", post(databases::query))
-        .route("/v1/data_sources/{id}/templates", get(databases::templates))
-        .route("/v1/comments", get(comments::list).post(comments::create))
-        .route("/v1/comments/{id}", get(comments::retrieve))
-        .route("/v1/oauth/authorize", get(oauth::authorize))
-        .route("/v1/oauth/token", post(oauth::token))
-        .route("/v1/oauth/introspect", post(oauth::introspect))
-        .route("/v1/oauth/revoke", post(oauth::revoke))
-        .fallback(fallback)
+    let mut app = Router::new();
+    for (method, path) in crate::pipeline::ROUTES {
+        if let Some(m) = handler(method, path) {
+            app = app.route(path, m);
+        }
+    }
+    app.fallback(fallback)
         .method_not_allowed_fallback(fallback)
         .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .layer(axum::middleware::from_fn_with_state(h.clone(), pipeline))

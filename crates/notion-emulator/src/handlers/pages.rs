@@ -13,7 +13,7 @@ use crate::model::normalize_children;
 use crate::pipeline::{JsonBody, ReqCtx};
 use crate::state::EmulatorHandle;
 use crate::store::{Position, Store, page_title, partial_user};
-use crate::util::{new_id, page_url, parse_id, path_id, percent_decode};
+use crate::util::{MentionResolver, new_id, page_url, parse_id, path_id, percent_decode};
 
 /// Resolved parent of a new or moved page.
 enum PageParent {
@@ -174,26 +174,29 @@ fn add_options(s: &mut Store, ds_id: &str, options: NewOptions) {
     }
 }
 
-fn icon_value(v: &Value) -> Value {
-    match v.get("type").and_then(Value::as_str).or_else(|| {
-        ["emoji", "external", "file_upload", "custom_emoji", "icon"]
-            .into_iter()
-            .find(|k| v.get(*k).is_some())
-    }) {
-        Some("file_upload") => {
-            let id = v["file_upload"]["id"].as_str().unwrap_or("upload");
-            json!({ "type": "file", "file": {
-                "url": format!("https://prod-files-secure.s3.us-west-2.amazonaws.com/emulator/{id}/image.png"),
-                "expiry_time": "2099-01-01T00:00:00.000Z" } })
-        }
-        Some(t) => {
-            let mut m = Map::new();
-            m.insert("type".into(), json!(t));
-            m.insert(t.into(), v.get(t).cloned().unwrap_or(Value::Null));
-            Value::Object(m)
-        }
-        None => Value::Null,
-    }
+fn icon_value(s: &Store, v: &Value, path: &str) -> ApiResult<Value> {
+    Ok(
+        match v.get("type").and_then(Value::as_str).or_else(|| {
+            ["emoji", "external", "file_upload", "custom_emoji", "icon"]
+                .into_iter()
+                .find(|k| v.get(*k).is_some())
+        }) {
+            Some("file_upload") => {
+                let id = v["file_upload"]["id"]
+                    .as_str()
+                    .ok_or_else(|| ApiError::body_undefined(&format!("{path}.file_upload.id")))?;
+                let hosted = s.attach_upload(id, &format!("{path}.file_upload.id"))?;
+                json!({ "type": "file", "file": hosted })
+            }
+            Some(t) => {
+                let mut m = Map::new();
+                m.insert("type".into(), json!(t));
+                m.insert(t.into(), v.get(t).cloned().unwrap_or(Value::Null));
+                Value::Object(m)
+            }
+            None => Value::Null,
+        },
+    )
 }
 
 fn filter_props(raw: Option<&str>) -> Option<Vec<String>> {
@@ -313,10 +316,10 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
     }
     page["properties"] = Value::Object(props);
     if let Some(icon) = b.get("icon") {
-        page["icon"] = icon_value(icon);
+        page["icon"] = icon_value(&s, icon, "body.icon")?;
     }
     if let Some(cover) = b.get("cover") {
-        page["cover"] = icon_value(cover);
+        page["cover"] = icon_value(&s, cover, "body.cover")?;
     }
     let title = page_title(&page);
     page["url"] = json!(page_url(&title, &id));
@@ -410,12 +413,20 @@ pub async fn update(
             }
             sync_title(&mut s, &id);
         }
+        let icon = b
+            .get("icon")
+            .map(|i| icon_value(&s, i, "body.icon"))
+            .transpose()?;
+        let cover = b
+            .get("cover")
+            .map(|c| icon_value(&s, c, "body.cover"))
+            .transpose()?;
         if let Some(p) = s.pages.get_mut(&id) {
-            if let Some(icon) = b.get("icon") {
-                p["icon"] = icon_value(icon);
+            if let Some(icon) = icon {
+                p["icon"] = icon;
             }
-            if let Some(cover) = b.get("cover") {
-                p["cover"] = icon_value(cover);
+            if let Some(cover) = cover {
+                p["cover"] = cover;
             }
             if let Some(l) = b.get("is_locked").and_then(Value::as_bool) {
                 p["is_locked"] = json!(l);

@@ -25,6 +25,13 @@ pub async fn me(State(h): State<EmulatorHandle>, Extension(ctx): Extension<ReqCt
         .iter()
         .find(|u| u["id"] == json!(ctx.bot_id))
         .cloned()
+        .map(|mut u| {
+            if u["bot"]["workspace_limits"].is_object() {
+                u["bot"]["workspace_limits"]["max_file_upload_size_in_bytes"] =
+                    json!(s.max_file_upload_size);
+            }
+            u
+        })
         .ok_or_else(|| ApiError::not_found("user", &ctx.bot_id));
     respond(me)
 }

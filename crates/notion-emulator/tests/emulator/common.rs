@@ -157,3 +157,34 @@ pub fn title_of(page: &Value) -> String {
         })
         .unwrap_or_default()
 }
+
+impl Api {
+    /// `POST /v1/file_uploads/{id}/send` with `len` bytes under `file` (and `part_number`).
+    pub async fn send_part(&self, upload: &str, len: usize, part: Option<u32>) -> Resp {
+        let file = reqwest::multipart::Part::bytes(vec![b'x'; len])
+            .file_name("report.pdf")
+            .mime_str("application/pdf")
+            .expect("mime");
+        let mut form = reqwest::multipart::Form::new().part("file", file);
+        if let Some(n) = part {
+            form = form.text("part_number", n.to_string());
+        }
+        let rb = self
+            .client
+            .post(self.url(&format!("/v1/file_uploads/{upload}/send")))
+            .header("Notion-Version", &self.version)
+            .bearer_auth(&self.token)
+            .multipart(form);
+        into_resp(rb.send().await.expect("send")).await
+    }
+
+    /// Creates a single-part upload and sends `len` bytes; returns the upload id.
+    pub async fn uploaded(&self, len: usize) -> String {
+        let r = self.post("/v1/file_uploads", json!({})).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let id = r.body["id"].as_str().expect("id").to_string();
+        let r = self.send_part(&id, len, None).await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        id
+    }
+}

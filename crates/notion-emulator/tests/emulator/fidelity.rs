@@ -30,7 +30,10 @@ type Shape = BTreeMap<String, BTreeSet<&'static str>>;
 
 fn fixtures_dir() -> PathBuf {
     if let Ok(d) = std::env::var("NOTION_FIXTURES_DIR") {
-        return PathBuf::from(d);
+        // The fixtures' root (as the client's tests take it) or its `responses` folder.
+        let d = PathBuf::from(d);
+        let responses = d.join("responses");
+        return if responses.is_dir() { responses } else { d };
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/notion-fixtures/responses")
 }
@@ -895,6 +898,273 @@ async fn responses_match_recorded_fixture_shapes() {
         assert_eq!(r.body["message"], f["message"], "{fx}: exact message");
         add(&format!("error {fx}"), rm(fx), V2025, r.body, vec![]);
     }
+
+    // File uploads (RM, 2025-09-03): single part, multi-part, external URL, attaching.
+    let r = fetch(
+        &api,
+        Method::POST,
+        "/v1/file_uploads",
+        Some(json!({})),
+        V2025,
+    )
+    .await;
+    let single = r.body["id"].as_str().unwrap_or_default().to_string();
+    add(
+        "create file upload",
+        rm("create_file_upload_image"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = api.send_part(&single, 15369, None).await;
+    add(
+        "send single part",
+        rm("upload_file_image"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::POST,
+        "/v1/file_uploads",
+        Some(json!({ "filename": "sample-15s.mp4", "mode": "multi_part", "number_of_parts": 2 })),
+        V2025,
+    )
+    .await;
+    let multi = r.body["id"].as_str().unwrap_or_default().to_string();
+    add(
+        "create multi-part upload",
+        rm("create_file_upload_video"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = api.send_part(&multi, 10 * 1024 * 1024, Some(1)).await;
+    add(
+        "send part 1",
+        rm("upload_file_video1"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = api.send_part(&multi, 1000, Some(2)).await;
+    add(
+        "send part 2",
+        rm("upload_file_video2"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::POST,
+        &format!("/v1/file_uploads/{multi}/complete"),
+        None,
+        V2025,
+    )
+    .await;
+    add(
+        "complete multi-part upload",
+        rm("complete_a_file_upload"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = fetch(&api, Method::POST, "/v1/file_uploads", Some(json!({ "external_url": "https://example.com/dummy.pdf", "filename": "dummy.pdf", "mode": "external_url" })), V2025).await;
+    let external = r.body["id"].as_str().unwrap_or_default().to_string();
+    add(
+        "create external-url upload",
+        rm("create_file_upload_external_url"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::GET,
+        &format!("/v1/file_uploads/{external}"),
+        None,
+        V2025,
+    )
+    .await;
+    add(
+        "retrieve imported upload",
+        rm("retrieve_a_file_upload"),
+        V2025,
+        r.body,
+        vec![],
+    );
+    let icon_page = api.emu.create_page(&ids.root_page, "Icon page").unwrap();
+    let r = fetch(
+        &api,
+        Method::PATCH,
+        &format!("/v1/pages/{icon_page}"),
+        Some(json!({ "icon": { "type": "file_upload", "file_upload": { "id": single } } })),
+        V2025,
+    )
+    .await;
+    add(
+        "page icon from an upload",
+        rm("update_page_set_icon_file_upload"),
+        V2025,
+        r.body,
+        page_allow.clone(),
+    );
+    let image = api
+        .emu
+        .append_children(&icon_page, vec![json!({ "type": "image", "image": { "type": "external", "external": { "url": "https://example.com/a.png" } } })])
+        .unwrap();
+    let r = fetch(
+        &api,
+        Method::PATCH,
+        &format!("/v1/blocks/{}", image[0]),
+        Some(json!({ "image": { "file_upload": { "id": single } } })),
+        V2025,
+    )
+    .await;
+    add(
+        "image block from an upload",
+        rm("update_block_image_file_upload"),
+        V2025,
+        r.body,
+        vec![],
+    );
+
+    // Comments: update and delete (RM).
+    let r = fetch(&api, Method::POST, "/v1/comments", Some(json!({ "parent": { "page_id": ids.root_page }, "rich_text": [{ "text": { "content": "x" } }] })), V2026).await;
+    let comment = r.body["id"].as_str().unwrap_or_default().to_string();
+    let r = fetch(
+        &api,
+        Method::PATCH,
+        &format!("/v1/comments/{comment}"),
+        Some(json!({ "markdown": "update comment by markdown" })),
+        V2026,
+    )
+    .await;
+    add(
+        "update comment",
+        rm("update_comment_markdown"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::DELETE,
+        &format!("/v1/comments/{comment}"),
+        None,
+        V2025,
+    )
+    .await;
+    add(
+        "delete comment",
+        rm("destroy_comment_by_id"),
+        V2025,
+        r.body,
+        vec![],
+    );
+
+    // Views, view queries, custom emojis (kotlin-notion-client, 2026-03-11 surface).
+    let kt = |f: &str| -> &'static str {
+        Box::leak(format!("kotlin-notion-client/{f}.json").into_boxed_str())
+    };
+    let view = ids.views[0].clone();
+    let r = fetch(&api, Method::GET, &format!("/v1/views/{view}"), None, V2026).await;
+    add(
+        "retrieve view",
+        kt("views/retrieve_view"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::GET,
+        &format!("/v1/views?database_id={}", ids.simple_database),
+        None,
+        V2026,
+    )
+    .await;
+    add("list views", kt("views/list_views"), V2026, r.body, vec![]);
+    let r = fetch(
+        &api,
+        Method::POST,
+        &format!("/v1/views/{view}/queries"),
+        Some(json!({})),
+        V2026,
+    )
+    .await;
+    let query = r.body["id"].as_str().unwrap_or_default().to_string();
+    add(
+        "create view query",
+        kt("views/create_view_query"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::GET,
+        &format!("/v1/views/{view}/queries/{query}"),
+        None,
+        V2026,
+    )
+    .await;
+    add(
+        "view query results",
+        kt("views/view_query_results"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::DELETE,
+        &format!("/v1/views/{view}/queries/{query}"),
+        None,
+        V2026,
+    )
+    .await;
+    add(
+        "delete view query",
+        kt("views/deleted_view_query"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(&api, Method::POST, "/v1/views", Some(json!({ "database_id": ids.simple_database, "data_source_id": ids.simple_data_source, "name": "Temp", "type": "table" })), V2026).await;
+    let temp = r.body["id"].as_str().unwrap_or_default().to_string();
+    add(
+        "create view",
+        kt("views/retrieve_view"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(
+        &api,
+        Method::DELETE,
+        &format!("/v1/views/{temp}"),
+        None,
+        V2026,
+    )
+    .await;
+    add(
+        "delete view (partial)",
+        kt("views/partial_view"),
+        V2026,
+        r.body,
+        vec![],
+    );
+    let r = fetch(&api, Method::GET, "/v1/custom_emojis", None, V2026).await;
+    add(
+        "list custom emojis",
+        kt("custom_emojis/list_custom_emojis"),
+        V2026,
+        r.body,
+        vec![],
+    );
 
     // Run every case.
     let mut failures = Vec::new();

@@ -12,3 +12,6 @@ mod misc;
 mod oauth;
 mod pages;
 mod ratelimit;
+mod routes;
+mod uploads;
+mod views;
