@@ -36,40 +36,44 @@ const TABS: [(&str, &str); 4] = [
 fn status_filter(
     raw: Option<&str>,
 ) -> Result<(&'static str, Option<ApprovalStatus>), ConsoleError> {
-    match raw.unwrap_or("pending") {
-        "all" => Ok(("all", None)),
-        other => TABS
-            .iter()
-            .find(|(k, _)| *k == other)
-            .map(|(k, _)| k)
-            .or_else(|| {
-                ["approved", "expired", "executing", "failed"]
-                    .iter()
-                    .find(|k| **k == other)
-            })
-            .map(|k| -> Result<_, ConsoleError> {
-                let s = k
-                    .parse::<ApprovalStatus>()
-                    .map_err(|_| ConsoleError::bad("status", "unknown status"))?;
-                Ok((*k, Some(s)))
-            })
-            .unwrap_or_else(|| Err(ConsoleError::bad("status", "unknown status"))),
+    const KNOWN: [&str; 9] = [
+        "pending",
+        "executed",
+        "denied",
+        "all",
+        "approved",
+        "expired",
+        "executing",
+        "failed",
+        "withdrawn",
+    ];
+    let bad = || ConsoleError::bad("status", "unknown status");
+    let raw = raw.unwrap_or("pending");
+    let tab = KNOWN.into_iter().find(|k| *k == raw).ok_or_else(bad)?;
+    if tab == "all" {
+        return Ok((tab, None));
     }
+    Ok((tab, Some(tab.parse().map_err(|_| bad())?)))
 }
 
 /// How many approvals a list shows at most.
 const LIST_LIMIT: u32 = 100;
 
-async fn load(
+/// The list the inbox shows for a `?status=`: its tab, the approvals and their names, as the
+/// page and its live fragment both render it.
+async fn listing(
     state: &ConsoleState,
     caller: &Caller,
-    status: Option<ApprovalStatus>,
-) -> Result<Vec<Approval>, ConsoleError> {
+    status: Option<&str>,
+) -> Result<(&'static str, Markup), ConsoleError> {
+    let (tab, status) = status_filter(status)?;
     let mut filter = ApprovalFilter::new().limit(LIST_LIMIT);
     if let Some(s) = status {
         filter = filter.status(s);
     }
-    Ok(state.gate.list_approvals(caller, filter).await?)
+    let approvals = state.gate.list_approvals(caller, filter).await?;
+    let names = Names::load(state, caller).await?;
+    Ok((tab, list_markup(&approvals, &names, tab)))
 }
 
 /// A short description of a held call for lists: the verb and its object.
@@ -141,9 +145,7 @@ pub(crate) async fn inbox(
     signed: Signed,
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, ConsoleError> {
-    let (tab, status) = status_filter(q.status.as_deref())?;
-    let approvals = load(&state, &signed.caller, status).await?;
-    let names = Names::load(&state, &signed.caller).await?;
+    let (tab, list) = listing(&state, &signed.caller, q.status.as_deref()).await?;
     let ctx = Ctx::load(&state, &signed).await?;
     let body = html! {
         nav class="actions" aria-label="Filter" {
@@ -153,7 +155,7 @@ pub(crate) async fn inbox(
             }
         }
         div class="sep" {}
-        (list_markup(&approvals, &names, tab))
+        (list)
     };
     Ok(page(&ctx, Nav::Inbox, "Approvals", body).into_response())
 }
@@ -164,10 +166,10 @@ pub(crate) async fn inbox_live(
     signed: Signed,
     Query(q): Query<InboxQuery>,
 ) -> Result<Response, ConsoleError> {
-    let (tab, status) = status_filter(q.status.as_deref())?;
-    let approvals = load(&state, &signed.caller, status).await?;
-    let names = Names::load(&state, &signed.caller).await?;
-    Ok(list_markup(&approvals, &names, tab).into_response())
+    Ok(listing(&state, &signed.caller, q.status.as_deref())
+        .await?
+        .1
+        .into_response())
 }
 
 /// What the approver's read of Notion found for the preview.
@@ -451,7 +453,11 @@ pub(crate) async fn approve(
 ) -> Result<Response, ConsoleError> {
     let id: ApprovalId = parse_id(&raw, "approval")?;
     let note = clean_note(&form.note);
-    match state.gate.approve(&signed.caller, id, note.as_deref()).await {
+    match state
+        .gate
+        .approve(&signed.caller, id, note.as_deref())
+        .await
+    {
         // The call ran (or failed at Notion): either way the page shows the result.
         Ok(_) | Err(GateError::Upstream { .. }) => {}
         Err(e) => return Err(e.into()),
