@@ -24,6 +24,8 @@ pub(crate) struct Params {
     pub(crate) agents: usize,
     pub(crate) approvals: usize,
     pub(crate) iterations: usize,
+    /// Keep serving this many seconds after measuring (to look at the pages in a browser).
+    pub(crate) hold: u64,
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -106,7 +108,7 @@ pub(crate) async fn run(p: Params) -> Result<()> {
     for i in 0..p.approvals {
         let body = json!({"method": "POST", "path": "/v1/pages", "query": [], "notion_version": null, "body": {
             "parent": {"page_id": "1a2b3c4d5e6f8000a000000000000101"},
-            "properties": {"title": {"title": [{"text": {"content": format!("Plan {i} — {}", "a long title ".repeat(14))}}]}},
+            "properties": {"title": {"title": [{"text": {"content": if i % 5 == 0 { format!("Plan {i} — {}", "with a long title that keeps going ".repeat(6)) } else { format!("Weekly notes {i}") }}}]}},
             "children": [{"type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "text": {"content": "Hello"}}]}}]
         }});
         store
@@ -226,5 +228,9 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         "\nAudit export (JSON lines, every event): {n} lines in {:.2} s.",
         t.elapsed().as_secs_f64()
     );
+    if p.hold > 0 {
+        eprintln!("serving {base} for {} s; sign in with {admin_key}", p.hold);
+        tokio::time::sleep(Duration::from_secs(p.hold)).await;
+    }
     Ok(())
 }

@@ -57,6 +57,9 @@ enum Bench {
         /// Fetches of each page.
         #[arg(long, default_value_t = 30)]
         iterations: usize,
+        /// Keep serving this many seconds afterwards (to look at the pages).
+        #[arg(long, default_value_t = 0)]
+        hold: u64,
     },
     /// Load run: `notion-gate sandbox` (limiter lifted) under N concurrent clients mixing REST
     /// reads, tool calls, proxy reads and policy-denied writes; fails on any 5xx or unexpected
@@ -292,12 +295,14 @@ async fn main() -> Result<()> {
             agents,
             approvals,
             iterations,
+            hold,
         } => {
             console::run(console::Params {
                 events,
                 agents,
                 approvals,
                 iterations,
+                hold,
             })
             .await
         }
