@@ -9,6 +9,8 @@
 # folder, add an intern, a supervised and an autonomous agent with the CLI, install the
 # pinned SDKs into ${SDK_CACHE:-/var/tmp/notion-gate-sdk} if they are not there yet, run
 # tests/sdk/python_sdk.py (notion-client) and tests/sdk/node_sdk.mjs (@notionhq/client),
+# then tests/sdk/python_mcp_tasks.py (the Python MCP SDK `mcp`: a held write as an MCP task,
+# approved, denied with a note, cancelled),
 # stop the sandbox (SIGTERM; it flushes the audit), then check that `audit export` holds
 # exactly one `surface == "proxy"` record per HTTP request each script sent, per agent, with
 # the expected refusals. Last, the shared-rate scenario: `notion-emulator --rate 3 --burst 10`
@@ -24,6 +26,7 @@ REPO=$PWD
 
 PY_SDK_VERSION=2.7.0      # notion-client: newest 2.x on PyPI
 NODE_SDK_VERSION=5.26.0   # @notionhq/client: newest 5.x on npm
+MCP_SDK_VERSION=2.3.0     # mcp (the official Python MCP SDK): newest on PyPI
 export NOTION_VERSION=2025-09-03
 SDK_CACHE=${SDK_CACHE:-/var/tmp/notion-gate-sdk}
 PROFILE=${SDK_TESTS_PROFILE:-debug}
@@ -111,6 +114,16 @@ if [ ! -f "$PY_DIR/.complete" ]; then
   rm -rf "$PY_DIR"
   mv -T "$tmp" "$PY_DIR" 2>/dev/null || rm -rf "$tmp"   # a concurrent run may have won
 fi
+MCP_DIR=$SDK_CACHE/python-mcp-$MCP_SDK_VERSION
+if [ ! -f "$MCP_DIR/.complete" ]; then
+  tmp=$(mktemp -d "$SDK_CACHE/.mcp.XXXXXX")
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target "$tmp" "mcp==$MCP_SDK_VERSION" \
+    || { rm -rf "$tmp"; abort "pip install mcp==$MCP_SDK_VERSION"; }
+  touch "$tmp/.complete"
+  rm -rf "$MCP_DIR"
+  mv -T "$tmp" "$MCP_DIR" 2>/dev/null || rm -rf "$tmp"
+fi
 NODE_DIR=$SDK_CACHE/node-notionhq-client-$NODE_SDK_VERSION
 if [ ! -f "$NODE_DIR/.complete" ]; then
   tmp=$(mktemp -d "$SDK_CACHE/.node.XXXXXX")
@@ -121,7 +134,7 @@ if [ ! -f "$NODE_DIR/.complete" ]; then
   rm -rf "$NODE_DIR"
   mv -T "$tmp" "$NODE_DIR" 2>/dev/null || rm -rf "$tmp"
 fi
-pass "notion-client $PY_SDK_VERSION in $PY_DIR; @notionhq/client $NODE_SDK_VERSION in $NODE_DIR"
+pass "notion-client $PY_SDK_VERSION in $PY_DIR; mcp $MCP_SDK_VERSION in $MCP_DIR; @notionhq/client $NODE_SDK_VERSION in $NODE_DIR"
 
 # --- sandbox -------------------------------------------------------------------------------
 log "starting the sandbox"
@@ -180,6 +193,8 @@ run_sdk() { # name, command...
 }
 PYTHONPATH=$PY_DIR${PYTHONPATH:+:$PYTHONPATH} run_sdk python "$PYTHON" tests/sdk/python_sdk.py
 NOTION_SDK_NODE_DIR=$NODE_DIR run_sdk node node tests/sdk/node_sdk.mjs
+NG_ADMIN_KEY=$(cat "$DATA/sandbox-admin.key") PYTHONPATH=$MCP_DIR${PYTHONPATH:+:$PYTHONPATH} \
+  run_sdk python-mcp-tasks "$PYTHON" tests/sdk/python_mcp_tasks.py
 
 # --- stop, then the audit ------------------------------------------------------------------
 log "stopping the sandbox"

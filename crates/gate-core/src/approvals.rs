@@ -171,6 +171,7 @@ impl Gate {
             tokio::select! {
                 () = changes.changed() => {}
                 () = tokio::time::sleep_until(next) => {}
+                () = watch.ending() => return self.approval_view(caller, id).await,
             }
         }
     }
@@ -195,6 +196,12 @@ impl Gate {
             .map(ApprovalView::new)
             .filter(|v| status.is_none_or(|s| v.status == s))
             .collect())
+    }
+
+    /// Ends every approval wait (present and future) with the approval as it stands, so that
+    /// waits do not hold up a graceful shutdown: call it when the server begins to stop.
+    pub fn end_waits(&self) {
+        self.inner.watch.end_waits();
     }
 
     /// How many approval waits `key` holds right now (at most `max_waits_per_key`).

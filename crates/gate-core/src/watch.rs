@@ -73,6 +73,8 @@ pub(crate) struct Watch {
     connected: AtomicUsize,
     /// Dropped with the gate: the listener tasks stop.
     alive: watch::Sender<()>,
+    /// Set when the server begins to stop: every wait answers at once.
+    ending: watch::Sender<bool>,
 }
 
 /// A waiter's channel; leaving drops the approval's entry when it was the last.
@@ -150,6 +152,20 @@ impl Watch {
             started: AtomicBool::new(false),
             connected: AtomicUsize::new(0),
             alive: watch::channel(()).0,
+            ending: watch::channel(false).0,
+        }
+    }
+
+    /// Makes every wait, present and future, answer at once.
+    pub(crate) fn end_waits(&self) {
+        self.ending.send_replace(true);
+    }
+
+    /// Resolves once waits must end (at once if they already must).
+    pub(crate) async fn ending(&self) {
+        let mut rx = self.ending.subscribe();
+        if rx.wait_for(|ending| *ending).await.is_err() {
+            std::future::pending::<()>().await;
         }
     }
 

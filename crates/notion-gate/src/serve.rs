@@ -110,7 +110,15 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     if let Some(key) = &sandbox_key {
         sandbox_banner(&base, &settings.data_dir, key);
     }
-    let served = app.run_until_stopped(shutdown_signal()).await;
+    let stopping = {
+        let gate = gate.clone();
+        async move {
+            shutdown_signal().await;
+            // Approval waits (up to 60 s) answer now rather than hold up the shutdown.
+            gate.end_waits();
+        }
+    };
+    let served = app.run_until_stopped(stopping).await;
     expiry.abort();
     tracing::info!("stopped accepting requests; flushing the audit");
     let stats = gate.shutdown().await;

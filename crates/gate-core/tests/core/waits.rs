@@ -217,6 +217,30 @@ async fn wait_answers_when_decided_here(db: TestDb) {
         0,
         "slot given back"
     );
+
+    // When the server begins to stop, waits answer at once with the approval as it stands.
+    let id = held(&w, &agent, "awaited at shutdown").await;
+    let gate = w.gate.clone();
+    let waiter = agent.clone();
+    let wait = tokio::spawn(async move {
+        gate.wait_approval(&waiter, id, Duration::from_secs(60))
+            .await
+    });
+    let started = async {
+        while w.gate.approval_waits_held(agent.key_id) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(TEST_TIMEOUT, started)
+        .await
+        .expect("waiting");
+    w.gate.end_waits();
+    let v = tokio::time::timeout(TEST_TIMEOUT, wait)
+        .await
+        .expect("ended at once")
+        .expect("task")
+        .expect("wait");
+    assert_eq!(v.status, ApprovalStatus::Pending);
     w.finish().await;
 }
 

@@ -390,9 +390,9 @@ pub struct DecisionBody {
     pub note: Option<String>,
 }
 
-/// The decision body: none, an empty body, or `{"note": …}`.
-fn decision_body(bytes: &Bytes) -> Result<DecisionBody, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+/// The decision body: none, an empty body, `null`, or `{"note": …}`.
+fn decision_body(bytes: &[u8]) -> Result<DecisionBody, ApiError> {
+    if bytes.trim_ascii().is_empty() || bytes.trim_ascii() == b"null" {
         return Ok(DecisionBody::default());
     }
     crate::extract::parse(bytes)
@@ -498,3 +498,40 @@ pub fn router() -> Router<AppState> {
     components(schemas(ApprovalView, ApprovalResult, ApprovalList, DecisionBody, HeldCall))
 )]
 pub struct ApprovalsApi;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_body_is_optional_and_names_a_bad_field() {
+        for empty in [&b""[..], b"  ", b"null", b" null\n"] {
+            assert_eq!(decision_body(empty).map(|b| b.note).ok(), Some(None));
+        }
+        let body = decision_body(br#"{"note": "why"}"#).map(|b| b.note).ok();
+        assert_eq!(body, Some(Some("why".to_owned())));
+        assert!(decision_body(br#"{"notes": "x"}"#).is_err());
+        assert!(decision_body(br#"{"note": 5}"#).is_err());
+    }
+
+    #[test]
+    fn waits_are_seconds_from_zero_to_sixty() {
+        let ok = |v: Value| parse_wait(Some(&v), "wait").ok();
+        assert_eq!(parse_wait(None, "wait").ok(), Some(Duration::ZERO));
+        assert_eq!(ok(Value::from(60)), Some(Duration::from_secs(60)));
+        assert_eq!(ok(Value::from("2.5")), Some(Duration::from_millis(2500)));
+        for bad in [
+            Value::from(61),
+            Value::from(-1),
+            Value::from("soon"),
+            Value::Bool(true),
+        ] {
+            let err = parse_wait(Some(&bad), "params.wait").err();
+            assert_eq!(
+                err.map(|e| e.details["field"].clone()),
+                Some(Value::from("params.wait")),
+                "{bad}"
+            );
+        }
+    }
+}

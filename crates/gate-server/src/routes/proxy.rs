@@ -3,7 +3,9 @@
 //! path (`Gate::call`, surface `proxy`) and Notion's status, `Retry-After`,
 //! `X-Notion-Request-Id` and body come back unchanged. Refusals are answered in Notion's own
 //! error envelope (`restricted_resource` and friends) with the gateway's code in the message
-//! and in `additional_data.gateway_code`, so SDKs raise their usual error types.
+//! and in `additional_data.gateway_code`, so SDKs raise their usual error types. A call held
+//! for approval also carries `additional_data.approval_id`, `status_url` (the approval in the
+//! REST API, where the agent follows it with `?wait=`) and `expires_at`.
 
 use axum::Router;
 use axum::body::Body;
