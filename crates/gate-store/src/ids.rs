@@ -94,6 +94,11 @@ uuid_id!(
     ApprovalId,
     "approval"
 );
+uuid_id!(
+    /// Id of one webhook delivery (one approval event for one configured hook).
+    WebhookDeliveryId,
+    "webhook delivery"
+);
 
 /// Id of an audit event: a monotonic integer assigned by the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

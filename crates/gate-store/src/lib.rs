@@ -24,6 +24,7 @@ mod models;
 mod sql;
 mod store;
 mod vault;
+mod webhooks;
 mod writer;
 
 pub use audit::{
@@ -32,7 +33,8 @@ pub use audit::{
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId, sha256_hex,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId,
+    WebhookDeliveryId, sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
 pub use models::{
@@ -43,4 +45,8 @@ pub use models::{
 };
 pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
+pub use webhooks::{
+    DEFAULT_WEBHOOK_LEASE, NewWebhookDelivery, WebhookAttempt, WebhookDelivery,
+    WebhookDeliveryFilter,
+};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

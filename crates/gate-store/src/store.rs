@@ -10,13 +10,16 @@ use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 
 use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
-use crate::ids::{AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId};
+use crate::ids::{
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId, WebhookDeliveryId,
+};
 use crate::models::{
     Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
     Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
     NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
 use crate::vault::Vault;
+use crate::webhooks::{NewWebhookDelivery, WebhookAttempt, WebhookDelivery, WebhookDeliveryFilter};
 
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -280,6 +283,38 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_approval(&self, id: ApprovalId, outcome: ApprovalOutcome) -> Result<Approval>;
     /// Marks pending approvals past their expiry as `expired`; returns how many.
     async fn expire_approvals(&self) -> Result<u64>;
+    /// Marks pending approvals past their expiry as `expired` and returns them (as expired),
+    /// so that each expiry is reported once, by the instance whose update made it.
+    async fn expire_due_approvals(&self) -> Result<Vec<Approval>>;
+
+    // ---- approval notifications (webhook deliveries) -----------------------------------
+
+    /// Records deliveries (one per event and hook), due at once, in one transaction.
+    async fn create_webhook_deliveries(
+        &self,
+        new: &[NewWebhookDelivery],
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Claims up to `limit` due deliveries (oldest due first) for `lease`: their next attempt
+    /// moves to the end of the lease, so no other worker (on any instance) takes them
+    /// meanwhile; [`Store::record_webhook_attempt`] then sets what follows.
+    async fn claim_due_webhook_deliveries(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Records one attempt of an unfinished delivery (a finished one is a conflict).
+    async fn record_webhook_attempt(
+        &self,
+        id: WebhookDeliveryId,
+        attempt: WebhookAttempt,
+    ) -> Result<WebhookDelivery>;
+    /// Deliveries matching a filter, most recently changed first.
+    async fn list_webhook_deliveries(
+        &self,
+        filter: WebhookDeliveryFilter,
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Deletes finished deliveries last changed before `finished_before`; returns how many.
+    async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64>;
 
     // ---- audit ---------------------------------------------------------------------------
 

@@ -32,6 +32,11 @@ const SQLITE: &[Embedded] = &[
         "audit spool",
         include_str!("../../migrations/sqlite/0003_audit_spool.sql"),
     ),
+    (
+        5,
+        "webhook deliveries",
+        include_str!("../../migrations/sqlite/0005_webhook_deliveries.sql"),
+    ),
 ];
 
 /// PostgreSQL migrations, in version order (equivalent schema to [`SQLITE`]).
@@ -50,6 +55,11 @@ const POSTGRES: &[Embedded] = &[
         3,
         "audit spool",
         include_str!("../../migrations/postgres/0003_audit_spool.sql"),
+    ),
+    (
+        5,
+        "webhook deliveries",
+        include_str!("../../migrations/postgres/0005_webhook_deliveries.sql"),
     ),
 ];
 

@@ -7,6 +7,7 @@ mod direct;
 mod migrations;
 mod rows;
 mod spool;
+mod webhooks;
 
 use std::fmt;
 use std::str::FromStr as _;
@@ -1030,6 +1031,46 @@ macro_rules! sql_store {
                     .rows_affected())
             }
 
+            async fn expire_due_approvals(&self) -> Result<Vec<Approval>> {
+                self.expire_due_approvals_impl().await
+            }
+
+            // ---- approval notifications ------------------------------------------------
+
+            async fn create_webhook_deliveries(
+                &self,
+                new: &[crate::webhooks::NewWebhookDelivery],
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_create(new).await
+            }
+
+            async fn claim_due_webhook_deliveries(
+                &self,
+                limit: u32,
+                lease: std::time::Duration,
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_claim_due(limit, lease).await
+            }
+
+            async fn record_webhook_attempt(
+                &self,
+                id: crate::ids::WebhookDeliveryId,
+                attempt: crate::webhooks::WebhookAttempt,
+            ) -> Result<crate::webhooks::WebhookDelivery> {
+                self.webhook_record(id, attempt).await
+            }
+
+            async fn list_webhook_deliveries(
+                &self,
+                filter: crate::webhooks::WebhookDeliveryFilter,
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_list(filter).await
+            }
+
+            async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64> {
+                self.webhook_purge(finished_before).await
+            }
+
             // ---- audit ---------------------------------------------------------------
 
             async fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
@@ -1108,3 +1149,5 @@ macro_rules! sql_store {
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+webhooks::webhook_sql!(SqliteStore, sqlx::Sqlite);
+webhooks::webhook_sql!(PgStore, sqlx::Postgres);

@@ -20,6 +20,7 @@ mod oauth;
 mod refresh_claim;
 mod users_keys;
 mod vault;
+mod webhooks;
 mod writer;
 
 /// Instantiates contract tests on both backends.
