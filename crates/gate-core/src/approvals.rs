@@ -21,6 +21,7 @@ use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
 use crate::gate::{Gate, new_request_id};
+use crate::notify::ApprovalEvent;
 use crate::request::Canonical;
 
 fn error_json(code: &str, message: &str) -> String {
@@ -50,12 +51,15 @@ impl Gate {
     /// [`GateError::Conflict`]; an expired one too.
     pub async fn approve(&self, decider: &Caller, id: ApprovalId) -> Result<Approval, GateError> {
         self.approval_for_decider(decider, id).await?;
-        self.inner
+        let decided = self
+            .inner
             .store
             .decide_approval(id, ApprovalDecision::Approve, decider.user_id)
             .await?;
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval granted");
-        self.run_approved(id).await
+        let result = self.run_approved(id).await;
+        self.notify(ApprovalEvent::Decided, result.as_ref().unwrap_or(&decided));
+        result
     }
 
     /// Denies a pending approval.
@@ -67,6 +71,7 @@ impl Gate {
             .decide_approval(id, ApprovalDecision::Deny, decider.user_id)
             .await?;
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval denied");
+        self.notify(ApprovalEvent::Decided, &a);
         Ok(a)
     }
 
@@ -281,9 +286,14 @@ impl Gate {
         Ok(self.inner.store.list_approvals(filter).await?)
     }
 
-    /// Marks pending approvals past their expiry as expired; returns how many.
+    /// Marks pending approvals past their expiry as expired (each notified once); returns
+    /// how many.
     pub async fn expire_approvals(&self) -> Result<u64, GateError> {
-        Ok(self.inner.store.expire_approvals().await?)
+        let expired = self.inner.store.expire_due_approvals().await?;
+        expired
+            .iter()
+            .for_each(|a| self.notify(ApprovalEvent::Expired, a));
+        Ok(expired.len() as u64)
     }
 }
 

@@ -88,6 +88,8 @@ pub struct GateConfig {
     pub ancestry_ttl: Duration,
     /// The deepest parent chain walked for root-page checks (default 16).
     pub ancestry_max_depth: usize,
+    /// Approval notifications to webhooks (default: none).
+    pub webhooks: Option<crate::notify::WebhookConfig>,
 }
 
 impl fmt::Debug for GateConfig {
@@ -100,6 +102,7 @@ impl fmt::Debug for GateConfig {
             .field("cache_ttl", &self.cache_ttl)
             .field("oauth", &self.oauth)
             .field("approval_ttl", &self.approval_ttl)
+            .field("webhooks", &self.webhooks)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +126,7 @@ impl GateConfig {
             audit: AuditWriterConfig::default(),
             ancestry_ttl: Duration::from_secs(60),
             ancestry_max_depth: 16,
+            webhooks: None,
         }
     }
 
@@ -171,6 +175,12 @@ impl GateConfig {
     /// Sets the approval lifetime.
     pub fn approval_ttl(mut self, ttl: Duration) -> Self {
         self.approval_ttl = ttl;
+        self
+    }
+
+    /// Sends approval notifications to webhooks.
+    pub fn webhooks(mut self, webhooks: crate::notify::WebhookConfig) -> Self {
+        self.webhooks = Some(webhooks);
         self
     }
 

@@ -78,6 +78,7 @@ pub(crate) struct Inner {
     pub(crate) approval_ttl: std::time::Duration,
     pub(crate) parents: ParentCache,
     pub(crate) ancestry_max_depth: usize,
+    pub(crate) notifier: Option<crate::notify::Notifier>,
 }
 
 fn digest(key: &str) -> Digest {
@@ -151,6 +152,13 @@ impl Gate {
             .as_ref()
             .map(|o| notion.oauth(o.client_id.clone(), o.client_secret.clone()));
         let audit = AuditWriter::spawn(Arc::clone(&config.store), config.audit.clone());
+        let notifier = match config.webhooks {
+            Some(w) if !w.hooks.is_empty() => Some(crate::notify::Notifier::spawn(
+                Arc::clone(&config.store),
+                w,
+            )?),
+            _ => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 store: config.store,
@@ -167,6 +175,7 @@ impl Gate {
                 approval_ttl: config.approval_ttl,
                 parents: ParentCache::new(config.ancestry_ttl),
                 ancestry_max_depth: config.ancestry_max_depth.max(1),
+                notifier,
             }),
         })
     }
@@ -195,8 +204,12 @@ impl Gate {
         })
     }
 
-    /// Writes every pending audit record and stops the writer.
+    /// Writes every pending audit record and stops the writer (and the notification worker,
+    /// after recording the events it had queued).
     pub async fn shutdown(&self) -> gate_store::AuditStats {
+        if let Some(n) = &self.inner.notifier {
+            n.shutdown().await;
+        }
         self.inner.audit.shutdown().await
     }
 
@@ -610,7 +623,20 @@ impl Gate {
         if let Some(c) = caller.connection_id {
             new = new.connection(c);
         }
-        Ok(self.inner.store.create_approval(new).await?)
+        let approval = self.inner.store.create_approval(new).await?;
+        self.notify(crate::notify::ApprovalEvent::Created, &approval);
+        Ok(approval)
+    }
+
+    /// Queues an approval notification for the configured webhooks (never waits).
+    pub(crate) fn notify(
+        &self,
+        event: crate::notify::ApprovalEvent,
+        approval: &gate_store::Approval,
+    ) {
+        if let Some(n) = &self.inner.notifier {
+            n.notify(event, approval);
+        }
     }
 
     /// Executes an allowed request on a connection that `owner`'s call may use.

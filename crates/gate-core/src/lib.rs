@@ -45,6 +45,7 @@ mod config;
 mod connections;
 mod error;
 mod gate;
+mod notify;
 mod oauth_flow;
 mod request;
 mod session;
@@ -59,6 +60,10 @@ pub use config::{
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
+pub use notify::{
+    ApprovalEvent, CONSOLE_APPROVALS_PATH, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER,
+    SLACK_PREFIX, WebhookConfig, WebhookRetry, WebhookTarget, console_approval_url, sign,
+};
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};
