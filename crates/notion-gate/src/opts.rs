@@ -82,6 +82,16 @@ pub struct ServeArgs {
     /// [env: NOTION_GATE_CORS_ORIGINS, comma-separated] [default: none, no CORS headers].
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     pub cors_origins: Vec<String>,
+    /// POST approval events (held, decided, expired) to this URL (repeatable; write
+    /// slack+https://… for Slack's format) [env: NOTION_GATE_APPROVAL_WEBHOOKS,
+    /// comma-separated] [default: none].
+    #[arg(long = "approval-webhook", value_name = "URL")]
+    pub approval_webhooks: Vec<String>,
+    /// Sign every webhook body: X-Notion-Gate-Signature: sha256=<HMAC-SHA256>; prefer the
+    /// variable, a flag shows in the process list [env: NOTION_GATE_WEBHOOK_SECRET]
+    /// [default: unsigned].
+    #[arg(long, value_name = "SECRET")]
+    pub webhook_secret: Option<String>,
 }
 
 impl StoreArgs {
@@ -119,6 +129,9 @@ impl ServeArgs {
             redis_url: self.redis_url.clone(),
             failed_auth_per_minute: self.failed_auth_per_minute.clone(),
             cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.join(",")),
+            approval_webhooks: (!self.approval_webhooks.is_empty())
+                .then(|| self.approval_webhooks.join(",")),
+            webhook_secret: self.webhook_secret.clone(),
             ..self.store.flags_with(&self.notion)
         }
     }

@@ -55,7 +55,7 @@ pub async fn sandbox(settings: Settings) -> Result<()> {
     run(settings, notion_url, Some(emu)).await
 }
 
-async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> Result<()> {
+async fn run(mut settings: Settings, notion_url: String, emu: Option<Emulator>) -> Result<()> {
     let sandbox = emu.is_some();
     let listener = TcpListener::bind(settings.listen).await.with_context(|| {
         format!(
@@ -65,6 +65,8 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     })?;
     let addr = listener.local_addr().context("the bound address")?;
     let base = format!("http://{addr}");
+    // The console links in approval notifications use the bound address by default.
+    settings.public_url.get_or_insert_with(|| base.clone());
 
     let store = setup::open_store(&settings).await?;
     tracing::info!(
@@ -73,6 +75,18 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     );
     setup::check_redis(&settings).await?;
     let gate = setup::build_gate(&settings, store, &notion_url)?;
+    if !settings.approval_webhooks.is_empty() {
+        let hooks: Vec<&str> = settings
+            .approval_webhooks
+            .iter()
+            .map(gate_core::WebhookTarget::label)
+            .collect();
+        tracing::info!(
+            hooks = ?hooks,
+            signed = settings.webhook_secret.is_some(),
+            "approval notifications enabled"
+        );
+    }
     if settings.local_only {
         tracing::warn!("local-only mode is on: every call to Notion is refused");
     }
