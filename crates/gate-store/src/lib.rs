@@ -20,6 +20,7 @@ mod audit;
 mod error;
 mod ids;
 mod keys;
+mod mcp_oauth;
 mod models;
 mod sql;
 mod store;
@@ -37,6 +38,9 @@ pub use ids::{
     WebhookDeliveryId, sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
+pub use mcp_oauth::{
+    CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
+};
 pub use models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,

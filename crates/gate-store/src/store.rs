@@ -13,6 +13,9 @@ use crate::error::{Result, StoreError};
 use crate::ids::{
     AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId, WebhookDeliveryId,
 };
+use crate::mcp_oauth::{
+    CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
+};
 use crate::models::{
     Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
     Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
@@ -315,6 +318,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<WebhookDelivery>>;
     /// Deletes finished deliveries last changed before `finished_before`; returns how many.
     async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64>;
+
+    // ---- MCP clients by OAuth -----------------------------------------------------------
+
+    /// Registers a client; more than `max` unexpired registrations is a conflict.
+    async fn create_mcp_client(&self, new: NewMcpClient, max: u32) -> Result<McpClient>;
+    /// A client by `client_id` (expired ones included: the caller checks).
+    async fn get_mcp_client(&self, client_id: &str) -> Result<McpClient>;
+    /// Creates a random single-use authorization code; stores only its hash.
+    async fn create_mcp_code(&self, new: NewMcpCode) -> Result<CreatedMcpCode>;
+    /// Consumes a code by hash, atomically (one conditional update: at most one caller on any
+    /// instance gets `Some`). Unknown, used or expired → `None`.
+    async fn consume_mcp_code(&self, hash: &TokenHash) -> Result<Option<McpCode>>;
+    /// Records an issued access token.
+    async fn create_mcp_token(&self, new: NewMcpToken) -> Result<McpToken>;
+    /// The token record of an agent key, if the key was issued by OAuth.
+    async fn get_mcp_token(&self, api_key_id: ApiKeyId) -> Result<Option<McpToken>>;
+    /// How many unexpired tokens a user's consents issued.
+    async fn count_mcp_tokens(&self, user_id: UserId) -> Result<u64>;
+    /// Up to `limit` expired token records, oldest first (their keys are to be revoked).
+    async fn expired_mcp_tokens(&self, limit: u32) -> Result<Vec<McpToken>>;
+    /// Deletes a token record.
+    async fn delete_mcp_token(&self, api_key_id: ApiKeyId) -> Result<()>;
+    /// Deletes expired clients and used or expired codes; returns how many rows went.
+    async fn purge_mcp_oauth(&self) -> Result<u64>;
 
     // ---- audit ---------------------------------------------------------------------------
 

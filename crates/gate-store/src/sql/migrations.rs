@@ -37,6 +37,11 @@ const SQLITE: &[Embedded] = &[
         "webhook deliveries",
         include_str!("../../migrations/sqlite/0005_webhook_deliveries.sql"),
     ),
+    (
+        6,
+        "mcp oauth",
+        include_str!("../../migrations/sqlite/0006_mcp_oauth.sql"),
+    ),
 ];
 
 /// PostgreSQL migrations, in version order (equivalent schema to [`SQLITE`]).
@@ -60,6 +65,11 @@ const POSTGRES: &[Embedded] = &[
         5,
         "webhook deliveries",
         include_str!("../../migrations/postgres/0005_webhook_deliveries.sql"),
+    ),
+    (
+        6,
+        "mcp oauth",
+        include_str!("../../migrations/postgres/0006_mcp_oauth.sql"),
     ),
 ];
 

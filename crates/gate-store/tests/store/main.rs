@@ -16,6 +16,7 @@ mod agents_connections;
 mod approvals;
 mod audit;
 mod concurrency;
+mod mcp_oauth;
 mod oauth;
 mod refresh_claim;
 mod users_keys;
