@@ -90,6 +90,8 @@ pub struct GateConfig {
     pub ancestry_max_depth: usize,
     /// Approval notifications to webhooks (default: none).
     pub webhooks: Option<crate::notify::WebhookConfig>,
+    /// Bounds of the MCP OAuth authorization server.
+    pub mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
 }
 
 impl fmt::Debug for GateConfig {
@@ -127,6 +129,7 @@ impl GateConfig {
             ancestry_ttl: Duration::from_secs(60),
             ancestry_max_depth: 16,
             webhooks: None,
+            mcp_oauth: crate::mcp_oauth::McpOAuthConfig::default(),
         }
     }
 
@@ -181,6 +184,12 @@ impl GateConfig {
     /// Sends approval notifications to webhooks.
     pub fn webhooks(mut self, webhooks: crate::notify::WebhookConfig) -> Self {
         self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Sets the bounds of the MCP OAuth authorization server.
+    pub fn mcp_oauth(mut self, limits: crate::mcp_oauth::McpOAuthConfig) -> Self {
+        self.mcp_oauth = limits;
         self
     }
 

@@ -79,6 +79,7 @@ pub(crate) struct Inner {
     pub(crate) parents: ParentCache,
     pub(crate) ancestry_max_depth: usize,
     pub(crate) notifier: Option<crate::notify::Notifier>,
+    pub(crate) mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
 }
 
 fn digest(key: &str) -> Digest {
@@ -176,6 +177,7 @@ impl Gate {
                 parents: ParentCache::new(config.ancestry_ttl),
                 ancestry_max_depth: config.ancestry_max_depth.max(1),
                 notifier,
+                mcp_oauth: config.mcp_oauth,
             }),
         })
     }

@@ -45,6 +45,7 @@ mod config;
 mod connections;
 mod error;
 mod gate;
+mod mcp_oauth;
 mod notify;
 mod oauth_flow;
 mod request;
@@ -60,6 +61,10 @@ pub use config::{
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
+pub use mcp_oauth::{
+    AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_PATH, McpOAuthConfig,
+    TokenParams, mcp_resource_url, pkce_s256,
+};
 pub use notify::{
     ApprovalEvent, CONSOLE_APPROVALS_PATH, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER,
     SLACK_PREFIX, WebhookConfig, WebhookRetry, WebhookTarget, console_approval_url, sign,
