@@ -429,6 +429,17 @@ impl Gate {
 
     // ---- audit --------------------------------------------------------------------------
 
+    /// How many audit events match a query, with the scoping of [`Gate::query_audit`].
+    pub async fn count_audit(&self, actor: &Caller, query: AuditQuery) -> Result<u64, GateError> {
+        Self::require_user(actor)?;
+        let query = if actor.is_admin() {
+            query
+        } else {
+            query.user(actor.user_id)
+        };
+        Ok(self.inner.store.count_audit(&query).await?)
+    }
+
     /// One page of the audit trail: a user's own calls and their agents' (any filter they
     /// pass on `user_id` is replaced by their own id), or anything for an admin.
     pub async fn query_audit(

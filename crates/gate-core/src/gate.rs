@@ -82,11 +82,11 @@ pub(crate) struct Inner {
     pub(crate) mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
 }
 
-fn digest(key: &str) -> Digest {
+pub(crate) fn digest(key: &str) -> Digest {
     Digest(Sha256::digest(key.as_bytes()).into())
 }
 
-fn hex(d: &Digest) -> String {
+pub(crate) fn hex(d: &Digest) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(64);
     for b in &d.0 {
@@ -217,6 +217,11 @@ impl Gate {
 
     // ---- local-only ---------------------------------------------------------------------
 
+    /// Whether Notion OAuth (a client id and secret) is configured.
+    pub fn oauth_configured(&self) -> bool {
+        self.inner.oauth.is_some()
+    }
+
     /// Whether local-only mode is on. Read on every call; never cached.
     pub fn is_local_only(&self) -> bool {
         self.inner.local_only.load(Ordering::SeqCst)
@@ -239,7 +244,12 @@ impl Gate {
         if key.is_empty() || key.len() > 512 {
             return Err(GateError::Unauthenticated);
         }
-        let d = digest(key);
+        self.authenticate_digest(digest(key)).await
+    }
+
+    /// [`Gate::authenticate`] from the key's SHA-256 (a console session keeps the digest of
+    /// the key that signed in, never the key).
+    pub(crate) async fn authenticate_digest(&self, d: Digest) -> Result<Caller, GateError> {
         if let Some(c) = self.inner.cache.get(&d) {
             metrics::counter!("gate_auth_cache_total", "result" => "hit").increment(1);
             return Ok(c);

@@ -43,6 +43,7 @@ mod cache;
 mod caller;
 mod config;
 mod connections;
+mod console;
 mod error;
 mod gate;
 mod mcp_oauth;
@@ -58,6 +59,7 @@ pub use config::{
     DEFAULT_CACHE_TTL, GateConfig, LEGACY_LOCAL_ONLY_ENV, LOCAL_ONLY_ENV, LimiterFactory,
     OAuthSettings, parse_local_only,
 };
+pub use console::{ClientInfo, ConsoleSignIn, DEFAULT_SESSION_TTL};
 pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;

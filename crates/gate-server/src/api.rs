@@ -43,6 +43,10 @@ pub struct RootApi;
 
 /// Every API route, with its state.
 pub fn router(state: AppState) -> Router {
+    let console = gate_console::router(gate_console::ConsoleState::new(
+        state.gate.clone(),
+        state.settings.console(state.gate.oauth_configured()),
+    ));
     Router::new()
         .merge(crate::routes::agents::router())
         .merge(crate::routes::users::router())
@@ -56,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::mcp::router(state.clone()))
         .merge(crate::routes::mcp_oauth::router())
         .with_state(state)
+        .merge(console)
 }
 
 /// The database answers: the gateway is ready.

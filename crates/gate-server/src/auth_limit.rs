@@ -136,13 +136,16 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/openapi.json")
         || path == "/docs"
         || path.starts_with("/docs/")
+        || path.starts_with("/console/assets/")
 }
 
 /// The 429 of a blocked address, in the envelope of the surface asked.
 fn too_many(path: &str, wait: Duration) -> Response {
     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
     let message = "too many failed authentications from this address; retry later";
-    let mut resp = if path.starts_with("/v1/") {
+    let mut resp = if path == "/console" || path.starts_with("/console/") {
+        gate_console::too_many_attempts(secs)
+    } else if path.starts_with("/v1/") {
         (
             StatusCode::TOO_MANY_REQUESTS,
             axum::Json(serde_json::json!({

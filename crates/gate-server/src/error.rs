@@ -227,10 +227,12 @@ pub async fn envelope_bare_errors(req: Request, next: Next) -> Response {
     if resp.extensions().get::<PendingEnvelope>().is_some() {
         return resp;
     }
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let content_type = resp.headers().get(header::CONTENT_TYPE);
+    // A JSON error is already in the envelope; an HTML page (the console's, the OAuth
+    // callback's) is meant for a person and stays as it is.
+    let is_json = content_type.is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
     let code = match resp.status() {
         StatusCode::PAYLOAD_TOO_LARGE => Some(ErrorCode::PayloadTooLarge),
         StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT if !is_json => {

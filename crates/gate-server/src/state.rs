@@ -17,6 +17,10 @@ pub struct ServerSettings {
     pub oauth_redirect_uri: Option<String>,
     /// The Notion base URL (for the authorization URL), default `https://api.notion.com`.
     pub notion_url: String,
+    /// How long a console sign-in lasts (default 12 h).
+    pub session_ttl: std::time::Duration,
+    /// Each connection's request budget per second (shown by the console).
+    pub rate_per_second: f64,
 }
 
 impl ServerSettings {
@@ -26,7 +30,30 @@ impl ServerSettings {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             oauth_redirect_uri: None,
             notion_url: notion_url.into().trim_end_matches('/').to_owned(),
+            session_ttl: gate_core::DEFAULT_SESSION_TTL,
+            rate_per_second: 3.0,
         }
+    }
+
+    /// Sets how long a console sign-in lasts.
+    pub fn session_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.session_ttl = ttl;
+        self
+    }
+
+    /// Sets the per-connection rate the console shows.
+    pub fn rate_per_second(mut self, rate: f64) -> Self {
+        self.rate_per_second = rate;
+        self
+    }
+
+    /// The console's settings.
+    pub fn console(&self, oauth: bool) -> gate_console::ConsoleConfig {
+        gate_console::ConsoleConfig::new(self.public_url.clone())
+            .session_ttl(self.session_ttl)
+            .notion_url(self.notion_url.clone())
+            .oauth_redirect_uri(oauth.then(|| self.redirect_uri()))
+            .rate_per_second(self.rate_per_second)
     }
 
     /// Sets the OAuth redirect URI.

@@ -40,6 +40,8 @@ str_enum!(
         Proxy => "proxy",
         /// Command line.
         Cli => "cli",
+        /// The web console (a person reading Notion to decide an approval).
+        Console => "console",
     }
 );
 
@@ -267,6 +269,12 @@ pub struct AuditQuery {
     pub action_class: Option<String>,
     /// Only this outcome.
     pub outcome: Option<Outcome>,
+    /// Only this surface.
+    pub surface: Option<Surface>,
+    /// Only this decision.
+    pub decision: Option<AuditDecision>,
+    /// Only calls through this connection.
+    pub connection_id: Option<ConnectionId>,
     /// At or after this time.
     pub since: Option<OffsetDateTime>,
     /// Strictly before this time.
@@ -306,6 +314,24 @@ impl AuditQuery {
     /// Only this outcome.
     pub fn outcome(mut self, outcome: Outcome) -> Self {
         self.outcome = Some(outcome);
+        self
+    }
+
+    /// Only this surface.
+    pub fn surface(mut self, surface: Surface) -> Self {
+        self.surface = Some(surface);
+        self
+    }
+
+    /// Only this decision.
+    pub fn decision(mut self, decision: AuditDecision) -> Self {
+        self.decision = Some(decision);
+        self
+    }
+
+    /// Only calls through this connection.
+    pub fn connection(mut self, id: ConnectionId) -> Self {
+        self.connection_id = Some(id);
         self
     }
 

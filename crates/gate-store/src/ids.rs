@@ -95,6 +95,11 @@ uuid_id!(
     "approval"
 );
 uuid_id!(
+    /// Id of a web console session (not its token).
+    ConsoleSessionId,
+    "console session"
+);
+uuid_id!(
     /// Id of one webhook delivery (one approval event for one configured hook).
     WebhookDeliveryId,
     "webhook delivery"

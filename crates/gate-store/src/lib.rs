@@ -22,6 +22,7 @@ mod ids;
 mod keys;
 mod mcp_oauth;
 mod models;
+mod sessions;
 mod sql;
 mod store;
 mod vault;
@@ -34,7 +35,7 @@ pub use audit::{
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, TokenHash, UserId,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, TokenHash, UserId,
     WebhookDeliveryId, sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
@@ -46,6 +47,9 @@ pub use models::{
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
+};
+pub use sessions::{
+    ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
 };
 pub use store::{Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with};
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};

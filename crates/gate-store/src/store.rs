@@ -11,7 +11,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt as _};
 use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId, WebhookDeliveryId,
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, TokenHash, UserId,
+    WebhookDeliveryId,
 };
 use crate::mcp_oauth::{
     CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
@@ -21,6 +22,7 @@ use crate::models::{
     Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
     NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
+use crate::sessions::{ConsoleSession, CreatedConsoleSession, NewConsoleSession};
 use crate::vault::Vault;
 use crate::webhooks::{NewWebhookDelivery, WebhookAttempt, WebhookDelivery, WebhookDeliveryFilter};
 
@@ -250,6 +252,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Each row is rewritten with a conditional update, so a concurrent token refresh is
     /// never overwritten with stale tokens.
     async fn reencrypt_all(&self, vault: &Vault) -> Result<ReencryptReport>;
+
+    // ---- console sessions ----------------------------------------------------------------
+
+    /// Creates a web console session with a random token (`ngs_…`); stores only its hash.
+    /// A lifetime over [`MAX_CONSOLE_SESSION_TTL`](crate::MAX_CONSOLE_SESSION_TTL) or an
+    /// unknown user is refused.
+    async fn create_console_session(&self, new: NewConsoleSession)
+    -> Result<CreatedConsoleSession>;
+    /// The live session (unexpired, not revoked) whose token hashes to `hash`.
+    async fn find_console_session(&self, hash: &TokenHash) -> Result<Option<ConsoleSession>>;
+    /// Live sessions of one user, or of everyone, newest first.
+    async fn list_console_sessions(&self, user_id: Option<UserId>) -> Result<Vec<ConsoleSession>>;
+    /// Ends a session (idempotent); unknown id → [`StoreError::NotFound`].
+    async fn revoke_console_session(&self, id: ConsoleSessionId) -> Result<ConsoleSession>;
+    /// Records a request at `now` (best effort, informational).
+    async fn touch_console_session(&self, id: ConsoleSessionId) -> Result<()>;
+    /// Deletes expired and ended sessions; returns how many.
+    async fn purge_console_sessions(&self) -> Result<u64>;
 
     // ---- OAuth states --------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ pub mod vars {
     pub const BURST: &str = "NOTION_GATE_BURST";
     /// Cache lifetime in seconds.
     pub const CACHE_TTL: &str = "NOTION_GATE_CACHE_TTL";
+    /// How long a web console sign-in lasts.
+    pub const SESSION_TTL: &str = "NOTION_GATE_SESSION_TTL";
     /// Redis for the rate limiter shared by several instances.
     pub const REDIS_URL: &str = "NOTION_GATE_REDIS_URL";
     /// Failed authentications per client address and minute.
@@ -145,6 +147,8 @@ pub struct Flags {
     pub burst: Option<String>,
     /// `--cache-ttl`.
     pub cache_ttl: Option<String>,
+    /// `--session-ttl`.
+    pub session_ttl: Option<String>,
     /// `--redis-url`.
     pub redis_url: Option<String>,
     /// `--failed-auth-per-minute`.
@@ -183,6 +187,8 @@ pub struct FileConfig {
     pub burst: Option<u32>,
     /// Cache lifetime, seconds.
     pub cache_ttl: Option<f64>,
+    /// Console session lifetime (`"12h"`, `"30m"`, `"7d"` or seconds).
+    pub session_ttl: Option<String>,
     /// Redis URL of the shared rate limiter.
     pub redis_url: Option<String>,
     /// Failed authentications per client address and minute (0: no limit).
@@ -207,6 +213,27 @@ impl FileConfig {
         toml::from_str(text)
             .map_err(|e| anyhow!("invalid configuration file {}: {e}", path.display()))
     }
+}
+
+/// A span such as `12h`, `90m`, `7d`, `45s` or a bare number of seconds, from one minute
+/// to thirty days.
+fn parse_span(raw: &str) -> Option<Duration> {
+    let raw = raw.trim();
+    let (digits, unit) = match raw.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => (&raw[..i], raw[i..].trim()),
+        None => (raw, "s"),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" | "min" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (60..=30 * 86_400)
+        .contains(&secs)
+        .then(|| Duration::from_secs(secs))
 }
 
 /// Where a value came from.
@@ -279,6 +306,8 @@ pub struct Settings {
     pub limiter: LimiterConfig,
     /// The cache lifetime.
     pub cache_ttl: Duration,
+    /// How long a web console sign-in lasts.
+    pub session_ttl: Duration,
     /// Redis for the limiter shared by instances (may hold a password: never printed);
     /// `None`: the in-process limiter.
     pub redis_url: Option<SecretString>,
@@ -317,6 +346,7 @@ impl fmt::Debug for Settings {
             .field("local_only", &self.local_only)
             .field("limiter", &self.limiter)
             .field("cache_ttl", &self.cache_ttl)
+            .field("session_ttl", &self.session_ttl)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
             .field(
                 "approval_webhooks",
@@ -584,6 +614,22 @@ impl Settings {
             .transpose()?
             .unwrap_or(gate_core::DEFAULT_CACHE_TTL);
 
+        let session_ttl = r
+            .pick(
+                flags.session_ttl.clone(),
+                "--session-ttl",
+                &[vars::SESSION_TTL],
+                f.session_ttl.clone(),
+                "session_ttl",
+            )
+            .map(|s| {
+                parse_span(&s.value).ok_or_else(|| {
+                    s.invalid("expected a duration from 1m to 30d, such as 12h, 90m, 7d or seconds")
+                })
+            })
+            .transpose()?
+            .unwrap_or(gate_core::DEFAULT_SESSION_TTL);
+
         let redis_url = r
             .pick(
                 flags.redis_url.clone(),
@@ -745,6 +791,7 @@ impl Settings {
             local_only,
             limiter,
             cache_ttl,
+            session_ttl,
             redis_url,
             failed_auth_per_minute,
             cors_origins,

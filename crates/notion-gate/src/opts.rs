@@ -70,6 +70,10 @@ pub struct ServeArgs {
     /// unseen [env: NOTION_GATE_CACHE_TTL] [default: 5].
     #[arg(long, value_name = "SECONDS")]
     pub cache_ttl: Option<String>,
+    /// How long a web console sign-in lasts, e.g. 12h, 90m, 7d
+    /// [env: NOTION_GATE_SESSION_TTL] [default: 12h].
+    #[arg(long, value_name = "SPAN")]
+    pub session_ttl: Option<String>,
     /// Redis shared by several instances for the per-connection rate limit, e.g.
     /// redis://cache:6379 [env: NOTION_GATE_REDIS_URL] [default: an in-process limiter].
     #[arg(long, value_name = "URL")]
@@ -126,6 +130,7 @@ impl ServeArgs {
             rate: self.rate.clone(),
             burst: self.burst.clone(),
             cache_ttl: self.cache_ttl.clone(),
+            session_ttl: self.session_ttl.clone(),
             redis_url: self.redis_url.clone(),
             failed_auth_per_minute: self.failed_auth_per_minute.clone(),
             cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.join(",")),

@@ -101,7 +101,9 @@ async fn run(mut settings: Settings, notion_url: String, emu: Option<Emulator>) 
     }
 
     let public_url = settings.public_url.clone().unwrap_or_else(|| base.clone());
-    let mut server = ServerSettings::new(public_url.clone(), notion_url.clone());
+    let mut server = ServerSettings::new(public_url.clone(), notion_url.clone())
+        .session_ttl(settings.session_ttl)
+        .rate_per_second(settings.limiter.rate_per_second);
     if let Some(uri) = &settings.oauth_redirect_uri {
         server = server.oauth_redirect_uri(uri.clone());
     }
@@ -293,6 +295,7 @@ fn sandbox_banner(base: &str, data_dir: &Path, key: &SecretString) {
     eprintln!(
         "\n{line}\n  notion-gate sandbox: {base} (demo workspace, no Notion account needed)\n  \
          admin key: {secret}\n\n  \
+         Console: open {base}/ in a browser and sign in with the key above\n\n  \
          KEY=$(cat {key})\n  curl -s {base}/api/v1/me -H \"Authorization: Bearer $KEY\"\n  \
          API docs: {base}/docs   Stop: Ctrl-C\n{line}\n",
         secret = key.expose_secret(),

@@ -145,7 +145,7 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
          <meta name=\"viewport\" content=\"width=device-width\">\
          <title>{t} · notion-gate</title></head>\n<body style=\"font-family: system-ui, sans-serif; \
          max-width: 36rem; margin: 4rem auto; padding: 0 1rem\">\n<h1>{t}</h1>\n<p>{m}</p>\n\
-         <p>You can close this window.</p>\n</body></html>\n",
+         <p><a href=\"/console/connections\">Back to the console</a>, or close this window.</p>\n</body></html>\n",
         t = escape_html(title),
         m = escape_html(message),
     );

@@ -33,6 +33,11 @@ const SQLITE: &[Embedded] = &[
         include_str!("../../migrations/sqlite/0003_audit_spool.sql"),
     ),
     (
+        4,
+        "console sessions",
+        include_str!("../../migrations/sqlite/0004_console_sessions.sql"),
+    ),
+    (
         5,
         "webhook deliveries",
         include_str!("../../migrations/sqlite/0005_webhook_deliveries.sql"),
@@ -60,6 +65,11 @@ const POSTGRES: &[Embedded] = &[
         3,
         "audit spool",
         include_str!("../../migrations/postgres/0003_audit_spool.sql"),
+    ),
+    (
+        4,
+        "console sessions",
+        include_str!("../../migrations/postgres/0004_console_sessions.sql"),
     ),
     (
         5,

@@ -27,7 +27,8 @@ use sqlx::sqlite::{
 use crate::audit::{AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, ConnectionId, TokenHash, UserId, now, sha256_hex, to_ms,
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, TokenHash, UserId, now,
+    sha256_hex, to_ms,
 };
 use crate::models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
@@ -35,11 +36,14 @@ use crate::models::{
     CreatedOAuthState, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval, NewConnection,
     NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
+use crate::sessions::{
+    ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
+};
 use crate::store::{Backend, DirectAudit, Store, StoreOptions};
 use crate::vault::{KeyId, Vault};
 use rows::{
     AGENT_COLS, API_KEY_COLS, APPROVAL_COLS, AUDIT_COLS, AUDIT_INSERT_COLS, CONNECTION_COLS,
-    OAUTH_STATE_COLS, RowExt as _, USER_COLS,
+    CONSOLE_SESSION_COLS, OAUTH_STATE_COLS, RowExt as _, USER_COLS,
 };
 
 /// Rows per multi-row audit `INSERT` (16 columns each: well under SQLite's 32766 and
@@ -246,6 +250,15 @@ macro_rules! sql_store {
                 }
                 if let Some(o) = q.outcome {
                     qb.push(" AND outcome = ").push_bind(o.as_str());
+                }
+                if let Some(v) = q.surface {
+                    qb.push(" AND surface = ").push_bind(v.as_str());
+                }
+                if let Some(v) = q.decision {
+                    qb.push(" AND decision = ").push_bind(v.as_str());
+                }
+                if let Some(c) = q.connection_id {
+                    qb.push(" AND connection_id = ").push_bind(c.to_string());
                 }
                 if let Some(t) = q.since {
                     qb.push(" AND at >= ").push_bind(to_ms(t));
@@ -830,6 +843,100 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(report)
+            }
+
+            // ---- console sessions ----------------------------------------------------
+
+            async fn create_console_session(&self, new: NewConsoleSession) -> Result<CreatedConsoleSession> {
+                if new.ttl.is_zero() || new.ttl > MAX_CONSOLE_SESSION_TTL {
+                    return Err(StoreError::invalid("session lifetime: from 1 second to 30 days"));
+                }
+                let ttl = time::Duration::try_from(new.ttl)
+                    .map_err(|_| StoreError::invalid("session lifetime"))?;
+                let token = SecretString::from(format!("ngs_{}", random_token().expose_secret()));
+                let created = now();
+                let sql = format!(
+                    "INSERT INTO console_sessions (id, token_hash, user_id, key_hash, user_agent, \
+                       client_addr, created_at, expires_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) RETURNING {CONSOLE_SESSION_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(ConsoleSessionId::new().to_string())
+                    .bind(TokenHash::of(token.expose_secret()).as_str().to_owned())
+                    .bind(new.user_id.to_string())
+                    .bind(new.key_hash.as_str().to_owned())
+                    .bind(new.user_agent)
+                    .bind(new.client_addr)
+                    .bind(to_ms(created))
+                    .bind(to_ms(created + ttl))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|e| {
+                        if e.as_database_error().is_some_and(|d| d.is_foreign_key_violation()) {
+                            StoreError::NotFound { what: "user" }
+                        } else {
+                            StoreError::from(e)
+                        }
+                    })?;
+                Ok(CreatedConsoleSession { token, info: rows::console_session(&row)? })
+            }
+
+            async fn find_console_session(&self, hash: &TokenHash) -> Result<Option<ConsoleSession>> {
+                let sql = format!(
+                    "SELECT {CONSOLE_SESSION_COLS} FROM console_sessions \
+                     WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(hash.as_str().to_owned())
+                    .bind(to_ms(now()))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(rows::console_session).transpose()
+            }
+
+            async fn list_console_sessions(&self, user_id: Option<UserId>) -> Result<Vec<ConsoleSession>> {
+                let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {CONSOLE_SESSION_COLS} FROM console_sessions WHERE revoked_at IS NULL AND expires_at > "
+                ));
+                qb.push_bind(to_ms(now()));
+                if let Some(u) = user_id {
+                    qb.push(" AND user_id = ").push_bind(u.to_string());
+                }
+                qb.push(" ORDER BY created_at DESC, id LIMIT 1000");
+                let rows = qb.build().fetch_all(&self.pool).await?;
+                rows.iter().map(rows::console_session).collect()
+            }
+
+            async fn revoke_console_session(&self, id: ConsoleSessionId) -> Result<ConsoleSession> {
+                sqlx::query("UPDATE console_sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id.to_string())
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?;
+                let sql = format!("SELECT {CONSOLE_SESSION_COLS} FROM console_sessions WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::NotFound { what: "console session" })?;
+                rows::console_session(&row)
+            }
+
+            async fn touch_console_session(&self, id: ConsoleSessionId) -> Result<()> {
+                sqlx::query("UPDATE console_sessions SET last_seen_at = $2 WHERE id = $1")
+                    .bind(id.to_string())
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn purge_console_sessions(&self) -> Result<u64> {
+                Ok(sqlx::query("DELETE FROM console_sessions WHERE revoked_at IS NOT NULL OR expires_at <= $1")
+                    .bind(to_ms(now()))
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
             }
 
             // ---- OAuth states --------------------------------------------------------

@@ -21,6 +21,8 @@ pub(crate) const CONNECTION_COLS: &str = "id, owner_id, workspace_id, workspace_
      created_at, updated_at";
 pub(crate) const OAUTH_STATE_COLS: &str =
     "state_hash, user_id, redirect_to, created_at, expires_at, used_at";
+pub(crate) const CONSOLE_SESSION_COLS: &str = "id, user_id, key_hash, user_agent, client_addr, \
+     created_at, expires_at, last_seen_at, revoked_at";
 pub(crate) const APPROVAL_COLS: &str = "id, requester_kind, requester_user_id, agent_id, \
      connection_id, operation, action_class, request_json, request_hash, status, created_at, \
      expires_at, decided_by, decided_at, finished_at, result_json, result_status";
@@ -251,6 +253,21 @@ pub(crate) fn oauth_state(row: &impl RowExt) -> Result<OAuthState> {
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
         used_at: opt_time(row, "used_at")?,
+    })
+}
+
+pub(crate) fn console_session(row: &impl RowExt) -> Result<crate::sessions::ConsoleSession> {
+    Ok(crate::sessions::ConsoleSession {
+        id: crate::ids::ConsoleSessionId::parse_stored(&row.text("id")?)?,
+        user_id: UserId::parse_stored(&row.text("user_id")?)?,
+        key_hash: TokenHash::from_hex(&row.text("key_hash")?)
+            .map_err(|_| StoreError::corrupt("console session key hash"))?,
+        user_agent: row.opt_text("user_agent")?,
+        client_addr: row.opt_text("client_addr")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        last_seen_at: time(row, "last_seen_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
     })
 }
 
