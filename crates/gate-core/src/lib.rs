@@ -64,8 +64,8 @@ pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use mcp_oauth::{
-    AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_PATH, McpOAuthConfig,
-    TokenParams, mcp_resource_url, pkce_s256,
+    AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_CONSENT_PATH, MCP_PATH,
+    McpOAuthConfig, TokenParams, mcp_resource_url, pkce_s256,
 };
 pub use notify::{
     ApprovalEvent, CONSOLE_APPROVALS_PATH, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER,

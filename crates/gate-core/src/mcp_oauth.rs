@@ -38,6 +38,9 @@ use crate::gate::Gate;
 
 /// Where MCP is served, below the public URL: the protected resource.
 pub const MCP_PATH: &str = "/mcp";
+/// The console page where a signed-in user consents to an MCP client (`gate-console` serves
+/// it; `/oauth/authorize` sends the browser there with the request's parameters).
+pub const MCP_CONSENT_PATH: &str = "/console/oauth/consent";
 
 /// The resource identifier of `/mcp` (RFC 8707 / RFC 9728): `<public url>/mcp`.
 pub fn mcp_resource_url(public_url: &str) -> String {

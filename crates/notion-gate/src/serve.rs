@@ -303,7 +303,8 @@ fn sandbox_banner(base: &str, data_dir: &Path, key: &SecretString) {
     );
 }
 
-/// Every minute: pending approvals past their expiry become `expired`.
+/// Every minute: pending approvals past their expiry become `expired` (and are notified);
+/// expired MCP OAuth tokens lose their keys, expired registrations and spent codes go.
 async fn expire_approvals(gate: Gate) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -312,6 +313,14 @@ async fn expire_approvals(gate: Gate) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "approvals expired"),
             Err(e) => tracing::warn!("expiring approvals failed: {e}"),
+        }
+        match gate.purge_mcp_oauth().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                rows = n,
+                "expired MCP OAuth tokens, codes and clients purged"
+            ),
+            Err(e) => tracing::warn!("purging MCP OAuth rows failed: {e}"),
         }
     }
 }

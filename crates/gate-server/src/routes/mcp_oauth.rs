@@ -18,19 +18,19 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use gate_core::{AuthorizeParams, ClientRegistration, GateError, TokenParams, mcp_resource_url};
+use gate_core::{
+    AuthorizeParams, ClientRegistration, GateError, MCP_CONSENT_PATH, TokenParams, mcp_resource_url,
+};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
 
-/// The console page where a signed-in user consents (the `gate-console` crate serves it).
-pub const MCP_CONSENT_PATH: &str = "/console/oauth/consent";
 /// Protected-resource metadata of `/mcp` (RFC 9728 §3.1: the well-known prefix before the
 /// resource's path).
 pub const RESOURCE_METADATA_PATH: &str = "/.well-known/oauth-protected-resource/mcp";
@@ -194,7 +194,6 @@ async fn register(State(state): State<AppState>, body: Bytes) -> Response {
 
 async fn authorize(
     State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
     params: Result<Query<AuthorizeParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
@@ -205,8 +204,9 @@ async fn authorize(
         .check_mcp_authorize(&params, &state.settings.public_url)
         .await
     {
+        // The parameters again, fully encoded (the consent page survives a sign-in detour).
         Ok(_) => {
-            Redirect::to(&format!("{MCP_CONSENT_PATH}?{}", raw.unwrap_or_default())).into_response()
+            Redirect::to(&format!("{MCP_CONSENT_PATH}?{}", consent_query(&params))).into_response()
         }
         Err(GateError::OAuth {
             redirect_to: Some(to),
@@ -215,6 +215,26 @@ async fn authorize(
         Err(GateError::OAuth { description, .. }) => invalid_page(&description),
         Err(e) => oauth_error(&e),
     }
+}
+
+/// The authorization request's parameters as a query string.
+fn consent_query(p: &AuthorizeParams) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("response_type", &p.response_type),
+        ("client_id", &p.client_id),
+        ("redirect_uri", &p.redirect_uri),
+        ("code_challenge", &p.code_challenge),
+        ("code_challenge_method", &p.code_challenge_method),
+        ("state", &p.state),
+        ("scope", &p.scope),
+        ("resource", &p.resource),
+    ] {
+        if let Some(v) = v {
+            q.append_pair(k, v);
+        }
+    }
+    q.finish()
 }
 
 /// A plain-text page for an authorization request that cannot be sent back to its client.

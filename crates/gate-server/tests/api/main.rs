@@ -8,6 +8,7 @@ mod faults;
 mod helpers;
 mod local_only;
 mod mcp;
+mod mcp_oauth;
 mod notion;
 mod oauth;
 mod page_read;
