@@ -196,10 +196,55 @@ pub(crate) fn property_text(v: &Value) -> String {
     }
 }
 
-/// Blocks (request or answer shape) as Markdown.
+/// Blocks (request or answer shape) as Markdown. Blocks of a request have no ids and keep
+/// their children inside their content (`{"toggle": {"children": [...]}}`): each gets a
+/// made-up id and its children are handed to the renderer by that id.
 pub(crate) fn blocks_markdown(blocks: &[Value]) -> String {
+    fn prepare(
+        blocks: &[Value],
+        next: &mut u64,
+        nested: &mut std::collections::HashMap<String, Vec<Value>>,
+    ) -> Vec<Value> {
+        blocks
+            .iter()
+            .map(|b| {
+                let mut b = b.clone();
+                let Some(obj) = b.as_object_mut() else {
+                    return b;
+                };
+                *next += 1;
+                let id = format!("00000000-0000-4000-8000-{:012x}", *next);
+                let ty = obj.get("type").and_then(Value::as_str).map(str::to_owned);
+                let kids = ty
+                    .as_deref()
+                    .and_then(|t| obj.get_mut(t))
+                    .and_then(Value::as_object_mut)
+                    .and_then(|content| content.remove("children"))
+                    .and_then(|c| c.as_array().cloned());
+                if let Some(kids) = kids {
+                    let prepared = prepare(&kids, next, nested);
+                    obj.insert("has_children".into(), Value::Bool(true));
+                    nested.insert(id.clone(), prepared);
+                } else if !obj.contains_key("id") {
+                    obj.insert("has_children".into(), Value::Bool(false));
+                }
+                obj.entry("id").or_insert_with(|| Value::String(id));
+                obj.entry("object")
+                    .or_insert_with(|| Value::String("block".into()));
+                b
+            })
+            .collect()
+    }
+    let mut next = 0;
+    let mut nested = std::collections::HashMap::new();
+    let top = prepare(blocks, &mut next, &mut nested);
     let opts = notion_markdown::RenderOptions::default().max_blocks(2_000);
-    notion_markdown::render_json(blocks, &|_| Vec::new(), &opts).markdown
+    notion_markdown::render_json(
+        &top,
+        &|id| nested.get(id).cloned().unwrap_or_default(),
+        &opts,
+    )
+    .markdown
 }
 
 /// Markdown as HTML for a preview: raw HTML is shown as text, images become links (the
@@ -282,7 +327,18 @@ mod tests {
         );
         assert_eq!(held.title().as_deref(), Some("Q3 plan"));
         assert_eq!(held.parent(), Some(("page", "abc".to_owned())));
-        assert!(blocks_markdown(held.children().unwrap()).contains("Hello"));
+        let md = blocks_markdown(held.children().unwrap());
+        assert_eq!(md.trim(), "Hello", "{md}");
+        let nested = blocks_markdown(&[
+            json!({"type": "bulleted_list_item", "bulleted_list_item": {
+                "rich_text": [{"type": "text", "text": {"content": "outer"}}],
+                "children": [{"type": "bulleted_list_item", "bulleted_list_item": {"rich_text": [{"type": "text", "text": {"content": "inner"}}]}}]
+            }}),
+        ]);
+        assert!(
+            nested.contains("- outer") && nested.contains("  - inner"),
+            "{nested}"
+        );
     }
 
     #[test]

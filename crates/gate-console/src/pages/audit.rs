@@ -178,7 +178,10 @@ fn rows_markup(events: &[AuditEvent], names: &Names) -> Markup {
                     @if let Some(t) = r.target_ids.first() { br; span class="muted small mono" title=(t) { (ui::short(t)) } }
                 }
                 td data-label="Class" { (r.action_class.as_deref().unwrap_or("—")) }
-                td data-label="Decision" { (ui::status(r.decision.as_str())) @if let Some(reason) = &r.reason { br; span class="muted small" { (reason) } } }
+                td data-label="Decision" {
+                    (ui::status(r.decision.as_str()))
+                    @if let Some(reason) = r.reason.as_deref().filter(|x| *x != r.decision.as_str()) { br; span class="muted small" { (reason.replace('_', " ")) } }
+                }
                 td data-label="Outcome" {
                     (ui::status(r.outcome.as_str()))
                     @if let Some(s) = r.upstream_status { " " span class="muted small" { (s) } }
