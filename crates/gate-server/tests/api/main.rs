@@ -20,3 +20,4 @@ mod shared_rate;
 mod smoke;
 mod support;
 mod tools;
+mod webhooks;

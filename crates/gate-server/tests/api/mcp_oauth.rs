@@ -6,9 +6,10 @@
 
 use gate_core::pkce_s256;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE, WWW_AUTHENTICATE};
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
+use crate::console::Browser;
 use crate::mcp::http_client;
 use crate::support::{Gateway, spawn_gateway};
 
@@ -55,37 +56,16 @@ fn authorize_url(gw: &Gateway, client_id: &str, verifier: &str, method: &str) ->
     u.into()
 }
 
-/// Signs Alice in to the console; the `Cookie` header value.
-async fn console_cookie(gw: &Gateway) -> String {
-    let resp = no_redirects()
-        .post(format!("{}/console/login", gw.base))
-        .form(&[("key", gw.alice_key.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let set = resp.headers()[SET_COOKIE].to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
-}
-
-/// The hidden CSRF field of a console page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find(r#"name="csrf" value=""#).expect("a csrf field");
-    let rest = &html[at + r#"name="csrf" value=""#.len()..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
-
-/// Follows `/oauth/authorize` to the consent page and answers it; the redirect back to the
-/// client.
+/// Follows `/oauth/authorize` to the consent page (as the signed-in `b`) and answers it;
+/// the redirect back to the client.
 async fn consent(
     gw: &Gateway,
-    cookie: &str,
+    b: &Browser,
     client_id: &str,
     verifier: &str,
     decision: &str,
 ) -> String {
-    let http = no_redirects();
-    let resp = http
+    let resp = no_redirects()
         .get(authorize_url(gw, client_id, verifier, "S256"))
         .send()
         .await
@@ -93,46 +73,27 @@ async fn consent(
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let to = location(&resp);
     assert!(to.starts_with(gate_core::MCP_CONSENT_PATH), "{to}");
-    let page = http
-        .get(format!("{}{to}", gw.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    let csp = page.headers()[CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let (status, headers, html) = b.get(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    let csp = headers[CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(
         csp.contains("form-action 'self' http://127.0.0.1:9;"),
         "{csp}"
     );
-    let html = page.text().await.unwrap();
     assert!(html.contains("Test client"), "the page names the client");
-    let csrf = csrf_of(&html);
+    let csrf = b.csrf(&to).await;
     let mut form: Vec<(String, String)> = query_of(&format!("{}{to}", gw.base));
     form.push(("maturity".into(), "intern".into()));
     form.push(("decision".into(), decision.into()));
     // Without the session's CSRF token: refused.
-    let refused = http
-        .post(format!("{}{}", gw.base, gate_core::MCP_CONSENT_PATH))
-        .header("cookie", cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, _, _) = b.post(gate_core::MCP_CONSENT_PATH, &pairs).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     form.push(("csrf".into(), csrf));
-    let answered = http
-        .post(format!("{}{}", gw.base, gate_core::MCP_CONSENT_PATH))
-        .header("cookie", cookie)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
-    location(&answered)
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, headers, _) = b.post(gate_core::MCP_CONSENT_PATH, &pairs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    headers[LOCATION].to_str().unwrap().to_owned()
 }
 
 async fn token(
@@ -277,15 +238,16 @@ async fn an_mcp_client_connects_by_oauth_and_its_token_is_revocable() {
         Some(consent_path.as_str())
     );
 
-    let cookie = console_cookie(&gw).await;
+    let mut b = Browser::new(&gw);
+    b.sign_in(&gw.alice_key).await;
 
     // Denied: the client hears access_denied.
-    let denied = consent(&gw, &cookie, &client_id, VERIFIER, "deny").await;
+    let denied = consent(&gw, &b, &client_id, VERIFIER, "deny").await;
     assert_eq!(param(&denied, "error").as_deref(), Some("access_denied"));
     assert_eq!(param(&denied, "state").as_deref(), Some("st-123"));
 
     // Allowed: a code; a wrong verifier fails and spends it.
-    let back = consent(&gw, &cookie, &client_id, VERIFIER, "allow").await;
+    let back = consent(&gw, &b, &client_id, VERIFIER, "allow").await;
     assert!(back.starts_with(REDIRECT), "{back}");
     assert_eq!(param(&back, "state").as_deref(), Some("st-123"));
     let code = param(&back, "code").expect("a code");
@@ -301,7 +263,7 @@ async fn an_mcp_client_connects_by_oauth_and_its_token_is_revocable() {
     );
 
     // Again, with the right verifier: the token is a new agent's key.
-    let back = consent(&gw, &cookie, &client_id, VERIFIER, "allow").await;
+    let back = consent(&gw, &b, &client_id, VERIFIER, "allow").await;
     let code = param(&back, "code").expect("a code");
     let (status, body, headers) = token(&gw, &client_id, &code, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
