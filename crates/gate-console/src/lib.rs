@@ -82,7 +82,10 @@ pub fn too_many_attempts(retry_after_secs: u64) -> axum::response::Response {
 /// The console's routes (`/`, `/console`, `/console/...`), with their security headers.
 /// Mounted by `gate-server` next to the API.
 pub fn router(state: ConsoleState) -> Router {
-    use pages::{agents, approvals, audit, connections, login, overview, policy, sessions, users};
+    use pages::{
+        agents, approvals, audit, connections, login, mcp_consent, overview, policy, sessions,
+        users,
+    };
     Router::new()
         .route("/", get(|| async { Redirect::to("/console") }))
         .route("/console", get(overview::home))
@@ -120,6 +123,10 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/console/users/{id}/enable", post(users::enable))
         .route("/console/sessions", get(sessions::list))
         .route("/console/sessions/{id}/revoke", post(sessions::revoke))
+        .route(
+            gate_core::MCP_CONSENT_PATH,
+            get(mcp_consent::page_handler).post(mcp_consent::decide),
+        )
         .route("/console/assets/{name}", get(assets::serve))
         .route("/console/{*rest}", get(error::not_found))
         .layer(axum::middleware::from_fn_with_state(

@@ -24,6 +24,7 @@ use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
 use crate::gate::{Gate, new_request_id};
+use crate::notify::ApprovalEvent;
 use crate::request::Canonical;
 use crate::watch::MAX_APPROVAL_WAIT;
 
@@ -63,13 +64,16 @@ impl Gate {
     ) -> Result<Approval, GateError> {
         check_note(note)?;
         self.approval_for_decider(decider, id).await?;
-        self.inner
+        let decided = self
+            .inner
             .store
             .decide_approval(id, ApprovalDecision::Approve, decider.user_id, note)
             .await?;
         self.inner.watch.changed(id);
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval granted");
-        self.run_approved(id).await
+        let result = self.run_approved(id).await;
+        self.notify(ApprovalEvent::Decided, result.as_ref().unwrap_or(&decided));
+        result
     }
 
     /// Denies a pending approval, keeping the decider's `note` (the requester reads it with
@@ -89,6 +93,7 @@ impl Gate {
             .await?;
         self.inner.watch.changed(id);
         tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval denied");
+        self.notify(ApprovalEvent::Decided, &a);
         Ok(a)
     }
 
@@ -431,9 +436,14 @@ impl Gate {
         Ok(self.inner.store.list_approvals(filter).await?)
     }
 
-    /// Marks pending approvals past their expiry as expired; returns how many.
+    /// Marks pending approvals past their expiry as expired (each notified once); returns
+    /// how many.
     pub async fn expire_approvals(&self) -> Result<u64, GateError> {
-        Ok(self.inner.store.expire_approvals().await?)
+        let expired = self.inner.store.expire_due_approvals().await?;
+        expired
+            .iter()
+            .for_each(|a| self.notify(ApprovalEvent::Expired, a));
+        Ok(expired.len() as u64)
     }
 }
 

@@ -98,6 +98,10 @@ pub struct GateConfig {
     /// How often a wait re-reads its approval: without a cross-instance source connected
     /// (default [`POLL_FALLBACK`]), and with one (default [`POLL_SAFETY`]).
     pub approval_polls: (Duration, Duration),
+    /// Approval notifications to webhooks (default: none).
+    pub webhooks: Option<crate::notify::WebhookConfig>,
+    /// Bounds of the MCP OAuth authorization server.
+    pub mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
     /// Testing only: abort the process at this point of every write (crash tests). `None`
     /// (the default) in any real deployment.
     pub abort_at: Option<AbortPoint>,
@@ -138,6 +142,7 @@ impl fmt::Debug for GateConfig {
             .field("oauth", &self.oauth)
             .field("approval_ttl", &self.approval_ttl)
             .field("approval_bus", &self.approval_bus)
+            .field("webhooks", &self.webhooks)
             .finish_non_exhaustive()
     }
 }
@@ -165,6 +170,8 @@ impl GateConfig {
             max_waits_per_key: DEFAULT_MAX_WAITS_PER_KEY,
             approval_polls: (POLL_FALLBACK, POLL_SAFETY),
             abort_at: None,
+            webhooks: None,
+            mcp_oauth: crate::mcp_oauth::McpOAuthConfig::default(),
         }
     }
 
@@ -239,6 +246,18 @@ impl GateConfig {
     /// Sets the approval lifetime.
     pub fn approval_ttl(mut self, ttl: Duration) -> Self {
         self.approval_ttl = ttl;
+        self
+    }
+
+    /// Sends approval notifications to webhooks.
+    pub fn webhooks(mut self, webhooks: crate::notify::WebhookConfig) -> Self {
+        self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Sets the bounds of the MCP OAuth authorization server.
+    pub fn mcp_oauth(mut self, limits: crate::mcp_oauth::McpOAuthConfig) -> Self {
+        self.mcp_oauth = limits;
         self
     }
 

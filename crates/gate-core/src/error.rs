@@ -127,6 +127,18 @@ pub enum GateError {
     /// The store failed.
     #[error("storage error: {0}")]
     Store(#[source] StoreError),
+    /// An OAuth 2.0 protocol error of the MCP authorization server (an RFC 6749 / RFC 7591
+    /// `error` code), answered in OAuth's own format by its endpoints.
+    #[error("{error}: {description}")]
+    OAuth {
+        /// The OAuth `error` code (`invalid_request`, `invalid_grant`, …).
+        error: &'static str,
+        /// `error_description` (never a secret).
+        description: String,
+        /// Where to send the browser with the error, when the client's redirect URI is
+        /// known to be valid (authorization requests only); `None`: show the error.
+        redirect_to: Option<String>,
+    },
 }
 
 fn retry_suffix(d: Option<Duration>) -> String {
@@ -172,6 +184,7 @@ impl GateError {
             GateError::RevocationFailed { .. } => "revocation_failed",
             GateError::NotConfigured { .. } => "not_configured",
             GateError::Store(_) => "internal",
+            GateError::OAuth { error, .. } => error,
         }
     }
 

@@ -80,6 +80,8 @@ pub(crate) struct Inner {
     pub(crate) ancestry_max_depth: usize,
     pub(crate) watch: Arc<crate::watch::Watch>,
     pub(crate) abort_at: Option<AbortPoint>,
+    pub(crate) notifier: Option<crate::notify::Notifier>,
+    pub(crate) mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
 }
 
 pub(crate) fn digest(key: &str) -> Digest {
@@ -153,6 +155,13 @@ impl Gate {
             .as_ref()
             .map(|o| notion.oauth(o.client_id.clone(), o.client_secret.clone()));
         let audit = AuditWriter::spawn(Arc::clone(&config.store), config.audit.clone());
+        let notifier = match config.webhooks {
+            Some(w) if !w.hooks.is_empty() => Some(crate::notify::Notifier::spawn(
+                Arc::clone(&config.store),
+                w,
+            )?),
+            _ => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 store: config.store,
@@ -175,6 +184,8 @@ impl Gate {
                     config.approval_polls,
                 )),
                 abort_at: config.abort_at,
+                notifier,
+                mcp_oauth: config.mcp_oauth,
             }),
         })
     }
@@ -203,8 +214,12 @@ impl Gate {
         })
     }
 
-    /// Writes every pending audit record and stops the writer.
+    /// Writes every pending audit record and stops the writer (and the notification worker,
+    /// after recording the events it had queued).
     pub async fn shutdown(&self) -> gate_store::AuditStats {
+        if let Some(n) = &self.inner.notifier {
+            n.shutdown().await;
+        }
         self.inner.audit.shutdown().await
     }
 
@@ -635,7 +650,20 @@ impl Gate {
         if let Some(c) = caller.connection_id {
             new = new.connection(c);
         }
-        Ok(self.inner.store.create_approval(new).await?)
+        let approval = self.inner.store.create_approval(new).await?;
+        self.notify(crate::notify::ApprovalEvent::Created, &approval);
+        Ok(approval)
+    }
+
+    /// Queues an approval notification for the configured webhooks (never waits).
+    pub(crate) fn notify(
+        &self,
+        event: crate::notify::ApprovalEvent,
+        approval: &gate_store::Approval,
+    ) {
+        if let Some(n) = &self.inner.notifier {
+            n.notify(event, approval);
+        }
     }
 
     /// Executes an allowed request on a connection that `owner`'s call may use. A write

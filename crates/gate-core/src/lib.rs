@@ -47,6 +47,8 @@ mod console;
 mod error;
 mod gate;
 mod intents;
+mod mcp_oauth;
+mod notify;
 mod oauth_flow;
 mod request;
 mod session;
@@ -65,6 +67,14 @@ pub use error::{GateError, LOCAL_ONLY_MESSAGE};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use intents::{INTENT_LEASE, SettleReport};
+pub use mcp_oauth::{
+    AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_CONSENT_PATH, MCP_PATH,
+    McpOAuthConfig, TokenParams, mcp_resource_url, pkce_s256,
+};
+pub use notify::{
+    ApprovalEvent, CONSOLE_APPROVALS_PATH, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER,
+    SLACK_PREFIX, WebhookConfig, WebhookRetry, WebhookTarget, console_approval_url, sign,
+};
 pub use oauth_flow::{OAuthCompletion, OAuthStart};
 pub use request::{GateResponse, KEPT_HEADERS, MAX_FORM_BODY, NotionRequest, RequestBody};
 pub use session::{GovernedSession, SessionOutcome};

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::tools::router())
         .merge(crate::routes::proxy::router())
         .merge(crate::mcp::router(state.clone()))
+        .merge(crate::routes::mcp_oauth::router())
         .with_state(state)
         .merge(console)
 }

@@ -165,6 +165,9 @@ impl From<GateError> for ApiError {
                 ErrorCode::NotConfigured,
                 format!("{what} is not configured on this gateway"),
             ),
+            GateError::OAuth {
+                error, description, ..
+            } => ApiError::new(ErrorCode::InvalidRequest, format!("{error}: {description}")),
             other => ApiError::internal(&other),
         }
     }

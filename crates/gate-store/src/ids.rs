@@ -105,6 +105,11 @@ uuid_id!(
     IntentId,
     "intent"
 );
+uuid_id!(
+    /// Id of one webhook delivery (one approval event for one configured hook).
+    WebhookDeliveryId,
+    "webhook delivery"
+);
 
 /// Id of an audit event: a monotonic integer assigned by the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

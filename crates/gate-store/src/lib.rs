@@ -20,12 +20,14 @@ mod audit;
 mod error;
 mod ids;
 mod keys;
+mod mcp_oauth;
 mod models;
 mod owner;
 mod sessions;
 mod sql;
 mod store;
 mod vault;
+mod webhooks;
 mod writer;
 
 pub use audit::{
@@ -35,9 +37,12 @@ pub use audit::{
 pub use error::{Result, StoreError};
 pub use ids::{
     AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, IntentId,
-    TokenHash, UserId, sha256_hex,
+    TokenHash, UserId, WebhookDeliveryId, sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
+pub use mcp_oauth::{
+    CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
+};
 pub use models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
@@ -52,4 +57,8 @@ pub use store::{
     AuditDurability, Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with,
 };
 pub use vault::{KEY_ENV, KEY_FILE_NAME, KeyId, KeySource, Sealed, Vault, VaultKey};
+pub use webhooks::{
+    DEFAULT_WEBHOOK_LEASE, NewWebhookDelivery, WebhookAttempt, WebhookDelivery,
+    WebhookDeliveryFilter,
+};
 pub use writer::{AuditClosed, AuditStats, AuditWriter, AuditWriterConfig};

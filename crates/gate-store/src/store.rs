@@ -13,6 +13,10 @@ use crate::audit::{AuditEntry, AuditIntent, AuditOrder, AuditPage, AuditQuery, A
 use crate::error::{Result, StoreError};
 use crate::ids::{
     AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, IntentId, TokenHash, UserId,
+    WebhookDeliveryId,
+};
+use crate::mcp_oauth::{
+    CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
 };
 use crate::models::{
     Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
@@ -21,6 +25,7 @@ use crate::models::{
 };
 use crate::sessions::{ConsoleSession, CreatedConsoleSession, NewConsoleSession};
 use crate::vault::Vault;
+use crate::webhooks::{NewWebhookDelivery, WebhookAttempt, WebhookDelivery, WebhookDeliveryFilter};
 
 /// Which database a store talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -374,6 +379,62 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_approval(&self, id: ApprovalId, outcome: ApprovalOutcome) -> Result<Approval>;
     /// Marks pending approvals past their expiry as `expired`; returns how many.
     async fn expire_approvals(&self) -> Result<u64>;
+    /// Marks pending approvals past their expiry as `expired` and returns them (as expired),
+    /// so that each expiry is reported once, by the instance whose update made it.
+    async fn expire_due_approvals(&self) -> Result<Vec<Approval>>;
+
+    // ---- approval notifications (webhook deliveries) -----------------------------------
+
+    /// Records deliveries (one per event and hook), due at once, in one transaction.
+    async fn create_webhook_deliveries(
+        &self,
+        new: &[NewWebhookDelivery],
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Claims up to `limit` due deliveries (oldest due first) for `lease`: their next attempt
+    /// moves to the end of the lease, so no other worker (on any instance) takes them
+    /// meanwhile; [`Store::record_webhook_attempt`] then sets what follows.
+    async fn claim_due_webhook_deliveries(
+        &self,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Records one attempt of an unfinished delivery (a finished one is a conflict).
+    async fn record_webhook_attempt(
+        &self,
+        id: WebhookDeliveryId,
+        attempt: WebhookAttempt,
+    ) -> Result<WebhookDelivery>;
+    /// Deliveries matching a filter, most recently changed first.
+    async fn list_webhook_deliveries(
+        &self,
+        filter: WebhookDeliveryFilter,
+    ) -> Result<Vec<WebhookDelivery>>;
+    /// Deletes finished deliveries last changed before `finished_before`; returns how many.
+    async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64>;
+
+    // ---- MCP clients by OAuth -----------------------------------------------------------
+
+    /// Registers a client; more than `max` unexpired registrations is a conflict.
+    async fn create_mcp_client(&self, new: NewMcpClient, max: u32) -> Result<McpClient>;
+    /// A client by `client_id` (expired ones included: the caller checks).
+    async fn get_mcp_client(&self, client_id: &str) -> Result<McpClient>;
+    /// Creates a random single-use authorization code; stores only its hash.
+    async fn create_mcp_code(&self, new: NewMcpCode) -> Result<CreatedMcpCode>;
+    /// Consumes a code by hash, atomically (one conditional update: at most one caller on any
+    /// instance gets `Some`). Unknown, used or expired → `None`.
+    async fn consume_mcp_code(&self, hash: &TokenHash) -> Result<Option<McpCode>>;
+    /// Records an issued access token.
+    async fn create_mcp_token(&self, new: NewMcpToken) -> Result<McpToken>;
+    /// The token record of an agent key, if the key was issued by OAuth.
+    async fn get_mcp_token(&self, api_key_id: ApiKeyId) -> Result<Option<McpToken>>;
+    /// How many unexpired tokens a user's consents issued.
+    async fn count_mcp_tokens(&self, user_id: UserId) -> Result<u64>;
+    /// Up to `limit` expired token records, oldest first (their keys are to be revoked).
+    async fn expired_mcp_tokens(&self, limit: u32) -> Result<Vec<McpToken>>;
+    /// Deletes a token record.
+    async fn delete_mcp_token(&self, api_key_id: ApiKeyId) -> Result<()>;
+    /// Deletes expired clients and used or expired codes; returns how many rows went.
+    async fn purge_mcp_oauth(&self) -> Result<u64>;
 
     // ---- audit ---------------------------------------------------------------------------
 

@@ -76,6 +76,10 @@ pub mod vars {
     pub const FAILED_AUTH_PER_MINUTE: &str = "NOTION_GATE_FAILED_AUTH_PER_MINUTE";
     /// CORS allow-list, comma-separated.
     pub const CORS_ORIGINS: &str = "NOTION_GATE_CORS_ORIGINS";
+    /// Approval-notification webhooks, comma-separated.
+    pub const APPROVAL_WEBHOOKS: &str = "NOTION_GATE_APPROVAL_WEBHOOKS";
+    /// The secret that signs webhook bodies.
+    pub const WEBHOOK_SECRET: &str = "NOTION_GATE_WEBHOOK_SECRET";
     /// OAuth client id.
     pub const OAUTH_CLIENT_ID: &str = "NOTION_GATE_OAUTH_CLIENT_ID";
     /// OAuth client secret.
@@ -158,6 +162,10 @@ pub struct Flags {
     pub audit_durability: Option<String>,
     /// `--cors-origin` (repeated), comma-joined.
     pub cors_origins: Option<String>,
+    /// `--approval-webhook` (repeated), comma-joined.
+    pub approval_webhooks: Option<String>,
+    /// `--webhook-secret`.
+    pub webhook_secret: Option<String>,
 }
 
 /// The optional TOML file. Every key is optional; unknown keys are errors.
@@ -196,6 +204,10 @@ pub struct FileConfig {
     pub audit_durability: Option<String>,
     /// CORS allow-list (exact origins).
     pub cors_origins: Option<Vec<String>>,
+    /// Approval-notification webhooks (`slack+https://…` for Slack's format).
+    pub approval_webhooks: Option<Vec<String>>,
+    /// The secret that signs webhook bodies.
+    pub webhook_secret: Option<String>,
     /// OAuth client id.
     pub oauth_client_id: Option<String>,
     /// OAuth client secret.
@@ -314,6 +326,10 @@ pub struct Settings {
     pub audit_durability: gate_store::AuditDurability,
     /// CORS allow-list (exact origins; empty: no CORS headers).
     pub cors_origins: Vec<String>,
+    /// Approval-notification webhooks (their URLs are secrets: never printed).
+    pub approval_webhooks: Vec<gate_core::WebhookTarget>,
+    /// The secret that signs webhook bodies (never printed).
+    pub webhook_secret: Option<SecretString>,
     /// OAuth client id and secret, when both are configured.
     pub oauth: Option<(String, SecretString)>,
     /// OAuth redirect URI (default `<public url>/api/v1/notion/oauth/callback`).
@@ -343,6 +359,18 @@ impl fmt::Debug for Settings {
             .field("cache_ttl", &self.cache_ttl)
             .field("session_ttl", &self.session_ttl)
             .field("redis", &self.redis_url.as_ref().map(|_| "[set]"))
+            .field(
+                "approval_webhooks",
+                &self
+                    .approval_webhooks
+                    .iter()
+                    .map(gate_core::WebhookTarget::label)
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "[set]"),
+            )
             .field("oauth_client_id", &self.oauth.as_ref().map(|(id, _)| id))
             .field("oauth_redirect_uri", &self.oauth_redirect_uri)
             .field(
@@ -739,6 +767,43 @@ impl Settings {
             }
         };
 
+        let approval_webhooks = match r.pick(
+            flags.approval_webhooks.clone(),
+            "--approval-webhook",
+            &[vars::APPROVAL_WEBHOOKS],
+            f.approval_webhooks.as_ref().map(|v| v.join(",")),
+            "approval_webhooks",
+        ) {
+            None => Vec::new(),
+            Some(s) => s
+                .value
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| {
+                    // The URL may hold a secret (Slack's do): the error never repeats it.
+                    gate_core::WebhookTarget::parse(u).map_err(|e| s.invalid_secret(e))
+                })
+                .collect::<Result<Vec<_>>>()?,
+        };
+        let webhook_secret = r
+            .pick(
+                flags.webhook_secret.clone(),
+                "--webhook-secret",
+                &[vars::WEBHOOK_SECRET],
+                f.webhook_secret.clone(),
+                "webhook_secret",
+            )
+            .map(|s| {
+                let v = s.value.trim();
+                if v.len() < 16 {
+                    Err(s.invalid_secret("expected at least 16 characters"))
+                } else {
+                    Ok(SecretString::from(v.to_owned()))
+                }
+            })
+            .transpose()?;
+
         Ok(Settings {
             listen,
             data_dir,
@@ -757,6 +822,8 @@ impl Settings {
             failed_auth_per_minute,
             audit_durability,
             cors_origins,
+            approval_webhooks,
+            webhook_secret,
             oauth,
             oauth_redirect_uri,
             notion_api_key,
@@ -979,6 +1046,86 @@ mod tests {
         .expect("a bad level is refused")
         .to_string();
         assert!(e.contains(vars::AUDIT_DURABILITY), "{e}");
+    }
+
+    #[test]
+    fn approval_webhooks_and_secret() {
+        let s = resolve(&Flags::default(), &env(&[])).unwrap();
+        assert!(s.approval_webhooks.is_empty() && s.webhook_secret.is_none());
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_toml(
+            dir.path(),
+            "approval_webhooks = [\"https://file.example/h\"]\nwebhook_secret = \"file-secret-0123456789\"\n",
+        );
+        let flags = Flags {
+            config: Some(file.clone()),
+            ..Flags::default()
+        };
+        let s = resolve(&flags, &env(&[])).unwrap();
+        assert_eq!(s.approval_webhooks.len(), 1);
+        assert_eq!(s.approval_webhooks[0].label(), "https://file.example");
+        assert_eq!(
+            s.webhook_secret
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+            Some("file-secret-0123456789".to_owned())
+        );
+        // The environment beats the file: comma-separated, slack+ kept per hook.
+        let vars = env(&[
+            (
+                vars::APPROVAL_WEBHOOKS,
+                "https://a.example/x, slack+https://hooks.slack.example/services/T/B/SECRETPATH",
+            ),
+            (vars::WEBHOOK_SECRET, "env-secret-0123456789"),
+        ]);
+        let s = resolve(&flags, &vars).unwrap();
+        let labels: Vec<_> = s.approval_webhooks.iter().map(|h| h.label()).collect();
+        assert_eq!(
+            labels,
+            ["https://a.example", "slack+https://hooks.slack.example"]
+        );
+        assert!(s.approval_webhooks[1].is_slack());
+        assert!(!format!("{s:?}").contains("SECRETPATH"));
+        assert!(!format!("{s:?}").contains("env-secret"));
+        // The flag beats both.
+        let flags = Flags {
+            approval_webhooks: Some("http://127.0.0.1:9/h".into()),
+            webhook_secret: Some("flag-secret-0123456789".into()),
+            ..flags
+        };
+        let s = resolve(&flags, &vars).unwrap();
+        assert_eq!(s.approval_webhooks[0].label(), "http://127.0.0.1:9");
+        assert_eq!(
+            s.webhook_secret
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+            Some("flag-secret-0123456789".to_owned())
+        );
+        // Errors name the source and never repeat a URL or a secret.
+        let e = resolve(
+            &Flags::default(),
+            &env(&[(vars::APPROVAL_WEBHOOKS, "ftp://x.example/SECRETPATH")]),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains(vars::APPROVAL_WEBHOOKS), "{e}");
+        assert!(!e.contains("SECRETPATH"), "{e}");
+        let e = resolve(
+            &Flags {
+                webhook_secret: Some("short".into()),
+                ..Flags::default()
+            },
+            &env(&[]),
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.contains("--webhook-secret") && !e.contains("short\""),
+            "{e}"
+        );
     }
 
     #[test]

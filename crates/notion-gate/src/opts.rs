@@ -91,6 +91,16 @@ pub struct ServeArgs {
     /// answering) [env: NOTION_GATE_AUDIT_DURABILITY] [default: process].
     #[arg(long, value_name = "LEVEL")]
     pub audit_durability: Option<String>,
+    /// POST approval events (held, decided, expired) to this URL (repeatable; write
+    /// slack+https://… for Slack's format) [env: NOTION_GATE_APPROVAL_WEBHOOKS,
+    /// comma-separated] [default: none].
+    #[arg(long = "approval-webhook", value_name = "URL")]
+    pub approval_webhooks: Vec<String>,
+    /// Sign every webhook body: X-Notion-Gate-Signature: sha256=<HMAC-SHA256>; prefer the
+    /// variable, a flag shows in the process list [env: NOTION_GATE_WEBHOOK_SECRET]
+    /// [default: unsigned].
+    #[arg(long, value_name = "SECRET")]
+    pub webhook_secret: Option<String>,
 }
 
 impl StoreArgs {
@@ -130,6 +140,9 @@ impl ServeArgs {
             failed_auth_per_minute: self.failed_auth_per_minute.clone(),
             audit_durability: self.audit_durability.clone(),
             cors_origins: (!self.cors_origins.is_empty()).then(|| self.cors_origins.join(",")),
+            approval_webhooks: (!self.approval_webhooks.is_empty())
+                .then(|| self.approval_webhooks.join(",")),
+            webhook_secret: self.webhook_secret.clone(),
             ..self.store.flags_with(&self.notion)
         }
     }

@@ -55,7 +55,7 @@ pub async fn sandbox(settings: Settings) -> Result<()> {
     run(settings, notion_url, Some(emu)).await
 }
 
-async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> Result<()> {
+async fn run(mut settings: Settings, notion_url: String, emu: Option<Emulator>) -> Result<()> {
     let sandbox = emu.is_some();
     let listener = TcpListener::bind(settings.listen).await.with_context(|| {
         format!(
@@ -65,6 +65,8 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     })?;
     let addr = listener.local_addr().context("the bound address")?;
     let base = format!("http://{addr}");
+    // The console links in approval notifications use the bound address by default.
+    settings.public_url.get_or_insert_with(|| base.clone());
 
     let store = setup::open_store(&settings).await?;
     tracing::info!(
@@ -74,6 +76,18 @@ async fn run(settings: Settings, notion_url: String, emu: Option<Emulator>) -> R
     );
     setup::check_redis(&settings).await?;
     let gate = setup::build_gate(&settings, store, &notion_url)?;
+    if !settings.approval_webhooks.is_empty() {
+        let hooks: Vec<&str> = settings
+            .approval_webhooks
+            .iter()
+            .map(gate_core::WebhookTarget::label)
+            .collect();
+        tracing::info!(
+            hooks = ?hooks,
+            signed = settings.webhook_secret.is_some(),
+            "approval notifications enabled"
+        );
+    }
     if settings.local_only {
         tracing::warn!("local-only mode is on: every call to Notion is refused");
     }
@@ -298,10 +312,11 @@ fn sandbox_banner(base: &str, data_dir: &Path, key: &SecretString) {
     );
 }
 
-/// Every minute: pending approvals past their expiry become `expired`.
-/// Every minute, from the start: expires approvals nobody decided, and settles the intents
-/// of writes whose process stopped between the intent and the audit record (a crash before
-/// this start, or another instance that died; see `gate_core::Gate::settle_intents`).
+/// Every minute, from the start: expires approvals nobody decided (and notifies them), settles
+/// the intents of writes whose process stopped between the intent and the audit record (a
+/// crash before this start, or another instance that died; see
+/// `gate_core::Gate::settle_intents`), and drops expired MCP OAuth tokens' keys, expired
+/// registrations and spent codes.
 async fn expire_approvals(gate: Gate) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
@@ -320,6 +335,14 @@ async fn expire_approvals(gate: Gate) {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "approvals expired"),
             Err(e) => tracing::warn!("expiring approvals failed: {e}"),
+        }
+        match gate.purge_mcp_oauth().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                rows = n,
+                "expired MCP OAuth tokens, codes and clients purged"
+            ),
+            Err(e) => tracing::warn!("purging MCP OAuth rows failed: {e}"),
         }
     }
 }

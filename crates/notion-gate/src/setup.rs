@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use gate_core::{AbortPoint, Gate, GateConfig, OAuthSettings};
+use gate_core::{AbortPoint, Gate, GateConfig, OAuthSettings, WebhookConfig};
 use gate_store::{Store, Vault};
 use notion_client::ClientConfig;
 use secrecy::ExposeSecret;
@@ -84,6 +84,17 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
             "test abort point set: this process aborts during every write"
         );
         config = config.abort_at(Some(point));
+    }
+    if !settings.approval_webhooks.is_empty() {
+        let public_url = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", settings.listen));
+        let mut hooks = WebhookConfig::new(settings.approval_webhooks.clone(), public_url);
+        if let Some(secret) = &settings.webhook_secret {
+            hooks = hooks.secret(secret.clone());
+        }
+        config = config.webhooks(hooks);
     }
     if let Some(limiters) = redis_limiters(settings)? {
         config = config.limiter_factory(Arc::new(move |id| {

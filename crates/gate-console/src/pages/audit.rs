@@ -231,7 +231,7 @@ pub(crate) async fn page_handler(
         .iter()
         .map(|(id, (n, _))| (id.to_string(), n.clone()))
         .collect();
-    agents.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    agents.sort_by_key(|a| a.1.to_lowercase());
     let sep = if qs.is_empty() { "" } else { "&" };
     let body = html! {
         form method="get" action="/console/audit" class="filters" {

@@ -5,6 +5,7 @@ pub(crate) mod approvals;
 pub(crate) mod audit;
 pub(crate) mod connections;
 pub(crate) mod login;
+pub(crate) mod mcp_consent;
 pub(crate) mod overview;
 pub(crate) mod policy;
 pub(crate) mod sessions;

@@ -102,6 +102,7 @@ async fn render(state: &ConsoleState, ctx: &Ctx<'_>) -> Result<Response, Console
         .await?
         .events;
     let names = Names::load(state, caller).await?;
+    let hook_failures = notification_failures(state, caller).await?;
     let budget_per_day = state.config.rate_per_second * 86_400.0;
     let unhealthy = connections.iter().filter(|c| health(c) != "usable").count();
     let body = html! {
@@ -156,6 +157,50 @@ async fn render(state: &ConsoleState, ctx: &Ctx<'_>) -> Result<Response, Console
         @if denials.is_empty() { p class="muted" { "No call was denied in the last 24 hours." } } @else { (events_table(&denials, &names)) }
         h2 { "Recent errors" }
         @if errors.is_empty() { p class="muted" { "No call failed in the last 24 hours." } } @else { (events_table(&errors, &names)) }
+        @if let Some(f) = &hook_failures { (f) }
     };
     Ok(page(ctx, Nav::Overview, "Overview", body).into_response())
+}
+
+/// The last failed approval notifications (webhook deliveries still retrying or given up),
+/// when webhooks are configured; `None` otherwise. A hook shows as `scheme://host` only.
+async fn notification_failures(
+    state: &ConsoleState,
+    caller: &gate_core::Caller,
+) -> Result<Option<Markup>, ConsoleError> {
+    if !state.gate.webhooks_enabled() {
+        return Ok(None);
+    }
+    let failures = state.gate.recent_webhook_failures(caller, 5).await?;
+    Ok(Some(html! {
+        h2 { "Notification failures" }
+        @if failures.is_empty() {
+            p class="muted" { "Every approval notification reached its webhook." }
+        } @else {
+            div class="table-wrap" {
+                table class="stack" {
+                    thead { tr { th { "When" } th { "Webhook" } th { "Event" } th { "Attempts" } th { "Last error" } th { "Next try" } } }
+                    tbody {
+                        @for d in &failures {
+                            tr {
+                                td data-label="When" class="nowrap" { (ui::when(d.updated_at)) }
+                                td data-label="Webhook" { code { (d.hook_label) } }
+                                td data-label="Event" {
+                                    a href=(format!("/console/approvals/{}", d.approval_id)) { (d.event_type) }
+                                }
+                                td data-label="Attempts" class="num" { (d.attempts) }
+                                td data-label="Last error" { (d.last_error.as_deref().unwrap_or("—")) }
+                                td data-label="Next try" class="nowrap" {
+                                    @match d.next_attempt_at {
+                                        Some(t) => (ui::when(t)),
+                                        None => (ui::badge(ui::Tone::Bad, "gave up")),
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }))
 }

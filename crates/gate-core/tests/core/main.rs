@@ -28,6 +28,7 @@ mod revocation;
 mod secrets;
 mod tokens;
 mod waits;
+mod webhooks;
 
 /// Instantiates tests on both backends.
 #[macro_export]
@@ -217,6 +218,23 @@ impl TestDb {
         gate_store::open(&self.url).await.expect("open store")
     }
 
+    /// Runs one SQL statement on a fresh connection.
+    pub async fn exec_sql(&self, sql: &str) {
+        if self.schema.is_some() {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query(sql).execute(&mut c).await.expect("exec");
+            let _ = c.close().await;
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            sqlx::query(sql).execute(&mut c).await.expect("exec");
+            let _ = c.close().await;
+        }
+    }
+
     pub fn cleanup_handle(&self) -> Cleanup {
         Cleanup {
             base_url: self.base_url.clone(),
@@ -283,6 +301,7 @@ pub struct Opts {
     pub approval_ttl: std::time::Duration,
     pub local_only: bool,
     pub policy: gate_policy::Policy,
+    pub webhooks: Option<gate_core::WebhookConfig>,
 }
 
 impl Default for Opts {
@@ -292,6 +311,7 @@ impl Default for Opts {
             approval_ttl: std::time::Duration::from_secs(3600),
             local_only: false,
             policy: gate_policy::Policy::default(),
+            webhooks: None,
         }
     }
 }
@@ -305,7 +325,11 @@ pub fn new_vault() -> Arc<Vault> {
 pub fn config(store: Arc<dyn Store>, vault: Arc<Vault>, emu: &Emulator, opts: &Opts) -> GateConfig {
     secret(CLIENT_SECRET);
     let notion = ClientConfig::default().base_url(emu.base_url());
-    GateConfig::new(store, vault)
+    let mut config = GateConfig::new(store, vault);
+    if let Some(w) = &opts.webhooks {
+        config = config.webhooks(w.clone());
+    }
+    config
         .notion(notion)
         .limiter(LimiterConfig::new(1000.0, 1000).expect("limiter"))
         .cache_ttl(opts.cache_ttl)

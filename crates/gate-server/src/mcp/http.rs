@@ -1,7 +1,8 @@
 //! `/mcp`: MCP over streamable HTTP. Every request must carry `Authorization: Bearer <key>`;
 //! the key is authenticated per request (through the gate's cache) before rmcp sees the
 //! request, and the caller rides in the request's extensions to [`GateMcp`]. A missing or
-//! unknown key is a 401 in the gateway's envelope with `WWW-Authenticate: Bearer`.
+//! unknown key is a 401 in the gateway's envelope with `WWW-Authenticate: Bearer
+//! resource_metadata="…"` (RFC 9728), which points OAuth clients at `routes/mcp_oauth.rs`.
 //!
 //! The service is stateless (no MCP session is kept, so any instance of the gateway can answer
 //! any request) and answers with JSON rather than an event stream. rmcp's `Host` check allows
@@ -74,8 +75,14 @@ async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -
         Err(e) => {
             let mut resp = ApiError::from(e).into_response();
             if resp.status() == axum::http::StatusCode::UNAUTHORIZED {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                // Points OAuth-capable clients at the protected-resource metadata (RFC 9728).
+                let challenge =
+                    crate::routes::mcp_oauth::www_authenticate(&state.settings.public_url);
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_str(&challenge)
+                        .unwrap_or_else(|_| HeaderValue::from_static("Bearer")),
+                );
             }
             resp
         }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod connections;
 pub mod docs;
 pub mod health;
+pub mod mcp_oauth;
 pub mod metrics;
 pub mod notion;
 pub mod oauth;

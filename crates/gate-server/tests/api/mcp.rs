@@ -280,7 +280,15 @@ async fn http_refuses_a_wrong_or_missing_key() {
             continue;
         }
         assert_eq!(resp.status(), 401, "{key:?}");
-        assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+        // Points OAuth clients at the protected-resource metadata (RFC 9728).
+        assert_eq!(
+            resp.headers()["www-authenticate"],
+            format!(
+                "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+                gw.base
+            )
+            .as_str()
+        );
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized", "{body}");
     }

@@ -47,6 +47,8 @@ pub struct GatewayOpts {
     /// The gateway's Notion retry policy and request timeout (`None`: the defaults).
     pub retry: Option<notion_client::RetryPolicy>,
     pub request_timeout: Option<std::time::Duration>,
+    /// Approval notifications (`None`: no webhooks).
+    pub webhooks: Option<gate_core::WebhookConfig>,
 }
 
 static PG_NOTICE: std::sync::Once = std::sync::Once::new();
@@ -160,6 +162,9 @@ pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
         ));
     if let Some(policy) = opts.policy {
         config = config.policy(policy);
+    }
+    if let Some(webhooks) = opts.webhooks {
+        config = config.webhooks(webhooks);
     }
     let gate = Gate::new(config).unwrap();
     let (_, admin) = gate.bootstrap_admin("admin").await.unwrap();

@@ -38,6 +38,16 @@ const SQLITE: &[Embedded] = &[
         include_str!("../../migrations/sqlite/0004_console_sessions.sql"),
     ),
     (
+        5,
+        "webhook deliveries",
+        include_str!("../../migrations/sqlite/0005_webhook_deliveries.sql"),
+    ),
+    (
+        6,
+        "mcp oauth",
+        include_str!("../../migrations/sqlite/0006_mcp_oauth.sql"),
+    ),
+    (
         7,
         "approval note and withdrawn",
         include_str!("../../migrations/sqlite/0007_approval_note_withdrawn.sql"),
@@ -70,6 +80,16 @@ const POSTGRES: &[Embedded] = &[
         4,
         "console sessions",
         include_str!("../../migrations/postgres/0004_console_sessions.sql"),
+    ),
+    (
+        5,
+        "webhook deliveries",
+        include_str!("../../migrations/postgres/0005_webhook_deliveries.sql"),
+    ),
+    (
+        6,
+        "mcp oauth",
+        include_str!("../../migrations/postgres/0006_mcp_oauth.sql"),
     ),
     (
         7,

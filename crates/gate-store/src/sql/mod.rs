@@ -4,9 +4,11 @@
 //! [`SqliteStore`] and [`PgStore`]; only connecting and migrating differ.
 
 mod direct;
+mod mcp_oauth;
 mod migrations;
 mod rows;
 mod spool;
+mod webhooks;
 
 use std::fmt;
 use std::str::FromStr as _;
@@ -1304,6 +1306,88 @@ macro_rules! sql_store {
                     .rows_affected())
             }
 
+            async fn expire_due_approvals(&self) -> Result<Vec<Approval>> {
+                self.expire_due_approvals_impl().await
+            }
+
+            // ---- MCP clients by OAuth --------------------------------------------------
+
+            async fn create_mcp_client(&self, new: crate::mcp_oauth::NewMcpClient, max: u32) -> Result<crate::mcp_oauth::McpClient> {
+                self.mcp_client_create(new, max).await
+            }
+
+            async fn get_mcp_client(&self, client_id: &str) -> Result<crate::mcp_oauth::McpClient> {
+                self.mcp_client_get(client_id).await
+            }
+
+            async fn create_mcp_code(&self, new: crate::mcp_oauth::NewMcpCode) -> Result<crate::mcp_oauth::CreatedMcpCode> {
+                self.mcp_code_create(new).await
+            }
+
+            async fn consume_mcp_code(&self, hash: &TokenHash) -> Result<Option<crate::mcp_oauth::McpCode>> {
+                self.mcp_code_consume(hash).await
+            }
+
+            async fn create_mcp_token(&self, new: crate::mcp_oauth::NewMcpToken) -> Result<crate::mcp_oauth::McpToken> {
+                self.mcp_token_create(new).await
+            }
+
+            async fn get_mcp_token(&self, api_key_id: ApiKeyId) -> Result<Option<crate::mcp_oauth::McpToken>> {
+                self.mcp_token_get(api_key_id).await
+            }
+
+            async fn count_mcp_tokens(&self, user_id: UserId) -> Result<u64> {
+                self.mcp_token_count(user_id).await
+            }
+
+            async fn expired_mcp_tokens(&self, limit: u32) -> Result<Vec<crate::mcp_oauth::McpToken>> {
+                self.mcp_token_expired(limit).await
+            }
+
+            async fn delete_mcp_token(&self, api_key_id: ApiKeyId) -> Result<()> {
+                self.mcp_token_delete(api_key_id).await
+            }
+
+            async fn purge_mcp_oauth(&self) -> Result<u64> {
+                self.mcp_purge().await
+            }
+
+            // ---- approval notifications ------------------------------------------------
+
+            async fn create_webhook_deliveries(
+                &self,
+                new: &[crate::webhooks::NewWebhookDelivery],
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_create(new).await
+            }
+
+            async fn claim_due_webhook_deliveries(
+                &self,
+                limit: u32,
+                lease: std::time::Duration,
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_claim_due(limit, lease).await
+            }
+
+            async fn record_webhook_attempt(
+                &self,
+                id: crate::ids::WebhookDeliveryId,
+                attempt: crate::webhooks::WebhookAttempt,
+            ) -> Result<crate::webhooks::WebhookDelivery> {
+                self.webhook_record(id, attempt).await
+            }
+
+            async fn list_webhook_deliveries(
+                &self,
+                filter: crate::webhooks::WebhookDeliveryFilter,
+            ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+                self.webhook_list(filter).await
+            }
+
+            async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64> {
+                self.webhook_purge(finished_before).await
+            }
+
             // ---- audit ---------------------------------------------------------------
 
             async fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
@@ -1399,3 +1483,7 @@ macro_rules! sql_store {
 
 sql_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 sql_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+webhooks::webhook_sql!(SqliteStore, sqlx::Sqlite);
+webhooks::webhook_sql!(PgStore, sqlx::Postgres);
+mcp_oauth::mcp_oauth_sql!(SqliteStore, sqlx::Sqlite);
+mcp_oauth::mcp_oauth_sql!(PgStore, sqlx::Postgres);

@@ -16,10 +16,12 @@ mod agents_connections;
 mod approvals;
 mod audit;
 mod concurrency;
+mod mcp_oauth;
 mod oauth;
 mod refresh_claim;
 mod users_keys;
 mod vault;
+mod webhooks;
 mod writer;
 
 /// Instantiates contract tests on both backends.
