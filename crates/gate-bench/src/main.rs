@@ -2,8 +2,8 @@
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
 mod all;
-mod console;
 mod coalesce;
+mod console;
 mod faults;
 mod load;
 mod overhead;
