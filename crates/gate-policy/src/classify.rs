@@ -448,7 +448,7 @@ impl Operation {
 /// The gateway's own tool actions: name, class. The last three follow the caller's own held
 /// calls (its approvals): they touch no Notion object, so they are `read` class and offered
 /// at every maturity that can read (hence at every maturity whose calls can be held).
-const TOOL_ACTIONS: [(&str, ActionClass); 21] = [
+const TOOL_ACTIONS: [(&str, ActionClass); 22] = [
     ("search", ActionClass::Read),
     ("list_databases", ActionClass::Read),
     ("query_database", ActionClass::Read),
@@ -463,6 +463,7 @@ const TOOL_ACTIONS: [(&str, ActionClass); 21] = [
     ("append_blocks", ActionClass::Create),
     ("append_markdown", ActionClass::Create),
     ("add_comment", ActionClass::Create),
+    ("upload_file", ActionClass::Create),
     ("update_page", ActionClass::Update),
     ("update_comment", ActionClass::Update),
     ("trash_page", ActionClass::Delete),

@@ -7,7 +7,7 @@
 //! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
 //! plus `get_page_markdown`, `append_markdown`, `trash_page`, the comment actions
 //! (`list_comments`, `add_comment` on a page or in a discussion, `update_comment`,
-//! `delete_comment`), the view actions (`list_views`, `query_view`), and three that follow the caller's own held calls: `get_approval` (with
+//! `delete_comment`), the view actions (`list_views`, `query_view`), `upload_file`, and three that follow the caller's own held calls: `get_approval` (with
 //! an optional `wait`), `list_approvals` and `withdraw_approval` ([`APPROVAL_ACTIONS`]). Each calls the same operation as the REST API (`routes::notion`), on
 //! the `tool` surface; results are compact (flattened properties, Markdown content, no raw
 //! property values). As in the original, `filter`, `sorts`, `properties` and `blocks` may
@@ -27,8 +27,9 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::approvals::{self, HeldCall};
 use super::notion::{
-    self, AppendInput, CommentInput, CreatePageInput, Format, ListInput, PageQuery, ParentInput,
-    PositionInput, QueryInput, SearchInput, UpdatePageInput, ViewQueryInput, ViewsInput,
+    self, AppendInput, AttachAs, CommentInput, CreatePageInput, Format, ListInput, PageQuery,
+    ParentInput, PositionInput, QueryInput, SearchInput, UpdatePageInput, UploadInput,
+    ViewQueryInput, ViewsInput,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorCode};
@@ -207,6 +208,27 @@ pub struct TrashParams {
     pub page_id: String,
 }
 
+/// `upload_file`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadFileParams {
+    /// The page to attach the file to.
+    pub page_id: String,
+    /// A public `https://` URL that Notion imports. Give this or `content`.
+    pub url: Option<String>,
+    /// The file's bytes as base64, at most 1 MiB decoded.
+    pub content: Option<String>,
+    /// The file name with its extension (default: the URL's last segment).
+    pub filename: Option<String>,
+    /// The MIME type.
+    pub content_type: Option<String>,
+    /// `file` (default), `image`, `video`, `audio`, `pdf`, `property`, `icon` or `cover`.
+    #[schema(inline)]
+    pub attach_as: Option<AttachAs>,
+    /// The files property to set (with `attach_as: "property"`).
+    pub property: Option<String>,
+}
+
 /// `update_comment`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -334,6 +356,12 @@ fn describe(action: &str) -> (&'static str, Value) {
         "add_comment" => (
             "Comment on a page (`page_id`) or reply in a discussion (`discussion_id`)",
             schema::<CommentInput>(),
+        ),
+        "upload_file" => (
+            "Upload a file (from an https URL, or base64 `content` up to 1 MiB) and attach it \
+             to a page as a file, image, video, audio or PDF block, a files property, the icon \
+             or the cover",
+            schema::<UploadFileParams>(),
         ),
         "update_comment" => ("Replace a comment's text", schema::<UpdateCommentParams>()),
         "delete_comment" => ("Delete a comment", schema::<DeleteCommentParams>()),
@@ -525,6 +553,18 @@ pub(crate) async fn run_action(
             to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
         }
         "add_comment" => to_value(notion::add_comment(gate, caller, s, params(raw)?).await?),
+        "upload_file" => {
+            let p: UploadFileParams = params(raw)?;
+            let input = UploadInput {
+                url: p.url,
+                content: p.content,
+                filename: p.filename,
+                content_type: p.content_type,
+                attach_as: p.attach_as,
+                property: p.property,
+            };
+            to_value(notion::upload_file(gate, caller, s, &p.page_id, input).await?)
+        }
         "update_comment" => {
             let p: UpdateCommentParams = params(raw)?;
             to_value(notion::update_comment(gate, caller, s, &p.comment_id, &p.text).await?)

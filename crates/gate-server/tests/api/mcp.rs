@@ -139,7 +139,7 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let autonomous = http_client(&gw, gw.agent("autonomous")).await.unwrap();
     let tools = autonomous.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 21, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 22, "{:?}", names(&tools));
     let create = tool(&tools, "create_page").annotations.clone().unwrap();
     assert_eq!(create.read_only_hint, Some(false));
     assert_eq!(create.destructive_hint, Some(false));
@@ -421,7 +421,7 @@ async fn stdio_serves_the_same_tools_in_process() {
         .set_agent_maturity(&alice, agent_id, "autonomous")
         .await
         .unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 21);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 22);
     gw.gate.disable_agent(&alice, agent_id).await.unwrap();
     let refused = reason(&call(&gw, &client, "search", json!({})).await);
     assert_eq!(refused["error"], "forbidden_by_policy", "{refused}");

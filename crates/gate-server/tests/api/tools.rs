@@ -87,7 +87,7 @@ async fn the_action_list_follows_the_maturity() {
             None,
         )
         .await;
-    assert_eq!(names(&auto).len(), 21);
+    assert_eq!(names(&auto).len(), 22);
     for a in auto["actions"].as_array().unwrap() {
         assert!(
             !a["params_schema"].to_string().contains("$ref"),
@@ -319,7 +319,7 @@ async fn approvals_unknown_actions_and_bad_params() {
     let (s, err) = tool(&gw, &gw.alice_key, "explode", json!({})).await;
     assert_eq!(s, 400);
     let actions = err["error"]["details"]["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 21);
+    assert_eq!(actions.len(), 22);
     assert!(
         err["error"]["message"]
             .as_str()
@@ -617,4 +617,154 @@ async fn comment_and_view_actions_check_input_and_maturity() {
     assert_eq!(s, 403, "{denied}");
     assert_eq!(denied["error"]["details"]["needed"], "autonomous");
     assert_eq!(gw.emu.counters().total, sent, "nothing written");
+}
+
+#[tokio::test]
+async fn upload_file_attaches_blocks_properties_icons_and_covers() {
+    use base64::Engine as _;
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let ok = |r: &(u16, Value)| {
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(r.1["action"], "upload_file");
+        r.1["result"].clone()
+    };
+
+    // Base64 content as a file block (the default), then a URL as an image block.
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": ids.root_page, "content": b64(b"quarterly numbers\n"), "filename": "report.txt", "content_type": "text/plain"}),
+    )
+    .await);
+    assert_eq!(r["attached_as"], "file");
+    let block = gw.emu.get_object(r["block_id"].as_str().unwrap()).unwrap();
+    assert_eq!(block["type"], "file", "{block}");
+    assert_eq!(
+        gw.emu.child_ids(&ids.root_page).last().unwrap(),
+        r["block_id"].as_str().unwrap()
+    );
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": ids.root_page, "url": "https://example.com/chart.png", "attach_as": "image"}),
+    )
+    .await);
+    assert_eq!(r["filename"], "chart.png");
+    let block = gw.emu.get_object(r["block_id"].as_str().unwrap()).unwrap();
+    assert_eq!(block["type"], "image", "{block}");
+
+    // A files property, the icon and the cover.
+    let row = ids.rows[0].clone();
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": row, "content": b64(b"%PDF-1.4"), "filename": "spec.pdf", "attach_as": "property", "property": "Attachments"}),
+    )
+    .await);
+    assert!(r["block_id"].is_null());
+    let stored = gw.emu.get_object(&row).unwrap();
+    let files = stored["properties"]["Attachments"]["files"]
+        .as_array()
+        .unwrap();
+    assert_eq!(files.len(), 1, "{stored}");
+    assert_eq!(files[0]["name"], "spec.pdf");
+    for attach in ["icon", "cover"] {
+        ok(&tool(
+            &gw,
+            &key,
+            "upload_file",
+            json!({"page_id": ids.child_page, "url": format!("https://example.com/{attach}.png"), "attach_as": attach}),
+        )
+        .await);
+        let stored = gw.emu.get_object(&ids.child_page).unwrap();
+        assert_eq!(stored[attach]["type"], "file", "{attach}: {stored}");
+    }
+}
+
+#[tokio::test]
+async fn upload_file_checks_input_and_maturity() {
+    use base64::Engine as _;
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let page = ids.root_page.clone();
+    let before = gw.emu.counters().total;
+    let over = b64(&vec![7u8; 1024 * 1024 + 1]);
+    for (params, field) in [
+        (
+            json!({"page_id": page, "content": over, "filename": "big.bin"}),
+            "content",
+        ),
+        (
+            json!({"page_id": page, "content": "%%%", "filename": "x.txt"}),
+            "content",
+        ),
+        (json!({"page_id": page, "filename": "x.txt"}), "url"),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "content": b64(b"x")}),
+            "content",
+        ),
+        (json!({"page_id": page, "url": "http://e.com/a.png"}), "url"),
+        (json!({"page_id": page, "content": b64(b"x")}), "filename"),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "attach_as": "property"}),
+            "property",
+        ),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "property": "Files"}),
+            "property",
+        ),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "attach_as": "gif"}),
+            "params.attach_as",
+        ),
+        (
+            json!({"page_id": "nope", "url": "https://e.com/a.png"}),
+            "page_id",
+        ),
+    ] {
+        let (s, err) = tool(&gw, &key, "upload_file", params).await;
+        assert_eq!(s, 400, "{field}: {err}");
+        assert_eq!(err["error"]["details"]["field"], field, "{err}");
+    }
+    assert_eq!(gw.emu.counters().total, before, "nothing reached Notion");
+
+    // An intern cannot upload; a supervised agent's URL upload is held as one attach request;
+    // its base64 content cannot be held.
+    let url = json!({"page_id": page, "url": "https://example.com/a.pdf", "attach_as": "pdf"});
+    let (s, denied) = tool(&gw, gw.agent("intern"), "upload_file", url.clone()).await;
+    assert_eq!(s, 403, "{denied}");
+    assert_eq!(denied["error"]["details"]["needed"], "supervised");
+    let (s, held) = tool(&gw, gw.agent("supervised"), "upload_file", url).await;
+    assert_eq!(s, 202, "{held}");
+    assert_eq!(held["error"]["code"], "approval_required");
+    let (s, refused) = tool(
+        &gw,
+        gw.agent("supervised"),
+        "upload_file",
+        json!({"page_id": page, "content": b64(b"x"), "filename": "x.txt"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{refused}");
+    assert_eq!(refused["error"]["details"]["field"], "content", "{refused}");
+    assert_eq!(gw.emu.counters().total, before, "nothing sent");
+
+    // Once approved, the held attach runs: the URL as an external PDF block.
+    let approval: gate_store::ApprovalId = held["error"]["details"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
+    let done = gw.gate.approve(&alice, approval, None).await.unwrap();
+    assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
+    let last = gw.emu.child_ids(&page).last().cloned().unwrap();
+    assert_eq!(gw.emu.get_object(&last).unwrap()["type"], "pdf");
 }
