@@ -1132,4 +1132,26 @@ async fn comments_and_views_over_rest_with_a_held_comment_edit() {
         )
         .await;
     assert_eq!(s, 404, "{again}");
+
+    // A file attached over REST; a bad `attach_as` names the field.
+    let (s, file) = gw
+        .call(
+            Method::POST,
+            &format!("/notion/pages/{}/files", ids.root_page),
+            Some(&auto),
+            Some(json!({"content": "aGVsbG8=", "filename": "hello.txt"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{file}");
+    assert_eq!(file["attached_as"], "file");
+    let (s, err) = gw
+        .call(
+            Method::POST,
+            &format!("/notion/pages/{}/files", ids.root_page),
+            Some(&auto),
+            Some(json!({"url": "https://example.com/a.png", "attach_as": "sticker"})),
+        )
+        .await;
+    assert_eq!(s, 400, "{err}");
+    assert_eq!(err["error"]["details"]["field"], "attach_as", "{err}");
 }
