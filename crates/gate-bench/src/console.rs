@@ -57,19 +57,11 @@ pub(crate) async fn run(p: Params) -> Result<()> {
     }
     let mut agent_ids = Vec::with_capacity(p.agents);
     for i in 0..p.agents {
-        let spec = NewAgentSpec::new(
-            format!("agent-{i:04}"),
-            ["intern", "supervised", "autonomous"][i % 3],
-        )
-        .connection(connections[i % 3]);
+        let spec = NewAgentSpec::new(format!("agent-{i:04}"), ["intern", "supervised", "autonomous"][i % 3])
+            .connection(connections[i % 3]);
         agent_ids.push(gate.create_agent(&caller, spec).await?.id);
     }
-    let ops = [
-        ("search", "read"),
-        ("pages.retrieve", "read"),
-        ("pages.create", "create"),
-        ("pages.update", "update"),
-    ];
+    let ops = [("search", "read"), ("pages.retrieve", "read"), ("pages.create", "create"), ("pages.update", "update")];
     let mut batch = Vec::with_capacity(1000);
     for i in 0..p.events {
         let (op, class) = ops[i % ops.len()];
@@ -79,21 +71,14 @@ pub(crate) async fn run(p: Params) -> Result<()> {
             _ => (AuditDecision::Allow, Outcome::Ok),
         };
         batch.push(
-            AuditRecord::new(
-                format!("bench-{i}"),
-                CallerKind::Agent,
-                Surface::ALL[i % 4],
-                op,
-                decision,
-                outcome,
-            )
-            .user(admin.id)
-            .agent(agent_ids[i % agent_ids.len()])
-            .connection(connections[i % 3])
-            .action_class(class)
-            .targets(["1a2b3c4d-5e6f-8000-a000-000000000101"])
-            .upstream_status(200)
-            .duration_ms((i % 50) as u64),
+            AuditRecord::new(format!("bench-{i}"), CallerKind::Agent, Surface::ALL[i % 4], op, decision, outcome)
+                .user(admin.id)
+                .agent(agent_ids[i % agent_ids.len()])
+                .connection(connections[i % 3])
+                .action_class(class)
+                .targets(["1a2b3c4d-5e6f-8000-a000-000000000101"])
+                .upstream_status(200)
+                .duration_ms((i % 50) as u64),
         );
         if batch.len() == 1000 {
             store.append_audit(&batch).await?;
@@ -111,14 +96,9 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         }});
         store
             .create_approval(
-                NewApproval::for_agent(
-                    agent_ids[i % agent_ids.len()],
-                    "pages.create",
-                    "create",
-                    body.to_string(),
-                )
-                .user(admin.id)
-                .connection(connections[0]),
+                NewApproval::for_agent(agent_ids[i % agent_ids.len()], "pages.create", "create", body.to_string())
+                    .user(admin.id)
+                    .connection(connections[0]),
             )
             .await?;
     }
@@ -132,24 +112,12 @@ pub(crate) async fn run(p: Params) -> Result<()> {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
+    let state = AppState::new(gate.clone(), ServerSettings::new(base.clone(), emu.base_url()));
+    let app = Application::build(listener, gate_server::api::app(state, &ServerOptions::default()))?;
     tokio::spawn(app.run_until_stopped(std::future::pending()));
 
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?;
-    let resp = http
-        .post(format!("{base}/console/login"))
-        .form(&[("key", admin_key.as_str())])
-        .send()
-        .await?;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let resp = http.post(format!("{base}/console/login")).form(&[("key", admin_key.as_str())]).send().await?;
     let cookie = resp
         .headers()
         .get("set-cookie")
@@ -167,30 +135,15 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         .context("no approval")?;
     let pages = [
         ("/console/approvals".to_owned(), "Inbox (40 pending)"),
-        (
-            "/console/approvals/live?status=pending".to_owned(),
-            "Inbox live fragment",
-        ),
-        (
-            format!("/console/approvals/{approval}"),
-            "Approval page (reads the parent from Notion)",
-        ),
+        ("/console/approvals/live?status=pending".to_owned(), "Inbox live fragment"),
+        (format!("/console/approvals/{approval}"), "Approval page (reads the parent from Notion)"),
         ("/console/overview".to_owned(), "Overview"),
         ("/console/agents".to_owned(), "Agents (1,000)"),
-        (
-            format!("/console/agents/{}", agent_ids[0]),
-            "One agent with its calls",
-        ),
+        (format!("/console/agents/{}", agent_ids[0]), "One agent with its calls"),
         ("/console/connections".to_owned(), "Connections"),
         ("/console/audit".to_owned(), "Audit, newest page"),
-        (
-            "/console/audit?class=update&decision=deny".to_owned(),
-            "Audit, two filters",
-        ),
-        (
-            format!("/console/audit?agent={}", agent_ids[7]),
-            "Audit, one agent",
-        ),
+        ("/console/audit?class=update&decision=deny".to_owned(), "Audit, two filters"),
+        (format!("/console/audit?agent={}", agent_ids[7]), "Audit, one agent"),
         ("/console/policy".to_owned(), "Policy"),
     ];
     println!("| page | p50 (ms) | p95 (ms) | bytes |\n|---|---|---|---|");
@@ -199,28 +152,16 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         let mut bytes = 0;
         for _ in 0..p.iterations {
             let t = Instant::now();
-            let resp = http
-                .get(format!("{base}{path}"))
-                .header("cookie", &cookie)
-                .send()
-                .await?;
+            let resp = http.get(format!("{base}{path}")).header("cookie", &cookie).send().await?;
             anyhow::ensure!(resp.status() == 200, "{path}: {}", resp.status());
             bytes = resp.bytes().await?.len();
             times.push(t.elapsed());
         }
         times.sort();
-        println!(
-            "| {label} | {:.1} | {:.1} | {bytes} |",
-            pct(&times, 0.5),
-            pct(&times, 0.95)
-        );
+        println!("| {label} | {:.1} | {:.1} | {bytes} |", pct(&times, 0.5), pct(&times, 0.95));
     }
     let t = Instant::now();
-    let resp = http
-        .get(format!("{base}/console/audit/export?format=jsonl"))
-        .header("cookie", &cookie)
-        .send()
-        .await?;
+    let resp = http.get(format!("{base}/console/audit/export?format=jsonl")).header("cookie", &cookie).send().await?;
     let n = resp.bytes().await?.iter().filter(|b| **b == b'\n').count();
     println!(
         "\nAudit export (JSON lines, every event): {n} lines in {:.2} s.",

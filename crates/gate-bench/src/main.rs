@@ -2,8 +2,8 @@
 //! Markdown, with a description of the machine. Benchmarks live here, never in tests.
 
 mod all;
-mod coalesce;
 mod console;
+mod coalesce;
 mod faults;
 mod load;
 mod overhead;

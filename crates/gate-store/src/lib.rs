@@ -21,8 +21,8 @@ mod error;
 mod ids;
 mod keys;
 mod models;
-mod owner;
 mod sessions;
+mod owner;
 mod sql;
 mod store;
 mod vault;
@@ -34,8 +34,9 @@ pub use audit::{
 };
 pub use error::{Result, StoreError};
 pub use ids::{
-    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, IntentId,
-    TokenHash, UserId, sha256_hex,
+    AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, ConsoleSessionId, IntentId, TokenHash,
+    UserId,
+    sha256_hex,
 };
 pub use keys::{key_kind, public_id_of};
 pub use models::{
@@ -44,10 +45,10 @@ pub use models::{
     CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
     NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
-pub use owner::{intent_owner, owner_is_dead};
 pub use sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
 };
+pub use owner::{intent_owner, owner_is_dead};
 pub use store::{
     AuditDurability, Backend, DirectAudit, Store, StoreOptions, default_sqlite_url, open, open_with,
 };

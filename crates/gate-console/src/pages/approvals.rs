@@ -451,11 +451,7 @@ pub(crate) async fn approve(
 ) -> Result<Response, ConsoleError> {
     let id: ApprovalId = parse_id(&raw, "approval")?;
     let note = clean_note(&form.note);
-    match state
-        .gate
-        .approve(&signed.caller, id, note.as_deref())
-        .await
-    {
+    match state.gate.approve(&signed.caller, id, note.as_deref()).await {
         // The call ran (or failed at Notion): either way the page shows the result.
         Ok(_) | Err(GateError::Upstream { .. }) => {}
         Err(e) => return Err(e.into()),

@@ -25,8 +25,8 @@ use sqlx::sqlite::{
 use crate::audit::{AuditEntry, AuditIntent, AuditOrder, AuditPage, AuditQuery, AuditRecord};
 use crate::error::{Result, StoreError};
 use crate::ids::{
-    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, IntentId, TokenHash, UserId,
-    now, sha256_hex, to_ms,
+    AgentId, ApiKeyId, ApprovalId, ConnectionId, ConsoleSessionId, IntentId, TokenHash, UserId, now,
+    sha256_hex, to_ms,
 };
 use crate::models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
