@@ -448,7 +448,7 @@ impl Operation {
 /// The gateway's own tool actions: name, class. The last three follow the caller's own held
 /// calls (its approvals): they touch no Notion object, so they are `read` class and offered
 /// at every maturity that can read (hence at every maturity whose calls can be held).
-const TOOL_ACTIONS: [(&str, ActionClass); 17] = [
+const TOOL_ACTIONS: [(&str, ActionClass); 22] = [
     ("search", ActionClass::Read),
     ("list_databases", ActionClass::Read),
     ("query_database", ActionClass::Read),
@@ -457,12 +457,17 @@ const TOOL_ACTIONS: [(&str, ActionClass); 17] = [
     ("get_blocks", ActionClass::Read),
     ("get_page_markdown", ActionClass::Read),
     ("list_comments", ActionClass::Read),
+    ("list_views", ActionClass::Read),
+    ("query_view", ActionClass::Read),
     ("create_page", ActionClass::Create),
     ("append_blocks", ActionClass::Create),
     ("append_markdown", ActionClass::Create),
     ("add_comment", ActionClass::Create),
+    ("upload_file", ActionClass::Create),
     ("update_page", ActionClass::Update),
+    ("update_comment", ActionClass::Update),
     ("trash_page", ActionClass::Delete),
+    ("delete_comment", ActionClass::Delete),
     ("get_approval", ActionClass::Read),
     ("list_approvals", ActionClass::Read),
     ("withdraw_approval", ActionClass::Read),

@@ -895,6 +895,26 @@ fn tool_actions_table() {
             &[],
         ),
         ("list_approvals", Some(json!({"status": "pending"})), R, &[]),
+        ("list_views", Some(json!({"database_id": P})), R, &[PN]),
+        (
+            "query_view",
+            Some(json!({"view_id": P, "limit": 5})),
+            R,
+            &[],
+        ),
+        (
+            "update_comment",
+            Some(json!({"comment_id": P, "text": "x"})),
+            U,
+            &[],
+        ),
+        ("delete_comment", Some(json!({"comment_id": P})), D, &[]),
+        (
+            "upload_file",
+            Some(json!({"page_id": P, "url": "https://x.test/a.png", "attach_as": "image"})),
+            C,
+            &[PN],
+        ),
         (
             "withdraw_approval",
             Some(json!({"approval_id": "0b6f0c2e-8f1a-4c55-9a0e-3c2f1d2e4b5a"})),
@@ -914,5 +934,5 @@ fn tool_actions_table() {
         assert_eq!(op.class, D, "{unknown}");
         assert_eq!(op.scope, OperationScope::Unknown);
     }
-    assert_eq!(tool_actions().count(), 17);
+    assert_eq!(tool_actions().count(), 22);
 }

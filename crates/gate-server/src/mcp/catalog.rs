@@ -65,8 +65,9 @@ fn title(name: &str) -> String {
 /// The annotations of an action of class `class`.
 ///
 /// - reads: read-only, not destructive, idempotent;
-/// - `update_page` (its `in_trash: true` is the delete class) and `trash_page`: destructive,
-///   idempotent (setting the same values or trashing twice changes nothing more);
+/// - `update_page` (its `in_trash: true` is the delete class), `update_comment` (replaces the
+///   text) and the delete class (`trash_page`, `delete_comment`): destructive, idempotent
+///   (setting the same values or deleting twice changes nothing more);
 /// - other writes (creates, appends, comments): additive and not idempotent (a repeat writes
 ///   again).
 fn annotations(name: &str, class: &str, title: String) -> ToolAnnotations {
@@ -76,7 +77,7 @@ fn annotations(name: &str, class: &str, title: String) -> ToolAnnotations {
         // nothing more.
         (_, "withdraw_approval") => base.read_only(false).destructive(false).idempotent(true),
         ("read", _) => base.read_only(true).destructive(false).idempotent(true),
-        ("delete", _) | (_, "update_page") => {
+        ("delete", _) | (_, "update_page" | "update_comment") => {
             base.read_only(false).destructive(true).idempotent(true)
         }
         _ => base.read_only(false).destructive(false).idempotent(false),
@@ -125,6 +126,11 @@ mod tests {
         assert_eq!(trash.idempotent_hint, Some(true));
         let update = annotations("update_page", "update", "Update page".to_owned());
         assert_eq!(update.destructive_hint, Some(true));
+        let edit = annotations("update_comment", "update", "Update comment".to_owned());
+        assert_eq!(edit.destructive_hint, Some(true));
+        assert_eq!(edit.idempotent_hint, Some(true));
+        let views = annotations("query_view", "read", "Query view".to_owned());
+        assert_eq!(views.read_only_hint, Some(true));
         let withdraw = annotations("withdraw_approval", "read", "Withdraw approval".to_owned());
         assert_eq!(withdraw.read_only_hint, Some(false));
         assert_eq!(withdraw.destructive_hint, Some(false));

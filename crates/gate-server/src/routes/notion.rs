@@ -1,9 +1,12 @@
 //! The governed Notion operations under `/api/v1/notion`: search, databases (list, schema,
-//! query), pages (read as Markdown, text or blocks; create; update; trash) and block appends.
+//! query), pages (read as Markdown, text or blocks; create; update; trash), block appends,
+//! comments (list, add, update, delete), views (list, query) and file uploads attached to a
+//! page.
 //!
 //! Each operation is one function here (`search`, `list_databases`, `get_database`,
 //! `query_database`, `get_page`, `create_page`, `update_page`, `append_blocks`,
-//! `list_comments`, `add_comment`) that takes the gate, the caller, the surface and typed
+//! `list_comments`, `add_comment` (on a page or in a discussion), `update_comment`,
+//! `delete_comment`, `list_views`, `query_view`, `upload_file`) that takes the gate, the caller, the surface and typed
 //! input; the REST handlers and the tool endpoint (`routes::tools`) both call them.
 //!
 //! Every operation runs in one governed session ([`gate_core::GovernedSession`]): the gate
@@ -29,11 +32,16 @@ use axum::Json;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use gate_core::{Caller, Gate, GateError, GovernedSession, NotionRequest, SessionOutcome, Surface};
-use notion_client::endpoints::{AppendChildren, CreateComment, Position, Search, SearchFilter};
-use notion_client::ids::{BlockId, DataSourceId, DatabaseId, PageId};
-use notion_client::models::{Block, DataSource, NewBlock, Page};
+use notion_client::endpoints::{
+    AppendChildren, CreateComment, CreateFileUpload, Position, Search, SearchFilter, UpdateComment,
+    UploadFile, ViewsOf,
+};
+use notion_client::ids::{
+    BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, PageId, ViewId,
+};
+use notion_client::models::{Block, DataSource, FileUploadStatus, NewBlock, Page};
 use notion_client::tree::{TreeOptions, fetch_tree};
 use notion_client::{Connection, Paging, ParentRef};
 use notion_markdown::{BlockDraft, Limits, RenderOptions, WritePlan, plan_writes};
@@ -1504,7 +1512,8 @@ fn count_blocks(children: Option<&Value>) -> usize {
 
 /// Notion's answer to a held call that ran, in the compact form the REST API, the tool
 /// endpoint and MCP give the same operation when it runs at once: a created or updated page
-/// as [`PageWritten`], an append as [`Appended`], a comment as [`CommentOut`]. Anything else
+/// as [`PageWritten`], an append as [`Appended`], a created or updated comment as
+/// [`CommentOut`], a deleted one as [`CommentDeleted`]. Anything else
 /// (operations held through the proxy) is Notion's answer unchanged. `request` is the held
 /// request (`{"method", "path", "body", …}`), for what the answer does not say.
 pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -> Value {
@@ -1541,28 +1550,89 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
             })
             .ok()
         }
-        "comments.create" => serde_json::to_value(comment_out(answer)).ok(),
+        "comments.create" | "comments.update" => serde_json::to_value(comment_out(answer)).ok(),
+        "comments.delete" => answer.get("id").and_then(Value::as_str).and_then(|id| {
+            serde_json::to_value(CommentDeleted {
+                id: id.to_owned(),
+                deleted: true,
+            })
+            .ok()
+        }),
         _ => None,
     };
     compact.unwrap_or_else(|| answer.clone())
 }
 
-/// Adds a comment to a page.
+/// Where a new comment goes: a page (a new discussion) or an existing discussion (a reply).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    /// The page to comment on (starts a discussion). Give this or `discussion_id`.
+    pub page_id: Option<String>,
+    /// The discussion to reply in (the `discussion_id` of a listed comment).
+    pub discussion_id: Option<String>,
+    /// The comment's text.
+    pub text: String,
+}
+
+/// `PATCH /notion/comments/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCommentInput {
+    /// The comment's new text.
+    pub text: String,
+}
+
+/// A deleted comment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CommentDeleted {
+    /// The comment id.
+    pub id: String,
+    /// Always `true`.
+    pub deleted: bool,
+}
+
+/// Adds a comment to a page (a new discussion) or replies in a discussion.
 pub async fn add_comment(
     gate: &Gate,
     caller: &Caller,
     surface: Surface,
-    id: &str,
-    text: &str,
+    input: CommentInput,
 ) -> Result<CommentOut, ApiError> {
-    let page_id = parse_id("page_id", id, PageId::parse)?;
-    if text.trim().is_empty() {
+    if input.text.trim().is_empty() {
         return Err(ApiError::invalid_field("text", "must not be empty"));
     }
-    let body = json!({
-        "parent": {"page_id": page_id.canonical()},
-        "rich_text": transform::rich_text(text),
-    });
+    let (body, create) = match (input.page_id.as_deref(), input.discussion_id.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "discussion_id",
+                "give `page_id` or `discussion_id`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::invalid_field(
+                "page_id",
+                "give `page_id` (a new discussion) or `discussion_id` (a reply)",
+            ));
+        }
+        (Some(id), None) => {
+            let page_id = parse_id("page_id", id, PageId::parse)?;
+            let body = json!({
+                "parent": {"page_id": page_id.canonical()},
+                "rich_text": transform::rich_text(&input.text),
+            });
+            let create = CreateComment::on(ParentRef::Page(page_id), &input.text);
+            (body, create)
+        }
+        (None, Some(id)) => {
+            let discussion = parse_id("discussion_id", id, DiscussionId::parse)?;
+            let body = json!({
+                "discussion_id": discussion.canonical(),
+                "rich_text": transform::rich_text(&input.text),
+            });
+            (body, Ok(CreateComment::reply(&discussion, &input.text)))
+        }
+    };
     let op = Op::open(
         gate,
         caller,
@@ -1579,7 +1649,7 @@ pub async fn add_comment(
             .into());
     }
     let result = async {
-        let create = CreateComment::on(ParentRef::Page(page_id.clone()), text).map_err(upstream)?;
+        let create = create.map_err(upstream)?;
         let c = op
             .conn()
             .comments()
@@ -1589,6 +1659,613 @@ pub async fn add_comment(
         Ok(comment_out(
             &serde_json::to_value(&c).unwrap_or(Value::Null),
         ))
+    }
+    .await;
+    op.end(result).await
+}
+
+/// Replaces a comment's text (update class).
+pub async fn update_comment(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    text: &str,
+) -> Result<CommentOut, ApiError> {
+    let comment_id = parse_id("comment_id", id, CommentId::parse)?;
+    if text.trim().is_empty() {
+        return Err(ApiError::invalid_field("text", "must not be empty"));
+    }
+    let path = format!("/v1/comments/{}", comment_id.canonical());
+    let body = json!({"rich_text": transform::rich_text(text)});
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::patch(path.clone(), body.clone()),
+        true,
+    )
+    .await?;
+    if op.session.awaiting_approval() {
+        return Err(op
+            .session
+            .hold(NotionRequest::patch(path, body))
+            .await
+            .into());
+    }
+    let result = async {
+        let c = op
+            .conn()
+            .comments()
+            .update(&comment_id, &UpdateComment::text(text))
+            .await
+            .map_err(upstream)?;
+        Ok(comment_out(
+            &serde_json::to_value(&c).unwrap_or(Value::Null),
+        ))
+    }
+    .await;
+    op.end(result).await
+}
+
+/// Deletes a comment (delete class).
+pub async fn delete_comment(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+) -> Result<CommentDeleted, ApiError> {
+    let comment_id = parse_id("comment_id", id, CommentId::parse)?;
+    let path = format!("/v1/comments/{}", comment_id.canonical());
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::delete(path.clone()),
+        true,
+    )
+    .await?;
+    if op.session.awaiting_approval() {
+        return Err(op.session.hold(NotionRequest::delete(path)).await.into());
+    }
+    let result = async {
+        op.conn()
+            .comments()
+            .delete(&comment_id)
+            .await
+            .map_err(upstream)?;
+        Ok(CommentDeleted {
+            id: comment_id.canonical(),
+            deleted: true,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// `GET /notion/views` query: the views of a database or of a data source.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ViewsInput {
+    /// The database whose views to list. Give this or `data_source_id`.
+    pub database_id: Option<String>,
+    /// The data source whose views to list.
+    pub data_source_id: Option<String>,
+    /// The `next_cursor` of a previous answer.
+    pub cursor: Option<String>,
+    /// Views, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// One view of a database.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ViewOut {
+    /// The view id.
+    pub id: String,
+    /// Its name (the tab's label).
+    pub name: Option<String>,
+    /// Its layout (`table`, `board`, `list`, …).
+    #[serde(rename = "type")]
+    pub view_type: Option<String>,
+    /// The data source it shows.
+    pub data_source_id: Option<String>,
+    /// Its URL.
+    pub url: Option<String>,
+    /// Whether it filters rows.
+    pub filtered: bool,
+    /// Whether it sorts rows.
+    pub sorted: bool,
+}
+
+/// Views with a cursor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ViewList {
+    /// The views.
+    pub results: Vec<ViewOut>,
+    /// Where to continue, or `null`.
+    pub next_cursor: Option<String>,
+    /// Whether more follow.
+    pub has_more: bool,
+}
+
+/// `POST /notion/views/{id}/query`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewQueryInput {
+    /// The `next_cursor` of a previous answer.
+    pub cursor: Option<String>,
+    /// Rows, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// Rows of a view.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ViewRows {
+    /// The view queried.
+    pub view_id: String,
+    /// The data source it shows.
+    pub data_source_id: String,
+    /// The rows, filtered and sorted as the view is.
+    pub results: Vec<Row>,
+    /// Where to continue, or `null`.
+    pub next_cursor: Option<String>,
+    /// Whether more follow.
+    pub has_more: bool,
+}
+
+fn view_out(v: &notion_client::models::View) -> ViewOut {
+    let view_type = v
+        .view_type
+        .as_ref()
+        .and_then(|t| serde_json::to_value(t).ok())
+        .and_then(|t| t.as_str().map(str::to_owned));
+    ViewOut {
+        id: v.id.canonical(),
+        name: v.name.as_ref().cloned(),
+        view_type,
+        data_source_id: v.data_source_id.as_ref().map(|d| d.canonical()),
+        url: v.url.as_ref().cloned(),
+        filtered: v.filter.as_ref().is_some_and(|f| !f.is_null()),
+        sorted: v
+            .sorts
+            .as_ref()
+            .is_some_and(|s| s.as_array().is_some_and(|a| !a.is_empty())),
+    }
+}
+
+/// The views of a database or a data source, one page at a time (each view retrieved for
+/// its name and type: Notion lists only ids).
+pub async fn list_views(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    input: ViewsInput,
+) -> Result<ViewList, ApiError> {
+    let size = page_size("limit", input.limit, 100)?;
+    let (of, key, id) = match (
+        input.database_id.as_deref(),
+        input.data_source_id.as_deref(),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "data_source_id",
+                "give `database_id` or `data_source_id`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::invalid_field(
+                "database_id",
+                "give `database_id` or `data_source_id`",
+            ));
+        }
+        (Some(id), None) => {
+            let db = parse_id("database_id", id, DatabaseId::parse)?;
+            let canonical = db.canonical();
+            (ViewsOf::Database(db), "database_id", canonical)
+        }
+        (None, Some(id)) => {
+            let ds = parse_id("data_source_id", id, DataSourceId::parse)?;
+            let canonical = ds.canonical();
+            (ViewsOf::DataSource(ds), "data_source_id", canonical)
+        }
+    };
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::get("/v1/views").query(key, id),
+        false,
+    )
+    .await?;
+    let result = async {
+        let list = op
+            .conn()
+            .views()
+            .list(&of, &paging(input.cursor.as_deref(), size))
+            .await
+            .map_err(upstream)?;
+        let mut results = Vec::with_capacity(list.results.len());
+        for partial in &list.results {
+            let view = op
+                .conn()
+                .views()
+                .retrieve(&partial.id)
+                .await
+                .map_err(upstream)?;
+            results.push(view_out(&view));
+        }
+        Ok(ViewList {
+            results,
+            next_cursor: list.next_cursor,
+            has_more: list.has_more,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// The rows of a view, flattened as in [`query_database`]: the view's filter and sorts run as
+/// a query of its data source (one Notion request per page of rows, full page objects).
+pub async fn query_view(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    input: ViewQueryInput,
+    raw: bool,
+) -> Result<ViewRows, ApiError> {
+    let view_id = parse_id("view_id", id, ViewId::parse)?;
+    let size = page_size("limit", input.limit, 100)?;
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::post(
+            format!("/v1/views/{}/queries", view_id.canonical()),
+            json!({}),
+        ),
+        false,
+    )
+    .await?;
+    let result = async {
+        let view = op
+            .conn()
+            .views()
+            .retrieve(&view_id)
+            .await
+            .map_err(upstream)?;
+        let Some(ds_id) = view.data_source_id.as_ref().cloned() else {
+            return Err(GateError::NotFound {
+                what: "data source",
+            });
+        };
+        let mut q = notion_client::endpoints::QueryDataSource::new();
+        if let Some(f) = view.filter.as_ref().filter(|f| !f.is_null()) {
+            q = q.filter(f.clone());
+        }
+        let (mut body, query) = q.to_parts(&paging(input.cursor.as_deref(), size));
+        if let Some(s) = view.sorts.as_ref().filter(|s| s.is_array()) {
+            body.insert("sorts".into(), s.clone());
+        }
+        let mut raw_req = notion_client::RawRequest::new(
+            axum::http::Method::POST,
+            format!("/v1/data_sources/{}/query", ds_id.canonical()),
+            notion_client::Idempotency::Safe,
+        )
+        .json(&body)
+        .map_err(upstream)?;
+        raw_req.query = query;
+        let page: notion_client::models::ListResponse<Page> =
+            op.conn().send(raw_req).await.map_err(upstream)?;
+        Ok(ViewRows {
+            view_id: view_id.canonical(),
+            data_source_id: ds_id.canonical(),
+            results: page
+                .results
+                .iter()
+                .map(|p| transform::row(p, raw))
+                .collect(),
+            next_cursor: page.next_cursor,
+            has_more: page.has_more,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// The most decoded bytes `upload_file` takes as base64 `content` (1 MiB: its base64 fits the
+/// default 2 MiB request body limit); larger files are given by `url`.
+pub const MAX_INLINE_UPLOAD_BYTES: usize = 1024 * 1024;
+/// How many times an `external_url` import is looked at before giving up on it.
+const IMPORT_CHECKS: u32 = 10;
+
+/// How an uploaded file is attached to the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachAs {
+    /// A file block appended to the page.
+    #[default]
+    File,
+    /// An image block.
+    Image,
+    /// A video block.
+    Video,
+    /// An audio block.
+    Audio,
+    /// A PDF block.
+    Pdf,
+    /// The value of a files property (named by `property`), replacing its files.
+    Property,
+    /// The page's icon.
+    Icon,
+    /// The page's cover.
+    Cover,
+}
+
+impl AttachAs {
+    fn block_type(self) -> Option<&'static str> {
+        match self {
+            Self::File => Some("file"),
+            Self::Image => Some("image"),
+            Self::Video => Some("video"),
+            Self::Audio => Some("audio"),
+            Self::Pdf => Some("pdf"),
+            Self::Property | Self::Icon | Self::Cover => None,
+        }
+    }
+}
+
+/// `POST /notion/pages/{id}/files`: a file from a URL or base64 content, attached to a page.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadInput {
+    /// A public `https://` URL that Notion imports (Notion's `external_url` mode). Give this
+    /// or `content`.
+    pub url: Option<String>,
+    /// The file's bytes as base64, at most 1 MiB decoded.
+    pub content: Option<String>,
+    /// The file name with its extension (default: the URL's last segment).
+    pub filename: Option<String>,
+    /// The MIME type (default: inferred by Notion from the name).
+    pub content_type: Option<String>,
+    /// `file` (default), `image`, `video`, `audio`, `pdf` (a block appended to the page),
+    /// `property` (a files property), `icon` or `cover`.
+    pub attach_as: Option<AttachAs>,
+    /// The files property to set (with `attach_as: "property"`).
+    pub property: Option<String>,
+}
+
+/// An uploaded, attached file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileAttached {
+    /// The page it is attached to.
+    pub page_id: String,
+    /// The file upload.
+    pub file_upload_id: String,
+    /// Its name.
+    pub filename: String,
+    /// How it is attached.
+    pub attached_as: AttachAs,
+    /// The new block (for block attachments).
+    pub block_id: Option<String>,
+}
+
+/// The `PATCH` (path, body) that attaches `file` (a file object's `type` and value) to `page`.
+fn attach_request(
+    page: &PageId,
+    attach: AttachAs,
+    property: Option<&str>,
+    filename: &str,
+    file: Value,
+) -> (String, Value) {
+    match attach.block_type() {
+        Some(t) => (
+            format!("/v1/blocks/{}/children", page.canonical()),
+            json!({"children": [{"object": "block", "type": t, t: file}]}),
+        ),
+        None => {
+            let body = match attach {
+                AttachAs::Icon => json!({"icon": file}),
+                AttachAs::Cover => json!({"cover": file}),
+                _ => {
+                    let mut entry = file;
+                    entry["name"] = Value::String(filename.to_owned());
+                    json!({"properties": {property.unwrap_or_default(): {"files": [entry]}}})
+                }
+            };
+            (format!("/v1/pages/{}", page.canonical()), body)
+        }
+    }
+}
+
+/// Uploads a file (from a URL or base64 content) and attaches it to a page (create class).
+///
+/// A caller whose writes wait for approval has the attach held as one request: a URL is held
+/// as an `external` file (what the human sees is the URL itself); base64 content cannot be
+/// held in one request and is refused with `approval_requires_single_request`.
+pub async fn upload_file(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    input: UploadInput,
+) -> Result<FileAttached, ApiError> {
+    use base64::Engine as _;
+    let page_id = parse_id("page_id", id, PageId::parse)?;
+    let attach = input.attach_as.unwrap_or_default();
+    let property = match (attach, input.property.as_deref().map(str::trim)) {
+        (AttachAs::Property, Some(p)) if !p.is_empty() => Some(p.to_owned()),
+        (AttachAs::Property, _) => {
+            return Err(ApiError::invalid_field(
+                "property",
+                "name the files property to set (with `attach_as: \"property\"`)",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "property",
+                "only with `attach_as: \"property\"`",
+            ));
+        }
+        (_, None) => None,
+    };
+    enum Source {
+        Url(String),
+        Bytes(Vec<u8>),
+    }
+    let source = match (input.url, input.content) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "content",
+                "give `url` or `content`, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::invalid_field(
+                "url",
+                "give `url` (an https:// URL) or `content` (base64)",
+            ));
+        }
+        (Some(url), None) => {
+            let url = url.trim().to_owned();
+            if !url.starts_with("https://") || url.len() <= "https://".len() {
+                return Err(ApiError::invalid_field("url", "must be an https:// URL"));
+            }
+            Source::Url(url)
+        }
+        (None, Some(content)) => {
+            // Base64 is 4 characters per 3 bytes: refuse before decoding a huge string.
+            if content.len() / 4 * 3 > MAX_INLINE_UPLOAD_BYTES + 3 {
+                return Err(ApiError::invalid_field(
+                    "content",
+                    format!(
+                        "at most {MAX_INLINE_UPLOAD_BYTES} bytes decoded; give larger files by `url`"
+                    ),
+                ));
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(content.trim())
+                .map_err(|_| ApiError::invalid_field("content", "is not valid base64"))?;
+            if bytes.is_empty() {
+                return Err(ApiError::invalid_field("content", "must not be empty"));
+            }
+            if bytes.len() > MAX_INLINE_UPLOAD_BYTES {
+                return Err(ApiError::invalid_field(
+                    "content",
+                    format!(
+                        "at most {MAX_INLINE_UPLOAD_BYTES} bytes decoded; give larger files by `url`"
+                    ),
+                ));
+            }
+            Source::Bytes(bytes)
+        }
+    };
+    let filename = match (input.filename.as_deref().map(str::trim), &source) {
+        (Some(f), _) if !f.is_empty() => f.to_owned(),
+        (_, Source::Url(url)) => url
+            .split(['?', '#'])
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|n| !n.is_empty() && !n.contains(':'))
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::invalid_field("filename", "give a file name"))?,
+        _ => return Err(ApiError::invalid_field("filename", "give a file name")),
+    };
+    let held_file = match &source {
+        Source::Url(url) => json!({"type": "external", "external": {"url": url}}),
+        Source::Bytes(_) => json!({"type": "file_upload", "file_upload": {"id": ""}}),
+    };
+    let (path, body) = attach_request(&page_id, attach, property.as_deref(), &filename, held_file);
+    let held = NotionRequest::patch(path, body);
+    let op = Op::open(gate, caller, surface, held.clone(), true).await?;
+    if op.session.awaiting_approval() {
+        if matches!(source, Source::Bytes(_)) {
+            let e = ApiError::from(GateError::Forbidden {
+                code: "approval_requires_single_request",
+                reason: "an upload of `content` takes several Notion requests and cannot be \
+                         held for approval as one; give the file by `url`"
+                    .to_owned(),
+                needed: None,
+            })
+            .detail("field", "content");
+            return Err(op.fail(e).await);
+        }
+        return Err(op.session.hold(held).await.into());
+    }
+    let result = async {
+        let uploads = op.conn().file_uploads();
+        let mut upload = match source {
+            Source::Url(url) => {
+                let mut create =
+                    CreateFileUpload::external_url(url, filename.clone()).map_err(upstream)?;
+                if let Some(ct) = &input.content_type {
+                    create = create.content_type(ct.clone());
+                }
+                uploads.create(&create).await.map_err(upstream)?
+            }
+            Source::Bytes(bytes) => {
+                op.add_requests(2);
+                let mut file = UploadFile::new(filename.clone(), bytes.len() as u64);
+                if let Some(ct) = &input.content_type {
+                    file = file.content_type(ct.clone());
+                }
+                uploads
+                    .upload(bytes.as_slice(), &file)
+                    .await
+                    .map_err(upstream)?
+            }
+        };
+        let mut checks = 0;
+        while upload.status == FileUploadStatus::Pending && checks < IMPORT_CHECKS {
+            checks += 1;
+            if checks > 1 {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            upload = op
+                .conn()
+                .file_uploads()
+                .retrieve(&upload.id)
+                .await
+                .map_err(upstream)?;
+        }
+        if upload.status != FileUploadStatus::Uploaded {
+            return Err(GateError::Upstream {
+                status: None,
+                code: Some("file_upload_not_ready".to_owned()),
+                message: format!(
+                    "Notion did not finish the upload (status `{}`)",
+                    upload.status.as_str()
+                ),
+                request_id: None,
+                write_state: notion_client::WriteState::NotApplied,
+            });
+        }
+        let file = json!({"type": "file_upload", "file_upload": {"id": upload.id.canonical()}});
+        let (path, body) = attach_request(&page_id, attach, property.as_deref(), &filename, file);
+        let req = notion_client::RawRequest::new(
+            axum::http::Method::PATCH,
+            path,
+            notion_client::Idempotency::Unsafe,
+        )
+        .json(&body)
+        .map_err(upstream)?;
+        let answer: Value = op.conn().send(req).await.map_err(upstream)?;
+        let block_id = attach
+            .block_type()
+            .and_then(|_| answer.get("results"))
+            .and_then(Value::as_array)
+            .and_then(|r| r.last())
+            .and_then(|b| b.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Ok(FileAttached {
+            page_id: page_id.canonical(),
+            file_upload_id: upload.id.canonical(),
+            filename,
+            attached_as: attach,
+            block_id,
+        })
     }
     .await;
     op.end(result).await
@@ -1749,6 +2426,119 @@ pub async fn append_blocks_handler(
         .map(Json)
 }
 
+/// Comments on a page (or block), one page at a time.
+#[utoipa::path(get, path = "/api/v1/notion/pages/{id}/comments", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Page or block id"), ListInput),
+    responses((status = 200, body = CommentList), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn list_comments_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    q: Result<Query<ListInput>, QueryRejection>,
+) -> Result<Json<CommentList>, ApiError> {
+    let input = query(q)?;
+    list_comments(&st.gate, &caller, Surface::Rest, &id, input)
+        .await
+        .map(Json)
+}
+
+/// Comment on a page (a new discussion) or reply in a discussion.
+#[utoipa::path(post, path = "/api/v1/notion/comments", tag = "notion",
+    security(("bearer" = [])), request_body = CommentInput,
+    responses((status = 200, body = CommentOut), (status = 202, description = "Held for approval"),
+              (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn add_comment_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    ApiJson(input): ApiJson<CommentInput>,
+) -> Result<Json<CommentOut>, ApiError> {
+    add_comment(&st.gate, &caller, Surface::Rest, input)
+        .await
+        .map(Json)
+}
+
+/// Replace a comment's text.
+#[utoipa::path(patch, path = "/api/v1/notion/comments/{id}", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Comment id")),
+    request_body = UpdateCommentInput,
+    responses((status = 200, body = CommentOut), (status = 202, description = "Held for approval"),
+              (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn update_comment_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UpdateCommentInput>,
+) -> Result<Json<CommentOut>, ApiError> {
+    update_comment(&st.gate, &caller, Surface::Rest, &id, &input.text)
+        .await
+        .map(Json)
+}
+
+/// Delete a comment.
+#[utoipa::path(delete, path = "/api/v1/notion/comments/{id}", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Comment id")),
+    responses((status = 200, body = CommentDeleted), (status = 202, description = "Held for approval"),
+              (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn delete_comment_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+) -> Result<Json<CommentDeleted>, ApiError> {
+    delete_comment(&st.gate, &caller, Surface::Rest, &id)
+        .await
+        .map(Json)
+}
+
+/// The views of a database or of a data source.
+#[utoipa::path(get, path = "/api/v1/notion/views", tag = "notion",
+    security(("bearer" = [])), params(ViewsInput),
+    responses((status = 200, body = ViewList), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn list_views_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    q: Result<Query<ViewsInput>, QueryRejection>,
+) -> Result<Json<ViewList>, ApiError> {
+    let input = query(q)?;
+    list_views(&st.gate, &caller, Surface::Rest, input)
+        .await
+        .map(Json)
+}
+
+/// The rows of a view (its filter and sorts), flattened as in a database query.
+#[utoipa::path(post, path = "/api/v1/notion/views/{id}/query", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "View id")),
+    request_body = ViewQueryInput,
+    responses((status = 200, body = ViewRows), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn query_view_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ViewQueryInput>,
+) -> Result<Json<ViewRows>, ApiError> {
+    query_view(&st.gate, &caller, Surface::Rest, &id, input, true)
+        .await
+        .map(Json)
+}
+
+/// Upload a file (from a URL or base64 content, at most 1 MiB decoded) and attach it to a
+/// page: as a file, image, video, audio or PDF block, a files property, the icon or the cover.
+#[utoipa::path(post, path = "/api/v1/notion/pages/{id}/files", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Page id")),
+    request_body = UploadInput,
+    responses((status = 200, body = FileAttached), (status = 202, description = "Held for approval (a URL only)"),
+              (status = 400, description = "Bad input (the field is named), or content over 1 MiB"),
+              (status = 401), (status = 403), (status = 404)))]
+pub async fn upload_file_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UploadInput>,
+) -> Result<Json<FileAttached>, ApiError> {
+    upload_file(&st.gate, &caller, Surface::Rest, &id, input)
+        .await
+        .map(Json)
+}
+
 /// The Notion routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -1768,6 +2558,18 @@ pub fn router() -> Router<AppState> {
             "/api/v1/notion/pages/{id}/blocks",
             post(append_blocks_handler),
         )
+        .route(
+            "/api/v1/notion/pages/{id}/comments",
+            get(list_comments_handler),
+        )
+        .route("/api/v1/notion/pages/{id}/files", post(upload_file_handler))
+        .route("/api/v1/notion/comments", post(add_comment_handler))
+        .route(
+            "/api/v1/notion/comments/{id}",
+            patch(update_comment_handler).merge(delete(delete_comment_handler)),
+        )
+        .route("/api/v1/notion/views", get(list_views_handler))
+        .route("/api/v1/notion/views/{id}/query", post(query_view_handler))
 }
 
 /// The OpenAPI paths of the Notion routes.
@@ -1780,6 +2582,13 @@ pub fn router() -> Router<AppState> {
     get_page_handler,
     create_page_handler,
     update_page_handler,
-    append_blocks_handler
+    append_blocks_handler,
+    list_comments_handler,
+    add_comment_handler,
+    update_comment_handler,
+    delete_comment_handler,
+    list_views_handler,
+    query_view_handler,
+    upload_file_handler
 ))]
 pub struct NotionApi;

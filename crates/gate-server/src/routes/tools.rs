@@ -5,8 +5,9 @@
 //!
 //! The actions are the original's nine (`search`, `list_databases`, `query_database`,
 //! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
-//! plus `get_page_markdown`, `append_markdown`, `trash_page`, `add_comment` and
-//! `list_comments`, and three that follow the caller's own held calls: `get_approval` (with
+//! plus `get_page_markdown`, `append_markdown`, `trash_page`, the comment actions
+//! (`list_comments`, `add_comment` on a page or in a discussion, `update_comment`,
+//! `delete_comment`), the view actions (`list_views`, `query_view`), `upload_file`, and three that follow the caller's own held calls: `get_approval` (with
 //! an optional `wait`), `list_approvals` and `withdraw_approval` ([`APPROVAL_ACTIONS`]). Each calls the same operation as the REST API (`routes::notion`), on
 //! the `tool` surface; results are compact (flattened properties, Markdown content, no raw
 //! property values). As in the original, `filter`, `sorts`, `properties` and `blocks` may
@@ -26,8 +27,9 @@ use utoipa::{OpenApi, PartialSchema, ToSchema};
 
 use super::approvals::{self, HeldCall};
 use super::notion::{
-    self, AppendInput, CreatePageInput, Format, ListInput, PageQuery, ParentInput, PositionInput,
-    QueryInput, SearchInput, UpdatePageInput,
+    self, AppendInput, AttachAs, CommentInput, CreatePageInput, Format, ListInput, PageQuery,
+    ParentInput, PositionInput, QueryInput, SearchInput, UpdatePageInput, UploadInput,
+    ViewQueryInput, ViewsInput,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorCode};
@@ -206,14 +208,55 @@ pub struct TrashParams {
     pub page_id: String,
 }
 
-/// `add_comment`.
+/// `upload_file`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CommentParams {
-    /// The page id.
+pub struct UploadFileParams {
+    /// The page to attach the file to.
     pub page_id: String,
-    /// The comment's text.
+    /// A public `https://` URL that Notion imports. Give this or `content`.
+    pub url: Option<String>,
+    /// The file's bytes as base64, at most 1 MiB decoded.
+    pub content: Option<String>,
+    /// The file name with its extension (default: the URL's last segment).
+    pub filename: Option<String>,
+    /// The MIME type.
+    pub content_type: Option<String>,
+    /// `file` (default), `image`, `video`, `audio`, `pdf`, `property`, `icon` or `cover`.
+    #[schema(inline)]
+    pub attach_as: Option<AttachAs>,
+    /// The files property to set (with `attach_as: "property"`).
+    pub property: Option<String>,
+}
+
+/// `update_comment`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCommentParams {
+    /// The comment id.
+    pub comment_id: String,
+    /// The comment's new text.
     pub text: String,
+}
+
+/// `delete_comment`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteCommentParams {
+    /// The comment id.
+    pub comment_id: String,
+}
+
+/// `query_view`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryViewParams {
+    /// The view id (from `list_views`).
+    pub view_id: String,
+    /// Cursor of a previous answer.
+    pub cursor: Option<String>,
+    /// Rows, 1–100 (default 100).
+    pub limit: Option<u32>,
 }
 
 /// `list_comments`.
@@ -290,6 +333,14 @@ fn describe(action: &str) -> (&'static str, Value) {
         ),
         "get_page_markdown" => ("A page's content as Markdown", schema::<PageParams>()),
         "list_comments" => ("Comments on a page", schema::<ListCommentsParams>()),
+        "list_views" => (
+            "The views of a database or data source (name, type, whether filtered or sorted)",
+            schema::<ViewsInput>(),
+        ),
+        "query_view" => (
+            "A view's rows, filtered and sorted as the view is (flattened properties)",
+            schema::<QueryViewParams>(),
+        ),
         "create_page" => (
             "Create a page (content in Markdown or blocks)",
             schema::<CreateParams>(),
@@ -302,7 +353,18 @@ fn describe(action: &str) -> (&'static str, Value) {
             "Append Markdown to a page",
             schema::<AppendMarkdownParams>(),
         ),
-        "add_comment" => ("Comment on a page", schema::<CommentParams>()),
+        "add_comment" => (
+            "Comment on a page (`page_id`) or reply in a discussion (`discussion_id`)",
+            schema::<CommentInput>(),
+        ),
+        "upload_file" => (
+            "Upload a file (from an https URL, or base64 `content` up to 1 MiB) and attach it \
+             to a page as a file, image, video, audio or PDF block, a files property, the icon \
+             or the cover",
+            schema::<UploadFileParams>(),
+        ),
+        "update_comment" => ("Replace a comment's text", schema::<UpdateCommentParams>()),
+        "delete_comment" => ("Delete a comment", schema::<DeleteCommentParams>()),
         "update_page" => (
             "Update a page's properties, icon or cover",
             schema::<UpdateParams>(),
@@ -490,9 +552,35 @@ pub(crate) async fn run_action(
             };
             to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
         }
-        "add_comment" => {
-            let p: CommentParams = params(raw)?;
-            to_value(notion::add_comment(gate, caller, s, &p.page_id, &p.text).await?)
+        "add_comment" => to_value(notion::add_comment(gate, caller, s, params(raw)?).await?),
+        "upload_file" => {
+            let p: UploadFileParams = params(raw)?;
+            let input = UploadInput {
+                url: p.url,
+                content: p.content,
+                filename: p.filename,
+                content_type: p.content_type,
+                attach_as: p.attach_as,
+                property: p.property,
+            };
+            to_value(notion::upload_file(gate, caller, s, &p.page_id, input).await?)
+        }
+        "update_comment" => {
+            let p: UpdateCommentParams = params(raw)?;
+            to_value(notion::update_comment(gate, caller, s, &p.comment_id, &p.text).await?)
+        }
+        "delete_comment" => {
+            let p: DeleteCommentParams = params(raw)?;
+            to_value(notion::delete_comment(gate, caller, s, &p.comment_id).await?)
+        }
+        "list_views" => to_value(notion::list_views(gate, caller, s, params(raw)?).await?),
+        "query_view" => {
+            let p: QueryViewParams = params(raw)?;
+            let input = ViewQueryInput {
+                cursor: p.cursor,
+                limit: p.limit,
+            };
+            to_value(notion::query_view(gate, caller, s, &p.view_id, input, false).await?)
         }
         _ => Err(unknown_action(action)),
     }

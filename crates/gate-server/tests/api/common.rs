@@ -161,7 +161,7 @@ async fn openapi_document_and_swagger_ui() {
             patterned += 1;
         }
     }
-    assert_eq!(patterned, 5, "the five Notion operations on an id");
+    assert_eq!(patterned, 10, "the ten Notion operations on an id");
     let page = app
         .http
         .get(format!("{}/docs", app.base))

@@ -101,7 +101,8 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let tools = intern.list_all_tools().await.unwrap();
     let i = names(&tools);
-    assert_eq!(i.len(), 11, "{i:?}");
+    assert_eq!(i.len(), 13, "{i:?}");
+    assert!(i.contains(&"list_views") && i.contains(&"query_view"));
     assert!(i.contains(&"search") && i.contains(&"get_page_markdown"));
     assert!(i.contains(&"get_approval") && i.contains(&"withdraw_approval"));
     assert!(!i.contains(&"create_page") && !i.contains(&"trash_page"));
@@ -138,12 +139,17 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let autonomous = http_client(&gw, gw.agent("autonomous")).await.unwrap();
     let tools = autonomous.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 17, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 22, "{:?}", names(&tools));
     let create = tool(&tools, "create_page").annotations.clone().unwrap();
     assert_eq!(create.read_only_hint, Some(false));
     assert_eq!(create.destructive_hint, Some(false));
     assert_eq!(create.idempotent_hint, Some(false));
-    for name in ["trash_page", "update_page"] {
+    for name in [
+        "trash_page",
+        "update_page",
+        "update_comment",
+        "delete_comment",
+    ] {
         let a = tool(&tools, name).annotations.clone().unwrap();
         assert_eq!(a.destructive_hint, Some(true), "{name}");
         assert_eq!(a.idempotent_hint, Some(true), "{name}");
@@ -258,6 +264,70 @@ async fn http_writes_run_wait_or_are_refused_by_maturity() {
 }
 
 #[tokio::test]
+async fn http_comment_and_view_tools() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let autonomous = http_client(&gw, gw.agent("autonomous")).await.unwrap();
+    let views = ok(&call(
+        &gw,
+        &autonomous,
+        "list_views",
+        json!({"data_source_id": ids.simple_data_source}),
+    )
+    .await);
+    assert_eq!(views["results"].as_array().unwrap().len(), 2, "{views}");
+    let rows = ok(&call(
+        &gw,
+        &autonomous,
+        "query_view",
+        json!({"view_id": ids.views[1]}),
+    )
+    .await);
+    assert!(!rows["results"].as_array().unwrap().is_empty(), "{rows}");
+    let reply = ok(&call(
+        &gw,
+        &autonomous,
+        "add_comment",
+        json!({"discussion_id": ids.discussion, "text": "Over MCP"}),
+    )
+    .await);
+    let id = reply["id"].as_str().unwrap().to_owned();
+    let edited = ok(&call(
+        &gw,
+        &autonomous,
+        "update_comment",
+        json!({"comment_id": id, "text": "Edited over MCP"}),
+    )
+    .await);
+    assert_eq!(edited["text"], "Edited over MCP");
+    let deleted = ok(&call(
+        &gw,
+        &autonomous,
+        "delete_comment",
+        json!({"comment_id": id}),
+    )
+    .await);
+    assert_eq!(deleted["deleted"], true);
+
+    // Bad input names the field; an intern cannot comment.
+    let params = CallToolRequestParams::new("list_views")
+        .with_arguments(json!({}).as_object().cloned().unwrap());
+    let bad = reason(&autonomous.call_tool(params).await.unwrap());
+    assert_eq!(bad["field"], "database_id", "{bad}");
+    let intern = http_client(&gw, gw.agent("intern")).await.unwrap();
+    let denied = reason(
+        &call(
+            &gw,
+            &intern,
+            "update_comment",
+            json!({"comment_id": ids.discussion, "text": "x"}),
+        )
+        .await,
+    );
+    assert_eq!(denied["error"], "forbidden_by_policy", "{denied}");
+}
+
+#[tokio::test]
 async fn http_refuses_a_wrong_or_missing_key() {
     let gw = spawn_gateway().await;
     assert!(http_client(&gw, "nga_not-a-key").await.is_err());
@@ -331,7 +401,7 @@ async fn stdio_serves_the_same_tools_in_process() {
     let client = ().serve(client_io).await.unwrap();
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 11, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 13, "{:?}", names(&tools));
     assert!(!names(&tools).contains(&"create_page"));
 
     let r = call(&gw, &client, "get_page", json!({"page_id": ids.root_page})).await;
@@ -359,7 +429,7 @@ async fn stdio_serves_the_same_tools_in_process() {
         .set_agent_maturity(&alice, agent_id, "autonomous")
         .await
         .unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 17);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 22);
     gw.gate.disable_agent(&alice, agent_id).await.unwrap();
     let refused = reason(&call(&gw, &client, "search", json!({})).await);
     assert_eq!(refused["error"], "forbidden_by_policy", "{refused}");

@@ -35,7 +35,9 @@ async fn the_action_list_follows_the_maturity() {
     let i = names(&intern);
     assert!(i.contains(&"search".to_owned()) && i.contains(&"get_page_markdown".to_owned()));
     assert!(!i.contains(&"create_page".to_owned()) && !i.contains(&"trash_page".to_owned()));
-    assert_eq!(i.len(), 11, "{i:?}");
+    assert_eq!(i.len(), 13, "{i:?}");
+    assert!(i.contains(&"list_views".to_owned()) && i.contains(&"query_view".to_owned()));
+    assert!(!i.contains(&"update_comment".to_owned()) && !i.contains(&"delete_comment".to_owned()));
     for follow in ["get_approval", "list_approvals", "withdraw_approval"] {
         assert!(i.contains(&follow.to_owned()), "{follow}");
     }
@@ -68,6 +70,14 @@ async fn the_action_list_follows_the_maturity() {
         .unwrap();
     assert_eq!(create["approval_required"], true);
     assert!(!names(&sup).contains(&"trash_page".to_owned()));
+    assert!(!names(&sup).contains(&"delete_comment".to_owned()));
+    let edit = sup["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "update_comment")
+        .unwrap();
+    assert_eq!(edit["approval_required"], true);
 
     let (_, auto) = gw
         .call(
@@ -77,7 +87,7 @@ async fn the_action_list_follows_the_maturity() {
             None,
         )
         .await;
-    assert_eq!(names(&auto).len(), 17);
+    assert_eq!(names(&auto).len(), 22);
     for a in auto["actions"].as_array().unwrap() {
         assert!(
             !a["params_schema"].to_string().contains("$ref"),
@@ -309,7 +319,7 @@ async fn approvals_unknown_actions_and_bad_params() {
     let (s, err) = tool(&gw, &gw.alice_key, "explode", json!({})).await;
     assert_eq!(s, 400);
     let actions = err["error"]["details"]["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 17);
+    assert_eq!(actions.len(), 22);
     assert!(
         err["error"]["message"]
             .as_str()
@@ -343,4 +353,418 @@ async fn approvals_unknown_actions_and_bad_params() {
         .await;
     assert_eq!(s, 400);
     assert_eq!(gw.emu.counters().total, before);
+}
+
+#[tokio::test]
+async fn comment_and_view_actions() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let ok = |r: &(u16, Value), action: &str| {
+        assert_eq!(r.0, 200, "{action}: {}", r.1);
+        assert_eq!(r.1["action"], action);
+        r.1["result"].clone()
+    };
+
+    // Views of a database, and of its data source: the same two, with names and types.
+    let by_db = ok(
+        &tool(
+            &gw,
+            &key,
+            "list_views",
+            json!({"database_id": ids.simple_database}),
+        )
+        .await,
+        "list_views",
+    );
+    let views = by_db["results"].as_array().unwrap();
+    assert_eq!(views.len(), 2, "{by_db}");
+    let to_read = views.iter().find(|v| v["name"] == "To read").unwrap();
+    assert_eq!(to_read["type"], "list");
+    assert_eq!(to_read["filtered"], true);
+    assert_eq!(to_read["sorted"], true);
+    assert_eq!(to_read["data_source_id"], ids.simple_data_source);
+    let by_ds = ok(
+        &tool(
+            &gw,
+            &key,
+            "list_views",
+            json!({"data_source_id": ids.simple_data_source}),
+        )
+        .await,
+        "list_views",
+    );
+    assert_eq!(by_ds["results"].as_array().unwrap().len(), 2);
+
+    // A view's rows follow its filter and sorts, flattened as in query_database.
+    let all = ok(
+        &tool(
+            &gw,
+            &key,
+            "query_database",
+            json!({"database_id": ids.simple_database}),
+        )
+        .await,
+        "query_database",
+    );
+    let rows = ok(
+        &tool(&gw, &key, "query_view", json!({"view_id": to_read["id"]})).await,
+        "query_view",
+    );
+    let results = rows["results"].as_array().unwrap();
+    assert!(!results.is_empty(), "{rows}");
+    assert!(results.len() < all["results"].as_array().unwrap().len());
+    assert!(
+        results.iter().all(|r| r["properties"]["Read"] == false),
+        "{rows}"
+    );
+    assert!(results[0].get("raw_properties").is_none(), "compact rows");
+    let titles: Vec<&str> = results
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    let mut sorted = titles.clone();
+    sorted.sort_unstable();
+    assert_eq!(titles, sorted);
+    let first = ok(
+        &tool(
+            &gw,
+            &key,
+            "query_view",
+            json!({"view_id": to_read["id"], "limit": 1}),
+        )
+        .await,
+        "query_view",
+    );
+    assert_eq!(first["results"].as_array().unwrap().len(), 1);
+    if results.len() > 1 {
+        assert_eq!(first["has_more"], true);
+        let next = ok(
+            &tool(
+                &gw,
+                &key,
+                "query_view",
+                json!({"view_id": to_read["id"], "limit": 1, "cursor": first["next_cursor"]}),
+            )
+            .await,
+            "query_view",
+        );
+        assert_eq!(next["results"][0]["id"], results[1]["id"]);
+    }
+
+    // A reply in the seeded discussion, edited, then deleted.
+    let reply = ok(
+        &tool(
+            &gw,
+            &key,
+            "add_comment",
+            json!({"discussion_id": ids.discussion, "text": "A reply"}),
+        )
+        .await,
+        "add_comment",
+    );
+    assert_eq!(reply["discussion_id"], ids.discussion, "{reply}");
+    let comment = reply["id"].as_str().unwrap().to_owned();
+    let edited = ok(
+        &tool(
+            &gw,
+            &key,
+            "update_comment",
+            json!({"comment_id": comment, "text": "An edited reply"}),
+        )
+        .await,
+        "update_comment",
+    );
+    assert_eq!(edited["text"], "An edited reply");
+    let listed = ok(
+        &tool(
+            &gw,
+            &key,
+            "list_comments",
+            json!({"page_id": ids.root_page}),
+        )
+        .await,
+        "list_comments",
+    );
+    assert!(
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["text"] == "An edited reply"),
+        "{listed}"
+    );
+    let deleted = ok(
+        &tool(&gw, &key, "delete_comment", json!({"comment_id": comment})).await,
+        "delete_comment",
+    );
+    assert_eq!(deleted["deleted"], true);
+    let listed = ok(
+        &tool(
+            &gw,
+            &key,
+            "list_comments",
+            json!({"page_id": ids.root_page}),
+        )
+        .await,
+        "list_comments",
+    );
+    assert!(
+        !listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == comment.as_str()),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn comment_and_view_actions_check_input_and_maturity() {
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let before = gw.emu.counters().total;
+    for (action, params, field) in [
+        ("add_comment", json!({"text": "x"}), "page_id"),
+        (
+            "add_comment",
+            json!({"page_id": ids.root_page, "discussion_id": ids.discussion, "text": "x"}),
+            "discussion_id",
+        ),
+        (
+            "add_comment",
+            json!({"discussion_id": "nope", "text": "x"}),
+            "discussion_id",
+        ),
+        (
+            "update_comment",
+            json!({"comment_id": "nope", "text": "x"}),
+            "comment_id",
+        ),
+        (
+            "update_comment",
+            json!({"comment_id": ids.root_page}),
+            "params",
+        ),
+        (
+            "delete_comment",
+            json!({"comment_id": 5}),
+            "params.comment_id",
+        ),
+        ("list_views", json!({}), "database_id"),
+        (
+            "list_views",
+            json!({"database_id": ids.simple_database, "data_source_id": ids.simple_data_source}),
+            "data_source_id",
+        ),
+        (
+            "list_views",
+            json!({"database_id": ids.simple_database, "limit": 0}),
+            "limit",
+        ),
+        ("query_view", json!({"view_id": "nope"}), "view_id"),
+        (
+            "query_view",
+            json!({"view_id": ids.views[0], "limit": 101}),
+            "limit",
+        ),
+    ] {
+        let (s, err) = tool(&gw, &key, action, params.clone()).await;
+        assert_eq!(s, 400, "{action} {params}: {err}");
+        assert_eq!(
+            err["error"]["details"]["field"], field,
+            "{action} {params}: {err}"
+        );
+    }
+    assert_eq!(gw.emu.counters().total, before, "nothing reached Notion");
+
+    // Maturity: an intern reads views but cannot comment; a supervised agent's edit is held;
+    // deleting needs an autonomous agent.
+    let (s, _) = tool(
+        &gw,
+        gw.agent("intern"),
+        "query_view",
+        json!({"view_id": ids.views[0]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, denied) = tool(
+        &gw,
+        gw.agent("intern"),
+        "add_comment",
+        json!({"discussion_id": ids.discussion, "text": "x"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{denied}");
+    let sent = gw.emu.counters().total;
+    let (s, held) = tool(
+        &gw,
+        gw.agent("supervised"),
+        "update_comment",
+        json!({"comment_id": ids.discussion, "text": "Please"}),
+    )
+    .await;
+    assert_eq!(s, 202, "{held}");
+    assert_eq!(held["error"]["code"], "approval_required");
+    let (s, denied) = tool(
+        &gw,
+        gw.agent("supervised"),
+        "delete_comment",
+        json!({"comment_id": ids.discussion}),
+    )
+    .await;
+    assert_eq!(s, 403, "{denied}");
+    assert_eq!(denied["error"]["details"]["needed"], "autonomous");
+    assert_eq!(gw.emu.counters().total, sent, "nothing written");
+}
+
+#[tokio::test]
+async fn upload_file_attaches_blocks_properties_icons_and_covers() {
+    use base64::Engine as _;
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let ok = |r: &(u16, Value)| {
+        assert_eq!(r.0, 200, "{}", r.1);
+        assert_eq!(r.1["action"], "upload_file");
+        r.1["result"].clone()
+    };
+
+    // Base64 content as a file block (the default), then a URL as an image block.
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": ids.root_page, "content": b64(b"quarterly numbers\n"), "filename": "report.txt", "content_type": "text/plain"}),
+    )
+    .await);
+    assert_eq!(r["attached_as"], "file");
+    let block = gw.emu.get_object(r["block_id"].as_str().unwrap()).unwrap();
+    assert_eq!(block["type"], "file", "{block}");
+    assert_eq!(
+        gw.emu.child_ids(&ids.root_page).last().unwrap(),
+        r["block_id"].as_str().unwrap()
+    );
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": ids.root_page, "url": "https://example.com/chart.png", "attach_as": "image"}),
+    )
+    .await);
+    assert_eq!(r["filename"], "chart.png");
+    let block = gw.emu.get_object(r["block_id"].as_str().unwrap()).unwrap();
+    assert_eq!(block["type"], "image", "{block}");
+
+    // A files property, the icon and the cover.
+    let row = ids.rows[0].clone();
+    let r = ok(&tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": row, "content": b64(b"%PDF-1.4"), "filename": "spec.pdf", "attach_as": "property", "property": "Attachments"}),
+    )
+    .await);
+    assert!(r["block_id"].is_null());
+    let stored = gw.emu.get_object(&row).unwrap();
+    let files = stored["properties"]["Attachments"]["files"]
+        .as_array()
+        .unwrap();
+    assert_eq!(files.len(), 1, "{stored}");
+    assert_eq!(files[0]["name"], "spec.pdf");
+    for attach in ["icon", "cover"] {
+        ok(&tool(
+            &gw,
+            &key,
+            "upload_file",
+            json!({"page_id": ids.child_page, "url": format!("https://example.com/{attach}.png"), "attach_as": attach}),
+        )
+        .await);
+        let stored = gw.emu.get_object(&ids.child_page).unwrap();
+        assert_eq!(stored[attach]["type"], "file", "{attach}: {stored}");
+    }
+}
+
+#[tokio::test]
+async fn upload_file_checks_input_and_maturity() {
+    use base64::Engine as _;
+    let gw = spawn_gateway().await;
+    let ids = gw.emu.demo_ids().clone();
+    let key = gw.agent("autonomous").to_owned();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let page = ids.root_page.clone();
+    let before = gw.emu.counters().total;
+    let over = b64(&vec![7u8; 1024 * 1024 + 1]);
+    for (params, field) in [
+        (
+            json!({"page_id": page, "content": over, "filename": "big.bin"}),
+            "content",
+        ),
+        (
+            json!({"page_id": page, "content": "%%%", "filename": "x.txt"}),
+            "content",
+        ),
+        (json!({"page_id": page, "filename": "x.txt"}), "url"),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "content": b64(b"x")}),
+            "content",
+        ),
+        (json!({"page_id": page, "url": "http://e.com/a.png"}), "url"),
+        (json!({"page_id": page, "content": b64(b"x")}), "filename"),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "attach_as": "property"}),
+            "property",
+        ),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "property": "Files"}),
+            "property",
+        ),
+        (
+            json!({"page_id": page, "url": "https://e.com/a.png", "attach_as": "gif"}),
+            "params.attach_as",
+        ),
+        (
+            json!({"page_id": "nope", "url": "https://e.com/a.png"}),
+            "page_id",
+        ),
+    ] {
+        let (s, err) = tool(&gw, &key, "upload_file", params).await;
+        assert_eq!(s, 400, "{field}: {err}");
+        assert_eq!(err["error"]["details"]["field"], field, "{err}");
+    }
+    assert_eq!(gw.emu.counters().total, before, "nothing reached Notion");
+
+    // An intern cannot upload; a supervised agent's URL upload is held as one attach request;
+    // its base64 content cannot be held.
+    let url = json!({"page_id": page, "url": "https://example.com/a.pdf", "attach_as": "pdf"});
+    let (s, denied) = tool(&gw, gw.agent("intern"), "upload_file", url.clone()).await;
+    assert_eq!(s, 403, "{denied}");
+    assert_eq!(denied["error"]["details"]["needed"], "supervised");
+    let (s, held) = tool(&gw, gw.agent("supervised"), "upload_file", url).await;
+    assert_eq!(s, 202, "{held}");
+    assert_eq!(held["error"]["code"], "approval_required");
+    let (s, refused) = tool(
+        &gw,
+        gw.agent("supervised"),
+        "upload_file",
+        json!({"page_id": page, "content": b64(b"x"), "filename": "x.txt"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{refused}");
+    assert_eq!(refused["error"]["details"]["field"], "content", "{refused}");
+    assert_eq!(gw.emu.counters().total, before, "nothing sent");
+
+    // Once approved, the held attach runs: the URL as an external PDF block.
+    let approval: gate_store::ApprovalId = held["error"]["details"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
+    let done = gw.gate.approve(&alice, approval, None).await.unwrap();
+    assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
+    let last = gw.emu.child_ids(&page).last().cloned().unwrap();
+    assert_eq!(gw.emu.get_object(&last).unwrap()["type"], "pdf");
 }
