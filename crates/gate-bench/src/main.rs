@@ -145,8 +145,8 @@ enum Bench {
         #[arg(long)]
         bin_dir: Option<std::path::PathBuf>,
         /// Top-level blocks of the real-sized page (rich text, about 90 KB of children JSON
-        /// at 96); 0 measures the tiny demo page only.
-        #[arg(long, default_value_t = 96)]
+        /// at 93); 0 measures the tiny demo page only.
+        #[arg(long, default_value_t = 93)]
         big_blocks: usize,
     },
     /// Ten agents reading one page through the proxy, fifteen reads each, on one connection at
