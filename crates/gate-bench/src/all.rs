@@ -82,6 +82,7 @@ const STEPS: &[Step] = &[
             "audit_throughput",
         ],
     ),
+    bench("durability", &["durability"]),
     bench("overhead", &["overhead"]),
     bench("shared-rate", &["shared-rate"]),
     bench("coalesce", &["coalesce"]),

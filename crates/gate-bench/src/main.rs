@@ -4,6 +4,7 @@
 mod all;
 mod coalesce;
 mod console;
+mod durability;
 mod faults;
 mod load;
 mod overhead;
@@ -241,6 +242,29 @@ enum Bench {
         #[arg(long)]
         upstream: String,
     },
+    /// What an audit record costs at `--audit-durability process` and `fsync` (sequential
+    /// and concurrent records, records/s), what a write's intent adds to its p50, and a
+    /// proxied write end to end at each level.
+    Durability {
+        /// Sequential records and intents per level.
+        #[arg(long, default_value_t = 2000)]
+        records: usize,
+        /// Concurrent callers.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Records per concurrent caller.
+        #[arg(long, default_value_t = 200)]
+        per_client: usize,
+        /// Proxied writes end to end per level.
+        #[arg(long, default_value_t = 1000)]
+        writes: usize,
+        /// Folder for the SQLite files (on a disk: fsync on tmpfs costs nothing).
+        #[arg(long, default_value = "/var/tmp")]
+        dir: std::path::PathBuf,
+        /// Measure on PostgreSQL instead (a fresh, empty database).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Print the machine description only.
     Machine,
 }
@@ -391,6 +415,24 @@ async fn main() -> Result<()> {
             .await
         }
         Bench::Passthrough { listen, upstream } => passthrough::run(listen, upstream).await,
+        Bench::Durability {
+            records,
+            clients,
+            per_client,
+            writes,
+            dir,
+            database_url,
+        } => {
+            durability::run(durability::Params {
+                records,
+                clients,
+                per_client,
+                writes,
+                dir,
+                database_url,
+            })
+            .await
+        }
         Bench::Machine => Ok(()),
     }
 }

@@ -62,7 +62,9 @@ pub struct AuditEventView {
     pub decision: String,
     /// Why (a reason code).
     pub reason: Option<String>,
-    /// `ok`, `error`, `denied` or `pending`.
+    /// `ok`, `error`, `denied`, `pending`, or `unknown`: a write whose process stopped
+    /// between its intent and its record, which Notion could not decide at recovery (it may
+    /// or may not have happened; `reason` says what is known).
     pub outcome: String,
     /// Notion's HTTP status.
     pub upstream_status: Option<u16>,
@@ -71,6 +73,9 @@ pub struct AuditEventView {
     /// Argument summary (ids, counts and sizes; never content or secrets).
     #[schema(value_type = Option<Object>)]
     pub args_summary: Option<Value>,
+    /// On a write: the id of its intent (made durable before the write was sent).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub intent_id: Option<String>,
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -94,6 +99,7 @@ impl From<AuditEvent> for AuditEventView {
             upstream_status: r.upstream_status,
             duration_ms: r.duration_ms,
             args_summary: r.args_summary,
+            intent_id: r.intent_id.map(|i| i.to_string()),
         }
     }
 }
@@ -119,7 +125,7 @@ pub struct AuditParams {
     pub user_id: Option<String>,
     /// Only this action class (`read`, `create`, `update`, `delete`, `schema`).
     pub class: Option<String>,
-    /// Only this outcome (`ok`, `error`, `denied`, `pending`).
+    /// Only this outcome (`ok`, `error`, `denied`, `pending`, `unknown`).
     pub outcome: Option<String>,
     /// At or after this time (RFC 3339).
     pub since: Option<String>,
@@ -175,7 +181,7 @@ async fn build_query(
     }
     if let Some(o) = p.outcome.as_deref() {
         let o = Outcome::from_str(&o.trim().to_ascii_lowercase()).map_err(|_| {
-            ApiError::invalid_field("outcome", "expected ok, error, denied or pending")
+            ApiError::invalid_field("outcome", "expected ok, error, denied, pending or unknown")
         })?;
         q = q.outcome(o);
     }

@@ -23,6 +23,9 @@
 //!   imported at the next start).
 //! - If the import falls far behind (a database locked for a long time), appends fail and
 //!   durable records go to the background writer, whose bounded channel holds callers back.
+//! - A write's intent (`gate-core`'s intent before effect) is a line too, `["intent", …]`,
+//!   imported into `audit_intents`; a record naming an intent removes it in the same import
+//!   transaction. Lines written before intents existed (16 cells, no `intent_id`) still import.
 //! - A torn last line (the machine stopped in the middle of a write) is skipped with a
 //!   warning, and so is any line that does not decode.
 //! - With `--audit-durability fsync` ([`AuditDurability::Fsync`](crate::AuditDurability)),
