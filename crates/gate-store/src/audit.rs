@@ -346,6 +346,9 @@ impl AuditIntent {
 
 /// What the audit writer makes durable: a record, or a write's intent.
 #[derive(Clone, Debug, PartialEq)]
+// Records are the common case and go by value; boxing them would cost an allocation per call
+// on the request path. The rare intent is boxed instead.
+#[allow(clippy::large_enum_variant)]
 pub enum AuditEntry {
     /// A call's record.
     Record(AuditRecord),

@@ -229,7 +229,10 @@ async fn events_are_signed_complete_and_hold_no_secret(db: TestDb) {
     }
 
     // Approved: one `approval.decided` with the run's result.
-    w.gate.approve(&w.alice.caller, id).await.expect("approve");
+    w.gate
+        .approve(&w.alice.caller, id, None)
+        .await
+        .expect("approve");
     until("approval.decided", || async { hook.received().len() == 2 }).await;
     let e = &hook.events()[1];
     assert_eq!(e["type"], "approval.decided");
@@ -242,7 +245,10 @@ async fn events_are_signed_complete_and_hold_no_secret(db: TestDb) {
     // Denied.
     let other = held(&w, &bot.key, "another").await;
     until("created", || async { hook.received().len() == 3 }).await;
-    w.gate.deny(&w.alice.caller, other).await.expect("deny");
+    w.gate
+        .deny(&w.alice.caller, other, None)
+        .await
+        .expect("deny");
     until("denied", || async { hook.received().len() == 4 }).await;
     let e = &hook.events()[3];
     assert_eq!(
