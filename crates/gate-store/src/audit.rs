@@ -343,6 +343,8 @@ impl AuditIntent {
 }
 
 /// What the audit writer makes durable: a record, or a write's intent.
+// Nearly every entry is a record, so boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum AuditEntry {
     /// A call's record.

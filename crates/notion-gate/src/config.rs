@@ -896,8 +896,7 @@ mod tests {
             &Flags::default(),
             &env(&[(vars::AUDIT_DURABILITY, "always")]),
         )
-        .err()
-        .expect("a bad level is refused")
+        .expect_err("a bad level is refused")
         .to_string();
         assert!(e.contains(vars::AUDIT_DURABILITY), "{e}");
     }
