@@ -345,6 +345,8 @@ impl AuditIntent {
 }
 
 /// What the audit writer makes durable: a record, or a write's intent.
+// Nearly every entry is a record, so boxing it would only add an allocation per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 // Records are the common case and go by value; boxing them would cost an allocation per call
 // on the request path. The rare intent is boxed instead.
