@@ -348,9 +348,6 @@ impl AuditIntent {
 // Nearly every entry is a record, so boxing it would only add an allocation per record.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
-// Records are the common case and go by value; boxing them would cost an allocation per call
-// on the request path. The rare intent is boxed instead.
-#[allow(clippy::large_enum_variant)]
 pub enum AuditEntry {
     /// A call's record.
     Record(AuditRecord),
