@@ -15,4 +15,4 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_user ON console_sessions (user_id, created_at);
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
-CREATE INDEX audit_events_connection ON audit_events (connection_id, id);
+CREATE INDEX audit_events_connection ON audit_events (connection_id, at);
