@@ -781,29 +781,46 @@ pub async fn query_database(
         if let Some(s) = &input.sorts {
             body.insert("sorts".into(), Value::Array(s.clone()));
         }
-        let mut raw_req = notion_client::RawRequest::new(
-            axum::http::Method::POST,
-            format!("/v1/data_sources/{}/query", ds_id.canonical()),
-            notion_client::Idempotency::Safe,
-        )
-        .json(&body)
-        .map_err(upstream)?;
-        raw_req.query = query;
-        let page: notion_client::models::ListResponse<Page> =
-            op.conn().send(raw_req).await.map_err(upstream)?;
+        let (results, next_cursor, has_more) =
+            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
         Ok(QueryResult {
             data_source_id: ds_id.canonical(),
-            results: page
-                .results
-                .iter()
-                .map(|p| transform::row(p, raw))
-                .collect(),
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
+            results,
+            next_cursor,
+            has_more,
         })
     }
     .await;
     op.end(result).await
+}
+
+/// One page of a data source query (`POST /v1/data_sources/{id}/query`, a read): its rows
+/// flattened, the next cursor and whether there are more. `query_database` and `query_view`
+/// both read rows this way.
+async fn query_rows(
+    op: &Op,
+    data_source_id: &str,
+    body: &serde_json::Map<String, Value>,
+    query: Vec<(String, String)>,
+    raw: bool,
+) -> Result<(Vec<transform::Row>, Option<String>, bool), GateError> {
+    let mut raw_req = notion_client::RawRequest::new(
+        axum::http::Method::POST,
+        format!("/v1/data_sources/{data_source_id}/query"),
+        notion_client::Idempotency::Safe,
+    )
+    .read(true)
+    .json(body)
+    .map_err(upstream)?;
+    raw_req.query = query;
+    let page: notion_client::models::ListResponse<Page> =
+        op.conn().send(raw_req).await.map_err(upstream)?;
+    let rows = page
+        .results
+        .iter()
+        .map(|p| transform::row(p, raw))
+        .collect();
+    Ok((rows, page.next_cursor, page.has_more))
 }
 
 /// A page with its properties and its content as Markdown, text or blocks.
@@ -1948,26 +1965,14 @@ pub async fn query_view(
         if let Some(s) = view.sorts.as_ref().filter(|s| s.is_array()) {
             body.insert("sorts".into(), s.clone());
         }
-        let mut raw_req = notion_client::RawRequest::new(
-            axum::http::Method::POST,
-            format!("/v1/data_sources/{}/query", ds_id.canonical()),
-            notion_client::Idempotency::Safe,
-        )
-        .json(&body)
-        .map_err(upstream)?;
-        raw_req.query = query;
-        let page: notion_client::models::ListResponse<Page> =
-            op.conn().send(raw_req).await.map_err(upstream)?;
+        let (results, next_cursor, has_more) =
+            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
         Ok(ViewRows {
             view_id: view_id.canonical(),
             data_source_id: ds_id.canonical(),
-            results: page
-                .results
-                .iter()
-                .map(|p| transform::row(p, raw))
-                .collect(),
-            next_cursor: page.next_cursor,
-            has_more: page.has_more,
+            results,
+            next_cursor,
+            has_more,
         })
     }
     .await;
