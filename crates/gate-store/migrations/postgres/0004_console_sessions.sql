@@ -16,3 +16,6 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_user ON console_sessions (user_id, created_at);
 CREATE INDEX console_sessions_expires ON console_sessions (expires_at);
 CREATE INDEX audit_events_connection ON audit_events (connection_id, at);
+-- The console's audit filters by decision and surface walk these instead of the whole table.
+CREATE INDEX audit_events_decision ON audit_events (decision, id);
+CREATE INDEX audit_events_surface ON audit_events (surface, id);
