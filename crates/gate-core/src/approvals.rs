@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
+use crate::error::Refusal;
 use crate::gate::{Gate, new_request_id};
 use crate::notify::ApprovalEvent;
 use crate::request::Canonical;
@@ -383,7 +384,7 @@ impl Gate {
                 let user = store.get_user(user_id).await?;
                 if user.disabled {
                     return Err(GateError::Forbidden {
-                        code: "user_disabled",
+                        code: Refusal::UserDisabled,
                         reason: "the requesting user is disabled".to_owned(),
                         needed: None,
                     });

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use crate::cache::Digest;
 use crate::caller::Caller;
 use crate::error::GateError;
+use crate::error::Refusal;
 use crate::gate::Gate;
 
 /// The default lifetime of a console session (12 hours).
@@ -76,7 +77,7 @@ impl Gate {
         let caller = self.authenticate(key).await?;
         if caller.is_agent() {
             return Err(GateError::Forbidden {
-                code: "agent_key",
+                code: Refusal::AgentKey,
                 reason: "an agent's key cannot sign in to the console; use your own user key"
                     .into(),
                 needed: None,

@@ -13,6 +13,95 @@ pub const LOCAL_ONLY_MESSAGE: &str = "Notion is blocked in local-only mode: this
 cloud calls. Use the local export instead (`notion-gate export`, or local markdown files). To \
 allow Notion calls, turn off NOTION_GATE_LOCAL_ONLY (or ATOM_LOCAL_ONLY) and reload.";
 
+/// Why a call is refused ([`GateError::Forbidden`]): a policy decision, or something the
+/// caller may not do whatever the policy says. One enum, so the status and the envelope are
+/// chosen by `match`, never by comparing strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The policy: the agent is disabled.
+    AgentDisabled,
+    /// The policy: the agent's maturity is too low for the class.
+    MaturityTooLow,
+    /// The policy: the agent's allow/deny lists exclude the class.
+    ClassNotPermitted,
+    /// The policy: a target is outside the agent's allowed pages (or could not be placed).
+    OutsideRoots,
+    /// The policy: the operation is never forwarded.
+    NotProxied,
+    /// The caller lacks the right (an admin operation, someone else's object).
+    NotPermitted,
+    /// An agent's key was used where only a person's key may be (console sign-in).
+    AgentKey,
+    /// The user who asked is disabled (a held call of theirs cannot run).
+    UserDisabled,
+    /// A write was attempted before the human's approval it waits for.
+    ApprovalRequiredFirst,
+    /// A call was held that was not awaiting approval (a handler bug).
+    NotAwaitingApproval,
+    /// The request to hold does not match the governed operation (a handler bug).
+    ApprovalRequestMismatch,
+    /// A write that needs several Notion requests cannot be held as one approval.
+    ApprovalRequiresSingleRequest,
+}
+
+impl Refusal {
+    /// The stable code (`maturity_too_low`, `not_permitted`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::AgentDisabled => "agent_disabled",
+            Refusal::MaturityTooLow => "maturity_too_low",
+            Refusal::ClassNotPermitted => "class_not_permitted",
+            Refusal::OutsideRoots => "outside_roots",
+            Refusal::NotProxied => "not_proxied",
+            Refusal::NotPermitted => "not_permitted",
+            Refusal::AgentKey => "agent_key",
+            Refusal::UserDisabled => "user_disabled",
+            Refusal::ApprovalRequiredFirst => "approval_required_first",
+            Refusal::NotAwaitingApproval => "not_awaiting_approval",
+            Refusal::ApprovalRequestMismatch => "approval_request_mismatch",
+            Refusal::ApprovalRequiresSingleRequest => "approval_requires_single_request",
+        }
+    }
+
+    /// Whether the governance (policy, approvals) refuses, rather than the caller's rights:
+    /// `forbidden_by_policy` on the REST API rather than `forbidden`.
+    pub fn is_governance(self) -> bool {
+        match self {
+            Refusal::NotPermitted => false,
+            Refusal::AgentDisabled
+            | Refusal::MaturityTooLow
+            | Refusal::ClassNotPermitted
+            | Refusal::OutsideRoots
+            | Refusal::NotProxied
+            | Refusal::AgentKey
+            | Refusal::UserDisabled
+            | Refusal::ApprovalRequiredFirst
+            | Refusal::NotAwaitingApproval
+            | Refusal::ApprovalRequestMismatch
+            | Refusal::ApprovalRequiresSingleRequest => true,
+        }
+    }
+}
+
+impl From<&gate_policy::DenyReason> for Refusal {
+    fn from(reason: &gate_policy::DenyReason) -> Self {
+        use gate_policy::DenyReason as D;
+        match reason {
+            D::AgentDisabled => Refusal::AgentDisabled,
+            D::MaturityTooLow { .. } => Refusal::MaturityTooLow,
+            D::ClassNotPermitted { .. } => Refusal::ClassNotPermitted,
+            D::OutsideRoots { .. } => Refusal::OutsideRoots,
+            D::NotProxied { .. } => Refusal::NotProxied,
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything a gateway operation can answer other than success.
 ///
 /// Suggested HTTP mapping: `Unauthenticated` 401, `Forbidden` 403 (`policy_denied`),
@@ -29,9 +118,8 @@ pub enum GateError {
     /// The policy (or the caller's rights on an admin operation) refuses.
     #[error("forbidden ({code}): {reason}")]
     Forbidden {
-        /// A stable machine-readable code (`maturity_too_low`, `agent_disabled`,
-        /// `outside_roots`, `not_proxied`, `class_not_permitted`, `not_permitted`, …).
-        code: &'static str,
+        /// Why, as a stable machine-readable code ([`Refusal::as_str`]).
+        code: Refusal,
         /// A human-readable reason.
         reason: String,
         /// For maturity denials, the lowest maturity that would not be denied.
@@ -166,7 +254,7 @@ impl GateError {
     pub fn code(&self) -> &'static str {
         match self {
             GateError::Unauthenticated => "unauthenticated",
-            GateError::Forbidden { code, .. } => code,
+            GateError::Forbidden { code, .. } => code.as_str(),
             GateError::LocalOnly => "local_only",
             GateError::ApprovalRequired { .. } => "approval_required",
             GateError::ReconnectRequired { .. } => "reconnect_required",
@@ -197,7 +285,7 @@ impl GateError {
 
     pub(crate) fn not_permitted(reason: impl Into<String>) -> Self {
         GateError::Forbidden {
-            code: "not_permitted",
+            code: Refusal::NotPermitted,
             reason: reason.into(),
             needed: None,
         }

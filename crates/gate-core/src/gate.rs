@@ -23,6 +23,7 @@ use crate::caller::Caller;
 use crate::config::{AbortPoint, GateConfig, LimiterFactory};
 use crate::connections::Registry;
 use crate::error::GateError;
+use crate::error::Refusal;
 use crate::request::{Canonical, GateResponse, NotionRequest};
 
 /// What [`Gate::admit`] does when the policy asks for a human's approval.
@@ -537,9 +538,14 @@ impl Gate {
             Decision::Allow => {}
             Decision::Deny { reason, needed } => {
                 decision_metric("deny");
-                let code = reason.code();
+                let code = Refusal::from(&reason);
                 audit
-                    .finish(AuditDecision::Deny, Some(code), Outcome::Denied, None)
+                    .finish(
+                        AuditDecision::Deny,
+                        Some(code.as_str()),
+                        Outcome::Denied,
+                        None,
+                    )
                     .await;
                 return Err(GateError::Forbidden {
                     code,
@@ -603,7 +609,7 @@ impl Gate {
                     )
                     .await;
                 return Err(GateError::Forbidden {
-                    code: "outside_roots",
+                    code: Refusal::OutsideRoots,
                     reason:
                         "could not establish that the targets are inside the agent's allowed pages"
                             .to_owned(),

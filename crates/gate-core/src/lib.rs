@@ -63,7 +63,7 @@ pub use config::{
     LimiterFactory, OAuthSettings, parse_local_only,
 };
 pub use console::{ClientInfo, ConsoleSignIn, DEFAULT_SESSION_TTL};
-pub use error::{GateError, LOCAL_ONLY_MESSAGE};
+pub use error::{GateError, LOCAL_ONLY_MESSAGE, Refusal};
 pub use gate::{Gate, with_request_id};
 pub use gate_store::Surface;
 pub use intents::{INTENT_LEASE, SettleReport};

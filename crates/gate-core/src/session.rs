@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
+use crate::error::Refusal;
 use crate::gate::{Admitted, Gate, Hold, new_request_id};
 use crate::request::{Canonical, NotionRequest};
 
@@ -235,7 +236,7 @@ impl GovernedSession {
     pub async fn execute(&self, req: RawRequest) -> Result<RawResponse, GateError> {
         if self.awaiting_approval && req.method != reqwest::Method::GET {
             return Err(GateError::Forbidden {
-                code: "approval_required_first",
+                code: Refusal::ApprovalRequiredFirst,
                 reason: "this operation waits for a human's approval; nothing is written before"
                     .to_owned(),
                 needed: None,
@@ -289,14 +290,14 @@ impl GovernedSession {
     /// the representative's class and targets, else nothing is held and the call is refused.
     /// On a session that does not await approval this refuses too (a handler bug).
     pub async fn hold(mut self, request: NotionRequest) -> GateError {
-        let refuse = |code: &'static str, reason: &str| GateError::Forbidden {
+        let refuse = |code: Refusal, reason: &str| GateError::Forbidden {
             code,
             reason: reason.to_owned(),
             needed: None,
         };
         if !self.awaiting_approval {
             let e = refuse(
-                "not_awaiting_approval",
+                Refusal::NotAwaitingApproval,
                 "the call was not held for approval",
             );
             self.audit_end(AuditDecision::Deny, e.code(), Outcome::Error)
@@ -318,7 +319,7 @@ impl GovernedSession {
         );
         if op.class != self.op.class || op.targets != self.op.targets {
             let e = refuse(
-                "approval_request_mismatch",
+                Refusal::ApprovalRequestMismatch,
                 "the request to hold does not match the governed operation",
             );
             self.audit_end(AuditDecision::NeedsApproval, e.code(), Outcome::Denied)
@@ -361,7 +362,7 @@ impl GovernedSession {
     pub async fn refuse_multi(mut self, requests: usize) -> GateError {
         self.audit.note("requests_needed", json!(requests));
         let e = GateError::Forbidden {
-            code: "approval_requires_single_request",
+            code: Refusal::ApprovalRequiresSingleRequest,
             reason: format!(
                 "this write needs a human's approval, and only a write made of one Notion \
                  request can be held; this one needs {requests} requests (more than 100 blocks \

@@ -38,6 +38,7 @@ use serde_json::Value;
 
 use crate::class::ActionClass;
 use crate::ids::target_id;
+use crate::tool::ToolAction;
 
 /// Pseudo-target for "the workspace itself" (or a parent the request does not name).
 pub const WORKSPACE_TARGET: &str = "workspace";
@@ -445,56 +446,24 @@ impl Operation {
     }
 }
 
-/// The gateway's own tool actions: name, class. The last three follow the caller's own held
-/// calls (its approvals): they touch no Notion object, so they are `read` class and offered
-/// at every maturity that can read (hence at every maturity whose calls can be held).
-const TOOL_ACTIONS: [(&str, ActionClass); 22] = [
-    ("search", ActionClass::Read),
-    ("list_databases", ActionClass::Read),
-    ("query_database", ActionClass::Read),
-    ("get_schema", ActionClass::Read),
-    ("get_page", ActionClass::Read),
-    ("get_blocks", ActionClass::Read),
-    ("get_page_markdown", ActionClass::Read),
-    ("list_comments", ActionClass::Read),
-    ("list_views", ActionClass::Read),
-    ("query_view", ActionClass::Read),
-    ("create_page", ActionClass::Create),
-    ("append_blocks", ActionClass::Create),
-    ("append_markdown", ActionClass::Create),
-    ("add_comment", ActionClass::Create),
-    ("upload_file", ActionClass::Create),
-    ("update_page", ActionClass::Update),
-    ("update_comment", ActionClass::Update),
-    ("trash_page", ActionClass::Delete),
-    ("delete_comment", ActionClass::Delete),
-    ("get_approval", ActionClass::Read),
-    ("list_approvals", ActionClass::Read),
-    ("withdraw_approval", ActionClass::Read),
-];
-
-/// Names and classes of every tool action [`classify_tool`] knows, in a stable order.
-pub fn tool_actions() -> impl Iterator<Item = (&'static str, ActionClass)> {
-    TOOL_ACTIONS.into_iter()
+/// Classifies a gateway tool action by name (trimmed, ASCII case-insensitive); unknown
+/// actions are `delete` ([`OperationScope::Unknown`]). See [`classify_tool_action`].
+pub fn classify_tool(action: &str, params: Option<&Value>) -> Operation {
+    match ToolAction::parse(action) {
+        Some(action) => classify_tool_action(action, params),
+        None => Operation::unknown(),
+    }
 }
 
-/// Classifies a gateway tool action by name (trimmed, ASCII case-insensitive).
+/// Classifies a gateway tool action.
 ///
 /// `params` are the action's parameters. Targets come from `page_id`, `block_id`,
 /// `database_id`, `data_source_id`, `parent_id` and a `parent` object. `update_page` becomes
 /// `delete` when it sets `in_trash`, `archived` or `erase_content` to `true`; any action whose
 /// params contain `allow_deleting_content: true` is `delete`; `create_page` and `add_comment`
-/// without a parent id target [`WORKSPACE_TARGET`]. Unknown actions are `delete`
-/// ([`OperationScope::Unknown`]).
-pub fn classify_tool(action: &str, params: Option<&Value>) -> Operation {
-    let action = action.trim();
-    let Some((name, class)) = TOOL_ACTIONS
-        .into_iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(action))
-    else {
-        return Operation::unknown();
-    };
-    let mut op = Operation::data(class, name);
+/// without a parent id target [`WORKSPACE_TARGET`].
+pub fn classify_tool_action(action: ToolAction, params: Option<&Value>) -> Operation {
+    let mut op = Operation::data(action.class(), action.name());
     let found = body_targets(&mut op, params);
     let parent_id = params
         .and_then(|p| p.get("parent_id"))
@@ -502,10 +471,10 @@ pub fn classify_tool(action: &str, params: Option<&Value>) -> Operation {
     if let Some(id) = parent_id {
         op.push_target(id);
     }
-    if matches!(name, "create_page" | "add_comment") && !found && parent_id.is_none() {
+    if action.creates_under_parent() && !found && parent_id.is_none() {
         op.push_target(WORKSPACE_TARGET);
     }
-    if name == "update_page"
+    if action == ToolAction::UpdatePage
         && (flag_true(params, "in_trash")
             || flag_true(params, "archived")
             || flag_true(params, "erase_content"))

@@ -64,9 +64,9 @@ impl<'a> Caller<'a> {
     }
 }
 
-/// Why a call was refused.
+/// Why a call was refused. Exhaustive on purpose: the gateway maps every reason to its answer
+/// by `match`, so a new reason fails to compile until it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum DenyReason {
     /// The agent is disabled.
     AgentDisabled,

@@ -91,10 +91,11 @@ mod error;
 mod ids;
 mod maturity;
 mod policy;
+mod tool;
 
 pub use class::{ActionClass, ClassSet};
 pub use classify::{
-    Operation, OperationScope, WORKSPACE_TARGET, classify, classify_tool, tool_actions,
+    Operation, OperationScope, WORKSPACE_TARGET, classify, classify_tool, classify_tool_action,
 };
 pub use decision::{
     Ancestry, ApprovalReason, Caller, Decision, DenyReason, NoAncestry, decide,
@@ -104,3 +105,4 @@ pub use error::{Error, ParseActionClassError, ParseMaturityError, PolicyError, R
 pub use ids::{ids_equal, normalize_id};
 pub use maturity::{Maturity, MaturitySet};
 pub use policy::{AgentPolicy, AgentSelector, Policy, Rules, Verdict};
+pub use tool::{ToolAction, ToolHints};

@@ -12,18 +12,16 @@ impl From<GateError> for ApiError {
                 ErrorCode::Unauthorized,
                 "missing, unknown or revoked key: send `Authorization: Bearer <key>`",
             ),
-            GateError::Forbidden {
-                code: "not_permitted",
-                reason,
-                ..
-            } => ApiError::new(ErrorCode::Forbidden, reason),
+            GateError::Forbidden { code, reason, .. } if !code.is_governance() => {
+                ApiError::new(ErrorCode::Forbidden, reason)
+            }
             GateError::Forbidden {
                 code,
                 reason,
                 needed,
             } => {
-                let mut err =
-                    ApiError::new(ErrorCode::ForbiddenByPolicy, reason).detail("reason", code);
+                let mut err = ApiError::new(ErrorCode::ForbiddenByPolicy, reason)
+                    .detail("reason", code.as_str());
                 if let Some(needed) = needed {
                     err = err.detail("needed", needed.to_string());
                 }

@@ -138,7 +138,8 @@ pub(crate) async fn sign_in(
             "That key is not a valid user key: it is unknown, revoked, or its user is disabled.",
         ),
         Err(GateError::Forbidden {
-            code: "agent_key", ..
+            code: gate_core::Refusal::AgentKey,
+            ..
         }) => {
             refused("That is an agent's key. Agents cannot sign in; use your own user key (ngu_…).")
         }

@@ -20,7 +20,7 @@ fn not_permitted(e: GateError) {
         matches!(
             e,
             GateError::Forbidden {
-                code: "not_permitted",
+                code: gate_core::Refusal::NotPermitted,
                 ..
             }
         ),

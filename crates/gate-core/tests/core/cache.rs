@@ -32,7 +32,7 @@ async fn changes_apply_on_the_next_call(db: TestDb) {
     assert!(matches!(
         e,
         GateError::Forbidden {
-            code: "maturity_too_low",
+            code: gate_core::Refusal::MaturityTooLow,
             ..
         }
     ));

@@ -85,7 +85,7 @@ async fn decision_table(db: TestDb) {
                     assert!(resp.header("content-type").is_some(), "{what}");
                 }
                 (Want::Deny, Err(GateError::Forbidden { code, needed, .. })) => {
-                    assert_eq!(*code, "maturity_too_low", "{what}");
+                    assert_eq!(*code, gate_core::Refusal::MaturityTooLow, "{what}");
                     assert!(needed.is_some(), "{what}");
                 }
                 (Want::Approval, Err(GateError::ApprovalRequired { .. })) => {}
@@ -151,7 +151,7 @@ async fn disabled_unknown_and_not_proxied(db: TestDb) {
         matches!(
             e,
             GateError::Forbidden {
-                code: "agent_disabled",
+                code: gate_core::Refusal::AgentDisabled,
                 ..
             }
         ),
@@ -175,7 +175,7 @@ async fn disabled_unknown_and_not_proxied(db: TestDb) {
         matches!(
             e,
             GateError::Forbidden {
-                code: "not_proxied",
+                code: gate_core::Refusal::NotProxied,
                 ..
             }
         ),
@@ -250,7 +250,7 @@ async fn roots_resolve_ancestry(db: TestDb) {
         matches!(
             e,
             GateError::Forbidden {
-                code: "outside_roots",
+                code: gate_core::Refusal::OutsideRoots,
                 ..
             }
         ),
@@ -310,7 +310,7 @@ async fn coalesced_reads_are_each_decided_and_audited(db: TestDb) {
     assert!(matches!(
         student_result,
         Err(GateError::Forbidden {
-            code: "maturity_too_low",
+            code: gate_core::Refusal::MaturityTooLow,
             ..
         })
     ));

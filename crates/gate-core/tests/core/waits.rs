@@ -126,7 +126,7 @@ async fn view_note_withdraw_and_visibility(db: TestDb) {
         matches!(
             e,
             GateError::Forbidden {
-                code: "not_permitted",
+                code: gate_core::Refusal::NotPermitted,
                 ..
             }
         ),

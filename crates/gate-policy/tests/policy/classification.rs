@@ -2,7 +2,7 @@
 //! variants that change the class, plus the gateway's tool actions.
 
 use gate_policy::{
-    ActionClass, OperationScope, WORKSPACE_TARGET, classify, classify_tool, tool_actions,
+    ActionClass, OperationScope, ToolAction, WORKSPACE_TARGET, classify, classify_tool,
 };
 use serde_json::{Value, json};
 
@@ -934,5 +934,5 @@ fn tool_actions_table() {
         assert_eq!(op.class, D, "{unknown}");
         assert_eq!(op.scope, OperationScope::Unknown);
     }
-    assert_eq!(tool_actions().count(), 22);
+    assert_eq!(ToolAction::all().count(), 22);
 }

@@ -14,42 +14,51 @@ use gate_core::{Caller, Gate};
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
+use gate_policy::ToolAction as Action;
+
 use crate::routes::tools::{ToolAction, available};
 
-/// The actions whose Markdown the MCP server caps and continues with a `cursor`.
-pub const PAGED_MARKDOWN_ACTIONS: [&str; 2] = ["get_page", "get_page_markdown"];
+/// Whether the MCP server caps the action's Markdown and continues it with a `cursor`
+/// (`get_page`, `get_page_markdown`).
+pub fn pages_markdown(action: Action) -> bool {
+    matches!(action, Action::GetPage | Action::GetPageMarkdown)
+}
 
 /// The MCP tools `caller` may use, in the tool endpoint's order.
 pub fn tools_for(gate: &Gate, caller: &Caller) -> Vec<Tool> {
     available(gate, caller).into_iter().map(to_tool).collect()
 }
 
-/// Whether `name` is one of the actions (whatever the caller may use).
-pub fn is_action(name: &str) -> bool {
-    gate_policy::tool_actions().any(|(n, _)| n == name)
+/// The action an MCP tool name names exactly (whatever the caller may use).
+pub fn action(name: &str) -> Option<Action> {
+    Action::all().find(|a| a.name() == name)
 }
 
 /// One action as an MCP tool.
-fn to_tool(action: ToolAction) -> Tool {
-    let mut description = action.description.clone();
+fn to_tool(info: ToolAction) -> Tool {
+    let Some(action) = self::action(&info.name) else {
+        // `available` lists only actions; a name it gives is always one.
+        return Tool::new(info.name, info.description, Arc::new(Map::new()));
+    };
+    let mut description = info.description.clone();
     description.push('.');
-    if action.approval_required {
+    if info.approval_required {
         description.push_str(
             " Calls wait for a human's approval: the result is an `approval_required` tool \
              error with an `approval_id` (or, for clients with task support, a task); follow it \
              with get_approval.",
         );
     }
-    if PAGED_MARKDOWN_ACTIONS.contains(&action.name.as_str()) {
+    if pages_markdown(action) {
         description.push_str(
             " Long content stops at a cap with a `next_cursor`; pass it as `cursor` for the rest.",
         );
     }
-    let title = title(&action.name);
-    let schema = input_schema(&action.name, action.params_schema);
-    Tool::new(action.name.clone(), description, Arc::new(schema))
+    let title = title(action.name());
+    let schema = input_schema(action, info.params_schema);
+    Tool::new(info.name, description, Arc::new(schema))
         .with_title(title.clone())
-        .with_annotations(annotations(&action.name, &action.class, title))
+        .with_annotations(annotations(action, title))
 }
 
 /// A human title: `create_page` → `Create page`.
@@ -62,30 +71,17 @@ fn title(name: &str) -> String {
     }
 }
 
-/// The annotations of an action of class `class`.
-///
-/// - reads: read-only, not destructive, idempotent;
-/// - `update_page` (its `in_trash: true` is the delete class), `update_comment` (replaces the
-///   text) and the delete class (`trash_page`, `delete_comment`): destructive, idempotent
-///   (setting the same values or deleting twice changes nothing more);
-/// - other writes (creates, appends, comments): additive and not idempotent (a repeat writes
-///   again).
-fn annotations(name: &str, class: &str, title: String) -> ToolAnnotations {
-    let base = ToolAnnotations::with_title(title);
-    match (class, name) {
-        // Takes back the agent's own held call: changes no Notion object; a repeat changes
-        // nothing more.
-        (_, "withdraw_approval") => base.read_only(false).destructive(false).idempotent(true),
-        ("read", _) => base.read_only(true).destructive(false).idempotent(true),
-        ("delete", _) | (_, "update_page" | "update_comment") => {
-            base.read_only(false).destructive(true).idempotent(true)
-        }
-        _ => base.read_only(false).destructive(false).idempotent(false),
-    }
+/// The annotations of an action: its [`gate_policy::ToolHints`].
+fn annotations(action: Action, title: String) -> ToolAnnotations {
+    let hints = action.hints();
+    ToolAnnotations::with_title(title)
+        .read_only(hints.read_only)
+        .destructive(hints.destructive)
+        .idempotent(hints.idempotent)
 }
 
 /// The action's params schema as an MCP input schema (always an object schema).
-fn input_schema(name: &str, schema: Value) -> Map<String, Value> {
+fn input_schema(action: Action, schema: Value) -> Map<String, Value> {
     let mut schema = match schema {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -93,7 +89,7 @@ fn input_schema(name: &str, schema: Value) -> Map<String, Value> {
     schema
         .entry("type")
         .or_insert_with(|| Value::String("object".to_owned()));
-    if PAGED_MARKDOWN_ACTIONS.contains(&name) {
+    if pages_markdown(action) {
         let properties = schema
             .entry("properties")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -116,38 +112,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn titles_and_annotations_follow_the_class() {
+    fn titles_and_annotations_follow_the_hints() {
         assert_eq!(title("get_page_markdown"), "Get page markdown");
-        let read = annotations("search", "read", "Search".to_owned());
+        let read = annotations(Action::Search, "Search".to_owned());
         assert_eq!(read.read_only_hint, Some(true));
         assert_eq!(read.destructive_hint, Some(false));
-        let trash = annotations("trash_page", "delete", "Trash page".to_owned());
+        let trash = annotations(Action::TrashPage, "Trash page".to_owned());
         assert_eq!(trash.destructive_hint, Some(true));
         assert_eq!(trash.idempotent_hint, Some(true));
-        let update = annotations("update_page", "update", "Update page".to_owned());
-        assert_eq!(update.destructive_hint, Some(true));
-        let edit = annotations("update_comment", "update", "Update comment".to_owned());
+        let edit = annotations(Action::UpdateComment, "Update comment".to_owned());
         assert_eq!(edit.destructive_hint, Some(true));
-        assert_eq!(edit.idempotent_hint, Some(true));
-        let views = annotations("query_view", "read", "Query view".to_owned());
-        assert_eq!(views.read_only_hint, Some(true));
-        let withdraw = annotations("withdraw_approval", "read", "Withdraw approval".to_owned());
+        let withdraw = annotations(Action::WithdrawApproval, "Withdraw approval".to_owned());
         assert_eq!(withdraw.read_only_hint, Some(false));
         assert_eq!(withdraw.destructive_hint, Some(false));
-        let follow = annotations("get_approval", "read", "Get approval".to_owned());
-        assert_eq!(follow.read_only_hint, Some(true));
-        let create = annotations("create_page", "create", "Create page".to_owned());
+        let create = annotations(Action::CreatePage, "Create page".to_owned());
         assert_eq!(create.read_only_hint, Some(false));
-        assert_eq!(create.destructive_hint, Some(false));
         assert_eq!(create.idempotent_hint, Some(false));
     }
 
     #[test]
     fn page_reads_get_a_cursor_and_every_schema_is_an_object() {
-        let s = input_schema("get_page_markdown", json!({"properties": {"page_id": {}}}));
+        let s = input_schema(
+            Action::GetPageMarkdown,
+            json!({"properties": {"page_id": {}}}),
+        );
         assert_eq!(s["type"], "object");
         assert!(s["properties"]["cursor"].is_object());
-        let s = input_schema("search", Value::Null);
+        let s = input_schema(Action::Search, Value::Null);
         assert_eq!(s["type"], "object");
         assert!(s.get("properties").is_none());
     }

@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Map, Value, json};
 
-use super::catalog::PAGED_MARKDOWN_ACTIONS;
+use gate_policy::ToolAction as Action;
+
+use super::catalog::pages_markdown;
 use crate::error::{ApiError, ErrorCode};
 
 /// Bytes of page Markdown one answer carries at most.
@@ -27,8 +29,8 @@ const CURSOR_PREFIX: &str = "md:";
 
 /// Takes the MCP-only `cursor` argument out of a page read's arguments (the shared action
 /// does not know it). Other actions keep their own `cursor` (Notion's).
-pub fn take_markdown_cursor(action: &str, args: &mut Option<Value>) -> Option<Value> {
-    if !PAGED_MARKDOWN_ACTIONS.contains(&action) {
+pub fn take_markdown_cursor(action: Action, args: &mut Option<Value>) -> Option<Value> {
+    if !pages_markdown(action) {
         return None;
     }
     args.as_mut()
@@ -79,9 +81,9 @@ fn slice_end(content: &str, start: usize) -> usize {
 
 /// A successful action's answer as a tool result. `cursor` is the page read's continuation
 /// cursor, if one was given.
-pub fn success(action: &str, result: Value, cursor: Option<&Value>) -> CallToolResult {
-    let page_markdown = PAGED_MARKDOWN_ACTIONS.contains(&action)
-        && result.get("content").is_some_and(Value::is_string);
+pub fn success(action: Action, result: Value, cursor: Option<&Value>) -> CallToolResult {
+    let page_markdown =
+        pages_markdown(action) && result.get("content").is_some_and(Value::is_string);
     let built = if page_markdown {
         page(action, result, cursor)
     } else {
@@ -104,7 +106,7 @@ fn plain(result: Value) -> CallToolResult {
 
 /// A page read: Markdown text, capped, with a continuation cursor.
 fn page(
-    action: &str,
+    action: Action,
     mut result: Value,
     cursor: Option<&Value>,
 ) -> Result<CallToolResult, ApiError> {
@@ -255,7 +257,7 @@ mod tests {
         let content = line.repeat(MARKDOWN_CAP / line.len() * 3);
         let page = json!({"id": "p", "title": "Big", "url": null, "properties": {"Tags": ["a", "b"]},
                           "content": content, "truncated": false});
-        let first = success("get_page_markdown", page.clone(), None);
+        let first = success(Action::GetPageMarkdown, page.clone(), None);
         assert_eq!(first.is_error, Some(false));
         let t = text(&first);
         assert!(
@@ -269,7 +271,7 @@ mod tests {
         let mut cursor = structured["next_cursor"].clone();
         let mut rounds = 0;
         while !cursor.is_null() {
-            let next = success("get_page_markdown", page.clone(), Some(&cursor));
+            let next = success(Action::GetPageMarkdown, page.clone(), Some(&cursor));
             let s = next.structured_content.clone().unwrap_or_default();
             rebuilt.push_str(s["content"].as_str().unwrap_or_default());
             cursor = s["next_cursor"].clone();
@@ -278,14 +280,18 @@ mod tests {
         }
         assert_eq!(rebuilt, content);
 
-        let bad = success("get_page_markdown", page, Some(&json!("md:999999999")));
+        let bad = success(Action::GetPageMarkdown, page, Some(&json!("md:999999999")));
         assert_eq!(bad.is_error, Some(true));
         assert!(text(&bad).contains("params.cursor"));
     }
 
     #[test]
     fn other_results_are_compact_json() {
-        let r = success("search", json!({"results": [], "next_cursor": "abc"}), None);
+        let r = success(
+            Action::Search,
+            json!({"results": [], "next_cursor": "abc"}),
+            None,
+        );
         assert_eq!(text(&r), r#"{"results":[],"next_cursor":"abc"}"#);
         assert_eq!(
             r.structured_content,
@@ -297,12 +303,12 @@ mod tests {
     fn only_page_reads_lose_their_cursor() {
         let mut args = Some(json!({"page_id": "x", "cursor": "md:3"}));
         assert_eq!(
-            take_markdown_cursor("get_page", &mut args),
+            take_markdown_cursor(Action::GetPage, &mut args),
             Some(json!("md:3"))
         );
         assert_eq!(args, Some(json!({"page_id": "x"})));
         let mut args = Some(json!({"cursor": "notion"}));
-        assert_eq!(take_markdown_cursor("search", &mut args), None);
+        assert_eq!(take_markdown_cursor(Action::Search, &mut args), None);
         assert_eq!(args, Some(json!({"cursor": "notion"})));
     }
 }

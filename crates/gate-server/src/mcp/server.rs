@@ -191,13 +191,15 @@ impl ServerHandler for GateMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let action = request.name.as_ref();
-        if !catalog::is_action(action) {
+        let Some(action) = catalog::action(request.name.as_ref()) else {
             return Err(ErrorData::invalid_params(
-                format!("unknown tool `{action}`; list the tools with tools/list"),
+                format!(
+                    "unknown tool `{}`; list the tools with tools/list",
+                    request.name
+                ),
                 None,
             ));
-        }
+        };
         let caller = match self.caller(&context).await {
             Ok(caller) => caller,
             Err(e) => return Ok(results::tool_error(&e).into()),
@@ -216,7 +218,7 @@ impl ServerHandler for GateMcp {
                 {
                     return Ok(task);
                 }
-                results::tool_error(&e.detail("action", action.to_owned()))
+                results::tool_error(&e.detail("action", action.name()))
             }
         };
         Ok(result.into())

@@ -99,7 +99,7 @@ fn tool_result(view: &ApprovalView) -> CallToolResult {
             let request = serde_json::from_str(&a.request_json).unwrap_or(Value::Null);
             let answer = view.result.clone().unwrap_or(Value::Null);
             results::success(
-                "get_approval",
+                gate_policy::ToolAction::GetApproval,
                 compact_result(&a.operation, &request, &answer),
                 None,
             )

@@ -2187,7 +2187,7 @@ pub async fn upload_file(
     if op.session.awaiting_approval() {
         if matches!(source, Source::Bytes(_)) {
             let e = ApiError::from(GateError::Forbidden {
-                code: "approval_requires_single_request",
+                code: gate_core::Refusal::ApprovalRequiresSingleRequest,
                 reason: "an upload of `content` takes several Notion requests and cannot be \
                          held for approval as one; give the file by `url`"
                     .to_owned(),

@@ -176,17 +176,14 @@ fn from_gate_error(e: GateError, settings: &ServerSettings, request_id: Option<&
     // The same codes as the REST API and MCP: `forbidden_by_policy` with the policy's reason
     // (`maturity_too_low`, …) beside it.
     let gateway_code = match &e {
-        GateError::Forbidden {
-            code: "not_permitted",
-            ..
-        } => "forbidden",
+        GateError::Forbidden { code, .. } if !code.is_governance() => "forbidden",
         GateError::Forbidden { .. } => "forbidden_by_policy",
         other => other.code(),
     };
     let mut data = Map::new();
     data.insert("gateway_code".into(), Value::String(gateway_code.into()));
     if let GateError::Forbidden { code, .. } = &e {
-        data.insert("reason".into(), Value::String((*code).into()));
+        data.insert("reason".into(), Value::String(code.as_str().into()));
     }
     let (status, code, message, retry_after) = match &e {
         GateError::Unauthenticated => (

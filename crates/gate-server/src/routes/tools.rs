@@ -3,22 +3,20 @@
 //! JSON Schema of each action's params), and `POST /api/v1/tools/notion` runs one action,
 //! `{action, params}` → `{ok: true, action, result}` or the error envelope.
 //!
-//! The actions are the original's nine (`search`, `list_databases`, `query_database`,
-//! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
-//! plus `get_page_markdown`, `append_markdown`, `trash_page`, the comment actions
-//! (`list_comments`, `add_comment` on a page or in a discussion, `update_comment`,
-//! `delete_comment`), the view actions (`list_views`, `query_view`), `upload_file`, and three that follow the caller's own held calls: `get_approval` (with
-//! an optional `wait`), `list_approvals` and `withdraw_approval` ([`APPROVAL_ACTIONS`]). Each calls the same operation as the REST API (`routes::notion`), on
-//! the `tool` surface; results are compact (flattened properties, Markdown content, no raw
-//! property values). As in the original, `filter`, `sorts`, `properties` and `blocks` may
+//! The actions are [`gate_policy::ToolAction`] (listed in `docs/tool-actions.md`, generated
+//! from it): each arm of [`describe`] and [`run_action`] matches it exhaustively, so a new
+//! action does not compile without its description, params schema and handler. Each calls
+//! the same operation as the REST API (`routes::notion`), on the `tool` surface; results are
+//! compact (flattened properties, Markdown content, no raw property values). As in the
+//! original, `filter`, `sorts`, `properties` and `blocks` may
 //! also be given as JSON strings.
 
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use gate_core::{Caller, Gate, GateError, Surface};
-use gate_policy::{ActionClass, Decision, Operation, OperationScope, decide, tool_actions};
+use gate_core::{Caller, Gate, GateError, Refusal, Surface};
+use gate_policy::{Decision, Operation, OperationScope, ToolAction as Action, decide};
 use gate_store::ApprovalId;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -301,90 +299,87 @@ pub struct WithdrawApprovalParams {
     pub approval_id: String,
 }
 
-/// The actions that follow the caller's own held calls (no Notion request).
-pub const APPROVAL_ACTIONS: [&str; 3] = ["get_approval", "list_approvals", "withdraw_approval"];
-
-/// What an action does and the schema of its params.
-fn describe(action: &str) -> (&'static str, Value) {
+/// What an action does and the schema of its params (one arm per action: a new action does
+/// not compile without them).
+pub(crate) fn describe(action: Action) -> (&'static str, Value) {
     fn schema<T: PartialSchema>() -> Value {
         serde_json::to_value(T::schema()).unwrap_or(Value::Null)
     }
     match action {
-        "search" => ("Search page and database titles", schema::<SearchInput>()),
-        "list_databases" => (
+        Action::Search => ("Search page and database titles", schema::<SearchInput>()),
+        Action::ListDatabases => (
             "List the databases the connection can see",
             schema::<ListInput>(),
         ),
-        "query_database" => (
+        Action::QueryDatabase => (
             "Query a database's rows (flattened properties)",
             schema::<QueryParams>(),
         ),
-        "get_schema" => (
+        Action::GetSchema => (
             "A database's properties with types and options",
             schema::<SchemaParams>(),
         ),
-        "get_page" => (
+        Action::GetPage => (
             "A page's properties and content as Markdown",
             schema::<PageParams>(),
         ),
-        "get_blocks" => (
+        Action::GetBlocks => (
             "A page's blocks as Notion JSON, nested",
             schema::<PageParams>(),
         ),
-        "get_page_markdown" => ("A page's content as Markdown", schema::<PageParams>()),
-        "list_comments" => ("Comments on a page", schema::<ListCommentsParams>()),
-        "list_views" => (
+        Action::GetPageMarkdown => ("A page's content as Markdown", schema::<PageParams>()),
+        Action::ListComments => ("Comments on a page", schema::<ListCommentsParams>()),
+        Action::ListViews => (
             "The views of a database or data source (name, type, whether filtered or sorted)",
             schema::<ViewsInput>(),
         ),
-        "query_view" => (
+        Action::QueryView => (
             "A view's rows, filtered and sorted as the view is (flattened properties)",
             schema::<QueryViewParams>(),
         ),
-        "create_page" => (
+        Action::CreatePage => (
             "Create a page (content in Markdown or blocks)",
             schema::<CreateParams>(),
         ),
-        "append_blocks" => (
+        Action::AppendBlocks => (
             "Append Notion blocks to a page",
             schema::<AppendBlocksParams>(),
         ),
-        "append_markdown" => (
+        Action::AppendMarkdown => (
             "Append Markdown to a page",
             schema::<AppendMarkdownParams>(),
         ),
-        "add_comment" => (
+        Action::AddComment => (
             "Comment on a page (`page_id`) or reply in a discussion (`discussion_id`)",
             schema::<CommentInput>(),
         ),
-        "upload_file" => (
+        Action::UploadFile => (
             "Upload a file (from an https URL, or base64 `content` up to 1 MiB) and attach it \
              to a page as a file, image, video, audio or PDF block, a files property, the icon \
              or the cover",
             schema::<UploadFileParams>(),
         ),
-        "update_comment" => ("Replace a comment's text", schema::<UpdateCommentParams>()),
-        "delete_comment" => ("Delete a comment", schema::<DeleteCommentParams>()),
-        "update_page" => (
+        Action::UpdateComment => ("Replace a comment's text", schema::<UpdateCommentParams>()),
+        Action::DeleteComment => ("Delete a comment", schema::<DeleteCommentParams>()),
+        Action::UpdatePage => (
             "Update a page's properties, icon or cover",
             schema::<UpdateParams>(),
         ),
-        "trash_page" => ("Move a page to the trash", schema::<TrashParams>()),
-        "get_approval" => (
+        Action::TrashPage => ("Move a page to the trash", schema::<TrashParams>()),
+        Action::GetApproval => (
             "Follow a call held for a human's approval (by its `approval_id`): its status, the \
              human's note, and once it ran, its result (for a created page: id and URL); with \
              `wait` (up to 60 s) it answers as soon as the approval is final",
             schema::<GetApprovalParams>(),
         ),
-        "list_approvals" => (
+        Action::ListApprovals => (
             "Your calls held for approval, newest first (optionally by `status`)",
             schema::<ListApprovalsParams>(),
         ),
-        "withdraw_approval" => (
+        Action::WithdrawApproval => (
             "Take back a held call of yours that nobody has decided yet; it will never run",
             schema::<WithdrawApprovalParams>(),
         ),
-        _ => ("", Value::Null),
     }
 }
 
@@ -424,7 +419,7 @@ fn to_value<T: Serialize>(v: T) -> Result<Value, ApiError> {
 pub async fn run(
     gate: &Gate,
     caller: &Caller,
-    action: &str,
+    action: Action,
     raw: Option<Value>,
 ) -> Result<Value, ApiError> {
     run_action(gate, caller, Surface::Tool, action, raw).await
@@ -436,7 +431,7 @@ pub(crate) async fn run_action(
     gate: &Gate,
     caller: &Caller,
     surface: Surface,
-    action: &str,
+    action: Action,
     raw: Option<Value>,
 ) -> Result<Value, ApiError> {
     let s = surface;
@@ -445,15 +440,14 @@ pub(crate) async fn run_action(
         depth: p.depth,
         max_blocks: p.max_blocks,
     };
-    if APPROVAL_ACTIONS.contains(&action) {
-        return run_approval_action(gate, caller, action, raw).await;
-    }
     match action {
-        "search" => to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?),
-        "list_databases" => {
+        Action::Search => {
+            to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?)
+        }
+        Action::ListDatabases => {
             to_value(notion::list_databases(gate, caller, s, params::<ListInput>(raw)?).await?)
         }
-        "query_database" => {
+        Action::QueryDatabase => {
             let p: QueryParams = params(raw)?;
             let input = QueryInput {
                 filter: p.filter,
@@ -463,20 +457,20 @@ pub(crate) async fn run_action(
             };
             to_value(notion::query_database(gate, caller, s, &p.database_id, input, false).await?)
         }
-        "get_schema" => {
+        Action::GetSchema => {
             let p: SchemaParams = params(raw)?;
             to_value(notion::get_database(gate, caller, s, &p.database_id).await?)
         }
-        "get_page" | "get_page_markdown" | "get_blocks" => {
+        Action::GetPage | Action::GetPageMarkdown | Action::GetBlocks => {
             let p: PageParams = params(raw)?;
-            let format = if action == "get_blocks" {
+            let format = if action == Action::GetBlocks {
                 Format::Blocks
             } else {
                 Format::Markdown
             };
             to_value(notion::get_page(gate, caller, s, &p.page_id, page_query(&p, format)).await?)
         }
-        "list_comments" => {
+        Action::ListComments => {
             let p: ListCommentsParams = params(raw)?;
             let input = ListInput {
                 cursor: p.cursor,
@@ -484,7 +478,7 @@ pub(crate) async fn run_action(
             };
             to_value(notion::list_comments(gate, caller, s, &p.page_id, input).await?)
         }
-        "create_page" => {
+        Action::CreatePage => {
             let p: CreateParams = params(raw)?;
             let parent = match (p.parent, p.database_id) {
                 (Some(_), Some(_)) => {
@@ -516,7 +510,7 @@ pub(crate) async fn run_action(
             };
             to_value(notion::create_page(gate, caller, s, input).await?)
         }
-        "update_page" => {
+        Action::UpdatePage => {
             let p: UpdateParams = params(raw)?;
             let input = UpdatePageInput {
                 properties: p.properties,
@@ -526,7 +520,7 @@ pub(crate) async fn run_action(
             };
             to_value(notion::update_page(gate, caller, s, &p.page_id, input).await?)
         }
-        "trash_page" => {
+        Action::TrashPage => {
             let p: TrashParams = params(raw)?;
             let input = UpdatePageInput {
                 in_trash: Some(true),
@@ -534,7 +528,7 @@ pub(crate) async fn run_action(
             };
             to_value(notion::update_page(gate, caller, s, &p.page_id, input).await?)
         }
-        "append_blocks" => {
+        Action::AppendBlocks => {
             let p: AppendBlocksParams = params(raw)?;
             let input = AppendInput {
                 markdown: None,
@@ -543,7 +537,7 @@ pub(crate) async fn run_action(
             };
             to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
         }
-        "append_markdown" => {
+        Action::AppendMarkdown => {
             let p: AppendMarkdownParams = params(raw)?;
             let input = AppendInput {
                 markdown: Some(p.markdown),
@@ -552,8 +546,8 @@ pub(crate) async fn run_action(
             };
             to_value(notion::append_blocks(gate, caller, s, &p.page_id, input).await?)
         }
-        "add_comment" => to_value(notion::add_comment(gate, caller, s, params(raw)?).await?),
-        "upload_file" => {
+        Action::AddComment => to_value(notion::add_comment(gate, caller, s, params(raw)?).await?),
+        Action::UploadFile => {
             let p: UploadFileParams = params(raw)?;
             let input = UploadInput {
                 url: p.url,
@@ -565,16 +559,16 @@ pub(crate) async fn run_action(
             };
             to_value(notion::upload_file(gate, caller, s, &p.page_id, input).await?)
         }
-        "update_comment" => {
+        Action::UpdateComment => {
             let p: UpdateCommentParams = params(raw)?;
             to_value(notion::update_comment(gate, caller, s, &p.comment_id, &p.text).await?)
         }
-        "delete_comment" => {
+        Action::DeleteComment => {
             let p: DeleteCommentParams = params(raw)?;
             to_value(notion::delete_comment(gate, caller, s, &p.comment_id).await?)
         }
-        "list_views" => to_value(notion::list_views(gate, caller, s, params(raw)?).await?),
-        "query_view" => {
+        Action::ListViews => to_value(notion::list_views(gate, caller, s, params(raw)?).await?),
+        Action::QueryView => {
             let p: QueryViewParams = params(raw)?;
             let input = ViewQueryInput {
                 cursor: p.cursor,
@@ -582,54 +576,19 @@ pub(crate) async fn run_action(
             };
             to_value(notion::query_view(gate, caller, s, &p.view_id, input, false).await?)
         }
-        _ => Err(unknown_action(action)),
-    }
-}
-
-/// Runs `get_approval`, `list_approvals` or `withdraw_approval` for `caller`: offered (and
-/// allowed) where the policy lets the caller read; they send nothing to Notion and see only
-/// the caller's own approvals (someone else's is `not_found`).
-async fn run_approval_action(
-    gate: &Gate,
-    caller: &Caller,
-    action: &str,
-    raw: Option<Value>,
-) -> Result<Value, ApiError> {
-    let Some(name) = APPROVAL_ACTIONS.into_iter().find(|n| *n == action) else {
-        return Err(unknown_action(action));
-    };
-    let op = Operation::new(ActionClass::Read, name, OperationScope::Data, Vec::new());
-    if let Decision::Deny { reason, needed } = decide(gate.policy(), &caller.policy_caller(), &op) {
-        return Err(GateError::Forbidden {
-            code: reason.code(),
-            reason: reason.to_string(),
-            needed,
-        }
-        .into());
-    }
-    match action {
-        "get_approval" => {
+        Action::GetApproval => {
+            may_follow(gate, caller, action)?;
             let p: GetApprovalParams = params(raw)?;
             let wait = approvals::parse_wait(p.wait.map(Value::from).as_ref(), "params.wait")?;
             to_value(approvals::held_call(gate, caller, &p.approval_id, wait).await?)
         }
-        "list_approvals" => {
+        Action::ListApprovals => {
+            may_follow(gate, caller, action)?;
             let p: ListApprovalsParams = params(raw)?;
-            let limit = p.limit.unwrap_or(20);
-            if !(1..=100).contains(&limit) {
-                return Err(ApiError::invalid_field(
-                    "params.limit",
-                    "expected a number from 1 to 100",
-                ));
-            }
-            let status = approvals::parse_status(p.status.as_deref(), "params.status")?;
-            let mut found = gate.approval_views(caller, status, limit + 1).await?;
-            let has_more = found.len() > limit as usize;
-            found.truncate(limit as usize);
-            let results: Vec<HeldCall> = found.into_iter().map(HeldCall::from).collect();
-            Ok(json!({"results": to_value(results)?, "next_cursor": null, "has_more": has_more}))
+            list_approvals(gate, caller, p).await
         }
-        "withdraw_approval" => {
+        Action::WithdrawApproval => {
+            may_follow(gate, caller, action)?;
             let p: WithdrawApprovalParams = params(raw)?;
             let id: ApprovalId = p
                 .approval_id
@@ -638,16 +597,58 @@ async fn run_approval_action(
                 .map_err(|_| ApiError::not_found("approval"))?;
             to_value(HeldCall::from(gate.withdraw(caller, id).await?))
         }
-        _ => Err(unknown_action(action)),
     }
 }
 
-fn action_names() -> Vec<&'static str> {
-    tool_actions().map(|(n, _)| n).collect()
+/// Whether `caller` may follow its own held calls (`get_approval`, `list_approvals`,
+/// `withdraw_approval`): where the policy lets it read. They send nothing to Notion and see
+/// only the caller's own approvals (someone else's is `not_found`).
+fn may_follow(gate: &Gate, caller: &Caller, action: Action) -> Result<(), ApiError> {
+    let op = Operation::new(
+        action.class(),
+        action.name(),
+        OperationScope::Data,
+        Vec::new(),
+    );
+    if let Decision::Deny { reason, needed } = decide(gate.policy(), &caller.policy_caller(), &op) {
+        return Err(GateError::Forbidden {
+            code: Refusal::from(&reason),
+            reason: reason.to_string(),
+            needed,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// `list_approvals`: the caller's own held calls, newest first.
+async fn list_approvals(
+    gate: &Gate,
+    caller: &Caller,
+    p: ListApprovalsParams,
+) -> Result<Value, ApiError> {
+    let limit = p.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid_field(
+            "params.limit",
+            "expected a number from 1 to 100",
+        ));
+    }
+    let status = approvals::parse_status(p.status.as_deref(), "params.status")?;
+    let mut found = gate.approval_views(caller, status, limit + 1).await?;
+    let has_more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    let results: Vec<HeldCall> = found.into_iter().map(HeldCall::from).collect();
+    Ok(json!({"results": to_value(results)?, "next_cursor": null, "has_more": has_more}))
+}
+
+/// The action named `name` (trimmed, ASCII case-insensitive), or a 400 listing them all.
+pub(crate) fn parse_action(name: &str) -> Result<Action, ApiError> {
+    Action::parse(name).ok_or_else(|| unknown_action(name))
 }
 
 fn unknown_action(action: &str) -> ApiError {
-    let names = action_names();
+    let names: Vec<&str> = Action::all().map(Action::name).collect();
     ApiError::new(
         ErrorCode::InvalidRequest,
         format!(
@@ -661,29 +662,30 @@ fn unknown_action(action: &str) -> ApiError {
 
 /// The actions `caller` may use: those whose class the policy allows or puts under approval.
 pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
-    tool_actions()
-        .filter_map(|(name, class)| {
-            let op = Operation::new(class, name, OperationScope::Data, Vec::new());
+    Action::all()
+        .filter_map(|action| {
+            let op = Operation::new(
+                action.class(),
+                action.name(),
+                OperationScope::Data,
+                Vec::new(),
+            );
             let approval = match decide(gate.policy(), &caller.policy_caller(), &op) {
                 Decision::Deny { .. } => return None,
                 // Following one's own held calls is never held itself.
-                Decision::NeedsApproval { .. } => !APPROVAL_ACTIONS.contains(&name),
+                Decision::NeedsApproval { .. } => !action.follows_approvals(),
                 _ => false,
             };
-            let (description, params_schema) = describe(name);
+            let (description, params_schema) = describe(action);
             Some(ToolAction {
-                name: name.to_owned(),
-                class: class_name(class).to_owned(),
+                name: action.name().to_owned(),
+                class: action.class().as_str().to_owned(),
                 description: description.to_owned(),
                 approval_required: approval,
                 params_schema,
             })
         })
         .collect()
-}
-
-fn class_name(c: ActionClass) -> &'static str {
-    c.as_str()
 }
 
 /// The actions the caller may use, with their params' JSON Schemas.
@@ -707,16 +709,13 @@ pub async fn call_handler(
     Authed(caller): Authed,
     ApiJson(call): ApiJson<ToolCall>,
 ) -> Result<Json<ToolResult>, ApiError> {
-    let action = call.action.trim().to_ascii_lowercase();
-    if !action_names().contains(&action.as_str()) {
-        return Err(unknown_action(&call.action));
-    }
-    let result = run(&st.gate, &caller, &action, call.params)
+    let action = parse_action(&call.action)?;
+    let result = run(&st.gate, &caller, action, call.params)
         .await
-        .map_err(|e| e.detail("action", action.clone()))?;
+        .map_err(|e| e.detail("action", action.name()))?;
     Ok(Json(ToolResult {
         ok: true,
-        action,
+        action: action.name().to_owned(),
         result,
     }))
 }
@@ -730,3 +729,59 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(paths(list_handler, call_handler))]
 pub struct ToolsApi;
+
+/// The actions as a Markdown table (`docs/tool-actions.md` is this, checked by a test).
+pub fn actions_markdown() -> String {
+    let mut out = String::from(
+        "# The `notion` tool's actions\n\n\
+         Generated from `gate_policy::ToolAction` (a test fails when this file differs; \
+         regenerate with `UPDATE_DOCS=1 cargo test -p gate-server --lib tool_actions_doc`).\n\
+         The same actions are the MCP server's tools; `GET /api/v1/tools/notion` lists those \
+         the caller may use, with each one's params schema.\n\n\
+         | action | class | read-only | destructive | idempotent | what it does |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    for action in Action::all() {
+        let (description, _) = describe(action);
+        let hints = action.hints();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            action.name(),
+            action.class().as_str(),
+            yes(hints.read_only),
+            yes(hints.destructive),
+            yes(hints.idempotent),
+            description.replace('|', "\\|"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_has_a_description_and_an_object_schema() {
+        for action in Action::all() {
+            let (description, schema) = describe(action);
+            assert!(!description.is_empty(), "{action}");
+            assert_eq!(schema["type"], "object", "{action}: {schema}");
+        }
+    }
+
+    #[test]
+    fn tool_actions_doc_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/tool-actions.md");
+        let want = actions_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs/tool-actions.md");
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/tool-actions.md is stale: run UPDATE_DOCS=1 cargo test -p gate-server --lib tool_actions_doc"
+        );
+    }
+}
