@@ -1,7 +1,9 @@
-//! `ApiJson<T>`: the JSON body extractor whose errors name the offending field
-//! (`details.field`, e.g. `parent.page_id`) and never leak a 5xx for bad input.
+//! The request extractors whose errors name the offending field (`details.field`) and never
+//! leak a 5xx for bad input: `ApiJson<T>` for a JSON body (`parent.page_id`) and
+//! `ApiQuery<T>` for a query string (`limit`).
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -49,6 +51,49 @@ where
         }
         parse(&bytes).map(ApiJson)
     }
+}
+
+/// A query string, decoded with the failing parameter reported.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parse_query(parts.uri.query().unwrap_or_default()).map(ApiQuery)
+    }
+}
+
+/// Decodes a query string, naming the parameter of the first problem.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if path == "." {
+            // A missing or unknown parameter: serde names it in backticks.
+            inner
+                .split('`')
+                .nth(1)
+                .filter(|f| !f.contains(' '))
+                .map(str::to_owned)
+        } else {
+            Some(path)
+        };
+        let mut err = ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid query string: {inner}"),
+        );
+        if let Some(field) = field {
+            err = err.detail("field", field);
+        }
+        err
+    })
 }
 
 /// Decodes JSON, naming the path of the first problem.
@@ -108,6 +153,27 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         limit: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Params {
+        limit: Option<u32>,
+        status: Option<String>,
+    }
+
+    #[test]
+    fn names_the_query_parameter() {
+        let p: Params = parse_query("limit=5&status=pending").unwrap();
+        assert_eq!(p.limit, Some(5));
+        let e = parse_query::<Params>("limit=ten").unwrap_err();
+        assert_eq!(e.details["field"], "limit");
+        assert!(e.message.contains("invalid digit"), "{}", e.message);
+        let e = parse_query::<Params>("limit=1&nope=2").unwrap_err();
+        assert_eq!(e.details["field"], "nope");
+        let p: Params = parse_query("").unwrap();
+        assert!(p.limit.is_none() && p.status.is_none());
     }
 
     #[test]
