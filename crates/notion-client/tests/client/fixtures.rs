@@ -602,7 +602,13 @@ fn request_index_bodies_round_trip_through_request_models() {
 /// `01a2b3c4-…`): the documentation's placeholder ids, made valid at the same positions.
 fn valid_id(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_hexdigit() || c == '-' { c } else { '0' })
+        .map(|c| {
+            if c.is_ascii_hexdigit() || c == '-' {
+                c
+            } else {
+                '0'
+            }
+        })
         .collect()
 }
 

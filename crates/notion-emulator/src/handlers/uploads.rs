@@ -252,7 +252,9 @@ pub async fn create(
         // Notion looks at the external file with a `HEAD` request before accepting the
         // import: larger than the workspace's per-file limit is a 400 `validation_error`
         // ("Importing external files", step 1).
-        let served = external.as_ref().and_then(|u| s.external_files.get(u).cloned());
+        let served = external
+            .as_ref()
+            .and_then(|u| s.external_files.get(u).cloned());
         if mode == "external_url"
             && let Some((len, _)) = &served
             && *len > s.max_file_upload_size

@@ -181,13 +181,7 @@ fn recorded_workspace(xs: &[Exchange]) -> Vec<Value> {
                 .and_then(hex_id)
                 .is_some_and(|h| x.url.replace('-', "").contains(&h))
     };
-    names.sort_by_key(|x| {
-        (
-            !own(x),
-            !x.name.starts_with("retrieve_"),
-            x.name.clone(),
-        )
-    });
+    names.sort_by_key(|x| (!own(x), !x.name.starts_with("retrieve_"), x.name.clone()));
     let mut by_id: HashMap<String, Value> = HashMap::new();
     let mut first_seen: Vec<String> = Vec::new();
     for x in names {
@@ -242,7 +236,7 @@ fn implied_parents(objects: &[Value], xs: &[Exchange]) -> Vec<Value> {
         .filter_map(|o| o["id"].as_str().and_then(hex_id))
         .collect();
     let mut out: Vec<(String, Value)> = Vec::new();
-    let mut add = |hex: String, v: Value, out: &mut Vec<(String, Value)>| {
+    let add = |hex: String, v: Value, out: &mut Vec<(String, Value)>| {
         if !known.contains(&hex) && !out.iter().any(|(h, _)| *h == hex) {
             out.push((hex, v));
         }
@@ -283,7 +277,13 @@ fn implied_parents(objects: &[Value], xs: &[Exchange]) -> Vec<Value> {
         }
     }
     for x in xs.iter().filter(|x| x.recorded_status() < 300) {
-        let segs: Vec<&str> = x.url.split('?').next().unwrap_or_default().split('/').collect();
+        let segs: Vec<&str> = x
+            .url
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .split('/')
+            .collect();
         // `/v1/pages/{id}/properties/{property_id}` answered with a single property item.
         if let ["", "v1", "pages", id, "properties", prop] = segs.as_slice()
             && x.recorded["object"] == "property_item"
@@ -424,7 +424,12 @@ fn mime_of(file: &str) -> &'static str {
     }
 }
 
-async fn send(api: &Api, x: &Exchange, rw: &Rewrites, sent: &mut HashMap<String, u64>) -> (u16, Value) {
+async fn send(
+    api: &Api,
+    x: &Exchange,
+    rw: &Rewrites,
+    sent: &mut HashMap<String, u64>,
+) -> (u16, Value) {
     let url = rw.url(&x.url);
     let mut rb = api
         .client
@@ -433,7 +438,10 @@ async fn send(api: &Api, x: &Exchange, rw: &Rewrites, sent: &mut HashMap<String,
         .bearer_auth(&api.token);
     if let Some(fields) = &x.form {
         // As many bytes as the recorded answer's `content_length` grew by.
-        let upload = x.recorded["id"].as_str().and_then(hex_id).unwrap_or_default();
+        let upload = x.recorded["id"]
+            .as_str()
+            .and_then(hex_id)
+            .unwrap_or_default();
         let total = x.recorded["content_length"].as_u64().unwrap_or(1);
         let before = sent.get(&upload).copied().unwrap_or(0);
         let len = total.saturating_sub(before).max(1);
@@ -477,13 +485,21 @@ async fn recorded_request_sequences_replay_with_notions_status_and_shape() {
     let template_source = xs
         .iter()
         .find(|x| x.name == "list_data_source_templates_no_limit")
-        .and_then(|x| x.url.split('/').nth(3).and_then(notion_emulator::util::parse_id))
+        .and_then(|x| {
+            x.url
+                .split('/')
+                .nth(3)
+                .and_then(notion_emulator::util::parse_id)
+        })
         .expect("template data source");
     api.emu.with_store(|s| {
         s.bot_id = bot_id;
         s.templates.insert(
             template_source,
-            templates["templates"].as_array().cloned().unwrap_or_default(),
+            templates["templates"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
         );
     });
 
@@ -554,4 +570,45 @@ async fn recorded_request_sequences_replay_with_notions_status_and_shape() {
         "mean shape score {mean_shape:.4} < {MIN_MEAN_SHAPE}:\n{}",
         rows.join("\n")
     );
+}
+
+#[tokio::test]
+async fn seeded_objects_keep_their_ids_and_join_their_parents() {
+    let api = Api::start(notion_emulator::Emulator::builder()).await;
+    let page = "11111111-1111-4111-8111-111111111111";
+    let child = "22222222222242228222222222222222";
+    let db = "33333333-3333-4333-8333-333333333333";
+    let ds = "44444444-4444-4444-8444-444444444444";
+    let objects = [
+        json!({ "object": "page", "id": page, "parent": { "type": "workspace", "workspace": true },
+                "in_trash": false, "properties": { "title": { "id": "title", "type": "title", "title": [] } } }),
+        json!({ "object": "database", "id": db, "parent": { "type": "page_id", "page_id": page },
+                "title": [], "data_sources": [] }),
+        json!({ "object": "data_source", "id": ds, "parent": { "type": "database_id", "database_id": db },
+                "title": [], "properties": {} }),
+        json!({ "object": "block", "id": child, "parent": { "type": "page_id", "page_id": page },
+                "type": "paragraph", "paragraph": { "rich_text": [] } }),
+        json!({ "object": "list", "results": [] }),
+    ];
+    assert_eq!(api.emu.seed_objects(&objects), 4, "a list is not an object");
+    let child_id = notion_emulator::util::parse_id(child).unwrap();
+    assert_eq!(
+        api.emu.child_ids(page),
+        vec![db.to_string(), child_id.clone()]
+    );
+    // Seeding again replaces, without listing a child twice.
+    api.emu.seed_objects(&objects[3..4]);
+    assert_eq!(api.emu.child_ids(page).len(), 2);
+    let stored = api.emu.get_object(page).unwrap();
+    assert_eq!(stored["archived"], false, "the stored form has both flags");
+    assert_eq!(stored["is_locked"], false);
+    let r = api
+        .get_v(&format!("/v1/databases/{db}"), "2025-09-03")
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(r.body["data_sources"][0]["id"], ds);
+    let r = api
+        .get_v(&format!("/v1/blocks/{child}"), "2025-09-03")
+        .await;
+    assert_eq!(r.body["id"], json!(child_id));
 }
