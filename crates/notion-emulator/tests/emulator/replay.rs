@@ -227,9 +227,10 @@ fn recorded_workspace(xs: &[Exchange]) -> Vec<Value> {
     objects
 }
 
-/// Pages and blocks no recorded answer shows whole, but that the recording proves exist:
-/// the page or block parent of a recorded object, the target of a recorded append, and a
-/// page whose property item was recorded (with that value, under its property id).
+/// Pages and blocks no recorded answer shows whole, but that the recording proves exist: the
+/// page or block parent of a recorded object (an empty page; a toggle block, which takes
+/// children), which covers every recorded append's target, and a page whose property item
+/// was recorded (with that value, under its property id).
 fn implied_parents(objects: &[Value], xs: &[Exchange]) -> Vec<Value> {
     let known: Vec<String> = objects
         .iter()
