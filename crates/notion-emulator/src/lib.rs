@@ -46,9 +46,11 @@
 //!   `Vec<`[`LoggedRequest`]`>`, `reset_counters()`, `push_fault(`[`ScriptedFault`]`)`,
 //!   `clear_scripted_faults()`, `set_faults(`[`FaultConfig`]`)`, `set_latency`,
 //!   `set_rate_limit(Option<RateLimit>)`, `set_workspace_rate_limit`, `set_oauth_deny`,
-//!   `add_token`, `revoke_token`, `expire_token`, `set_file_upload_limit`, `demo_ids()` → [`DemoIds`], `try_demo_ids()`,
+//!   `add_token`, `revoke_token`, `expire_token`, `set_file_upload_limit`,
+//!   `serve_external_file(url, size, mime)` (what an `external_url` import finds), `demo_ids()` → [`DemoIds`], `try_demo_ids()`,
 //!   `bot_id()`, `create_page(parent_page_id, title)`, `append_children(block_id, Vec<Value>)`,
-//!   `get_object(id)`, `child_ids(id)`, `with_store(|store| …)`.
+//!   `get_object(id)`, `child_ids(id)`, `seed_objects(&[Value])` (objects stored under their
+//!   own ids, for replaying recorded traffic), `with_store(|store| …)`.
 //! - [`router`]`(handle)` and [`build_app`]`(config)` for in-process use without a socket
 //!   (there, a dropped-connection fault is a 500 response carrying the
 //!   [`pipeline::DropConnection`] extension).
@@ -379,6 +381,18 @@ impl EmulatorHandle {
         Ok(handlers::pages::create_child_page(
             &mut s, &parent, title, &by,
         )?)
+    }
+
+    /// Stores whole objects as Notion answered them (pages, blocks, databases, data sources,
+    /// users, comments) under their own ids: a workspace rebuilt from recorded answers, for
+    /// replaying recorded traffic ([`store::Store::seed_object`]). This is Rust-only test
+    /// access; no HTTP route reaches it. Returns how many objects were stored.
+    pub fn seed_objects<'a>(&self, objects: impl IntoIterator<Item = &'a Value>) -> usize {
+        let mut s = state::lock(&self.0.store);
+        objects
+            .into_iter()
+            .filter(|o| s.seed_object(o).is_some())
+            .count()
     }
 
     /// Appends blocks (request form, e.g. `{"type":"paragraph","paragraph":{…}}`) at the end of

@@ -181,8 +181,12 @@ fn normalize_block(
         .get("children")
         .map(|c| (c, format!("{cpath}.children")))
         .or_else(|| b.get("children").map(|c| (c, format!("{path}.children"))));
+    // A column is a slot of its column list, not a nesting level: Notion takes
+    // `column_list` → `column` → a block with its own children in one request
+    // (RM/append_block_children_block_column_list.json).
+    let child_depth = if ty == "column" { depth } else { depth + 1 };
     let children = match nested {
-        Some((c, p)) => normalize_children(c, &p, depth + 1, count, r)?,
+        Some((c, p)) => normalize_children(c, &p, child_depth, count, r)?,
         None => Vec::new(),
     };
     Ok(NewBlock {

@@ -260,6 +260,16 @@ impl EmulatorHandle {
         lock(&self.0.store).max_file_upload_size = bytes;
     }
 
+    /// Declares what a public URL serves (its size and MIME type), as Notion's `HEAD` request
+    /// before an `external_url` import would see it: a file larger than the workspace's
+    /// per-file limit is then refused at create with `400 validation_error`, and an accepted
+    /// import reports that `content_length`.
+    pub fn serve_external_file(&self, url: &str, content_length: u64, content_type: &str) {
+        lock(&self.0.store)
+            .external_files
+            .insert(url.to_string(), (content_length, content_type.to_string()));
+    }
+
     /// Snapshot of the counters.
     pub fn counters(&self) -> Counters {
         lock(&self.0.metrics).counters.clone()

@@ -71,6 +71,10 @@ pub struct Store {
     pub custom_emojis: Vec<Value>,
     /// Async tasks by id (`handlers::tasks`).
     pub async_tasks: HashMap<String, Value>,
+    /// What "the internet" serves at a URL, for `external_url` imports: `(Content-Length,
+    /// Content-Type)` as Notion's `HEAD` request would see them. Unlisted URLs import as an
+    /// empty file.
+    pub external_files: HashMap<String, (u64, String)>,
 }
 
 /// Which object kind an id names.
@@ -407,6 +411,148 @@ impl Store {
         self.data_sources.insert(id.clone(), ds);
         self.record_order(&id);
         id
+    }
+
+    /// Stores a whole object answered by Notion (a page, block, database, data source, user
+    /// or comment) under its own id, replacing any object with that id: the seeding hook for
+    /// replaying recorded traffic. Pages, blocks and databases under a page or block are
+    /// listed among its children (once); a data source joins its database's `data_sources`.
+    /// The stored form keeps both `archived` and `in_trash` (a 2026-03-11 object gets
+    /// `archived` from `in_trash`). Returns the kind stored, or `None` for an object that is
+    /// not one of those or lacks a valid id.
+    pub fn seed_object(&mut self, obj: &Value) -> Option<&'static str> {
+        let object = obj["object"].as_str()?;
+        let id = obj["id"].as_str().and_then(crate::util::parse_id)?;
+        let mut v = obj.clone();
+        v["id"] = json!(id);
+        if let Some(o) = v.as_object_mut() {
+            o.shift_remove("request_id");
+        }
+        if matches!(object, "page" | "block" | "database" | "data_source")
+            && let Some(o) = v.as_object_mut()
+        {
+            let trash = o
+                .get("in_trash")
+                .or_else(|| o.get("archived"))
+                .cloned()
+                .unwrap_or(json!(false));
+            o.entry("in_trash").or_insert(trash.clone());
+            o.entry("archived").or_insert(trash);
+            // Every stored page carries `is_locked` (older recordings predate it).
+            if object == "page" {
+                o.entry("is_locked").or_insert(json!(false));
+            }
+        }
+        let parent_id = v["parent"]
+            .get("page_id")
+            .or_else(|| v["parent"].get("block_id"))
+            .and_then(Value::as_str)
+            .and_then(crate::util::parse_id);
+        // Rows carry their database next to their data source, as the emulator stores every
+        // row (older recordings lack it: RM/retrieve_page_db_first.json against
+        // RM/query_data_source_limit_2.json).
+        if object == "page"
+            && v["parent"]["type"] == "data_source_id"
+            && v["parent"].get("database_id").is_none()
+            && let Some(db) = v["parent"]["data_source_id"]
+                .as_str()
+                .and_then(crate::util::parse_id)
+                .and_then(|d| self.data_sources.get(&d))
+                .map(|d| d["parent"]["database_id"].clone())
+        {
+            v["parent"]["database_id"] = db;
+        }
+        let kind = match object {
+            "page" => {
+                if let Some(pid) = &parent_id
+                    && !self.blocks.contains_key(&id)
+                {
+                    let block = json!({
+                        "object": "block", "id": id, "parent": v["parent"],
+                        "created_time": minute_of(&v["created_time"]),
+                        "last_edited_time": minute_of(&v["last_edited_time"]),
+                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
+                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
+                        "type": "child_page", "child_page": { "title": page_title(&v) }
+                    });
+                    self.blocks.insert(id.clone(), block);
+                    self.seed_child(pid, &id);
+                }
+                self.pages.insert(id.clone(), v);
+                "page"
+            }
+            "block" => {
+                if let Some(pid) = &parent_id {
+                    self.seed_child(pid, &id);
+                }
+                self.blocks.insert(id.clone(), v);
+                "block"
+            }
+            "database" => {
+                if let Some(o) = v.as_object_mut() {
+                    // Containers are stored without a schema (it lives on the data sources).
+                    o.shift_remove("properties");
+                    o.entry("data_sources").or_insert(json!([]));
+                }
+                if let Some(pid) = &parent_id
+                    && !self.blocks.contains_key(&id)
+                {
+                    let block = json!({
+                        "object": "block", "id": id, "parent": v["parent"],
+                        "created_time": minute_of(&v["created_time"]),
+                        "last_edited_time": minute_of(&v["last_edited_time"]),
+                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
+                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
+                        "type": "child_database",
+                        "child_database": { "title": plain_text(&v["title"]) }
+                    });
+                    self.blocks.insert(id.clone(), block);
+                    self.seed_child(pid, &id);
+                }
+                self.databases.insert(id.clone(), v);
+                "database"
+            }
+            "data_source" => {
+                let db_id = v["parent"]["database_id"]
+                    .as_str()
+                    .and_then(crate::util::parse_id);
+                let name = plain_text(&v["title"]);
+                if let Some(db) = db_id.and_then(|d| self.databases.get_mut(&d))
+                    && let Some(list) = db["data_sources"].as_array_mut()
+                    && !list.iter().any(|x| x["id"] == json!(id))
+                {
+                    list.push(json!({ "id": id, "name": name }));
+                }
+                self.data_sources.insert(id.clone(), v);
+                "data_source"
+            }
+            "user" => {
+                match self.users.iter_mut().find(|u| u["id"] == json!(id)) {
+                    Some(u) => *u = v,
+                    None => self.users.push(v),
+                }
+                "user"
+            }
+            "comment" => {
+                match self.comments.iter_mut().find(|c| c["id"] == json!(id)) {
+                    Some(c) => *c = v,
+                    None => self.comments.push(v),
+                }
+                "comment"
+            }
+            _ => return None,
+        };
+        if !self.order.contains_key(&id) {
+            self.record_order(&id);
+        }
+        Some(kind)
+    }
+
+    fn seed_child(&mut self, parent: &str, child: &str) {
+        let list = self.children.entry(parent.to_string()).or_default();
+        if !list.iter().any(|c| c == child) {
+            list.push(child.to_string());
+        }
     }
 
     /// Rows (pages) of a data source in creation order.

@@ -768,3 +768,70 @@ async fn upload_file_checks_input_and_maturity() {
     let last = gw.emu.child_ids(&page).last().cloned().unwrap();
     assert_eq!(gw.emu.get_object(&last).unwrap()["type"], "pdf");
 }
+
+/// A 30 MB file reaches a page through `upload_file` by URL: Notion (here the emulator)
+/// imports it in `external_url` mode, so none of its bytes pass through the gateway, and the
+/// workspace's per-file limit decides, as Notion's `HEAD` check does at create: a paid
+/// workspace (5 GiB) takes it, a free one (5 MiB) refuses it with a 400 `validation_error`.
+#[tokio::test]
+async fn upload_file_takes_a_30_mb_file_by_url_within_the_workspace_limit() {
+    use notion_emulator::handlers::uploads::{
+        FREE_WORKSPACE_UPLOAD_LIMIT, PAID_WORKSPACE_UPLOAD_LIMIT,
+    };
+    let gw = spawn_gateway().await;
+    let page = gw.emu.demo_ids().root_page.clone();
+    let key = gw.agent("autonomous").to_owned();
+    let size: u64 = 30 * 1024 * 1024;
+    let url = "https://files.example.com/reports/q3-walkthrough.mp4";
+    gw.emu.serve_external_file(url, size, "video/mp4");
+
+    gw.emu.set_file_upload_limit(PAID_WORKSPACE_UPLOAD_LIMIT);
+    gw.emu.reset_counters();
+    let (s, r) = tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": page, "url": url, "attach_as": "video"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let upload = r["result"]["file_upload_id"].as_str().unwrap().to_owned();
+    let stored = gw
+        .emu
+        .with_store(|st| st.file_uploads.get(&upload).map(|u| u.object.clone()))
+        .expect("the upload exists in Notion");
+    assert_eq!(stored["status"], "uploaded", "{stored}");
+    assert_eq!(stored["content_length"], size, "{stored}");
+    let block = r["result"]["block_id"].as_str().unwrap();
+    assert_eq!(gw.emu.get_object(block).unwrap()["type"], "video");
+    assert_eq!(gw.emu.child_ids(&page).last().unwrap(), block);
+    // No part was sent: the file never passed through the gateway (zero bytes in memory).
+    let log = gw.emu.request_log();
+    assert!(
+        log.iter().all(|e| !e.path.ends_with("/send")),
+        "{:?}",
+        log.iter().map(|e| &e.route).collect::<Vec<_>>()
+    );
+
+    // A free workspace refuses the same file before anything is attached.
+    gw.emu.set_file_upload_limit(FREE_WORKSPACE_UPLOAD_LIMIT);
+    let children = gw.emu.child_ids(&page).len();
+    let (s, err) = tool(
+        &gw,
+        &key,
+        "upload_file",
+        json!({"page_id": page, "url": url, "attach_as": "video"}),
+    )
+    .await;
+    assert_eq!(s, 400, "{err}");
+    let details = &err["error"]["details"];
+    assert_eq!(details["notion_status"], 400, "{err}");
+    assert_eq!(details["notion_code"], "validation_error", "{err}");
+    assert_eq!(details["write_state"], "not_applied", "{err}");
+    let message = err["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&FREE_WORKSPACE_UPLOAD_LIMIT.to_string()),
+        "{err}"
+    );
+    assert_eq!(gw.emu.child_ids(&page).len(), children, "nothing attached");
+}

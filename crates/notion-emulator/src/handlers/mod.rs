@@ -222,7 +222,10 @@ pub fn router(h: EmulatorHandle) -> Router {
     let mut app = Router::new();
     for (method, path) in crate::pipeline::ROUTES {
         if let Some(m) = handler(method, path) {
-            app = app.route(path, m);
+            // Notion answers a path with a trailing slash as the path without it (recorded:
+            // `POST /v1/databases/` in RM/create_database_from_page.json and
+            // `POST /v1/data_sources/` in RM/create_data_source_from_database.json).
+            app = app.route(&format!("{path}/"), m.clone()).route(path, m);
         }
     }
     app.fallback(fallback)

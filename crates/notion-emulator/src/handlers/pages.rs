@@ -398,9 +398,17 @@ pub async fn update(
         let ds_id = page["parent"]["data_source_id"]
             .as_str()
             .map(str::to_string);
+        // A row's data source is always there in Notion; a workspace seeded from recorded
+        // answers may lack it, which answers like an unshared data source.
         let schema = ds_id
             .as_ref()
-            .map(|d| s.data_sources[d]["properties"].clone());
+            .map(|d| {
+                s.data_sources
+                    .get(d)
+                    .map(|x| x["properties"].clone())
+                    .ok_or_else(|| ApiError::not_found("data_source", d))
+            })
+            .transpose()?;
         if let Some(props) = b.get("properties") {
             let existing = page["properties"].as_object().cloned().unwrap_or_default();
             let (new_props, options) =

@@ -249,6 +249,21 @@ pub async fn create(
             o["number_of_parts"] = json!({ "total": n, "sent": 0 });
         }
         let mut s = lock(&h.0.store);
+        // Notion looks at the external file with a `HEAD` request before accepting the
+        // import: larger than the workspace's per-file limit is a 400 `validation_error`
+        // ("Importing external files", step 1).
+        let served = external
+            .as_ref()
+            .and_then(|u| s.external_files.get(u).cloned());
+        if mode == "external_url"
+            && let Some((len, _)) = &served
+            && *len > s.max_file_upload_size
+        {
+            return Err(too_large(
+                s.max_file_upload_size,
+                "file at the external URL (the workspace's upload limit)",
+            ));
+        }
         let seq = s.next_seq();
         let mut up = Upload {
             object: o,
@@ -260,12 +275,18 @@ pub async fn create(
         };
         let answer = up.render(ctx.version);
         if mode == "external_url" {
-            // The emulator fetches nothing: the import "succeeds" at once, seen on retrieve.
+            // The emulator fetches nothing: the import "succeeds" at once, seen on retrieve,
+            // with the size declared by `serve_external_file` (else an empty file).
             if let Some(m) = up.object.as_object_mut() {
                 m.shift_remove("upload_url");
             }
             up.object["status"] = json!("uploaded");
-            up.object["content_length"] = json!(0);
+            up.object["content_length"] = json!(served.as_ref().map_or(0, |f| f.0));
+            if up.object["content_type"].is_null()
+                && let Some((_, ct)) = &served
+            {
+                up.object["content_type"] = json!(ct);
+            }
             up.object["file_import_result"] = json!({
                 "type": "success", "success": {}, "imported_time": now_minute()
             });

@@ -12,6 +12,8 @@ mod misc;
 mod oauth;
 mod pages;
 mod ratelimit;
+mod replay;
 mod routes;
+mod shape;
 mod uploads;
 mod views;

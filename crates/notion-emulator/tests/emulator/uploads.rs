@@ -325,3 +325,29 @@ async fn uploads_attach_to_files_properties_and_icons() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+/// Notion checks an external file's `Content-Length` with a `HEAD` request before accepting
+/// an `external_url` import ("Importing external files", step 1): over the workspace's
+/// per-file limit it is a 400 `validation_error`; under it, the import reports that size.
+#[tokio::test]
+async fn external_url_imports_are_held_to_the_workspace_limit() {
+    let url = "https://files.example.com/q3.mp4";
+    let body = json!({ "mode": "external_url", "external_url": url, "filename": "q3.mp4" });
+    let free = Api::start(Emulator::builder().free_workspace()).await;
+    free.emu
+        .serve_external_file(url, 30 * MIB as u64, "video/mp4");
+    let r = free.post("/v1/file_uploads", body.clone()).await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    assert_eq!(r.code(), "validation_error");
+    assert!(r.message().contains("5242880"), "{}", r.message());
+
+    let paid = Api::start(Emulator::builder()).await;
+    paid.emu
+        .serve_external_file(url, 30 * MIB as u64, "video/mp4");
+    let r = paid.post("/v1/file_uploads", body).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let id = r.body["id"].as_str().unwrap();
+    let r = paid.get(&format!("/v1/file_uploads/{id}")).await;
+    assert_eq!(r.body["status"], "uploaded");
+    assert_eq!(r.body["content_length"], 30 * MIB as u64);
+}
