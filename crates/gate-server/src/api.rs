@@ -3,6 +3,7 @@
 
 use axum::Router;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 
@@ -41,6 +42,14 @@ impl utoipa::Modify for BearerKey {
 )]
 pub struct RootApi;
 
+/// Every `/api/v1` route that is registered with its OpenAPI entry (utoipa-axum), and the
+/// document of them all: one registration gives both.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(RootApi::openapi())
+        .merge(crate::routes::notion::routes())
+        .split_for_parts()
+}
+
 /// Every API route, with its state.
 pub fn router(state: AppState) -> Router {
     let console = gate_console::router(gate_console::ConsoleState::new(
@@ -54,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::oauth::router())
         .merge(crate::routes::approvals::router())
         .merge(crate::routes::audit::router())
-        .merge(crate::routes::notion::router())
+        .merge(documented().0)
         .merge(crate::routes::tools::router())
         .merge(crate::routes::proxy::router())
         .merge(crate::mcp::router(state.clone()))
@@ -85,14 +94,13 @@ pub fn app(state: AppState, options: &crate::app::ServerOptions) -> Router {
 /// The whole OpenAPI document: common routes plus every API module.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = crate::routes::docs::document();
-    doc.merge(RootApi::openapi());
+    doc.merge(documented().1);
     doc.merge(crate::routes::agents::AgentsApi::openapi());
     doc.merge(crate::routes::users::UsersApi::openapi());
     doc.merge(crate::routes::connections::ConnectionsApi::openapi());
     doc.merge(crate::routes::oauth::OAuthApi::openapi());
     doc.merge(crate::routes::approvals::ApprovalsApi::openapi());
     doc.merge(crate::routes::audit::AuditApi::openapi());
-    doc.merge(crate::routes::notion::NotionApi::openapi());
     doc.merge(crate::routes::tools::ToolsApi::openapi());
     common_responses(&mut doc);
     notion_id_patterns(&mut doc);

@@ -1,0 +1,103 @@
+//! `POST /api/v1/notion/databases/{id}/query`: one page of rows of a data source (or of a
+//! database with one data source), properties flattened.
+
+use super::*;
+
+/// `POST /notion/databases/{id}/query`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryInput {
+    /// A Notion filter object, passed through.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<Value>,
+    /// Notion sorts, passed through.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub sorts: Option<Vec<Value>>,
+    /// The `next_cursor` of a previous answer.
+    pub cursor: Option<String>,
+    /// Rows, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// Rows of a query.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueryResult {
+    /// The data source queried.
+    pub data_source_id: String,
+    /// The rows.
+    pub results: Vec<Row>,
+    /// Where to continue, or `null`.
+    pub next_cursor: Option<String>,
+    /// Whether more follow.
+    pub has_more: bool,
+}
+
+/// One page of rows of a data source (or of a database with one data source).
+pub async fn query_database(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    input: QueryInput,
+    raw: bool,
+) -> Result<QueryResult, ApiError> {
+    let db = parse_id("database_id", id, DatabaseId::parse)?;
+    let size = page_size("limit", input.limit, 100)?;
+    if input.filter.as_ref().is_some_and(|f| !f.is_object()) {
+        return Err(ApiError::invalid_field(
+            "filter",
+            "must be a Notion filter object",
+        ));
+    }
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::post(format!("/v1/databases/{}/query", db.canonical()), json!({})),
+        false,
+    )
+    .await?;
+    let result = async {
+        let r = single_source(&op, db.as_str(), "database_id").await?;
+        let Some((ds_id, _)) = r.sources.into_iter().next() else {
+            return Err(GateError::NotFound {
+                what: "data source",
+            });
+        };
+        let mut q = notion_client::endpoints::QueryDataSource::new();
+        if let Some(f) = input.filter.clone() {
+            q = q.filter(f);
+        }
+        let (mut body, query) = q.to_parts(&paging(input.cursor.as_deref(), size));
+        if let Some(s) = &input.sorts {
+            body.insert("sorts".into(), Value::Array(s.clone()));
+        }
+        let (results, next_cursor, has_more) =
+            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
+        Ok(QueryResult {
+            data_source_id: ds_id.canonical(),
+            results,
+            next_cursor,
+            has_more,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// Query the rows of a data source (or of a database with one data source).
+#[utoipa::path(post, path = "/api/v1/notion/databases/{id}/query", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Database or data source id")),
+    request_body = QueryInput,
+    responses((status = 200, body = QueryResult), (status = 400, description = "Bad input, or several data sources"),
+              (status = 401), (status = 403), (status = 404)))]
+pub async fn query_database_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<QueryInput>,
+) -> Result<Json<QueryResult>, ApiError> {
+    query_database(&st.gate, &caller, Surface::Rest, &id, input, true)
+        .await
+        .map(Json)
+}

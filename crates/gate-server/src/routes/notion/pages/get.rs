@@ -1,0 +1,159 @@
+//! `GET /api/v1/notion/pages/{id}`: a page with its properties and its content as Markdown,
+//! text or blocks.
+
+use super::*;
+
+/// How a page's content is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// GitHub-flavoured Markdown.
+    #[default]
+    Markdown,
+    /// Plain text.
+    Text,
+    /// Notion's blocks, nested under `children`.
+    Blocks,
+}
+
+/// `GET /notion/pages/{id}` query.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `markdown` (default), `text` or `blocks`.
+    #[schema(inline)]
+    pub format: Option<Format>,
+    /// Levels of nested blocks to fetch, 1–64 (default: all).
+    pub depth: Option<usize>,
+    /// Blocks to fetch at most, 1–10000 (default 1000).
+    pub max_blocks: Option<usize>,
+}
+
+/// A page with its content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PageContent {
+    /// The page id.
+    pub id: String,
+    /// The title.
+    pub title: String,
+    /// The Notion URL.
+    pub url: Option<String>,
+    /// The parent `{type, id}`.
+    #[schema(value_type = Object)]
+    pub parent: Value,
+    /// Flattened property values.
+    #[schema(value_type = Object)]
+    pub properties: Map<String, Value>,
+    /// The format of `content`.
+    pub format: Format,
+    /// Markdown or text (a string), or blocks (an array).
+    #[schema(value_type = Value)]
+    pub content: Value,
+    /// Whether `depth` or `max_blocks` cut the content.
+    pub truncated: bool,
+    /// Blocks whose children are not included.
+    pub unexpanded: Vec<String>,
+    /// Blocks included.
+    pub block_count: usize,
+}
+
+/// A page with its properties and its content as Markdown, text or blocks.
+pub async fn get_page(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    query: PageQuery,
+) -> Result<PageContent, ApiError> {
+    let page_id = parse_id("page_id", id, PageId::parse)?;
+    let depth = match query.depth {
+        None => None,
+        Some(d @ 1..=64) => Some(d),
+        Some(_) => return Err(ApiError::invalid_field("depth", "must be between 1 and 64")),
+    };
+    let max_blocks = match query.max_blocks {
+        None => DEFAULT_MAX_BLOCKS,
+        Some(n @ 1..=MAX_BLOCKS) => n,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "max_blocks",
+                format!("must be between 1 and {MAX_BLOCKS}"),
+            ));
+        }
+    };
+    let format = query.format.unwrap_or_default();
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::get(format!("/v1/pages/{}", page_id.canonical())),
+        false,
+    )
+    .await?;
+    let result = async {
+        let root = BlockId::parse(page_id.as_str()).map_err(|e| upstream(e.into()))?;
+        let options = TreeOptions::new()
+            .max_depth(depth)
+            .max_blocks(max_blocks)
+            .concurrency(8);
+        // The page object and its block tree do not depend on each other: both are asked at
+        // once (each through the connection's limiter), one round trip instead of two. The
+        // page's error, if any, is the one answered, as when they ran one after the other.
+        let pages = op.conn().pages();
+        let (page, tree) = tokio::join!(
+            pages.retrieve(&page_id),
+            fetch_tree(op.session.connection(), &root, &options),
+        );
+        op.add_requests(tree.requests);
+        let page = page.map_err(upstream)?;
+        if let Some(e) = &tree.error {
+            return Err(GovernedSession::map_error(e));
+        }
+        let opts = RenderOptions::default();
+        let (content, rendered_cut) = match format {
+            Format::Markdown => {
+                let r = notion_markdown::render_markdown(tree.top_level(), &tree, &opts);
+                (Value::String(r.markdown), r.truncated)
+            }
+            Format::Text => (
+                Value::String(notion_markdown::render_plain_text(
+                    tree.top_level(),
+                    &tree,
+                    &opts,
+                )),
+                false,
+            ),
+            Format::Blocks => (transform::blocks_json(&tree), false),
+        };
+        Ok(PageContent {
+            id: page.id.canonical(),
+            title: page.title(),
+            url: page.url.clone(),
+            parent: transform::parent_json(page.parent.as_ref()),
+            properties: notion_markdown::flatten_page(&page),
+            format,
+            content,
+            truncated: tree.truncated || rendered_cut || !tree.unexpanded.is_empty(),
+            unexpanded: transform::block_ids(&tree.unexpanded),
+            block_count: tree.len(),
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// A page with its properties and content (Markdown, text or blocks).
+#[utoipa::path(get, path = "/api/v1/notion/pages/{id}", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Page id"), PageQuery),
+    responses((status = 200, body = PageContent), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn get_page_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<PageContent>, ApiError> {
+    get_page(&st.gate, &caller, Surface::Rest, &id, q)
+        .await
+        .map(Json)
+}

@@ -1,0 +1,136 @@
+//! `PATCH /api/v1/notion/pages/{id}`: a page's properties, icon, cover or trash state
+//! (`in_trash: true` is delete class).
+
+use super::*;
+
+/// `PATCH /notion/pages/{id}`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePageInput {
+    /// Property values (as for a create).
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<Map<String, Value>>,
+    /// Notion icon object (`null` removes it).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub icon: Option<Value>,
+    /// Notion file object (`null` removes it).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub cover: Option<Value>,
+    /// `true` moves the page to the trash (delete class), `false` restores it.
+    pub in_trash: Option<bool>,
+}
+
+/// Updates a page's properties, icon, cover or trash state (`in_trash: true` is
+/// delete-class).
+pub async fn update_page(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    input: UpdatePageInput,
+) -> Result<PageWritten, ApiError> {
+    let page_id = parse_id("page_id", id, PageId::parse)?;
+    if input.properties.is_none()
+        && input.icon.is_none()
+        && input.cover.is_none()
+        && input.in_trash.is_none()
+    {
+        return Err(ApiError::invalid_field(
+            "properties",
+            "nothing to update: give `properties`, `icon`, `cover` or `in_trash`",
+        ));
+    }
+    let path = format!("/v1/pages/{}", page_id.canonical());
+    let mut rep = Map::new();
+    if let Some(t) = input.in_trash {
+        rep.insert("in_trash".into(), Value::Bool(t));
+    }
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::patch(&path, Value::Object(rep)),
+        true,
+    )
+    .await?;
+    let types = if needs_schema(input.properties.as_ref()) {
+        let read = async {
+            let page = op
+                .conn()
+                .pages()
+                .retrieve(&page_id)
+                .await
+                .map_err(upstream)?;
+            match page.parent.as_ref().and_then(|p| p.data_source_id()) {
+                Some(ds) => Ok(Some(schema_types(&op, ds).await?)),
+                None => Ok::<_, GateError>(None),
+            }
+        };
+        match read.await {
+            Ok(t) => t,
+            Err(e) => return op.end(Err(e)).await,
+        }
+    } else {
+        None
+    };
+    let mut body = Map::new();
+    if let Some(given) = &input.properties {
+        match transform::to_notion_properties(given, types.as_ref()) {
+            Ok(p) => {
+                body.insert("properties".into(), Value::Object(p));
+            }
+            Err(e) => return Err(op.fail(e).await),
+        }
+    }
+    for (k, v) in [("icon", &input.icon), ("cover", &input.cover)] {
+        if let Some(v) = v {
+            body.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(t) = input.in_trash {
+        body.insert("in_trash".into(), Value::Bool(t));
+    }
+    if op.session.awaiting_approval() {
+        let req = NotionRequest::patch(&path, Value::Object(body));
+        return Err(op.session.hold(req).await.into());
+    }
+    let result = async {
+        let raw = notion_client::RawRequest::new(
+            axum::http::Method::PATCH,
+            path.clone(),
+            notion_client::Idempotency::Safe,
+        )
+        .json(&body)
+        .map_err(upstream)?;
+        let page: Page = op.conn().send(raw).await.map_err(upstream)?;
+        Ok(PageWritten {
+            id: page.id.canonical(),
+            url: page.url.clone(),
+            title: page.title(),
+            in_trash: page.is_in_trash(),
+            properties: notion_markdown::flatten_page(&page),
+            blocks_written: 0,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// Update a page's properties, icon, cover or trash state.
+#[utoipa::path(patch, path = "/api/v1/notion/pages/{id}", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "Page id")),
+    request_body = UpdatePageInput,
+    responses((status = 200, body = PageWritten), (status = 202, description = "Held for approval"),
+              (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn update_page_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UpdatePageInput>,
+) -> Result<Json<PageWritten>, ApiError> {
+    update_page(&st.gate, &caller, Surface::Rest, &id, input)
+        .await
+        .map(Json)
+}

@@ -1,0 +1,87 @@
+//! `POST /api/v1/notion/views/{id}/query`: a view's rows (its filter and sorts), flattened as
+//! in a database query.
+
+use super::*;
+
+/// `POST /notion/views/{id}/query`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewQueryInput {
+    /// The `next_cursor` of a previous answer.
+    pub cursor: Option<String>,
+    /// Rows, 1–100 (default 100).
+    pub limit: Option<u32>,
+}
+
+/// The rows of a view, flattened as in [`query_database`]: the view's filter and sorts run as
+/// a query of its data source (one Notion request per page of rows, full page objects).
+pub async fn query_view(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    id: &str,
+    input: ViewQueryInput,
+    raw: bool,
+) -> Result<ViewRows, ApiError> {
+    let view_id = parse_id("view_id", id, ViewId::parse)?;
+    let size = page_size("limit", input.limit, 100)?;
+    let op = Op::open(
+        gate,
+        caller,
+        surface,
+        NotionRequest::post(
+            format!("/v1/views/{}/queries", view_id.canonical()),
+            json!({}),
+        ),
+        false,
+    )
+    .await?;
+    let result = async {
+        let view = op
+            .conn()
+            .views()
+            .retrieve(&view_id)
+            .await
+            .map_err(upstream)?;
+        let Some(ds_id) = view.data_source_id.as_ref().cloned() else {
+            return Err(GateError::NotFound {
+                what: "data source",
+            });
+        };
+        let mut q = notion_client::endpoints::QueryDataSource::new();
+        if let Some(f) = view.filter.as_ref().filter(|f| !f.is_null()) {
+            q = q.filter(f.clone());
+        }
+        let (mut body, query) = q.to_parts(&paging(input.cursor.as_deref(), size));
+        if let Some(s) = view.sorts.as_ref().filter(|s| s.is_array()) {
+            body.insert("sorts".into(), s.clone());
+        }
+        let (results, next_cursor, has_more) =
+            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
+        Ok(ViewRows {
+            view_id: view_id.canonical(),
+            data_source_id: ds_id.canonical(),
+            results,
+            next_cursor,
+            has_more,
+        })
+    }
+    .await;
+    op.end(result).await
+}
+
+/// The rows of a view (its filter and sorts), flattened as in a database query.
+#[utoipa::path(post, path = "/api/v1/notion/views/{id}/query", tag = "notion",
+    security(("bearer" = [])), params(("id" = String, Path, description = "View id")),
+    request_body = ViewQueryInput,
+    responses((status = 200, body = ViewRows), (status = 400), (status = 401), (status = 403), (status = 404)))]
+pub async fn query_view_handler(
+    State(st): State<AppState>,
+    Authed(caller): Authed,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ViewQueryInput>,
+) -> Result<Json<ViewRows>, ApiError> {
+    query_view(&st.gate, &caller, Surface::Rest, &id, input, true)
+        .await
+        .map(Json)
+}
