@@ -1,5 +1,5 @@
-//! The gateway's API: every `/api/v1` router merged into one, and the OpenAPI document of all
-//! of them. Each resource module exposes `router()` and an `OpenApi` struct of its paths.
+//! The gateway's API: every `/api/v1` route, each registered once with its OpenAPI entry
+//! (each resource module's `routes()`, utoipa-axum), and the document of all of them.
 
 use axum::Router;
 use utoipa::OpenApi;
@@ -46,7 +46,14 @@ pub struct RootApi;
 /// document of them all: one registration gives both.
 fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(RootApi::openapi())
+        .merge(crate::routes::agents::routes())
+        .merge(crate::routes::users::routes())
+        .merge(crate::routes::connections::routes())
+        .merge(crate::routes::oauth::routes())
+        .merge(crate::routes::approvals::routes())
+        .merge(crate::routes::audit::routes())
         .merge(crate::routes::notion::routes())
+        .merge(crate::routes::tools::routes())
         .split_for_parts()
 }
 
@@ -57,14 +64,7 @@ pub fn router(state: AppState) -> Router {
         state.settings.console(state.gate.oauth_configured()),
     ));
     Router::new()
-        .merge(crate::routes::agents::router())
-        .merge(crate::routes::users::router())
-        .merge(crate::routes::connections::router())
-        .merge(crate::routes::oauth::router())
-        .merge(crate::routes::approvals::router())
-        .merge(crate::routes::audit::router())
         .merge(documented().0)
-        .merge(crate::routes::tools::router())
         .merge(crate::routes::proxy::router())
         .merge(crate::mcp::router(state.clone()))
         .merge(crate::routes::mcp_oauth::router())
@@ -95,13 +95,6 @@ pub fn app(state: AppState, options: &crate::app::ServerOptions) -> Router {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = crate::routes::docs::document();
     doc.merge(documented().1);
-    doc.merge(crate::routes::agents::AgentsApi::openapi());
-    doc.merge(crate::routes::users::UsersApi::openapi());
-    doc.merge(crate::routes::connections::ConnectionsApi::openapi());
-    doc.merge(crate::routes::oauth::OAuthApi::openapi());
-    doc.merge(crate::routes::approvals::ApprovalsApi::openapi());
-    doc.merge(crate::routes::audit::AuditApi::openapi());
-    doc.merge(crate::routes::tools::ToolsApi::openapi());
     common_responses(&mut doc);
     notion_id_patterns(&mut doc);
     doc

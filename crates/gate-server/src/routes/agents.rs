@@ -7,11 +7,12 @@
 //! administration routes share (path ids, time fields, issued keys).
 
 use std::str::FromStr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use gate_core::NewAgentSpec;
 use gate_store::{
     Agent, AgentId, ApiKey, ApiKeyId, ApiKeyKind, ConnectionId, CreatedApiKey, UserId,
@@ -414,38 +415,27 @@ pub async fn revoke_key(
     Ok(Json(state.gate.revoke_key(&caller, id).await?.into()))
 }
 
-/// The agent and key routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/agents", post(create_agent).get(list_agents))
-        .route("/api/v1/agents/{id}", get(get_agent).patch(patch_agent))
-        .route("/api/v1/agents/{id}/keys", post(issue_agent_key))
-        .route("/api/v1/keys", get(list_keys))
-        .route("/api/v1/keys/{id}", delete(revoke_key))
+/// The agent and key routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(AgentsApi::openapi())
+        .routes(routes!(create_agent, list_agents))
+        .routes(routes!(get_agent, patch_agent))
+        .routes(routes!(issue_agent_key))
+        .routes(routes!(list_keys))
+        .routes(routes!(revoke_key))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(
-        create_agent,
-        list_agents,
-        get_agent,
-        patch_agent,
-        issue_agent_key,
-        list_keys,
-        revoke_key
-    ),
-    components(schemas(
-        AgentView,
-        AgentCreated,
-        CreateAgent,
-        PatchAgent,
-        NewKey,
-        IssuedKey,
-        KeyView,
-        AgentList,
-        KeyList
-    ))
-)]
+#[openapi(components(schemas(
+    AgentView,
+    AgentCreated,
+    CreateAgent,
+    PatchAgent,
+    NewKey,
+    IssuedKey,
+    KeyView,
+    AgentList,
+    KeyList
+)))]
 pub struct AgentsApi;

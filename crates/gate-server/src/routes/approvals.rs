@@ -14,11 +14,12 @@
 
 use std::str::FromStr;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use gate_core::{Caller, Gate, GateError, MAX_APPROVAL_WAIT};
 use gate_store::{
     AgentId, Approval, ApprovalFilter, ApprovalId, ApprovalStatus, ConnectionId, UserId,
@@ -481,22 +482,25 @@ pub async fn withdraw(
     }
 }
 
-/// The approval routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/approvals", get(list_approvals))
-        .route("/api/v1/approvals/{id}", get(get_approval))
-        .route("/api/v1/approvals/{id}/approve", post(approve))
-        .route("/api/v1/approvals/{id}/deny", post(deny))
-        .route("/api/v1/approvals/{id}/withdraw", post(withdraw))
+/// The approval routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApprovalsApi::openapi())
+        .routes(routes!(list_approvals))
+        .routes(routes!(get_approval))
+        .routes(routes!(approve))
+        .routes(routes!(deny))
+        .routes(routes!(withdraw))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(list_approvals, get_approval, approve, deny, withdraw),
-    components(schemas(ApprovalView, ApprovalResult, ApprovalList, DecisionBody, HeldCall))
-)]
+#[openapi(components(schemas(
+    ApprovalView,
+    ApprovalResult,
+    ApprovalList,
+    DecisionBody,
+    HeldCall
+)))]
 pub struct ApprovalsApi;
 
 #[cfg(test)]

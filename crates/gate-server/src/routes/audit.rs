@@ -7,13 +7,14 @@
 //! someone else's.
 
 use std::str::FromStr;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use bytes::Bytes;
 use gate_core::{Caller, Gate};
 use gate_store::{
@@ -295,17 +296,14 @@ pub async fn export_audit(
         .into_response())
 }
 
-/// The audit routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/audit", get(query_audit))
-        .route("/api/v1/audit/export", get(export_audit))
+/// The audit routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(AuditApi::openapi())
+        .routes(routes!(query_audit))
+        .routes(routes!(export_audit))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(query_audit, export_audit),
-    components(schemas(AuditEventView, AuditList))
-)]
+#[openapi(components(schemas(AuditEventView, AuditList)))]
 pub struct AuditApi;

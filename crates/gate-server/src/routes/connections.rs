@@ -5,15 +5,16 @@
 //! (`users/me`) and never echoes it. Deleting an OAuth connection revokes its token at
 //! Notion first. Tokens never appear in any answer.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use gate_store::{Connection, ConnectionId, UserId};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::agents::{path_id, rfc3339};
 use crate::auth::Authed;
@@ -222,23 +223,14 @@ pub async fn delete_connection(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The connection routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/connections",
-            get(list_connections).post(add_connection),
-        )
-        .route(
-            "/api/v1/connections/{id}",
-            get(get_connection).delete(delete_connection),
-        )
+/// The connection routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ConnectionsApi::openapi())
+        .routes(routes!(list_connections, add_connection))
+        .routes(routes!(get_connection, delete_connection))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(list_connections, get_connection, add_connection, delete_connection),
-    components(schemas(ConnectionView, ConnectionList, AddConnection, ConnectionAdded))
-)]
+#[openapi(components(schemas(ConnectionView, ConnectionList, AddConnection, ConnectionAdded)))]
 pub struct ConnectionsApi;

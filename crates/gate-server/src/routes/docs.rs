@@ -1,9 +1,10 @@
 //! `/openapi.json` (generated from the handlers' `utoipa` annotations) and `/docs` (Swagger UI,
-//! vendored from the `swagger-ui-dist` npm package: nothing is downloaded at build or run time).
+//! vendored from the `swagger-ui-dist` npm package: nothing is downloaded at build or run time);
+//! `/docs/` redirects to `/docs`.
 
 use axum::Router;
 use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use utoipa::OpenApi;
 
@@ -31,6 +32,7 @@ pub fn routes() -> Router {
     Router::new()
         .route("/openapi.json", get(openapi_json))
         .route("/docs", get(swagger_page))
+        .route("/docs/", get(|| async { Redirect::permanent("/docs") }))
         .route("/docs/swagger-ui-bundle.js", get(bundle))
         .route("/docs/swagger-ui.css", get(css))
 }

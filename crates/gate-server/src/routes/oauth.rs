@@ -9,15 +9,16 @@
 //! cancelled. If the callback also carries a key, it must be the key of the user who started
 //! the flow.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use gate_core::OAuthCompletion;
 use gate_store::ConnectionId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::agents::rfc3339;
 use crate::auth::Authed;
@@ -231,17 +232,14 @@ pub async fn callback(
     }
 }
 
-/// The OAuth routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notion/oauth/authorize", get(authorize))
-        .route("/api/v1/notion/oauth/callback", get(callback))
+/// The OAuth routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(OAuthApi::openapi())
+        .routes(routes!(authorize))
+        .routes(routes!(callback))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(authorize, callback),
-    components(schemas(AuthorizeAnswer, CallbackAnswer))
-)]
+#[openapi(components(schemas(AuthorizeAnswer, CallbackAnswer)))]
 pub struct OAuthApi;

@@ -12,9 +12,7 @@
 //! also be given as JSON strings.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use gate_core::{Caller, Gate, GateError, Refusal, Surface};
 use gate_policy::{Decision, Operation, OperationScope, ToolAction as Action, decide};
 use gate_store::ApprovalId;
@@ -22,6 +20,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use utoipa::{OpenApi, PartialSchema, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::approvals::{self, HeldCall};
 use super::notion::{
@@ -720,14 +720,14 @@ pub async fn call_handler(
     }))
 }
 
-/// The tool routes.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/tools/notion", get(list_handler).post(call_handler))
+/// The tool routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ToolsApi::openapi()).routes(routes!(list_handler, call_handler))
 }
 
-/// The OpenAPI paths of the tool routes.
+/// The tool routes' shared schemas (the paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(paths(list_handler, call_handler))]
+#[openapi()]
 pub struct ToolsApi;
 
 /// The actions as a Markdown table (`docs/tool-actions.md` is this, checked by a test).

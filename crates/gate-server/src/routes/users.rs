@@ -1,14 +1,15 @@
 //! Users (administrators only): `POST/GET /api/v1/users`, `PATCH /api/v1/users/{id}`; and
 //! `GET /api/v1/me`, which any caller may ask ("who am I").
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
 use gate_core::CallerKind;
 use gate_store::{AgentId, ConnectionId, User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::agents::{IssuedKey, path_id, rfc3339};
 use crate::auth::Authed;
@@ -234,26 +235,23 @@ pub async fn me(
     }))
 }
 
-/// The user routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", post(create_user).get(list_users))
-        .route("/api/v1/users/{id}", patch(patch_user))
-        .route("/api/v1/me", get(me))
+/// The user routes, each registered with its OpenAPI entry.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(UsersApi::openapi())
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(patch_user))
+        .routes(routes!(me))
 }
 
-/// The OpenAPI paths of this module.
+/// The schemas of this module (its paths come from `routes()`).
 #[derive(OpenApi)]
-#[openapi(
-    paths(create_user, list_users, patch_user, me),
-    components(schemas(
-        UserView,
-        CreateUser,
-        UserCreated,
-        PatchUser,
-        UserList,
-        Me,
-        ConnectionBrief
-    ))
-)]
+#[openapi(components(schemas(
+    UserView,
+    CreateUser,
+    UserCreated,
+    PatchUser,
+    UserList,
+    Me,
+    ConnectionBrief
+)))]
 pub struct UsersApi;

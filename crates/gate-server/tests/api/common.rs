@@ -179,6 +179,17 @@ async fn openapi_document_and_swagger_ui() {
         .unwrap();
     assert_eq!(js.status(), 200);
     assert!(js.bytes().await.unwrap().len() > 100_000);
+    // `/docs/` is the same page, by a permanent redirect.
+    let slash = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(slash.status(), 308);
+    assert_eq!(slash.headers()["location"], "/docs");
 }
 
 #[tokio::test]
