@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// A governed gateway between AI agents and Notion.
 #[derive(Debug, Parser)]
@@ -84,16 +84,9 @@ pub struct NotionArgs {
     pub notion_version: Option<String>,
 }
 
-/// Output formats of `export`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Markdown: title, properties, then the blocks.
-    Markdown,
-    /// Plain text.
-    Text,
-    /// The page object and a nested block tree, as Notion returns them.
-    Json,
-}
+/// Output formats of `export`: the REST API's page formats (`markdown`, `text`, `blocks`;
+/// `json` is another name of `blocks`).
+pub use gate_server::routes::notion::Format;
 
 /// `notion-gate export`.
 #[derive(Debug, Clone, Args)]
@@ -104,8 +97,9 @@ pub struct ExportArgs {
     /// How to reach Notion.
     #[command(flatten)]
     pub notion: NotionArgs,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    /// Output format: markdown (title, properties, then the blocks), text, or blocks (the page
+    /// object and a nested block tree as Notion returns them; `json` is accepted too).
+    #[arg(long, value_name = "FORMAT", default_value = "markdown", value_parser = parse_format)]
     pub format: Format,
     /// Deepest block level to fetch (1 = the page's own blocks only).
     #[arg(long, value_name = "N")]
@@ -165,4 +159,9 @@ mod tests {
             );
         }
     }
+}
+
+/// `--format`: a page format by name.
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
 }

@@ -62,7 +62,7 @@ pub async fn export(args: ExportArgs) -> Result<()> {
     }
 
     let rendered = match args.format {
-        Format::Json => render::json(&page, &tree).context("encode the JSON")?,
+        Format::Blocks => render::json(&page, &tree).context("encode the JSON")?,
         Format::Markdown => render::markdown(&page, &tree),
         Format::Text => render::text(&page, &tree),
     };

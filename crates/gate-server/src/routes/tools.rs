@@ -137,8 +137,9 @@ pub struct CreateParams {
     pub properties: Option<Map<String, Value>>,
     /// The title.
     pub title: Option<String>,
-    /// Markdown content.
-    pub content: Option<String>,
+    /// Markdown content (`content` is accepted as another name of this field).
+    #[serde(alias = "content")]
+    pub markdown: Option<String>,
     /// Notion blocks.
     #[schema(value_type = Option<Vec<Object>>)]
     pub blocks: Option<Vec<Value>>,
@@ -503,7 +504,7 @@ pub(crate) async fn run_action(
                 parent,
                 properties: p.properties,
                 title: p.title,
-                content: p.content,
+                markdown: p.markdown,
                 blocks: p.blocks,
                 icon: p.icon,
                 cover: p.cover,

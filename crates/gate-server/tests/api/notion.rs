@@ -531,12 +531,19 @@ async fn rows_are_created_from_simple_values_with_the_schema() {
         "parent": {"data_source_id": ids.data_source},
         "properties": {"Name": "New task", "Estimate": 3, "Done": true,
                        "Due": "2026-05-01", "Notes": "plain words"},
-        "content": "Body text",
+        "markdown": "Body text",
     });
     let (s, row) = gw
         .call(Method::POST, "/notion/pages", Some(&key), Some(body))
         .await;
     assert_eq!(s, 200, "{row}");
+    // `content` is another name of `markdown` on create; both at once is a 400 naming it.
+    let both = json!({"parent": {"page_id": ids.root_page}, "markdown": "a", "content": "b"});
+    let (s2, err) = gw
+        .call(Method::POST, "/notion/pages", Some(&key), Some(both))
+        .await;
+    assert_eq!(s2, 400, "{err}");
+    assert!(err.to_string().contains("duplicate field `markdown`"), "{err}");
     let p = &row["properties"];
     assert_eq!(p["Name"], "New task");
     assert_eq!(p["Estimate"], 3);

@@ -77,11 +77,7 @@ pub async fn append_blocks(
             BlockId::parse,
         )?)),
     };
-    let plan = plan_content(
-        input.markdown.as_deref(),
-        input.blocks.as_deref(),
-        "markdown",
-    )?;
+    let plan = plan_content(input.markdown.as_deref(), input.blocks.as_deref())?;
     let Some(first) = plan.steps.first() else {
         return Err(ApiError::invalid_field(
             "markdown",

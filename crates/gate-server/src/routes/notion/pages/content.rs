@@ -72,13 +72,12 @@ pub(crate) fn draft_from_json(
 pub(crate) fn plan_content(
     markdown: Option<&str>,
     blocks: Option<&[Value]>,
-    md_field: &str,
 ) -> Result<WritePlan, ApiError> {
     let drafts = match (markdown, blocks) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid_field(
                 "blocks",
-                format!("give either `{md_field}` or `blocks`, not both"),
+                "give either `markdown` or `blocks`, not both",
             ));
         }
         (Some(md), None) => notion_markdown::parse_markdown(md),
@@ -89,7 +88,7 @@ pub(crate) fn plan_content(
     if count > MAX_WRITE_BLOCKS {
         return Err(ApiError::invalid_field(
             if markdown.is_some() {
-                md_field
+                "markdown"
             } else {
                 "blocks"
             },

@@ -28,9 +28,10 @@ pub struct CreatePageInput {
     pub properties: Option<Map<String, Value>>,
     /// The title (sets the title property).
     pub title: Option<String>,
-    /// Markdown content.
-    pub content: Option<String>,
-    /// Notion blocks (instead of `content`).
+    /// Markdown content (`content` is accepted as another name of this field).
+    #[serde(alias = "content")]
+    pub markdown: Option<String>,
+    /// Notion blocks (instead of `markdown`).
     #[schema(value_type = Option<Vec<Object>>)]
     pub blocks: Option<Vec<Value>>,
     /// Notion icon object (`{"type": "emoji", "emoji": "🚀"}`).
@@ -74,7 +75,7 @@ pub async fn create_page(
         .as_deref()
         .map(|id| parse_id("parent.data_source_id", id, DataSourceId::parse))
         .transpose()?;
-    let plan = plan_content(input.content.as_deref(), input.blocks.as_deref(), "content")?;
+    let plan = plan_content(input.markdown.as_deref(), input.blocks.as_deref())?;
     let rep_parent = match (&page_parent, &database, &source) {
         (Some(id), _, _) => json!({"page_id": id.canonical()}),
         (_, Some(id), _) => json!({"database_id": id.canonical()}),

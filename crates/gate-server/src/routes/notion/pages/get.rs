@@ -3,7 +3,8 @@
 
 use super::*;
 
-/// How a page's content is returned.
+/// How a page's content is returned: one set of names for the REST API, the tool endpoint,
+/// MCP and `notion-gate export`. `json` is accepted as another name of `blocks`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -12,8 +13,61 @@ pub enum Format {
     Markdown,
     /// Plain text.
     Text,
-    /// Notion's blocks, nested under `children`.
+    /// Notion's blocks, nested under `children` (also accepted as `json`).
+    #[serde(alias = "json")]
     Blocks,
+}
+
+impl Format {
+    /// The documented names, in order.
+    pub const NAMES: [&'static str; 3] = ["markdown", "text", "blocks"];
+
+    /// The format's documented name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Markdown => "markdown",
+            Format::Text => "text",
+            Format::Blocks => "blocks",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    /// A format by name (ASCII case-insensitive; `json` is `blocks`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "markdown" => Ok(Format::Markdown),
+            "text" => Ok(Format::Text),
+            "blocks" | "json" => Ok(Format::Blocks),
+            other => Err(format!(
+                "unknown format `{other}`; the formats are: {}",
+                Format::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_another_name_of_blocks() {
+        let f: Format = serde_json::from_value(serde_json::json!("json")).unwrap();
+        assert_eq!(f, Format::Blocks);
+        assert_eq!("JSON".parse::<Format>(), Ok(Format::Blocks));
+        for name in Format::NAMES {
+            assert_eq!(name.parse::<Format>().map(Format::as_str), Ok(name));
+        }
+        assert!(
+            "html"
+                .parse::<Format>()
+                .unwrap_err()
+                .contains("markdown, text, blocks")
+        );
+    }
 }
 
 /// `GET /notion/pages/{id}` query.
