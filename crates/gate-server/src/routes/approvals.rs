@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use gate_core::{Caller, Gate, GateError, MAX_APPROVAL_WAIT};
 use gate_store::{
     AgentId, Approval, ApprovalFilter, ApprovalId, ApprovalStatus, ConnectionId, UserId,
@@ -32,6 +32,7 @@ use super::agents::{path_id, rfc3339};
 use super::notion::compact_result;
 use crate::auth::Authed;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::state::{AppState, ServerSettings};
 
 /// Where approvals live in the REST API.
@@ -318,10 +319,8 @@ pub struct ApprovalsQuery {
 pub async fn list_approvals(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    query: Result<Query<ApprovalsQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<ApprovalsQuery>,
 ) -> Result<Json<ApprovalList>, ApiError> {
-    let Query(q) =
-        query.map_err(|_| ApiError::invalid_field("limit", "expected a number from 1 to 100"))?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::invalid_field(
@@ -372,9 +371,8 @@ pub async fn get_approval(
     State(state): State<AppState>,
     Authed(caller): Authed,
     Path(id): Path<String>,
-    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Json<ApprovalView>, ApiError> {
-    let Query(q) = query.map_err(|_| ApiError::invalid_field("wait", "expected a number"))?;
     let wait = parse_wait(q.wait.map(Value::String).as_ref(), "wait")?;
     let id: ApprovalId = path_id(&id, "approval")?;
     Ok(Json(

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -29,6 +29,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use super::agents::rfc3339;
 use crate::auth::Authed;
 use crate::error::ApiError;
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 /// One recorded call.
@@ -210,9 +211,8 @@ fn bad_query() -> ApiError {
 pub async fn query_audit(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditList>, ApiError> {
-    let Query(p) = params.map_err(|_| bad_query())?;
     let limit = p.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         return Err(bad_query());
@@ -257,9 +257,8 @@ const EXPORT_PAGE: u32 = 500;
 pub async fn export_audit(
     State(state): State<AppState>,
     Authed(caller): Authed,
-    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Response, ApiError> {
-    let Query(p) = params.map_err(|_| bad_query())?;
     let q = build_query(&state.gate, &caller, &p)
         .await?
         .order(AuditOrder::OldestFirst)

@@ -543,7 +543,10 @@ async fn rows_are_created_from_simple_values_with_the_schema() {
         .call(Method::POST, "/notion/pages", Some(&key), Some(both))
         .await;
     assert_eq!(s2, 400, "{err}");
-    assert!(err.to_string().contains("duplicate field `markdown`"), "{err}");
+    assert!(
+        err.to_string().contains("duplicate field `markdown`"),
+        "{err}"
+    );
     let p = &row["properties"];
     assert_eq!(p["Name"], "New task");
     assert_eq!(p["Estimate"], 3);
