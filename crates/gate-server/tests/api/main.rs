@@ -6,6 +6,7 @@ mod authz;
 mod browser;
 mod common;
 mod console;
+mod envelopes;
 mod faults;
 mod follow;
 mod helpers;
