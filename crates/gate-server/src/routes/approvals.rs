@@ -397,6 +397,35 @@ fn decision_body(bytes: &[u8]) -> Result<DecisionBody, ApiError> {
     crate::extract::parse(bytes)
 }
 
+/// A human's decision on a held call.
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    Approve,
+    Deny,
+}
+
+/// Approves (and runs, exactly once) or denies approval `id` with the body's note; a conflict
+/// says the approval's current status.
+async fn decide(
+    state: &AppState,
+    caller: &gate_core::Caller,
+    id: &str,
+    body: &[u8],
+    verdict: Verdict,
+) -> Result<Json<ApprovalView>, ApiError> {
+    let id: ApprovalId = path_id(id, "approval")?;
+    let note = decision_body(body)?.note;
+    let decided = match verdict {
+        Verdict::Approve => state.gate.approve(caller, id, note.as_deref()).await,
+        Verdict::Deny => state.gate.deny(caller, id, note.as_deref()).await,
+    };
+    match decided {
+        Ok(a) => Ok(Json(a.into())),
+        Err(GateError::Conflict { what }) => Err(conflict(state, caller, id, what).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A conflict, with the approval's current status when the caller may see it.
 async fn conflict(
     state: &AppState,
@@ -426,13 +455,7 @@ pub async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<ApprovalView>, ApiError> {
-    let id: ApprovalId = path_id(&id, "approval")?;
-    let body = decision_body(&body)?;
-    match state.gate.approve(&caller, id, body.note.as_deref()).await {
-        Ok(a) => Ok(Json(a.into())),
-        Err(GateError::Conflict { what }) => Err(conflict(&state, &caller, id, what).await),
-        Err(e) => Err(e.into()),
-    }
+    decide(&state, &caller, &id, &body, Verdict::Approve).await
 }
 
 /// Denies the held call; it will never run.
@@ -450,13 +473,7 @@ pub async fn deny(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<ApprovalView>, ApiError> {
-    let id: ApprovalId = path_id(&id, "approval")?;
-    let body = decision_body(&body)?;
-    match state.gate.deny(&caller, id, body.note.as_deref()).await {
-        Ok(a) => Ok(Json(a.into())),
-        Err(GateError::Conflict { what }) => Err(conflict(&state, &caller, id, what).await),
-        Err(e) => Err(e.into()),
-    }
+    decide(&state, &caller, &id, &body, Verdict::Deny).await
 }
 
 /// Withdraws the caller's own pending approval: the held call will never run.
