@@ -18,21 +18,54 @@ pub struct Pages<'a> {
     pub(crate) conn: &'a Connection,
 }
 
-/// A new page.
-#[derive(Debug, Clone)]
+/// A new page: the body of `POST /v1/pages`, typed. It serialises to exactly the request the
+/// gateway sends (and, for a held call, shows the human). Builder methods set the fields;
+/// `extra` carries body fields this type does not name yet.
+#[derive(Debug, Clone, Serialize)]
 pub struct CreatePage {
-    body: Map<String, Value>,
-    filter_properties: Vec<String>,
+    /// Where the page goes.
+    pub parent: ParentRef,
+    /// Property values in Notion's request form (`{"number": 3}`), by property name.
+    pub properties: Map<String, Value>,
+    /// First-level child blocks (at most 100, two levels of nesting), in Notion's form.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<Value>>,
+    /// The body as Markdown, converted by Notion (instead of `children`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// The icon (`{"type":"emoji","emoji":"🚀"}`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Value>,
+    /// The cover (a file object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Value>,
+    /// Where among the parent's children (`{"type":"start"}`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Value>,
+    /// A data source template to apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<Value>,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    /// Properties to return (a query parameter, not part of the body).
+    #[serde(skip)]
+    pub filter_properties: Vec<String>,
 }
 
 impl CreatePage {
     /// A page under `parent`, with no properties yet (a page parent needs only a title).
     pub fn new(parent: ParentRef) -> Self {
-        let mut body = Map::new();
-        body.insert("parent".into(), parent.to_value());
-        body.insert("properties".into(), Value::Object(Map::new()));
         Self {
-            body,
+            parent,
+            properties: Map::new(),
+            children: None,
+            markdown: None,
+            icon: None,
+            cover: None,
+            position: None,
+            template: None,
+            extra: Map::new(),
             filter_properties: Vec::new(),
         }
     }
@@ -48,47 +81,46 @@ impl CreatePage {
 
     /// Sets one property value in Notion's request form, e.g. `{"number": 3}`.
     pub fn property(mut self, name: &str, value: Value) -> Self {
-        if let Some(Value::Object(props)) = self.body.get_mut("properties") {
-            props.insert(name.to_owned(), value);
-        }
+        self.properties.insert(name.to_owned(), value);
         self
     }
 
     /// Sets the first-level child blocks (at most 100, two levels of nesting).
     pub fn children<T: Serialize>(mut self, children: &[T]) -> Result<Self> {
-        self.body
-            .insert("children".into(), to_json("children", children)?);
+        match to_json("children", children)? {
+            Value::Array(blocks) => self.children = Some(blocks),
+            _ => return Err(Error::InvalidRequest("`children` must be a list".into())),
+        }
         Ok(self)
     }
 
     /// Builds the body from Markdown (Notion's own converter; newer API feature).
     pub fn markdown(mut self, markdown: impl Into<String>) -> Self {
-        self.body
-            .insert("markdown".into(), Value::String(markdown.into()));
+        self.markdown = Some(markdown.into());
         self
     }
 
     /// Sets the icon (`{"type":"emoji","emoji":"🚀"}`, …).
     pub fn icon(mut self, icon: Value) -> Self {
-        self.body.insert("icon".into(), icon);
+        self.icon = Some(icon);
         self
     }
 
     /// Sets the cover.
     pub fn cover(mut self, cover: Value) -> Self {
-        self.body.insert("cover".into(), cover);
+        self.cover = Some(cover);
         self
     }
 
     /// Places the page among its parent's children (`{"type":"start"}`, …).
     pub fn position(mut self, position: Value) -> Self {
-        self.body.insert("position".into(), position);
+        self.position = Some(position);
         self
     }
 
     /// Applies a data source template.
     pub fn template(mut self, template: Value) -> Self {
-        self.body.insert("template".into(), template);
+        self.template = Some(template);
         self
     }
 
@@ -98,16 +130,55 @@ impl CreatePage {
         self
     }
 
-    /// The request body as JSON.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
+    /// The request body as JSON (what [`Pages::create`] sends).
+    pub fn body(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// Checks what Notion would refuse before anything is sent.
+    fn check(&self) -> Result<()> {
+        if self.children.is_some() && self.markdown.is_some() {
+            return Err(Error::InvalidRequest(
+                "`children` and `markdown` cannot both be given".into(),
+            ));
+        }
+        if let Some(children) = &self.children
+            && children.len() > 100
+        {
+            return Err(Error::InvalidRequest(format!(
+                "`children` has {} blocks; Notion accepts at most 100 per request",
+                children.len()
+            )));
+        }
+        Ok(())
     }
 }
 
-/// Changes to a page.
-#[derive(Debug, Clone, Default)]
+/// Changes to a page: the body of `PATCH /v1/pages/{id}`, typed. A field left `None` is not
+/// sent; `icon`/`cover` of `Some(None)` are sent as `null` (removed).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct UpdatePage {
-    body: Map<String, Value>,
+    /// Property values to set (`null` clears one), by property name.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+    /// `Some(Some(icon))` sets it, `Some(None)` removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Option<Value>>,
+    /// `Some(Some(cover))` sets it, `Some(None)` removes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Option<Value>>,
+    /// Trash (`true`) or restore (`false`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_trash: Option<bool>,
+    /// Lock or unlock editing in the Notion UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_locked: Option<bool>,
+    /// Delete the page's content first (destructive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erase_content: Option<bool>,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl UpdatePage {
@@ -118,50 +189,43 @@ impl UpdatePage {
 
     /// Sets one property; `Value::Null` clears it.
     pub fn property(mut self, name: &str, value: Value) -> Self {
-        let props = self
-            .body
-            .entry("properties")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(props) = props {
-            props.insert(name.to_owned(), value);
-        }
+        self.properties.insert(name.to_owned(), value);
         self
     }
 
     /// Sets (`Some`) or removes (`None`) the icon.
     pub fn icon(mut self, icon: Option<Value>) -> Self {
-        self.body.insert("icon".into(), icon.unwrap_or(Value::Null));
+        self.icon = Some(icon);
         self
     }
 
     /// Sets (`Some`) or removes (`None`) the cover.
     pub fn cover(mut self, cover: Option<Value>) -> Self {
-        self.body
-            .insert("cover".into(), cover.unwrap_or(Value::Null));
+        self.cover = Some(cover);
         self
     }
 
     /// Moves the page to the trash (`true`) or restores it (`false`).
     pub fn in_trash(mut self, in_trash: bool) -> Self {
-        self.body.insert("in_trash".into(), Value::Bool(in_trash));
+        self.in_trash = Some(in_trash);
         self
     }
 
     /// Locks or unlocks editing in the Notion UI.
     pub fn is_locked(mut self, locked: bool) -> Self {
-        self.body.insert("is_locked".into(), Value::Bool(locked));
+        self.is_locked = Some(locked);
         self
     }
 
     /// Deletes the page's content first (destructive).
     pub fn erase_content(mut self, erase: bool) -> Self {
-        self.body.insert("erase_content".into(), Value::Bool(erase));
+        self.erase_content = Some(erase);
         self
     }
 
-    /// The request body as JSON.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
+    /// The request body as JSON (what [`Pages::update`] sends).
+    pub fn body(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -263,34 +327,23 @@ impl Pages<'_> {
 
     /// `POST /v1/pages`. Never retried after it may have reached Notion.
     pub async fn create(&self, page: &CreatePage) -> Result<Page> {
-        if page.body.contains_key("children") && page.body.contains_key("markdown") {
-            return Err(Error::InvalidRequest(
-                "`children` and `markdown` cannot both be given".into(),
-            ));
-        }
-        if let Some(Value::Array(children)) = page.body.get("children")
-            && children.len() > 100
-        {
-            return Err(Error::InvalidRequest(format!(
-                "`children` has {} blocks; Notion accepts at most 100 per request",
-                children.len()
-            )));
-        }
+        page.check()?;
         let mut req = RawRequest::new(Method::POST, "/v1/pages", Idempotency::Unsafe);
         for p in &page.filter_properties {
             req = req.query("filter_properties", p.clone());
         }
-        self.conn.send(req.json(&page.body)?).await
+        self.conn.send(req.json(page)?).await
     }
 
     /// `PATCH /v1/pages/{id}`: properties, icon, cover, trash, lock.
     pub async fn update(&self, id: &PageId, update: &UpdatePage) -> Result<Page> {
         let id = PageId::parse(id.as_str())?;
-        let mut body = update.body.clone();
+        let mut update = update.clone();
         if !self.conn.version().has_legacy_after_and_archived() {
-            body.remove("archived");
+            update.extra.remove("archived");
         }
-        let req = RawRequest::new(Method::PATCH, page_path(&id), Idempotency::Safe).json(&body)?;
+        let req =
+            RawRequest::new(Method::PATCH, page_path(&id), Idempotency::Safe).json(&update)?;
         self.conn.send(req).await
     }
 

@@ -52,8 +52,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use gate_core::{Caller, Gate, GateError, GovernedSession, NotionRequest, SessionOutcome, Surface};
 use notion_client::endpoints::{
-    AppendChildren, CreateComment, CreateFileUpload, Position, Search, SearchFilter, UpdateComment,
-    UploadFile, ViewsOf,
+    AppendChildren, CreateComment, CreateFileUpload, CreatePage, Position, Search, SearchFilter,
+    UpdateComment, UpdatePage, UploadFile, ViewsOf,
 };
 use notion_client::ids::{
     BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, PageId, ViewId,

@@ -137,37 +137,29 @@ pub async fn create_page(
             .map_or("title".to_owned(), |(n, _)| n.clone());
         props.insert(name, json!({"title": transform::rich_text(title)}));
     }
-    let mut body = Map::new();
-    body.insert("parent".into(), parent.to_value());
-    body.insert("properties".into(), Value::Object(props));
-    if let Some(i) = &input.icon {
-        body.insert("icon".into(), i.clone());
-    }
-    if let Some(c) = &input.cover {
-        body.insert("cover".into(), c.clone());
-    }
+    // The request is what the typed builder serialises: the same bytes are sent now or held
+    // for a human.
+    let mut create = CreatePage::new(parent);
+    create.properties = props;
+    create.icon = input.icon.clone();
+    create.cover = input.cover.clone();
     if let Some(first) = plan.steps.first() {
-        body.insert(
-            "children".into(),
-            serde_json::to_value(&first.children).unwrap_or(Value::Null),
-        );
+        match serde_json::to_value(&first.children) {
+            Ok(Value::Array(blocks)) => create.children = Some(blocks),
+            Ok(_) | Err(_) => {
+                return Err(op.fail(ApiError::internal(&"the planned blocks")).await);
+            }
+        }
     }
     if op.session.awaiting_approval() {
         if plan.steps.len() > 1 {
             return Err(op.session.refuse_multi(plan.steps.len()).await.into());
         }
-        let req = NotionRequest::post("/v1/pages", Value::Object(body));
+        let req = NotionRequest::post("/v1/pages", create.body());
         return Err(op.session.hold(req).await.into());
     }
     let result = async {
-        let raw = notion_client::RawRequest::new(
-            axum::http::Method::POST,
-            "/v1/pages",
-            notion_client::Idempotency::Unsafe,
-        )
-        .json(&body)
-        .map_err(upstream)?;
-        let page: Page = op.conn().send(raw).await.map_err(upstream)?;
+        let page: Page = op.conn().pages().create(&create).await.map_err(upstream)?;
         let mut written = plan.steps.first().map_or(0, |s| s.block_count());
         if plan.steps.len() > 1 {
             // The create carried the first step; learn its blocks' ids, then append the rest.

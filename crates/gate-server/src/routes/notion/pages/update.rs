@@ -75,36 +75,30 @@ pub async fn update_page(
     } else {
         None
     };
-    let mut body = Map::new();
+    // The request is what the typed builder serialises: the same bytes are sent now or held
+    // for a human. An `icon` or `cover` given as `null` removes it.
+    let mut update = UpdatePage::new();
     if let Some(given) = &input.properties {
         match transform::to_notion_properties(given, types.as_ref()) {
-            Ok(p) => {
-                body.insert("properties".into(), Value::Object(p));
-            }
+            Ok(p) => update.properties = p,
             Err(e) => return Err(op.fail(e).await),
         }
     }
-    for (k, v) in [("icon", &input.icon), ("cover", &input.cover)] {
-        if let Some(v) = v {
-            body.insert(k.into(), v.clone());
-        }
-    }
-    if let Some(t) = input.in_trash {
-        body.insert("in_trash".into(), Value::Bool(t));
-    }
+    let set_or_remove = |v: &Value| (!v.is_null()).then(|| v.clone());
+    update.icon = input.icon.as_ref().map(set_or_remove);
+    update.cover = input.cover.as_ref().map(set_or_remove);
+    update.in_trash = input.in_trash;
     if op.session.awaiting_approval() {
-        let req = NotionRequest::patch(&path, Value::Object(body));
+        let req = NotionRequest::patch(&path, update.body());
         return Err(op.session.hold(req).await.into());
     }
     let result = async {
-        let raw = notion_client::RawRequest::new(
-            axum::http::Method::PATCH,
-            path.clone(),
-            notion_client::Idempotency::Safe,
-        )
-        .json(&body)
-        .map_err(upstream)?;
-        let page: Page = op.conn().send(raw).await.map_err(upstream)?;
+        let page: Page = op
+            .conn()
+            .pages()
+            .update(&page_id, &update)
+            .await
+            .map_err(upstream)?;
         Ok(PageWritten {
             id: page.id.canonical(),
             url: page.url.clone(),
