@@ -477,13 +477,7 @@ async fn run_inner(p: Params) -> Result<()> {
     };
     with_store(&["user", "add", "crash-bench", "--admin"])?;
     with_store(&["connect", "--token", TOKEN, "--notion-url", &emu_url])?;
-    let key = with_store(&[
-        "agent",
-        "add",
-        "crash-writer",
-        "--maturity",
-        "autonomous",
-    ])?;
+    let key = with_store(&["agent", "add", "crash-writer", "--maturity", "autonomous"])?;
     ensure!(!key.is_empty(), "agent add printed no key");
 
     let started = Instant::now();
@@ -589,7 +583,10 @@ async fn run_inner(p: Params) -> Result<()> {
             records
                 .entry(e.record.request_id.clone())
                 .or_default()
-                .push((e.record.outcome, e.record.reason.clone().unwrap_or_default()));
+                .push((
+                    e.record.outcome,
+                    e.record.reason.clone().unwrap_or_default(),
+                ));
         }
         cursor = page.next_cursor;
         if cursor.is_none() {
@@ -600,7 +597,14 @@ async fn run_inner(p: Params) -> Result<()> {
     store.close().await;
     drop(emu);
 
-    report(&writes, &records, &kill_times, load_secs, settle_secs, open_left)
+    report(
+        &writes,
+        &records,
+        &kill_times,
+        load_secs,
+        settle_secs,
+        open_left,
+    )
 }
 
 /// Prints the summary; Err when a check failed.
@@ -708,7 +712,9 @@ fn report(
             violations.len().to_string()
         }
     );
-    println!("\nUnanswered writes with a record, or applied: applied by Notion / record's outcome / reason:\n");
+    println!(
+        "\nUnanswered writes with a record, or applied: applied by Notion / record's outcome / reason:\n"
+    );
     println!("| applied | outcome | reason | writes |\n|---|---|---|---|");
     for ((applied, o, r), n) in &settled {
         println!(
