@@ -87,6 +87,8 @@ const STEPS: &[Step] = &[
     bench("shared-rate", &["shared-rate"]),
     bench("coalesce", &["coalesce"]),
     bench("faults", &["faults"]),
+    // SQLite; `gate-bench crash --database-url …` for PostgreSQL.
+    bench("crash", &["crash"]),
     // Needs NOTION_GATE_DATABASE_URL (an empty PostgreSQL database) and Redis.
     bench("scale", &["scale"]),
     bench("load", &["load"]),

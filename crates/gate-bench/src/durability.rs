@@ -42,6 +42,9 @@ pub struct Params {
     pub dir: PathBuf,
     /// PostgreSQL instead of SQLite.
     pub database_url: Option<String>,
+    /// PostgreSQL: a second empty database for the `fsync` level (else its end-to-end write
+    /// is skipped: the first level's administrator is in the database).
+    pub fsync_database_url: Option<String>,
 }
 
 fn record(i: usize) -> AuditRecord {
@@ -102,10 +105,12 @@ pub async fn run(p: Params) -> Result<()> {
     let mut rows = Vec::new();
     for level in [AuditDurability::Process, AuditDurability::Fsync] {
         let tmp = tempfile::tempdir_in(&p.dir).context("a folder for the database")?;
-        let url = p
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("bench.db").display()));
+        let pg = match level {
+            AuditDurability::Fsync => p.fsync_database_url.clone().or(p.database_url.clone()),
+            _ => p.database_url.clone(),
+        };
+        let url =
+            pg.unwrap_or_else(|| format!("sqlite://{}", tmp.path().join("bench.db").display()));
         let store = gate_store::open_with(&url, StoreOptions::default().audit_durability(level))
             .await
             .context("open the store")?;

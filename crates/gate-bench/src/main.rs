@@ -4,6 +4,7 @@
 mod all;
 mod coalesce;
 mod console;
+mod crash;
 mod durability;
 mod faults;
 mod load;
@@ -264,6 +265,53 @@ enum Bench {
         /// Measure on PostgreSQL instead (a fresh, empty database).
         #[arg(long)]
         database_url: Option<String>,
+        /// With --database-url: a second fresh, empty database for the `fsync` level (else
+        /// its end-to-end write is skipped).
+        #[arg(long, requires = "database_url")]
+        fsync_database_url: Option<String>,
+    },
+    /// SIGKILL `notion-gate serve` under write load (the standalone emulator with upstream
+    /// latency, concurrent writers through the proxy), restart it on the same data, repeat;
+    /// then check the audit trail against what the emulator applied: every acknowledged
+    /// write has an `ok` record, every applied write has a record, no record says done for a
+    /// write that did not happen. Fails on a violation.
+    Crash {
+        /// Concurrent writers (one write at a time each: creates and updates in turn).
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        /// SIGKILLs.
+        #[arg(long, default_value_t = 3)]
+        kills: usize,
+        /// Latency the emulator adds to every request, in milliseconds.
+        #[arg(long, default_value_t = 80)]
+        latency_ms: u64,
+        /// Shortest load before a kill, in seconds.
+        #[arg(long, default_value_t = 2.0)]
+        min_secs: f64,
+        /// Longest load before a kill, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        max_secs: f64,
+        /// Load after the last restart, in seconds.
+        #[arg(long, default_value_t = 3.0)]
+        final_secs: f64,
+        /// Pause between a kill and the restart, in milliseconds (the emulator finishes
+        /// what was in flight).
+        #[arg(long, default_value_t = 1000)]
+        quiet_ms: u64,
+        /// PostgreSQL instead of SQLite (a fresh, empty database).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// `serve --audit-durability`.
+        #[arg(long, default_value = "process")]
+        audit_durability: String,
+        /// Seed of the kill times (default: the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Folder holding the notion-gate and notion-emulator binaries (default: this
+        /// binary's folder; build them with `cargo build --release -p notion-gate -p
+        /// notion-emulator --bins`).
+        #[arg(long)]
+        bin_dir: Option<std::path::PathBuf>,
     },
     /// Print the machine description only.
     Machine,
@@ -422,6 +470,7 @@ async fn main() -> Result<()> {
             writes,
             dir,
             database_url,
+            fsync_database_url,
         } => {
             durability::run(durability::Params {
                 records,
@@ -430,6 +479,35 @@ async fn main() -> Result<()> {
                 writes,
                 dir,
                 database_url,
+                fsync_database_url,
+            })
+            .await
+        }
+        Bench::Crash {
+            writers,
+            kills,
+            latency_ms,
+            min_secs,
+            max_secs,
+            final_secs,
+            quiet_ms,
+            database_url,
+            audit_durability,
+            seed,
+            bin_dir,
+        } => {
+            crash::run(crash::Params {
+                writers,
+                kills,
+                latency_ms,
+                min_secs,
+                max_secs,
+                final_secs,
+                quiet_ms,
+                database_url,
+                audit_durability,
+                seed,
+                bin_dir,
             })
             .await
         }

@@ -704,7 +704,7 @@ async fn run_inner(p: Params) -> Result<()> {
 }
 
 /// The root page id from the emulator's start-up log (`demo workspace ids`).
-fn demo_root_page(log: &Path) -> Result<String> {
+pub(crate) fn demo_root_page(log: &Path) -> Result<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();

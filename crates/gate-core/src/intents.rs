@@ -108,6 +108,13 @@ pub(crate) fn markers(c: &Canonical) -> Value {
     if let Some(t) = title.filter(|t| !t.is_empty()) {
         m["title_sha256"] = Value::String(gate_store::sha256_hex(t.as_bytes()));
     }
+    // Moving to or out of the trash (`archived` is its older name).
+    if let Some(t) = ["in_trash", "archived"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_bool))
+    {
+        m["in_trash"] = Value::Bool(t);
+    }
     if let Some(children) = body.get("children").and_then(Value::as_array) {
         let types: Vec<&str> = children
             .iter()
@@ -259,7 +266,7 @@ impl Gate {
                 .iter()
                 .find_map(|prefix| path_id(p, prefix, "").map(|id| format!("{prefix}{id}")));
                 match object {
-                    Some(get) => self.find_update(conn, &get, &bot, since).await,
+                    Some(get) => self.find_update(conn, &get, &bot, intent).await,
                     None => Ok(Verdict::unknown("recovery_unsupported", Value::Null)),
                 }
             }
@@ -400,41 +407,140 @@ impl Gate {
         })
     }
 
-    /// An update of one object: edited by the bot since the intent (applied), or not edited
-    /// since well before it (not applied); anything else is unknown.
+    /// An update of one object. Not edited since well before the intent: not applied.
+    /// Edited by the bot since the intent: applied only when that edit is this write's, that
+    /// is when the object now holds what the write set (its title, its place in or out of
+    /// the trash), or, for a write without such a marker, when no other write of this
+    /// gateway to the object since then (an `ok` record or another open intent) could have
+    /// made the edit. Anything else is unknown: an edit by the same bot (another agent on
+    /// the connection, or the writer's own next write) proves nothing about this one.
     async fn find_update(
         &self,
         conn: ConnectionId,
         path: &str,
         bot: &str,
-        since: OffsetDateTime,
+        intent: &AuditIntent,
     ) -> Result<Verdict, GateError> {
+        let since = minute(intent.at);
+        let markers = intent.markers.clone().unwrap_or(Value::Null);
         let object = self.get_json(conn, path, Vec::new()).await?;
         let Some(edited) = time_of(&object, "last_edited_time") else {
             return Ok(Verdict::unknown("recovery_no_marker", Value::Null));
         };
-        let evidence = json!({
+        let by_bot = by(&object, "last_edited_by").as_deref() == Some(bot);
+        let content = content_matches(&markers, &object);
+        let mut evidence = json!({
             "last_edited_time": object.get("last_edited_time"),
-            "last_edited_by_bot": by(&object, "last_edited_by").as_deref() == Some(bot),
+            "last_edited_by_bot": by_bot,
         });
-        Ok(
-            if edited >= since && by(&object, "last_edited_by").as_deref() == Some(bot) {
-                Verdict {
-                    outcome: Outcome::Ok,
-                    reason: "recovered_edited_since",
-                    evidence,
-                }
-            } else if edited < minute(since - CLOCK_SKEW) {
-                Verdict {
-                    outcome: Outcome::Error,
-                    reason: "recovered_not_applied",
-                    evidence,
-                }
-            } else {
-                Verdict::unknown("recovered_edited_by_other", evidence)
+        if let Some(c) = content {
+            evidence["content_matches"] = Value::Bool(c);
+        }
+        if edited < minute(since - CLOCK_SKEW) {
+            return Ok(Verdict {
+                outcome: Outcome::Error,
+                reason: "recovered_not_applied",
+                evidence,
+            });
+        }
+        if !(edited >= since && by_bot) {
+            return Ok(Verdict::unknown("recovered_edited_by_other", evidence));
+        }
+        Ok(match content {
+            Some(true) => Verdict {
+                outcome: Outcome::Ok,
+                reason: "recovered_content_matches",
+                evidence,
             },
-        )
+            Some(false) => Verdict::unknown("recovered_content_differs", evidence),
+            None => {
+                let object_id = path.rsplit('/').next().unwrap_or_default();
+                if self.other_write_to(conn, intent, object_id).await? {
+                    Verdict::unknown("recovered_edited_by_other_write", evidence)
+                } else {
+                    Verdict {
+                        outcome: Outcome::Ok,
+                        reason: "recovered_edited_since",
+                        evidence,
+                    }
+                }
+            }
+        })
     }
+
+    /// Whether another write of this gateway to `object_id` on the connection, since a minute
+    /// before the intent's, could explain an edit: an `ok` record or another open intent
+    /// naming it. True when there are too many records to tell.
+    async fn other_write_to(
+        &self,
+        conn: ConnectionId,
+        intent: &AuditIntent,
+        object_id: &str,
+    ) -> Result<bool, GateError> {
+        let norm = |id: &str| id.replace('-', "").to_ascii_lowercase();
+        let object_id = norm(object_id);
+        let names = |targets: &[String]| targets.iter().any(|t| norm(t) == object_id);
+        let store = &self.inner.store;
+        let open = store.open_intents(SETTLE_BATCH).await?;
+        if open
+            .iter()
+            .any(|i| i.id != intent.id && i.connection_id == Some(conn) && names(&i.target_ids))
+        {
+            return Ok(true);
+        }
+        // Records of answered calls may still be on their way to the table (SQLite's spool).
+        self.inner.audit.settle().await;
+        let from = minute(minute(intent.at) - CLOCK_SKEW);
+        let mut cursor = None;
+        for _ in 0..OTHER_WRITE_PAGES {
+            let page = store
+                .query_audit(
+                    &gate_store::AuditQuery::new()
+                        .connection(conn)
+                        .outcome(Outcome::Ok)
+                        .since(from)
+                        .limit(1000)
+                        .cursor(cursor),
+                )
+                .await?;
+            if page.events.iter().any(|e| {
+                e.record.request_id != intent.request_id
+                    && e.record.action_class.as_deref() != Some("read")
+                    && names(&e.record.target_ids)
+            }) {
+                return Ok(true);
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Pages of 1,000 audit records looked through for another write to an object.
+const OTHER_WRITE_PAGES: usize = 10;
+
+/// Whether the object holds what the write set, by the intent's markers: the title (by its
+/// hash) and the place in or out of the trash. `None` when the markers name neither.
+fn content_matches(markers: &Value, object: &Value) -> Option<bool> {
+    let mut checked = None;
+    if let Some(want) = markers.get("title_sha256").and_then(Value::as_str) {
+        let title = object
+            .get("properties")
+            .and_then(Value::as_object)
+            .and_then(|props| props.values().find_map(|v| v.get("title")?.as_array()))
+            .map(|rich| title_text(rich));
+        checked = Some(title.is_some_and(|t| gate_store::sha256_hex(t.as_bytes()) == want));
+    }
+    if let Some(want) = markers.get("in_trash").and_then(Value::as_bool) {
+        let now = ["in_trash", "archived"]
+            .iter()
+            .find_map(|k| object.get(*k).and_then(Value::as_bool));
+        checked = Some(checked.unwrap_or(true) && now == Some(want));
+    }
+    checked
 }
 
 #[cfg(test)]

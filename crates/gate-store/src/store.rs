@@ -72,14 +72,18 @@ pub trait DirectAudit: Send + Sync + std::fmt::Debug {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuditDurability {
-    /// Survives a crash of the process: on SQLite the spool line is written (`write(2)`),
-    /// not synced; on PostgreSQL the commit (durable anyway).
+    /// Survives a crash of the gateway's process: on SQLite the spool line is written
+    /// (`write(2)`), not synced; on PostgreSQL the commit reached the server, which flushes
+    /// it a moment later (the audit's sessions run with `synchronous_commit = off`: a crash
+    /// of the server or its machine can lose the last ~600 ms of records, never a crash of
+    /// the gateway).
     #[default]
     Process,
     /// Survives a crash of the machine (power loss): on SQLite the spool file is synced
     /// (`fdatasync`) before the call goes on, one sync for every record appended meanwhile
     /// (group commit), and the import commits with `synchronous = FULL` before a spool file
-    /// is deleted; PostgreSQL's commit is durable already.
+    /// is deleted; on PostgreSQL the audit commits with the server's `synchronous_commit`
+    /// (`on` by default: the WAL is flushed before the commit returns).
     Fsync,
 }
 

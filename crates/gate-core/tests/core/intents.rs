@@ -1,6 +1,7 @@
 //! Intent before effect: every write makes a durable intent that its audit record completes
 //! (reads make none); intents left by a dead process are settled from Notion (a create found
-//! by its title under its parent, an append by its blocks, an update by `last_edited_time`),
+//! by its title under its parent, an append by its blocks, an update by `last_edited_time`
+//! and its content),
 //! or recorded `unknown` with the reason; intents of a live process are left alone; two
 //! settlers never settle one intent twice.
 
@@ -289,7 +290,88 @@ async fn dead_processes_intents_are_settled_from_notion(db: TestDb) {
     w.finish().await;
 }
 
+/// The bot edited the page since the intent, but not with this write's content (the same
+/// integration's next write, another agent on the connection): never `ok` on that alone. A
+/// title update is decided by the title; an update without a content marker is unknown when
+/// another recorded write of the gateway names the page.
+async fn an_edit_by_the_same_bot_is_not_taken_for_the_lost_write(db: TestDb) {
+    let w = world(db).await;
+    let ids = w.emu.demo_ids().clone();
+    let dead = dead_owner();
+    let title_hash = |t: &str| gate_store::sha256_hex(t.as_bytes());
+    let page = ids.grandchild_page.clone();
+    let path = format!("/v1/pages/{page}");
+    let lost = intent(
+        &w,
+        &dead,
+        "pages.update",
+        "update",
+        json!({"method": "PATCH", "path": path, "title_sha256": title_hash("Lost title")}),
+    )
+    .targets(vec![page.clone()]);
+    let applied = intent(
+        &w,
+        &dead,
+        "pages.update",
+        "update",
+        json!({"method": "PATCH", "path": path, "title_sha256": title_hash("Kept title")}),
+    )
+    .targets(vec![page.clone()]);
+    let icon = intent(
+        &w,
+        &dead,
+        "pages.update",
+        "update",
+        json!({"method": "PATCH", "path": path}),
+    )
+    .targets(vec![page.clone()]);
+    let entries: Vec<AuditEntry> = [&lost, &applied, &icon]
+        .iter()
+        .map(|i| AuditEntry::Intent(Box::new((*i).clone())))
+        .collect();
+    w.gate
+        .store()
+        .append_audit_entries(&entries)
+        .await
+        .expect("intents");
+    // Only `applied` reached Notion, as the bot.
+    send(
+        &w,
+        reqwest::Method::PATCH,
+        &path,
+        json!({"properties": {"title": {"title": [{"text": {"content": "Kept title"}}]}}}),
+    )
+    .await;
+    let report = w.gate.settle_intents().await.expect("settle");
+    assert_eq!(report.applied, 1, "{report:?}");
+    assert_eq!(report.unknown, 2, "{report:?}");
+    let events = w.audit().await;
+    let settled = |i: &AuditIntent| {
+        let r = &events
+            .iter()
+            .find(|e| e.record.intent_id == Some(i.id))
+            .expect("settled")
+            .record;
+        (r.outcome, r.reason.clone().unwrap_or_default())
+    };
+    assert_eq!(
+        settled(&applied),
+        (Outcome::Ok, "recovered_content_matches".into())
+    );
+    assert_eq!(
+        settled(&lost),
+        (Outcome::Unknown, "recovered_content_differs".into())
+    );
+    // The other intents on the page (and `applied`'s record) could explain the edit.
+    assert_eq!(
+        settled(&icon),
+        (Outcome::Unknown, "recovered_edited_by_other_write".into())
+    );
+    w.finish().await;
+}
+
 crate::both!(
     writes_make_an_intent_that_their_record_completes,
-    dead_processes_intents_are_settled_from_notion
+    dead_processes_intents_are_settled_from_notion,
+    an_edit_by_the_same_bot_is_not_taken_for_the_lost_write
 );

@@ -50,6 +50,9 @@ use rows::{
 /// PostgreSQL's 65535 bind limits).
 const AUDIT_CHUNK: usize = 500;
 
+/// Connections of PostgreSQL's audit pool (`--audit-durability process`).
+const AUDIT_PG_CONNECTIONS: u32 = 2;
+
 /// The SQLite store.
 pub(crate) struct SqliteStore {
     pool: SqlitePool,
@@ -60,6 +63,10 @@ pub(crate) struct SqliteStore {
 /// The PostgreSQL store.
 pub(crate) struct PgStore {
     pool: PgPool,
+    /// The audit writer's connections: records and intents are committed here. With
+    /// `--audit-durability process` its sessions run with `synchronous_commit = off` (see
+    /// [`PgStore::connect`]); with `fsync` it is `pool` itself.
+    audit_pool: PgPool,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -121,6 +128,11 @@ impl SqliteStore {
         Ok(Self { pool, direct })
     }
 
+    /// Audit records are committed on the pool (durability is the spool's business).
+    fn audit_pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     fn direct_audit_impl(&self) -> Option<Arc<dyn DirectAudit>> {
         self.direct
             .as_ref()
@@ -154,14 +166,40 @@ impl SqliteStore {
 }
 
 impl PgStore {
+    /// Connects the pool, and the audit writer's own: with `--audit-durability process`,
+    /// audit records and intents promise to survive a crash of the *gateway's* process. On
+    /// PostgreSQL that holds once the server has the commit: a commit with
+    /// `synchronous_commit = off` is visible to every session and survives the client's
+    /// death at once; only a crash of the server or its machine within about
+    /// 3 × `wal_writer_delay` (600 ms by default) can lose it, and then atomically (the
+    /// database stays consistent, the newest commits are simply missing). So those sessions
+    /// skip the WAL flush their commit would wait for (ARCHITECTURE.md, invariants;
+    /// docs/benchmarks.md, durability). With `fsync` the audit commits on the main pool,
+    /// with the server's own setting (`on` by default: flushed before the answer).
     pub(crate) async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
         let connect = PgConnectOptions::from_str(url)?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(10))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(connect.clone())
             .await?;
-        Ok(Self { pool })
+        let audit_pool = match options.audit_durability {
+            crate::store::AuditDurability::Fsync => pool.clone(),
+            crate::store::AuditDurability::Process => {
+                // The writer commits one batch at a time; a second connection serves
+                // direct `append_audit` callers beside it.
+                PgPoolOptions::new()
+                    .max_connections(AUDIT_PG_CONNECTIONS)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect.options([("synchronous_commit", "off")]))
+                    .await?
+            }
+        };
+        Ok(Self { pool, audit_pool })
+    }
+
+    fn audit_pool(&self) -> &PgPool {
+        &self.audit_pool
     }
 
     async fn run_migrations(&self) -> Result<()> {
@@ -305,7 +343,7 @@ macro_rules! sql_store {
                 if statements == 0 {
                     return Ok(());
                 }
-                let mut tx = if statements == 1 { None } else { Some(self.pool.begin().await?) };
+                let mut tx = if statements == 1 { None } else { Some(self.audit_pool().begin().await?) };
                 for chunk in intents.chunks(AUDIT_CHUNK) {
                     let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
                         "INSERT INTO audit_intents ({INTENT_INSERT_COLS}) "
@@ -322,7 +360,7 @@ macro_rules! sql_store {
                     let q = qb.build().persistent(chunk.len() == 1);
                     match tx.as_mut() {
                         Some(tx) => q.execute(&mut **tx).await?,
-                        None => q.execute(&self.pool).await?,
+                        None => q.execute(self.audit_pool()).await?,
                     };
                 }
                 for chunk in records.chunks(AUDIT_CHUNK) {
@@ -343,7 +381,7 @@ macro_rules! sql_store {
                     let q = qb.build().persistent(chunk.len() == 1);
                     match tx.as_mut() {
                         Some(tx) => q.execute(&mut **tx).await?,
-                        None => q.execute(&self.pool).await?,
+                        None => q.execute(self.audit_pool()).await?,
                     };
                 }
                 if !done.is_empty() {
@@ -355,7 +393,7 @@ macro_rules! sql_store {
                     qb.push(")");
                     match tx.as_mut() {
                         Some(tx) => qb.build().execute(&mut **tx).await?,
-                        None => qb.build().execute(&self.pool).await?,
+                        None => qb.build().execute(self.audit_pool()).await?,
                     };
                 }
                 if let Some(tx) = tx {
@@ -455,6 +493,8 @@ macro_rules! sql_store {
 
             async fn close(&self) {
                 self.pool.close().await;
+                // The same pool on SQLite and with `fsync` (closing twice is harmless).
+                self.audit_pool().close().await;
             }
 
             // ---- users ---------------------------------------------------------------
