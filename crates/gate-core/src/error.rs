@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 
 /// The message of [`GateError::LocalOnly`].
 pub const LOCAL_ONLY_MESSAGE: &str = "Notion is blocked in local-only mode: this gateway makes no \
-cloud calls. Use the local export instead (`notion-gate export`, or local markdown files). To \
-allow Notion calls, turn off NOTION_GATE_LOCAL_ONLY (or ATOM_LOCAL_ONLY) and reload.";
+cloud calls. Page reads and searches are answered from the local mirror when the page is \
+mirrored (`notion-gate mirror sync` before switching local-only on; `search_local` searches it); \
+other calls are refused. To allow Notion calls, turn off NOTION_GATE_LOCAL_ONLY (or \
+ATOM_LOCAL_ONLY) and reload.";
 
 /// Everything a gateway operation can answer other than success.
 ///

@@ -177,6 +177,8 @@ mod tests {
         assert_eq!(p.len(), 3);
         assert!(p[0].starts_with("aaaaaaaa-"));
         assert!(p[2].starts_with("cccccccc-"));
-        assert!(parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty());
+        assert!(
+            parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty()
+        );
     }
 }

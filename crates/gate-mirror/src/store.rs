@@ -402,7 +402,9 @@ impl MirrorStore {
         let mut db = self.db();
         let tx = db.transaction()?;
         let old_file: Option<Option<String>> = tx
-            .query_row("SELECT file FROM objects WHERE id = ?1", [&id], |r| r.get(0))
+            .query_row("SELECT file FROM objects WHERE id = ?1", [&id], |r| {
+                r.get(0)
+            })
             .optional()?;
         tx.execute(
             "INSERT INTO objects (id, kind, title, url, parents, last_edited_time, listed, doc, file,
@@ -611,16 +613,13 @@ impl MirrorStore {
              WHERE lower(title) LIKE ?1 ESCAPE '\\' AND (?2 IS NULL OR kind = ?2)
              ORDER BY last_edited_time DESC, n DESC LIMIT ?3 OFFSET ?4",
         )?;
-        let rows = stmt.query_map(
-            params![pattern, kind, limit as i64, offset as i64],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            },
-        )?;
+        let rows = stmt.query_map(params![pattern, kind, limit as i64, offset as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (id, listed, parents) = row?;
@@ -688,7 +687,10 @@ mod tests {
             Some("\"hello\" \"wörld\"*")
         );
         assert_eq!(fts_query(" -- "), None);
-        assert_eq!(fts_query("a\"b OR c").as_deref(), Some("\"a\" \"b\" \"or\" \"c\"*"));
+        assert_eq!(
+            fts_query("a\"b OR c").as_deref(),
+            Some("\"a\" \"b\" \"or\" \"c\"*")
+        );
     }
 
     #[test]

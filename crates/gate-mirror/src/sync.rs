@@ -278,13 +278,20 @@ fn stopped(options: &SyncOptions) -> bool {
 }
 
 /// Runs one sync of `store` from `conn`.
-pub async fn sync(conn: &Connection, store: &MirrorStore, options: &SyncOptions) -> Result<SyncReport> {
+pub async fn sync(
+    conn: &Connection,
+    store: &MirrorStore,
+    options: &SyncOptions,
+) -> Result<SyncReport> {
     let result = sync_inner(conn, store, options).await;
     match &result {
         Ok(r) if r.errors == 0 => store.set_meta(META_LAST_ERROR, None)?,
         Ok(r) => store.set_meta(
             META_LAST_ERROR,
-            Some(&format!("{} page(s) could not be fetched; they stay pending", r.errors)),
+            Some(&format!(
+                "{} page(s) could not be fetched; they stay pending",
+                r.errors
+            )),
         )?,
         Err(e) => store.set_meta(META_LAST_ERROR, Some(&e.to_string()))?,
     }
@@ -309,9 +316,8 @@ async fn sync_inner(
             p(&counters.progress(phase));
         }
     };
-    let ms_meta = |k: &str| -> Result<Option<i64>> {
-        Ok(store.meta(k)?.and_then(|v| v.parse::<i64>().ok()))
-    };
+    let ms_meta =
+        |k: &str| -> Result<Option<i64>> { Ok(store.meta(k)?.and_then(|v| v.parse::<i64>().ok())) };
     let watermark = ms_meta(META_WATERMARK)?;
     let last_full = ms_meta(META_LAST_FULL)?;
     let full = options.reconcile

@@ -448,8 +448,10 @@ impl Operation {
 /// The gateway's own tool actions: name, class. The last three follow the caller's own held
 /// calls (its approvals): they touch no Notion object, so they are `read` class and offered
 /// at every maturity that can read (hence at every maturity whose calls can be held).
-const TOOL_ACTIONS: [(&str, ActionClass); 22] = [
+const TOOL_ACTIONS: [(&str, ActionClass); 23] = [
     ("search", ActionClass::Read),
+    // The local mirror's full-text search (gate-mirror): no Notion request.
+    ("search_local", ActionClass::Read),
     ("list_databases", ActionClass::Read),
     ("query_database", ActionClass::Read),
     ("get_schema", ActionClass::Read),

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::audit::router())
         .merge(crate::routes::notion::router())
         .merge(crate::routes::tools::router())
+        .merge(crate::routes::mirror::router())
         .merge(crate::routes::proxy::router())
         .merge(crate::mcp::router(state.clone()))
         .merge(crate::routes::mcp_oauth::router())
@@ -94,6 +95,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::audit::AuditApi::openapi());
     doc.merge(crate::routes::notion::NotionApi::openapi());
     doc.merge(crate::routes::tools::ToolsApi::openapi());
+    doc.merge(crate::routes::mirror::MirrorApi::openapi());
     common_responses(&mut doc);
     notion_id_patterns(&mut doc);
     doc

@@ -122,7 +122,9 @@ async fn first_sync_is_minimal_and_second_costs_one_search() {
     let minimum_search = (pages.len() + sources).div_ceil(100) as u64;
     emu.reset_counters();
 
-    let report = sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    let report = sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     let c = emu.counters();
     assert_eq!(report.errors, 0, "{report:?}");
     assert!(report.full);
@@ -138,7 +140,9 @@ async fn first_sync_is_minimal_and_second_costs_one_search() {
 
     // Nothing changed: one search request, nothing fetched.
     emu.reset_counters();
-    let again = sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    let again = sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     assert!(!again.full);
     assert_eq!(again.fetched, 0);
     assert_eq!(emu.counters().total, 1);
@@ -154,7 +158,9 @@ async fn first_sync_is_minimal_and_second_costs_one_search() {
     set_edited(&emu, &ids.child_page, &now_minute());
     let expected = tree_requests(&emu, &ids.child_page);
     emu.reset_counters();
-    let third = sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    let third = sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     assert_eq!(third.fetched, 1, "{third:?}");
     assert_eq!(emu.counters().route(CHILDREN), expected);
     assert_eq!(emu.counters().route(SEARCH), 1);
@@ -164,7 +170,11 @@ async fn first_sync_is_minimal_and_second_costs_one_search() {
         Some(hits[0].id.clone()),
         gate_mirror::dashed_id(&ids.child_page)
     );
-    assert!(hits[0].snippet.contains("**zebracorn**"), "{}", hits[0].snippet);
+    assert!(
+        hits[0].snippet.contains("**zebracorn**"),
+        "{}",
+        hits[0].snippet
+    );
 }
 
 #[tokio::test]
@@ -198,7 +208,9 @@ async fn a_stopped_sync_resumes_without_refetching() {
     drop(store);
     let store = MirrorStore::open(dir.path().join("c1")).expect("reopen");
     emu.reset_counters();
-    let second = sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    let second = sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     assert!(!second.stopped);
     assert_eq!(second.fetched as usize, pages.len() - 3);
     let log = emu.request_log();
@@ -222,7 +234,9 @@ async fn reconciliation_removes_trashed_pages_and_files_are_readable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mirrors = Mirrors::new(dir.path());
     let store = mirrors.open("conn_1").expect("open");
-    sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     let ids = emu.demo_ids().clone();
     let page = store
         .page(&ids.blocks_page)
@@ -231,7 +245,10 @@ async fn reconciliation_removes_trashed_pages_and_files_are_readable() {
     let text = std::fs::read_to_string(&page.file).expect("file");
     assert!(text.starts_with("---\nid: "), "{text}");
     assert!(text.contains("\nlast_edited_time: "), "{text}");
-    assert!(text.contains(&format!("\n# {}\n", page.page.title())), "{text}");
+    assert!(
+        text.contains(&format!("\n# {}\n", page.page.title())),
+        "{text}"
+    );
     assert_eq!(mirrors.connections(), vec!["conn_1".to_owned()]);
 
     emu.with_store(|s| {
@@ -255,7 +272,10 @@ async fn reconciliation_removes_trashed_pages_and_files_are_readable() {
         .ancestors(&ids.child_page, 8)
         .expect("read")
         .expect("known");
-    assert_eq!(child, vec![gate_mirror::dashed_id(&ids.root_page).expect("id")]);
+    assert_eq!(
+        child,
+        vec![gate_mirror::dashed_id(&ids.root_page).expect("id")]
+    );
 }
 
 #[tokio::test]
@@ -264,7 +284,9 @@ async fn a_refresh_fetches_named_pages_and_drops_trashed_ones() {
     settle(&emu);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = MirrorStore::open(dir.path().join("c")).expect("open");
-    sync(&conn, &store, &SyncOptions::new()).await.expect("sync");
+    sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
     let ids = emu.demo_ids().clone();
     emu.append_children(
         &ids.root_page,

@@ -5,7 +5,8 @@
 //!
 //! The actions are the original's nine (`search`, `list_databases`, `query_database`,
 //! `get_schema`, `get_page`, `get_blocks`, `create_page`, `update_page`, `append_blocks`)
-//! plus `get_page_markdown`, `append_markdown`, `trash_page`, the comment actions
+//! plus `get_page_markdown`, `append_markdown`, `trash_page`, `search_local` (the local mirror,
+//! `routes::mirror`), the comment actions
 //! (`list_comments`, `add_comment` on a page or in a discussion, `update_comment`,
 //! `delete_comment`), the view actions (`list_views`, `query_view`), `upload_file`, and three that follow the caller's own held calls: `get_approval` (with
 //! an optional `wait`), `list_approvals` and `withdraw_approval` ([`APPROVAL_ACTIONS`]). Each calls the same operation as the REST API (`routes::notion`), on
@@ -311,6 +312,10 @@ fn describe(action: &str) -> (&'static str, Value) {
     }
     match action {
         "search" => ("Search page and database titles", schema::<SearchInput>()),
+        "search_local" => (
+            "Full-text search of the local mirror (titles and content), ranked, with snippets; spends no Notion request",
+            schema::<super::mirror::SearchLocalInput>(),
+        ),
         "list_databases" => (
             "List the databases the connection can see",
             schema::<ListInput>(),
@@ -450,6 +455,9 @@ pub(crate) async fn run_action(
     }
     match action {
         "search" => to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?),
+        "search_local" => {
+            to_value(super::mirror::search_local(gate, caller, s, params(raw)?).await?)
+        }
         "list_databases" => {
             to_value(notion::list_databases(gate, caller, s, params::<ListInput>(raw)?).await?)
         }
