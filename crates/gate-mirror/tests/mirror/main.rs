@@ -87,15 +87,12 @@ fn set_edited(emu: &Emulator, id: &str, when: &str) {
 /// now is past Notion's one-minute granularity.
 fn settle(emu: &Emulator) {
     let hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
-    let when = format!(
-        "{}",
-        hour_ago
-            .replace_second(0)
-            .and_then(|t| t.replace_nanosecond(0))
-            .expect("valid")
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("formats")
-    );
+    let when = hour_ago
+        .replace_second(0)
+        .and_then(|t| t.replace_nanosecond(0))
+        .expect("valid")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
     let (pages, _) = visible(emu);
     for p in pages {
         set_edited(emu, &p, &when);
