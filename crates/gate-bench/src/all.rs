@@ -53,6 +53,7 @@ const fn cargo(name: &'static str, args: &'static [&'static str]) -> Step {
 const STEPS: &[Step] = &[
     bench("children", &["children"]),
     bench("tree", &["tree"]),
+    bench("mirror", &["mirror"]),
     bench("render", &["render"]),
     cargo(
         "render-example",

@@ -8,6 +8,7 @@ mod crash;
 mod durability;
 mod faults;
 mod load;
+mod mirror;
 mod overhead;
 mod passthrough;
 mod render;
@@ -81,6 +82,26 @@ enum Bench {
         /// (the gateway's memory without the emulator's).
         #[arg(long)]
         serve: bool,
+    },
+    /// The local mirror (gate-mirror): first sync of the demo workspace and of a generated
+    /// workspace at a rate limit (requests vs minimum, time vs rate bound), second sync
+    /// unchanged and after ten edits, and `search_local` p50/p95 over a large mirror.
+    Mirror {
+        /// Pages added to the demo workspace for the second workspace (0: skip it).
+        #[arg(long, default_value_t = 1_000)]
+        pages: usize,
+        /// Requests per second (client limiter and emulator limit).
+        #[arg(long, default_value_t = 3.0)]
+        rate: f64,
+        /// Burst (client limiter and emulator limit).
+        #[arg(long, default_value_t = 10)]
+        burst: u32,
+        /// Pages of the mirror searched (0: skip the search figures).
+        #[arg(long, default_value_t = 10_000)]
+        search_pages: usize,
+        /// Queries of each kind.
+        #[arg(long, default_value_t = 1_000)]
+        iterations: usize,
     },
     /// List N children of one page through the client at a rate limit, against the emulator
     /// enforcing the same limit, and compare with the rate bound.
@@ -344,6 +365,13 @@ async fn main() -> Result<()> {
             rate,
             burst,
         } => list_children(children, rate, burst).await,
+        Bench::Mirror {
+            pages,
+            rate,
+            burst,
+            search_pages,
+            iterations,
+        } => mirror::run(pages, rate, burst, search_pages, iterations).await,
         Bench::Tree {
             latency_ms,
             only,

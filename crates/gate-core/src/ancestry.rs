@@ -118,6 +118,11 @@ impl Inner {
     }
 
     async fn fetch_parents(&self, conn_id: ConnectionId, id: &str) -> Option<Vec<String>> {
+        // Local-only: the mirror knows the parents (a mirror read's root check); Notion is
+        // not asked.
+        if self.local_only.load(std::sync::atomic::Ordering::SeqCst) {
+            return self.mirror_parents(conn_id, id);
+        }
         let compact: String = id.chars().filter(|c| *c != '-').collect();
         if compact.len() != 32 || !compact.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;

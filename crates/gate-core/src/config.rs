@@ -102,6 +102,9 @@ pub struct GateConfig {
     pub webhooks: Option<crate::notify::WebhookConfig>,
     /// Bounds of the MCP OAuth authorization server.
     pub mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
+    /// The local mirrors (`gate-mirror`): reads in local-only mode and `search_local`
+    /// (default: none).
+    pub mirrors: Option<gate_mirror::Mirrors>,
     /// Testing only: abort the process at this point of every write (crash tests). `None`
     /// (the default) in any real deployment.
     pub abort_at: Option<AbortPoint>,
@@ -172,6 +175,7 @@ impl GateConfig {
             abort_at: None,
             webhooks: None,
             mcp_oauth: crate::mcp_oauth::McpOAuthConfig::default(),
+            mirrors: None,
         }
     }
 
@@ -252,6 +256,12 @@ impl GateConfig {
     /// Sends approval notifications to webhooks.
     pub fn webhooks(mut self, webhooks: crate::notify::WebhookConfig) -> Self {
         self.webhooks = Some(webhooks);
+        self
+    }
+
+    /// Serves mirror reads (local-only mode, `search_local`) from these mirrors.
+    pub fn mirrors(mut self, mirrors: gate_mirror::Mirrors) -> Self {
+        self.mirrors = Some(mirrors);
         self
     }
 

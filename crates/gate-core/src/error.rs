@@ -10,8 +10,10 @@ use time::OffsetDateTime;
 
 /// The message of [`GateError::LocalOnly`].
 pub const LOCAL_ONLY_MESSAGE: &str = "Notion is blocked in local-only mode: this gateway makes no \
-cloud calls. Use the local export instead (`notion-gate export`, or local markdown files). To \
-allow Notion calls, turn off NOTION_GATE_LOCAL_ONLY (or ATOM_LOCAL_ONLY) and reload.";
+cloud calls. Page reads and searches are answered from the local mirror when the page is \
+mirrored (`notion-gate mirror sync` before switching local-only on; `search_local` searches it); \
+other calls are refused. To allow Notion calls, turn off NOTION_GATE_LOCAL_ONLY (or \
+ATOM_LOCAL_ONLY) and reload.";
 
 /// Why a call is refused ([`GateError::Forbidden`]): a policy decision, or something the
 /// caller may not do whatever the policy says. One enum, so the status and the envelope are
@@ -42,6 +44,8 @@ pub enum Refusal {
     ApprovalRequestMismatch,
     /// A write that needs several Notion requests cannot be held as one approval.
     ApprovalRequiresSingleRequest,
+    /// A read that needs a human's approval cannot be answered from the mirror.
+    NeedsApproval,
 }
 
 impl Refusal {
@@ -60,6 +64,7 @@ impl Refusal {
             Refusal::NotAwaitingApproval => "not_awaiting_approval",
             Refusal::ApprovalRequestMismatch => "approval_request_mismatch",
             Refusal::ApprovalRequiresSingleRequest => "approval_requires_single_request",
+            Refusal::NeedsApproval => "needs_approval",
         }
     }
 
@@ -78,7 +83,8 @@ impl Refusal {
             | Refusal::ApprovalRequiredFirst
             | Refusal::NotAwaitingApproval
             | Refusal::ApprovalRequestMismatch
-            | Refusal::ApprovalRequiresSingleRequest => true,
+            | Refusal::ApprovalRequiresSingleRequest
+            | Refusal::NeedsApproval => true,
         }
     }
 }

@@ -34,6 +34,9 @@ pub(crate) enum Hold {
     /// Hold nothing yet: answer `Ok` with `awaiting_approval` set, so that a governed session
     /// can prepare (read) and then hold the exact final request, or refuse.
     Defer,
+    /// The call is answered by the local mirror (`mirror.rs`): a read passes the local-only
+    /// guard; like `Defer`, nothing is held.
+    Mirror,
 }
 
 /// A call the guard let through (or, with [`Hold::Defer`], one awaiting approval): its open
@@ -83,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) abort_at: Option<AbortPoint>,
     pub(crate) notifier: Option<crate::notify::Notifier>,
     pub(crate) mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
+    pub(crate) mirrors: Option<gate_mirror::Mirrors>,
 }
 
 pub(crate) fn digest(key: &str) -> Digest {
@@ -187,6 +191,7 @@ impl Gate {
                 abort_at: config.abort_at,
                 notifier,
                 mcp_oauth: config.mcp_oauth,
+                mirrors: config.mirrors,
             }),
         })
     }
@@ -513,8 +518,10 @@ impl Gate {
             audit.connection(c);
         }
 
-        // Local-only: on every call, before the policy, never cached.
-        if self.is_local_only() {
+        // Local-only: on every call, before the policy, never cached. Only a read answered
+        // by the local mirror passes (it sends nothing).
+        let mirror_read = hold == Hold::Mirror && op.class == gate_policy::ActionClass::Read;
+        if self.is_local_only() && !mirror_read {
             decision_metric("local_only");
             audit
                 .finish(
@@ -555,7 +562,7 @@ impl Gate {
             }
             Decision::NeedsApproval { reason } => {
                 decision_metric("needs_approval");
-                if hold == Hold::Defer {
+                if hold == Hold::Defer || hold == Hold::Mirror {
                     audit.note("approval_reason", Value::String(reason.to_string()));
                     return Ok(Admitted {
                         audit,

@@ -48,6 +48,7 @@ mod error;
 mod gate;
 mod intents;
 mod mcp_oauth;
+mod mirror;
 mod notify;
 mod oauth_flow;
 mod request;
@@ -71,6 +72,7 @@ pub use mcp_oauth::{
     AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_CONSENT_PATH, MCP_PATH,
     McpOAuthConfig, TokenParams, mcp_resource_url, pkce_s256,
 };
+pub use mirror::{MirrorRead, mirror_source};
 pub use notify::{
     ApprovalEvent, CONSOLE_APPROVALS_PATH, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER,
     SLACK_PREFIX, WebhookConfig, WebhookRetry, WebhookTarget, console_approval_url, sign,

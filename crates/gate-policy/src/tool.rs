@@ -32,6 +32,8 @@ use crate::class::ActionClass;
 pub enum ToolAction {
     /// Search page and database titles.
     Search,
+    /// Full-text search of the local mirror (no Notion request).
+    SearchLocal,
     /// The databases the connection can see.
     ListDatabases,
     /// A database's rows.
@@ -109,8 +111,10 @@ impl ToolAction {
     pub fn class(self) -> ActionClass {
         use ToolAction::*;
         match self {
-            Search | ListDatabases | QueryDatabase | GetSchema | GetPage | GetBlocks
-            | GetPageMarkdown | ListComments | ListViews | QueryView => ActionClass::Read,
+            Search | SearchLocal | ListDatabases | QueryDatabase | GetSchema | GetPage
+            | GetBlocks | GetPageMarkdown | ListComments | ListViews | QueryView => {
+                ActionClass::Read
+            }
             CreatePage | AppendBlocks | AppendMarkdown | AddComment | UploadFile => {
                 ActionClass::Create
             }
@@ -129,8 +133,8 @@ impl ToolAction {
         use ToolAction::*;
         match self {
             GetApproval | ListApprovals | WithdrawApproval => true,
-            Search | ListDatabases | QueryDatabase | GetSchema | GetPage | GetBlocks
-            | GetPageMarkdown | ListComments | ListViews | QueryView | CreatePage
+            Search | SearchLocal | ListDatabases | QueryDatabase | GetSchema | GetPage
+            | GetBlocks | GetPageMarkdown | ListComments | ListViews | QueryView | CreatePage
             | AppendBlocks | AppendMarkdown | AddComment | UploadFile | UpdatePage
             | UpdateComment | TrashPage | DeleteComment => false,
         }
@@ -152,8 +156,8 @@ impl ToolAction {
     pub fn hints(self) -> ToolHints {
         use ToolAction::*;
         let (read_only, destructive, idempotent) = match self {
-            Search | ListDatabases | QueryDatabase | GetSchema | GetPage | GetBlocks
-            | GetPageMarkdown | ListComments | ListViews | QueryView | GetApproval
+            Search | SearchLocal | ListDatabases | QueryDatabase | GetSchema | GetPage
+            | GetBlocks | GetPageMarkdown | ListComments | ListViews | QueryView | GetApproval
             | ListApprovals => (true, false, true),
             WithdrawApproval => (false, false, true),
             UpdatePage | UpdateComment | TrashPage | DeleteComment => (false, true, true),
@@ -192,7 +196,7 @@ mod tests {
         }
         assert_eq!(ToolAction::parse("nope"), None);
         assert_eq!(ToolAction::CreatePage.name(), "create_page");
-        assert_eq!(ToolAction::all().count(), 22);
+        assert_eq!(ToolAction::all().count(), 23);
     }
 
     #[test]

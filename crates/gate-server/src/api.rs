@@ -54,6 +54,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::routes::audit::routes())
         .merge(crate::routes::notion::routes())
         .merge(crate::routes::tools::routes())
+        .merge(crate::routes::mirror::routes())
         .split_for_parts()
 }
 

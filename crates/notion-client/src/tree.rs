@@ -225,6 +225,76 @@ pub struct PageTree {
 }
 
 impl PageTree {
+    /// A tree assembled from stored children (a local mirror), cut as [`fetch_tree`] with
+    /// `options`' depth and block caps would cut it (document order; no request is made).
+    /// `unexpanded` lists blocks whose children were already missing from the store.
+    pub fn from_parts(
+        root: BlockId,
+        children: &HashMap<BlockId, Vec<Block>>,
+        unexpanded: &[BlockId],
+        options: &TreeOptions,
+    ) -> Self {
+        let mut out: HashMap<BlockId, Vec<Block>> = HashMap::new();
+        let mut missing: Vec<BlockId> = Vec::new();
+        let mut truncation: Vec<Truncation> = Vec::new();
+        let mut count = 0usize;
+        // (parent, depth of its children)
+        let mut stack: Vec<(BlockId, usize)> = vec![(root.clone(), 1)];
+        while let Some((parent, depth)) = stack.pop() {
+            let Some(kids) = children.get(&parent) else {
+                continue;
+            };
+            let room = options
+                .max_blocks
+                .map_or(kids.len(), |m| m.saturating_sub(count));
+            if room < kids.len() {
+                if !truncation
+                    .iter()
+                    .any(|t| matches!(t, Truncation::MaxBlocks(_)))
+                {
+                    truncation.push(Truncation::MaxBlocks(options.max_blocks.unwrap_or(0)));
+                }
+                missing.push(parent.clone());
+            }
+            let taken: Vec<Block> = kids.iter().take(room).cloned().collect();
+            count += taken.len();
+            let mut next = Vec::new();
+            for b in &taken {
+                if !options.descends_into(b) {
+                    continue;
+                }
+                if options.max_depth.is_some_and(|d| depth >= d) {
+                    if !truncation
+                        .iter()
+                        .any(|t| matches!(t, Truncation::MaxDepth(_)))
+                    {
+                        truncation.push(Truncation::MaxDepth(options.max_depth.unwrap_or(0)));
+                    }
+                    missing.push(b.id.clone());
+                } else {
+                    next.push((b.id.clone(), depth + 1));
+                }
+            }
+            out.insert(parent, taken);
+            stack.extend(next.into_iter().rev());
+        }
+        for id in unexpanded {
+            if !missing.contains(id) {
+                missing.push(id.clone());
+            }
+        }
+        Self {
+            root,
+            children: out,
+            truncated: !truncation.is_empty(),
+            truncation,
+            unexpanded: missing,
+            requests: 0,
+            stats: StatsSnapshot::default(),
+            error: None,
+        }
+    }
+
     /// The root's children (empty if they were not fetched).
     pub fn top_level(&self) -> &[Block] {
         self.children_of(&self.root)

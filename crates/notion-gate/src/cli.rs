@@ -58,6 +58,9 @@ pub enum Command {
     Export(ExportArgs),
     /// Check a token: show the workspace and the bot it acts as.
     Check(CheckArgs),
+    /// The local mirror: `mirror sync` (Markdown files and a full-text index), `mirror status`.
+    #[command(subcommand)]
+    Mirror(crate::mirror::MirrorCommand),
 }
 
 /// How to reach Notion.

@@ -295,6 +295,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The data folder.
     pub data_dir: PathBuf,
+    /// `serve --mirror`: keep the local mirrors fresh in the background.
+    pub mirror: bool,
     /// The database URL (may hold a password: never printed).
     pub database_url: SecretString,
     /// Notion's base URL, and where it came from.
@@ -806,6 +808,7 @@ impl Settings {
 
         Ok(Settings {
             listen,
+            mirror: false,
             data_dir,
             database_url,
             notion_url,

@@ -20,6 +20,7 @@ Administer (same data folder or database as the server, also while it runs):
   approvals     List, approve and deny calls held for a human
   audit         Show (`tail`, `--follow`) or export (JSON lines) the audit trail
   keys          Re-encrypt stored Notion tokens with the first encryption key (`keys rotate`)
+  mirror        Sync the local mirror (Markdown + full-text index) or show its status
 
 Use Notion directly (no gateway):
   export        Export a page (title, properties and every block below it) as Markdown, text or JSON
@@ -54,6 +55,7 @@ pub const GROUPED: &[&str] = &[
     "approvals",
     "audit",
     "keys",
+    "mirror",
     "export",
     "check",
 ];

@@ -12,6 +12,7 @@ pub mod config;
 pub mod connect;
 pub mod help;
 pub mod mcp;
+pub mod mirror;
 pub mod opts;
 pub mod progress;
 pub mod render;
@@ -32,8 +33,16 @@ pub fn run(cli: Cli) -> Result<()> {
         .context("start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::serve(config::server_settings(&args)?).await,
-            Command::Sandbox(args) => serve::sandbox(config::server_settings(&args)?).await,
+            Command::Serve(args) => {
+                let mut settings = config::server_settings(&args)?;
+                settings.mirror = args.mirror;
+                serve::serve(settings).await
+            }
+            Command::Sandbox(args) => {
+                let mut settings = config::server_settings(&args)?;
+                settings.mirror = args.mirror;
+                serve::sandbox(settings).await
+            }
             Command::Mcp(args) => mcp::mcp(args).await,
             Command::Migrate(args) => admin::migrate(args).await,
             Command::User(cmd) => admin::user(cmd).await,
@@ -43,6 +52,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Audit(cmd) => admin::audit(cmd).await,
             Command::Keys(cmd) => admin::keys(cmd).await,
             Command::Export(args) => commands::export(args).await,
+            Command::Mirror(cmd) => mirror::mirror(cmd).await,
             Command::Check(args) => commands::check(args).await,
         }
     })

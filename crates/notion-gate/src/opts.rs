@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// Refuse every call to Notion [env: NOTION_GATE_LOCAL_ONLY or ATOM_LOCAL_ONLY].
     #[arg(long)]
     pub local_only: bool,
+    /// Keep the local mirror of every connection fresh in the background (reads in
+    /// local-only mode and `search_local` answer from it) [env: NOTION_GATE_MIRROR].
+    #[arg(long, env = "NOTION_GATE_MIRROR", hide_env = true, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    pub mirror: bool,
     /// Requests per second per Notion connection [env: NOTION_GATE_RATE] [default: 3].
     #[arg(long, value_name = "R")]
     pub rate: Option<String>,

@@ -89,7 +89,9 @@ async fn run(mut settings: Settings, notion_url: String, emu: Option<Emulator>) 
         );
     }
     if settings.local_only {
-        tracing::warn!("local-only mode is on: every call to Notion is refused");
+        tracing::warn!(
+            "local-only mode is on: every call to Notion is refused (reads of mirrored pages are answered from the local mirror)"
+        );
     }
 
     let first_key = bootstrap(&gate).await?;
@@ -99,6 +101,10 @@ async fn run(mut settings: Settings, notion_url: String, emu: Option<Emulator>) 
             Some(prepare_sandbox(&gate, &settings, first_key.as_ref(), &notion_url).await?);
     } else if let Some(token) = &settings.notion_api_key {
         connect_api_key(&gate, token).await;
+    }
+    if settings.mirror {
+        tracing::info!("local mirror: synced in the background (serve --mirror)");
+        crate::mirror::spawn_background(gate.clone(), settings.data_dir.clone());
     }
 
     let public_url = settings.public_url.clone().unwrap_or_else(|| base.clone());

@@ -71,7 +71,8 @@ pub fn build_gate(settings: &Settings, store: Arc<dyn Store>, notion_url: &str) 
         .notion(notion)
         .local_only(settings.local_only)
         .cache_ttl(settings.cache_ttl)
-        .limiter(settings.limiter);
+        .limiter(settings.limiter)
+        .mirrors(gate_mirror::Mirrors::new(&settings.data_dir));
     if let Some((id, secret)) = &settings.oauth {
         config = config.oauth(OAuthSettings::new(id.clone(), secret.clone()));
     }

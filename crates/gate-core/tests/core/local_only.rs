@@ -1,6 +1,6 @@
 //! Local-only mode: checked on every call (never cached), for every caller and class, right
 //! after an allowed cached call; toggling it off lets calls through again; the error suggests
-//! the local export; token connections cannot be validated while it is on.
+//! the local mirror; token connections cannot be validated while it is on.
 
 use gate_core::{GateError, NotionRequest, Surface, parse_local_only};
 use gate_store::{AuditDecision, Outcome};
@@ -48,7 +48,7 @@ async fn blocks_every_call_even_after_a_cached_allow(db: TestDb) {
         );
         assert!(matches!(e, GateError::LocalOnly), "{e:?}");
         assert_eq!(e.code(), "local_only");
-        assert!(e.to_string().contains("local export"), "{e}");
+        assert!(e.to_string().contains("local mirror"), "{e}");
     }
     assert_eq!(w.emu.counters().total, sent, "nothing reached Notion");
     let events = w.audit().await;

@@ -795,6 +795,7 @@ fn tool_actions_table() {
     let page = json!({ "page_id": P });
     let cases: &[(&str, Option<Value>, ActionClass, &[&str])] = &[
         ("search", Some(json!({"query": "x"})), R, &[]),
+        ("search_local", Some(json!({"query": "x"})), R, &[]),
         ("list_databases", None, R, &[]),
         (
             "query_database",
@@ -934,5 +935,5 @@ fn tool_actions_table() {
         assert_eq!(op.class, D, "{unknown}");
         assert_eq!(op.scope, OperationScope::Unknown);
     }
-    assert_eq!(ToolAction::all().count(), 22);
+    assert_eq!(ToolAction::all().count(), 23);
 }

@@ -39,7 +39,8 @@ pub const SERVER_NAME: &str = "notion-gate";
 pub const INSTRUCTIONS: &str = "\
 notion-gate gives governed access to one Notion workspace. Every tool is one action: read \
 tools (search, list_databases, query_database, get_schema, get_page, get_page_markdown, \
-get_blocks, list_comments, list_views, query_view) and, depending on this agent's maturity, \
+get_blocks, list_comments, list_views, query_view, and search_local: full-text search of the \
+gateway's local mirror, ranked with snippets) and, depending on this agent's maturity, \
 write tools (create_page, append_markdown, append_blocks, add_comment, update_comment, \
 update_page, trash_page, delete_comment), plus \
 get_approval, list_approvals and withdraw_approval for calls held for a human's approval. Only \

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod health;
 pub mod mcp_oauth;
 pub mod metrics;
+pub mod mirror;
 pub mod notion;
 pub mod oauth;
 pub mod proxy;

@@ -4,7 +4,7 @@
 //! `{action, params}` → `{ok: true, action, result}` or the error envelope.
 //!
 //! The actions are [`gate_policy::ToolAction`] (listed in `docs/tool-actions.md`, generated
-//! from it): each arm of [`describe`] and [`run_action`] matches it exhaustively, so a new
+//! from it; `search_local` searches the local mirror, `routes::mirror`): each arm of [`describe`] and [`run_action`] matches it exhaustively, so a new
 //! action does not compile without its description, params schema and handler. Each calls
 //! the same operation as the REST API (`routes::notion`), on the `tool` surface; results are
 //! compact (flattened properties, Markdown content, no raw property values). As in the
@@ -308,6 +308,10 @@ pub(crate) fn describe(action: Action) -> (&'static str, Value) {
     }
     match action {
         Action::Search => ("Search page and database titles", schema::<SearchInput>()),
+        Action::SearchLocal => (
+            "Full-text search of the local mirror (titles and content), ranked, with snippets; spends no Notion request",
+            schema::<super::mirror::SearchLocalInput>(),
+        ),
         Action::ListDatabases => (
             "List the databases the connection can see",
             schema::<ListInput>(),
@@ -444,6 +448,9 @@ pub(crate) async fn run_action(
     match action {
         Action::Search => {
             to_value(notion::search(gate, caller, s, params::<SearchInput>(raw)?).await?)
+        }
+        Action::SearchLocal => {
+            to_value(super::mirror::search_local(gate, caller, s, params(raw)?).await?)
         }
         Action::ListDatabases => {
             to_value(notion::list_databases(gate, caller, s, params::<ListInput>(raw)?).await?)

@@ -14,6 +14,7 @@ mod local_only;
 mod mcp;
 mod mcp_oauth;
 mod mcp_tasks;
+mod mirror;
 mod notion;
 mod oauth;
 mod page_read;

@@ -101,7 +101,7 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let tools = intern.list_all_tools().await.unwrap();
     let i = names(&tools);
-    assert_eq!(i.len(), 13, "{i:?}");
+    assert_eq!(i.len(), 14, "{i:?}");
     assert!(i.contains(&"list_views") && i.contains(&"query_view"));
     assert!(i.contains(&"search") && i.contains(&"get_page_markdown"));
     assert!(i.contains(&"get_approval") && i.contains(&"withdraw_approval"));
@@ -139,7 +139,7 @@ async fn http_tools_follow_the_maturity_with_schemas_and_annotations() {
 
     let autonomous = http_client(&gw, gw.agent("autonomous")).await.unwrap();
     let tools = autonomous.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 22, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 23, "{:?}", names(&tools));
     let create = tool(&tools, "create_page").annotations.clone().unwrap();
     assert_eq!(create.read_only_hint, Some(false));
     assert_eq!(create.destructive_hint, Some(false));
@@ -401,7 +401,7 @@ async fn stdio_serves_the_same_tools_in_process() {
     let client = ().serve(client_io).await.unwrap();
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 13, "{:?}", names(&tools));
+    assert_eq!(tools.len(), 14, "{:?}", names(&tools));
     assert!(!names(&tools).contains(&"create_page"));
 
     let r = call(&gw, &client, "get_page", json!({"page_id": ids.root_page})).await;
@@ -429,7 +429,7 @@ async fn stdio_serves_the_same_tools_in_process() {
         .set_agent_maturity(&alice, agent_id, "autonomous")
         .await
         .unwrap();
-    assert_eq!(client.list_all_tools().await.unwrap().len(), 22);
+    assert_eq!(client.list_all_tools().await.unwrap().len(), 23);
     gw.gate.disable_agent(&alice, agent_id).await.unwrap();
     let refused = reason(&call(&gw, &client, "search", json!({})).await);
     assert_eq!(refused["error"], "forbidden_by_policy", "{refused}");

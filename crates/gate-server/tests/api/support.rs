@@ -49,6 +49,8 @@ pub struct GatewayOpts {
     pub request_timeout: Option<std::time::Duration>,
     /// Approval notifications (`None`: no webhooks).
     pub webhooks: Option<gate_core::WebhookConfig>,
+    /// Serve mirror reads from `<temp dir>/mirror/` (gate-mirror).
+    pub mirror: bool,
 }
 
 static PG_NOTICE: std::sync::Once = std::sync::Once::new();
@@ -165,6 +167,9 @@ pub async fn spawn_gateway_with(opts: GatewayOpts) -> Gateway {
     }
     if let Some(webhooks) = opts.webhooks {
         config = config.webhooks(webhooks);
+    }
+    if opts.mirror {
+        config = config.mirrors(gate_mirror::Mirrors::new(dir.path()));
     }
     let gate = Gate::new(config).unwrap();
     let (_, admin) = gate.bootstrap_admin("admin").await.unwrap();

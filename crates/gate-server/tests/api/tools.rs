@@ -35,7 +35,7 @@ async fn the_action_list_follows_the_maturity() {
     let i = names(&intern);
     assert!(i.contains(&"search".to_owned()) && i.contains(&"get_page_markdown".to_owned()));
     assert!(!i.contains(&"create_page".to_owned()) && !i.contains(&"trash_page".to_owned()));
-    assert_eq!(i.len(), 13, "{i:?}");
+    assert_eq!(i.len(), 14, "{i:?}");
     assert!(i.contains(&"list_views".to_owned()) && i.contains(&"query_view".to_owned()));
     assert!(!i.contains(&"update_comment".to_owned()) && !i.contains(&"delete_comment".to_owned()));
     for follow in ["get_approval", "list_approvals", "withdraw_approval"] {
@@ -87,7 +87,7 @@ async fn the_action_list_follows_the_maturity() {
             None,
         )
         .await;
-    assert_eq!(names(&auto).len(), 22);
+    assert_eq!(names(&auto).len(), 23);
     for a in auto["actions"].as_array().unwrap() {
         assert!(
             !a["params_schema"].to_string().contains("$ref"),
@@ -319,7 +319,7 @@ async fn approvals_unknown_actions_and_bad_params() {
     let (s, err) = tool(&gw, &gw.alice_key, "explode", json!({})).await;
     assert_eq!(s, 400);
     let actions = err["error"]["details"]["actions"].as_array().unwrap();
-    assert_eq!(actions.len(), 22);
+    assert_eq!(actions.len(), 23);
     assert!(
         err["error"]["message"]
             .as_str()

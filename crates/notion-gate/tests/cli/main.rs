@@ -5,6 +5,7 @@ mod admin;
 mod crash;
 mod flows;
 mod mcp_stdio;
+mod mirror;
 mod sandbox;
 mod support;
 

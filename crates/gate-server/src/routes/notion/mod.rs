@@ -59,7 +59,7 @@ use notion_client::ids::{
     BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, PageId, ViewId,
 };
 use notion_client::models::{Block, DataSource, FileUploadStatus, NewBlock, Page};
-use notion_client::tree::{TreeOptions, fetch_tree};
+use notion_client::tree::{PageTree, TreeOptions, fetch_tree};
 use notion_client::{Connection, Paging, ParentRef};
 use notion_markdown::{BlockDraft, Limits, RenderOptions, WritePlan, plan_writes};
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,12 @@ pub struct ObjectList {
     pub has_more: bool,
     /// Whether the gateway's cap stopped following cursors (`next_cursor` continues).
     pub truncated: bool,
+    /// `"mirror"` when answered from the local mirror (local-only mode); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the mirror last fetched this content from Notion (with `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirrored_at: Option<String>,
 }
 
 // ---- helpers ------------------------------------------------------------------------------

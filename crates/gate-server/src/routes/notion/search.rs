@@ -58,6 +58,17 @@ pub async fn search(
         req = req.filter(f);
         body.insert("filter".into(), json!({"property": "object", "value": v}));
     }
+    // Local-only mode: answered by the mirror (routes/mirror.rs), governed the same way.
+    if let Some(read) = gate
+        .mirror_read(
+            caller,
+            surface,
+            NotionRequest::post("/v1/search", Value::Object(body.clone())),
+        )
+        .await?
+    {
+        return crate::routes::mirror::search_from_mirror(read, &input, size).await;
+    }
     let op = Op::open(
         gate,
         caller,
@@ -73,6 +84,8 @@ pub async fn search(
             next_cursor: None,
             has_more: false,
             truncated: false,
+            source: None,
+            mirrored_at: None,
         };
         let mut cursor = input.cursor.clone();
         loop {

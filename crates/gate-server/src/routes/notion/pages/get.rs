@@ -110,6 +110,12 @@ pub struct PageContent {
     pub unexpanded: Vec<String>,
     /// Blocks included.
     pub block_count: usize,
+    /// `"mirror"` when answered from the local mirror (local-only mode); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the mirror last fetched this content from Notion (with `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirrored_at: Option<String>,
 }
 
 /// A page with its properties and its content as Markdown, text or blocks.
@@ -137,6 +143,18 @@ pub async fn get_page(
         }
     };
     let format = query.format.unwrap_or_default();
+    // Local-only mode: answered by the mirror (routes/mirror.rs), governed the same way.
+    if let Some(read) = gate
+        .mirror_read(
+            caller,
+            surface,
+            NotionRequest::get(format!("/v1/pages/{}", page_id.canonical())),
+        )
+        .await?
+    {
+        let options = TreeOptions::new().max_depth(depth).max_blocks(max_blocks);
+        return crate::routes::mirror::page_from_mirror(read, &page_id, &options, format).await;
+    }
     let op = Op::open(
         gate,
         caller,
@@ -164,37 +182,44 @@ pub async fn get_page(
         if let Some(e) = &tree.error {
             return Err(GovernedSession::map_error(e));
         }
-        let opts = RenderOptions::default();
-        let (content, rendered_cut) = match format {
-            Format::Markdown => {
-                let r = notion_markdown::render_markdown(tree.top_level(), &tree, &opts);
-                (Value::String(r.markdown), r.truncated)
-            }
-            Format::Text => (
-                Value::String(notion_markdown::render_plain_text(
-                    tree.top_level(),
-                    &tree,
-                    &opts,
-                )),
-                false,
-            ),
-            Format::Blocks => (transform::blocks_json(&tree), false),
-        };
-        Ok(PageContent {
-            id: page.id.canonical(),
-            title: page.title(),
-            url: page.url.clone(),
-            parent: transform::parent_json(page.parent.as_ref()),
-            properties: notion_markdown::flatten_page(&page),
-            format,
-            content,
-            truncated: tree.truncated || rendered_cut || !tree.unexpanded.is_empty(),
-            unexpanded: transform::block_ids(&tree.unexpanded),
-            block_count: tree.len(),
-        })
+        Ok(page_content(&page, &tree, format))
     }
     .await;
     op.end(result).await
+}
+
+/// A page read's answer from the page object and its (fetched or mirrored) block tree.
+pub(crate) fn page_content(page: &Page, tree: &PageTree, format: Format) -> PageContent {
+    let opts = RenderOptions::default();
+    let (content, rendered_cut) = match format {
+        Format::Markdown => {
+            let r = notion_markdown::render_markdown(tree.top_level(), tree, &opts);
+            (Value::String(r.markdown), r.truncated)
+        }
+        Format::Text => (
+            Value::String(notion_markdown::render_plain_text(
+                tree.top_level(),
+                tree,
+                &opts,
+            )),
+            false,
+        ),
+        Format::Blocks => (transform::blocks_json(tree), false),
+    };
+    PageContent {
+        id: page.id.canonical(),
+        title: page.title(),
+        url: page.url.clone(),
+        parent: transform::parent_json(page.parent.as_ref()),
+        properties: notion_markdown::flatten_page(page),
+        format,
+        content,
+        truncated: tree.truncated || rendered_cut || !tree.unexpanded.is_empty(),
+        unexpanded: transform::block_ids(&tree.unexpanded),
+        block_count: tree.len(),
+        source: None,
+        mirrored_at: None,
+    }
 }
 
 /// A page with its properties and content (Markdown, text or blocks).

@@ -1,0 +1,278 @@
+//! `gate-bench mirror`: the local mirror's sync cost and search speed.
+//!
+//! 1. First sync of the demo workspace and of a generated workspace (N pages under the demo
+//!    root, each with a few paragraphs and a toggle), at a rate limit enforced by the client
+//!    and the emulator: requests against the minimum (⌈listed/100⌉ searches plus one children
+//!    list per page and per descendable block with children, from the emulator's store) and
+//!    time against the rate bound `(minimum − burst) / rate`.
+//! 2. A second sync with nothing changed, and one after ten pages were edited (requests).
+//! 3. `search_local` over a mirror of M pages (synced without a rate limit): p50/p95 of
+//!    `MirrorStore::search` for one-word and two-word queries.
+//!
+//! Pages are backdated an hour before the syncs (Notion's `last_edited_time` has minute
+//! granularity; a page fetched within the minute of its last edit is fetched again by the
+//! next sync, see `gate_mirror::EDIT_GRANULARITY_MS`).
+
+use std::time::Instant;
+
+use anyhow::{Context, Result, ensure};
+use gate_mirror::{MirrorStore, SyncOptions, sync};
+use notion_client::limiter::Unlimited;
+use notion_client::{ClientConfig, Connection, LimiterConfig, Notion};
+use notion_emulator::{Emulator, EmulatorHandle, RateLimit, Seed};
+use serde_json::{Value, json};
+
+const WORDS: [&str; 24] = [
+    "river", "granite", "lantern", "orbit", "saffron", "meadow", "quartz", "harbor", "violet",
+    "ember", "glacier", "thistle", "copper", "falcon", "juniper", "nebula", "pebble", "tundra",
+    "willow", "zephyr", "cobalt", "marble", "canyon", "breeze",
+];
+
+fn paragraph(content: &str) -> Value {
+    json!({"type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "text": {"content": content}}]}})
+}
+
+/// A sentence of pseudo-random words (deterministic in `seed`).
+fn sentence(seed: usize, len: usize) -> String {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(12345);
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            WORDS[(x >> 33) % WORDS.len()]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds `n` pages under the demo root: three paragraphs and a toggle with one child each.
+fn generate(emu: &EmulatorHandle, n: usize) -> Result<()> {
+    let root = emu.demo_ids().root_page.clone();
+    for i in 0..n {
+        let page = emu.create_page(&root, &format!("Generated {i} {}", sentence(i, 2)))?;
+        let ids = emu.append_children(
+            &page,
+            vec![
+                paragraph(&sentence(i * 3, 12)),
+                paragraph(&sentence(i * 3 + 1, 12)),
+                paragraph(&sentence(i * 3 + 2, 12)),
+                json!({"type": "toggle", "toggle": {"rich_text": [{"type": "text", "text": {"content": "more"}}]}}),
+            ],
+        )?;
+        if let Some(toggle) = ids.last() {
+            emu.append_children(toggle, vec![paragraph(&sentence(i * 7, 8))])?;
+        }
+    }
+    Ok(())
+}
+
+fn minute(t: time::OffsetDateTime) -> String {
+    t.replace_second(0)
+        .and_then(|t| t.replace_nanosecond(0))
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn set_edited(emu: &EmulatorHandle, ids: &[String], when: &str) {
+    emu.with_store(|s| {
+        for id in ids {
+            if let Some(p) = s.pages.get_mut(id) {
+                p["last_edited_time"] = Value::String(when.to_owned());
+            }
+        }
+    });
+}
+
+fn visible_pages(emu: &EmulatorHandle) -> (Vec<String>, usize) {
+    emu.with_store(|s| {
+        let mut pages: Vec<String> = s
+            .pages
+            .iter()
+            .filter(|(_, p)| p["in_trash"] != json!(true))
+            .map(|(id, _)| id.clone())
+            .collect();
+        pages.sort();
+        let sources = s
+            .data_sources
+            .values()
+            .filter(|d| d["in_trash"] != json!(true))
+            .count();
+        (pages, sources)
+    })
+}
+
+fn descendable(emu: &EmulatorHandle, id: &str) -> bool {
+    emu.get_object(id).is_some_and(|o| {
+        o["object"] == "block"
+            && !matches!(o["type"].as_str(), Some("child_page" | "child_database"))
+            && !emu.child_ids(id).is_empty()
+    })
+}
+
+fn tree_requests(emu: &EmulatorHandle, root: &str) -> u64 {
+    let mut n = emu.child_ids(root).len().div_ceil(100).max(1) as u64;
+    let mut stack = emu.child_ids(root);
+    while let Some(id) = stack.pop() {
+        if descendable(emu, &id) {
+            let kids = emu.child_ids(&id);
+            n += kids.len().div_ceil(100) as u64;
+            stack.extend(kids);
+        }
+    }
+    n
+}
+
+fn connection(emu: &Emulator, rate: Option<(f64, u32)>) -> Result<Connection> {
+    let mut config = ClientConfig::default().base_url(emu.base_url());
+    if let Some((r, b)) = rate {
+        config = config.limiter(LimiterConfig::new(r, b).map_err(anyhow::Error::msg)?);
+    }
+    let notion = Notion::new(config)?;
+    Ok(match rate {
+        Some(_) => notion.connection("bench".to_owned().into()),
+        None => notion.connection_with_limiter(
+            "bench".to_owned().into(),
+            std::sync::Arc::new(Unlimited::default()),
+        ),
+    })
+}
+
+/// One workspace: first sync, unchanged sync, ten edits.
+async fn workspace(label: &str, extra_pages: usize, rate: f64, burst: u32) -> Result<()> {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .rate_limit(RateLimit::per_second(rate, burst))
+        .start()
+        .await
+        .context("start the emulator")?;
+    generate(&emu, extra_pages)?;
+    let (pages, sources) = visible_pages(&emu);
+    let hour_ago = minute(time::OffsetDateTime::now_utc() - time::Duration::hours(1));
+    set_edited(&emu, &pages, &hour_ago);
+    let min_search = (pages.len() + sources).div_ceil(100) as u64;
+    let min_trees: u64 = pages.iter().map(|p| tree_requests(&emu, p)).sum();
+    let minimum = min_search + min_trees;
+    let conn = connection(&emu, Some((rate, burst)))?;
+    let dir = tempfile::tempdir()?;
+    let store = MirrorStore::open(dir.path().join("bench"))?;
+    // Enough pages in flight to keep the limiter busy (the emulator answers at once).
+    let options = SyncOptions::new().concurrency(8, 4);
+    emu.reset_counters();
+    let start = Instant::now();
+    let first = sync(&conn, &store, &options).await?;
+    let secs = start.elapsed().as_secs_f64();
+    ensure!(first.errors == 0, "the first sync had errors: {first:?}");
+    let c = emu.counters();
+    let bound = (minimum as f64 - f64::from(burst)).max(0.0) / rate;
+    println!(
+        "| {label}: first sync | {} pages | {} ({minimum}) | {:.3} | {} | {secs:.1} s | {bound:.1} s | {:.3} |",
+        pages.len(),
+        c.total,
+        c.total as f64 / minimum as f64,
+        c.rate_limited,
+        secs / bound
+    );
+
+    emu.reset_counters();
+    let start = Instant::now();
+    let second = sync(&conn, &store, &options).await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "| {label}: second sync, nothing changed | {} fetched | {} | | {} | {secs:.2} s | | |",
+        second.fetched,
+        emu.counters().total,
+        emu.counters().rate_limited
+    );
+
+    let edited: Vec<String> = pages.iter().take(10).cloned().collect();
+    for id in &edited {
+        emu.append_children(id, vec![paragraph("edited for the benchmark")])?;
+    }
+    set_edited(&emu, &edited, &minute(time::OffsetDateTime::now_utc()));
+    let own: u64 = edited.iter().map(|p| tree_requests(&emu, p)).sum();
+    emu.reset_counters();
+    let start = Instant::now();
+    let third = sync(&conn, &store, &options).await?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "| {label}: ten pages edited | {} fetched | {} (their trees: {own}) | | {} | {secs:.2} s | | |",
+        third.fetched,
+        emu.counters().total,
+        emu.counters().rate_limited
+    );
+    emu.shutdown().await;
+    Ok(())
+}
+
+/// `search_local` over `pages` generated pages.
+async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .start()
+        .await
+        .context("start the emulator")?;
+    generate(&emu, pages)?;
+    let conn = connection(&emu, None)?;
+    let dir = tempfile::tempdir()?;
+    let store = MirrorStore::open(dir.path().join("bench"))?;
+    let start = Instant::now();
+    let report = sync(&conn, &store, &SyncOptions::new().concurrency(16, 4)).await?;
+    let build = start.elapsed().as_secs_f64();
+    ensure!(report.errors == 0, "sync errors: {report:?}");
+    let index_bytes = std::fs::metadata(dir.path().join("bench/index.sqlite"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    for (label, words) in [("one word", 1usize), ("two words", 2)] {
+        let mut times = Vec::with_capacity(iterations);
+        let mut hits = 0usize;
+        for i in 0..iterations {
+            let q = sentence(i * 31 + words, words);
+            let t = Instant::now();
+            let found = store.search(&q, 10)?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            hits += found.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+        println!(
+            "| search_local, {label}, {} pages | {:.2} ms | {:.2} ms | {:.1} | {:.1} s | {:.1} MB |",
+            report.fetched,
+            p(0.5),
+            p(0.95),
+            hits as f64 / iterations as f64,
+            build,
+            index_bytes as f64 / 1e6
+        );
+    }
+    emu.shutdown().await;
+    Ok(())
+}
+
+/// Runs the benchmark and prints Markdown tables.
+pub async fn run(
+    pages: usize,
+    rate: f64,
+    burst: u32,
+    search_pages: usize,
+    iterations: usize,
+) -> Result<()> {
+    println!("bench: gate-mirror sync at {rate} req/s (burst {burst}) and search_local speed");
+    println!(
+        "| run | size | requests (minimum) | requests/minimum | 429s | time | rate bound | time/bound |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    workspace("demo workspace", 0, rate, burst).await?;
+    if pages > 0 {
+        workspace(&format!("generated +{pages} pages"), pages, rate, burst).await?;
+    }
+    if search_pages > 0 {
+        println!();
+        println!("| search | p50 | p95 | hits/query | mirror build (no rate limit) | index size |");
+        println!("|---|---|---|---|---|---|");
+        search_speed(search_pages, iterations).await?;
+    }
+    Ok(())
+}
