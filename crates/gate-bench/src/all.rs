@@ -54,6 +54,7 @@ const STEPS: &[Step] = &[
     bench("children", &["children"]),
     bench("tree", &["tree"]),
     bench("render", &["render"]),
+    bench("decode", &["decode"]),
     cargo(
         "render-example",
         &[

@@ -4,6 +4,7 @@
 mod all;
 mod coalesce;
 mod console;
+mod decode;
 mod durability;
 mod faults;
 mod load;
@@ -115,6 +116,19 @@ enum Bench {
         units: usize,
         /// Runs of each step (the median is reported).
         #[arg(long, default_value_t = 15)]
+        iterations: usize,
+    },
+    /// Decoding speed: Notion answers (the shared fixtures and a 5,000-block page) into the
+    /// typed models against into `serde_json::Value`, same bytes, in MB/s.
+    Decode {
+        /// The shared notion-fixtures folder (its `responses/` are decoded).
+        #[arg(long, env = "NOTION_FIXTURES_DIR")]
+        fixtures: Option<std::path::PathBuf>,
+        /// Units of 10 blocks of the generated page (as `render`).
+        #[arg(long, default_value_t = 500)]
+        units: usize,
+        /// Runs of each decoder (the median is reported).
+        #[arg(long, default_value_t = 31)]
         iterations: usize,
     },
     /// Gateway overhead: open-loop latency of the emulator directly vs the gateway's proxy and
@@ -314,6 +328,11 @@ async fn main() -> Result<()> {
             tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
         }
         Bench::Render { units, iterations } => render::run(units, iterations).await,
+        Bench::Decode {
+            fixtures,
+            units,
+            iterations,
+        } => decode::run(fixtures, units, iterations).await,
         Bench::Console {
             events,
             agents,
