@@ -90,7 +90,9 @@ fn model_of(v: &Value) -> Option<Model> {
 }
 
 fn typed<T: DeserializeOwned>(body: &[u8]) -> serde_json::Result<()> {
-    serde_json::from_slice::<T>(body).map(std::hint::black_box).map(drop)
+    serde_json::from_slice::<T>(body)
+        .map(std::hint::black_box)
+        .map(drop)
 }
 
 /// Decodes `body` into `model`, as the client does (`serde_json::from_slice`).

@@ -30,7 +30,12 @@ pub struct TextBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(TextBlock { rich_text, color, icon, children });
+de_object!(TextBlock {
+    rich_text,
+    color,
+    icon,
+    children
+});
 
 impl TextBlock {
     /// Content with the given text.
@@ -63,7 +68,12 @@ pub struct HeadingBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(HeadingBlock { rich_text, color, is_toggleable, children });
+de_object!(HeadingBlock {
+    rich_text,
+    color,
+    is_toggleable,
+    children
+});
 
 /// Content of `numbered_list_item`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -89,7 +99,13 @@ pub struct NumberedListItemBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(NumberedListItemBlock { rich_text, color, list_start_index, list_format, children });
+de_object!(NumberedListItemBlock {
+    rich_text,
+    color,
+    list_start_index,
+    list_format,
+    children
+});
 
 /// Content of `to_do`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -112,7 +128,12 @@ pub struct ToDoBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(ToDoBlock { rich_text, checked, color, children });
+de_object!(ToDoBlock {
+    rich_text,
+    checked,
+    color,
+    children
+});
 
 /// Content of `callout`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -135,7 +156,12 @@ pub struct CalloutBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(CalloutBlock { rich_text, icon, color, children });
+de_object!(CalloutBlock {
+    rich_text,
+    icon,
+    color,
+    children
+});
 
 /// The `synced_from` of a synced-block copy: `{type: "block_id", block_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -167,7 +193,10 @@ pub struct SyncedBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(SyncedBlock { synced_from, children });
+de_object!(SyncedBlock {
+    synced_from,
+    children
+});
 
 /// Content of `child_page` and `child_database`: `{title}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -215,7 +244,11 @@ pub struct CodeBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(CodeBlock { rich_text, caption, language });
+de_object!(CodeBlock {
+    rich_text,
+    caption,
+    language
+});
 
 /// Content of blocks without fields (`divider`, `breadcrumb`, `tab`, `column_list`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -260,7 +293,10 @@ pub struct ColumnBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(ColumnBlock { width_ratio, children });
+de_object!(ColumnBlock {
+    width_ratio,
+    children
+});
 
 notion_union! {
     /// The target of a `link_to_page` block.
@@ -309,7 +345,12 @@ pub struct TableBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(TableBlock { table_width, has_column_header, has_row_header, children });
+de_object!(TableBlock {
+    table_width,
+    has_column_header,
+    has_row_header,
+    children
+});
 
 /// Content of `table_row`: `{cells}` (one rich-text array per cell).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -360,7 +401,11 @@ pub struct MeetingNotesChildren {
     pub extra: Map<String, Value>,
 }
 
-de_object!(MeetingNotesChildren { summary_block_id, notes_block_id, transcript_block_id });
+de_object!(MeetingNotesChildren {
+    summary_block_id,
+    notes_block_id,
+    transcript_block_id
+});
 
 /// A time span: `{start_time, end_time, …}` (calendar events, recordings).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -377,7 +422,10 @@ pub struct TimeSpan {
     pub extra: Map<String, Value>,
 }
 
-de_object!(TimeSpan { start_time, end_time });
+de_object!(TimeSpan {
+    start_time,
+    end_time
+});
 
 /// Content of `meeting_notes` (2026-03-11) and `transcription` (earlier). Read-mostly.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -403,7 +451,13 @@ pub struct MeetingNotesBlock {
     pub extra: Map<String, Value>,
 }
 
-de_object!(MeetingNotesBlock { title, status, children, calendar_event, recording });
+de_object!(MeetingNotesBlock {
+    title,
+    status,
+    children,
+    calendar_event,
+    recording
+});
 
 /// Content of `unsupported`: `{block_type}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -800,7 +854,9 @@ mod tests {
                        "id": "59833787-2cf9-4fdf-8782-e53db20768a5"}"#;
         let err = serde_json::from_str::<Block>(body).unwrap_err().to_string();
         assert!(err.contains("to_do.checked"), "{err}");
-        let plain = serde_json::from_value::<Block>(original).unwrap_err().to_string();
+        let plain = serde_json::from_value::<Block>(original)
+            .unwrap_err()
+            .to_string();
         assert!(plain.contains("invalid type"), "{plain}");
     }
 

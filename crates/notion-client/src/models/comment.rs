@@ -79,7 +79,18 @@ pub struct Comment {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Comment { id: required, parent, discussion_id, created_time, last_edited_time, created_by, rich_text, display_name, attachments, request_id });
+de_object!(Comment {
+    id: required,
+    parent,
+    discussion_id,
+    created_time,
+    last_edited_time,
+    created_by,
+    rich_text,
+    display_name,
+    attachments,
+    request_id
+});
 
 impl Comment {
     /// The plain text of the comment.

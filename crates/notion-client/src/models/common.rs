@@ -177,7 +177,11 @@ pub struct DateValue {
     pub extra: Map<String, Value>,
 }
 
-de_object!(DateValue { start: required, end, time_zone });
+de_object!(DateValue {
+    start: required,
+    end,
+    time_zone
+});
 
 impl DateValue {
     /// A date (or date-time) without end or time zone.
@@ -228,7 +232,10 @@ pub struct HostedFile {
     pub extra: Map<String, Value>,
 }
 
-de_object!(HostedFile { url: required, expiry_time });
+de_object!(HostedFile {
+    url: required,
+    expiry_time
+});
 
 /// A reference to a file upload: `{id}` (requests).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -270,7 +277,11 @@ pub struct CustomEmoji {
     pub extra: Map<String, Value>,
 }
 
-de_object!(CustomEmoji { id: required, name, url });
+de_object!(CustomEmoji {
+    id: required,
+    name,
+    url
+});
 
 /// A native Notion icon: `{name, color}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -286,7 +297,10 @@ pub struct NativeIcon {
     pub extra: Map<String, Value>,
 }
 
-de_object!(NativeIcon { name: required, color });
+de_object!(NativeIcon {
+    name: required,
+    color
+});
 
 notion_union! {
     /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).

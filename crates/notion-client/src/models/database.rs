@@ -95,7 +95,27 @@ pub struct Database {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Database { id: required, title, description, parent, is_inline, in_trash, archived, is_locked, created_time, last_edited_time, created_by, last_edited_by, data_sources, properties, icon, cover, url, public_url, request_id });
+de_object!(Database {
+    id: required,
+    title,
+    description,
+    parent,
+    is_inline,
+    in_trash,
+    archived,
+    is_locked,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    data_sources,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    request_id
+});
 
 impl Database {
     /// The plain-text title.
@@ -174,7 +194,27 @@ pub struct DataSource {
     pub extra: Map<String, Value>,
 }
 
-de_object!(DataSource { id: required, title, description, parent, database_parent, is_inline, in_trash, archived, created_time, last_edited_time, created_by, last_edited_by, properties, icon, cover, url, public_url, database_type, request_id });
+de_object!(DataSource {
+    id: required,
+    title,
+    description,
+    parent,
+    database_parent,
+    is_inline,
+    in_trash,
+    archived,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    database_type,
+    request_id
+});
 
 impl DataSource {
     /// The plain-text title.
@@ -210,4 +250,8 @@ pub struct Template {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Template { id: required, name, is_default });
+de_object!(Template {
+    id: required,
+    name,
+    is_default
+});

@@ -23,8 +23,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{DeserializeSeed, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, Visitor};
 use serde_json::{Map, Value};
 
 use super::union::{NotionUnion, inferred_type};
@@ -116,7 +116,9 @@ pub fn finish_union<U: NotionUnion, E: serde::de::Error>(
         },
     };
     let content = extra.shift_remove(&type_name);
-    U::from_parts(type_name, content).map(Some).map_err(E::custom)
+    U::from_parts(type_name, content)
+        .map(Some)
+        .map_err(E::custom)
 }
 
 /// A duplicated known key.

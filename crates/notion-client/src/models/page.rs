@@ -68,7 +68,24 @@ pub struct Page {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Page { id: required, created_time, last_edited_time, created_by, last_edited_by, parent, in_trash, archived, is_archived, is_locked, properties, icon, cover, url, public_url, request_id });
+de_object!(Page {
+    id: required,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    parent,
+    in_trash,
+    archived,
+    is_archived,
+    is_locked,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    request_id
+});
 
 impl Page {
     /// The plain text of the property whose type is `title` (empty if none).

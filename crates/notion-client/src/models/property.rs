@@ -31,7 +31,12 @@ pub struct SelectOption {
     pub extra: Map<String, Value>,
 }
 
-de_object!(SelectOption { id, name, color, description });
+de_object!(SelectOption {
+    id,
+    name,
+    color,
+    description
+});
 
 impl SelectOption {
     /// An option selected by name (requests).
@@ -138,7 +143,11 @@ pub struct VerificationValue {
     pub extra: Map<String, Value>,
 }
 
-de_object!(VerificationValue { state: required, verified_by, date });
+de_object!(VerificationValue {
+    state: required,
+    verified_by,
+    date
+});
 
 /// A place value: `{lat, lon, name?, address?, aws_place_id?, google_place_id?}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -161,7 +170,12 @@ pub struct PlaceValue {
     pub extra: Map<String, Value>,
 }
 
-de_object!(PlaceValue { lat, lon, name, address });
+de_object!(PlaceValue {
+    lat,
+    lon,
+    name,
+    address
+});
 
 notion_union! {
     /// The typed value of a page property.
@@ -411,7 +425,12 @@ pub struct StatusGroup {
     pub extra: Map<String, Value>,
 }
 
-de_object!(StatusGroup { id, name, color, option_ids });
+de_object!(StatusGroup {
+    id,
+    name,
+    color,
+    option_ids
+});
 
 /// A status configuration: `{options, groups}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -459,7 +478,10 @@ pub struct DualProperty {
     pub extra: Map<String, Value>,
 }
 
-de_object!(DualProperty { synced_property_name, synced_property_id });
+de_object!(DualProperty {
+    synced_property_name,
+    synced_property_id
+});
 
 notion_union! {
     /// Whether a relation is one-way or two-way.
@@ -515,7 +537,13 @@ pub struct RollupConfig {
     pub extra: Map<String, Value>,
 }
 
-de_object!(RollupConfig { relation_property_name, relation_property_id, rollup_property_name, rollup_property_id, function });
+de_object!(RollupConfig {
+    relation_property_name,
+    relation_property_id,
+    rollup_property_name,
+    rollup_property_id,
+    function
+});
 
 /// A unique-ID configuration: `{prefix}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]

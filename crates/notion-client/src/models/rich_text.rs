@@ -35,7 +35,14 @@ pub struct Annotations {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Annotations { bold, italic, strikethrough, underline, code, color });
+de_object!(Annotations {
+    bold,
+    italic,
+    strikethrough,
+    underline,
+    code,
+    color
+});
 
 /// A link: `{url}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,7 +71,10 @@ pub struct TextContent {
     pub extra: Map<String, Value>,
 }
 
-de_object!(TextContent { content: required, link });
+de_object!(TextContent {
+    content: required,
+    link
+});
 
 /// An equation: `{expression}` (KaTeX).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -77,7 +87,9 @@ pub struct Equation {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Equation { expression: required });
+de_object!(Equation {
+    expression: required
+});
 
 /// A reference to a page: `{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,7 +170,15 @@ pub struct LinkMention {
     pub extra: Map<String, Value>,
 }
 
-de_object!(LinkMention { href: required, title, description, link_author, link_provider, thumbnail_url, icon_url });
+de_object!(LinkMention {
+    href: required,
+    title,
+    description,
+    link_author,
+    link_provider,
+    thumbnail_url,
+    icon_url
+});
 
 notion_union! {
     /// The kind of a template mention.

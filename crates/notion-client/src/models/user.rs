@@ -56,7 +56,9 @@ pub struct WorkspaceLimits {
     pub extra: Map<String, Value>,
 }
 
-de_object!(WorkspaceLimits { max_file_upload_size_in_bytes });
+de_object!(WorkspaceLimits {
+    max_file_upload_size_in_bytes
+});
 
 /// The `bot` part of a user: `{}` or `{owner, workspace_id, workspace_name, workspace_limits}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
@@ -79,7 +81,12 @@ pub struct Bot {
     pub extra: Map<String, Value>,
 }
 
-de_object!(Bot { owner, workspace_id, workspace_name, workspace_limits });
+de_object!(Bot {
+    owner,
+    workspace_id,
+    workspace_name,
+    workspace_limits
+});
 
 notion_union! {
     /// The kind of a user.
