@@ -55,6 +55,7 @@ const STEPS: &[Step] = &[
     bench("tree", &["tree"]),
     bench("mirror", &["mirror"]),
     bench("render", &["render"]),
+    bench("decode", &["decode"]),
     cargo(
         "render-example",
         &[

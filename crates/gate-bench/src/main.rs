@@ -5,6 +5,7 @@ mod all;
 mod coalesce;
 mod console;
 mod crash;
+mod decode;
 mod durability;
 mod faults;
 mod load;
@@ -122,12 +123,16 @@ enum Bench {
         /// Latency the emulator adds to every request, in milliseconds.
         #[arg(long, default_value_t = 80)]
         latency_ms: u64,
-        /// Only this regime: 3, 30 or "none" (default: all three).
+        /// Only this regime: 3, 30, "none" or "export" (default: all four).
         #[arg(long)]
         only: Option<String>,
         /// Most requests in flight (used as is without a rate limit).
         #[arg(long, default_value_t = 64)]
         max_concurrency: usize,
+        /// Folder holding the notion-gate binary for the export row (default: this binary's
+        /// folder; build it first with `cargo build --release -p notion-gate --bins`).
+        #[arg(long)]
+        bin_dir: Option<std::path::PathBuf>,
     },
     /// Render a 5,000-block page to Markdown and text with notion-markdown: MB/s of block
     /// JSON, with the JSON parse timed separately.
@@ -137,6 +142,19 @@ enum Bench {
         units: usize,
         /// Runs of each step (the median is reported).
         #[arg(long, default_value_t = 15)]
+        iterations: usize,
+    },
+    /// Decoding speed: Notion answers (the shared fixtures and a 5,000-block page) into the
+    /// typed models against into `serde_json::Value`, same bytes, in MB/s.
+    Decode {
+        /// The shared notion-fixtures folder (its `responses/` are decoded).
+        #[arg(long, env = "NOTION_FIXTURES_DIR")]
+        fixtures: Option<std::path::PathBuf>,
+        /// Units of 10 blocks of the generated page (as `render`).
+        #[arg(long, default_value_t = 500)]
+        units: usize,
+        /// Runs of each decoder (the median is reported).
+        #[arg(long, default_value_t = 31)]
         iterations: usize,
     },
     /// Gateway overhead: open-loop latency of the emulator directly vs the gateway's proxy and
@@ -376,6 +394,7 @@ async fn main() -> Result<()> {
             latency_ms,
             only,
             max_concurrency,
+            bin_dir,
         } => {
             let regimes: Vec<tree::Regime> = tree::REGIMES
                 .iter()
@@ -386,10 +405,31 @@ async fn main() -> Result<()> {
                     Some(n) => r.rate.is_some_and(|rate| n.parse() == Ok(rate)),
                 })
                 .collect();
-            anyhow::ensure!(!regimes.is_empty(), "--only takes 3, 30 or none");
-            tree::run(Duration::from_millis(latency_ms), &regimes, max_concurrency).await
+            let export = matches!(only.as_deref(), None | Some("export"));
+            anyhow::ensure!(
+                !regimes.is_empty() || export,
+                "--only takes 3, 30, none or export"
+            );
+            let latency = Duration::from_millis(latency_ms);
+            tree::run(latency, &regimes, max_concurrency).await?;
+            if export {
+                let dir = match bin_dir {
+                    Some(d) => d,
+                    None => std::env::current_exe()?
+                        .parent()
+                        .context("this binary's folder")?
+                        .to_path_buf(),
+                };
+                tree::run_export(latency, &dir).await?;
+            }
+            Ok(())
         }
         Bench::Render { units, iterations } => render::run(units, iterations).await,
+        Bench::Decode {
+            fixtures,
+            units,
+            iterations,
+        } => decode::run(fixtures, units, iterations).await,
         Bench::Console {
             events,
             agents,

@@ -43,7 +43,7 @@ fn block(kind: &str, content: &str) -> Value {
 
 /// Builds a page of `units × 10` blocks: per unit a heading, a paragraph, a bullet with a
 /// nested bullet, a numbered item, a to-do, a quote, a code block and a toggle with a child.
-async fn build(emu: &Emulator, units: usize) -> Result<String> {
+pub(crate) async fn build(emu: &Emulator, units: usize) -> Result<String> {
     let page = emu.create_page(&emu.demo_ids().root_page, "Render benchmark")?;
     let kinds = [
         "heading_2",

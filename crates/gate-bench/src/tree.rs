@@ -1,6 +1,8 @@
 //! `gate-bench tree`: fetch a 1,000-block, 4-level page through `notion_client::tree` on the
 //! emulator with added latency, in three regimes (3 req/s, 30 req/s, no limit), each against
-//! its lower bound `max((min_requests − burst)/rate + latency, critical_path × latency)`.
+//! its lower bound `max((min_requests − burst)/rate + latency, critical_path × latency)`;
+//! then `notion-gate export --rate 0` of the same page, as a user runs it (a child process),
+//! against the latency bound `critical_path × latency`.
 
 use std::time::{Duration, Instant};
 
@@ -228,6 +230,67 @@ async fn run_one(latency: Duration, regime: Regime, concurrency_cap: usize) -> R
         shape.critical_path,
         tree.stats.limiter_wait.as_secs_f64(),
         tree.stats.retries
+    );
+    emu.shutdown().await;
+    Ok(())
+}
+
+/// Times `notion-gate export PAGE --rate 0` (the binary in `bin_dir`) against an emulator
+/// without a rate limit and with `latency`, and prints one row of the table of [`run`].
+pub async fn run_export(latency: Duration, bin_dir: &std::path::Path) -> Result<()> {
+    let bin = bin_dir.join("notion-gate");
+    ensure!(
+        bin.exists(),
+        "{} not found: build it first (cargo build --release -p notion-gate --bins)",
+        bin.display()
+    );
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .latency(latency)
+        .start()
+        .await
+        .context("start the emulator")?;
+    let root_page = emu.demo_ids().root_page.clone();
+    let page = four_level_page(&emu, &root_page)?;
+    let shape = shape(&emu, &page);
+    let out = tempfile::NamedTempFile::new()?;
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        emu.reset_counters();
+        let start = Instant::now();
+        let mut command = crate::overhead::clean_command(&bin);
+        command
+            .args(["export", &page, "--rate", "0", "--format", "json", "--out"])
+            .arg(out.path())
+            .args(["--notion-url", emu.base_url().trim_end_matches('/')])
+            .env("NOTION_GATE_NOTION_TOKEN", "bench")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // Waited for off the runtime, whose workers serve the emulator meanwhile.
+        let status = tokio::task::spawn_blocking(move || command.status())
+            .await?
+            .context("run notion-gate export")?;
+        let secs = start.elapsed().as_secs_f64();
+        ensure!(status.success(), "notion-gate export failed: {status}");
+        runs.push((secs, emu.counters().total));
+    }
+    let exported: Value = serde_json::from_slice(&std::fs::read(out.path())?)?;
+    ensure!(exported.is_object(), "the export is not a JSON object");
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (secs, requests) = runs[runs.len() / 2];
+    let bound = shape.critical_path as f64 * latency.as_secs_f64();
+    let ratio = secs / bound;
+    println!(
+        "| `notion-gate export --rate 0` (process, median of 5) | default | {} | {requests} ({} + the page) | 0 | {secs:.3} s | {bound:.3} s | {ratio:.3} | ≤ 1.50 | {} |",
+        shape.blocks,
+        shape.min_requests,
+        if ratio <= 1.5 { "met" } else { "missed" }
+    );
+    eprintln!(
+        "  export: runs {:?} s",
+        runs.iter()
+            .map(|r| (r.0 * 1000.0).round() / 1000.0)
+            .collect::<Vec<_>>()
     );
     emu.shutdown().await;
     Ok(())

@@ -113,9 +113,9 @@ pub struct ExportArgs {
     /// Descend into child pages as well.
     #[arg(long)]
     pub include_child_pages: bool,
-    /// Requests in flight at most.
-    #[arg(long, value_name = "N", default_value_t = notion_client::tree::DEFAULT_CONCURRENCY)]
-    pub concurrency: usize,
+    /// Requests in flight at most [default: 16, or 64 with `--rate 0`].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
     /// Requests per second sent to Notion, as `serve --rate`; 0 sends without a client-side
     /// limit (for an upstream that allows more than Notion's 3/s: an emulator, a gateway's
     /// proxy that paces for you) [default: 3].

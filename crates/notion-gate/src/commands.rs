@@ -12,41 +12,46 @@ use crate::connect::{self, explain};
 use crate::progress::Progress;
 use crate::render;
 
+/// Requests in flight of an export without a client-side rate limit (`--rate 0`).
+const UNLIMITED_CONCURRENCY: usize = 64;
+
 /// `notion-gate export PAGE_ID …`.
 pub async fn export(args: ExportArgs) -> Result<()> {
     let page_id = connect::page_id(&args.page_id)?;
-    if args.concurrency == 0 {
+    if args.concurrency == Some(0) {
         return Err(anyhow!(
             "invalid --concurrency 0: at least 1 request must be in flight"
         ));
     }
     let limiter = crate::config::export_limiter(args.rate.as_deref(), args.burst.as_deref())?;
+    // Without a client-side limit, the widest level of the tree is what helps: as many
+    // requests in flight as `fetch_tree` takes for an unlimited connection.
+    let concurrency = args.concurrency.unwrap_or(match limiter {
+        Some(_) => notion_client::tree::DEFAULT_CONCURRENCY,
+        None => UNLIMITED_CONCURRENCY,
+    });
     let conn = connect::connection_limited(&args.notion, limiter)?;
     let base = args.notion.notion_url.as_str();
     let what = format!("page {}", page_id.canonical());
     let progress = Progress::for_stderr();
 
-    progress.phase("fetching the page");
-    let page = match conn.pages().retrieve(&page_id).await {
-        Ok(page) => page,
-        Err(e) => {
-            progress.finish();
-            return Err(explain(e, &what, base));
-        }
-    };
-
     let mut options = TreeOptions::new()
         .max_depth(args.depth)
         .max_blocks(args.max_blocks)
-        .concurrency(args.concurrency)
+        .concurrency(concurrency)
         .include_child_pages(args.include_child_pages);
     if progress.is_visible() {
         let bar = progress.clone();
         options = options.progress(move |p| bar.update(p));
     }
-    progress.phase("fetching the blocks");
-    let tree = fetch_tree(&conn, &page_id.cast(), &options).await;
+    // The page object and its block tree do not depend on each other: both are asked at
+    // once, one round trip fewer. The page's error, if any, is the one reported.
+    progress.phase("fetching the page and its blocks");
+    let pages = conn.pages();
+    let root = page_id.cast();
+    let (page, tree) = tokio::join!(pages.retrieve(&page_id), fetch_tree(&conn, &root, &options));
     progress.finish();
+    let page = page.map_err(|e| explain(e, &what, base))?;
     tracing::info!(
         blocks = tree.len(),
         requests = tree.requests,

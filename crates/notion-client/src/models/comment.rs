@@ -25,7 +25,7 @@ pub struct DisplayName {
 }
 
 /// A comment attachment: `{category, file: {url, expiry_time}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CommentAttachment {
     /// `audio`, `image`, `pdf`, `productivity` or `video`.
@@ -39,8 +39,10 @@ pub struct CommentAttachment {
     pub extra: Map<String, Value>,
 }
 
+de_object!(CommentAttachment { category, file });
+
 /// A comment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Comment {
     /// The comment ID.
@@ -76,6 +78,19 @@ pub struct Comment {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(Comment {
+    id: required,
+    parent,
+    discussion_id,
+    created_time,
+    last_edited_time,
+    created_by,
+    rich_text,
+    display_name,
+    attachments,
+    request_id
+});
 
 impl Comment {
     /// The plain text of the comment.

@@ -1,9 +1,9 @@
 //! Shared shapes: colours, parents, icons, files and covers, dates, empty objects.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe, optional_union};
+use super::union::{Extra, Maybe};
 use crate::ids::{BlockId, DataSourceId, DatabaseId, FileUploadId, PageId};
 
 string_enum! {
@@ -55,13 +55,15 @@ string_enum! {
 }
 
 /// An object with no modelled fields (`{}`), keeping anything Notion adds.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct EmptyObject {
     /// Every field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(EmptyObject {});
 
 notion_union! {
     /// The kind of a parent, with its ID.
@@ -83,7 +85,7 @@ notion_union! {
 }
 
 /// A parent: `{type, <type>: id, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Parent {
     /// The kind and ID.
@@ -93,6 +95,8 @@ pub struct Parent {
     #[serde(flatten)]
     pub extra: Extra<ParentKind>,
 }
+
+de_object!(Parent {} kind: required ParentKind);
 
 impl Parent {
     /// A parent of the given kind.
@@ -157,7 +161,7 @@ impl Parent {
 }
 
 /// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DateValue {
     /// The start (ISO 8601 date or date-time).
@@ -173,6 +177,12 @@ pub struct DateValue {
     pub extra: Map<String, Value>,
 }
 
+de_object!(DateValue {
+    start: required,
+    end,
+    time_zone
+});
+
 impl DateValue {
     /// A date (or date-time) without end or time zone.
     pub fn new(start: impl Into<String>) -> Self {
@@ -186,7 +196,7 @@ impl DateValue {
 }
 
 /// An external file: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ExternalFile {
     /// The URL.
@@ -195,6 +205,8 @@ pub struct ExternalFile {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(ExternalFile { url: required });
 
 impl ExternalFile {
     /// An external file at `url`.
@@ -207,7 +219,7 @@ impl ExternalFile {
 }
 
 /// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct HostedFile {
     /// The signed URL.
@@ -220,8 +232,13 @@ pub struct HostedFile {
     pub extra: Map<String, Value>,
 }
 
+de_object!(HostedFile {
+    url: required,
+    expiry_time
+});
+
 /// A reference to a file upload: `{id}` (requests).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileUploadRef {
     /// The file upload ID.
@@ -230,6 +247,8 @@ pub struct FileUploadRef {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(FileUploadRef { id: required });
 
 impl FileUploadRef {
     /// A reference to the given upload.
@@ -242,7 +261,7 @@ impl FileUploadRef {
 }
 
 /// A custom emoji: `{id, name, url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CustomEmoji {
     /// The custom emoji ID.
@@ -258,8 +277,14 @@ pub struct CustomEmoji {
     pub extra: Map<String, Value>,
 }
 
+de_object!(CustomEmoji {
+    id: required,
+    name,
+    url
+});
+
 /// A native Notion icon: `{name, color}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct NativeIcon {
     /// The icon name, such as `book-closed`.
@@ -271,6 +296,11 @@ pub struct NativeIcon {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(NativeIcon {
+    name: required,
+    color
+});
 
 notion_union! {
     /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).
@@ -287,7 +317,7 @@ notion_union! {
 /// A file object: media block content, an entry of a `files` property, or a cover.
 ///
 /// `{type, <type>: …, name?, caption?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FileObject {
     /// The file name (`files` property entries, `file` blocks).
@@ -297,12 +327,14 @@ pub struct FileObject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caption: Option<Vec<super::RichText>>,
     /// Where the file lives; `None` in update requests that only change the caption.
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub source: Option<FileSource>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<FileSource>,
 }
+
+de_object!(FileObject { name, caption } source: optional FileSource);
 
 impl FileObject {
     /// A file object from a source.
@@ -354,7 +386,7 @@ notion_union! {
 }
 
 /// An icon: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Icon {
     /// The kind of icon.
@@ -364,6 +396,8 @@ pub struct Icon {
     #[serde(flatten)]
     pub extra: Extra<IconKind>,
 }
+
+de_object!(Icon {} kind: required IconKind);
 
 impl Icon {
     /// An emoji icon.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::common::{FileObject, Icon, Parent};
@@ -15,7 +15,7 @@ use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PageId};
 
 /// An entry of a database's `data_sources`: `{id, name}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DataSourceRef {
     /// The data source ID.
@@ -28,8 +28,10 @@ pub struct DataSourceRef {
     pub extra: Map<String, Value>,
 }
 
+de_object!(DataSourceRef { id: required, name });
+
 /// A database container (or, on 2022-06-28, a schema-bearing database).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Database {
     /// The database ID.
@@ -93,6 +95,28 @@ pub struct Database {
     pub extra: Map<String, Value>,
 }
 
+de_object!(Database {
+    id: required,
+    title,
+    description,
+    parent,
+    is_inline,
+    in_trash,
+    archived,
+    is_locked,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    data_sources,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    request_id
+});
+
 impl Database {
     /// The plain-text title.
     pub fn title(&self) -> String {
@@ -106,7 +130,7 @@ impl Database {
 }
 
 /// A data source (2025-09-03 and later).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DataSource {
     /// The data source ID.
@@ -170,6 +194,28 @@ pub struct DataSource {
     pub extra: Map<String, Value>,
 }
 
+de_object!(DataSource {
+    id: required,
+    title,
+    description,
+    parent,
+    database_parent,
+    is_inline,
+    in_trash,
+    archived,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    database_type,
+    request_id
+});
+
 impl DataSource {
     /// The plain-text title.
     pub fn title(&self) -> String {
@@ -188,7 +234,7 @@ impl DataSource {
 }
 
 /// A data-source template: `{id, name, is_default}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Template {
     /// The template page ID.
@@ -203,3 +249,9 @@ pub struct Template {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(Template {
+    id: required,
+    name,
+    is_default
+});

@@ -1,8 +1,14 @@
 //! Envelopes: the paginated list, search results, property-item responses, `page_markdown`,
 //! and the data-source template list.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, Error as _, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
+
+use super::object::Key;
 
 use super::database::{DataSource, Database, Template};
 use super::page::Page;
@@ -33,7 +39,7 @@ impl RequestStatus {
 
 /// The list envelope: `{object: "list", results, next_cursor, has_more, type, <type>: {},
 /// request_status?, request_id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ListResponse<T> {
     /// This page of results.
@@ -80,7 +86,7 @@ impl<T> ListResponse<T> {
 }
 
 /// One result of a search or of a data source query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "object", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum SearchResult {
@@ -93,7 +99,7 @@ pub enum SearchResult {
 }
 
 /// A property item, or a paginated list of property items (list types).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "object")]
 #[non_exhaustive]
 #[allow(clippy::large_enum_variant)]
@@ -140,4 +146,165 @@ pub struct TemplateList {
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl<T: DeserializeOwned> ListResponse<T> {
+    /// Decodes the (rest of the) keys of a list in one pass (see `models::object`).
+    pub(crate) fn de_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut results = None;
+        let mut next_cursor = None;
+        let mut has_more = None;
+        let mut list_type = None;
+        let mut request_status = None;
+        let mut property_item = None;
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            macro_rules! field {
+                ($slot:ident, $name:literal) => {{
+                    if $slot.is_some() {
+                        return Err(A::Error::duplicate_field($name));
+                    }
+                    $slot = Some(map.next_value()?);
+                }};
+            }
+            match key.as_str() {
+                "results" => field!(results, "results"),
+                "next_cursor" => field!(next_cursor, "next_cursor"),
+                "has_more" => field!(has_more, "has_more"),
+                "type" => field!(list_type, "type"),
+                "request_status" => field!(request_status, "request_status"),
+                "property_item" => field!(property_item, "property_item"),
+                _ => {
+                    let value: Value = map.next_value()?;
+                    extra.insert(key.into_string(), value);
+                }
+            }
+        }
+        Ok(Self {
+            results: results.ok_or_else(|| A::Error::missing_field("results"))?,
+            next_cursor: next_cursor.unwrap_or_default(),
+            has_more: has_more.unwrap_or_default(),
+            list_type: list_type.unwrap_or_default(),
+            request_status: request_status.unwrap_or_default(),
+            property_item: property_item.unwrap_or_default(),
+            extra,
+        })
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for ListResponse<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor<T>(PhantomData<fn() -> T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for ListVisitor<T> {
+            type Value = ListResponse<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ListResponse")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ListResponse<T>, A::Error> {
+                ListResponse::de_map(map)
+            }
+        }
+        deserializer.deserialize_map(ListVisitor(PhantomData))
+    }
+}
+
+/// Decodes an object tagged by `object` (`{"object": "<tag>", …}`, the tag's key not kept):
+/// in one pass when `object` comes first, as Notion sends it; otherwise the object is read
+/// into a `Value` first and decoded from it.
+trait ObjectTagged: Sized {
+    const TAGS: &'static [&'static str];
+    fn de_rest<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<Self, A::Error>;
+    fn from_value(tag: &str, rest: Value) -> Result<Self, serde_json::Error>;
+}
+
+fn de_object_tagged<'de, T: ObjectTagged, D: Deserializer<'de>>(
+    deserializer: D,
+    expecting: &'static str,
+) -> Result<T, D::Error> {
+    struct TaggedVisitor<T>(&'static str, PhantomData<fn() -> T>);
+    impl<'de, T: ObjectTagged> Visitor<'de> for TaggedVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let first = map.next_key::<Key<'de>>()?;
+            if let Some(key) = &first
+                && key.as_str() == "object"
+            {
+                let tag: Key<'de> = map.next_value()?;
+                return T::de_rest(tag.as_str(), map);
+            }
+            let mut object = Map::new();
+            if let Some(key) = first {
+                let value: Value = map.next_value()?;
+                object.insert(key.into_string(), value);
+            }
+            while let Some(key) = map.next_key::<Key<'de>>()? {
+                let value: Value = map.next_value()?;
+                object.insert(key.into_string(), value);
+            }
+            match object.shift_remove("object") {
+                Some(Value::String(tag)) => {
+                    if !T::TAGS.contains(&tag.as_str()) {
+                        return Err(A::Error::unknown_variant(&tag, T::TAGS));
+                    }
+                    T::from_value(&tag, Value::Object(object)).map_err(A::Error::custom)
+                }
+                Some(other) => Err(A::Error::custom(format!(
+                    "`object` must be a string, found {other}"
+                ))),
+                None => Err(A::Error::missing_field("object")),
+            }
+        }
+    }
+    deserializer.deserialize_map(TaggedVisitor(expecting, PhantomData))
+}
+
+impl ObjectTagged for SearchResult {
+    const TAGS: &'static [&'static str] = &["page", "data_source", "database"];
+    fn de_rest<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<Self, A::Error> {
+        match tag {
+            "page" => Page::de_map(map).map(Self::Page),
+            "data_source" => DataSource::de_map(map).map(Self::DataSource),
+            "database" => Database::de_map(map).map(Self::Database),
+            other => Err(A::Error::unknown_variant(other, Self::TAGS)),
+        }
+    }
+    fn from_value(tag: &str, rest: Value) -> Result<Self, serde_json::Error> {
+        Ok(match tag {
+            "page" => Self::Page(serde_json::from_value(rest)?),
+            "data_source" => Self::DataSource(serde_json::from_value(rest)?),
+            _ => Self::Database(serde_json::from_value(rest)?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for SearchResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_object_tagged(deserializer, "a page, data source or database")
+    }
+}
+
+impl ObjectTagged for PropertyItemResponse {
+    const TAGS: &'static [&'static str] = &["property_item", "list"];
+    fn de_rest<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<Self, A::Error> {
+        match tag {
+            "property_item" => PropertyItem::de_map(map).map(Self::Item),
+            "list" => ListResponse::de_map(map).map(Self::List),
+            other => Err(A::Error::unknown_variant(other, Self::TAGS)),
+        }
+    }
+    fn from_value(tag: &str, rest: Value) -> Result<Self, serde_json::Error> {
+        Ok(match tag {
+            "property_item" => Self::Item(serde_json::from_value(rest)?),
+            _ => Self::List(serde_json::from_value(rest)?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for PropertyItemResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        de_object_tagged(deserializer, "a property item or a list of them")
+    }
 }

@@ -11,6 +11,9 @@
 
 #[macro_use]
 pub mod union;
+#[macro_use]
+#[doc(hidden)]
+pub mod object;
 
 mod block;
 mod comment;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::common::{FileObject, Icon, Parent};
@@ -13,7 +13,7 @@ use super::user::User;
 use crate::ids::PageId;
 
 /// A page (also a data-source row).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Page {
     /// The page ID.
@@ -67,6 +67,25 @@ pub struct Page {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(Page {
+    id: required,
+    created_time,
+    last_edited_time,
+    created_by,
+    last_edited_by,
+    parent,
+    in_trash,
+    archived,
+    is_archived,
+    is_locked,
+    properties,
+    icon,
+    cover,
+    url,
+    public_url,
+    request_id
+});
 
 impl Page {
     /// The plain text of the property whose type is `title` (empty if none).

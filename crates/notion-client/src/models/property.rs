@@ -6,12 +6,12 @@ use serde_json::{Map, Number, Value};
 
 use super::common::{Color, DateValue, EmptyObject, FileObject};
 use super::rich_text::{PageRef, RichText};
-use super::union::{Extra, Maybe, optional_union};
+use super::union::{Extra, Maybe};
 use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PropertyId};
 
 /// A select, multi-select or status option: `{id, name, color, description?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct SelectOption {
     /// The option ID (opaque, not a UUID).
@@ -30,6 +30,13 @@ pub struct SelectOption {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(SelectOption {
+    id,
+    name,
+    color,
+    description
+});
 
 impl SelectOption {
     /// An option selected by name (requests).
@@ -56,7 +63,7 @@ notion_union! {
 }
 
 /// A formula value: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct FormulaValue {
     /// The result.
@@ -66,6 +73,8 @@ pub struct FormulaValue {
     #[serde(flatten)]
     pub extra: Extra<FormulaKind>,
 }
+
+de_object!(FormulaValue {} kind: required FormulaKind);
 
 notion_union! {
     /// The value of a rollup.
@@ -84,7 +93,7 @@ notion_union! {
 }
 
 /// A rollup value: `{type, <type>: value, function}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RollupValue {
     /// The result.
@@ -98,8 +107,10 @@ pub struct RollupValue {
     pub extra: Extra<RollupKind>,
 }
 
+de_object!(RollupValue { function } kind: required RollupKind);
+
 /// A unique ID value: `{prefix, number}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UniqueIdValue {
     /// The prefix, such as `TASK`.
@@ -113,8 +124,10 @@ pub struct UniqueIdValue {
     pub extra: Map<String, Value>,
 }
 
+de_object!(UniqueIdValue { prefix, number });
+
 /// A verification value: `{state, date, verified_by}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct VerificationValue {
     /// `verified`, `expired` or `unverified`.
@@ -130,8 +143,14 @@ pub struct VerificationValue {
     pub extra: Map<String, Value>,
 }
 
+de_object!(VerificationValue {
+    state: required,
+    verified_by,
+    date
+});
+
 /// A place value: `{lat, lon, name?, address?, aws_place_id?, google_place_id?}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PlaceValue {
     /// Latitude.
@@ -150,6 +169,13 @@ pub struct PlaceValue {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(PlaceValue {
+    lat,
+    lon,
+    name,
+    address
+});
 
 notion_union! {
     /// The typed value of a page property.
@@ -206,19 +232,21 @@ notion_union! {
 }
 
 /// A property value on a page: `{id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PropertyValue {
     /// The property ID (absent inside rollup arrays).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<PropertyId>,
     /// The typed value; `None` when only the ID is sent (as in the answer to page creation).
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub value: Option<PropertyValueKind>,
     /// Every other field (such as `has_more` on relations), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<PropertyValueKind>,
 }
+
+de_object!(PropertyValue { id } value: optional PropertyValueKind);
 
 impl PropertyValue {
     /// A property value for requests (no ID).
@@ -310,7 +338,7 @@ notion_union! {
 }
 
 /// A property item: `{object: "property_item", id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PropertyItem {
     /// The property ID.
@@ -323,6 +351,8 @@ pub struct PropertyItem {
     #[serde(flatten)]
     pub extra: Extra<PropertyItemKind>,
 }
+
+de_object!(PropertyItem { id } value: required PropertyItemKind);
 
 /// The `property_item` member of a paginated property-item list:
 /// `{id, type, next_url, <type>: {}}` (for rollups, `rollup` holds the summary).
@@ -347,7 +377,7 @@ pub struct PropertyItemListInfo {
 }
 
 /// A number property's configuration: `{format}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct NumberConfig {
     /// The display format (an open set: `number`, `percent`, `dollar`, …).
@@ -358,8 +388,10 @@ pub struct NumberConfig {
     pub extra: Map<String, Value>,
 }
 
+de_object!(NumberConfig { format });
+
 /// A select or multi-select configuration: `{options}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct SelectConfig {
     /// The options.
@@ -370,8 +402,10 @@ pub struct SelectConfig {
     pub extra: Map<String, Value>,
 }
 
+de_object!(SelectConfig { options });
+
 /// A status group: `{id, name, color, option_ids}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct StatusGroup {
     /// The group ID.
@@ -391,8 +425,15 @@ pub struct StatusGroup {
     pub extra: Map<String, Value>,
 }
 
+de_object!(StatusGroup {
+    id,
+    name,
+    color,
+    option_ids
+});
+
 /// A status configuration: `{options, groups}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct StatusConfig {
     /// The options.
@@ -406,8 +447,10 @@ pub struct StatusConfig {
     pub extra: Map<String, Value>,
 }
 
+de_object!(StatusConfig { options, groups });
+
 /// A formula configuration: `{expression}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct FormulaConfig {
     /// The formula expression.
@@ -418,8 +461,10 @@ pub struct FormulaConfig {
     pub extra: Map<String, Value>,
 }
 
+de_object!(FormulaConfig { expression });
+
 /// The dual-property part of a relation: `{synced_property_name, synced_property_id}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct DualProperty {
     /// The name of the synced property on the other side.
@@ -433,6 +478,11 @@ pub struct DualProperty {
     pub extra: Map<String, Value>,
 }
 
+de_object!(DualProperty {
+    synced_property_name,
+    synced_property_id
+});
+
 notion_union! {
     /// Whether a relation is one-way or two-way.
     pub enum RelationKind {
@@ -444,7 +494,7 @@ notion_union! {
 }
 
 /// A relation configuration: `{data_source_id, database_id, type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RelationConfig {
     /// The related data source (2025-09-03+).
@@ -454,15 +504,17 @@ pub struct RelationConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database_id: Option<DatabaseId>,
     /// One-way or two-way; `None` when `type` is absent.
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub kind: Option<RelationKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<RelationKind>,
 }
 
+de_object!(RelationConfig { data_source_id, database_id } kind: optional RelationKind);
+
 /// A rollup configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct RollupConfig {
     /// The relation property's name.
@@ -485,8 +537,16 @@ pub struct RollupConfig {
     pub extra: Map<String, Value>,
 }
 
+de_object!(RollupConfig {
+    relation_property_name,
+    relation_property_id,
+    rollup_property_name,
+    rollup_property_id,
+    function
+});
+
 /// A unique-ID configuration: `{prefix}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct UniqueIdConfig {
     /// The prefix.
@@ -496,6 +556,8 @@ pub struct UniqueIdConfig {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(UniqueIdConfig { prefix });
 
 notion_union! {
     /// The typed configuration of a property.
@@ -556,7 +618,7 @@ notion_union! {
 }
 
 /// A property configuration: `{id, name, description, type, <type>: config}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PropertyConfig {
     /// The property ID.
@@ -569,12 +631,14 @@ pub struct PropertyConfig {
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub description: Maybe<String>,
     /// The typed configuration; `None` in update requests that only rename.
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub config: Option<PropertyConfigKind>,
     /// Every other field, kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<PropertyConfigKind>,
 }
+
+de_object!(PropertyConfig { id, name, description } config: optional PropertyConfigKind);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! Rich text: text (with link), mentions of every kind, and equations, with annotations.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::common::{Color, CustomEmoji, DateValue};
@@ -9,7 +9,7 @@ use super::user::User;
 use crate::ids::{DatabaseId, PageId};
 
 /// Text annotations. Absent flags read as `false`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Annotations {
     /// Bold.
@@ -35,8 +35,17 @@ pub struct Annotations {
     pub extra: Map<String, Value>,
 }
 
+de_object!(Annotations {
+    bold,
+    italic,
+    strikethrough,
+    underline,
+    code,
+    color
+});
+
 /// A link: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Link {
     /// The target URL.
@@ -46,8 +55,10 @@ pub struct Link {
     pub extra: Map<String, Value>,
 }
 
+de_object!(Link { url: required });
+
 /// The `text` part of a text run: `{content, link}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TextContent {
     /// The text (at most 2000 characters in requests).
@@ -60,8 +71,13 @@ pub struct TextContent {
     pub extra: Map<String, Value>,
 }
 
+de_object!(TextContent {
+    content: required,
+    link
+});
+
 /// An equation: `{expression}` (KaTeX).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Equation {
     /// The KaTeX expression.
@@ -71,8 +87,12 @@ pub struct Equation {
     pub extra: Map<String, Value>,
 }
 
+de_object!(Equation {
+    expression: required
+});
+
 /// A reference to a page: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct PageRef {
     /// The page ID.
@@ -81,6 +101,8 @@ pub struct PageRef {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(PageRef { id: required });
 
 impl PageRef {
     /// A reference to `id`.
@@ -93,7 +115,7 @@ impl PageRef {
 }
 
 /// A reference to a database: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct DatabaseRef {
     /// The database ID.
@@ -103,8 +125,10 @@ pub struct DatabaseRef {
     pub extra: Map<String, Value>,
 }
 
+de_object!(DatabaseRef { id: required });
+
 /// A URL-only object: `{url}` (link previews).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UrlObject {
     /// The URL.
@@ -114,9 +138,11 @@ pub struct UrlObject {
     pub extra: Map<String, Value>,
 }
 
+de_object!(UrlObject { url: required });
+
 /// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
 /// icon_url?, …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct LinkMention {
     /// The link target.
@@ -144,6 +170,16 @@ pub struct LinkMention {
     pub extra: Map<String, Value>,
 }
 
+de_object!(LinkMention {
+    href: required,
+    title,
+    description,
+    link_author,
+    link_provider,
+    thumbnail_url,
+    icon_url
+});
+
 notion_union! {
     /// The kind of a template mention.
     pub enum TemplateMentionKind {
@@ -155,7 +191,7 @@ notion_union! {
 }
 
 /// A template mention: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TemplateMention {
     /// The kind and value.
@@ -165,6 +201,8 @@ pub struct TemplateMention {
     #[serde(flatten)]
     pub extra: Extra<TemplateMentionKind>,
 }
+
+de_object!(TemplateMention {} kind: required TemplateMentionKind);
 
 notion_union! {
     /// The kind of a mention.
@@ -189,7 +227,7 @@ notion_union! {
 }
 
 /// A mention: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Mention {
     /// The kind and value.
@@ -199,6 +237,8 @@ pub struct Mention {
     #[serde(flatten)]
     pub extra: Extra<MentionKind>,
 }
+
+de_object!(Mention {} kind: required MentionKind);
 
 impl Mention {
     /// A mention of the given kind.
@@ -223,7 +263,7 @@ notion_union! {
 }
 
 /// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RichText {
     /// Text, mention or equation.
@@ -242,6 +282,8 @@ pub struct RichText {
     #[serde(flatten)]
     pub extra: Extra<RichTextKind>,
 }
+
+de_object!(RichText { annotations, plain_text, href } kind: required RichTextKind);
 
 impl RichText {
     /// A rich-text item of the given kind, for requests.

@@ -31,6 +31,13 @@ pub trait NotionUnion: Sized {
     /// A known type whose content does not match its model is an error; an unknown type
     /// becomes the `Unknown` variant.
     fn from_parts(type_name: String, content: Option<Value>) -> Result<Self, String>;
+
+    /// Decodes the content of `type_name` straight from the input (no intermediate
+    /// `Value`): a known type into its model, an unknown one into `Unknown`.
+    fn deserialize_content<'de, D: Deserializer<'de>>(
+        type_name: &str,
+        deserializer: D,
+    ) -> Result<Self, D::Error>;
 }
 
 /// The `type` key and every other key of a JSON object, as collected for a union.
@@ -199,6 +206,19 @@ macro_rules! notion_union {
                     _ => Ok(Self::Unknown { type_name, content }),
                 }
             }
+
+            fn deserialize_content<'de, D: serde::Deserializer<'de>>(
+                type_name: &str,
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                match type_name {
+                    $($tag => <$content as serde::Deserialize>::deserialize(deserializer).map(Self::$variant),)*
+                    _ => Ok(Self::Unknown {
+                        type_name: type_name.to_owned(),
+                        content: Some(<serde_json::Value as serde::Deserialize>::deserialize(deserializer)?),
+                    }),
+                }
+            }
         }
 
         impl $name {
@@ -297,8 +317,12 @@ macro_rules! string_enum {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Ok(Self::from(raw.as_str()))
+                // Borrowed from the input when it can be: a known value allocates nothing.
+                let raw = $crate::models::object::Key::deserialize(deserializer)?;
+                Ok(match raw.as_str() {
+                    $($tag => Self::$variant,)*
+                    _ => Self::Other(raw.into_string()),
+                })
             }
         }
     };
@@ -419,7 +443,7 @@ impl<'de, U: NotionUnion> Deserialize<'de> for Extra<U> {
 }
 
 /// The first known variant of `U` whose key is present (for objects without `type`).
-fn inferred_type<U: NotionUnion>(map: &Map<String, Value>) -> Option<&'static str> {
+pub(crate) fn inferred_type<U: NotionUnion>(map: &Map<String, Value>) -> Option<&'static str> {
     U::KNOWN_TYPES
         .iter()
         .copied()
@@ -437,6 +461,14 @@ impl NotionUnion for () {
     }
     fn from_parts(type_name: String, _content: Option<Value>) -> Result<Self, String> {
         Err(format!("no union to hold type `{type_name}`"))
+    }
+    fn deserialize_content<'de, D: Deserializer<'de>>(
+        type_name: &str,
+        _deserializer: D,
+    ) -> Result<Self, D::Error> {
+        Err(serde::de::Error::custom(format!(
+            "no union to hold type `{type_name}`"
+        )))
     }
 }
 

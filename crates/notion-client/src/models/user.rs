@@ -1,13 +1,13 @@
 //! Users: partial users (`{object, id}`), people, bots (with owner and workspace fields), groups.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::union::{Extra, Maybe, optional_union};
+use super::union::{Extra, Maybe};
 use crate::ids::UserId;
 
 /// The `person` part of a user: `{email?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Person {
     /// The e-mail address (with the user-information capability).
@@ -17,6 +17,8 @@ pub struct Person {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+de_object!(Person { email });
 
 notion_union! {
     /// Who owns a bot.
@@ -29,7 +31,7 @@ notion_union! {
 }
 
 /// A bot's owner: `{type: "workspace", workspace: true}` or `{type: "user", user}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct BotOwner {
     /// The kind of owner.
@@ -40,8 +42,10 @@ pub struct BotOwner {
     pub extra: Extra<BotOwnerKind>,
 }
 
+de_object!(BotOwner {} kind: required BotOwnerKind);
+
 /// Workspace limits of a bot: `{max_file_upload_size_in_bytes}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct WorkspaceLimits {
     /// The largest file upload allowed.
@@ -52,8 +56,12 @@ pub struct WorkspaceLimits {
     pub extra: Map<String, Value>,
 }
 
+de_object!(WorkspaceLimits {
+    max_file_upload_size_in_bytes
+});
+
 /// The `bot` part of a user: `{}` or `{owner, workspace_id, workspace_name, workspace_limits}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Bot {
     /// The owner.
@@ -73,6 +81,13 @@ pub struct Bot {
     pub extra: Map<String, Value>,
 }
 
+de_object!(Bot {
+    owner,
+    workspace_id,
+    workspace_name,
+    workspace_limits
+});
+
 notion_union! {
     /// The kind of a user.
     pub enum UserKind {
@@ -84,7 +99,7 @@ notion_union! {
 }
 
 /// A user, bot or group; partial users (`{object: "user", id}`) have only `id`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct User {
     /// The user ID.
@@ -96,12 +111,14 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Maybe::is_absent")]
     pub avatar_url: Maybe<String>,
     /// Person or bot; `None` for a partial user.
-    #[serde(flatten, deserialize_with = "optional_union")]
+    #[serde(flatten)]
     pub kind: Option<UserKind>,
     /// Every other field (`object`, `request_id`, …), kept verbatim.
     #[serde(flatten)]
     pub extra: Extra<UserKind>,
 }
+
+de_object!(User { id: required, name, avatar_url } kind: optional UserKind);
 
 impl User {
     /// A partial user for requests: `{id}`.
