@@ -7,6 +7,7 @@ mod flows;
 mod mcp_stdio;
 mod sandbox;
 mod support;
+mod tidy;
 
 use std::process::Output;
 
