@@ -398,6 +398,9 @@ pub struct ResolveOptions {
     pub sandbox_notion_url: bool,
 }
 
+/// An OAuth client: its id and secret.
+type OAuthClient = (String, SecretString);
+
 /// The sources of one resolution: the flags, the environment and the parsed TOML file.
 struct Resolver<'a> {
     flags: &'a Flags,
@@ -729,7 +732,7 @@ impl Resolver<'_> {
 
     /// The OAuth client (id and secret, both or neither) and its redirect URI; environment
     /// or file only (no flags: the secret would show in the process list).
-    fn oauth(&self) -> Result<(Option<(String, SecretString)>, Option<String>)> {
+    fn oauth(&self) -> Result<(Option<OAuthClient>, Option<String>)> {
         let f = &self.file;
         let client_id = self.pick(
             None,

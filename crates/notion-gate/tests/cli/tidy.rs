@@ -318,14 +318,13 @@ fn test_module_files(path: &Path, text: &str) -> Vec<PathBuf> {
         if line != "#[cfg(test)]" {
             continue;
         }
-        if let Some(next) = lines.next() {
-            if let Some(name) = next
+        if let Some(next) = lines.next()
+            && let Some(name) = next
                 .strip_prefix("mod ")
                 .and_then(|rest| rest.strip_suffix(';'))
-            {
-                out.push(base.join(format!("{name}.rs")));
-                out.push(base.join(name).join("mod.rs"));
-            }
+        {
+            out.push(base.join(format!("{name}.rs")));
+            out.push(base.join(name).join("mod.rs"));
         }
     }
     out
