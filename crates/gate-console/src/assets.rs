@@ -21,7 +21,7 @@ pub(crate) struct Asset {
 impl Asset {
     fn new(stem: &str, ext: &str, content_type: &'static str, body: &'static [u8]) -> Self {
         let hash = Sha256::digest(body);
-        let short: String = hash[..5].iter().map(|b| format!("{b:02x}")).collect();
+        let short = hex::encode(&hash[..5]);
         Self {
             name: format!("{stem}.{short}.{ext}"),
             content_type,

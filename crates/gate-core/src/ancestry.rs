@@ -8,40 +8,47 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use gate_store::ConnectionId;
+use hashlink::LruCache;
 use notion_client::{Idempotency, RawRequest};
 use reqwest::Method;
 use serde_json::Value;
 
 use crate::gate::Inner;
 
-/// Parents of Notion objects, remembered for a while.
+/// Parents of Notion objects, remembered for a while: a bounded LRU map (`hashlink`), so a
+/// full cache forgets its least recently used object, not everything.
 pub(crate) struct ParentCache {
-    map: Mutex<HashMap<String, (Vec<String>, Instant)>>,
+    map: Mutex<LruCache<String, (Vec<String>, Instant)>>,
     ttl: Duration,
 }
 
+/// How many objects' parents are remembered at most.
 const CAPACITY: usize = 50_000;
 
 impl ParentCache {
     pub(crate) fn new(ttl: Duration) -> Self {
+        Self::with_capacity(ttl, CAPACITY)
+    }
+
+    fn with_capacity(ttl: Duration, capacity: usize) -> Self {
         Self {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(LruCache::new(capacity)),
             ttl,
         }
     }
 
     fn get(&self, id: &str) -> Option<Vec<String>> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id)
-            .filter(|(_, at)| at.elapsed() < self.ttl)
-            .map(|(p, _)| p.clone())
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let (parents, at) = map.get(id)?;
+        if at.elapsed() < self.ttl {
+            return Some(parents.clone());
+        }
+        map.remove(id);
+        None
     }
 
     fn put(&self, id: String, parents: Vec<String>) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= CAPACITY {
-            map.clear();
-        }
         map.insert(id, (parents, Instant::now()));
     }
 }
@@ -163,5 +170,24 @@ mod tests {
         assert!(
             parents_of(&json!({"parent": {"type": "workspace", "workspace": true}})).is_empty()
         );
+    }
+
+    #[test]
+    fn a_full_parent_cache_forgets_the_least_recently_used_object_only() {
+        let cache = ParentCache::with_capacity(Duration::from_secs(60), 2);
+        cache.put("a".into(), vec!["pa".into()]);
+        cache.put("b".into(), vec!["pb".into()]);
+        assert_eq!(cache.get("a"), Some(vec!["pa".to_owned()])); // `a` is now the most recent
+        cache.put("c".into(), vec!["pc".into()]);
+        assert_eq!(cache.get("b"), None);
+        assert_eq!(cache.get("a"), Some(vec!["pa".to_owned()]));
+        assert_eq!(cache.get("c"), Some(vec!["pc".to_owned()]));
+    }
+
+    #[test]
+    fn an_expired_parent_entry_is_not_returned() {
+        let cache = ParentCache::with_capacity(Duration::ZERO, 2);
+        cache.put("a".into(), vec!["pa".into()]);
+        assert_eq!(cache.get("a"), None);
     }
 }

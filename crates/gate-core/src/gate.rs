@@ -93,23 +93,21 @@ pub(crate) fn digest(key: &str) -> Digest {
     Digest(Sha256::digest(key.as_bytes()).into())
 }
 
-pub(crate) fn hex(d: &Digest) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(64);
-    for b in &d.0 {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+/// The token of an `Authorization` header value `Bearer <token>`: the scheme matched without
+/// regard to case, the token trimmed; `None` for another scheme or an empty token. The one
+/// bearer parser of the gateway (the HTTP extractors and [`Gate::authenticate`] use it).
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
     }
-    s
+    let token = token.trim();
+    (!token.is_empty()).then_some(token)
 }
 
-/// Strips an optional `Bearer ` prefix and surrounding whitespace.
+/// A presented key without its optional `Bearer ` prefix and surrounding whitespace.
 fn bare_key(presented: &str) -> &str {
-    let t = presented.trim();
-    match t.get(..7) {
-        Some(p) if p.eq_ignore_ascii_case("bearer ") => t[7..].trim(),
-        _ => t,
-    }
+    bearer_token(presented).unwrap_or_else(|| presented.trim())
 }
 
 tokio::task_local! {
@@ -290,7 +288,7 @@ impl Gate {
 
     async fn load_caller(&self, d: &Digest) -> Result<Caller, GateError> {
         let store = &self.inner.store;
-        let hash = TokenHash::from_hex(&hex(d)).map_err(GateError::Store)?;
+        let hash = TokenHash::from_hex(&hex::encode(d.0)).map_err(GateError::Store)?;
         let Some(key) = store.find_api_key_by_hash(&hash).await? else {
             return Err(GateError::Unauthenticated);
         };
@@ -828,5 +826,21 @@ impl Inner {
             return Err(self.reject_token(&entry).await);
         }
         Ok(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_parsed_once_for_every_surface() {
+        assert_eq!(bearer_token("Bearer nga_x"), Some("nga_x"));
+        assert_eq!(bearer_token("bearer   nga_x  "), Some("nga_x"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("nga_x"), None);
+        assert_eq!(bare_key(" Bearer nga_x "), "nga_x");
+        assert_eq!(bare_key(" nga_x "), "nga_x");
     }
 }

@@ -65,7 +65,7 @@ pub use config::{
 };
 pub use console::{ClientInfo, ConsoleSignIn, DEFAULT_SESSION_TTL};
 pub use error::{GateError, LOCAL_ONLY_MESSAGE, Refusal};
-pub use gate::{Gate, with_request_id};
+pub use gate::{Gate, bearer_token, with_request_id};
 pub use gate_store::Surface;
 pub use intents::{INTENT_LEASE, SettleReport};
 pub use mcp_oauth::{

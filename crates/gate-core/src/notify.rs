@@ -134,7 +134,7 @@ impl WebhookTarget {
             url.port().map(|p| format!(":{p}")).unwrap_or_default()
         );
         let digest = Sha256::digest(text.as_bytes());
-        let id = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let id = hex::encode(&digest[..8]);
         Ok(Self {
             url: SecretString::from(String::from(url)),
             slack,
@@ -311,12 +311,7 @@ pub fn sign(secret: &SecretString, body: &[u8]) -> String {
     };
     mac.update(body);
     let tag = mac.finalize().into_bytes();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256=");
-    for b in tag {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("sha256={}", hex::encode(tag))
 }
 
 struct Notice {

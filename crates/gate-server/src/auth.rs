@@ -15,13 +15,7 @@ pub struct Authed(pub Caller);
 
 /// The bearer token of a request, if it has a well-formed one.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = token.trim();
-    (!token.is_empty()).then_some(token)
+    gate_core::bearer_token(parts.headers.get(AUTHORIZATION)?.to_str().ok()?)
 }
 
 impl FromRequestParts<AppState> for Authed {

@@ -176,17 +176,7 @@ impl fmt::Display for TokenHash {
 
 /// Lowercase hex SHA-256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    hex::encode(Sha256::digest(data))
 }
 
 /// UTC milliseconds since the Unix epoch: how every time is stored.
@@ -212,7 +202,6 @@ mod tests {
 
     #[test]
     fn hex_and_hash() {
-        assert_eq!(hex(&[0x00, 0xab, 0xff]), "00abff");
         assert_eq!(
             TokenHash::of("abc").as_str(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

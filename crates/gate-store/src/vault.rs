@@ -35,7 +35,7 @@ pub struct KeyId(String);
 
 impl KeyId {
     fn of(raw_key: &[u8]) -> Self {
-        Self(crate::ids::hex(&Sha256::digest(raw_key)[..4]))
+        Self(hex::encode(&Sha256::digest(raw_key)[..4]))
     }
 
     /// Wraps a stored key id.

@@ -372,7 +372,6 @@ pub async fn connect(args: ConnectArgs) -> Result<()> {
         .token
         .clone()
         .filter(|t| !t.trim().is_empty())
-        .or_else(|| std::env::var("NOTION_GATE_NOTION_TOKEN").ok())
         .or_else(|| std::env::var(vars::NOTION_API_KEY).ok())
         .map(|t| t.trim().to_owned())
         .filter(|t| !t.is_empty())
@@ -380,7 +379,9 @@ pub async fn connect(args: ConnectArgs) -> Result<()> {
         .ok_or_else(|| {
             anyhow!(
                 "no Notion token: pass --token TOKEN (an internal integration's ntn_… token) or \
-                 set NOTION_GATE_NOTION_TOKEN or NOTION_API_KEY"
+                 set {} or {}",
+                vars::NOTION_TOKEN,
+                vars::NOTION_API_KEY
             )
         })?;
     with_admin!(&args.store, Some(&args.notion), |a| {

@@ -66,10 +66,11 @@ pub enum Command {
 /// How to reach Notion.
 #[derive(Debug, Clone, Args)]
 pub struct NotionArgs {
-    /// Integration token (or set NOTION_GATE_NOTION_TOKEN or NOTION_API_KEY). Never printed.
+    /// Integration token; the original's variable `NOTION_API_KEY` is read after this one.
+    /// Never printed.
     #[arg(
         long,
-        env = "NOTION_GATE_NOTION_TOKEN",
+        env = crate::config::vars::NOTION_TOKEN,
         hide_env_values = true,
         value_name = "TOKEN"
     )]
@@ -77,7 +78,7 @@ pub struct NotionArgs {
     /// Base URL of the Notion API (an emulator, for example).
     #[arg(
         long,
-        env = "NOTION_GATE_NOTION_URL",
+        env = crate::config::vars::NOTION_URL,
         value_name = "URL",
         default_value = "https://api.notion.com"
     )]

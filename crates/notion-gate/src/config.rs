@@ -12,7 +12,7 @@
 //! The environment is read through [`Env`], so the precedence can be tested without touching
 //! the process environment.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,9 @@ pub const DEFAULT_BURST: u32 = 10;
 /// when the sandbox stops.
 pub const SANDBOX_NOTION_URL_FILE: &str = "sandbox-notion.url";
 
-/// Environment variable names.
+/// Environment variable names: the one place each is spelled. The command-line shapes
+/// (`opts`, `cli`) name them in clap's `env` attribute, so `--help` lists them; the resolver
+/// reads those that have no flag or more than one name (aliases of the original system).
 pub mod vars {
     /// The TOML configuration file.
     pub const CONFIG: &str = "NOTION_GATE_CONFIG";
@@ -64,6 +66,8 @@ pub mod vars {
     pub const ATOM_LOCAL_ONLY: &str = gate_core::LEGACY_LOCAL_ONLY_ENV;
     /// Requests per second per Notion connection.
     pub const RATE: &str = "NOTION_GATE_RATE";
+    /// Keep the local mirrors fresh in the background (`serve --mirror`).
+    pub const MIRROR: &str = "NOTION_GATE_MIRROR";
     /// Burst per Notion connection.
     pub const BURST: &str = "NOTION_GATE_BURST";
     /// Cache lifetime in seconds.
@@ -97,8 +101,11 @@ pub mod vars {
     pub const NOTION_CLIENT_SECRET: &str = "NOTION_CLIENT_SECRET";
     /// The original's OAuth redirect URI.
     pub const NOTION_REDIRECT_URI: &str = "NOTION_REDIRECT_URI";
-    /// Internal-integration token for the first user (`serve`).
+    /// Internal-integration token for the first user (`serve`); also the original's name of
+    /// the token of `connect`, `export` and `check`, after [`NOTION_TOKEN`].
     pub const NOTION_API_KEY: &str = "NOTION_API_KEY";
+    /// The token of `connect`, `export` and `check`.
+    pub const NOTION_TOKEN: &str = "NOTION_GATE_NOTION_TOKEN";
     /// The agent key of `notion-gate mcp`.
     pub const AGENT_KEY: &str = "NOTION_GATE_AGENT_KEY";
 }
@@ -166,6 +173,9 @@ pub struct Flags {
     pub approval_webhooks: Option<String>,
     /// `--webhook-secret`.
     pub webhook_secret: Option<String>,
+    /// The flags (by field name, which is also the TOML key) whose value clap took from the
+    /// environment through the flag's `env` attribute: errors name that variable, not the flag.
+    pub env_sourced: BTreeSet<String>,
 }
 
 /// The optional TOML file. Every key is optional; unknown keys are errors.
@@ -392,14 +402,21 @@ pub struct ResolveOptions {
     pub sandbox_notion_url: bool,
 }
 
+/// An OAuth client: its id and secret.
+type OAuthClient = (String, SecretString);
+
+/// The sources of one resolution: the flags, the environment and the parsed TOML file.
 struct Resolver<'a> {
+    flags: &'a Flags,
     env: &'a dyn Env,
     file: FileConfig,
     file_path: Option<PathBuf>,
 }
 
 impl Resolver<'_> {
-    /// flag > first set env var > file > none.
+    /// flag > first set env var > file > none. A flag value that clap took from the
+    /// environment (its `env` attribute, recorded in [`Flags::env_sourced`]) is reported as
+    /// that variable, the first of `envs`, and counts as unset when blank, like any variable.
     fn pick(
         &self,
         flag: Option<String>,
@@ -408,11 +425,13 @@ impl Resolver<'_> {
         file: Option<String>,
         key: &'static str,
     ) -> Option<Sourced> {
-        if let Some(value) = flag {
-            return Some(Sourced {
-                value,
-                origin: Origin::Flag(flag_name),
-            });
+        let from_env = self.flags.env_sourced.contains(key);
+        if let Some(value) = flag.filter(|v| !(from_env && v.trim().is_empty())) {
+            let origin = match envs.first() {
+                Some(name) if from_env => Origin::Env(name),
+                _ => Origin::Flag(flag_name),
+            };
+            return Some(Sourced { value, origin });
         }
         for name in envs {
             if let Some(value) = self.env.var(name) {
@@ -428,18 +447,17 @@ impl Resolver<'_> {
             origin: Origin::File(key, path),
         })
     }
-}
 
-impl Settings {
-    /// Resolves the configuration from flags, the environment and the TOML file.
-    pub fn resolve(flags: &Flags, env: &dyn Env, options: ResolveOptions) -> Result<Settings> {
+    /// Reads the TOML file named by `--config` or [`vars::CONFIG`], if any.
+    fn load(flags: &Flags, env: &dyn Env) -> Result<(Option<PathBuf>, FileConfig)> {
         let config_path = flags
             .config
             .clone()
+            .filter(|p| !p.as_os_str().to_string_lossy().trim().is_empty())
             .or_else(|| env.var(vars::CONFIG).map(PathBuf::from));
         let file = match &config_path {
             Some(path) => {
-                let origin = if flags.config.is_some() {
+                let origin = if flags.config.is_some() && !flags.env_sourced.contains("config") {
                     "--config"
                 } else {
                     vars::CONFIG
@@ -454,117 +472,143 @@ impl Settings {
             }
             None => FileConfig::default(),
         };
-        let r = Resolver {
-            env,
-            file,
-            file_path: config_path.clone(),
-        };
-        let f = &r.file;
+        Ok((config_path, file))
+    }
 
-        let listen = match r.pick(
-            flags.listen.clone(),
-            "--listen",
-            &[vars::LISTEN],
-            f.listen.clone(),
-            "listen",
-        ) {
-            Some(s) => s.value.trim().parse::<SocketAddr>().map_err(|e| {
-                s.invalid(format_args!(
-                    "{e} (expected an address like {DEFAULT_LISTEN})"
-                ))
-            })?,
-            None => DEFAULT_LISTEN.parse().expect("the default address parses"),
-        };
-
-        let data_dir = r
-            .pick(
-                flags.data_dir.as_ref().map(|p| p.display().to_string()),
-                "--data-dir",
-                &[vars::DATA_DIR],
-                f.data_dir.as_ref().map(|p| p.display().to_string()),
-                "data_dir",
-            )
-            .map(|s| PathBuf::from(s.value))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-
-        let database_url = match r.pick(
-            flags.database_url.clone(),
-            "--database-url",
-            &[vars::DATABASE_URL],
-            f.database_url.clone(),
-            "database_url",
-        ) {
-            Some(s) => {
-                gate_store::Backend::from_url(s.value.trim()).map_err(|e| {
-                    s.invalid_secret(format_args!(
-                        "{e} (expected sqlite://PATH or postgres://USER@HOST/DB)"
+    fn listen(&self) -> Result<SocketAddr> {
+        let f = &self.file;
+        Ok(
+            match self.pick(
+                self.flags.listen.clone(),
+                "--listen",
+                &[vars::LISTEN],
+                f.listen.clone(),
+                "listen",
+            ) {
+                Some(s) => s.value.trim().parse::<SocketAddr>().map_err(|e| {
+                    s.invalid(format_args!(
+                        "{e} (expected an address like {DEFAULT_LISTEN})"
                     ))
-                })?;
-                SecretString::from(s.value.trim().to_owned())
-            }
-            None => SecretString::from(gate_store::default_sqlite_url(&data_dir)),
-        };
-
-        let sandbox_file = data_dir.join(SANDBOX_NOTION_URL_FILE);
-        let (notion_url, notion_url_origin) = match r.pick(
-            flags.notion_url.clone(),
-            "--notion-url",
-            &[vars::NOTION_URL],
-            f.notion_url.clone(),
-            "notion_url",
-        ) {
-            Some(s) => (check_http_url(&s)?, s.origin),
-            None => match options
-                .sandbox_notion_url
-                .then(|| std::fs::read_to_string(&sandbox_file).ok())
-                .flatten()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-            {
-                Some(url) => (url, Origin::SandboxFile(sandbox_file)),
-                None => (DEFAULT_NOTION_URL.to_owned(), Origin::Default),
+                })?,
+                None => DEFAULT_LISTEN.parse().expect("the default address parses"),
             },
-        };
+        )
+    }
 
-        let notion_version = r
-            .pick(
-                flags.notion_version.clone(),
-                "--notion-version",
-                &[vars::NOTION_VERSION],
-                f.notion_version.clone(),
-                "notion_version",
-            )
-            .map(|s| NotionVersion::parse(s.value.trim()).map_err(|e| s.invalid(e)))
-            .transpose()?;
+    fn data_dir(&self) -> PathBuf {
+        self.pick(
+            self.flags
+                .data_dir
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            "--data-dir",
+            &[vars::DATA_DIR],
+            self.file.data_dir.as_ref().map(|p| p.display().to_string()),
+            "data_dir",
+        )
+        .map(|s| PathBuf::from(s.value))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
 
-        let public_url = r
-            .pick(
-                flags.public_url.clone(),
-                "--public-url",
-                &[vars::PUBLIC_URL],
-                f.public_url.clone(),
-                "public_url",
-            )
-            .map(|s| check_http_url(&s))
-            .transpose()?;
+    fn database_url(&self, data_dir: &Path) -> Result<SecretString> {
+        Ok(
+            match self.pick(
+                self.flags.database_url.clone(),
+                "--database-url",
+                &[vars::DATABASE_URL],
+                self.file.database_url.clone(),
+                "database_url",
+            ) {
+                Some(s) => {
+                    gate_store::Backend::from_url(s.value.trim()).map_err(|e| {
+                        s.invalid_secret(format_args!(
+                            "{e} (expected sqlite://PATH or postgres://USER@HOST/DB)"
+                        ))
+                    })?;
+                    SecretString::from(s.value.trim().to_owned())
+                }
+                None => SecretString::from(gate_store::default_sqlite_url(data_dir)),
+            },
+        )
+    }
 
-        let policy_file = r
-            .pick(
-                flags.policy_file.as_ref().map(|p| p.display().to_string()),
-                "--policy-file",
-                &[vars::POLICY_FILE],
-                f.policy_file.as_ref().map(|p| p.display().to_string()),
-                "policy_file",
-            )
-            .map(|s| PathBuf::from(s.value));
+    /// Notion's base URL and where it came from: a source, else (admin commands) the running
+    /// sandbox's emulator, else the default.
+    fn notion_url(&self, data_dir: &Path, options: ResolveOptions) -> Result<(String, Origin)> {
+        let sandbox_file = data_dir.join(SANDBOX_NOTION_URL_FILE);
+        Ok(
+            match self.pick(
+                self.flags.notion_url.clone(),
+                "--notion-url",
+                &[vars::NOTION_URL],
+                self.file.notion_url.clone(),
+                "notion_url",
+            ) {
+                Some(s) => (check_http_url(&s)?, s.origin),
+                None => match options
+                    .sandbox_notion_url
+                    .then(|| std::fs::read_to_string(&sandbox_file).ok())
+                    .flatten()
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                {
+                    Some(url) => (url, Origin::SandboxFile(sandbox_file)),
+                    None => (DEFAULT_NOTION_URL.to_owned(), Origin::Default),
+                },
+            },
+        )
+    }
 
-        let encryption_key = env.var(vars::ENCRYPTION_KEY).map(SecretString::from);
+    fn notion_version(&self) -> Result<Option<NotionVersion>> {
+        self.pick(
+            self.flags.notion_version.clone(),
+            "--notion-version",
+            &[vars::NOTION_VERSION],
+            self.file.notion_version.clone(),
+            "notion_version",
+        )
+        .map(|s| NotionVersion::parse(s.value.trim()).map_err(|e| s.invalid(e)))
+        .transpose()
+    }
 
-        // Local-only: a privacy switch, so any source that says "on" turns it on, and a value
-        // that is neither on nor off is an error naming its source.
-        let mut local_only = flags.local_only;
+    fn public_url(&self) -> Result<Option<String>> {
+        self.pick(
+            self.flags.public_url.clone(),
+            "--public-url",
+            &[vars::PUBLIC_URL],
+            self.file.public_url.clone(),
+            "public_url",
+        )
+        .map(|s| check_http_url(&s))
+        .transpose()
+    }
+
+    fn policy_file(&self) -> Option<PathBuf> {
+        self.pick(
+            self.flags
+                .policy_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            "--policy-file",
+            &[vars::POLICY_FILE],
+            self.file
+                .policy_file
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            "policy_file",
+        )
+        .map(|s| PathBuf::from(s.value))
+    }
+
+    /// Local-only: a privacy switch, so any source that says "on" turns it on, and a value
+    /// that is neither on nor off is an error naming its source. Two variables name it (ours
+    /// and the original's, [`vars::ATOM_LOCAL_ONLY`]), so the resolver reads them, not clap.
+    fn local_only(&self) -> Result<bool> {
+        let mut local_only = self.flags.local_only;
+        let mut from_env = false;
         for name in [vars::LOCAL_ONLY, vars::ATOM_LOCAL_ONLY] {
-            if let Some(v) = env.var(name) {
+            if let Some(v) = self.env.var(name) {
+                from_env = true;
                 local_only |= gate_core::parse_local_only(name, &v).map_err(|_| {
                     anyhow!(
                         "invalid {name} {v:?}: expected true or false (also 1/0, yes/no, on/off)"
@@ -572,16 +616,18 @@ impl Settings {
                 })?;
             }
         }
-        if !flags.local_only
-            && env.var(vars::LOCAL_ONLY).is_none()
-            && env.var(vars::ATOM_LOCAL_ONLY).is_none()
-        {
-            local_only = f.local_only.unwrap_or(false);
+        if !self.flags.local_only && !from_env {
+            local_only = self.file.local_only.unwrap_or(false);
         }
+        Ok(local_only)
+    }
 
-        let rate = r
+    /// The per-connection limiter: `--rate` and `--burst`.
+    fn limiter(&self) -> Result<LimiterConfig> {
+        let f = &self.file;
+        let rate = self
             .pick(
-                flags.rate.clone(),
+                self.flags.rate.clone(),
                 "--rate",
                 &[vars::RATE],
                 f.rate.map(|v| v.to_string()),
@@ -593,9 +639,9 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or(DEFAULT_RATE);
-        let burst = r
+        let burst = self
             .pick(
-                flags.burst.clone(),
+                self.flags.burst.clone(),
                 "--burst",
                 &[vars::BURST],
                 f.burst.map(|v| v.to_string()),
@@ -607,15 +653,17 @@ impl Settings {
             })
             .transpose()?
             .unwrap_or(DEFAULT_BURST);
-        let limiter = LimiterConfig::new(rate, burst)
-            .map_err(|e| anyhow!("invalid --rate/--burst ({rate}, {burst}): {e}"))?;
+        LimiterConfig::new(rate, burst)
+            .map_err(|e| anyhow!("invalid --rate/--burst ({rate}, {burst}): {e}"))
+    }
 
-        let cache_ttl = r
+    fn cache_ttl(&self) -> Result<Duration> {
+        Ok(self
             .pick(
-                flags.cache_ttl.clone(),
+                self.flags.cache_ttl.clone(),
                 "--cache-ttl",
                 &[vars::CACHE_TTL],
-                f.cache_ttl.map(|v| v.to_string()),
+                self.file.cache_ttl.map(|v| v.to_string()),
                 "cache_ttl",
             )
             .map(|s| match s.value.trim().parse::<f64>() {
@@ -625,14 +673,16 @@ impl Settings {
                 _ => Err(s.invalid("expected a number of seconds between 0 and 86400")),
             })
             .transpose()?
-            .unwrap_or(gate_core::DEFAULT_CACHE_TTL);
+            .unwrap_or(gate_core::DEFAULT_CACHE_TTL))
+    }
 
-        let session_ttl = r
+    fn session_ttl(&self) -> Result<Duration> {
+        Ok(self
             .pick(
-                flags.session_ttl.clone(),
+                self.flags.session_ttl.clone(),
                 "--session-ttl",
                 &[vars::SESSION_TTL],
-                f.session_ttl.clone(),
+                self.file.session_ttl.clone(),
                 "session_ttl",
             )
             .map(|s| {
@@ -641,13 +691,16 @@ impl Settings {
                 })
             })
             .transpose()?
-            .unwrap_or(gate_core::DEFAULT_SESSION_TTL);
-        let audit_durability = r
+            .unwrap_or(gate_core::DEFAULT_SESSION_TTL))
+    }
+
+    fn audit_durability(&self) -> Result<gate_store::AuditDurability> {
+        Ok(self
             .pick(
-                flags.audit_durability.clone(),
+                self.flags.audit_durability.clone(),
                 "--audit-durability",
                 &[vars::AUDIT_DURABILITY],
-                f.audit_durability.clone(),
+                self.file.audit_durability.clone(),
                 "audit_durability",
             )
             .map(|s| {
@@ -656,39 +709,43 @@ impl Settings {
                     .map_err(|_| s.invalid("expected `process` or `fsync`"))
             })
             .transpose()?
-            .unwrap_or_default();
+            .unwrap_or_default())
+    }
 
-        let redis_url = r
-            .pick(
-                flags.redis_url.clone(),
-                "--redis-url",
-                &[vars::REDIS_URL],
-                f.redis_url.clone(),
-                "redis_url",
-            )
-            .map(|s| {
-                let v = s.value.trim();
-                if ["redis://", "rediss://", "redis+unix://", "unix://"]
-                    .iter()
-                    .any(|p| v.starts_with(p))
-                {
-                    Ok(SecretString::from(v.to_owned()))
-                } else {
-                    Err(s.invalid_secret(
-                        "expected redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://…",
-                    ))
-                }
-            })
-            .transpose()?;
+    fn redis_url(&self) -> Result<Option<SecretString>> {
+        self.pick(
+            self.flags.redis_url.clone(),
+            "--redis-url",
+            &[vars::REDIS_URL],
+            self.file.redis_url.clone(),
+            "redis_url",
+        )
+        .map(|s| {
+            let v = s.value.trim();
+            if ["redis://", "rediss://", "redis+unix://", "unix://"]
+                .iter()
+                .any(|p| v.starts_with(p))
+            {
+                Ok(SecretString::from(v.to_owned()))
+            } else {
+                Err(s.invalid_secret("expected redis://[:PASSWORD@]HOST[:PORT][/DB] or rediss://…"))
+            }
+        })
+        .transpose()
+    }
 
-        let client_id = r.pick(
+    /// The OAuth client (id and secret, both or neither) and its redirect URI; environment
+    /// or file only (no flags: the secret would show in the process list).
+    fn oauth(&self) -> Result<(Option<OAuthClient>, Option<String>)> {
+        let f = &self.file;
+        let client_id = self.pick(
             None,
             "",
             &[vars::OAUTH_CLIENT_ID, vars::NOTION_CLIENT_ID],
             f.oauth_client_id.clone(),
             "oauth_client_id",
         );
-        let client_secret = r.pick(
+        let client_secret = self.pick(
             None,
             "",
             &[vars::OAUTH_CLIENT_SECRET, vars::NOTION_CLIENT_SECRET],
@@ -714,7 +771,7 @@ impl Settings {
                 vars::NOTION_CLIENT_ID
             ),
         };
-        let oauth_redirect_uri = r
+        let redirect_uri = self
             .pick(
                 None,
                 "",
@@ -724,17 +781,16 @@ impl Settings {
             )
             .map(|s| check_http_url(&s))
             .transpose()?;
+        Ok((oauth, redirect_uri))
+    }
 
-        let notion_api_key = env
-            .var(vars::NOTION_API_KEY)
-            .map(|v| SecretString::from(v.trim().to_owned()));
-
-        let failed_auth_per_minute = r
+    fn failed_auth_per_minute(&self) -> Result<u32> {
+        Ok(self
             .pick(
-                flags.failed_auth_per_minute.clone(),
+                self.flags.failed_auth_per_minute.clone(),
                 "--failed-auth-per-minute",
                 &[vars::FAILED_AUTH_PER_MINUTE],
-                f.failed_auth_per_minute.map(|v| v.to_string()),
+                self.file.failed_auth_per_minute.map(|v| v.to_string()),
                 "failed_auth_per_minute",
             )
             .map(|s| {
@@ -744,68 +800,102 @@ impl Settings {
                     .map_err(|_| s.invalid("expected a whole number (0 turns the limit off)"))
             })
             .transpose()?
-            .unwrap_or(gate_server::auth_limit::AuthLimitConfig::default().failed_auth_per_minute);
+            .unwrap_or(gate_server::auth_limit::AuthLimitConfig::default().failed_auth_per_minute))
+    }
 
-        let cors_origins = match r.pick(
-            flags.cors_origins.clone(),
+    fn cors_origins(&self) -> Result<Vec<String>> {
+        let Some(s) = self.pick(
+            self.flags.cors_origins.clone(),
             "--cors-origin",
             &[vars::CORS_ORIGINS],
-            f.cors_origins.as_ref().map(|v| v.join(",")),
+            self.file.cors_origins.as_ref().map(|v| v.join(",")),
             "cors_origins",
-        ) {
-            None => Vec::new(),
-            Some(s) => {
-                let list: Vec<String> = s
-                    .value
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|o| !o.is_empty())
-                    .map(str::to_owned)
-                    .collect();
-                if let Err(e) = gate_server::ServerOptions::default().cors_origins(&list) {
-                    return Err(s.invalid(e));
-                }
-                list
-            }
+        ) else {
+            return Ok(Vec::new());
         };
+        let list: Vec<String> = s
+            .value
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Err(e) = gate_server::ServerOptions::default().cors_origins(&list) {
+            return Err(s.invalid(e));
+        }
+        Ok(list)
+    }
 
-        let approval_webhooks = match r.pick(
-            flags.approval_webhooks.clone(),
+    fn approval_webhooks(&self) -> Result<Vec<gate_core::WebhookTarget>> {
+        let Some(s) = self.pick(
+            self.flags.approval_webhooks.clone(),
             "--approval-webhook",
             &[vars::APPROVAL_WEBHOOKS],
-            f.approval_webhooks.as_ref().map(|v| v.join(",")),
+            self.file.approval_webhooks.as_ref().map(|v| v.join(",")),
             "approval_webhooks",
-        ) {
-            None => Vec::new(),
-            Some(s) => s
-                .value
-                .split(',')
-                .map(str::trim)
-                .filter(|u| !u.is_empty())
-                .map(|u| {
-                    // The URL may hold a secret (Slack's do): the error never repeats it.
-                    gate_core::WebhookTarget::parse(u).map_err(|e| s.invalid_secret(e))
-                })
-                .collect::<Result<Vec<_>>>()?,
+        ) else {
+            return Ok(Vec::new());
         };
-        let webhook_secret = r
-            .pick(
-                flags.webhook_secret.clone(),
-                "--webhook-secret",
-                &[vars::WEBHOOK_SECRET],
-                f.webhook_secret.clone(),
-                "webhook_secret",
-            )
-            .map(|s| {
-                let v = s.value.trim();
-                if v.len() < 16 {
-                    Err(s.invalid_secret("expected at least 16 characters"))
-                } else {
-                    Ok(SecretString::from(v.to_owned()))
-                }
+        s.value
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                // The URL may hold a secret (Slack's do): the error never repeats it.
+                gate_core::WebhookTarget::parse(u).map_err(|e| s.invalid_secret(e))
             })
-            .transpose()?;
+            .collect()
+    }
 
+    fn webhook_secret(&self) -> Result<Option<SecretString>> {
+        self.pick(
+            self.flags.webhook_secret.clone(),
+            "--webhook-secret",
+            &[vars::WEBHOOK_SECRET],
+            self.file.webhook_secret.clone(),
+            "webhook_secret",
+        )
+        .map(|s| {
+            let v = s.value.trim();
+            if v.len() < 16 {
+                Err(s.invalid_secret("expected at least 16 characters"))
+            } else {
+                Ok(SecretString::from(v.to_owned()))
+            }
+        })
+        .transpose()
+    }
+}
+
+impl Settings {
+    /// Resolves the configuration from flags, the environment and the TOML file, one
+    /// concern at a time (each a [`Resolver`] method).
+    pub fn resolve(flags: &Flags, env: &dyn Env, options: ResolveOptions) -> Result<Settings> {
+        let (config_path, file) = Resolver::load(flags, env)?;
+        let r = Resolver {
+            flags,
+            env,
+            file,
+            file_path: config_path.clone(),
+        };
+        let listen = r.listen()?;
+        let data_dir = r.data_dir();
+        let database_url = r.database_url(&data_dir)?;
+        let (notion_url, notion_url_origin) = r.notion_url(&data_dir, options)?;
+        let notion_version = r.notion_version()?;
+        let public_url = r.public_url()?;
+        let policy_file = r.policy_file();
+        let encryption_key = env.var(vars::ENCRYPTION_KEY).map(SecretString::from);
+        let local_only = r.local_only()?;
+        let limiter = r.limiter()?;
+        let cache_ttl = r.cache_ttl()?;
+        let session_ttl = r.session_ttl()?;
+        let audit_durability = r.audit_durability()?;
+        let redis_url = r.redis_url()?;
+        let (oauth, oauth_redirect_uri) = r.oauth()?;
+        let notion_api_key = env
+            .var(vars::NOTION_API_KEY)
+            .map(|v| SecretString::from(v.trim().to_owned()));
         Ok(Settings {
             listen,
             mirror: false,
@@ -822,11 +912,11 @@ impl Settings {
             cache_ttl,
             session_ttl,
             redis_url,
-            failed_auth_per_minute,
+            failed_auth_per_minute: r.failed_auth_per_minute()?,
             audit_durability,
-            cors_origins,
-            approval_webhooks,
-            webhook_secret,
+            cors_origins: r.cors_origins()?,
+            approval_webhooks: r.approval_webhooks()?,
+            webhook_secret: r.webhook_secret()?,
             oauth,
             oauth_redirect_uri,
             notion_api_key,
@@ -1219,6 +1309,39 @@ mod tests {
         .to_string();
         assert!(err.contains("NOTION_GATE_REDIS_URL"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_flag_clap_filled_from_the_environment_is_named_as_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write_toml(dir.path(), "cache_ttl = 7\n");
+        // clap's `env` attribute put NOTION_GATE_LISTEN's value into --listen.
+        let flags = Flags {
+            listen: Some("nowhere".into()),
+            env_sourced: BTreeSet::from(["listen".to_owned()]),
+            ..Flags::default()
+        };
+        let e = resolve(&flags, &env(&[])).unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid NOTION_GATE_LISTEN \"nowhere\""),
+            "{e}"
+        );
+        // A blank variable counts as unset: the file's value is used.
+        let flags = Flags {
+            config: Some(file),
+            cache_ttl: Some("  ".into()),
+            env_sourced: BTreeSet::from(["cache_ttl".to_owned()]),
+            ..Flags::default()
+        };
+        let s = resolve(&flags, &env(&[])).unwrap();
+        assert_eq!(s.cache_ttl, Duration::from_secs(7));
+        // The same blank value typed as a flag is an error naming the flag.
+        let flags = Flags {
+            cache_ttl: Some("  ".into()),
+            ..Flags::default()
+        };
+        let e = resolve(&flags, &env(&[])).unwrap_err().to_string();
+        assert!(e.starts_with("invalid --cache-ttl"), "{e}");
     }
 
     #[test]

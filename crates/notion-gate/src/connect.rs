@@ -12,10 +12,11 @@ use notion_client::{
 };
 
 use crate::cli::NotionArgs;
+use crate::config::vars;
 
-/// The environment variables that can hold the token, after `--token` (which clap also fills
-/// from `NOTION_GATE_NOTION_TOKEN`).
-pub const TOKEN_ENV_FALLBACK: &str = "NOTION_API_KEY";
+/// The environment variable that can hold the token, after `--token` (which clap also fills
+/// from [`vars::NOTION_TOKEN`]).
+pub const TOKEN_ENV_FALLBACK: &str = vars::NOTION_API_KEY;
 
 /// The token from `--token`, `NOTION_GATE_NOTION_TOKEN` or `NOTION_API_KEY`, in that order.
 pub fn token(args: &NotionArgs) -> Result<SecretString> {
@@ -31,7 +32,9 @@ pub fn token(args: &NotionArgs) -> Result<SecretString> {
     match raw {
         Some(t) => Ok(SecretString::from(t.trim().to_owned())),
         None => bail!(
-            "no Notion token: pass --token TOKEN or set NOTION_GATE_NOTION_TOKEN or NOTION_API_KEY"
+            "no Notion token: pass --token TOKEN or set {} or {}",
+            vars::NOTION_TOKEN,
+            vars::NOTION_API_KEY
         ),
     }
 }
@@ -105,7 +108,9 @@ pub fn explain(err: Error, what: &str, base_url: &str) -> anyhow::Error {
         .unwrap_or_else(|| err.to_string());
     match (&err, err.status()) {
         (_, Some(401)) => anyhow!(
-            "the token was refused by Notion (401 unauthorized): check --token, NOTION_GATE_NOTION_TOKEN or NOTION_API_KEY"
+            "the token was refused by Notion (401 unauthorized): check --token, {} or {}",
+            vars::NOTION_TOKEN,
+            vars::NOTION_API_KEY
         ),
         (_, Some(404)) => anyhow!(
             "{what} was not found or not shared with the integration (404): in Notion, add the integration to the page's connections"

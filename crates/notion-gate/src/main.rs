@@ -3,10 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = notion_gate::cli::Cli::parse();
+    let matches = notion_gate::cli::Cli::command().get_matches();
+    let cli = notion_gate::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    notion_gate::opts::record_env_sources(&matches);
     match notion_gate::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

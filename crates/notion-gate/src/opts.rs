@@ -3,46 +3,80 @@
 //! [`Flags`] for the configuration loader. Values stay text here; `config` parses them, so
 //! a bad value names its flag or variable the same way whichever source it came from.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
-use clap::{Args, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, Subcommand};
 
-use crate::config::Flags;
+use crate::config::{Flags, vars};
+
+/// The arguments (by id: the field name) whose value clap took from the environment, in the
+/// command line parsed by [`record_env_sources`]; empty when nothing was recorded (tests that
+/// build their arguments by hand).
+static ENV_SOURCED: OnceLock<BTreeSet<String>> = OnceLock::new();
+
+/// Records which arguments of the parsed command line (every subcommand level) clap filled
+/// from an environment variable, so that a bad value names the variable, not the flag.
+pub fn record_env_sources(matches: &ArgMatches) {
+    let mut ids = BTreeSet::new();
+    let mut level = Some(matches);
+    while let Some(m) = level {
+        for id in m.ids() {
+            if m.value_source(id.as_str()) == Some(ValueSource::EnvVariable) {
+                ids.insert(id.as_str().to_owned());
+            }
+        }
+        level = m.subcommand().map(|(_, sub)| sub);
+    }
+    // A second parse in one process keeps the first record: only the binary's `main` parses.
+    let _ = ENV_SOURCED.set(ids);
+}
+
+fn env_sourced() -> BTreeSet<String> {
+    ENV_SOURCED.get().cloned().unwrap_or_default()
+}
+
+/// The help of `--local-only`, naming both of its variables.
+fn local_only_help() -> String {
+    format!(
+        "Refuse every call to Notion [env: {} or {}]",
+        vars::LOCAL_ONLY,
+        vars::ATOM_LOCAL_ONLY
+    )
+}
 
 /// Where the gateway keeps its state; every gateway command takes these.
 #[derive(Debug, Clone, Default, Args)]
 pub struct StoreArgs {
-    /// TOML configuration file [env: NOTION_GATE_CONFIG].
-    #[arg(long, value_name = "FILE")]
+    /// TOML configuration file.
+    #[arg(long, env = vars::CONFIG, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data folder: SQLite database, vault key file [env: NOTION_GATE_DATA_DIR]
-    /// [default: ./data].
-    #[arg(long, value_name = "DIR")]
+    /// Data folder: SQLite database, vault key file [default: ./data].
+    #[arg(long, env = vars::DATA_DIR, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// sqlite://PATH or postgres://… [env: NOTION_GATE_DATABASE_URL] [default: SQLite in the
-    /// data folder].
-    #[arg(long, value_name = "URL")]
+    /// sqlite://PATH or postgres://… [default: SQLite in the data folder].
+    #[arg(long, env = vars::DATABASE_URL, hide_env_values = true, value_name = "URL")]
     pub database_url: Option<String>,
 }
 
 /// How to reach Notion.
 #[derive(Debug, Clone, Default, Args)]
 pub struct NotionUrlArgs {
-    /// Notion API base URL [env: NOTION_GATE_NOTION_URL] [default: https://api.notion.com].
-    #[arg(long, value_name = "URL")]
+    /// Notion API base URL [default: https://api.notion.com].
+    #[arg(long, env = vars::NOTION_URL, value_name = "URL")]
     pub notion_url: Option<String>,
-    /// Notion-Version sent to Notion, YYYY-MM-DD [env: NOTION_GATE_NOTION_VERSION]
-    /// [default: 2026-03-11].
-    #[arg(long, value_name = "V")]
+    /// Notion-Version sent to Notion, YYYY-MM-DD [default: 2026-03-11].
+    #[arg(long, env = vars::NOTION_VERSION, value_name = "V")]
     pub notion_version: Option<String>,
 }
 
 /// `notion-gate serve` and `notion-gate sandbox`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port [env: NOTION_GATE_LISTEN]
-    /// [default: 127.0.0.1:8787].
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8787].
+    #[arg(long, env = vars::LISTEN, value_name = "ADDR")]
     pub listen: Option<String>,
     /// State.
     #[command(flatten)]
@@ -50,60 +84,68 @@ pub struct ServeArgs {
     /// Notion (`sandbox` ignores --notion-url: it runs its own emulator).
     #[command(flatten)]
     pub notion: NotionUrlArgs,
-    /// Public base URL of the gateway, for OAuth redirects [env: NOTION_GATE_PUBLIC_URL]
-    /// [default: http://<listen address>].
-    #[arg(long, value_name = "URL")]
+    /// Public base URL of the gateway, for OAuth redirects [default: http://<listen address>].
+    #[arg(long, env = vars::PUBLIC_URL, value_name = "URL")]
     pub public_url: Option<String>,
-    /// gate-policy TOML file [env: NOTION_GATE_POLICY_FILE] [default: built-in policy].
-    #[arg(long, value_name = "FILE")]
+    /// gate-policy TOML file [default: built-in policy].
+    #[arg(long, env = vars::POLICY_FILE, value_name = "FILE")]
     pub policy_file: Option<PathBuf>,
-    /// Refuse every call to Notion [env: NOTION_GATE_LOCAL_ONLY or ATOM_LOCAL_ONLY].
-    #[arg(long)]
+    // Refuse every call to Notion. Two variables also turn it on (true/false, 1/0, yes/no,
+    // on/off), so the resolver reads them rather than clap; the help names them from `vars`.
+    #[arg(long, help = local_only_help())]
     pub local_only: bool,
     /// Keep the local mirror of every connection fresh in the background (reads in
-    /// local-only mode and `search_local` answer from it) [env: NOTION_GATE_MIRROR].
-    #[arg(long, env = "NOTION_GATE_MIRROR", hide_env = true, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    /// local-only mode and `search_local` answer from it).
+    #[arg(long, env = vars::MIRROR, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
     pub mirror: bool,
-    /// Requests per second per Notion connection [env: NOTION_GATE_RATE] [default: 3].
-    #[arg(long, value_name = "R")]
+    /// Requests per second per Notion connection [default: 3].
+    #[arg(long, env = vars::RATE, value_name = "R")]
     pub rate: Option<String>,
-    /// Burst per Notion connection [env: NOTION_GATE_BURST] [default: 10].
-    #[arg(long, value_name = "N")]
+    /// Burst per Notion connection [default: 10].
+    #[arg(long, env = vars::BURST, value_name = "N")]
     pub burst: Option<String>,
     /// Seconds a key lookup is cached; the bound on how long another instance's change goes
-    /// unseen [env: NOTION_GATE_CACHE_TTL] [default: 5].
-    #[arg(long, value_name = "SECONDS")]
+    /// unseen [default: 5].
+    #[arg(long, env = vars::CACHE_TTL, value_name = "SECONDS")]
     pub cache_ttl: Option<String>,
-    /// How long a web console sign-in lasts, e.g. 12h, 90m, 7d
-    /// [env: NOTION_GATE_SESSION_TTL] [default: 12h].
-    #[arg(long, value_name = "SPAN")]
+    /// How long a web console sign-in lasts, e.g. 12h, 90m, 7d [default: 12h].
+    #[arg(long, env = vars::SESSION_TTL, value_name = "SPAN")]
     pub session_ttl: Option<String>,
     /// Redis shared by several instances for the per-connection rate limit, e.g.
-    /// redis://cache:6379 [env: NOTION_GATE_REDIS_URL] [default: an in-process limiter].
-    #[arg(long, value_name = "URL")]
+    /// redis://cache:6379 [default: an in-process limiter].
+    #[arg(long, env = vars::REDIS_URL, hide_env_values = true, value_name = "URL")]
     pub redis_url: Option<String>,
     /// Failed authentications allowed per client address and minute, then 429; 0 turns the
-    /// limit off [env: NOTION_GATE_FAILED_AUTH_PER_MINUTE] [default: 20].
-    #[arg(long, value_name = "N")]
+    /// limit off [default: 20].
+    #[arg(long, env = vars::FAILED_AUTH_PER_MINUTE, value_name = "N")]
     pub failed_auth_per_minute: Option<String>,
     /// Allow this browser origin by CORS (repeatable; exact scheme://host[:port], never `*`)
-    /// [env: NOTION_GATE_CORS_ORIGINS, comma-separated] [default: none, no CORS headers].
-    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    /// (the variable: comma-separated) [default: none, no CORS headers].
+    #[arg(
+        long = "cors-origin",
+        env = vars::CORS_ORIGINS,
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
     pub cors_origins: Vec<String>,
     /// How durable an audit record is before the call goes on: `process` (survives a crash
     /// of the process) or `fsync` (survives power loss; SQLite syncs its audit spool before
-    /// answering) [env: NOTION_GATE_AUDIT_DURABILITY] [default: process].
-    #[arg(long, value_name = "LEVEL")]
+    /// answering) [default: process].
+    #[arg(long, env = vars::AUDIT_DURABILITY, value_name = "LEVEL")]
     pub audit_durability: Option<String>,
     /// POST approval events (held, decided, expired) to this URL (repeatable; write
-    /// slack+https://… for Slack's format) [env: NOTION_GATE_APPROVAL_WEBHOOKS,
-    /// comma-separated] [default: none].
-    #[arg(long = "approval-webhook", value_name = "URL")]
+    /// slack+https://… for Slack's format; the variable: comma-separated) [default: none].
+    #[arg(
+        long = "approval-webhook",
+        env = vars::APPROVAL_WEBHOOKS,
+        hide_env_values = true,
+        value_delimiter = ',',
+        value_name = "URL"
+    )]
     pub approval_webhooks: Vec<String>,
     /// Sign every webhook body: X-Notion-Gate-Signature: sha256=<HMAC-SHA256>; prefer the
-    /// variable, a flag shows in the process list [env: NOTION_GATE_WEBHOOK_SECRET]
-    /// [default: unsigned].
-    #[arg(long, value_name = "SECRET")]
+    /// variable, a flag shows in the process list [default: unsigned].
+    #[arg(long, env = vars::WEBHOOK_SECRET, hide_env_values = true, value_name = "SECRET")]
     pub webhook_secret: Option<String>,
 }
 
@@ -114,6 +156,7 @@ impl StoreArgs {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
+            env_sourced: env_sourced(),
             ..Flags::default()
         }
     }
@@ -232,9 +275,9 @@ pub enum AgentCommand {
 /// `notion-gate connect`.
 #[derive(Debug, Clone, Args)]
 pub struct ConnectArgs {
-    /// Internal-integration token (ntn_… or secret_…) [env: NOTION_GATE_NOTION_TOKEN or
-    /// NOTION_API_KEY]. Never printed.
-    #[arg(long, value_name = "TOKEN")]
+    /// Internal-integration token (ntn_… or secret_…); the original's variable
+    /// `NOTION_API_KEY` is read after this one. Never printed.
+    #[arg(long, env = vars::NOTION_TOKEN, hide_env_values = true, value_name = "TOKEN")]
     pub token: Option<String>,
     /// The user who owns the connection [default: the first administrator].
     #[arg(long, value_name = "NAME")]
@@ -329,9 +372,8 @@ pub enum KeysCommand {
 /// `notion-gate mcp`.
 #[derive(Debug, Clone, Args)]
 pub struct McpArgs {
-    /// The agent's key (nga_…) [env: NOTION_GATE_AGENT_KEY]. Prefer the variable: a flag is
-    /// visible to other local users.
-    #[arg(long, value_name = "KEY")]
+    /// The agent's key (nga_…). Prefer the variable: a flag is visible to other local users.
+    #[arg(long, env = vars::AGENT_KEY, hide_env_values = true, value_name = "KEY")]
     pub agent_key: Option<String>,
     /// State.
     #[command(flatten)]
@@ -339,7 +381,7 @@ pub struct McpArgs {
     /// Notion.
     #[command(flatten)]
     pub notion: NotionUrlArgs,
-    /// gate-policy TOML file [env: NOTION_GATE_POLICY_FILE].
-    #[arg(long, value_name = "FILE")]
+    /// gate-policy TOML file.
+    #[arg(long, env = vars::POLICY_FILE, value_name = "FILE")]
     pub policy_file: Option<PathBuf>,
 }

@@ -8,6 +8,7 @@ mod mcp_stdio;
 mod mirror;
 mod sandbox;
 mod support;
+mod tidy;
 
 use std::process::Output;
 
