@@ -138,6 +138,11 @@ pub struct CheckArgs {
     pub notion: NotionArgs,
 }
 
+/// `--format`: a page format by name.
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,9 +168,4 @@ mod tests {
             );
         }
     }
-}
-
-/// `--format`: a page format by name.
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
 }
