@@ -184,14 +184,7 @@ pub async fn create_page(
                 Err((e, ids, n)) => return Err(partial(e, ids, n)),
             }
         }
-        Ok(PageWritten {
-            id: page.id.canonical(),
-            url: page.url.clone(),
-            title: page.title(),
-            in_trash: page.is_in_trash(),
-            properties: notion_markdown::flatten_page(&page),
-            blocks_written: written,
-        })
+        Ok(PageWritten::from_page(&page, written))
     }
     .await;
     op.end_write(result).await

@@ -52,6 +52,20 @@ pub struct PageWritten {
     pub blocks_written: usize,
 }
 
+impl PageWritten {
+    /// The answer for `page` as Notion returned it, with `blocks_written` blocks of content.
+    pub(crate) fn from_page(page: &Page, blocks_written: usize) -> Self {
+        PageWritten {
+            id: page.id.canonical(),
+            url: page.url.clone(),
+            title: page.title(),
+            in_trash: page.is_in_trash(),
+            properties: notion_markdown::flatten_page(page),
+            blocks_written,
+        }
+    }
+}
+
 /// Types of a data source's properties, by name.
 pub(crate) async fn schema_types(
     op: &Op,

@@ -99,14 +99,7 @@ pub async fn update_page(
             .update(&page_id, &update)
             .await
             .map_err(upstream)?;
-        Ok(PageWritten {
-            id: page.id.canonical(),
-            url: page.url.clone(),
-            title: page.title(),
-            in_trash: page.is_in_trash(),
-            properties: notion_markdown::flatten_page(&page),
-            blocks_written: 0,
-        })
+        Ok(PageWritten::from_page(&page, 0))
     }
     .await;
     op.end(result).await
