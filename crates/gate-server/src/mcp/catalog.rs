@@ -1,5 +1,5 @@
 //! The MCP tool list: the tool endpoint's actions the caller may use
-//! (`routes::tools::available`, filtered by the policy for the caller's maturity), each as
+//! (`routes::tools::offered`, filtered by the policy for the caller's maturity), each as
 //! one MCP tool with the same JSON Schema for its arguments and annotations from its action
 //! class (`readOnlyHint` for reads, `destructiveHint` for the delete class, `idempotentHint`
 //! where a repeat has no further effect).
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use gate_policy::ToolAction as Action;
 
-use crate::routes::tools::{ToolAction, available};
+use crate::routes::tools::{describe, offered};
 
 /// Whether the MCP server caps the action's Markdown and continues it with a `cursor`
 /// (`get_page`, `get_page_markdown`).
@@ -26,7 +26,10 @@ pub fn pages_markdown(action: Action) -> bool {
 
 /// The MCP tools `caller` may use, in the tool endpoint's order.
 pub fn tools_for(gate: &Gate, caller: &Caller) -> Vec<Tool> {
-    available(gate, caller).into_iter().map(to_tool).collect()
+    offered(gate, caller)
+        .into_iter()
+        .map(|(action, approval_required)| to_tool(action, approval_required))
+        .collect()
 }
 
 /// The action an MCP tool name names exactly (whatever the caller may use).
@@ -35,14 +38,11 @@ pub fn action(name: &str) -> Option<Action> {
 }
 
 /// One action as an MCP tool.
-fn to_tool(info: ToolAction) -> Tool {
-    let Some(action) = self::action(&info.name) else {
-        // `available` lists only actions; a name it gives is always one.
-        return Tool::new(info.name, info.description, Arc::new(Map::new()));
-    };
-    let mut description = info.description.clone();
+fn to_tool(action: Action, approval_required: bool) -> Tool {
+    let (text, params_schema) = describe(action);
+    let mut description = text.to_owned();
     description.push('.');
-    if info.approval_required {
+    if approval_required {
         description.push_str(
             " Calls wait for a human's approval: the result is an `approval_required` tool \
              error with an `approval_id` (or, for clients with task support, a task); follow it \
@@ -55,8 +55,8 @@ fn to_tool(info: ToolAction) -> Tool {
         );
     }
     let title = title(action.name());
-    let schema = input_schema(action, info.params_schema);
-    Tool::new(info.name, description, Arc::new(schema))
+    let schema = input_schema(action, params_schema);
+    Tool::new(action.name(), description, Arc::new(schema))
         .with_title(title.clone())
         .with_annotations(annotations(action, title))
 }

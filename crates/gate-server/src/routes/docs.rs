@@ -37,8 +37,15 @@ pub fn routes() -> Router {
         .route("/docs/swagger-ui.css", get(css))
 }
 
+/// The document is the same for the life of the process: built once, served as bytes.
 async fn openapi_json() -> Response {
-    axum::Json(crate::api::document()).into_response()
+    static JSON: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let body = JSON.get_or_init(|| serde_json::to_vec(&crate::api::document()).unwrap_or_default());
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.as_slice(),
+    )
+        .into_response()
 }
 
 async fn swagger_page() -> Html<&'static str> {

@@ -668,8 +668,10 @@ fn unknown_action(action: &str) -> ApiError {
     .detail("actions", names)
 }
 
-/// The actions `caller` may use: those whose class the policy allows or puts under approval.
-pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
+/// The actions `caller` may use (those whose class the policy allows or puts under
+/// approval), each with whether its calls wait for a human.
+pub fn offered(gate: &Gate, caller: &Caller) -> Vec<(Action, bool)> {
+    let policy_caller = caller.policy_caller();
     Action::all()
         .filter_map(|action| {
             let op = Operation::new(
@@ -678,20 +680,30 @@ pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
                 OperationScope::Data,
                 Vec::new(),
             );
-            let approval = match decide(gate.policy(), &caller.policy_caller(), &op) {
+            let approval = match decide(gate.policy(), &policy_caller, &op) {
                 Decision::Deny { .. } => return None,
                 // Following one's own held calls is never held itself.
                 Decision::NeedsApproval { .. } => !action.follows_approvals(),
                 _ => false,
             };
+            Some((action, approval))
+        })
+        .collect()
+}
+
+/// The actions `caller` may use, described with their params' schemas.
+pub fn available(gate: &Gate, caller: &Caller) -> Vec<ToolAction> {
+    offered(gate, caller)
+        .into_iter()
+        .map(|(action, approval_required)| {
             let (description, params_schema) = describe(action);
-            Some(ToolAction {
+            ToolAction {
                 name: action.name().to_owned(),
                 class: action.class().as_str().to_owned(),
                 description: description.to_owned(),
-                approval_required: approval,
+                approval_required,
                 params_schema,
-            })
+            }
         })
         .collect()
 }
