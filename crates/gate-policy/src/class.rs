@@ -1,12 +1,6 @@
 //! Action classes (`read`, `create`, `update`, `delete`, `schema`) and small sets of them.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-
-use crate::error::ParseActionClassError;
+use crate::named::{self, Set};
 
 /// What kind of effect an operation has; the unit the policy grants or refuses.
 ///
@@ -86,130 +80,14 @@ impl ActionClass {
     }
 }
 
-impl fmt::Display for ActionClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+named::impl_named!(ActionClass, a: "an action class", what: "action class", list: "a list of action classes, e.g. [\"read\", \"create\"]");
 
-impl FromStr for ActionClass {
-    type Err = ParseActionClassError;
+/// A set of action classes (one byte; `Copy`, no allocation).
+pub type ClassSet = Set<ActionClass>;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        ActionClass::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(t))
-            .ok_or_else(|| ParseActionClassError::new(s))
-    }
-}
-
-impl Serialize for ActionClass {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ActionClass {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = ActionClass;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an action class: one of read, create, update, delete, schema")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ActionClass, E> {
-                v.parse().map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
-
-/// A set of action classes (a 5-bit set; `Copy`, no allocation).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct ClassSet(u8);
-
-impl ClassSet {
-    /// The empty set.
-    pub const EMPTY: ClassSet = ClassSet(0);
+impl Set<ActionClass> {
     /// Every class.
-    pub const ALL: ClassSet = ClassSet(0b1_1111);
-
-    /// Builds a set from a slice of classes.
-    pub const fn of(classes: &[ActionClass]) -> ClassSet {
-        let mut bits = 0u8;
-        let mut i = 0;
-        while i < classes.len() {
-            bits |= 1 << classes[i] as u8;
-            i += 1;
-        }
-        ClassSet(bits)
-    }
-
-    /// Whether `c` is in the set.
-    pub const fn contains(self, c: ActionClass) -> bool {
-        self.0 & (1 << c as u8) != 0
-    }
-
-    /// Adds `c`.
-    pub fn insert(&mut self, c: ActionClass) {
-        self.0 |= 1 << c as u8;
-    }
-
-    /// Whether the set is empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The members, in declaration order.
-    pub fn iter(self) -> impl Iterator<Item = ActionClass> {
-        ActionClass::ALL
-            .into_iter()
-            .filter(move |c| self.contains(*c))
-    }
-}
-
-impl fmt::Debug for ClassSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
-    }
-}
-
-impl FromIterator<ActionClass> for ClassSet {
-    fn from_iter<I: IntoIterator<Item = ActionClass>>(iter: I) -> Self {
-        let mut s = ClassSet::EMPTY;
-        for c in iter {
-            s.insert(c);
-        }
-        s
-    }
-}
-
-impl Serialize for ClassSet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for ClassSet {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ClassSet;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of action classes, e.g. [\"read\", \"create\"]")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ClassSet, A::Error> {
-                let mut set = ClassSet::EMPTY;
-                while let Some(item) = seq.next_element::<ActionClass>()? {
-                    set.insert(item);
-                }
-                Ok(set)
-            }
-        }
-        deserializer.deserialize_seq(V)
-    }
+    pub const ALL: ClassSet = Set::from_bits(0b1_1111);
 }
 
 #[cfg(test)]

@@ -2,50 +2,7 @@
 
 use crate::class::ActionClass;
 use crate::maturity::Maturity;
-
-/// A string that is not one of the four maturity levels.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown maturity level {value:?}: expected one of student, intern, supervised, autonomous (any case)"
-)]
-pub struct ParseMaturityError {
-    value: String,
-}
-
-impl ParseMaturityError {
-    pub(crate) fn new(value: &str) -> Self {
-        Self {
-            value: value.to_owned(),
-        }
-    }
-
-    /// The rejected input.
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-}
-
-/// A string that is not one of the five action classes.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown action class {value:?}: expected one of read, create, update, delete, schema (any case)"
-)]
-pub struct ParseActionClassError {
-    value: String,
-}
-
-impl ParseActionClassError {
-    pub(crate) fn new(value: &str) -> Self {
-        Self {
-            value: value.to_owned(),
-        }
-    }
-
-    /// The rejected input.
-    pub fn value(&self) -> &str {
-        &self.value
-    }
-}
+use crate::named::ParseNameError;
 
 /// Maturity rules for one class that would let a less mature agent do more than a more mature
 /// one (see [`crate::Rules`]).
@@ -158,12 +115,9 @@ impl PolicyError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// See [`ParseMaturityError`].
+    /// A maturity level or an action class that does not exist; see [`ParseNameError`].
     #[error(transparent)]
-    Maturity(#[from] ParseMaturityError),
-    /// See [`ParseActionClassError`].
-    #[error(transparent)]
-    ActionClass(#[from] ParseActionClassError),
+    Name(#[from] ParseNameError),
     /// See [`RulesError`].
     #[error(transparent)]
     Rules(#[from] RulesError),

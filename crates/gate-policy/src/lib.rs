@@ -90,6 +90,7 @@ mod decision;
 mod error;
 mod ids;
 mod maturity;
+mod named;
 mod policy;
 mod tool;
 
@@ -101,8 +102,9 @@ pub use decision::{
     Ancestry, ApprovalReason, Caller, Decision, DenyReason, NoAncestry, decide,
     decide_with_ancestry,
 };
-pub use error::{Error, ParseActionClassError, ParseMaturityError, PolicyError, RulesError};
+pub use error::{Error, PolicyError, RulesError};
 pub use ids::{ids_equal, normalize_id};
 pub use maturity::{Maturity, MaturitySet};
+pub use named::{Named, ParseNameError, Set};
 pub use policy::{AgentPolicy, AgentSelector, Policy, Rules, Verdict};
 pub use tool::{ToolAction, ToolHints};

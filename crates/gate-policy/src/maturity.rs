@@ -1,12 +1,6 @@
 //! Agent maturity levels (`student < intern < supervised < autonomous`) and small sets of them.
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::de::{self, Deserializer, Visitor};
-use serde::{Deserialize, Serialize, Serializer};
-
-use crate::error::ParseMaturityError;
+use crate::named::{self, Set};
 
 /// How far an agent is trusted, lowest to highest.
 ///
@@ -64,125 +58,15 @@ impl Maturity {
     }
 }
 
-impl fmt::Display for Maturity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+named::impl_named!(Maturity, a: "a maturity level", what: "maturity level", list: "a list of maturity levels, e.g. [\"supervised\"]");
 
-impl FromStr for Maturity {
-    type Err = ParseMaturityError;
+/// A set of maturity levels (one byte; `Copy`, no allocation).
+pub type MaturitySet = Set<Maturity>;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        Maturity::ALL
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(t))
-            .ok_or_else(|| ParseMaturityError::new(s))
-    }
-}
-
-impl Serialize for Maturity {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Maturity {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Maturity;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a maturity level: one of student, intern, supervised, autonomous")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Maturity, E> {
-                v.parse().map_err(E::custom)
-            }
-        }
-        deserializer.deserialize_str(V)
-    }
-}
-
-/// A set of maturity levels (a 4-bit set; `Copy`, no allocation).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct MaturitySet(u8);
-
-impl MaturitySet {
-    /// The empty set.
-    pub const EMPTY: MaturitySet = MaturitySet(0);
-
-    /// Builds a set from a slice of levels.
-    pub const fn of(levels: &[Maturity]) -> MaturitySet {
-        let mut bits = 0u8;
-        let mut i = 0;
-        while i < levels.len() {
-            bits |= 1 << levels[i] as u8;
-            i += 1;
-        }
-        MaturitySet(bits)
-    }
-
-    /// Whether `m` is in the set.
-    pub const fn contains(self, m: Maturity) -> bool {
-        self.0 & (1 << m as u8) != 0
-    }
-
-    /// Adds `m`.
-    pub fn insert(&mut self, m: Maturity) {
-        self.0 |= 1 << m as u8;
-    }
-
-    /// Whether the set is empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    /// The members, lowest first.
-    pub fn iter(self) -> impl Iterator<Item = Maturity> {
-        Maturity::ALL.into_iter().filter(move |m| self.contains(*m))
-    }
-}
-
-impl fmt::Debug for MaturitySet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter()).finish()
-    }
-}
-
-impl FromIterator<Maturity> for MaturitySet {
-    fn from_iter<I: IntoIterator<Item = Maturity>>(iter: I) -> Self {
-        let mut s = MaturitySet::EMPTY;
-        for m in iter {
-            s.insert(m);
-        }
-        s
-    }
-}
-
-impl Serialize for MaturitySet {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for MaturitySet {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = MaturitySet;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a list of maturity levels, e.g. [\"supervised\"]")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<MaturitySet, A::Error> {
-                let mut set = MaturitySet::EMPTY;
-                while let Some(item) = seq.next_element::<Maturity>()? {
-                    set.insert(item);
-                }
-                Ok(set)
-            }
-        }
-        deserializer.deserialize_seq(V)
+impl Set<Maturity> {
+    /// The set of one level (usable in constants).
+    pub const fn only(m: Maturity) -> MaturitySet {
+        Set::from_bits(1 << m as u8)
     }
 }
 

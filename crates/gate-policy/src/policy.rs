@@ -66,8 +66,8 @@ impl Rules {
     /// other class needs approval.
     pub const BUILTIN_APPROVALS: [MaturitySet; 5] = [
         MaturitySet::EMPTY,
-        MaturitySet::of(&[Maturity::Supervised]),
-        MaturitySet::of(&[Maturity::Supervised]),
+        MaturitySet::only(Maturity::Supervised),
+        MaturitySet::only(Maturity::Supervised),
         MaturitySet::EMPTY,
         MaturitySet::EMPTY,
     ];
