@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use gate_policy::{Decision, classify};
+use gate_policy::Decision;
 use gate_store::{
     Approval, ApprovalDecision, ApprovalFilter, ApprovalId, ApprovalOutcome, ApprovalStatus,
     AuditDecision, CallerKind, MAX_APPROVAL_NOTE, Outcome, RequesterKind, Surface,
@@ -311,13 +311,7 @@ impl Gate {
         })?;
         let canonical = Canonical::from_json(&stored)
             .map_err(|e| RunError::Denied("invalid_request", e.to_string()))?;
-        audit.request(&canonical);
-        let op = classify(
-            canonical.method.as_str(),
-            &canonical.path_and_query(),
-            canonical.body.as_ref(),
-        );
-        audit.operation(&op);
+        let op = audit.classified(&canonical);
         // The requester as they are now.
         let requester = self
             .requester_now(approval)

@@ -96,6 +96,14 @@ impl CallAudit {
         self.extra.insert(key.to_owned(), value);
     }
 
+    /// Records the request's shape and its classification, and answers the classification.
+    pub(crate) fn classified(&mut self, c: &Canonical) -> Operation {
+        self.request(c);
+        let op = gate_policy::classify(c.method.as_str(), &c.path_and_query(), c.body.as_ref());
+        self.operation(&op);
+        op
+    }
+
     /// Records the request's shape: method, path (ids only), query keys, body keys and size.
     pub(crate) fn request(&mut self, c: &Canonical) {
         self.note("method", Value::String(c.method.to_string()));

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use gate_policy::{Decision, Operation, Policy, classify, decide, decide_with_ancestry};
+use gate_policy::{Decision, Operation, Policy, decide, decide_with_ancestry};
 use gate_store::{
     ApiKeyKind, AuditDecision, AuditWriter, ConnectionId, NewApproval, Outcome, Store, Surface,
     TokenHash, Vault,
@@ -505,13 +505,7 @@ impl Gate {
                 return Err(e);
             }
         };
-        audit.request(&canonical);
-        let op = classify(
-            canonical.method.as_str(),
-            &canonical.path_and_query(),
-            canonical.body.as_ref(),
-        );
-        audit.operation(&op);
+        let op = audit.classified(&canonical);
         if let Some(c) = caller.connection_id {
             audit.connection(c);
         }

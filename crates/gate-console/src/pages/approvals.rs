@@ -440,9 +440,14 @@ pub(crate) struct DecideForm {
     note: String,
 }
 
-fn clean_note(note: &str) -> Option<String> {
-    let n = note.trim();
-    (!n.is_empty()).then(|| n.chars().take(1000).collect())
+impl DecideForm {
+    /// The approval the path names and the note (trimmed, at most 1,000 characters; blank
+    /// is none).
+    fn read(&self, raw_id: &str) -> Result<(ApprovalId, Option<String>), ConsoleError> {
+        let id: ApprovalId = parse_id(raw_id, "approval")?;
+        let n = self.note.trim();
+        Ok((id, (!n.is_empty()).then(|| n.chars().take(1000).collect())))
+    }
 }
 
 /// `POST /console/approvals/{id}/approve`: approves and runs the call once.
@@ -451,8 +456,7 @@ pub(crate) async fn approve(
     Path(raw): Path<String>,
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
-    let id: ApprovalId = parse_id(&raw, "approval")?;
-    let note = clean_note(&form.note);
+    let (id, note) = form.read(&raw)?;
     match state
         .gate
         .approve(&signed.caller, id, note.as_deref())
@@ -471,8 +475,7 @@ pub(crate) async fn deny(
     Path(raw): Path<String>,
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
-    let id: ApprovalId = parse_id(&raw, "approval")?;
-    let note = clean_note(&form.note);
+    let (id, note) = form.read(&raw)?;
     state.gate.deny(&signed.caller, id, note.as_deref()).await?;
     Ok(Redirect::to(&format!("/console/approvals/{id}?done=denied")).into_response())
 }

@@ -60,6 +60,19 @@ impl ConsentForm {
 }
 
 /// A refused request: to the client's redirect URI when it is known to be good, else shown.
+/// The consent form's authorization request, checked again on every step; a refusal is the
+/// answer to give (a redirect back to the client, or an error page).
+async fn checked(
+    state: &ConsoleState,
+    form: &ConsentForm,
+) -> Result<AuthorizeRequest, Result<Response, ConsoleError>> {
+    state
+        .gate
+        .check_mcp_authorize(&form.params(), &state.config.public_url)
+        .await
+        .map_err(refused)
+}
+
 fn refused(e: GateError) -> Result<Response, ConsoleError> {
     match e {
         GateError::OAuth {
@@ -93,13 +106,9 @@ pub(crate) async fn page_handler(
     signed: Signed,
     Query(form): Query<ConsentForm>,
 ) -> Result<Response, ConsoleError> {
-    let req = match state
-        .gate
-        .check_mcp_authorize(&form.params(), &state.config.public_url)
-        .await
-    {
+    let req = match checked(&state, &form).await {
         Ok(r) => r,
-        Err(e) => return refused(e),
+        Err(answer) => return answer,
     };
     render(&state, &signed, &req, None).await
 }
@@ -199,13 +208,9 @@ pub(crate) async fn decide(
     State(state): State<ConsoleState>,
     CsrfForm(signed, form): CsrfForm<ConsentForm>,
 ) -> Result<Response, ConsoleError> {
-    let req = match state
-        .gate
-        .check_mcp_authorize(&form.params(), &state.config.public_url)
-        .await
-    {
+    let req = match checked(&state, &form).await {
         Ok(r) => r,
-        Err(e) => return refused(e),
+        Err(answer) => return answer,
     };
     if form.decision.as_deref() != Some("allow") {
         tracing::info!(client_id = %req.client.client_id, user_id = %signed.caller.user_id, "MCP client refused");
