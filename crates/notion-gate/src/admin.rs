@@ -24,8 +24,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::config::{ProcessEnv, ResolveOptions, Settings, vars};
 use crate::opts::{
-    AgentCommand, ApprovalsCommand, AuditCommand, ConnectArgs, KeysCommand, NotionUrlArgs,
-    StoreArgs, UserCommand,
+    AgentCommand, ApprovalsCommand, AuditCommand, ConnectArgs, KeysCommand, ListArgs,
+    NotionUrlArgs, StoreArgs, UserCommand,
 };
 use crate::setup;
 
@@ -220,7 +220,7 @@ pub async fn user(cmd: UserCommand) -> Result<()> {
             );
             Ok(())
         }),
-        UserCommand::List { json, store } => with_admin!(&store, None, |a| {
+        UserCommand::List(ListArgs { json, store }) => with_admin!(&store, None, |a| {
             let actor = a.actor().await?;
             let users = a.gate.list_users(&actor).await?;
             if json {
@@ -299,7 +299,7 @@ pub async fn agent(cmd: AgentCommand) -> Result<()> {
             }
             Ok(())
         }),
-        AgentCommand::List { json, store } => with_admin!(&store, None, |a| {
+        AgentCommand::List(ListArgs { json, store }) => with_admin!(&store, None, |a| {
             let actor = a.actor().await?;
             let agents = a.gate.list_agents(&actor).await?;
             if json {

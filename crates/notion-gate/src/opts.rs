@@ -195,6 +195,17 @@ impl ServeArgs {
     }
 }
 
+/// The arguments of a `… list` command.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// State.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
 /// `notion-gate user …`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum UserCommand {
@@ -210,14 +221,7 @@ pub enum UserCommand {
         store: StoreArgs,
     },
     /// List users.
-    List {
-        /// JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// State.
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List(ListArgs),
 }
 
 /// `notion-gate agent …`.
@@ -241,14 +245,7 @@ pub enum AgentCommand {
         store: StoreArgs,
     },
     /// List agents.
-    List {
-        /// JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// State.
-        #[command(flatten)]
-        store: StoreArgs,
-    },
+    List(ListArgs),
     /// Promote or demote an agent.
     SetMaturity {
         /// The agent's name or id.
