@@ -1,15 +1,16 @@
 //! The webhook-delivery outbox and the expiry that reports which approvals it expired, written
-//! once for both backends (the `webhook_sql!` macro, instantiated beside `sql_store!`).
+//! once for both backends (methods of [`SqlStore`]).
 //!
 //! A due delivery is claimed with one conditional `UPDATE … RETURNING` that moves its
 //! `next_attempt_at` past a lease, so among workers on several instances exactly one attempts
 //! it; a worker that dies mid-attempt loses only its lease.
 
-use crate::error::{Result, StoreError};
-use crate::ids::{ApprovalId, WebhookDeliveryId, from_ms};
-use crate::webhooks::WebhookDelivery;
-
+use super::dialect::{self, Dialect, query};
 use super::rows::RowExt;
+use super::{SqlStore, first};
+use crate::error::{Result, StoreError};
+use crate::ids::{ApprovalId, WebhookDeliveryId, from_ms, now, to_ms};
+use crate::webhooks::{WebhookAttempt, WebhookDelivery};
 
 pub(crate) const DELIVERY_COLS: &str = "id, hook_id, hook_label, event_type, approval_id, body, \
      attempts, last_status, last_error, created_at, updated_at, next_attempt_at, delivered_at, \
@@ -51,167 +52,159 @@ pub(crate) fn short(error: &str) -> String {
     error.chars().take(500).collect()
 }
 
-macro_rules! webhook_sql {
-    ($store:ident, $db:ty) => {
-        impl $store {
-            async fn webhook_create(
-                &self,
-                new: &[$crate::webhooks::NewWebhookDelivery],
-            ) -> Result<Vec<$crate::webhooks::WebhookDelivery>> {
-                use $crate::sql::webhooks::{DELIVERY_COLS, delivery};
-                let sql = format!(
-                    "INSERT INTO webhook_deliveries (id, hook_id, hook_label, event_type, approval_id, \
-                       body, attempts, created_at, updated_at, next_attempt_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7) RETURNING {DELIVERY_COLS}"
-                );
-                let at = to_ms(now());
-                let mut tx = self.pool.begin().await?;
-                let mut out = Vec::with_capacity(new.len());
-                for n in new {
-                    let row = sqlx::query(&sql)
-                        .bind($crate::ids::WebhookDeliveryId::new().to_string())
-                        .bind(n.hook_id.clone())
-                        .bind(n.hook_label.clone())
-                        .bind(n.event_type.clone())
-                        .bind(n.approval_id.to_string())
-                        .bind(n.body.clone())
-                        .bind(at)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    out.push(delivery(&row)?);
-                }
-                tx.commit().await?;
-                Ok(out)
-            }
-
-            async fn webhook_claim_due(
-                &self,
-                limit: u32,
-                lease: std::time::Duration,
-            ) -> Result<Vec<$crate::webhooks::WebhookDelivery>> {
-                use $crate::sql::webhooks::{DELIVERY_COLS, delivery};
-                if limit == 0 {
-                    return Ok(Vec::new());
-                }
-                let at = now();
-                let until = at
-                    + time::Duration::try_from(lease)
-                        .map_err(|_| StoreError::invalid("webhook lease"))?;
-                // The outer condition is checked again on the locked row (PostgreSQL), so a
-                // row another worker claimed in between is skipped, never attempted twice.
-                let sql = format!(
-                    "UPDATE webhook_deliveries SET next_attempt_at = $2 \
-                     WHERE next_attempt_at <= $1 AND id IN (SELECT id FROM webhook_deliveries \
-                       WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3) \
-                     RETURNING {DELIVERY_COLS}"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(to_ms(at))
-                    .bind(to_ms(until))
-                    .bind(i64::from(limit.min(1000)))
-                    .fetch_all(&self.pool)
-                    .await?;
-                let mut out = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
-                out.sort_by_key(|d| (d.created_at, d.id));
-                Ok(out)
-            }
-
-            async fn webhook_record(
-                &self,
-                id: $crate::ids::WebhookDeliveryId,
-                attempt: $crate::webhooks::WebhookAttempt,
-            ) -> Result<$crate::webhooks::WebhookDelivery> {
-                use $crate::sql::webhooks::{DELIVERY_COLS, delivery, short};
-                use $crate::webhooks::WebhookAttempt;
-                let at = to_ms(now());
-                let (status, error, next, delivered, gave_up) = match attempt {
-                    WebhookAttempt::Delivered { status } => {
-                        (Some(status), None, None, Some(at), None)
-                    }
-                    WebhookAttempt::Retry { status, error, retry_at } => {
-                        (status, Some(short(&error)), Some(to_ms(retry_at)), None, None)
-                    }
-                    WebhookAttempt::GiveUp { status, error } => {
-                        (status, Some(short(&error)), None, None, Some(at))
-                    }
-                };
-                let sql = format!(
-                    "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, \
-                       last_error = $3, updated_at = $4, next_attempt_at = $5, delivered_at = $6, \
-                       gave_up_at = $7 \
-                     WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL \
-                     RETURNING {DELIVERY_COLS}"
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(id.to_string())
-                    .bind(status.map(i64::from))
-                    .bind(error)
+impl<D: Dialect> SqlStore<D> {
+    pub(super) async fn webhook_create(
+        &self,
+        new: &[crate::webhooks::NewWebhookDelivery],
+    ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+        let sql = format!(
+            "INSERT INTO webhook_deliveries (id, hook_id, hook_label, event_type, approval_id, \
+               body, attempts, created_at, updated_at, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $7) RETURNING {DELIVERY_COLS}"
+        );
+        let at = to_ms(now());
+        let statements = new
+            .iter()
+            .map(|n| {
+                query(&sql)
+                    .bind(WebhookDeliveryId::new().to_string())
+                    .bind(n.hook_id.clone())
+                    .bind(n.hook_label.clone())
+                    .bind(n.event_type.clone())
+                    .bind(n.approval_id.to_string())
+                    .bind(n.body.clone())
                     .bind(at)
-                    .bind(next)
-                    .bind(delivered)
-                    .bind(gave_up)
-                    .fetch_all(&self.pool)
-                    .await?;
-                match first(rows) {
-                    Some(row) => delivery(&row),
-                    None => {
-                        let sql = format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = $1");
-                        match sqlx::query(&sql).bind(id.to_string()).fetch_optional(&self.pool).await? {
-                            Some(_) => Err(StoreError::conflict("webhook delivery is already finished")),
-                            None => Err(StoreError::NotFound { what: "webhook delivery" }),
-                        }
-                    }
-                }
-            }
+            })
+            .collect();
+        dialect::batch(&self.pool, statements)
+            .await?
+            .iter()
+            .flatten()
+            .map(delivery)
+            .collect()
+    }
 
-            async fn webhook_list(
-                &self,
-                filter: $crate::webhooks::WebhookDeliveryFilter,
-            ) -> Result<Vec<$crate::webhooks::WebhookDelivery>> {
-                use $crate::sql::webhooks::{DELIVERY_COLS, delivery};
-                let mut qb = sqlx::QueryBuilder::<$db>::new(format!(
-                    "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE 1 = 1"
-                ));
-                if filter.failed_only {
-                    qb.push(" AND delivered_at IS NULL AND last_error IS NOT NULL");
-                }
-                if let Some(a) = filter.approval_id {
-                    qb.push(" AND approval_id = ").push_bind(a.to_string());
-                }
-                if let Some(u) = filter.user_id {
-                    qb.push(" AND approval_id IN (SELECT id FROM approvals WHERE requester_user_id = ")
-                        .push_bind(u.to_string())
-                        .push(")");
-                }
-                qb.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
-                    .push_bind(i64::from(filter.limit.unwrap_or(50).clamp(1, 1000)));
-                qb.build().fetch_all(&self.pool).await?.iter().map(delivery).collect()
-            }
+    pub(super) async fn webhook_claim_due(
+        &self,
+        limit: u32,
+        lease: std::time::Duration,
+    ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let at = now();
+        let until = at
+            + time::Duration::try_from(lease).map_err(|_| StoreError::invalid("webhook lease"))?;
+        // The outer condition is checked again on the locked row (PostgreSQL), so a
+        // row another worker claimed in between is skipped, never attempted twice.
+        let sql = format!(
+            "UPDATE webhook_deliveries SET next_attempt_at = $2 \
+             WHERE next_attempt_at <= $1 AND id IN (SELECT id FROM webhook_deliveries \
+               WHERE next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3) \
+             RETURNING {DELIVERY_COLS}"
+        );
+        let rows = query(&sql)
+            .bind(to_ms(at))
+            .bind(to_ms(until))
+            .bind(i64::from(limit.min(1000)))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
+        out.sort_by_key(|d| (d.created_at, d.id));
+        Ok(out)
+    }
 
-            async fn webhook_purge(&self, finished_before: time::OffsetDateTime) -> Result<u64> {
-                Ok(sqlx::query(
-                    "DELETE FROM webhook_deliveries WHERE next_attempt_at IS NULL AND updated_at < $1",
-                )
-                .bind(to_ms(finished_before))
-                .execute(&self.pool)
-                .await?
-                .rows_affected())
+    pub(super) async fn webhook_record(
+        &self,
+        id: crate::ids::WebhookDeliveryId,
+        attempt: crate::webhooks::WebhookAttempt,
+    ) -> Result<crate::webhooks::WebhookDelivery> {
+        let at = to_ms(now());
+        let (status, error, next, delivered, gave_up) = match attempt {
+            WebhookAttempt::Delivered { status } => (Some(status), None, None, Some(at), None),
+            WebhookAttempt::Retry {
+                status,
+                error,
+                retry_at,
+            } => (
+                status,
+                Some(short(&error)),
+                Some(to_ms(retry_at)),
+                None,
+                None,
+            ),
+            WebhookAttempt::GiveUp { status, error } => {
+                (status, Some(short(&error)), None, None, Some(at))
             }
-
-            async fn expire_due_approvals_impl(&self) -> Result<Vec<Approval>> {
-                let sql = format!(
-                    "UPDATE approvals SET status = 'expired' \
-                     WHERE status = 'pending' AND expires_at <= $1 RETURNING {APPROVAL_COLS}"
-                );
-                sqlx::query(&sql)
-                    .bind(to_ms(now()))
-                    .fetch_all(&self.pool)
+        };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, \
+               last_error = $3, updated_at = $4, next_attempt_at = $5, delivered_at = $6, \
+               gave_up_at = $7 \
+             WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL \
+             RETURNING {DELIVERY_COLS}"
+        );
+        let rows = query(&sql)
+            .bind(id.to_string())
+            .bind(status.map(i64::from))
+            .bind(error)
+            .bind(at)
+            .bind(next)
+            .bind(delivered)
+            .bind(gave_up)
+            .fetch_all(&self.pool)
+            .await?;
+        match first(rows) {
+            Some(row) => delivery(&row),
+            None => {
+                let sql = format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = $1");
+                match query(&sql)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
                     .await?
-                    .iter()
-                    .map(rows::approval)
-                    .collect()
+                {
+                    Some(_) => Err(StoreError::conflict("webhook delivery is already finished")),
+                    None => Err(StoreError::NotFound {
+                        what: "webhook delivery",
+                    }),
+                }
             }
         }
-    };
+    }
+
+    pub(super) async fn webhook_list(
+        &self,
+        filter: crate::webhooks::WebhookDeliveryFilter,
+    ) -> Result<Vec<crate::webhooks::WebhookDelivery>> {
+        let mut qb = query(format!(
+            "SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE 1 = 1"
+        ));
+        if filter.failed_only {
+            qb.push(" AND delivered_at IS NULL AND last_error IS NOT NULL");
+        }
+        if let Some(a) = filter.approval_id {
+            qb.push(" AND approval_id = ").push_bind(a.to_string());
+        }
+        if let Some(u) = filter.user_id {
+            qb.push(" AND approval_id IN (SELECT id FROM approvals WHERE requester_user_id = ")
+                .push_bind(u.to_string())
+                .push(")");
+        }
+        qb.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.unwrap_or(50).clamp(1, 1000)));
+        qb.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(delivery)
+            .collect()
+    }
+
+    pub(super) async fn webhook_purge(&self, finished_before: time::OffsetDateTime) -> Result<u64> {
+        Ok(query(
+            "DELETE FROM webhook_deliveries WHERE next_attempt_at IS NULL AND updated_at < $1",
+        )
+        .bind(to_ms(finished_before))
+        .execute(&self.pool)
+        .await?)
+    }
 }
-pub(crate) use webhook_sql;
