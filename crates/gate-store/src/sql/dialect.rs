@@ -208,6 +208,43 @@ impl<'q> Sql<'q> {
             .ok_or(sqlx::Error::RowNotFound)
     }
 
+    /// Every row the statement returns, decoded.
+    pub(crate) async fn fetch_rows<D: Dialect, T>(
+        self,
+        pool: &Pool<D>,
+        decode: impl Fn(&D::Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.fetch_all(pool).await?.iter().map(decode).collect()
+    }
+
+    /// The first row the statement returns (a lookup by a key, or a conditional update's
+    /// `RETURNING`), decoded; none is `None`. The statement runs to its end.
+    pub(crate) async fn fetch_first<D: Dialect, T>(
+        self,
+        pool: &Pool<D>,
+        decode: impl Fn(&D::Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        super::first(self.fetch_all(pool).await?)
+            .map(|row| decode(&row))
+            .transpose()
+    }
+
+    /// [`Sql::fetch_first`], where none is [`StoreError::NotFound`] of `what`.
+    pub(crate) async fn fetch_found<D: Dialect, T>(
+        self,
+        pool: &Pool<D>,
+        what: &'static str,
+        decode: impl Fn(&D::Row) -> Result<T>,
+    ) -> Result<T> {
+        super::found(self.fetch_all(pool).await?, what, decode)
+    }
+
+    /// The count a `SELECT COUNT(*) AS n` returns.
+    pub(crate) async fn fetch_count<D: Dialect>(self, pool: &Pool<D>) -> Result<u64> {
+        let n = self.fetch_one(pool).await?.int("n")?;
+        u64::try_from(n).map_err(|_| crate::error::StoreError::corrupt("negative count"))
+    }
+
     /// Runs the statement; returns how many rows it changed.
     pub(crate) async fn execute<D: Dialect>(self, pool: &Pool<D>) -> Result<u64, sqlx::Error> {
         let (text, args, persistent) = self.into_statement::<D>();

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret as _;
 
 use super::dialect::{Dialect, query};
 use super::rows::RowExt;
-use super::{SqlStore, check_name, first, opt_str, random_token};
+use super::{SqlStore, check_name, opt_str, random_token};
 use crate::error::{Result, StoreError};
 use crate::ids::{AgentId, ApiKeyId, ConnectionId, TokenHash, UserId, from_ms, now, to_ms};
 use crate::mcp_oauth::{McpClient, McpCode, McpToken};
@@ -78,10 +78,9 @@ impl<D: Dialect> SqlStore<D> {
         let at = now();
         let live = query("SELECT COUNT(*) AS n FROM mcp_oauth_clients WHERE expires_at > $1")
             .bind(to_ms(at))
-            .fetch_one(&self.pool)
-            .await?
-            .int("n")?;
-        if live >= i64::from(max) {
+            .fetch_count(&self.pool)
+            .await?;
+        if live >= u64::from(max) {
             return Err(StoreError::conflict(
                 "too many registered MCP clients; try again later",
             ));
@@ -110,12 +109,10 @@ impl<D: Dialect> SqlStore<D> {
         client_id: &str,
     ) -> Result<crate::mcp_oauth::McpClient> {
         let sql = format!("SELECT {CLIENT_COLS} FROM mcp_oauth_clients WHERE client_id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(client_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "client" })?;
-        client(&row)
+            .fetch_found(&self.pool, "client", client)
+            .await
     }
 
     pub(super) async fn mcp_code_create(
@@ -157,12 +154,11 @@ impl<D: Dialect> SqlStore<D> {
             "UPDATE mcp_oauth_codes SET used_at = $2 \
              WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING {CODE_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(hash.as_str().to_owned())
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        first(rows).map(|r| code(&r)).transpose()
+            .fetch_first(&self.pool, code)
+            .await
     }
 
     pub(super) async fn mcp_token_create(
@@ -193,22 +189,16 @@ impl<D: Dialect> SqlStore<D> {
         let sql = format!("SELECT {TOKEN_COLS} FROM mcp_oauth_tokens WHERE api_key_id = $1");
         query(&sql)
             .bind(key.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| token(&r))
-            .transpose()
+            .fetch_first(&self.pool, token)
+            .await
     }
 
     pub(super) async fn mcp_token_count(&self, user: UserId) -> Result<u64> {
-        let n = query(
-            "SELECT COUNT(*) AS n FROM mcp_oauth_tokens WHERE user_id = $1 AND expires_at > $2",
-        )
-        .bind(user.to_string())
-        .bind(to_ms(now()))
-        .fetch_one(&self.pool)
-        .await?
-        .int("n")?;
-        u64::try_from(n).map_err(|_| StoreError::corrupt("negative count"))
+        query("SELECT COUNT(*) AS n FROM mcp_oauth_tokens WHERE user_id = $1 AND expires_at > $2")
+            .bind(user.to_string())
+            .bind(to_ms(now()))
+            .fetch_count(&self.pool)
+            .await
     }
 
     pub(super) async fn mcp_token_expired(
@@ -222,11 +212,8 @@ impl<D: Dialect> SqlStore<D> {
         query(&sql)
             .bind(to_ms(now()))
             .bind(i64::from(limit.clamp(1, 1000)))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(token)
-            .collect()
+            .fetch_rows(&self.pool, token)
+            .await
     }
 
     pub(super) async fn mcp_token_delete(&self, key: ApiKeyId) -> Result<()> {

@@ -205,6 +205,42 @@ fn conflict_as(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     }
 }
 
+/// `select`, of one owner's rows or of everyone's, in `order`.
+fn owned_rows(select: String, owner_id: Option<UserId>, order: &str) -> Sql<'static> {
+    let mut q = query(select);
+    if let Some(owner) = owner_id {
+        q.push(" WHERE owner_id = ").push_bind(owner.to_string());
+    }
+    q.push(" ORDER BY ").push(order);
+    q
+}
+
+/// `Ok` when a statement changed a row, else [`StoreError::NotFound`] of `what`.
+fn changed_one(n: u64, what: &'static str) -> Result<()> {
+    if n == 0 {
+        Err(StoreError::NotFound { what })
+    } else {
+        Ok(())
+    }
+}
+
+/// A foreign-key violation as [`StoreError::NotFound`] of `what` (the row it names is
+/// missing), any other error as `other` makes it.
+fn missing_as(
+    what: &'static str,
+    other: impl Fn(sqlx::Error) -> StoreError,
+) -> impl Fn(sqlx::Error) -> StoreError {
+    move |e| {
+        if e.as_database_error()
+            .is_some_and(|d| d.is_foreign_key_violation())
+        {
+            StoreError::NotFound { what }
+        } else {
+            other(e)
+        }
+    }
+}
+
 fn random_token() -> SecretString {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
@@ -219,6 +255,11 @@ fn first<T>(mut rows: Vec<T>) -> Option<T> {
     } else {
         Some(rows.swap_remove(0))
     }
+}
+
+/// The first of `rows`, decoded; none is [`StoreError::NotFound`] of `what`.
+fn found<R, T>(rows: Vec<R>, what: &'static str, decode: impl Fn(&R) -> Result<T>) -> Result<T> {
+    decode(&first(rows).ok_or(StoreError::NotFound { what })?)
 }
 
 fn opt_str<T: ToString>(v: Option<T>) -> Option<String> {
@@ -237,12 +278,10 @@ fn approval_conflict(current: &Approval, wanted: &str) -> StoreError {
 impl<D: Dialect> SqlStore<D> {
     async fn fetch_connection_row(&self, id: ConnectionId) -> Result<Connection> {
         let sql = format!("SELECT {CONNECTION_COLS} FROM connections WHERE id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "connection" })?;
-        rows::connection(&row)
+            .fetch_found(&self.pool, "connection", rows::connection)
+            .await
     }
 
     /// Checks that a connection exists and belongs to `owner`.
@@ -286,6 +325,15 @@ impl<D: Dialect> SqlStore<D> {
         }
         dialect::batch(&self.audit_pool, statements).await?;
         Ok(())
+    }
+
+    /// Runs an approval's conditional update; no row means the approval is not in the state
+    /// the update expects: a conflict saying which it is (or `NotFound`).
+    async fn transition(&self, id: ApprovalId, wanted: &str, update: Sql<'_>) -> Result<Approval> {
+        match update.fetch_first(&self.pool, rows::approval).await? {
+            Some(approval) => Ok(approval),
+            None => Err(approval_conflict(&self.get_approval(id).await?, wanted)),
+        }
     }
 
     fn push_audit_filters(qb: &mut Sql<'_>, q: &AuditQuery) {
@@ -425,52 +473,41 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn get_user(&self, id: UserId) -> Result<User> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "user" })?;
-        rows::user(&row)
+            .fetch_found(&self.pool, "user", rows::user)
+            .await
     }
 
     async fn get_user_by_name(&self, name: &str) -> Result<User> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE name = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(name.trim().to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "user" })?;
-        rows::user(&row)
+            .fetch_found(&self.pool, "user", rows::user)
+            .await
     }
 
     async fn list_users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLS} FROM users ORDER BY name");
-        query(&sql)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::user)
-            .collect()
+        query(&sql).fetch_rows(&self.pool, rows::user).await
     }
 
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<User> {
         let sql = format!("UPDATE users SET disabled = $2 WHERE id = $1 RETURNING {USER_COLS}");
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(disabled)
-            .fetch_all(&self.pool)
-            .await?;
-        rows::user(&first(rows).ok_or(StoreError::NotFound { what: "user" })?)
+            .fetch_found(&self.pool, "user", rows::user)
+            .await
     }
 
     async fn set_user_admin(&self, id: UserId, is_admin: bool) -> Result<User> {
         let sql = format!("UPDATE users SET is_admin = $2 WHERE id = $1 RETURNING {USER_COLS}");
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(is_admin)
-            .fetch_all(&self.pool)
-            .await?;
-        rows::user(&first(rows).ok_or(StoreError::NotFound { what: "user" })?)
+            .fetch_found(&self.pool, "user", rows::user)
+            .await
     }
 
     // ---- API keys ------------------------------------------------------------
@@ -509,7 +546,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .fetch_all(&self.pool)
             .await
             .map_err(conflict_as("api key collision; try again"))?;
-        let info = rows::api_key(&first(rows).ok_or(StoreError::NotFound { what })?)?;
+        let info = found(rows, what, rows::api_key)?;
         Ok(CreatedApiKey {
             key: generated.key,
             info,
@@ -522,11 +559,8 @@ impl<D: Dialect> Store for SqlStore<D> {
         );
         query(&sql)
             .bind(hash.as_str().to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(rows::api_key)
-            .transpose()
+            .fetch_first(&self.pool, rows::api_key)
+            .await
     }
 
     async fn list_api_keys(&self, user_id: UserId) -> Result<Vec<ApiKey>> {
@@ -535,11 +569,8 @@ impl<D: Dialect> Store for SqlStore<D> {
         );
         query(&sql)
             .bind(user_id.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::api_key)
-            .collect()
+            .fetch_rows(&self.pool, rows::api_key)
+            .await
     }
 
     async fn revoke_api_key(&self, id: ApiKeyId) -> Result<ApiKey> {
@@ -547,12 +578,11 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 \
              RETURNING {API_KEY_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        rows::api_key(&first(rows).ok_or(StoreError::NotFound { what: "api key" })?)
+            .fetch_found(&self.pool, "api key", rows::api_key)
+            .await
     }
 
     async fn touch_api_key(&self, id: ApiKeyId) -> Result<()> {
@@ -587,56 +617,38 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(at)
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| {
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_foreign_key_violation())
-                {
-                    StoreError::NotFound { what: "user" }
-                } else {
-                    conflict_as("this owner already has an agent with this name")(e)
-                }
-            })?;
+            .map_err(missing_as(
+                "user",
+                conflict_as("this owner already has an agent with this name"),
+            ))?;
         rows::agent(&row)
     }
 
     async fn get_agent(&self, id: AgentId) -> Result<Agent> {
         let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "agent" })?;
-        rows::agent(&row)
+            .fetch_found(&self.pool, "agent", rows::agent)
+            .await
     }
 
     async fn get_agent_by_name(&self, owner_id: UserId, name: &str) -> Result<Agent> {
         let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE owner_id = $1 AND name = $2");
-        let row = query(&sql)
+        query(&sql)
             .bind(owner_id.to_string())
             .bind(name.trim().to_owned())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "agent" })?;
-        rows::agent(&row)
+            .fetch_found(&self.pool, "agent", rows::agent)
+            .await
     }
 
     async fn list_agents(&self, owner_id: Option<UserId>) -> Result<Vec<Agent>> {
-        let rows = match owner_id {
-            Some(owner) => {
-                let sql = format!(
-                    "SELECT {AGENT_COLS} FROM agents WHERE owner_id = $1 ORDER BY name, id"
-                );
-                query(&sql)
-                    .bind(owner.to_string())
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                let sql = format!("SELECT {AGENT_COLS} FROM agents ORDER BY owner_id, name, id");
-                query(&sql).fetch_all(&self.pool).await?
-            }
-        };
-        rows.iter().map(rows::agent).collect()
+        owned_rows(
+            format!("SELECT {AGENT_COLS} FROM agents"),
+            owner_id,
+            "owner_id, name, id",
+        )
+        .fetch_rows(&self.pool, rows::agent)
+        .await
     }
 
     async fn update_agent(&self, id: AgentId, update: AgentUpdate) -> Result<Agent> {
@@ -680,7 +692,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .map_err(conflict_as(
                 "this owner already has an agent with this name",
             ))?;
-        rows::agent(&first(rows).ok_or(StoreError::NotFound { what: "agent" })?)
+        found(rows, "agent", rows::agent)
     }
 
     async fn delete_agent(&self, id: AgentId) -> Result<()> {
@@ -688,10 +700,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound { what: "agent" });
-        }
-        Ok(())
+        changed_one(n, "agent")
     }
 
     // ---- connections ---------------------------------------------------------
@@ -739,15 +748,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(at)
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| {
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_foreign_key_violation())
-                {
-                    StoreError::NotFound { what: "user" }
-                } else {
-                    StoreError::from(e)
-                }
-            })?;
+            .map_err(missing_as("user", StoreError::from))?;
         rows::connection(&row)
     }
 
@@ -756,23 +757,10 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn list_connections(&self, owner_id: Option<UserId>) -> Result<Vec<Connection>> {
-        let rows = match owner_id {
-            Some(owner) => {
-                let sql = format!(
-                    "SELECT {CONNECTION_COLS} FROM connections WHERE owner_id = $1 ORDER BY created_at, id"
-                );
-                query(&sql)
-                    .bind(owner.to_string())
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-            None => {
-                let sql =
-                    format!("SELECT {CONNECTION_COLS} FROM connections ORDER BY created_at, id");
-                query(&sql).fetch_all(&self.pool).await?
-            }
-        };
-        rows.iter().map(rows::connection).collect()
+        let select = format!("SELECT {CONNECTION_COLS} FROM connections");
+        owned_rows(select, owner_id, "created_at, id")
+            .fetch_rows(&self.pool, rows::connection)
+            .await
     }
 
     async fn connection_tokens(&self, vault: &Vault, id: ConnectionId) -> Result<ConnectionTokens> {
@@ -837,7 +825,7 @@ impl<D: Dialect> Store for SqlStore<D> {
              refresh_claimed_by = NULL, refresh_claimed_until = NULL \
              WHERE id = $1 RETURNING {CONNECTION_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(access.token)
             .bind(refresh)
@@ -845,9 +833,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(access.key_id.as_str().to_owned())
             .bind(false)
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            .fetch_found(&self.pool, "connection", rows::connection)
+            .await
     }
 
     async fn claim_token_refresh(
@@ -895,13 +882,12 @@ impl<D: Dialect> Store for SqlStore<D> {
         let sql = format!(
             "UPDATE connections SET revoked = $2, updated_at = $3 WHERE id = $1 RETURNING {CONNECTION_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(revoked)
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            .fetch_found(&self.pool, "connection", rows::connection)
+            .await
     }
 
     async fn mark_revocation_failed(&self, id: ConnectionId) -> Result<Connection> {
@@ -909,13 +895,12 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE connections SET revoked = $2, revocation_failed = $2, updated_at = $3 \
              WHERE id = $1 RETURNING {CONNECTION_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(id.to_string())
             .bind(true)
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        rows::connection(&first(rows).ok_or(StoreError::NotFound { what: "connection" })?)
+            .fetch_found(&self.pool, "connection", rows::connection)
+            .await
     }
 
     async fn mark_connection_needs_reauth(&self, id: ConnectionId) -> Result<()> {
@@ -925,10 +910,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(to_ms(now()))
             .execute(&self.pool)
             .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound { what: "connection" });
-        }
-        Ok(())
+        changed_one(n, "connection")
     }
 
     async fn delete_connection(&self, id: ConnectionId) -> Result<()> {
@@ -936,10 +918,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(id.to_string())
             .execute(&self.pool)
             .await?;
-        if n == 0 {
-            return Err(StoreError::NotFound { what: "connection" });
-        }
-        Ok(())
+        changed_one(n, "connection")
     }
 
     async fn reencrypt_all(&self, vault: &Vault) -> Result<ReencryptReport> {
@@ -997,15 +976,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(to_ms(created + ttl))
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| {
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_foreign_key_violation())
-                {
-                    StoreError::NotFound { what: "user" }
-                } else {
-                    StoreError::from(e)
-                }
-            })?;
+            .map_err(missing_as("user", StoreError::from))?;
         Ok(CreatedConsoleSession {
             token,
             info: rows::console_session(&row)?,
@@ -1017,12 +988,11 @@ impl<D: Dialect> Store for SqlStore<D> {
             "SELECT {CONSOLE_SESSION_COLS} FROM console_sessions \
              WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2"
         );
-        let row = query(&sql)
+        query(&sql)
             .bind(hash.as_str().to_owned())
             .bind(to_ms(now()))
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rows::console_session).transpose()
+            .fetch_first(&self.pool, rows::console_session)
+            .await
     }
 
     async fn list_console_sessions(&self, user_id: Option<UserId>) -> Result<Vec<ConsoleSession>> {
@@ -1034,8 +1004,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             qb.push(" AND user_id = ").push_bind(u.to_string());
         }
         qb.push(" ORDER BY created_at DESC, id LIMIT 1000");
-        let rows = qb.fetch_all(&self.pool).await?;
-        rows.iter().map(rows::console_session).collect()
+        qb.fetch_rows(&self.pool, rows::console_session).await
     }
 
     async fn revoke_console_session(&self, id: ConsoleSessionId) -> Result<ConsoleSession> {
@@ -1045,14 +1014,10 @@ impl<D: Dialect> Store for SqlStore<D> {
             .execute(&self.pool)
             .await?;
         let sql = format!("SELECT {CONSOLE_SESSION_COLS} FROM console_sessions WHERE id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound {
-                what: "console session",
-            })?;
-        rows::console_session(&row)
+            .fetch_found(&self.pool, "console session", rows::console_session)
+            .await
     }
 
     async fn touch_console_session(&self, id: ConsoleSessionId) -> Result<()> {
@@ -1098,15 +1063,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(to_ms(created + ttl))
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| {
-                if e.as_database_error()
-                    .is_some_and(|d| d.is_foreign_key_violation())
-                {
-                    StoreError::NotFound { what: "user" }
-                } else {
-                    StoreError::from(e)
-                }
-            })?;
+            .map_err(missing_as("user", StoreError::from))?;
         Ok(CreatedOAuthState {
             state,
             info: rows::oauth_state(&row)?,
@@ -1119,12 +1076,11 @@ impl<D: Dialect> Store for SqlStore<D> {
              WHERE state_hash = $1 AND used_at IS NULL AND expires_at > $2 \
              RETURNING {OAUTH_STATE_COLS}"
         );
-        let rows = query(&sql)
+        query(&sql)
             .bind(hash.as_str().to_owned())
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        first(rows).as_ref().map(rows::oauth_state).transpose()
+            .fetch_first(&self.pool, rows::oauth_state)
+            .await
     }
 
     async fn purge_oauth_states(&self) -> Result<u64> {
@@ -1172,12 +1128,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn get_approval(&self, id: ApprovalId) -> Result<Approval> {
         let sql = format!("SELECT {APPROVAL_COLS} FROM approvals WHERE id = $1");
-        let row = query(&sql)
+        query(&sql)
             .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound { what: "approval" })?;
-        rows::approval(&row)
+            .fetch_found(&self.pool, "approval", rows::approval)
+            .await
     }
 
     async fn list_approvals(&self, filter: ApprovalFilter) -> Result<Vec<Approval>> {
@@ -1194,11 +1148,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         }
         qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.unwrap_or(100).clamp(1, 1000)));
-        qb.fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::approval)
-            .collect()
+        qb.fetch_rows(&self.pool, rows::approval).await
     }
 
     async fn decide_approval(
@@ -1217,25 +1167,17 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, decision_note = $5 \
              WHERE id = $1 AND status = 'pending' AND expires_at > $4 RETURNING {APPROVAL_COLS}"
         );
-        let rows = query(&sql)
+        let wanted = match decision {
+            ApprovalDecision::Approve => "approve",
+            ApprovalDecision::Deny => "deny",
+        };
+        let q = query(&sql)
             .bind(id.to_string())
             .bind(status.as_str())
             .bind(decider.to_string())
             .bind(to_ms(now()))
-            .bind(note)
-            .fetch_all(&self.pool)
-            .await?;
-        match first(rows) {
-            Some(row) => rows::approval(&row),
-            None => {
-                let current = self.get_approval(id).await?;
-                let wanted = match decision {
-                    ApprovalDecision::Approve => "approve",
-                    ApprovalDecision::Deny => "deny",
-                };
-                Err(approval_conflict(&current, wanted))
-            }
-        }
+            .bind(note);
+        self.transition(id, wanted, q).await
     }
 
     async fn withdraw_approval(&self, id: ApprovalId) -> Result<Approval> {
@@ -1243,18 +1185,12 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE approvals SET status = 'withdrawn', decided_at = $2 \
              WHERE id = $1 AND status = 'pending' AND expires_at > $2 RETURNING {APPROVAL_COLS}"
         );
-        let rows = query(&sql)
-            .bind(id.to_string())
-            .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        match first(rows) {
-            Some(row) => rows::approval(&row),
-            None => Err(approval_conflict(
-                &self.get_approval(id).await?,
-                "withdraw it",
-            )),
-        }
+        self.transition(
+            id,
+            "withdraw it",
+            query(&sql).bind(id.to_string()).bind(to_ms(now())),
+        )
+        .await
     }
 
     async fn approval_changes(
@@ -1292,21 +1228,17 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE approvals SET status = $2, result_json = $3, result_status = $4, finished_at = $5 \
              WHERE id = $1 AND status = 'executing' RETURNING {APPROVAL_COLS}"
         );
-        let rows = query(&sql)
-            .bind(id.to_string())
-            .bind(status.as_str())
-            .bind(outcome.result_json)
-            .bind(outcome.result_status.map(i64::from))
-            .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?;
-        match first(rows) {
-            Some(row) => rows::approval(&row),
-            None => Err(approval_conflict(
-                &self.get_approval(id).await?,
-                "finish it",
-            )),
-        }
+        self.transition(
+            id,
+            "finish it",
+            query(&sql)
+                .bind(id.to_string())
+                .bind(status.as_str())
+                .bind(outcome.result_json)
+                .bind(outcome.result_status.map(i64::from))
+                .bind(to_ms(now())),
+        )
+        .await
     }
 
     async fn expire_approvals(&self) -> Result<u64> {
@@ -1325,11 +1257,8 @@ impl<D: Dialect> Store for SqlStore<D> {
         );
         query(&sql)
             .bind(to_ms(now()))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(rows::approval)
-            .collect()
+            .fetch_rows(&self.pool, rows::approval)
+            .await
     }
 
     // ---- MCP clients by OAuth --------------------------------------------------
@@ -1520,8 +1449,6 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn count_audit(&self, q: &AuditQuery) -> Result<u64> {
         let mut qb = query("SELECT COUNT(*) AS n FROM audit_events");
         Self::push_audit_filters(&mut qb, q);
-        let row = qb.fetch_one(&self.pool).await?;
-        let n = row.int("n")?;
-        u64::try_from(n).map_err(|_| StoreError::corrupt("negative count"))
+        qb.fetch_count(&self.pool).await
     }
 }

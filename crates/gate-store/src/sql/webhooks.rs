@@ -5,9 +5,9 @@
 //! `next_attempt_at` past a lease, so among workers on several instances exactly one attempts
 //! it; a worker that dies mid-attempt loses only its lease.
 
+use super::SqlStore;
 use super::dialect::{self, Dialect, query};
 use super::rows::RowExt;
-use super::{SqlStore, first};
 use crate::error::{Result, StoreError};
 use crate::ids::{ApprovalId, WebhookDeliveryId, from_ms, now, to_ms};
 use crate::webhooks::{WebhookAttempt, WebhookDelivery};
@@ -144,7 +144,7 @@ impl<D: Dialect> SqlStore<D> {
              WHERE id = $1 AND delivered_at IS NULL AND gave_up_at IS NULL \
              RETURNING {DELIVERY_COLS}"
         );
-        let rows = query(&sql)
+        let recorded = query(&sql)
             .bind(id.to_string())
             .bind(status.map(i64::from))
             .bind(error)
@@ -152,24 +152,16 @@ impl<D: Dialect> SqlStore<D> {
             .bind(next)
             .bind(delivered)
             .bind(gave_up)
-            .fetch_all(&self.pool)
+            .fetch_first(&self.pool, delivery)
             .await?;
-        match first(rows) {
-            Some(row) => delivery(&row),
-            None => {
-                let sql = format!("SELECT {DELIVERY_COLS} FROM webhook_deliveries WHERE id = $1");
-                match query(&sql)
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
-                {
-                    Some(_) => Err(StoreError::conflict("webhook delivery is already finished")),
-                    None => Err(StoreError::NotFound {
-                        what: "webhook delivery",
-                    }),
-                }
-            }
+        if let Some(d) = recorded {
+            return Ok(d);
         }
+        query("SELECT id FROM webhook_deliveries WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_found(&self.pool, "webhook delivery", |_| Ok(()))
+            .await?;
+        Err(StoreError::conflict("webhook delivery is already finished"))
     }
 
     pub(super) async fn webhook_list(
@@ -192,11 +184,7 @@ impl<D: Dialect> SqlStore<D> {
         }
         qb.push(" ORDER BY updated_at DESC, id DESC LIMIT ")
             .push_bind(i64::from(filter.limit.unwrap_or(50).clamp(1, 1000)));
-        qb.fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(delivery)
-            .collect()
+        qb.fetch_rows(&self.pool, delivery).await
     }
 
     pub(super) async fn webhook_purge(&self, finished_before: time::OffsetDateTime) -> Result<u64> {
