@@ -37,45 +37,38 @@ pub(crate) enum Arg {
     Bool(Option<bool>),
 }
 
-impl From<i64> for Arg {
-    fn from(v: i64) -> Self {
-        Arg::Int(Some(v))
+/// A type the store binds: which [`Arg`] holds it.
+pub(crate) trait Value: Sized {
+    const ARG: fn(Option<Self>) -> Arg;
+}
+
+impl Value for i64 {
+    const ARG: fn(Option<i64>) -> Arg = Arg::Int;
+}
+
+impl Value for String {
+    const ARG: fn(Option<String>) -> Arg = Arg::Text;
+}
+
+impl Value for bool {
+    const ARG: fn(Option<bool>) -> Arg = Arg::Bool;
+}
+
+impl<T: Value> From<T> for Arg {
+    fn from(v: T) -> Self {
+        T::ARG(Some(v))
     }
 }
 
-impl From<Option<i64>> for Arg {
-    fn from(v: Option<i64>) -> Self {
-        Arg::Int(v)
-    }
-}
-
-impl From<String> for Arg {
-    fn from(v: String) -> Self {
-        Arg::Text(Some(v))
+impl<T: Value> From<Option<T>> for Arg {
+    fn from(v: Option<T>) -> Self {
+        T::ARG(v)
     }
 }
 
 impl From<&str> for Arg {
     fn from(v: &str) -> Self {
         Arg::Text(Some(v.to_owned()))
-    }
-}
-
-impl From<Option<String>> for Arg {
-    fn from(v: Option<String>) -> Self {
-        Arg::Text(v)
-    }
-}
-
-impl From<bool> for Arg {
-    fn from(v: bool) -> Self {
-        Arg::Bool(Some(v))
-    }
-}
-
-impl From<Option<bool>> for Arg {
-    fn from(v: Option<bool>) -> Self {
-        Arg::Bool(v)
     }
 }
 
@@ -166,11 +159,10 @@ impl<'q> Sql<'q> {
         self
     }
 
-    /// The statement as `D` runs it: its text with the pushed placeholders written in, its
-    /// arguments, whether it stays prepared.
-    fn into_statement<D: Dialect>(self) -> Statement<'q> {
+    /// Writes `D`'s placeholders where [`Sql::push_bind`] put one.
+    fn render<D: Dialect>(&mut self) {
         if self.marks.is_empty() {
-            return (self.text, self.args, self.persistent);
+            return;
         }
         let mut text = String::with_capacity(self.text.len() + 6 * self.marks.len());
         let mut from = 0;
@@ -180,25 +172,23 @@ impl<'q> Sql<'q> {
             from = at;
         }
         text.push_str(&self.text[from..]);
-        (Cow::Owned(text), self.args, self.persistent)
+        self.text = Cow::Owned(text);
+        self.marks.clear();
     }
 
     /// Every row the statement returns.
-    pub(crate) async fn fetch_all<D: Dialect>(
-        self,
-        pool: &Pool<D>,
-    ) -> Result<Vec<D::Row>, sqlx::Error> {
-        let (text, args, persistent) = self.into_statement::<D>();
-        D::fetch_all(pool, &text, args, persistent).await
+    pub(crate) async fn fetch_all<D: Dialect>(mut self, pool: &Pool<D>) -> Rows<D> {
+        self.render::<D>();
+        D::fetch_all(pool, &mut self).await
     }
 
-    /// The first row, if any.
+    /// The first row, if any (the statement runs to its end: an `UPDATE … RETURNING`
+    /// updates every row it names).
     pub(crate) async fn fetch_optional<D: Dialect>(
         self,
         pool: &Pool<D>,
     ) -> Result<Option<D::Row>, sqlx::Error> {
-        let (text, args, persistent) = self.into_statement::<D>();
-        D::fetch_optional(pool, &text, args, persistent).await
+        Ok(super::first(self.fetch_all(pool).await?))
     }
 
     /// The first row; none is [`sqlx::Error::RowNotFound`].
@@ -224,7 +214,8 @@ impl<'q> Sql<'q> {
         pool: &Pool<D>,
         decode: impl Fn(&D::Row) -> Result<T>,
     ) -> Result<Option<T>> {
-        super::first(self.fetch_all(pool).await?)
+        self.fetch_optional(pool)
+            .await?
             .map(|row| decode(&row))
             .transpose()
     }
@@ -246,9 +237,9 @@ impl<'q> Sql<'q> {
     }
 
     /// Runs the statement; returns how many rows it changed.
-    pub(crate) async fn execute<D: Dialect>(self, pool: &Pool<D>) -> Result<u64, sqlx::Error> {
-        let (text, args, persistent) = self.into_statement::<D>();
-        let done = D::execute(pool, &text, args, persistent).await?;
+    pub(crate) async fn execute<D: Dialect>(mut self, pool: &Pool<D>) -> Result<u64, sqlx::Error> {
+        self.render::<D>();
+        let done = D::execute(pool, &mut self).await?;
         Ok(D::rows_affected(&done))
     }
 }
@@ -257,53 +248,33 @@ impl<'q> Sql<'q> {
 /// trips) and returns the rows of each.
 pub(crate) async fn batch<D: Dialect>(
     pool: &Pool<D>,
-    statements: Vec<Sql<'_>>,
+    mut statements: Vec<Sql<'_>>,
 ) -> Result<Vec<Vec<D::Row>>, sqlx::Error> {
-    let statements = statements
-        .into_iter()
-        .map(Sql::into_statement::<D>)
-        .collect();
+    statements.iter_mut().for_each(Sql::render::<D>);
     D::batch(pool, statements).await
 }
 
-/// A statement as [`Run`] takes it: text, arguments, kept prepared or not.
-type Statement<'q> = (Cow<'q, str>, Vec<Arg>, bool);
+/// The rows of a statement.
+type Rows<D> = Result<Vec<<D as sqlx::Database>::Row>, sqlx::Error>;
 
-/// Running a statement on a pool: the one place that binds [`Arg`]s to a sqlx query, for
-/// every sqlx database that can bind them (both of ours, through the blanket impl below).
+/// What a statement changed.
+type Done<D> = Result<<D as sqlx::Database>::QueryResult, sqlx::Error>;
+
+/// Running a statement (rendered: see [`Sql::render`]) on a pool: the one place that binds
+/// [`Arg`]s to a sqlx query, for every sqlx database that can bind them (both of ours,
+/// through the blanket impl below).
 pub(crate) trait Run: sqlx::Database + sqlx::database::HasStatementCache {
-    /// A sqlx query of `text` with `args` bound in order.
-    fn prepare(
-        text: &str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> sqlx::query::Query<'_, Self, Self::Arguments<'_>>;
+    /// A sqlx query of the statement, with its arguments (taken from it) bound in order.
+    fn prepare<'a>(s: &'a mut Sql<'_>) -> sqlx::query::Query<'a, Self, Self::Arguments<'a>>;
 
-    fn fetch_all<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Vec<Self::Row>, sqlx::Error>>;
+    fn fetch_all<'a>(pool: &'a Pool<Self>, s: &'a mut Sql<'_>) -> BoxFuture<'a, Rows<Self>>;
 
-    fn fetch_optional<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Option<Self::Row>, sqlx::Error>>;
-
-    fn execute<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Self::QueryResult, sqlx::Error>>;
+    fn execute<'a>(pool: &'a Pool<Self>, s: &'a mut Sql<'_>) -> BoxFuture<'a, Done<Self>>;
 
     /// See [`batch`].
     fn batch<'a>(
         pool: &'a Pool<Self>,
-        statements: Vec<Statement<'a>>,
+        all: Vec<Sql<'a>>,
     ) -> BoxFuture<'a, Result<Vec<Vec<Self::Row>>, sqlx::Error>>;
 }
 
@@ -316,12 +287,9 @@ where
     for<'q> Option<String>: sqlx::Encode<'q, D> + sqlx::Type<D>,
     for<'q> Option<bool>: sqlx::Encode<'q, D> + sqlx::Type<D>,
 {
-    fn prepare(
-        text: &str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> sqlx::query::Query<'_, Self, Self::Arguments<'_>> {
-        let q = sqlx::query(text).persistent(persistent);
+    fn prepare<'a>(s: &'a mut Sql<'_>) -> sqlx::query::Query<'a, Self, Self::Arguments<'a>> {
+        let args = std::mem::take(&mut s.args);
+        let q = sqlx::query(&s.text).persistent(s.persistent);
         args.into_iter().fold(q, |q, arg| match arg {
             Arg::Int(v) => q.bind(v),
             Arg::Text(v) => q.bind(v),
@@ -329,52 +297,30 @@ where
         })
     }
 
-    fn fetch_all<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Vec<Self::Row>, sqlx::Error>> {
-        pool.fetch_all(Self::prepare(text, args, persistent))
+    fn fetch_all<'a>(pool: &'a Pool<Self>, s: &'a mut Sql<'_>) -> BoxFuture<'a, Rows<Self>> {
+        pool.fetch_all(Self::prepare(s))
     }
 
-    fn fetch_optional<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Option<Self::Row>, sqlx::Error>> {
-        pool.fetch_optional(Self::prepare(text, args, persistent))
-    }
-
-    fn execute<'a>(
-        pool: &'a Pool<Self>,
-        text: &'a str,
-        args: Vec<Arg>,
-        persistent: bool,
-    ) -> BoxFuture<'a, Result<Self::QueryResult, sqlx::Error>> {
-        pool.execute(Self::prepare(text, args, persistent))
+    fn execute<'a>(pool: &'a Pool<Self>, s: &'a mut Sql<'_>) -> BoxFuture<'a, Done<Self>> {
+        pool.execute(Self::prepare(s))
     }
 
     fn batch<'a>(
         pool: &'a Pool<Self>,
-        statements: Vec<Statement<'a>>,
+        mut all: Vec<Sql<'a>>,
     ) -> BoxFuture<'a, Result<Vec<Vec<Self::Row>>, sqlx::Error>> {
         Box::pin(async move {
-            let mut out = Vec::with_capacity(statements.len());
-            if statements.len() < 2 {
-                for (text, args, persistent) in statements {
-                    out.push(
-                        pool.fetch_all(Self::prepare(&text, args, persistent))
-                            .await?,
-                    );
-                }
+            let mut out = Vec::with_capacity(all.len());
+            if let [one] = all.as_mut_slice() {
+                out.push(pool.fetch_all(Self::prepare(one)).await?);
+                return Ok(out);
+            }
+            if all.is_empty() {
                 return Ok(out);
             }
             let mut tx = pool.begin().await?;
-            for (text, args, persistent) in statements {
-                let q = Self::prepare(&text, args, persistent);
-                out.push((&mut *tx).fetch_all(q).await?);
+            for s in &mut all {
+                out.push((&mut *tx).fetch_all(Self::prepare(s)).await?);
             }
             tx.commit().await?;
             Ok(out)
