@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use sqlx::migrate::Migrate;
 use sqlx::{Executor as _, Pool, Postgres, Sqlite};
 
 use super::rows::{Cell, RowExt};
@@ -89,7 +90,7 @@ pub(crate) struct Sql<'q> {
     text: Cow<'q, str>,
     args: Vec<Arg>,
     /// Where [`Sql::push_bind`] put a placeholder: the offset in `text` and the argument's
-    /// number. The dialect writes it when the statement runs ([`Dialect::placeholder`]).
+    /// number. The dialect writes it when the statement runs ([`Dialect::NUMBERED`]).
     marks: Vec<(usize, usize)>,
     persistent: bool,
 }
@@ -168,7 +169,12 @@ impl<'q> Sql<'q> {
         let mut from = 0;
         for &(at, n) in &self.marks {
             text.push_str(&self.text[from..at]);
-            D::placeholder(&mut text, n);
+            if D::NUMBERED {
+                // Writing to a `String` cannot fail.
+                let _ = write!(text, "${n}");
+            } else {
+                text.push('?');
+            }
             from = at;
         }
         text.push_str(&self.text[from..]);
@@ -329,50 +335,34 @@ where
 }
 
 /// What differs between SQLite and PostgreSQL, beside connecting.
-pub(crate) trait Dialect: Run<Row: RowExt> + Sync {
+pub(crate) trait Dialect: Run<Row: RowExt, Connection: Migrate> + Sync {
     /// Which backend this is.
     const BACKEND: Backend;
+
+    /// Whether a built statement's placeholders are numbered (`$n`, PostgreSQL) or not (`?`,
+    /// SQLite, which numbers them in order; a named `$n` would be looked up by name among
+    /// the statement's others when it is parsed, a quadratic cost for an audit batch's
+    /// 8,500).
+    const NUMBERED: bool;
 
     /// How many rows a statement changed.
     fn rows_affected(done: &Self::QueryResult) -> u64;
 
-    /// Writes the placeholder of argument `n` (from 1) of a built statement.
-    fn placeholder(text: &mut String, n: usize);
-
-    /// Applies the embedded migrations that have not run yet.
-    fn migrate(pool: &Pool<Self>) -> BoxFuture<'_, Result<()>>;
-
-    /// Ids of approvals whose status changes from now on, when the database announces them.
-    fn approval_changes(
-        pool: &Pool<Self>,
-    ) -> BoxFuture<'_, Result<Option<BoxStream<'static, ApprovalId>>>>;
-}
-
-impl Dialect for Sqlite {
-    const BACKEND: Backend = Backend::Sqlite;
-
-    fn rows_affected(done: &Self::QueryResult) -> u64 {
-        done.rows_affected()
-    }
-
-    /// `?`: SQLite numbers them in order. A named `$n` would be looked up by name among the
-    /// statement's others when it is parsed, a quadratic cost for an audit batch's 8,500.
-    fn placeholder(text: &mut String, _n: usize) {
-        text.push('?');
-    }
-
-    fn migrate(pool: &Pool<Self>) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            super::migrations::sqlite().await?.run(pool).await?;
-            Ok(())
-        })
-    }
-
-    /// SQLite cannot announce changes to other processes.
+    /// Ids of approvals whose status changes from now on, when the database announces them
+    /// (SQLite cannot announce changes to other processes).
     fn approval_changes(
         _pool: &Pool<Self>,
     ) -> BoxFuture<'_, Result<Option<BoxStream<'static, ApprovalId>>>> {
         Box::pin(std::future::ready(Ok(None)))
+    }
+}
+
+impl Dialect for Sqlite {
+    const BACKEND: Backend = Backend::Sqlite;
+    const NUMBERED: bool = false;
+
+    fn rows_affected(done: &Self::QueryResult) -> u64 {
+        done.rows_affected()
     }
 }
 
@@ -381,21 +371,10 @@ const APPROVAL_CHANNEL: &str = "notion_gate_approvals";
 
 impl Dialect for Postgres {
     const BACKEND: Backend = Backend::Postgres;
+    const NUMBERED: bool = true;
 
     fn rows_affected(done: &Self::QueryResult) -> u64 {
         done.rows_affected()
-    }
-
-    fn placeholder(text: &mut String, n: usize) {
-        // Writing to a `String` cannot fail.
-        let _ = write!(text, "${n}");
-    }
-
-    fn migrate(pool: &Pool<Self>) -> BoxFuture<'_, Result<()>> {
-        Box::pin(async move {
-            super::migrations::postgres().await?.run(pool).await?;
-            Ok(())
-        })
     }
 
     /// `LISTEN` on the channel migration 0007's trigger notifies with each changed approval's

@@ -9,8 +9,13 @@
 use std::borrow::Cow;
 
 use futures::future::BoxFuture;
+use sqlx::Pool;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+
+use super::dialect::Dialect;
+use crate::error::Result;
+use crate::store::Backend;
 
 /// One migration: version, description, SQL.
 type Embedded = (i64, &'static str, &'static str);
@@ -126,14 +131,17 @@ impl<'s> MigrationSource<'s> for EmbeddedSource {
     }
 }
 
-/// The SQLite migrator.
-pub(crate) async fn sqlite() -> Result<Migrator, sqlx::migrate::MigrateError> {
-    Migrator::new(EmbeddedSource(SQLITE)).await
-}
-
-/// The PostgreSQL migrator.
-pub(crate) async fn postgres() -> Result<Migrator, sqlx::migrate::MigrateError> {
-    Migrator::new(EmbeddedSource(POSTGRES)).await
+/// Applies the migrations of `D`'s folder that have not run yet.
+pub(crate) async fn run<D: Dialect>(pool: &Pool<D>) -> Result<()> {
+    let embedded = match D::BACKEND {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    Migrator::new(EmbeddedSource(embedded))
+        .await?
+        .run(pool)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

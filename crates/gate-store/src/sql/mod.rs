@@ -428,7 +428,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn migrate(&self) -> Result<()> {
-        D::migrate(&self.pool).await?;
+        migrations::run(&self.pool).await?;
         // Audit records that processes which died left in their spool files (the table the
         // import records its progress in exists from here on).
         // A failure is logged, never fatal: the files stay for the next start.
