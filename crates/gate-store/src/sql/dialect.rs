@@ -9,13 +9,16 @@
 //! bounds (`for<'c> &'c mut DB::Connection: Executor<'c>`, `Encode`/`Type` per bound type)
 //! out of the store's code, where they would have to be repeated on every `impl` block.
 //!
-//! [`Dialect`] holds what truly differs: which [`Backend`] it is, the rows a statement
-//! changed, the migrations, and whether the database announces approval changes (PostgreSQL's
-//! `LISTEN`). Connecting differs too (pool sizes, SQLite's pragmas and audit spool,
-//! PostgreSQL's audit pool): see `SqlStore::<Sqlite>::connect` and `SqlStore::<Postgres>::connect`.
-//! `sqlx::Any` was not used: its rows are converted into its own row type first (a copy per
-//! row on the audit path), its `QueryBuilder` writes `?` placeholders (PostgreSQL wants `$n`),
-//! and PostgreSQL's `LISTEN` and SQLite's connect options are not reachable through it.
+//! [`Dialect`] holds what truly differs: which [`Backend`] it is (which also picks the
+//! migration folder), the placeholders of a statement built piece by piece (`?` or `$n`), the
+//! rows a statement changed, and whether the database announces approval changes
+//! (PostgreSQL's `LISTEN`). Connecting differs too (pool sizes, SQLite's pragmas and audit
+//! spool, PostgreSQL's audit pool): see `SqliteStore::connect` and `PgStore::connect`.
+//!
+//! `sqlx::Any` was not used: each of its rows is converted into its own row type first (a
+//! copy per row, on the audit path too), its `QueryBuilder` writes `?` placeholders for every
+//! driver (PostgreSQL wants `$n`), and PostgreSQL's `LISTEN` and SQLite's connect options are
+//! not reachable through it.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -398,5 +401,53 @@ impl Dialect for Postgres {
             });
             Ok(Some(ids.boxed()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built() -> Sql<'static> {
+        let mut q = query("SELECT 1 FROM t WHERE a = ");
+        q.push_bind(1_i64).push(" AND b IN ");
+        q.push_tuple(["x", "y"]);
+        q.push_values([[Some(2_i64)], [None]]);
+        q
+    }
+
+    fn rendered<D: Dialect>(mut q: Sql<'_>) -> (String, usize) {
+        q.render::<D>();
+        assert!(q.marks.is_empty());
+        (q.text.into_owned(), q.args.len())
+    }
+
+    #[test]
+    fn built_placeholders_follow_the_dialect() {
+        assert_eq!(
+            rendered::<Sqlite>(built()),
+            (
+                "SELECT 1 FROM t WHERE a = ? AND b IN (?, ?) VALUES (?), (?)".to_owned(),
+                5
+            )
+        );
+        assert_eq!(
+            rendered::<Postgres>(built()),
+            (
+                "SELECT 1 FROM t WHERE a = $1 AND b IN ($2, $3) VALUES ($4), ($5)".to_owned(),
+                5
+            )
+        );
+    }
+
+    #[test]
+    fn hand_numbered_text_is_left_alone() {
+        let q = query("UPDATE t SET a = $2 WHERE id = $1")
+            .bind("id")
+            .bind(Some(true));
+        assert_eq!(
+            rendered::<Sqlite>(q),
+            ("UPDATE t SET a = $2 WHERE id = $1".to_owned(), 2)
+        );
     }
 }

@@ -1214,10 +1214,10 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn finish_approval(&self, id: ApprovalId, outcome: ApprovalOutcome) -> Result<Approval> {
-        if let Some(j) = &outcome.result_json {
-            if serde_json::from_str::<serde_json::Value>(j).is_err() {
-                return Err(StoreError::invalid("approval result: not JSON"));
-            }
+        if let Some(j) = &outcome.result_json
+            && serde_json::from_str::<serde_json::Value>(j).is_err()
+        {
+            return Err(StoreError::invalid("approval result: not JSON"));
         }
         let status = if outcome.ok {
             ApprovalStatus::Executed
