@@ -610,37 +610,17 @@ async fn run(
             if batch.records.is_empty() {
                 batch_started = Instant::now();
             }
-            match batch.take(msg) {
-                None => {
-                    if batch.records.len() >= batch_size {
-                        writer.write(&mut batch, false).await;
-                    }
-                }
-                Some(Msg::Flush(ack)) => {
-                    writer.write(&mut batch, false).await;
-                    let _ = ack.send(());
-                }
-                Some(Msg::Shutdown(ack)) => shutdown_acks.push(ack),
-                Some(Msg::Record(_) | Msg::Durable(..)) => unreachable!("taken by the batch"),
-            }
+            writer
+                .accept(&mut batch, msg, batch_size, false, &mut shutdown_acks)
+                .await;
         }
         if !shutdown_acks.is_empty() {
             // No new messages after this; drain what was accepted before the close.
             rx.close();
             while let Some(msg) = rx.recv().await {
-                match batch.take(msg) {
-                    None => {
-                        if batch.records.len() >= batch_size {
-                            writer.write(&mut batch, true).await;
-                        }
-                    }
-                    Some(Msg::Flush(ack)) => {
-                        writer.write(&mut batch, true).await;
-                        let _ = ack.send(());
-                    }
-                    Some(Msg::Shutdown(ack)) => shutdown_acks.push(ack),
-                    Some(Msg::Record(_) | Msg::Durable(..)) => unreachable!("taken by the batch"),
-                }
+                writer
+                    .accept(&mut batch, msg, batch_size, true, &mut shutdown_acks)
+                    .await;
             }
             writer.write(&mut batch, true).await;
             for ack in shutdown_acks {
@@ -662,6 +642,31 @@ struct BatchWriter<'a> {
 }
 
 impl BatchWriter<'_> {
+    /// Takes one message: a record joins the batch (written once the batch is full), a
+    /// flush writes the batch and answers, a shutdown's answer waits for the last write.
+    async fn accept(
+        &self,
+        batch: &mut Batch,
+        msg: Msg,
+        batch_size: usize,
+        closing: bool,
+        shutdown_acks: &mut Vec<oneshot::Sender<()>>,
+    ) {
+        match batch.take(msg) {
+            None => {
+                if batch.records.len() >= batch_size {
+                    self.write(batch, closing).await;
+                }
+            }
+            Some(Msg::Flush(ack)) => {
+                self.write(batch, closing).await;
+                let _ = ack.send(());
+            }
+            Some(Msg::Shutdown(ack)) => shutdown_acks.push(ack),
+            Some(Msg::Record(_) | Msg::Durable(..)) => unreachable!("taken by the batch"),
+        }
+    }
+
     /// Writes and clears the batch, retrying failures (without limit unless `closing`), then
     /// tells its waiters (dropped unanswered if the batch is given up on).
     async fn write(&self, batch: &mut Batch, closing: bool) {
