@@ -8,10 +8,10 @@ use rand::RngCore as _;
 use secrecy::ExposeSecret as _;
 
 use super::dialect::{Dialect, query};
-use super::rows::RowExt;
+use super::rows::{RowExt, opt_time, time};
 use super::{SqlStore, check_name, opt_str, random_token};
 use crate::error::{Result, StoreError};
-use crate::ids::{AgentId, ApiKeyId, ConnectionId, TokenHash, UserId, from_ms, now, to_ms};
+use crate::ids::{AgentId, ApiKeyId, ConnectionId, TokenHash, UserId, now, to_ms};
 use crate::mcp_oauth::{McpClient, McpCode, McpToken};
 
 pub(crate) const CLIENT_COLS: &str =
@@ -28,8 +28,8 @@ pub(crate) fn client(row: &impl RowExt) -> Result<McpClient> {
         client_id: row.text("client_id")?,
         name: row.text("client_name")?,
         redirect_uris: uris,
-        created_at: from_ms(row.int("created_at")?)?,
-        expires_at: from_ms(row.int("expires_at")?)?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
     })
 }
 
@@ -47,9 +47,9 @@ pub(crate) fn code(row: &impl RowExt) -> Result<McpCode> {
         redirect_uri: row.text("redirect_uri")?,
         code_challenge: row.text("code_challenge")?,
         resource: row.opt_text("resource")?,
-        created_at: from_ms(row.int("created_at")?)?,
-        expires_at: from_ms(row.int("expires_at")?)?,
-        used_at: row.opt_int("used_at")?.map(from_ms).transpose()?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+        used_at: opt_time(row, "used_at")?,
     })
 }
 
@@ -59,8 +59,8 @@ pub(crate) fn token(row: &impl RowExt) -> Result<McpToken> {
         client_id: row.text("client_id")?,
         agent_id: AgentId::parse_stored(&row.text("agent_id")?)?,
         user_id: UserId::parse_stored(&row.text("user_id")?)?,
-        created_at: from_ms(row.int("created_at")?)?,
-        expires_at: from_ms(row.int("expires_at")?)?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
     })
 }
 

@@ -233,15 +233,15 @@ fn bad(col: &str, e: &sqlx::Error) -> StoreError {
     StoreError::corrupt(format!("column {col}: {e}"))
 }
 
-fn time(row: &impl RowExt, col: &str) -> Result<time::OffsetDateTime> {
+pub(crate) fn time(row: &impl RowExt, col: &str) -> Result<time::OffsetDateTime> {
     from_ms(row.int(col)?)
 }
 
-fn opt_time(row: &impl RowExt, col: &str) -> Result<Option<time::OffsetDateTime>> {
+pub(crate) fn opt_time(row: &impl RowExt, col: &str) -> Result<Option<time::OffsetDateTime>> {
     row.opt_int(col)?.map(from_ms).transpose()
 }
 
-fn opt_u16(row: &impl RowExt, col: &str) -> Result<Option<u16>> {
+pub(crate) fn opt_u16(row: &impl RowExt, col: &str) -> Result<Option<u16>> {
     row.opt_int(col)?
         .map(|v| u16::try_from(v).map_err(|_| StoreError::corrupt(format!("column {col}: {v}"))))
         .transpose()

@@ -1,5 +1,4 @@
-//! The webhook-delivery outbox and the expiry that reports which approvals it expired, written
-//! once for both backends (methods of [`SqlStore`]).
+//! The webhook-delivery outbox, written once for both backends (methods of [`SqlStore`]).
 //!
 //! A due delivery is claimed with one conditional `UPDATE … RETURNING` that moves its
 //! `next_attempt_at` past a lease, so among workers on several instances exactly one attempts
@@ -7,18 +6,14 @@
 
 use super::SqlStore;
 use super::dialect::{self, Dialect, query};
-use super::rows::RowExt;
+use super::rows::{RowExt, opt_time, opt_u16, time};
 use crate::error::{Result, StoreError};
-use crate::ids::{ApprovalId, WebhookDeliveryId, from_ms, now, to_ms};
+use crate::ids::{ApprovalId, WebhookDeliveryId, now, to_ms};
 use crate::webhooks::{WebhookAttempt, WebhookDelivery};
 
 pub(crate) const DELIVERY_COLS: &str = "id, hook_id, hook_label, event_type, approval_id, body, \
      attempts, last_status, last_error, created_at, updated_at, next_attempt_at, delivered_at, \
      gave_up_at";
-
-fn opt_time(row: &impl RowExt, col: &str) -> Result<Option<time::OffsetDateTime>> {
-    row.opt_int(col)?.map(from_ms).transpose()
-}
 
 pub(crate) fn delivery(row: &impl RowExt) -> Result<WebhookDelivery> {
     let attempts = row.int("attempts")?;
@@ -31,16 +26,10 @@ pub(crate) fn delivery(row: &impl RowExt) -> Result<WebhookDelivery> {
         body: row.text("body")?,
         attempts: u32::try_from(attempts)
             .map_err(|_| StoreError::corrupt(format!("column attempts: {attempts}")))?,
-        last_status: row
-            .opt_int("last_status")?
-            .map(|v| {
-                u16::try_from(v)
-                    .map_err(|_| StoreError::corrupt(format!("column last_status: {v}")))
-            })
-            .transpose()?,
+        last_status: opt_u16(row, "last_status")?,
         last_error: row.opt_text("last_error")?,
-        created_at: from_ms(row.int("created_at")?)?,
-        updated_at: from_ms(row.int("updated_at")?)?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
         next_attempt_at: opt_time(row, "next_attempt_at")?,
         delivered_at: opt_time(row, "delivered_at")?,
         gave_up_at: opt_time(row, "gave_up_at")?,
