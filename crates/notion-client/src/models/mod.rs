@@ -54,7 +54,8 @@ pub use property::{
 };
 pub use rich_text::{
     Annotations, DatabaseRef, Equation, Link, LinkMention, Mention, MentionKind, PageRef, RichText,
-    RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject, plain_text,
+    RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject, MAX_TEXT_CHARS,
+    plain_text, text_runs,
 };
 pub use task::{AsyncOperation, AsyncTask, AsyncTaskStatus};
 pub use union::{Extra, Maybe, NotionUnion, optional_union};
