@@ -52,13 +52,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use gate_core::{Caller, Gate, GateError, GovernedSession, NotionRequest, SessionOutcome, Surface};
 use notion_client::endpoints::{
-    AppendChildren, CreateComment, CreateFileUpload, CreatePage, Position, Search, SearchFilter,
-    UpdateComment, UpdatePage, UploadFile, ViewsOf,
+    AppendChildren, CommentParent, CommentTarget, CreateComment, CreateFileUpload, CreatePage,
+    Position, PropertyRequest, Search, SearchFilter, UpdateComment, UpdatePage, UploadFile,
+    ViewsOf, comments::comment_path,
 };
 use notion_client::ids::{
-    BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, PageId, ViewId,
+    BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, FileUploadId, PageId, ViewId,
 };
-use notion_client::models::{Block, DataSource, FileUploadStatus, NewBlock, Page};
+use notion_client::models::{
+    Block, BlockKind, Comment, DataSource, FileObject, FileUploadStatus, Icon, NewBlock, Page,
+};
 use notion_client::tree::{PageTree, TreeOptions, fetch_tree};
 use notion_client::{Connection, Paging, ParentRef};
 use notion_markdown::{BlockDraft, Limits, RenderOptions, WritePlan, plan_writes};
@@ -184,6 +187,22 @@ impl Op {
             session,
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// Opens the session of a write that is one Notion request, `req` (what its typed builder
+    /// serialises). When the caller's writes wait for a human, `req` itself is held and the
+    /// answer is that approval (as the error); otherwise the session is ready to send it.
+    async fn open_single_write(
+        gate: &Gate,
+        caller: &Caller,
+        surface: Surface,
+        req: NotionRequest,
+    ) -> Result<Self, ApiError> {
+        let op = Self::open(gate, caller, surface, req.clone(), true).await?;
+        if op.session.awaiting_approval() {
+            return Err(op.session.hold(req).await.into());
+        }
+        Ok(op)
     }
 
     /// The connection, counting one request.
@@ -428,15 +447,7 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
         "pages.create" | "pages.update" => serde_json::from_value::<Page>(answer.clone())
             .ok()
             .and_then(|page| {
-                serde_json::to_value(PageWritten {
-                    id: page.id.canonical(),
-                    url: page.url.clone(),
-                    title: page.title(),
-                    in_trash: page.is_in_trash(),
-                    properties: notion_markdown::flatten_page(&page),
-                    blocks_written: count_blocks(children),
-                })
-                .ok()
+                serde_json::to_value(PageWritten::from_page(&page, count_blocks(children))).ok()
             }),
         "blocks.children.append" => {
             let block_ids = answer
@@ -456,7 +467,9 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
             })
             .ok()
         }
-        "comments.create" | "comments.update" => serde_json::to_value(comment_out(answer)).ok(),
+        "comments.create" | "comments.update" => serde_json::from_value::<Comment>(answer.clone())
+            .ok()
+            .and_then(|c| serde_json::to_value(comment_out(&c)).ok()),
         "comments.delete" => answer.get("id").and_then(Value::as_str).and_then(|id| {
             serde_json::to_value(CommentDeleted {
                 id: id.to_owned(),
