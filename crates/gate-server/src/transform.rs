@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use notion_client::endpoints::{ObjectRef, PropertyRequest};
 use notion_client::ids::BlockId;
 use notion_client::models::{
-    Block, DataSource, Database, DateValue, Page, Parent, ParentKind, PropertyConfig,
-    SearchResult, SelectOption,
+    Block, DataSource, Database, DateValue, Page, Parent, ParentKind, PropertyConfig, SearchResult,
+    SelectOption,
 };
 use notion_client::tree::PageTree;
 use serde::Serialize;
@@ -335,7 +335,8 @@ mod tests {
         assert_eq!(err.details["field"], "properties.Raw");
         let mut input = input.as_object().unwrap().clone();
         input.remove("Raw");
-        let out = serde_json::to_value(to_notion_properties(&input, Some(&types)).unwrap()).unwrap();
+        let out =
+            serde_json::to_value(to_notion_properties(&input, Some(&types)).unwrap()).unwrap();
         assert_eq!(out["Name"]["title"][0]["text"]["content"], "x");
         assert_eq!(out["Estimate"], json!({"number": 3}));
         assert_eq!(out["Tags"]["multi_select"][1]["name"], "b");
@@ -351,13 +352,21 @@ mod tests {
     fn every_settable_type_converts_to_notions_request_form() {
         let cases = [
             ("title", json!(null), json!({"title": []})),
-            ("rich_text", json!("r"), json!({"rich_text": [{"type": "text", "text": {"content": "r"}}]})),
+            (
+                "rich_text",
+                json!("r"),
+                json!({"rich_text": [{"type": "text", "text": {"content": "r"}}]}),
+            ),
             ("number", json!(null), json!({"number": null})),
             ("checkbox", json!(false), json!({"checkbox": false})),
             ("status", json!("Done"), json!({"status": {"name": "Done"}})),
             ("select", json!(null), json!({"select": null})),
             ("relation", json!("a"), json!({"relation": [{"id": "a"}]})),
-            ("people", json!(["u", "v"]), json!({"people": [{"id": "u"}, {"id": "v"}]})),
+            (
+                "people",
+                json!(["u", "v"]),
+                json!({"people": [{"id": "u"}, {"id": "v"}]}),
+            ),
             ("url", json!("https://x"), json!({"url": "https://x"})),
             ("email", json!(null), json!({"email": null})),
             ("phone_number", json!("1"), json!({"phone_number": "1"})),

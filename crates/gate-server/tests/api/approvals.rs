@@ -254,7 +254,10 @@ async fn held_writes_are_the_builders_serialisation() {
         let alice = alice.clone();
         let gate = gw.gate.clone();
         async move {
-            let done = gate.approve(&alice, id.parse().unwrap(), None).await.unwrap();
+            let done = gate
+                .approve(&alice, id.parse().unwrap(), None)
+                .await
+                .unwrap();
             assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
             serde_json::from_str::<Value>(done.result_json.as_deref().unwrap()).unwrap()
         }

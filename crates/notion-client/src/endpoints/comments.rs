@@ -240,8 +240,8 @@ impl Comments<'_> {
 
     /// `PATCH /v1/comments/{id}`: replaces the text (absolute state: safe to repeat).
     pub async fn update(&self, id: &CommentId, update: &UpdateComment) -> Result<Comment> {
-        let req = RawRequest::new(Method::PATCH, comment_path(id)?, Idempotency::Safe)
-            .json(update)?;
+        let req =
+            RawRequest::new(Method::PATCH, comment_path(id)?, Idempotency::Safe).json(update)?;
         self.conn.send(req).await
     }
 
@@ -258,8 +258,8 @@ impl Comments<'_> {
 
     /// `POST /v1/comments`. Never retried after it may have reached Notion.
     pub async fn create(&self, comment: &CreateComment) -> Result<Comment> {
-        let req = RawRequest::new(Method::POST, "/v1/comments", Idempotency::Unsafe)
-            .json(comment)?;
+        let req =
+            RawRequest::new(Method::POST, "/v1/comments", Idempotency::Unsafe).json(comment)?;
         self.conn.send(req).await
     }
 }

@@ -77,7 +77,10 @@ impl CreatePage {
     /// Sets the title property (named `title` for page parents; pass the data source's title
     /// property name for rows) to one text run.
     pub fn title(self, property: &str, text: &str) -> Self {
-        self.property(property, PropertyRequest::Title(vec![RichText::plain(text)]))
+        self.property(
+            property,
+            PropertyRequest::Title(vec![RichText::plain(text)]),
+        )
     }
 
     /// Sets one property value: typed, or Notion's request form as JSON (`{"number": 3}`).

@@ -119,7 +119,9 @@ mod tests {
         );
         assert_eq!(ser(&PropertyRequest::Status(None)), json!({"status": null}));
         assert_eq!(
-            ser(&PropertyRequest::MultiSelect(vec![SelectOption::named("a")])),
+            ser(&PropertyRequest::MultiSelect(vec![SelectOption::named(
+                "a"
+            )])),
             json!({"multi_select": [{"name": "a"}]})
         );
         assert_eq!(

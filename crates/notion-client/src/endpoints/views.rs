@@ -220,8 +220,7 @@ impl Views<'_> {
                 "the view update changes nothing".into(),
             ));
         }
-        let req =
-            RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe).json(update)?;
+        let req = RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe).json(update)?;
         self.conn.send(req).await
     }
 

@@ -6,9 +6,7 @@ use notion_client::endpoints::{
     Position, QueryDataSource, Search, SearchFilter, UpdateDataSource, UpdateDatabase, UpdatePage,
 };
 use notion_client::ids::{BlockId, DataSourceId, DatabaseId, PageId, PropertyId, UserId};
-use notion_client::models::{
-    Icon, Maybe, NewBlock, PropertyItemResponse, RichText, SearchResult,
-};
+use notion_client::models::{Icon, Maybe, NewBlock, PropertyItemResponse, RichText, SearchResult};
 use notion_client::{ErrorCode, NotionVersion, Paging, ParentRef};
 use serde_json::{Map, json};
 
@@ -344,8 +342,7 @@ async fn blocks_children_paginate_and_append_with_positions() {
         .blocks()
         .append(
             &target,
-            &AppendChildren::new(&[NewBlock::divider()])
-                .position(Position::AfterBlock(anchor2)),
+            &AppendChildren::new(&[NewBlock::divider()]).position(Position::AfterBlock(anchor2)),
         )
         .await
         .unwrap();

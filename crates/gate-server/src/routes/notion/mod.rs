@@ -53,8 +53,8 @@ use axum::extract::{Path, State};
 use gate_core::{Caller, Gate, GateError, GovernedSession, NotionRequest, SessionOutcome, Surface};
 use notion_client::endpoints::{
     AppendChildren, CommentParent, CommentTarget, CreateComment, CreateFileUpload, CreatePage,
-    Position, PropertyRequest, Search, SearchFilter, UpdateComment, UpdatePage, UploadFile,
-    ViewsOf, comments::comment_path,
+    Position, PropertyRequest, QueryDataSource, Search, SearchFilter, UpdateComment, UpdatePage,
+    UploadFile, ViewsOf, comments::comment_path,
 };
 use notion_client::ids::{
     BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, FileUploadId, PageId, ViewId,
@@ -389,33 +389,31 @@ async fn single_source(op: &Op, id: &str, field: &'static str) -> Result<Resolve
     }
 }
 
-/// One page of a data source query (`POST /v1/data_sources/{id}/query`, a read): its rows
-/// flattened, the next cursor and whether there are more. `query_database` and `query_view`
-/// both read rows this way.
+/// One page of rows of the data source `ds` (`POST /v1/data_sources/{id}/query`, a read),
+/// properties flattened. `query_database` and `query_view` both read rows this way.
 async fn query_rows(
     op: &Op,
-    data_source_id: &str,
-    body: &serde_json::Map<String, Value>,
-    query: Vec<(String, String)>,
+    ds: &DataSourceId,
+    query: &QueryDataSource,
+    paging: &Paging,
     raw: bool,
-) -> Result<(Vec<transform::Row>, Option<String>, bool), GateError> {
-    let mut raw_req = notion_client::RawRequest::new(
-        axum::http::Method::POST,
-        format!("/v1/data_sources/{data_source_id}/query"),
-        notion_client::Idempotency::Safe,
-    )
-    .read(true)
-    .json(body)
-    .map_err(upstream)?;
-    raw_req.query = query;
-    let page: notion_client::models::ListResponse<Page> =
-        op.conn().send(raw_req).await.map_err(upstream)?;
-    let rows = page
-        .results
-        .iter()
-        .map(|p| transform::row(p, raw))
-        .collect();
-    Ok((rows, page.next_cursor, page.has_more))
+) -> Result<QueryResult, GateError> {
+    let page = op
+        .conn()
+        .data_sources()
+        .query_as::<Page>(ds, query, paging)
+        .await
+        .map_err(upstream)?;
+    Ok(QueryResult {
+        data_source_id: ds.canonical(),
+        results: page
+            .results
+            .iter()
+            .map(|p| transform::row(p, raw))
+            .collect(),
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+    })
 }
 
 /// Blocks in a Notion `children` array, at every level.

@@ -58,7 +58,8 @@ pub(crate) enum AttachedFile {
 
 impl AttachedFile {
     fn upload_id(id: &Option<FileUploadId>) -> FileUploadId {
-        id.clone().unwrap_or_else(|| FileUploadId::from(String::new()))
+        id.clone()
+            .unwrap_or_else(|| FileUploadId::from(String::new()))
     }
 
     fn file_object(&self) -> FileObject {
