@@ -27,7 +27,7 @@ use super::approvals::{self, HeldCall};
 use super::notion::{
     self, AppendInput, AttachAs, CommentInput, CreatePageInput, Format, ListInput, PageQuery,
     ParentInput, PositionInput, QueryInput, SearchInput, UpdatePageInput, UploadInput,
-    ViewQueryInput, ViewsInput, create_page_fields, query_fields, update_page_fields,
+    ViewQueryInput, ViewsInput, input_struct,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorCode};
@@ -85,7 +85,7 @@ pub struct ToolList {
 
 // ---- params -------------------------------------------------------------------------------
 
-query_fields! {
+input_struct! { query:
     /// `query_database`.
     #[derive(Debug, Clone, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -115,7 +115,7 @@ pub struct PageParams {
     pub max_blocks: Option<usize>,
 }
 
-create_page_fields! {
+input_struct! { create_page:
     /// `create_page`.
     #[derive(Debug, Clone, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
@@ -128,7 +128,7 @@ create_page_fields! {
     }
 }
 
-update_page_fields! {
+input_struct! { update_page:
     /// `update_page`.
     #[derive(Debug, Clone, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]

@@ -31,6 +31,76 @@
 //! handler's `#[utoipa::path]`). This module holds what they share: the governed session
 //! ([`Op`]), id and paging helpers, and the compact form of a held call's result.
 
+/// Declares an input struct with the fields it is given, followed by a field list that the REST
+/// input and the tool's params share (one list per kind of input):
+///
+/// - `query`: a data source query (filter, sorts, cursor, limit);
+/// - `create_page`: the content of a new page (properties, title, Markdown or blocks, icon,
+///   cover);
+/// - `update_page`: changes to a page (properties, icon, cover, trash).
+macro_rules! input_struct {
+    (query: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($field)*
+            /// A Notion filter object, passed through.
+            #[schema(value_type = Option<Object>)]
+            pub filter: Option<Value>,
+            /// Notion sorts, passed through.
+            #[schema(value_type = Option<Vec<Object>>)]
+            pub sorts: Option<Vec<Value>>,
+            /// The `next_cursor` of a previous answer.
+            pub cursor: Option<String>,
+            /// Rows, 1–100 (default 100).
+            pub limit: Option<u32>,
+        }
+    };
+    (create_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($field)*
+            /// Property values: simple values (`"text"`, `3`, `true`, `["a", "b"]`) converted with
+            /// the data source's schema, or Notion's property-value objects.
+            #[schema(value_type = Option<Object>)]
+            pub properties: Option<Map<String, Value>>,
+            /// The title (sets the title property).
+            pub title: Option<String>,
+            /// Markdown content (`content` is accepted as another name of this field).
+            #[serde(alias = "content")]
+            pub markdown: Option<String>,
+            /// Notion blocks (instead of `markdown`).
+            #[schema(value_type = Option<Vec<Object>>)]
+            pub blocks: Option<Vec<Value>>,
+            /// Notion icon object (`{"type": "emoji", "emoji": "🚀"}`).
+            #[schema(value_type = Option<Object>)]
+            pub icon: Option<Value>,
+            /// Notion file object for the cover.
+            #[schema(value_type = Option<Object>)]
+            pub cover: Option<Value>,
+        }
+    };
+    (update_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($field)*
+            /// Property values (as for a create).
+            #[schema(value_type = Option<Object>)]
+            pub properties: Option<Map<String, Value>>,
+            /// Notion icon object (`null` removes it).
+            #[serde(default, deserialize_with = "crate::routes::notion::present")]
+            #[schema(value_type = Option<Object>)]
+            pub icon: Option<Value>,
+            /// Notion file object (`null` removes it).
+            #[serde(default, deserialize_with = "crate::routes::notion::present")]
+            #[schema(value_type = Option<Object>)]
+            pub cover: Option<Value>,
+            /// `true` moves the page to the trash (delete class), `false` restores it.
+            pub in_trash: Option<bool>,
+        }
+    };
+}
+pub(crate) use input_struct;
+
 mod comments;
 mod databases;
 mod pages;

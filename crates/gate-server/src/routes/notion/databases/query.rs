@@ -3,29 +3,7 @@
 
 use super::*;
 
-/// Declares a struct with the fields given, then the fields of a data source query (filter,
-/// sorts, cursor, limit): the REST input and the tool's params share them.
-macro_rules! query_fields {
-    ($(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($field)*
-            /// A Notion filter object, passed through.
-            #[schema(value_type = Option<Object>)]
-            pub filter: Option<Value>,
-            /// Notion sorts, passed through.
-            #[schema(value_type = Option<Vec<Object>>)]
-            pub sorts: Option<Vec<Value>>,
-            /// The `next_cursor` of a previous answer.
-            pub cursor: Option<String>,
-            /// Rows, 1–100 (default 100).
-            pub limit: Option<u32>,
-        }
-    };
-}
-pub(crate) use query_fields;
-
-query_fields! {
+input_struct! { query:
     /// `POST /notion/databases/{id}/query`.
     #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]

@@ -15,37 +15,7 @@ pub struct ParentInput {
     pub data_source_id: Option<String>,
 }
 
-/// Declares a struct with the fields given, then the content of a new page (properties,
-/// title, Markdown or blocks, icon, cover): the REST input and the tool's params share them.
-macro_rules! create_page_fields {
-    ($(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($field)*
-            /// Property values: simple values (`"text"`, `3`, `true`, `["a", "b"]`) converted with
-            /// the data source's schema, or Notion's property-value objects.
-            #[schema(value_type = Option<Object>)]
-            pub properties: Option<Map<String, Value>>,
-            /// The title (sets the title property).
-            pub title: Option<String>,
-            /// Markdown content (`content` is accepted as another name of this field).
-            #[serde(alias = "content")]
-            pub markdown: Option<String>,
-            /// Notion blocks (instead of `markdown`).
-            #[schema(value_type = Option<Vec<Object>>)]
-            pub blocks: Option<Vec<Value>>,
-            /// Notion icon object (`{"type": "emoji", "emoji": "🚀"}`).
-            #[schema(value_type = Option<Object>)]
-            pub icon: Option<Value>,
-            /// Notion file object for the cover.
-            #[schema(value_type = Option<Object>)]
-            pub cover: Option<Value>,
-        }
-    };
-}
-pub(crate) use create_page_fields;
-
-create_page_fields! {
+input_struct! { create_page:
     /// `POST /notion/pages`.
     #[derive(Debug, Clone, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]

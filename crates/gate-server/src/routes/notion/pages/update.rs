@@ -3,32 +3,7 @@
 
 use super::*;
 
-/// Declares a struct with the fields given, then the changes to a page (properties, icon,
-/// cover, trash): the REST input and the tool's params share them.
-macro_rules! update_page_fields {
-    ($(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($field)*
-            /// Property values (as for a create).
-            #[schema(value_type = Option<Object>)]
-            pub properties: Option<Map<String, Value>>,
-            /// Notion icon object (`null` removes it).
-            #[serde(default, deserialize_with = "crate::routes::notion::present")]
-            #[schema(value_type = Option<Object>)]
-            pub icon: Option<Value>,
-            /// Notion file object (`null` removes it).
-            #[serde(default, deserialize_with = "crate::routes::notion::present")]
-            #[schema(value_type = Option<Object>)]
-            pub cover: Option<Value>,
-            /// `true` moves the page to the trash (delete class), `false` restores it.
-            pub in_trash: Option<bool>,
-        }
-    };
-}
-pub(crate) use update_page_fields;
-
-update_page_fields! {
+input_struct! { update_page:
     /// `PATCH /notion/pages/{id}`.
     #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
     #[serde(deny_unknown_fields)]
