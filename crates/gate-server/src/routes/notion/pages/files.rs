@@ -84,7 +84,7 @@ pub(crate) enum Attach {
     /// `PATCH /v1/blocks/{page}/children`.
     Append(BlockId, AppendChildren),
     /// `PATCH /v1/pages/{page}`.
-    Update(PageId, UpdatePage),
+    Update(PageId, Box<UpdatePage>),
 }
 
 impl Attach {
@@ -113,7 +113,7 @@ impl Attach {
                 )
             }
         };
-        Self::Update(page.clone(), update)
+        Self::Update(page.clone(), Box::new(update))
     }
 
     /// The request as classified, held for a human, or sent: what the builder serialises.
