@@ -87,8 +87,6 @@ pub struct ToolList {
 
 input_struct! { query:
     /// `query_database`.
-    #[derive(Debug, Clone, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
     pub struct QueryParams {
         /// Database or data source id.
         pub database_id: String,
@@ -117,8 +115,6 @@ pub struct PageParams {
 
 input_struct! { create_page:
     /// `create_page`.
-    #[derive(Debug, Clone, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
     pub struct CreateParams {
         /// Where: `{page_id}`, `{database_id}` or `{data_source_id}` (or give `database_id`).
         #[schema(inline)]
@@ -130,8 +126,6 @@ input_struct! { create_page:
 
 input_struct! { update_page:
     /// `update_page`.
-    #[derive(Debug, Clone, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
     pub struct UpdateParams {
         /// The page id.
         pub page_id: String,

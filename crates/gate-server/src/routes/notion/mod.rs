@@ -38,11 +38,20 @@
 /// - `create_page`: the content of a new page (properties, title, Markdown or blocks, icon,
 ///   cover);
 /// - `update_page`: changes to a page (properties, icon, cover, trash).
+///
+/// The struct derives `Debug`, `Clone`, `Deserialize` (unknown fields refused) and `ToSchema`.
 macro_rules! input_struct {
-    (query: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+    (@emit $(#[$meta:meta])* $name:ident { $($field:tt)* } { $($shared:tt)* }) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
         pub struct $name {
             $($field)*
+            $($shared)*
+        }
+    };
+    (query: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
             /// A Notion filter object, passed through.
             #[schema(value_type = Option<Object>)]
             pub filter: Option<Value>,
@@ -53,12 +62,10 @@ macro_rules! input_struct {
             pub cursor: Option<String>,
             /// Rows, 1–100 (default 100).
             pub limit: Option<u32>,
-        }
+        });
     };
     (create_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($field)*
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
             /// Property values: simple values (`"text"`, `3`, `true`, `["a", "b"]`) converted with
             /// the data source's schema, or Notion's property-value objects.
             #[schema(value_type = Option<Object>)]
@@ -77,12 +84,10 @@ macro_rules! input_struct {
             /// Notion file object for the cover.
             #[schema(value_type = Option<Object>)]
             pub cover: Option<Value>,
-        }
+        });
     };
     (update_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
-        $(#[$meta])*
-        pub struct $name {
-            $($field)*
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
             /// Property values (as for a create).
             #[schema(value_type = Option<Object>)]
             pub properties: Option<Map<String, Value>>,
@@ -96,7 +101,7 @@ macro_rules! input_struct {
             pub cover: Option<Value>,
             /// `true` moves the page to the trash (delete class), `false` restores it.
             pub in_trash: Option<bool>,
-        }
+        });
     };
 }
 pub(crate) use input_struct;

@@ -5,8 +5,7 @@ use super::*;
 
 input_struct! { query:
     /// `POST /notion/databases/{id}/query`.
-    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
+    #[derive(Default)]
     pub struct QueryInput {}
 }
 

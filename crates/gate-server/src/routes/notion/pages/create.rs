@@ -17,8 +17,6 @@ pub struct ParentInput {
 
 input_struct! { create_page:
     /// `POST /notion/pages`.
-    #[derive(Debug, Clone, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
     pub struct CreatePageInput {
         /// Where the page goes.
         #[schema(inline)]

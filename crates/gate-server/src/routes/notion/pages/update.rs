@@ -5,8 +5,7 @@ use super::*;
 
 input_struct! { update_page:
     /// `PATCH /notion/pages/{id}`.
-    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-    #[serde(deny_unknown_fields)]
+    #[derive(Default)]
     pub struct UpdatePageInput {}
 }
 
