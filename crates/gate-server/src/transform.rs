@@ -8,9 +8,11 @@
 
 use std::collections::BTreeMap;
 
+use notion_client::endpoints::{ObjectRef, PropertyRequest};
 use notion_client::ids::BlockId;
 use notion_client::models::{
-    Block, DataSource, Database, Page, Parent, ParentKind, PropertyConfig, SearchResult,
+    Block, DataSource, Database, DateValue, Page, Parent, ParentKind, PropertyConfig, SearchResult,
+    SelectOption,
 };
 use notion_client::tree::PageTree;
 use serde::Serialize;
@@ -18,9 +20,6 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::error::ApiError;
-
-/// Characters per rich-text item Notion accepts.
-const MAX_TEXT: usize = 2000;
 
 /// A compact summary of a page, data source or database.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -200,23 +199,6 @@ pub fn block_ids(ids: &[BlockId]) -> Vec<String> {
     ids.iter().map(BlockId::canonical).collect()
 }
 
-/// Plain text as Notion rich text, split into items of at most 2000 characters.
-pub fn rich_text(text: &str) -> Value {
-    if text.is_empty() {
-        return json!([]);
-    }
-    let chars: Vec<char> = text.chars().collect();
-    Value::Array(
-        chars
-            .chunks(MAX_TEXT)
-            .map(|c| {
-                let content: String = c.iter().collect();
-                json!({"type": "text", "text": {"content": content}})
-            })
-            .collect(),
-    )
-}
-
 /// The type of each property of a schema, by name.
 pub fn property_types(
     schema: Option<&BTreeMap<String, PropertyConfig>>,
@@ -246,8 +228,8 @@ pub fn property_types(
 pub fn to_notion_properties(
     input: &Map<String, Value>,
     types: Option<&BTreeMap<String, String>>,
-) -> Result<Map<String, Value>, ApiError> {
-    let mut out = Map::new();
+) -> Result<BTreeMap<String, PropertyRequest>, ApiError> {
+    let mut out = BTreeMap::new();
     for (name, value) in input {
         let field = format!("properties.{name}");
         let ty = match types {
@@ -267,7 +249,7 @@ pub fn to_notion_properties(
             None => "title",
         };
         if value.is_object() {
-            out.insert(name.clone(), value.clone());
+            out.insert(name.clone(), PropertyRequest::Raw(value.clone()));
             continue;
         }
         let converted = convert(ty, value).ok_or_else(|| {
@@ -304,25 +286,28 @@ fn strings(value: &Value) -> Option<Vec<&str>> {
     }
 }
 
-fn convert(ty: &str, v: &Value) -> Option<Value> {
+fn convert(ty: &str, v: &Value) -> Option<PropertyRequest> {
+    use PropertyRequest as P;
     let s = v.as_str();
     let null = v.is_null();
+    let text = || s.or(null.then_some(""));
+    let option = || s.map(SelectOption::named);
+    let names = || Some(strings(v)?.into_iter().map(SelectOption::named).collect());
+    let ids = || Some(strings(v)?.into_iter().map(ObjectRef::new).collect());
     Some(match ty {
-        "title" => json!({"title": rich_text(s.or(null.then_some(""))?)}),
-        "rich_text" => json!({"rich_text": rich_text(s.or(null.then_some(""))?)}),
-        "number" if v.is_number() || null => json!({"number": v}),
-        "checkbox" => json!({"checkbox": v.as_bool()?}),
-        "select" | "status" if null => json!({ty: null}),
-        "select" | "status" => json!({ty: {"name": s?}}),
-        "multi_select" => {
-            json!({"multi_select": strings(v)?.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()})
-        }
-        "relation" | "people" => {
-            json!({ty: strings(v)?.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()})
-        }
-        "url" | "email" | "phone_number" if null || s.is_some() => json!({ty: v}),
-        "date" if null => json!({"date": null}),
-        "date" => json!({"date": {"start": s?}}),
+        "title" => P::title(text()?),
+        "rich_text" => P::rich_text(text()?),
+        "number" if v.is_number() || null => P::Number(v.as_number().cloned()),
+        "checkbox" => P::Checkbox(v.as_bool()?),
+        "select" if null || s.is_some() => P::Select(option()),
+        "status" if null || s.is_some() => P::Status(option()),
+        "multi_select" => P::MultiSelect(names()?),
+        "relation" => P::Relation(ids()?),
+        "people" => P::People(ids()?),
+        "url" if null || s.is_some() => P::Url(s.map(str::to_owned)),
+        "email" if null || s.is_some() => P::Email(s.map(str::to_owned)),
+        "phone_number" if null || s.is_some() => P::PhoneNumber(s.map(str::to_owned)),
+        "date" if null || s.is_some() => P::Date(s.map(DateValue::new)),
         _ => return None,
     })
 }
@@ -350,7 +335,8 @@ mod tests {
         assert_eq!(err.details["field"], "properties.Raw");
         let mut input = input.as_object().unwrap().clone();
         input.remove("Raw");
-        let out = to_notion_properties(&input, Some(&types)).unwrap();
+        let out =
+            serde_json::to_value(to_notion_properties(&input, Some(&types)).unwrap()).unwrap();
         assert_eq!(out["Name"]["title"][0]["text"]["content"], "x");
         assert_eq!(out["Estimate"], json!({"number": 3}));
         assert_eq!(out["Tags"]["multi_select"][1]["name"], "b");
@@ -361,9 +347,42 @@ mod tests {
         assert_eq!(err.details["field"], "properties.Estimate");
     }
 
+    /// Each simple value converts to the request form Notion documents (reference §6.7).
+    #[test]
+    fn every_settable_type_converts_to_notions_request_form() {
+        let cases = [
+            ("title", json!(null), json!({"title": []})),
+            (
+                "rich_text",
+                json!("r"),
+                json!({"rich_text": [{"type": "text", "text": {"content": "r"}}]}),
+            ),
+            ("number", json!(null), json!({"number": null})),
+            ("checkbox", json!(false), json!({"checkbox": false})),
+            ("status", json!("Done"), json!({"status": {"name": "Done"}})),
+            ("select", json!(null), json!({"select": null})),
+            ("relation", json!("a"), json!({"relation": [{"id": "a"}]})),
+            (
+                "people",
+                json!(["u", "v"]),
+                json!({"people": [{"id": "u"}, {"id": "v"}]}),
+            ),
+            ("url", json!("https://x"), json!({"url": "https://x"})),
+            ("email", json!(null), json!({"email": null})),
+            ("phone_number", json!("1"), json!({"phone_number": "1"})),
+            ("date", json!(null), json!({"date": null})),
+        ];
+        for (ty, given, want) in cases {
+            let got = convert(ty, &given).map(|p| serde_json::to_value(p).unwrap());
+            assert_eq!(got, Some(want), "{ty}");
+        }
+        assert!(convert("url", &json!(3)).is_none());
+        assert!(convert("formula", &json!("x")).is_none());
+    }
+
     #[test]
     fn long_text_is_split() {
-        let v = rich_text(&"é".repeat(4500));
-        assert_eq!(v.as_array().map(Vec::len), Some(3));
+        let v = serde_json::to_value(convert("title", &json!("é".repeat(4500)))).unwrap();
+        assert_eq!(v["title"].as_array().map(Vec::len), Some(3));
     }
 }

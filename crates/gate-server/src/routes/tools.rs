@@ -27,7 +27,7 @@ use super::approvals::{self, HeldCall};
 use super::notion::{
     self, AppendInput, AttachAs, CommentInput, CreatePageInput, Format, ListInput, PageQuery,
     ParentInput, PositionInput, QueryInput, SearchInput, UpdatePageInput, UploadInput,
-    ViewQueryInput, ViewsInput,
+    ViewQueryInput, ViewsInput, input_struct,
 };
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorCode};
@@ -85,22 +85,12 @@ pub struct ToolList {
 
 // ---- params -------------------------------------------------------------------------------
 
-/// `query_database`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QueryParams {
-    /// Database or data source id.
-    pub database_id: String,
-    /// Notion filter object.
-    #[schema(value_type = Option<Object>)]
-    pub filter: Option<Value>,
-    /// Notion sorts.
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub sorts: Option<Vec<Value>>,
-    /// Cursor of a previous answer.
-    pub cursor: Option<String>,
-    /// Rows, 1–100 (default 100).
-    pub limit: Option<u32>,
+input_struct! { query:
+    /// `query_database`.
+    pub struct QueryParams {
+        /// Database or data source id.
+        pub database_id: String,
+    }
 }
 
 /// `get_schema`.
@@ -123,53 +113,23 @@ pub struct PageParams {
     pub max_blocks: Option<usize>,
 }
 
-/// `create_page`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateParams {
-    /// Where: `{page_id}`, `{database_id}` or `{data_source_id}` (or give `database_id`).
-    #[schema(inline)]
-    pub parent: Option<ParentInput>,
-    /// Shorthand for `parent: {database_id}` (the original's parameter).
-    pub database_id: Option<String>,
-    /// Property values (simple values or Notion's objects).
-    #[schema(value_type = Option<Object>)]
-    pub properties: Option<Map<String, Value>>,
-    /// The title.
-    pub title: Option<String>,
-    /// Markdown content (`content` is accepted as another name of this field).
-    #[serde(alias = "content")]
-    pub markdown: Option<String>,
-    /// Notion blocks.
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub blocks: Option<Vec<Value>>,
-    /// Notion icon object.
-    #[schema(value_type = Option<Object>)]
-    pub icon: Option<Value>,
-    /// Notion cover object.
-    #[schema(value_type = Option<Object>)]
-    pub cover: Option<Value>,
+input_struct! { create_page:
+    /// `create_page`.
+    pub struct CreateParams {
+        /// Where: `{page_id}`, `{database_id}` or `{data_source_id}` (or give `database_id`).
+        #[schema(inline)]
+        pub parent: Option<ParentInput>,
+        /// Shorthand for `parent: {database_id}` (the original's parameter).
+        pub database_id: Option<String>,
+    }
 }
 
-/// `update_page`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateParams {
-    /// The page id.
-    pub page_id: String,
-    /// Property values.
-    #[schema(value_type = Option<Object>)]
-    pub properties: Option<Map<String, Value>>,
-    /// Notion icon object (`null` removes it).
-    #[serde(default, deserialize_with = "crate::routes::notion::present")]
-    #[schema(value_type = Option<Object>)]
-    pub icon: Option<Value>,
-    /// Notion cover object (`null` removes it).
-    #[serde(default, deserialize_with = "crate::routes::notion::present")]
-    #[schema(value_type = Option<Object>)]
-    pub cover: Option<Value>,
-    /// Trash (`true`, delete class) or restore (`false`).
-    pub in_trash: Option<bool>,
+input_struct! { update_page:
+    /// `update_page`.
+    pub struct UpdateParams {
+        /// The page id.
+        pub page_id: String,
+    }
 }
 
 /// `append_blocks`.

@@ -212,3 +212,115 @@ async fn denial_is_final_and_only_the_owner_decides() {
     assert_eq!(body["status"], "executed");
     assert_eq!(gw.emu.counters().route(PAGES), 1);
 }
+
+/// A write held by REST, answered with its approval; the approval as its owner sees it.
+async fn held_by_rest(gw: &Gateway, method: Method, path: &str, body: Value) -> (String, Value) {
+    let (status, held) = gw
+        .call(method, path, Some(gw.agent("supervised")), Some(body))
+        .await;
+    assert_eq!(status, 202, "{held}");
+    let id = held["error"]["details"]["approval_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, approval) = gw
+        .call(
+            Method::GET,
+            &format!("/approvals/{id}"),
+            Some(&gw.alice_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{approval}");
+    (id, approval)
+}
+
+/// What a human approves is exactly what the notion-client builder of the write serialises:
+/// a comment (text past Notion's 2,000 characters per run, split the same way as when it is
+/// sent at once), a page update with an icon, and a file attached by URL as the cover. Each
+/// then runs as held.
+#[tokio::test]
+async fn held_writes_are_the_builders_serialisation() {
+    use notion_client::ParentRef;
+    use notion_client::endpoints::{CreateComment, UpdatePage};
+    use notion_client::ids::PageId;
+    use notion_client::models::{FileObject, Icon};
+
+    let gw = spawn_gateway().await;
+    let root = gw.emu.demo_ids().root_page.clone();
+    let page = PageId::parse(&root).unwrap();
+    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
+    let approve = |id: String| {
+        let alice = alice.clone();
+        let gate = gw.gate.clone();
+        async move {
+            let done = gate
+                .approve(&alice, id.parse().unwrap(), None)
+                .await
+                .unwrap();
+            assert_eq!(done.result_status, Some(200), "{:?}", done.result_json);
+            serde_json::from_str::<Value>(done.result_json.as_deref().unwrap()).unwrap()
+        }
+    };
+
+    let text = "a".repeat(2500);
+    let (id, approval) = held_by_rest(
+        &gw,
+        Method::POST,
+        "/notion/comments",
+        json!({"page_id": root, "text": text}),
+    )
+    .await;
+    let want = CreateComment::on(ParentRef::Page(page.clone()), &text).unwrap();
+    assert_eq!(approval["request"]["path"], "/v1/comments");
+    assert_eq!(approval["request"]["body"], want.body());
+    assert_eq!(want.body()["rich_text"].as_array().map(Vec::len), Some(2));
+    let comment = approve(id).await;
+    let sent: String = comment["rich_text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["plain_text"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(sent, text);
+
+    let (id, approval) = held_by_rest(
+        &gw,
+        Method::PATCH,
+        &format!("/notion/pages/{root}"),
+        json!({"icon": {"emoji": "🚀"}, "cover": null}),
+    )
+    .await;
+    let want = UpdatePage::new().icon(Some(Icon::emoji("🚀"))).cover(None);
+    assert_eq!(approval["request"]["body"], want.body());
+    assert_eq!(
+        approval["request"]["body"]["icon"],
+        json!({"type": "emoji", "emoji": "🚀"})
+    );
+    assert_eq!(approve(id).await["icon"]["emoji"], "🚀");
+
+    let url = "https://example.com/cover.png";
+    let (id, approval) = held_by_rest(
+        &gw,
+        Method::POST,
+        &format!("/notion/pages/{root}/files"),
+        json!({"url": url, "attach_as": "cover"}),
+    )
+    .await;
+    let want = UpdatePage::new().cover(Some(FileObject::external(url)));
+    assert_eq!(approval["request"]["method"], "PATCH");
+    assert_eq!(approval["request"]["body"], want.body());
+    assert_eq!(approve(id).await["cover"]["external"]["url"], url);
+
+    // An icon that is not one is refused before anything is held or sent.
+    let (status, body) = gw
+        .call(
+            Method::PATCH,
+            &format!("/notion/pages/{root}"),
+            Some(gw.agent("supervised")),
+            Some(json!({"icon": "🚀"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "icon");
+}

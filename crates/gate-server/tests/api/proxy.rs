@@ -258,7 +258,7 @@ async fn a_30_mb_file_uploads_through_the_proxy_in_parts_and_attaches() {
         .blocks()
         .append(
             &notion_client::ids::BlockId::parse(&ids.child_page).unwrap(),
-            &notion_client::endpoints::AppendChildren::new(&[block]).unwrap(),
+            &notion_client::endpoints::AppendChildren::new([block]),
         )
         .await
         .unwrap();

@@ -2,14 +2,16 @@
 
 use futures::Stream;
 use reqwest::Method;
-use serde::Serialize;
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
-use super::to_json;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{ObjectRef, body_of};
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::BlockId;
-use crate::models::{Block, ListResponse};
+use crate::models::{Block, ListResponse, NewBlock};
 use crate::pagination::{Paging, paginate};
 use crate::retry::Idempotency;
 
@@ -19,7 +21,8 @@ pub struct Blocks<'a> {
     pub(crate) conn: &'a Connection,
 }
 
-/// Where appended children go.
+/// Where appended children go: `{"type": "start"}`, `{"type": "end"}` or
+/// `{"type": "after_block", "after_block": {"id"}}` (reference §4.3).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Position {
@@ -32,31 +35,48 @@ pub enum Position {
     AfterBlock(BlockId),
 }
 
-/// An append of child blocks.
-#[derive(Debug, Clone)]
+impl Serialize for Position {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        match self {
+            Self::Start => m.serialize_entry("type", "start")?,
+            Self::End => m.serialize_entry("type", "end")?,
+            Self::AfterBlock(id) => {
+                m.serialize_entry("type", "after_block")?;
+                m.serialize_entry("after_block", &ObjectRef::new(id.canonical()))?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// An append of child blocks: the body of `PATCH /v1/blocks/{id}/children`, typed. What it
+/// serialises is what is sent (for API versions before 2025-09-03, "after a block" is sent
+/// as the older `after`; see [`AppendChildren::body`]).
+#[derive(Debug, Clone, Serialize)]
 pub struct AppendChildren {
-    children: Vec<Value>,
-    position: Option<Position>,
+    /// The blocks (at most 100, two levels of nesting).
+    pub children: Vec<NewBlock>,
+    /// Where they go (2025-09-03+); absent means the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<Position>,
+    /// The older placement (before 2025-09-03): right after this block.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<BlockId>,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl AppendChildren {
-    /// Appends these blocks (Notion's request form; at most 100, two levels of nesting).
-    pub fn new<T: Serialize>(children: &[T]) -> Result<Self> {
-        let children = match to_json("children", children)? {
-            Value::Array(a) => a,
-            other => vec![other],
-        };
-        Ok(Self {
-            children,
-            position: None,
-        })
-    }
-
-    /// Appends raw JSON blocks.
-    pub fn from_values(children: Vec<Value>) -> Self {
+    /// Appends these blocks (at most 100, two levels of nesting).
+    pub fn new(children: impl Into<Vec<NewBlock>>) -> Self {
         Self {
-            children,
+            children: children.into(),
             position: None,
+            after: None,
+            extra: Map::new(),
         }
     }
 
@@ -76,30 +96,23 @@ impl AppendChildren {
         self.children.is_empty()
     }
 
-    /// The body for a given API version: `position` on 2025-09-03 and later, with `after` kept
-    /// for "after a block" on older versions.
-    pub fn body(&self, legacy_after: bool) -> Value {
-        let mut body = Map::new();
-        body.insert("children".into(), Value::Array(self.children.clone()));
+    /// This append as sent to an API version: `position` on 2025-09-03 and later; "after a
+    /// block" as `after` when `legacy_after` (older versions).
+    fn for_version(&self, legacy_after: bool) -> Cow<'_, Self> {
         match &self.position {
-            None => {}
             Some(Position::AfterBlock(id)) if legacy_after => {
-                body.insert("after".into(), Value::String(id.canonical()));
+                let mut legacy = self.clone();
+                legacy.after = Some(id.clone());
+                legacy.position = None;
+                Cow::Owned(legacy)
             }
-            Some(Position::Start) => {
-                body.insert("position".into(), json!({"type": "start"}));
-            }
-            Some(Position::End) => {
-                body.insert("position".into(), json!({"type": "end"}));
-            }
-            Some(Position::AfterBlock(id)) => {
-                body.insert(
-                    "position".into(),
-                    json!({"type": "after_block", "after_block": {"id": id.canonical()}}),
-                );
-            }
+            _ => Cow::Borrowed(self),
         }
-        Value::Object(body)
+    }
+
+    /// The body for a given API version (what [`Blocks::append`] sends).
+    pub fn body(&self, legacy_after: bool) -> Value {
+        body_of(&self.for_version(legacy_after))
     }
 }
 
@@ -191,7 +204,7 @@ impl Blocks<'_> {
             format!("{}/children", block_path(&id)),
             Idempotency::Unsafe,
         )
-        .json(&append.body(legacy))?;
+        .json(&*append.for_version(legacy))?;
         self.conn.send(req).await
     }
 }
@@ -200,10 +213,19 @@ impl Blocks<'_> {
 mod tests {
     use super::*;
 
+    use serde_json::json;
+
+    use crate::models::RichText;
+
     #[test]
     fn position_bodies() {
         let id = BlockId::parse("598337872cf94fdf8782e53db20768a5").unwrap();
-        let a = AppendChildren::from_values(vec![json!({"paragraph": {"rich_text": []}})]);
+        let a = AppendChildren::new([NewBlock::paragraph(vec![RichText::plain("x")])]);
+        assert_eq!(
+            a.body(false),
+            json!({"children": [{"type": "paragraph", "paragraph":
+                {"rich_text": [{"type": "text", "text": {"content": "x"}}]}}]})
+        );
         assert!(a.body(false).get("position").is_none());
         let start = a.clone().position(Position::Start).body(false);
         assert_eq!(start["position"], json!({"type": "start"}));
@@ -218,5 +240,9 @@ mod tests {
             "59833787-2cf9-4fdf-8782-e53db20768a5"
         );
         assert!(after.body(true).get("position").is_none());
+        assert_eq!(
+            a.position(Position::End).body(true)["position"],
+            json!({"type": "end"})
+        );
     }
 }

@@ -3,6 +3,8 @@
 
 use futures::Stream;
 use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::client::{Connection, RawRequest};
@@ -18,11 +20,36 @@ pub struct DataSources<'a> {
     pub(crate) conn: &'a Connection,
 }
 
-/// A data source query: filter, sorts, and the properties to return.
-#[derive(Debug, Clone, Default)]
+/// A data source query: the body of `POST /v1/data_sources/{id}/query`, typed (filter,
+/// sorts, trash), and the properties to return (a query parameter).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct QueryDataSource {
-    body: Map<String, Value>,
-    filter_properties: Vec<String>,
+    /// A property filter, a timestamp filter, or `{and|or: [...]}` (two levels at most).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    /// Sorts, first wins.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sorts: Vec<Value>,
+    /// Whether trashed rows are included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_trash: Option<bool>,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    /// Properties to return (IDs or names; a query parameter, not part of the body).
+    #[serde(skip)]
+    pub filter_properties: Vec<String>,
+}
+
+/// One page of a query, as sent: the query and the cursor.
+#[derive(Serialize)]
+struct QueryPage<'a> {
+    #[serde(flatten)]
+    query: &'a QueryDataSource,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_cursor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_size: Option<u32>,
 }
 
 impl QueryDataSource {
@@ -34,34 +61,29 @@ impl QueryDataSource {
     /// Sets the filter: a property filter, a timestamp filter, or `{and|or: [...]}` (two
     /// levels at most).
     pub fn filter(mut self, filter: Value) -> Self {
-        self.body.insert("filter".into(), filter);
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Adds a sort (Notion's JSON: by `property` or `timestamp`, with a `direction`).
+    pub fn sort(mut self, sort: Value) -> Self {
+        self.sorts.push(sort);
         self
     }
 
     /// Adds a sort by property (`ascending` or `descending`).
     pub fn sort_by_property(self, property: &str, ascending: bool) -> Self {
-        self.push_sort(serde_json::json!({"property": property, "direction": dir(ascending)}))
+        self.sort(serde_json::json!({"property": property, "direction": dir(ascending)}))
     }
 
     /// Adds a sort by `created_time` or `last_edited_time`.
     pub fn sort_by_timestamp(self, timestamp: &str, ascending: bool) -> Self {
-        self.push_sort(serde_json::json!({"timestamp": timestamp, "direction": dir(ascending)}))
-    }
-
-    fn push_sort(mut self, sort: Value) -> Self {
-        let sorts = self
-            .body
-            .entry("sorts")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(a) = sorts {
-            a.push(sort);
-        }
-        self
+        self.sort(serde_json::json!({"timestamp": timestamp, "direction": dir(ascending)}))
     }
 
     /// Includes trashed rows.
     pub fn in_trash(mut self, in_trash: bool) -> Self {
-        self.body.insert("in_trash".into(), Value::Bool(in_trash));
+        self.in_trash = Some(in_trash);
         self
     }
 
@@ -71,21 +93,22 @@ impl QueryDataSource {
         self
     }
 
-    /// The JSON body and query string for one page.
-    pub fn to_parts(&self, paging: &Paging) -> (Map<String, Value>, Vec<(String, String)>) {
-        let mut body = self.body.clone();
-        if let Some(c) = paging.start_cursor.as_deref().filter(|c| !c.is_empty()) {
-            body.insert("start_cursor".into(), Value::String(c.to_owned()));
-        }
-        if let Some(n) = paging.page_size {
-            body.insert("page_size".into(), Value::from(n.clamp(1, 100)));
-        }
-        let query = self
+    /// The request (a read) for one page of this query at `path`.
+    pub(crate) fn request(&self, path: String, paging: &Paging) -> Result<RawRequest> {
+        let page = QueryPage {
+            query: self,
+            start_cursor: paging.start_cursor.as_deref().filter(|c| !c.is_empty()),
+            page_size: paging.page_size.map(|n| n.clamp(1, 100)),
+        };
+        let mut req = RawRequest::new(Method::POST, path, Idempotency::Safe)
+            .read(true)
+            .json(&page)?;
+        req.query = self
             .filter_properties
             .iter()
             .map(|p| ("filter_properties".to_owned(), p.clone()))
             .collect();
-        (body, query)
+        Ok(req)
     }
 }
 
@@ -174,16 +197,19 @@ impl DataSources<'_> {
         query: &QueryDataSource,
         paging: &Paging,
     ) -> Result<ListResponse<SearchResult>> {
+        self.query_as(id, query, paging).await
+    }
+
+    /// Like [`DataSources::query`], with the rows decoded as `T` (such as
+    /// [`Page`](crate::models::Page) when the data source holds only pages).
+    pub async fn query_as<T: DeserializeOwned>(
+        &self,
+        id: &DataSourceId,
+        query: &QueryDataSource,
+        paging: &Paging,
+    ) -> Result<ListResponse<T>> {
         let id = DataSourceId::parse(id.as_str())?;
-        let (body, params) = query.to_parts(paging);
-        let mut req = RawRequest::new(
-            Method::POST,
-            format!("{}/query", ds_path(&id)),
-            Idempotency::Safe,
-        )
-        .read(true)
-        .json(&body)?;
-        req.query = params;
+        let req = query.request(format!("{}/query", ds_path(&id)), paging)?;
         self.conn.send(req).await
     }
 

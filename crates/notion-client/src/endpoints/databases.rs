@@ -133,15 +133,7 @@ impl Databases<'_> {
             )));
         }
         let id = DatabaseId::parse(id.as_str())?;
-        let (body, query_params) = query.to_parts(paging);
-        let mut req = RawRequest::new(
-            Method::POST,
-            format!("{}/query", db_path(&id)),
-            Idempotency::Safe,
-        )
-        .read(true)
-        .json(&body)?;
-        req.query = query_params;
+        let req = query.request(format!("{}/query", db_path(&id)), paging)?;
         self.conn.send(req).await
     }
 }

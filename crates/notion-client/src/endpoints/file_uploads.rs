@@ -11,9 +11,11 @@
 use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use reqwest::Method;
+use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use super::body_of;
 use crate::client::{Connection, FilePart, MultipartBody, RawRequest};
 use crate::error::{Error, Result, WriteState};
 use crate::ids::FileUploadId;
@@ -40,16 +42,47 @@ pub struct FileUploads<'a> {
     pub(crate) conn: &'a Connection,
 }
 
-/// A new file upload: `single_part` (the default), `multi_part` or `external_url`.
-#[derive(Debug, Clone)]
+/// How a file upload is sent: `single_part` (Notion's default), `multi_part` or
+/// `external_url`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UploadMode {
+    /// One `send` of at most 20 MiB.
+    SinglePart,
+    /// Several parts, then `complete`.
+    MultiPart,
+    /// Notion imports a public HTTPS URL.
+    ExternalUrl,
+}
+
+/// A new file upload: the body of `POST /v1/file_uploads`, typed (reference §4.7).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreateFileUpload {
-    body: Map<String, Value>,
+    /// The mode; absent means `single_part`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<UploadMode>,
+    /// The file name (with an extension, or one inferable from the content type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// The MIME type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The number of parts (`multi_part`, 1–1,000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_of_parts: Option<u64>,
+    /// The URL Notion imports (`external_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_url: Option<String>,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl CreateFileUpload {
     /// A single-part upload (at most 20 MiB).
     pub fn single_part() -> Self {
-        Self { body: Map::new() }
+        Self::default()
     }
 
     /// A multi-part upload of `number_of_parts` parts (1–1,000).
@@ -59,11 +92,12 @@ impl CreateFileUpload {
                 "`number_of_parts` must be between 1 and {MAX_PARTS}, not {number_of_parts}"
             )));
         }
-        let mut body = Map::new();
-        body.insert("mode".into(), "multi_part".into());
-        body.insert("filename".into(), Value::String(filename.into()));
-        body.insert("number_of_parts".into(), number_of_parts.into());
-        Ok(Self { body })
+        Ok(Self {
+            mode: Some(UploadMode::MultiPart),
+            filename: Some(filename.into()),
+            number_of_parts: Some(number_of_parts),
+            ..Self::default()
+        })
     }
 
     /// An import of a public HTTPS URL (Notion fetches it).
@@ -74,30 +108,29 @@ impl CreateFileUpload {
                 "`external_url` must be an https:// URL".into(),
             ));
         }
-        let mut body = Map::new();
-        body.insert("mode".into(), "external_url".into());
-        body.insert("external_url".into(), Value::String(url));
-        body.insert("filename".into(), Value::String(filename.into()));
-        Ok(Self { body })
+        Ok(Self {
+            mode: Some(UploadMode::ExternalUrl),
+            external_url: Some(url),
+            filename: Some(filename.into()),
+            ..Self::default()
+        })
     }
 
     /// The file name (with an extension, or one inferable from the content type).
     pub fn filename(mut self, filename: impl Into<String>) -> Self {
-        self.body
-            .insert("filename".into(), Value::String(filename.into()));
+        self.filename = Some(filename.into());
         self
     }
 
     /// The MIME type.
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.body
-            .insert("content_type".into(), Value::String(content_type.into()));
+        self.content_type = Some(content_type.into());
         self
     }
 
-    /// The request body as JSON.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
+    /// The request body as JSON (what [`FileUploads::create`] sends).
+    pub fn body(&self) -> Value {
+        body_of(self)
     }
 }
 
@@ -167,8 +200,8 @@ impl UploadFile {
 impl FileUploads<'_> {
     /// `POST /v1/file_uploads`. Never retried after it may have reached Notion.
     pub async fn create(&self, upload: &CreateFileUpload) -> Result<FileUpload> {
-        let req = RawRequest::new(Method::POST, "/v1/file_uploads", Idempotency::Unsafe)
-            .json(&upload.body)?;
+        let req =
+            RawRequest::new(Method::POST, "/v1/file_uploads", Idempotency::Unsafe).json(upload)?;
         self.conn.send(req).await
     }
 

@@ -11,25 +11,27 @@ pub mod pages;
 pub mod search;
 pub mod tasks;
 pub mod users;
+pub mod values;
 pub mod views;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::client::Connection;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::{BlockId, DataSourceId, DatabaseId, PageId};
 
 pub use blocks::{AppendChildren, Blocks, Position};
-pub use comments::{Comments, CreateComment, UpdateComment};
+pub use comments::{CommentParent, CommentTarget, Comments, CreateComment, UpdateComment};
 pub use data_sources::{CreateDataSource, DataSources, QueryDataSource, UpdateDataSource};
 pub use databases::{CreateDatabase, Databases, UpdateDatabase};
-pub use file_uploads::{CreateFileUpload, FileUploads, UploadFile};
+pub use file_uploads::{CreateFileUpload, FileUploads, UploadFile, UploadMode};
 pub use pages::{CreatePage, MarkdownCommand, MarkdownUpdate, Pages, UpdatePage};
 pub use search::{Search, SearchFilter};
 pub use tasks::{AsyncTasks, CustomEmojis};
 pub use users::Users;
-pub use views::{CreateView, UpdateView, Views, ViewsOf};
+pub use values::{ObjectRef, PropertyRequest};
+pub use views::{CreateView, UpdateView, ViewSettings, Views, ViewsOf};
 
 impl Connection {
     /// Pages: retrieve, create, update, move, property items, Markdown.
@@ -113,10 +115,10 @@ impl Serialize for ParentRef {
     }
 }
 
-/// Converts any serializable value to JSON for a request body.
-pub(crate) fn to_json<T: Serialize + ?Sized>(field: &str, value: &T) -> Result<Value> {
-    serde_json::to_value(value)
-        .map_err(|e| Error::InvalidRequest(format!("`{field}` does not serialize: {e}")))
+/// A typed request body as JSON (what its endpoint sends). The builders hold only maps with
+/// string keys and JSON values, which always serialise.
+pub(crate) fn body_of<T: Serialize + ?Sized>(body: &T) -> Value {
+    serde_json::to_value(body).unwrap_or(Value::Null)
 }
 
 /// Percent-encodes a property ID for a path, leaving an already encoded ID (`%7CyVi`) as is.

@@ -1,14 +1,18 @@
 //! Pages: retrieve, create, update, move, property items and the Markdown endpoints.
 
 use reqwest::Method;
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{ParentRef, encode_path_segment, to_json};
+use super::{ParentRef, PropertyRequest, body_of, encode_path_segment};
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::{BlockId, DataSourceId, PageId, PropertyId};
-use crate::models::{AsyncTask, Page, PageMarkdown, PropertyItemResponse};
+use crate::models::{
+    AsyncTask, FileObject, Icon, NewBlock, Page, PageMarkdown, PropertyItemResponse, RichText,
+};
 use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
@@ -25,21 +29,21 @@ pub struct Pages<'a> {
 pub struct CreatePage {
     /// Where the page goes.
     pub parent: ParentRef,
-    /// Property values in Notion's request form (`{"number": 3}`), by property name.
-    pub properties: Map<String, Value>,
-    /// First-level child blocks (at most 100, two levels of nesting), in Notion's form.
+    /// Property values in request form, by property name.
+    pub properties: BTreeMap<String, PropertyRequest>,
+    /// First-level child blocks (at most 100, two levels of nesting).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<Value>>,
+    pub children: Option<Vec<NewBlock>>,
     /// The body as Markdown, converted by Notion (instead of `children`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub markdown: Option<String>,
-    /// The icon (`{"type":"emoji","emoji":"🚀"}`, …).
+    /// The icon.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub icon: Option<Value>,
-    /// The cover (a file object).
+    pub icon: Option<Icon>,
+    /// The cover (an `external` or `file_upload` file object).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cover: Option<Value>,
-    /// Where among the parent's children (`{"type":"start"}`, …).
+    pub cover: Option<FileObject>,
+    /// Where among the parent page's children (`{"type":"page_start"}`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<Value>,
     /// A data source template to apply.
@@ -58,7 +62,7 @@ impl CreatePage {
     pub fn new(parent: ParentRef) -> Self {
         Self {
             parent,
-            properties: Map::new(),
+            properties: BTreeMap::new(),
             children: None,
             markdown: None,
             icon: None,
@@ -71,27 +75,24 @@ impl CreatePage {
     }
 
     /// Sets the title property (named `title` for page parents; pass the data source's title
-    /// property name for rows).
+    /// property name for rows) to one text run.
     pub fn title(self, property: &str, text: &str) -> Self {
         self.property(
             property,
-            json!({"title": [{"type": "text", "text": {"content": text}}]}),
+            PropertyRequest::Title(vec![RichText::plain(text)]),
         )
     }
 
-    /// Sets one property value in Notion's request form, e.g. `{"number": 3}`.
-    pub fn property(mut self, name: &str, value: Value) -> Self {
-        self.properties.insert(name.to_owned(), value);
+    /// Sets one property value: typed, or Notion's request form as JSON (`{"number": 3}`).
+    pub fn property(mut self, name: &str, value: impl Into<PropertyRequest>) -> Self {
+        self.properties.insert(name.to_owned(), value.into());
         self
     }
 
     /// Sets the first-level child blocks (at most 100, two levels of nesting).
-    pub fn children<T: Serialize>(mut self, children: &[T]) -> Result<Self> {
-        match to_json("children", children)? {
-            Value::Array(blocks) => self.children = Some(blocks),
-            _ => return Err(Error::InvalidRequest("`children` must be a list".into())),
-        }
-        Ok(self)
+    pub fn children(mut self, children: impl Into<Vec<NewBlock>>) -> Self {
+        self.children = Some(children.into());
+        self
     }
 
     /// Builds the body from Markdown (Notion's own converter; newer API feature).
@@ -100,19 +101,19 @@ impl CreatePage {
         self
     }
 
-    /// Sets the icon (`{"type":"emoji","emoji":"🚀"}`, …).
-    pub fn icon(mut self, icon: Value) -> Self {
+    /// Sets the icon.
+    pub fn icon(mut self, icon: Icon) -> Self {
         self.icon = Some(icon);
         self
     }
 
     /// Sets the cover.
-    pub fn cover(mut self, cover: Value) -> Self {
+    pub fn cover(mut self, cover: FileObject) -> Self {
         self.cover = Some(cover);
         self
     }
 
-    /// Places the page among its parent's children (`{"type":"start"}`, …).
+    /// Places the page among its parent page's children (`{"type":"page_start"}`, …).
     pub fn position(mut self, position: Value) -> Self {
         self.position = Some(position);
         self
@@ -132,7 +133,7 @@ impl CreatePage {
 
     /// The request body as JSON (what [`Pages::create`] sends).
     pub fn body(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        body_of(self)
     }
 
     /// Checks what Notion would refuse before anything is sent.
@@ -158,15 +159,15 @@ impl CreatePage {
 /// sent; `icon`/`cover` of `Some(None)` are sent as `null` (removed).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct UpdatePage {
-    /// Property values to set (`null` clears one), by property name.
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub properties: Map<String, Value>,
+    /// Property values to set (`PropertyRequest::Raw(Value::Null)` clears one), by name.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, PropertyRequest>,
     /// `Some(Some(icon))` sets it, `Some(None)` removes it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub icon: Option<Option<Value>>,
+    pub icon: Option<Option<Icon>>,
     /// `Some(Some(cover))` sets it, `Some(None)` removes it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cover: Option<Option<Value>>,
+    pub cover: Option<Option<FileObject>>,
     /// Trash (`true`) or restore (`false`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_trash: Option<bool>,
@@ -187,20 +188,20 @@ impl UpdatePage {
         Self::default()
     }
 
-    /// Sets one property; `Value::Null` clears it.
-    pub fn property(mut self, name: &str, value: Value) -> Self {
-        self.properties.insert(name.to_owned(), value);
+    /// Sets one property: typed, or Notion's request form as JSON; `Value::Null` clears it.
+    pub fn property(mut self, name: &str, value: impl Into<PropertyRequest>) -> Self {
+        self.properties.insert(name.to_owned(), value.into());
         self
     }
 
     /// Sets (`Some`) or removes (`None`) the icon.
-    pub fn icon(mut self, icon: Option<Value>) -> Self {
+    pub fn icon(mut self, icon: Option<Icon>) -> Self {
         self.icon = Some(icon);
         self
     }
 
     /// Sets (`Some`) or removes (`None`) the cover.
-    pub fn cover(mut self, cover: Option<Value>) -> Self {
+    pub fn cover(mut self, cover: Option<FileObject>) -> Self {
         self.cover = Some(cover);
         self
     }
@@ -225,7 +226,7 @@ impl UpdatePage {
 
     /// The request body as JSON (what [`Pages::update`] sends).
     pub fn body(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        body_of(self)
     }
 }
 
@@ -305,6 +306,12 @@ impl MarkdownCommand {
     }
 }
 
+/// The body of `POST /v1/pages/{id}/move`.
+#[derive(Serialize)]
+struct MovePage<'a> {
+    parent: &'a ParentRef,
+}
+
 fn page_path(id: &PageId) -> String {
     format!("/v1/pages/{}", id.canonical())
 }
@@ -363,7 +370,7 @@ impl Pages<'_> {
             format!("{}/move", page_path(&id)),
             Idempotency::Safe,
         )
-        .json(&json!({"parent": parent}))?;
+        .json(&MovePage { parent })?;
         self.conn.send(req).await
     }
 

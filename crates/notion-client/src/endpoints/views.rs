@@ -4,8 +4,10 @@
 
 use futures::Stream;
 use reqwest::Method;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::body_of;
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::{DataSourceId, DatabaseId, ViewId, ViewQueryId};
@@ -30,10 +32,72 @@ pub enum ViewsOf {
     DataSource(DataSourceId),
 }
 
-/// A new view: a data source shown in a database (or as a widget of a dashboard view).
-#[derive(Debug, Clone)]
+/// What a view shows and how: its filter, sorts and layout configuration (Notion's JSON).
+/// A field left `None` is not sent; `Some(Value::Null)` clears it (updates).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ViewSettings {
+    /// A data source query filter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Value>,
+    /// Sorts (an array).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sorts: Option<Value>,
+    /// Layout configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Value>,
+}
+
+/// The setters of [`ViewSettings`], shared by [`CreateView`] and [`UpdateView`].
+macro_rules! view_settings_setters {
+    () => {
+        /// Sets (or, with `Value::Null`, clears) the filter (a data source query filter).
+        pub fn filter(mut self, filter: Value) -> Self {
+            self.settings.filter = Some(filter);
+            self
+        }
+
+        /// Sets (or, with `Value::Null`, clears) the sorts (Notion's JSON array).
+        pub fn sorts(mut self, sorts: Value) -> Self {
+            self.settings.sorts = Some(sorts);
+            self
+        }
+
+        /// Sets the layout configuration (Notion's JSON).
+        pub fn configuration(mut self, configuration: Value) -> Self {
+            self.settings.configuration = Some(configuration);
+            self
+        }
+
+        /// The request body as JSON.
+        pub fn body(&self) -> Value {
+            body_of(self)
+        }
+    };
+}
+
+/// A new view: the body of `POST /v1/views`, typed: a data source shown in a database (or as a
+/// widget of a dashboard view).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CreateView {
-    body: Map<String, Value>,
+    /// The database whose tab it is (absent for a widget).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_id: Option<DatabaseId>,
+    /// The dashboard view it is a widget of (instead of `database_id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view_id: Option<ViewId>,
+    /// The data source shown.
+    pub data_source_id: DataSourceId,
+    /// The tab's label.
+    pub name: String,
+    /// The layout.
+    #[serde(rename = "type")]
+    pub view_type: ViewType,
+    /// Filter, sorts, configuration.
+    #[serde(flatten)]
+    pub settings: ViewSettings,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl CreateView {
@@ -44,54 +108,43 @@ impl CreateView {
         name: impl Into<String>,
         view_type: ViewType,
     ) -> Self {
-        let mut body = Map::new();
-        body.insert("database_id".into(), Value::String(database.canonical()));
-        body.insert(
-            "data_source_id".into(),
-            Value::String(data_source.canonical()),
-        );
-        body.insert("name".into(), Value::String(name.into()));
-        body.insert("type".into(), Value::String(view_type.as_str().to_owned()));
-        Self { body }
+        Self {
+            database_id: Some(database.clone()),
+            view_id: None,
+            data_source_id: data_source.clone(),
+            name: name.into(),
+            view_type,
+            settings: ViewSettings::default(),
+            extra: Map::new(),
+        }
     }
 
     /// A widget view of `data_source` on the dashboard view `dashboard` (instead of a database
     /// tab).
     pub fn widget_of(mut self, dashboard: &ViewId) -> Self {
-        self.body.remove("database_id");
-        self.body
-            .insert("view_id".into(), Value::String(dashboard.canonical()));
+        self.database_id = None;
+        self.view_id = Some(dashboard.clone());
         self
     }
 
-    /// The view's filter (a data source query filter, in Notion's JSON).
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.body.insert("filter".into(), filter);
-        self
-    }
-
-    /// The view's sorts (Notion's JSON array).
-    pub fn sorts(mut self, sorts: Value) -> Self {
-        self.body.insert("sorts".into(), sorts);
-        self
-    }
-
-    /// Layout configuration (Notion's JSON).
-    pub fn configuration(mut self, configuration: Value) -> Self {
-        self.body.insert("configuration".into(), configuration);
-        self
-    }
-
-    /// The request body as JSON.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
-    }
+    view_settings_setters!();
 }
 
-/// Changes to a view: only the fields set are sent; `Value::Null` clears a filter or sorts.
-#[derive(Debug, Clone, Default)]
+/// Changes to a view: the body of `PATCH /v1/views/{id}`, typed; only the fields set are sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdateView {
-    body: Map<String, Value>,
+    /// The new label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The new layout.
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub view_type: Option<ViewType>,
+    /// Filter, sorts, configuration.
+    #[serde(flatten)]
+    pub settings: ViewSettings,
+    /// Other body fields, sent as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl UpdateView {
@@ -102,39 +155,29 @@ impl UpdateView {
 
     /// Renames the view.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.body.insert("name".into(), Value::String(name.into()));
+        self.name = Some(name.into());
         self
     }
 
     /// Changes the layout.
     pub fn view_type(mut self, view_type: ViewType) -> Self {
-        self.body
-            .insert("type".into(), Value::String(view_type.as_str().to_owned()));
+        self.view_type = Some(view_type);
         self
     }
 
-    /// Replaces (or, with `Value::Null`, clears) the filter.
-    pub fn filter(mut self, filter: Value) -> Self {
-        self.body.insert("filter".into(), filter);
-        self
-    }
+    view_settings_setters!();
 
-    /// Replaces (or, with `Value::Null`, clears) the sorts.
-    pub fn sorts(mut self, sorts: Value) -> Self {
-        self.body.insert("sorts".into(), sorts);
-        self
+    /// Whether the update changes nothing.
+    fn is_empty(&self) -> bool {
+        self == &Self::default()
     }
+}
 
-    /// Replaces the layout configuration.
-    pub fn configuration(mut self, configuration: Value) -> Self {
-        self.body.insert("configuration".into(), configuration);
-        self
-    }
-
-    /// The request body as JSON.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
-    }
+/// The body of `POST /v1/views/{id}/queries`.
+#[derive(Debug, Clone, Serialize)]
+struct CreateViewQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page_size: Option<u32>,
 }
 
 fn view_path(id: &ViewId) -> Result<String> {
@@ -155,8 +198,7 @@ fn query_path(view: &ViewId, query: &ViewQueryId) -> Result<String> {
 impl Views<'_> {
     /// `POST /v1/views`. Never retried after it may have reached Notion.
     pub async fn create(&self, view: &CreateView) -> Result<View> {
-        let req =
-            RawRequest::new(Method::POST, "/v1/views", Idempotency::Unsafe).json(&view.body)?;
+        let req = RawRequest::new(Method::POST, "/v1/views", Idempotency::Unsafe).json(view)?;
         self.conn.send(req).await
     }
 
@@ -173,13 +215,12 @@ impl Views<'_> {
 
     /// `PATCH /v1/views/{id}` (sets absolute state: safe to repeat).
     pub async fn update(&self, id: &ViewId, update: &UpdateView) -> Result<View> {
-        if update.body.is_empty() {
+        if update.is_empty() {
             return Err(Error::InvalidRequest(
                 "the view update changes nothing".into(),
             ));
         }
-        let req =
-            RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe).json(&update.body)?;
+        let req = RawRequest::new(Method::PATCH, view_path(id)?, Idempotency::Safe).json(update)?;
         self.conn.send(req).await
     }
 
@@ -225,10 +266,9 @@ impl Views<'_> {
     /// `POST /v1/views/{id}/queries`: runs the view (its filter and sorts) and answers the
     /// first `page_size` results (Notion's default when `None`). A read.
     pub async fn create_query(&self, id: &ViewId, page_size: Option<u32>) -> Result<ViewQuery> {
-        let mut body = Map::new();
-        if let Some(n) = page_size {
-            body.insert("page_size".into(), n.min(100).into());
-        }
+        let body = CreateViewQuery {
+            page_size: page_size.map(|n| n.min(100)),
+        };
         let req = RawRequest::new(
             Method::POST,
             format!("{}/queries", view_path(id)?),
@@ -271,5 +311,32 @@ impl Views<'_> {
                 Idempotency::Safe,
             ))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn request_shapes() {
+        let db = DatabaseId::parse("598337872cf94fdf8782e53db20768a5").unwrap();
+        let ds = DataSourceId::parse("c01166c613ae45cbb96818b4ef2f5a77").unwrap();
+        let create = CreateView::new(&db, &ds, "Board", ViewType::Board).sorts(json!([]));
+        assert_eq!(
+            create.body(),
+            json!({"database_id": db.canonical(), "data_source_id": ds.canonical(),
+                   "name": "Board", "type": "board", "sorts": []})
+        );
+        let widget = create.widget_of(&ViewId::parse(db.as_str()).unwrap());
+        assert!(widget.body().get("database_id").is_none());
+        assert_eq!(widget.body()["view_id"], db.canonical());
+        assert!(UpdateView::new().is_empty());
+        assert_eq!(
+            UpdateView::new().name("All").filter(Value::Null).body(),
+            json!({"name": "All", "filter": null})
+        );
     }
 }

@@ -402,16 +402,23 @@ de_object!(Icon {} kind: required IconKind);
 impl Icon {
     /// An emoji icon.
     pub fn emoji(emoji: impl Into<String>) -> Self {
-        Self {
-            kind: IconKind::Emoji(emoji.into()),
-            extra: Extra::default(),
-        }
+        Self::new(IconKind::Emoji(emoji.into()))
     }
 
     /// An external icon.
     pub fn external(url: impl Into<String>) -> Self {
+        Self::new(IconKind::External(ExternalFile::new(url)))
+    }
+
+    /// An uploaded file as the icon (requests).
+    pub fn upload(id: FileUploadId) -> Self {
+        Self::new(IconKind::FileUpload(FileUploadRef::new(id)))
+    }
+
+    /// An icon of the given kind.
+    pub fn new(kind: IconKind) -> Self {
         Self {
-            kind: IconKind::External(ExternalFile::new(url)),
+            kind,
             extra: Extra::default(),
         }
     }

@@ -53,8 +53,9 @@ pub use property::{
     UniqueIdValue, VerificationValue,
 };
 pub use rich_text::{
-    Annotations, DatabaseRef, Equation, Link, LinkMention, Mention, MentionKind, PageRef, RichText,
-    RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject, plain_text,
+    Annotations, DatabaseRef, Equation, Link, LinkMention, MAX_TEXT_CHARS, Mention, MentionKind,
+    PageRef, RichText, RichTextKind, TemplateMention, TemplateMentionKind, TextContent, UrlObject,
+    plain_text, text_runs,
 };
 pub use task::{AsyncOperation, AsyncTask, AsyncTaskStatus};
 pub use union::{Extra, Maybe, NotionUnion, optional_union};

@@ -395,11 +395,35 @@ pub fn plain_text(items: &[RichText]) -> String {
     items.iter().map(RichText::plain_text).collect()
 }
 
+/// The most characters one text run of a request may hold (reference §7.2).
+pub const MAX_TEXT_CHARS: usize = 2000;
+
+/// Plain text as request rich text: runs of at most [`MAX_TEXT_CHARS`] characters (none for
+/// an empty string), so that text of any length is accepted.
+pub fn text_runs(text: &str) -> Vec<RichText> {
+    let chars: Vec<char> = text.chars().collect();
+    chars
+        .chunks(MAX_TEXT_CHARS)
+        .map(|run| RichText::plain(run.iter().collect::<String>()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn text_runs_split_at_the_limit() {
+        assert!(text_runs("").is_empty());
+        let runs = text_runs(&"é".repeat(MAX_TEXT_CHARS + 1));
+        assert_eq!(runs.len(), 2);
+        assert_eq!(
+            serde_json::to_value(&runs[1]).unwrap(),
+            json!({"type": "text", "text": {"content": "é"}})
+        );
+    }
 
     #[test]
     fn unknown_mention_type_survives() {

@@ -6,7 +6,7 @@ use notion_client::endpoints::{
     Position, QueryDataSource, Search, SearchFilter, UpdateDataSource, UpdateDatabase, UpdatePage,
 };
 use notion_client::ids::{BlockId, DataSourceId, DatabaseId, PageId, PropertyId, UserId};
-use notion_client::models::{Maybe, NewBlock, PropertyItemResponse, RichText, SearchResult};
+use notion_client::models::{Icon, Maybe, NewBlock, PropertyItemResponse, RichText, SearchResult};
 use notion_client::{ErrorCode, NotionVersion, Paging, ParentRef};
 use serde_json::{Map, json};
 
@@ -103,12 +103,11 @@ async fn pages_retrieve_create_update_move() {
 
     let create = CreatePage::new(ParentRef::Page(pid(&ids.root_page)))
         .title("title", "Made by the client")
-        .icon(json!({"type": "emoji", "emoji": "🧪"}))
-        .children(&[
+        .icon(Icon::emoji("🧪"))
+        .children([
             NewBlock::paragraph(vec![RichText::plain("first")]),
             NewBlock::to_do(vec![RichText::plain("second")], true),
-        ])
-        .unwrap();
+        ]);
     let page = conn.pages().create(&create).await.unwrap();
     assert_eq!(page.title(), "Made by the client");
     let kids = conn
@@ -306,7 +305,6 @@ async fn blocks_children_paginate_and_append_with_positions() {
         .append(
             &target,
             &AppendChildren::new(&[NewBlock::paragraph(vec![RichText::plain("at the start")])])
-                .unwrap()
                 .position(Position::Start),
         )
         .await
@@ -324,7 +322,6 @@ async fn blocks_children_paginate_and_append_with_positions() {
         .append(
             &target,
             &AppendChildren::new(&[NewBlock::paragraph(vec![RichText::plain("after it")])])
-                .unwrap()
                 .position(Position::AfterBlock(anchor)),
         )
         .await
@@ -345,9 +342,7 @@ async fn blocks_children_paginate_and_append_with_positions() {
         .blocks()
         .append(
             &target,
-            &AppendChildren::new(&[NewBlock::divider()])
-                .unwrap()
-                .position(Position::AfterBlock(anchor2)),
+            &AppendChildren::new(&[NewBlock::divider()]).position(Position::AfterBlock(anchor2)),
         )
         .await
         .unwrap();

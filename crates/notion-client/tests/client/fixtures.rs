@@ -52,7 +52,7 @@ const DUPLICATE_KEY_FILES: &[&str] =
 const REQUEST_BODY_FILES: &[&str] =
     &["kotlin-notion-client/pages/patch_files_property_with_upload.json"];
 
-fn fixtures_root() -> PathBuf {
+pub(crate) fn fixtures_root() -> PathBuf {
     match std::env::var_os("NOTION_FIXTURES_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(concat!(

@@ -21,7 +21,7 @@ fn pid(s: &str) -> PageId {
 }
 
 fn paragraph(text: &str) -> AppendChildren {
-    AppendChildren::new(&[NewBlock::paragraph(vec![RichText::plain(text)])]).unwrap()
+    AppendChildren::new([NewBlock::paragraph(vec![RichText::plain(text)])])
 }
 
 #[tokio::test(start_paused = true)]
@@ -297,7 +297,7 @@ async fn oversized_appends_are_refused_before_sending() {
         .collect();
     let err = conn
         .blocks()
-        .append(&target, &AppendChildren::new(&many).unwrap())
+        .append(&target, &AppendChildren::new(many))
         .await
         .unwrap_err();
     assert!(

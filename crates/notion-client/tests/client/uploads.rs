@@ -84,7 +84,7 @@ async fn a_small_file_goes_in_one_part_and_attaches_to_a_page() {
         .blocks()
         .append(
             &BlockId::parse(page.as_str()).unwrap(),
-            &AppendChildren::new(&[block]).unwrap(),
+            &AppendChildren::new([block]),
         )
         .await
         .unwrap();

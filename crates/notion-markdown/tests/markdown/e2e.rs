@@ -82,7 +82,7 @@ async fn big_document_round_trips_through_the_emulator() {
         |parent: BlockId, children: Vec<NewBlock>| {
             let conn = conn.clone();
             async move {
-                let append = AppendChildren::new(&children)?;
+                let append = AppendChildren::new(children);
                 conn.blocks()
                     .append(&parent, &append)
                     .await

@@ -31,6 +31,81 @@
 //! handler's `#[utoipa::path]`). This module holds what they share: the governed session
 //! ([`Op`]), id and paging helpers, and the compact form of a held call's result.
 
+/// Declares an input struct with the fields it is given, followed by a field list that the REST
+/// input and the tool's params share (one list per kind of input):
+///
+/// - `query`: a data source query (filter, sorts, cursor, limit);
+/// - `create_page`: the content of a new page (properties, title, Markdown or blocks, icon,
+///   cover);
+/// - `update_page`: changes to a page (properties, icon, cover, trash).
+///
+/// The struct derives `Debug`, `Clone`, `Deserialize` (unknown fields refused) and `ToSchema`.
+macro_rules! input_struct {
+    (@emit $(#[$meta:meta])* $name:ident { $($field:tt)* } { $($shared:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Deserialize, ToSchema)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($field)*
+            $($shared)*
+        }
+    };
+    (query: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
+            /// A Notion filter object, passed through.
+            #[schema(value_type = Option<Object>)]
+            pub filter: Option<Value>,
+            /// Notion sorts, passed through.
+            #[schema(value_type = Option<Vec<Object>>)]
+            pub sorts: Option<Vec<Value>>,
+            /// The `next_cursor` of a previous answer.
+            pub cursor: Option<String>,
+            /// Rows, 1–100 (default 100).
+            pub limit: Option<u32>,
+        });
+    };
+    (create_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
+            /// Property values: simple values (`"text"`, `3`, `true`, `["a", "b"]`) converted with
+            /// the data source's schema, or Notion's property-value objects.
+            #[schema(value_type = Option<Object>)]
+            pub properties: Option<Map<String, Value>>,
+            /// The title (sets the title property).
+            pub title: Option<String>,
+            /// Markdown content (`content` is accepted as another name of this field).
+            #[serde(alias = "content")]
+            pub markdown: Option<String>,
+            /// Notion blocks (instead of `markdown`).
+            #[schema(value_type = Option<Vec<Object>>)]
+            pub blocks: Option<Vec<Value>>,
+            /// Notion icon object (`{"type": "emoji", "emoji": "🚀"}`).
+            #[schema(value_type = Option<Object>)]
+            pub icon: Option<Value>,
+            /// Notion file object for the cover.
+            #[schema(value_type = Option<Object>)]
+            pub cover: Option<Value>,
+        });
+    };
+    (update_page: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
+            /// Property values (as for a create).
+            #[schema(value_type = Option<Object>)]
+            pub properties: Option<Map<String, Value>>,
+            /// Notion icon object (`null` removes it).
+            #[serde(default, deserialize_with = "crate::routes::notion::present")]
+            #[schema(value_type = Option<Object>)]
+            pub icon: Option<Value>,
+            /// Notion file object (`null` removes it).
+            #[serde(default, deserialize_with = "crate::routes::notion::present")]
+            #[schema(value_type = Option<Object>)]
+            pub cover: Option<Value>,
+            /// `true` moves the page to the trash (delete class), `false` restores it.
+            pub in_trash: Option<bool>,
+        });
+    };
+}
+pub(crate) use input_struct;
+
 mod comments;
 mod databases;
 mod pages;
@@ -52,13 +127,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use gate_core::{Caller, Gate, GateError, GovernedSession, NotionRequest, SessionOutcome, Surface};
 use notion_client::endpoints::{
-    AppendChildren, CreateComment, CreateFileUpload, CreatePage, Position, Search, SearchFilter,
-    UpdateComment, UpdatePage, UploadFile, ViewsOf,
+    AppendChildren, CommentParent, CommentTarget, CreateComment, CreateFileUpload, CreatePage,
+    Position, PropertyRequest, QueryDataSource, Search, SearchFilter, UpdateComment, UpdatePage,
+    UploadFile, ViewsOf, comments::comment_path,
 };
 use notion_client::ids::{
-    BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, PageId, ViewId,
+    BlockId, CommentId, DataSourceId, DatabaseId, DiscussionId, FileUploadId, PageId, ViewId,
 };
-use notion_client::models::{Block, DataSource, FileUploadStatus, NewBlock, Page};
+use notion_client::models::{
+    Block, BlockKind, Comment, DataSource, FileObject, FileUploadStatus, Icon, NewBlock, Page,
+};
 use notion_client::tree::{PageTree, TreeOptions, fetch_tree};
 use notion_client::{Connection, Paging, ParentRef};
 use notion_markdown::{BlockDraft, Limits, RenderOptions, WritePlan, plan_writes};
@@ -184,6 +262,22 @@ impl Op {
             session,
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// Opens the session of a write that is one Notion request, `req` (what its typed builder
+    /// serialises). When the caller's writes wait for a human, `req` itself is held and the
+    /// answer is that approval (as the error); otherwise the session is ready to send it.
+    async fn open_single_write(
+        gate: &Gate,
+        caller: &Caller,
+        surface: Surface,
+        req: NotionRequest,
+    ) -> Result<Self, ApiError> {
+        let op = Self::open(gate, caller, surface, req.clone(), true).await?;
+        if op.session.awaiting_approval() {
+            return Err(op.session.hold(req).await.into());
+        }
+        Ok(op)
     }
 
     /// The connection, counting one request.
@@ -370,33 +464,31 @@ async fn single_source(op: &Op, id: &str, field: &'static str) -> Result<Resolve
     }
 }
 
-/// One page of a data source query (`POST /v1/data_sources/{id}/query`, a read): its rows
-/// flattened, the next cursor and whether there are more. `query_database` and `query_view`
-/// both read rows this way.
+/// One page of rows of the data source `ds` (`POST /v1/data_sources/{id}/query`, a read),
+/// properties flattened. `query_database` and `query_view` both read rows this way.
 async fn query_rows(
     op: &Op,
-    data_source_id: &str,
-    body: &serde_json::Map<String, Value>,
-    query: Vec<(String, String)>,
+    ds: &DataSourceId,
+    query: &QueryDataSource,
+    paging: &Paging,
     raw: bool,
-) -> Result<(Vec<transform::Row>, Option<String>, bool), GateError> {
-    let mut raw_req = notion_client::RawRequest::new(
-        axum::http::Method::POST,
-        format!("/v1/data_sources/{data_source_id}/query"),
-        notion_client::Idempotency::Safe,
-    )
-    .read(true)
-    .json(body)
-    .map_err(upstream)?;
-    raw_req.query = query;
-    let page: notion_client::models::ListResponse<Page> =
-        op.conn().send(raw_req).await.map_err(upstream)?;
-    let rows = page
-        .results
-        .iter()
-        .map(|p| transform::row(p, raw))
-        .collect();
-    Ok((rows, page.next_cursor, page.has_more))
+) -> Result<QueryResult, GateError> {
+    let page = op
+        .conn()
+        .data_sources()
+        .query_as::<Page>(ds, query, paging)
+        .await
+        .map_err(upstream)?;
+    Ok(QueryResult {
+        data_source_id: ds.canonical(),
+        results: page
+            .results
+            .iter()
+            .map(|p| transform::row(p, raw))
+            .collect(),
+        next_cursor: page.next_cursor,
+        has_more: page.has_more,
+    })
 }
 
 /// Blocks in a Notion `children` array, at every level.
@@ -428,15 +520,7 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
         "pages.create" | "pages.update" => serde_json::from_value::<Page>(answer.clone())
             .ok()
             .and_then(|page| {
-                serde_json::to_value(PageWritten {
-                    id: page.id.canonical(),
-                    url: page.url.clone(),
-                    title: page.title(),
-                    in_trash: page.is_in_trash(),
-                    properties: notion_markdown::flatten_page(&page),
-                    blocks_written: count_blocks(children),
-                })
-                .ok()
+                serde_json::to_value(PageWritten::from_page(&page, count_blocks(children))).ok()
             }),
         "blocks.children.append" => {
             let block_ids = answer
@@ -456,7 +540,9 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
             })
             .ok()
         }
-        "comments.create" | "comments.update" => serde_json::to_value(comment_out(answer)).ok(),
+        "comments.create" | "comments.update" => serde_json::from_value::<Comment>(answer.clone())
+            .ok()
+            .and_then(|c| serde_json::to_value(comment_out(&c)).ok()),
         "comments.delete" => answer.get("id").and_then(Value::as_str).and_then(|id| {
             serde_json::to_value(CommentDeleted {
                 id: id.to_owned(),

@@ -25,7 +25,7 @@ pub async fn add_comment(
     if input.text.trim().is_empty() {
         return Err(ApiError::invalid_field("text", "must not be empty"));
     }
-    let (body, create) = match (input.page_id.as_deref(), input.discussion_id.as_deref()) {
+    let target = match (input.page_id.as_deref(), input.discussion_id.as_deref()) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid_field(
                 "discussion_id",
@@ -38,53 +38,21 @@ pub async fn add_comment(
                 "give `page_id` (a new discussion) or `discussion_id` (a reply)",
             ));
         }
-        (Some(id), None) => {
-            let page_id = parse_id("page_id", id, PageId::parse)?;
-            let body = json!({
-                "parent": {"page_id": page_id.canonical()},
-                "rich_text": transform::rich_text(&input.text),
-            });
-            let create = CreateComment::on(ParentRef::Page(page_id), &input.text);
-            (body, create)
-        }
+        (Some(id), None) => CommentTarget::Parent(CommentParent::PageId(parse_id(
+            "page_id",
+            id,
+            PageId::parse,
+        )?)),
         (None, Some(id)) => {
-            let discussion = parse_id("discussion_id", id, DiscussionId::parse)?;
-            let body = json!({
-                "discussion_id": discussion.canonical(),
-                "rich_text": transform::rich_text(&input.text),
-            });
-            (body, Ok(CreateComment::reply(&discussion, &input.text)))
+            CommentTarget::Discussion(parse_id("discussion_id", id, DiscussionId::parse)?)
         }
     };
-    let op = Op::open(
-        gate,
-        caller,
-        surface,
-        NotionRequest::post("/v1/comments", body.clone()),
-        true,
-    )
-    .await?;
-    if op.session.awaiting_approval() {
-        return Err(op
-            .session
-            .hold(NotionRequest::post("/v1/comments", body))
-            .await
-            .into());
-    }
-    let result = async {
-        let create = create.map_err(upstream)?;
-        let c = op
-            .conn()
-            .comments()
-            .create(&create)
-            .await
-            .map_err(upstream)?;
-        Ok(comment_out(
-            &serde_json::to_value(&c).unwrap_or(Value::Null),
-        ))
-    }
-    .await;
-    op.end(result).await
+    let create = CreateComment::new(target, &input.text);
+    let req = NotionRequest::post("/v1/comments", create.body());
+    write_comment(gate, caller, surface, req, |conn| async move {
+        conn.comments().create(&create).await
+    })
+    .await
 }
 
 /// Comment on a page (a new discussion) or reply in a discussion.

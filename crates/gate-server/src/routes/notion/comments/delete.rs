@@ -19,18 +19,8 @@ pub async fn delete_comment(
     id: &str,
 ) -> Result<CommentDeleted, ApiError> {
     let comment_id = parse_id("comment_id", id, CommentId::parse)?;
-    let path = format!("/v1/comments/{}", comment_id.canonical());
-    let op = Op::open(
-        gate,
-        caller,
-        surface,
-        NotionRequest::delete(path.clone()),
-        true,
-    )
-    .await?;
-    if op.session.awaiting_approval() {
-        return Err(op.session.hold(NotionRequest::delete(path)).await.into());
-    }
+    let path = comment_path(&comment_id).map_err(|e| ApiError::internal(&e))?;
+    let op = Op::open_single_write(gate, caller, surface, NotionRequest::delete(path)).await?;
     let result = async {
         op.conn()
             .comments()

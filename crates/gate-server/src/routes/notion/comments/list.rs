@@ -28,14 +28,7 @@ pub async fn list_comments(
             .list(&block_id, &paging(input.cursor.as_deref(), size))
             .await
             .map_err(upstream)?;
-        let results = list
-            .results
-            .iter()
-            .map(|c| {
-                let v = serde_json::to_value(c).unwrap_or(Value::Null);
-                comment_out(&v)
-            })
-            .collect();
+        let results = list.results.iter().map(comment_out).collect();
         Ok(CommentList {
             results,
             next_cursor: list.next_cursor,

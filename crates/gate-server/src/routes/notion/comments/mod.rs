@@ -17,6 +17,8 @@ pub use delete::*;
 pub use list::*;
 pub use update::*;
 
+use std::future::Future;
+
 use super::*;
 
 /// The routes of this resource, each registered with its OpenAPI entry.
@@ -53,24 +55,35 @@ pub struct CommentList {
     pub has_more: bool,
 }
 
-pub(crate) fn comment_out(v: &Value) -> CommentOut {
-    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let text = v
-        .get("rich_text")
-        .and_then(|rt| {
-            serde_json::from_value::<Vec<notion_client::models::RichText>>(rt.clone()).ok()
-        })
-        .map(|rt| notion_markdown::rich_text_to_markdown(&rt, &RenderOptions::default()))
-        .unwrap_or_default();
+/// The answer for a comment as Notion returned it.
+pub(crate) fn comment_out(c: &Comment) -> CommentOut {
     CommentOut {
-        id: s("id").unwrap_or_default(),
-        discussion_id: s("discussion_id"),
-        text,
-        created_time: s("created_time"),
-        created_by: v
-            .get("created_by")
-            .and_then(|u| u.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        id: c.id.as_str().to_owned(),
+        discussion_id: c.discussion_id.as_ref().map(|d| d.as_str().to_owned()),
+        text: c
+            .rich_text
+            .as_deref()
+            .map(|rt| notion_markdown::rich_text_to_markdown(rt, &RenderOptions::default()))
+            .unwrap_or_default(),
+        created_time: c.created_time.clone(),
+        created_by: c.created_by.as_ref().map(|u| u.id.as_str().to_owned()),
     }
+}
+
+/// Runs a comment write that is one Notion request: `req` is the typed builder's body, held
+/// as it is when the caller's writes wait for a human; otherwise `send` sends the builder.
+async fn write_comment<Fut>(
+    gate: &Gate,
+    caller: &Caller,
+    surface: Surface,
+    req: NotionRequest,
+    send: impl FnOnce(Connection) -> Fut,
+) -> Result<CommentOut, ApiError>
+where
+    Fut: Future<Output = Result<Comment, notion_client::Error>>,
+{
+    let op = Op::open_single_write(gate, caller, surface, req).await?;
+    let result = send(op.conn().clone()).await;
+    op.end(result.map(|c| comment_out(&c)).map_err(upstream))
+        .await
 }

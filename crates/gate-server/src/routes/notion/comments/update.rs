@@ -22,36 +22,13 @@ pub async fn update_comment(
     if text.trim().is_empty() {
         return Err(ApiError::invalid_field("text", "must not be empty"));
     }
-    let path = format!("/v1/comments/{}", comment_id.canonical());
-    let body = json!({"rich_text": transform::rich_text(text)});
-    let op = Op::open(
-        gate,
-        caller,
-        surface,
-        NotionRequest::patch(path.clone(), body.clone()),
-        true,
-    )
-    .await?;
-    if op.session.awaiting_approval() {
-        return Err(op
-            .session
-            .hold(NotionRequest::patch(path, body))
-            .await
-            .into());
-    }
-    let result = async {
-        let c = op
-            .conn()
-            .comments()
-            .update(&comment_id, &UpdateComment::text(text))
-            .await
-            .map_err(upstream)?;
-        Ok(comment_out(
-            &serde_json::to_value(&c).unwrap_or(Value::Null),
-        ))
-    }
-    .await;
-    op.end(result).await
+    let update = UpdateComment::text(text);
+    let path = comment_path(&comment_id).map_err(|e| ApiError::internal(&e))?;
+    let req = NotionRequest::patch(path, update.body());
+    write_comment(gate, caller, surface, req, |conn| async move {
+        conn.comments().update(&comment_id, &update).await
+    })
+    .await
 }
 
 /// Replace a comment's text.

@@ -3,20 +3,10 @@
 
 use super::*;
 
-/// `POST /notion/databases/{id}/query`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct QueryInput {
-    /// A Notion filter object, passed through.
-    #[schema(value_type = Option<Object>)]
-    pub filter: Option<Value>,
-    /// Notion sorts, passed through.
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub sorts: Option<Vec<Value>>,
-    /// The `next_cursor` of a previous answer.
-    pub cursor: Option<String>,
-    /// Rows, 1–100 (default 100).
-    pub limit: Option<u32>,
+input_struct! { query:
+    /// `POST /notion/databases/{id}/query`.
+    #[derive(Default)]
+    pub struct QueryInput {}
 }
 
 /// Rows of a query.
@@ -64,22 +54,13 @@ pub async fn query_database(
                 what: "data source",
             });
         };
-        let mut q = notion_client::endpoints::QueryDataSource::new();
-        if let Some(f) = input.filter.clone() {
-            q = q.filter(f);
-        }
-        let (mut body, query) = q.to_parts(&paging(input.cursor.as_deref(), size));
-        if let Some(s) = &input.sorts {
-            body.insert("sorts".into(), Value::Array(s.clone()));
-        }
-        let (results, next_cursor, has_more) =
-            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
-        Ok(QueryResult {
-            data_source_id: ds_id.canonical(),
-            results,
-            next_cursor,
-            has_more,
-        })
+        let query = QueryDataSource {
+            filter: input.filter.clone(),
+            sorts: input.sorts.clone().unwrap_or_default(),
+            ..QueryDataSource::default()
+        };
+        let paging = paging(input.cursor.as_deref(), size);
+        query_rows(&op, &ds_id, &query, &paging, raw).await
     }
     .await;
     op.end(result).await

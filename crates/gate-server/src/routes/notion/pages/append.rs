@@ -84,11 +84,7 @@ pub async fn append_blocks(
             "there is nothing to append",
         ));
     };
-    let mut first_append = AppendChildren::new(&first.children)
-        .map_err(|_| ApiError::invalid_field("blocks", "cannot be encoded"))?;
-    if let Some(p) = &position {
-        first_append = first_append.position(p.clone());
-    }
+    let first_append = append_at(&first.children, position.clone());
     let path = format!("/v1/blocks/{}/children", block_id.canonical());
     let first_req = NotionRequest::patch(&path, first_append.body(false));
     let op = Op::open(gate, caller, surface, first_req.clone(), true).await?;

@@ -98,6 +98,15 @@ pub(crate) fn plan_content(
     Ok(plan_writes(drafts, &Limits::default()))
 }
 
+/// An append of `children` at `position` (the end when `None`).
+pub(crate) fn append_at(children: &[NewBlock], position: Option<Position>) -> AppendChildren {
+    let append = AppendChildren::new(children);
+    match position {
+        Some(p) => append.position(p),
+        None => append,
+    }
+}
+
 /// Runs the steps of `plan` after `skip` steps already done (whose created ids are given),
 /// appending under `root`; the first root-level append goes at `position`, later ones follow
 /// the blocks written before them. Answers the top-level ids written and the blocks written,
@@ -125,10 +134,7 @@ pub(crate) async fn run_plan(
             } else {
                 None
             };
-            let mut append = AppendChildren::new(&children).map_err(AppendError)?;
-            if let Some(p) = pos {
-                append = append.position(p);
-            }
+            let append = append_at(children.as_slice(), pos);
             let answer = op
                 .conn()
                 .blocks()

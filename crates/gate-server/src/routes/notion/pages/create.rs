@@ -15,31 +15,13 @@ pub struct ParentInput {
     pub data_source_id: Option<String>,
 }
 
-/// `POST /notion/pages`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreatePageInput {
-    /// Where the page goes.
-    #[schema(inline)]
-    pub parent: ParentInput,
-    /// Property values: simple values (`"text"`, `3`, `true`, `["a", "b"]`) converted with
-    /// the data source's schema, or Notion's property-value objects.
-    #[schema(value_type = Option<Object>)]
-    pub properties: Option<Map<String, Value>>,
-    /// The title (sets the title property).
-    pub title: Option<String>,
-    /// Markdown content (`content` is accepted as another name of this field).
-    #[serde(alias = "content")]
-    pub markdown: Option<String>,
-    /// Notion blocks (instead of `markdown`).
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub blocks: Option<Vec<Value>>,
-    /// Notion icon object (`{"type": "emoji", "emoji": "🚀"}`).
-    #[schema(value_type = Option<Object>)]
-    pub icon: Option<Value>,
-    /// Notion file object for the cover.
-    #[schema(value_type = Option<Object>)]
-    pub cover: Option<Value>,
+input_struct! { create_page:
+    /// `POST /notion/pages`.
+    pub struct CreatePageInput {
+        /// Where the page goes.
+        #[schema(inline)]
+        pub parent: ParentInput,
+    }
 }
 
 /// Creates a page (under a page, a database or a data source) with optional content.
@@ -76,17 +58,23 @@ pub async fn create_page(
         .map(|id| parse_id("parent.data_source_id", id, DataSourceId::parse))
         .transpose()?;
     let plan = plan_content(input.markdown.as_deref(), input.blocks.as_deref())?;
-    let rep_parent = match (&page_parent, &database, &source) {
-        (Some(id), _, _) => json!({"page_id": id.canonical()}),
-        (_, Some(id), _) => json!({"database_id": id.canonical()}),
-        (_, _, Some(id)) => json!({"data_source_id": id.canonical()}),
-        _ => Value::Null,
+    let icon = notion_object::<Icon>("icon", input.icon.as_ref())?;
+    let cover = notion_object::<FileObject>("cover", input.cover.as_ref())?;
+    // What is classified: the parent as given (a database's one data source is looked up
+    // once the session is open).
+    let given_parent = match (&page_parent, &database, &source) {
+        (Some(id), _, _) => ParentRef::Page(id.clone()),
+        (_, Some(id), _) => ParentRef::Database(id.clone()),
+        (_, _, Some(id)) => ParentRef::DataSource(id.clone()),
+        (None, None, None) => {
+            return Err(ApiError::invalid_field("parent", "give a parent"));
+        }
     };
     let op = Op::open(
         gate,
         caller,
         surface,
-        NotionRequest::post("/v1/pages", json!({"parent": rep_parent})),
+        NotionRequest::post("/v1/pages", CreatePage::new(given_parent).body()),
         true,
     )
     .await?;
@@ -128,29 +116,22 @@ pub async fn create_page(
             Ok(p) => p,
             Err(e) => return Err(op.fail(e).await),
         },
-        None => Map::new(),
+        None => BTreeMap::new(),
     };
     if let Some(title) = &input.title {
         let name = types
             .as_ref()
             .and_then(|t| t.iter().find(|(_, ty)| ty.as_str() == "title"))
             .map_or("title".to_owned(), |(n, _)| n.clone());
-        props.insert(name, json!({"title": transform::rich_text(title)}));
+        props.insert(name, PropertyRequest::title(title));
     }
     // The request is what the typed builder serialises: the same bytes are sent now or held
     // for a human.
     let mut create = CreatePage::new(parent);
     create.properties = props;
-    create.icon = input.icon.clone();
-    create.cover = input.cover.clone();
-    if let Some(first) = plan.steps.first() {
-        match serde_json::to_value(&first.children) {
-            Ok(Value::Array(blocks)) => create.children = Some(blocks),
-            Ok(_) | Err(_) => {
-                return Err(op.fail(ApiError::internal(&"the planned blocks")).await);
-            }
-        }
-    }
+    create.icon = icon;
+    create.cover = cover;
+    create.children = plan.steps.first().map(|first| first.children.clone());
     if op.session.awaiting_approval() {
         if plan.steps.len() > 1 {
             return Err(op.session.refuse_multi(plan.steps.len()).await.into());

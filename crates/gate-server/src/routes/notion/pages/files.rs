@@ -33,14 +33,113 @@ pub enum AttachAs {
 }
 
 impl AttachAs {
-    fn block_type(self) -> Option<&'static str> {
+    fn block_kind(self, file: FileObject) -> Option<BlockKind> {
+        Some(match self {
+            Self::File => BlockKind::File(file),
+            Self::Image => BlockKind::Image(file),
+            Self::Video => BlockKind::Video(file),
+            Self::Audio => BlockKind::Audio(file),
+            Self::Pdf => BlockKind::Pdf(file),
+            Self::Property | Self::Icon | Self::Cover => return None,
+        })
+    }
+}
+
+/// Where the attached file lives: the URL Notion imports (what a held call shows), or an
+/// upload.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AttachedFile {
+    /// An external URL.
+    Url(String),
+    /// A file upload (`None` before it exists: an empty id, only classified, never sent or
+    /// held).
+    Upload(Option<FileUploadId>),
+}
+
+impl AttachedFile {
+    fn upload_id(id: &Option<FileUploadId>) -> FileUploadId {
+        id.clone()
+            .unwrap_or_else(|| FileUploadId::from(String::new()))
+    }
+
+    fn file_object(&self) -> FileObject {
         match self {
-            Self::File => Some("file"),
-            Self::Image => Some("image"),
-            Self::Video => Some("video"),
-            Self::Audio => Some("audio"),
-            Self::Pdf => Some("pdf"),
-            Self::Property | Self::Icon | Self::Cover => None,
+            Self::Url(url) => FileObject::external(url.clone()),
+            Self::Upload(id) => FileObject::upload(Self::upload_id(id)),
+        }
+    }
+
+    fn icon(&self) -> Icon {
+        match self {
+            Self::Url(url) => Icon::external(url.clone()),
+            Self::Upload(id) => Icon::upload(Self::upload_id(id)),
+        }
+    }
+}
+
+/// The Notion write that attaches a file to a page, typed: a block appended to it, or a page
+/// update (a files property, the icon or the cover).
+#[derive(Debug, Clone)]
+pub(crate) enum Attach {
+    /// `PATCH /v1/blocks/{page}/children`.
+    Append(BlockId, AppendChildren),
+    /// `PATCH /v1/pages/{page}`.
+    Update(PageId, Box<UpdatePage>),
+}
+
+impl Attach {
+    /// Attaches `file` (named `filename`) to `page` as `attach` says.
+    pub(crate) fn new(
+        page: &PageId,
+        attach: AttachAs,
+        property: Option<&str>,
+        filename: &str,
+        file: &AttachedFile,
+    ) -> Self {
+        if let Some(kind) = attach.block_kind(file.file_object()) {
+            let mut block = NewBlock::new(kind);
+            block.extra.0.insert("object".into(), "block".into());
+            return Self::Append(page.cast::<BlockId>(), AppendChildren::new([block]));
+        }
+        let update = match attach {
+            AttachAs::Icon => UpdatePage::new().icon(Some(file.icon())),
+            AttachAs::Cover => UpdatePage::new().cover(Some(file.file_object())),
+            _ => {
+                let mut entry = file.file_object();
+                entry.name = Some(filename.to_owned());
+                UpdatePage::new().property(
+                    property.unwrap_or_default(),
+                    PropertyRequest::Files(vec![entry]),
+                )
+            }
+        };
+        Self::Update(page.clone(), Box::new(update))
+    }
+
+    /// The request as classified, held for a human, or sent: what the builder serialises.
+    pub(crate) fn request(&self) -> NotionRequest {
+        match self {
+            Self::Append(id, append) => NotionRequest::patch(
+                format!("/v1/blocks/{}/children", id.canonical()),
+                append.body(false),
+            ),
+            Self::Update(id, update) => {
+                NotionRequest::patch(format!("/v1/pages/{}", id.canonical()), update.body())
+            }
+        }
+    }
+
+    /// Sends it; answers the new block's id for a block attachment.
+    async fn send(&self, conn: &Connection) -> Result<Option<String>, notion_client::Error> {
+        match self {
+            Self::Append(id, append) => {
+                let added = conn.blocks().append(id, append).await?;
+                Ok(added.results.last().map(|b| b.id.as_str().to_owned()))
+            }
+            Self::Update(id, update) => {
+                conn.pages().update(id, update).await?;
+                Ok(None)
+            }
         }
     }
 }
@@ -78,34 +177,6 @@ pub struct FileAttached {
     pub attached_as: AttachAs,
     /// The new block (for block attachments).
     pub block_id: Option<String>,
-}
-
-/// The `PATCH` (path, body) that attaches `file` (a file object's `type` and value) to `page`.
-pub(crate) fn attach_request(
-    page: &PageId,
-    attach: AttachAs,
-    property: Option<&str>,
-    filename: &str,
-    file: Value,
-) -> (String, Value) {
-    match attach.block_type() {
-        Some(t) => (
-            format!("/v1/blocks/{}/children", page.canonical()),
-            json!({"children": [{"object": "block", "type": t, t: file}]}),
-        ),
-        None => {
-            let body = match attach {
-                AttachAs::Icon => json!({"icon": file}),
-                AttachAs::Cover => json!({"cover": file}),
-                _ => {
-                    let mut entry = file;
-                    entry["name"] = Value::String(filename.to_owned());
-                    json!({"properties": {property.unwrap_or_default(): {"files": [entry]}}})
-                }
-            };
-            (format!("/v1/pages/{}", page.canonical()), body)
-        }
-    }
 }
 
 /// Uploads a file (from a URL or base64 content) and attaches it to a page (create class).
@@ -202,11 +273,10 @@ pub async fn upload_file(
         _ => return Err(ApiError::invalid_field("filename", "give a file name")),
     };
     let held_file = match &source {
-        Source::Url(url) => json!({"type": "external", "external": {"url": url}}),
-        Source::Bytes(_) => json!({"type": "file_upload", "file_upload": {"id": ""}}),
+        Source::Url(url) => AttachedFile::Url(url.clone()),
+        Source::Bytes(_) => AttachedFile::Upload(None),
     };
-    let (path, body) = attach_request(&page_id, attach, property.as_deref(), &filename, held_file);
-    let held = NotionRequest::patch(path, body);
+    let held = Attach::new(&page_id, attach, property.as_deref(), &filename, &held_file).request();
     let op = Op::open(gate, caller, surface, held.clone(), true).await?;
     if op.session.awaiting_approval() {
         if matches!(source, Source::Bytes(_)) {
@@ -270,24 +340,11 @@ pub async fn upload_file(
                 write_state: notion_client::WriteState::NotApplied,
             });
         }
-        let file = json!({"type": "file_upload", "file_upload": {"id": upload.id.canonical()}});
-        let (path, body) = attach_request(&page_id, attach, property.as_deref(), &filename, file);
-        let req = notion_client::RawRequest::new(
-            axum::http::Method::PATCH,
-            path,
-            notion_client::Idempotency::Unsafe,
-        )
-        .json(&body)
-        .map_err(upstream)?;
-        let answer: Value = op.conn().send(req).await.map_err(upstream)?;
-        let block_id = attach
-            .block_type()
-            .and_then(|_| answer.get("results"))
-            .and_then(Value::as_array)
-            .and_then(|r| r.last())
-            .and_then(|b| b.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let file = AttachedFile::Upload(Some(upload.id.clone()));
+        let block_id = Attach::new(&page_id, attach, property.as_deref(), &filename, &file)
+            .send(op.conn())
+            .await
+            .map_err(upstream)?;
         Ok(FileAttached {
             page_id: page_id.canonical(),
             file_upload_id: upload.id.canonical(),

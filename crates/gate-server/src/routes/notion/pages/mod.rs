@@ -83,3 +83,17 @@ pub(crate) async fn schema_types(
 pub(crate) fn needs_schema(props: Option<&Map<String, Value>>) -> bool {
     props.is_some_and(|p| p.values().any(|v| !v.is_object()))
 }
+
+/// A Notion object given in input (an icon, a cover), typed: `None` when absent or `null`,
+/// or a 400 naming the field when it is not one. Nothing is sent before it is checked.
+pub(crate) fn notion_object<T: serde::de::DeserializeOwned>(
+    field: &str,
+    given: Option<&Value>,
+) -> Result<Option<T>, ApiError> {
+    match given {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone()).map(Some).map_err(|e| {
+            ApiError::invalid_field(field, format!("is not a Notion {field} object: {e}"))
+        }),
+    }
+}

@@ -3,23 +3,10 @@
 
 use super::*;
 
-/// `PATCH /notion/pages/{id}`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdatePageInput {
-    /// Property values (as for a create).
-    #[schema(value_type = Option<Object>)]
-    pub properties: Option<Map<String, Value>>,
-    /// Notion icon object (`null` removes it).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
-    pub icon: Option<Value>,
-    /// Notion file object (`null` removes it).
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
-    pub cover: Option<Value>,
-    /// `true` moves the page to the trash (delete class), `false` restores it.
-    pub in_trash: Option<bool>,
+input_struct! { update_page:
+    /// `PATCH /notion/pages/{id}`.
+    #[derive(Default)]
+    pub struct UpdatePageInput {}
 }
 
 /// Updates a page's properties, icon, cover or trash state (`in_trash: true` is
@@ -42,16 +29,27 @@ pub async fn update_page(
             "nothing to update: give `properties`, `icon`, `cover` or `in_trash`",
         ));
     }
+    // An `icon` or `cover` given as `null` removes it.
+    let icon = input
+        .icon
+        .as_ref()
+        .map(|v| notion_object::<Icon>("icon", Some(v)))
+        .transpose()?;
+    let cover = input
+        .cover
+        .as_ref()
+        .map(|v| notion_object::<FileObject>("cover", Some(v)))
+        .transpose()?;
     let path = format!("/v1/pages/{}", page_id.canonical());
-    let mut rep = Map::new();
-    if let Some(t) = input.in_trash {
-        rep.insert("in_trash".into(), Value::Bool(t));
-    }
+    // What is classified: the trash flag (the properties are converted once the session is
+    // open, with the data source's schema).
+    let mut update = UpdatePage::new();
+    update.in_trash = input.in_trash;
     let op = Op::open(
         gate,
         caller,
         surface,
-        NotionRequest::patch(&path, Value::Object(rep)),
+        NotionRequest::patch(&path, update.body()),
         true,
     )
     .await?;
@@ -76,18 +74,15 @@ pub async fn update_page(
         None
     };
     // The request is what the typed builder serialises: the same bytes are sent now or held
-    // for a human. An `icon` or `cover` given as `null` removes it.
-    let mut update = UpdatePage::new();
+    // for a human.
     if let Some(given) = &input.properties {
         match transform::to_notion_properties(given, types.as_ref()) {
             Ok(p) => update.properties = p,
             Err(e) => return Err(op.fail(e).await),
         }
     }
-    let set_or_remove = |v: &Value| (!v.is_null()).then(|| v.clone());
-    update.icon = input.icon.as_ref().map(set_or_remove);
-    update.cover = input.cover.as_ref().map(set_or_remove);
-    update.in_trash = input.in_trash;
+    update.icon = icon;
+    update.cover = cover;
     if op.session.awaiting_approval() {
         let req = NotionRequest::patch(&path, update.body());
         return Err(op.session.hold(req).await.into());

@@ -48,22 +48,24 @@ pub async fn query_view(
                 what: "data source",
             });
         };
-        let mut q = notion_client::endpoints::QueryDataSource::new();
-        if let Some(f) = view.filter.as_ref().filter(|f| !f.is_null()) {
-            q = q.filter(f.clone());
-        }
-        let (mut body, query) = q.to_parts(&paging(input.cursor.as_deref(), size));
-        if let Some(s) = view.sorts.as_ref().filter(|s| s.is_array()) {
-            body.insert("sorts".into(), s.clone());
-        }
-        let (results, next_cursor, has_more) =
-            query_rows(&op, &ds_id.canonical(), &body, query, raw).await?;
+        let query = QueryDataSource {
+            filter: view.filter.as_ref().filter(|f| !f.is_null()).cloned(),
+            sorts: view
+                .sorts
+                .as_ref()
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            ..QueryDataSource::default()
+        };
+        let paging = paging(input.cursor.as_deref(), size);
+        let rows = query_rows(&op, &ds_id, &query, &paging, raw).await?;
         Ok(ViewRows {
             view_id: view_id.canonical(),
-            data_source_id: ds_id.canonical(),
-            results,
-            next_cursor,
-            has_more,
+            data_source_id: rows.data_source_id,
+            results: rows.results,
+            next_cursor: rows.next_cursor,
+            has_more: rows.has_more,
         })
     }
     .await;
