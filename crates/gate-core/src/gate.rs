@@ -87,6 +87,9 @@ pub(crate) struct Inner {
     pub(crate) notifier: Option<crate::notify::Notifier>,
     pub(crate) mcp_oauth: crate::mcp_oauth::McpOAuthConfig,
     pub(crate) mirrors: Option<gate_mirror::Mirrors>,
+    /// The mirrors' refresh queues fed by inbound webhooks (`inbound.rs`), per connection.
+    pub(crate) refresh_queues:
+        std::sync::Mutex<std::collections::HashMap<ConnectionId, gate_mirror::RefreshQueue>>,
 }
 
 pub(crate) fn digest(key: &str) -> Digest {
@@ -190,6 +193,7 @@ impl Gate {
                 notifier,
                 mcp_oauth: config.mcp_oauth,
                 mirrors: config.mirrors,
+                refresh_queues: Default::default(),
             }),
         })
     }

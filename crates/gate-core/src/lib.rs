@@ -46,6 +46,7 @@ mod connections;
 mod console;
 mod error;
 mod gate;
+mod inbound;
 mod intents;
 mod mcp_oauth;
 mod mirror;
@@ -67,6 +68,7 @@ pub use console::{ClientInfo, ConsoleSignIn, DEFAULT_SESSION_TTL};
 pub use error::{GateError, LOCAL_ONLY_MESSAGE, Refusal};
 pub use gate::{Gate, bearer_token, with_request_id};
 pub use gate_store::Surface;
+pub use inbound::{InboundOutcome, NOTION_SIGNATURE_HEADER};
 pub use intents::{INTENT_LEASE, SettleReport};
 pub use mcp_oauth::{
     AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_CONSENT_PATH, MCP_PATH,

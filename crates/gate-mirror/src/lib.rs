@@ -7,6 +7,8 @@
 //!   `<data dir>/mirror/<connection id>/`.
 //! - [`sync()`](sync::sync) (`sync.rs`): one sync run; [`sync::refresh_pages`] refetches
 //!   named pages.
+//! - [`RefreshQueue`] (`refresh.rs`): pages and data sources that webhooks named, refreshed
+//!   once each after a short debounce.
 //! - [`Mirrors`]: the mirrors of a data folder, opened once and shared.
 //! - `document.rs`: the `.md` file of a page, and ids and parents.
 //!
@@ -15,6 +17,7 @@
 
 mod document;
 mod error;
+mod refresh;
 mod store;
 pub mod sync;
 
@@ -24,6 +27,7 @@ use std::sync::{Arc, Mutex};
 
 pub use document::{compact_id, dashed_id, page_file, parents_of, render_markdown};
 pub use error::{MirrorError, Result};
+pub use refresh::{RefreshQueue, RefreshStats};
 pub use store::{
     EDIT_GRANULARITY_MS, ListedObject, MirrorStatus, MirrorStore, MirroredPage, SearchHit,
     parse_ms, rfc3339,

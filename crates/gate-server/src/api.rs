@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::routes::proxy::router())
         .merge(crate::mcp::router(state.clone()))
         .merge(crate::routes::mcp_oauth::router())
+        .merge(crate::routes::notion_webhooks::router())
         .with_state(state)
         .merge(console)
 }

@@ -22,6 +22,7 @@ mod ids;
 mod keys;
 mod mcp_oauth;
 mod models;
+mod notion_webhooks;
 mod owner;
 mod sessions;
 mod sql;
@@ -49,6 +50,7 @@ pub use models::{
     CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
     NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
 };
+pub use notion_webhooks::NotionWebhookTokens;
 pub use owner::{intent_owner, owner_is_dead};
 pub use sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,

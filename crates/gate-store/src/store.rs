@@ -416,6 +416,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes finished deliveries last changed before `finished_before`; returns how many.
     async fn purge_webhook_deliveries(&self, finished_before: time::OffsetDateTime) -> Result<u64>;
 
+    // ---- inbound Notion webhooks (verification tokens) ---------------------------------
+
+    /// Stores the verification token of a connection's Notion webhook subscription
+    /// (encrypted with the vault's primary key), unverified. A verified token it replaces is
+    /// kept as the previous one.
+    async fn save_notion_webhook_token(
+        &self,
+        vault: &Vault,
+        connection: ConnectionId,
+        token: &secrecy::SecretString,
+    ) -> Result<()>;
+    /// A connection's webhook verification tokens, if a handshake stored one.
+    async fn notion_webhook_tokens(
+        &self,
+        vault: &Vault,
+        connection: ConnectionId,
+    ) -> Result<Option<crate::NotionWebhookTokens>>;
+    /// Marks the current token verified (a signed delivery verified with it) and forgets the
+    /// previous one, if the current token is still the one received at `received_at`.
+    async fn confirm_notion_webhook_token(
+        &self,
+        connection: ConnectionId,
+        received_at: time::OffsetDateTime,
+    ) -> Result<()>;
+
     // ---- MCP clients by OAuth -----------------------------------------------------------
 
     /// Registers a client; more than `max` unexpired registrations is a conflict.

@@ -356,6 +356,9 @@ pub struct EmulatorConfig {
     /// workspace's 5 GiB by default,
     /// [`crate::handlers::uploads::FREE_WORKSPACE_UPLOAD_LIMIT`] (5 MiB) for a free one.
     pub max_file_upload_size: u64,
+    /// Where to send Notion's webhooks, and the verification token that signs them
+    /// (`webhooks.rs`); `None`: no webhooks.
+    pub webhook: Option<crate::webhooks::WebhookTarget>,
 }
 
 impl Default for EmulatorConfig {
@@ -372,6 +375,7 @@ impl Default for EmulatorConfig {
             query_result_cap: 10_000,
             markdown_block_limit: 20_000,
             max_file_upload_size: crate::handlers::uploads::PAID_WORKSPACE_UPLOAD_LIMIT,
+            webhook: None,
         }
     }
 }

@@ -39,7 +39,7 @@
 //! - [`Emulator::builder`] → [`EmulatorBuilder`]: `seed`, `tokens`, `rate_limit`,
 //!   `workspace_rate_limit`, `window_budget`, `oauth_client`, `oauth_deny`, `latency`, `faults`,
 //!   `workspace_name`, `query_result_cap`, `markdown_block_limit`, `file_upload_limit`,
-//!   `free_workspace`, `config`, `start` (binds `127.0.0.1:0`) and `start_on(addr)`.
+//!   `free_workspace`, `webhook(`[`WebhookTarget`]`)`, `config`, `start` (binds `127.0.0.1:0`) and `start_on(addr)`.
 //! - [`Emulator`]: `base_url()`, `addr()`, `handle()`, `shutdown().await`; it dereferences to
 //!   [`EmulatorHandle`].
 //! - [`EmulatorHandle`] (cloneable): `counters()` → [`Counters`], `request_log()` →
@@ -49,6 +49,7 @@
 //!   `add_token`, `revoke_token`, `expire_token`, `set_file_upload_limit`,
 //!   `serve_external_file(url, size, mime)` (what an `external_url` import finds), `demo_ids()` → [`DemoIds`], `try_demo_ids()`,
 //!   `bot_id()`, `create_page(parent_page_id, title)`, `append_children(block_id, Vec<Value>)`,
+//!   `set_webhook(Option<`[`WebhookTarget`]`>)`, `webhook_stats()` → [`WebhookStats`],
 //!   `get_object(id)`, `child_ids(id)`, `seed_objects(&[Value])` (objects stored under their
 //!   own ids, for replaying recorded traffic), `with_store(|store| …)`.
 //! - [`router`]`(handle)` and [`build_app`]`(config)` for in-process use without a socket
@@ -75,6 +76,9 @@
 //!   `file_upload` references in file blocks, `files` properties, icons and covers; views
 //!   (2025-09-03+) whose queries apply the view's filter and sorts; comment update and delete;
 //!   custom emojis; `allow_async` Markdown updates answered 202 with an `async_task`.
+//! - Integration webhooks (`webhooks.rs`): a configured target gets the verification
+//!   handshake, then signed events for page, block, data source, database and comment
+//!   changes, sent off the request path with retries.
 //! - Database containers on 2025-09-03+ omit `archived` (as recorded in
 //!   `RM/retrieve_database_created.json`); pages, blocks and data sources carry both
 //!   `archived` and `in_trash` except on 2026-03-11.
@@ -89,6 +93,7 @@ pub mod seed;
 pub mod state;
 pub mod store;
 pub mod util;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -109,6 +114,7 @@ pub use error::{ApiError, EmulatorError};
 pub use handlers::router;
 pub use seed::DemoIds;
 pub use state::{Counters, EmulatorHandle, LoggedRequest, REQUEST_LOG_CAP};
+pub use webhooks::{WebhookStats, WebhookTarget};
 
 /// Builds the router and its state from a configuration (no socket).
 pub fn build_app(config: EmulatorConfig) -> (Router, EmulatorHandle) {
@@ -234,6 +240,12 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Sends Notion's webhooks to `target` (handshake first, then signed events).
+    pub fn webhook(mut self, target: crate::webhooks::WebhookTarget) -> Self {
+        self.config.webhook = Some(target);
+        self
+    }
+
     /// The configuration built so far.
     pub fn build_config(&self) -> EmulatorConfig {
         self.config.clone()
@@ -256,7 +268,9 @@ impl EmulatorBuilder {
         {
             return Err(EmulatorError::Config("rate must be positive".into()));
         }
+        let webhook = self.config.webhook.clone();
         let (app, handle) = build_app(self.config);
+        handle.set_webhook(webhook);
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel();

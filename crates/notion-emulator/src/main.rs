@@ -4,6 +4,7 @@
 //! notion-emulator --listen 127.0.0.1:8787 [--seed demo|empty] [--token T]... [--rate R --burst B]
 //!                 [--latency-ms L] [--fail-rate P]
 //!                 [--oauth-client-id ID --oauth-client-secret S --oauth-redirect-uri URI]
+//!                 [--webhook-url URL --webhook-token TOKEN]
 //! ```
 
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use notion_emulator::{Emulator, FaultConfig, RateLimit, Seed};
+use notion_emulator::{Emulator, FaultConfig, RateLimit, Seed, WebhookTarget};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum SeedArg {
@@ -59,6 +60,13 @@ struct Args {
     /// OAuth redirect URI (repeatable).
     #[arg(long = "oauth-redirect-uri")]
     oauth_redirect_uris: Vec<String>,
+    /// Send Notion's webhooks here (e.g. http://127.0.0.1:8080/webhooks/notion): the
+    /// verification handshake first, then signed events for every change.
+    #[arg(long, env = "NOTION_EMULATOR_WEBHOOK_URL", requires = "webhook_token")]
+    webhook_url: Option<String>,
+    /// The webhook verification token (the handshake's, and the key of every signature).
+    #[arg(long, env = "NOTION_EMULATOR_WEBHOOK_TOKEN", hide_env_values = true)]
+    webhook_token: Option<String>,
 }
 
 #[tokio::main]
@@ -98,6 +106,9 @@ async fn main() -> anyhow::Result<()> {
             .clone()
             .context("--oauth-client-secret is required with --oauth-client-id")?;
         b = b.oauth_client(id, &secret, args.oauth_redirect_uris.clone());
+    }
+    if let (Some(url), Some(token)) = (&args.webhook_url, &args.webhook_token) {
+        b = b.webhook(WebhookTarget::new(url, token));
     }
     let emu = b.start_on(args.listen).await?;
     tracing::info!(address = %emu.base_url(), "notion-emulator listening");

@@ -293,6 +293,12 @@ async fn process(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("localhost")
         .to_string();
+    let webhook_before = if *method == Method::GET {
+        None
+    } else {
+        crate::webhooks::before(h, template, path)
+    };
+    let author = bot_id.clone();
     req.extensions_mut().insert(ReqCtx {
         version,
         bot_id,
@@ -302,6 +308,12 @@ async fn process(
     let owned = std::mem::replace(req, placeholder);
     let resp = next.run(owned).await;
     trace.applied = resp.status().is_success();
+    let resp = match webhook_before {
+        Some(before) if trace.applied => {
+            crate::webhooks::observe(h, before, method, template, path, &author, resp).await
+        }
+        _ => resp,
+    };
     crate::state::lock(&h.0.store).settle_attachments(trace.applied);
     match hit {
         Some(FaultHit {

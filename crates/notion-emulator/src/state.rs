@@ -190,6 +190,9 @@ pub struct Shared {
     pub(crate) demo: Option<DemoIds>,
     pub(crate) query_cap: usize,
     pub(crate) markdown_block_limit: usize,
+    /// The webhook sender, when a target is set (`webhooks.rs`).
+    pub(crate) webhooks: Mutex<Option<crate::webhooks::Sender>>,
+    pub(crate) webhook_stats: Arc<Mutex<crate::webhooks::WebhookStats>>,
 }
 
 /// A cloneable handle on the emulator state: counters, faults, rate limits, tokens and direct
@@ -252,7 +255,22 @@ impl EmulatorHandle {
             demo,
             query_cap: config.query_result_cap,
             markdown_block_limit: config.markdown_block_limit,
+            webhooks: Mutex::new(None),
+            webhook_stats: Arc::default(),
         }))
+    }
+
+    /// Sends Notion's webhooks to `target` from now on (the verification handshake first),
+    /// or stops sending them (`None`). Needs a Tokio runtime.
+    pub fn set_webhook(&self, target: Option<crate::webhooks::WebhookTarget>) {
+        let sender =
+            target.map(|t| crate::webhooks::Sender::start(t, self.0.webhook_stats.clone()));
+        *lock(&self.0.webhooks) = sender;
+    }
+
+    /// What the webhook sender has done so far.
+    pub fn webhook_stats(&self) -> crate::webhooks::WebhookStats {
+        *lock(&self.0.webhook_stats)
     }
 
     /// Sets the workspace's per-file upload limit (`/v1/users/me` reports it).

@@ -11,6 +11,7 @@ pub mod mcp_oauth;
 pub mod metrics;
 pub mod mirror;
 pub mod notion;
+pub mod notion_webhooks;
 pub mod oauth;
 pub mod proxy;
 pub mod tools;

@@ -62,6 +62,11 @@ const SQLITE: &[Embedded] = &[
         "audit intents, revocation failed",
         include_str!("../../migrations/sqlite/0008_audit_intents.sql"),
     ),
+    (
+        9,
+        "notion webhook tokens",
+        include_str!("../../migrations/sqlite/0009_notion_webhook_tokens.sql"),
+    ),
 ];
 
 /// PostgreSQL migrations, in version order (equivalent schema to [`SQLITE`]).
@@ -105,6 +110,11 @@ const POSTGRES: &[Embedded] = &[
         8,
         "audit intents, revocation failed",
         include_str!("../../migrations/postgres/0008_audit_intents.sql"),
+    ),
+    (
+        9,
+        "notion webhook tokens",
+        include_str!("../../migrations/postgres/0009_notion_webhook_tokens.sql"),
     ),
 ];
 

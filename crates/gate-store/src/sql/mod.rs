@@ -1319,6 +1319,97 @@ impl<D: Dialect> Store for SqlStore<D> {
         self.mcp_purge().await
     }
 
+    // ---- inbound Notion webhooks ------------------------------------------------
+
+    async fn save_notion_webhook_token(
+        &self,
+        vault: &Vault,
+        connection: ConnectionId,
+        token: &SecretString,
+    ) -> Result<()> {
+        if token.expose_secret().trim().is_empty() {
+            return Err(StoreError::invalid("empty webhook verification token"));
+        }
+        let sealed = vault.encrypt(token);
+        // One transaction: a verified token stays accepted (as the previous one) until the
+        // new one verifies; an unverified one is simply replaced.
+        dialect::batch(
+            &self.pool,
+            vec![
+                query(
+                    "UPDATE notion_webhook_tokens SET previous_enc = token_enc, \
+                     previous_key_id = key_id WHERE connection_id = $1 AND verified_at IS NOT NULL",
+                )
+                .bind(connection.to_string()),
+                query(
+                    "INSERT INTO notion_webhook_tokens (connection_id, token_enc, key_id, received_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (connection_id) DO UPDATE SET \
+                     token_enc = excluded.token_enc, key_id = excluded.key_id, \
+                     received_at = excluded.received_at, verified_at = NULL",
+                )
+                .bind(connection.to_string())
+                .bind(sealed.token)
+                .bind(sealed.key_id.as_str().to_owned())
+                .bind(to_ms(now())),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn notion_webhook_tokens(
+        &self,
+        vault: &Vault,
+        connection: ConnectionId,
+    ) -> Result<Option<crate::NotionWebhookTokens>> {
+        let Some(row) = query(
+            "SELECT token_enc, key_id, received_at, verified_at, previous_enc, previous_key_id \
+             FROM notion_webhook_tokens WHERE connection_id = $1",
+        )
+        .bind(connection.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let decrypt = |enc: &str, key: String| vault.decrypt(enc, Some(&KeyId::new(key)));
+        let current = decrypt(&row.text("token_enc")?, row.text("key_id")?)?;
+        let previous = match (
+            row.opt_text("previous_enc")?,
+            row.opt_text("previous_key_id")?,
+        ) {
+            (Some(enc), Some(key)) => Some(decrypt(&enc, key)?),
+            _ => None,
+        };
+        Ok(Some(crate::NotionWebhookTokens {
+            current,
+            received_at: crate::ids::from_ms(row.int("received_at")?)?,
+            verified_at: row
+                .opt_int("verified_at")?
+                .map(crate::ids::from_ms)
+                .transpose()?,
+            previous,
+        }))
+    }
+
+    async fn confirm_notion_webhook_token(
+        &self,
+        connection: ConnectionId,
+        received_at: time::OffsetDateTime,
+    ) -> Result<()> {
+        query(
+            "UPDATE notion_webhook_tokens SET verified_at = $3, previous_enc = NULL, \
+             previous_key_id = NULL WHERE connection_id = $1 AND received_at = $2 \
+             AND verified_at IS NULL",
+        )
+        .bind(connection.to_string())
+        .bind(to_ms(received_at))
+        .bind(to_ms(now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     // ---- approval notifications ------------------------------------------------
 
     async fn create_webhook_deliveries(
