@@ -28,6 +28,20 @@ pub enum MirrorCommand {
     Sync(MirrorSyncArgs),
     /// Show the local mirrors: pages, last sync, lag, errors.
     Status(MirrorStatusArgs),
+    /// Print the verification token Notion's webhook handshake delivered (paste it in the
+    /// integration's Webhooks settings to activate the subscription). A secret: admins only.
+    WebhookToken(MirrorWebhookTokenArgs),
+}
+
+/// `notion-gate mirror webhook-token`.
+#[derive(Debug, Clone, Args)]
+pub struct MirrorWebhookTokenArgs {
+    /// State.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The connection [default: the only one].
+    #[arg(long, value_name = "ID")]
+    pub connection: Option<String>,
 }
 
 /// `notion-gate mirror sync`.
@@ -72,7 +86,39 @@ pub async fn mirror(cmd: MirrorCommand) -> Result<()> {
     match cmd {
         MirrorCommand::Sync(args) => sync(args).await,
         MirrorCommand::Status(args) => status(args),
+        MirrorCommand::WebhookToken(args) => webhook_token(args).await,
     }
+}
+
+/// Prints the token on stdout and what it is on stderr.
+async fn webhook_token(args: MirrorWebhookTokenArgs) -> Result<()> {
+    let settings = resolve(&args.store, None, None)?;
+    let gate = setup::open_gate(&settings, &settings.notion_url).await?;
+    let result = async {
+        let conn = pick_connection(&gate, args.connection.as_deref()).await?;
+        let tokens = gate.notion_webhook_tokens(conn).await?.ok_or_else(|| {
+            anyhow!(
+                "no webhook verification token for connection {conn} yet: create the \
+                 subscription in Notion with the URL …/webhooks/notion/{conn} first"
+            )
+        })?;
+        Ok::<_, anyhow::Error>((conn, tokens))
+    }
+    .await;
+    gate.shutdown().await;
+    let (conn, tokens) = result?;
+    use secrecy::ExposeSecret as _;
+    eprintln!(
+        "connection {conn}: received {}, {}",
+        gate_mirror::rfc3339(tokens.received_at.unix_timestamp() * 1000),
+        if tokens.verified_at.is_some() {
+            "verified by a signed delivery"
+        } else {
+            "not verified yet (paste it in Notion to activate the subscription)"
+        }
+    );
+    println!("{}", tokens.current.expose_secret());
+    Ok(())
 }
 
 fn resolve(

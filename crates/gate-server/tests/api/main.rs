@@ -16,6 +16,7 @@ mod mcp_oauth;
 mod mcp_tasks;
 mod mirror;
 mod notion;
+mod notion_webhooks;
 mod oauth;
 mod page_read;
 mod proxy;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::{Gateway, GatewayOpts, spawn_gateway_with};
 
 /// Syncs alice's connection into the gateway's mirror.
-async fn synced(opts: GatewayOpts) -> Gateway {
+pub(crate) async fn synced(opts: GatewayOpts) -> Gateway {
     let gw = spawn_gateway_with(GatewayOpts {
         mirror: true,
         ..opts
