@@ -86,7 +86,8 @@ enum Bench {
     },
     /// The local mirror (gate-mirror): first sync of the demo workspace and of a generated
     /// workspace at a rate limit (requests vs minimum, time vs rate bound), second sync
-    /// unchanged and after ten edits, and `search_local` p50/p95 over a large mirror.
+    /// unchanged and after ten edits, `search_local` p50/p95 over a large mirror, and the
+    /// time from an edit until the mirror finds it through Notion's webhooks.
     Mirror {
         /// Pages added to the demo workspace for the second workspace (0: skip it).
         #[arg(long, default_value_t = 1_000)]
@@ -103,6 +104,10 @@ enum Bench {
         /// Queries of each kind.
         #[arg(long, default_value_t = 1_000)]
         iterations: usize,
+        /// Edits measured from the emulator's API answer until the mirror's search finds
+        /// them through Notion's webhooks (0: skip the webhook figures).
+        #[arg(long, default_value_t = 50)]
+        webhook_edits: usize,
     },
     /// List N children of one page through the client at a rate limit, against the emulator
     /// enforcing the same limit, and compare with the rate bound.
@@ -389,7 +394,8 @@ async fn main() -> Result<()> {
             burst,
             search_pages,
             iterations,
-        } => mirror::run(pages, rate, burst, search_pages, iterations).await,
+            webhook_edits,
+        } => mirror::run(pages, rate, burst, search_pages, iterations, webhook_edits).await,
         Bench::Tree {
             latency_ms,
             only,

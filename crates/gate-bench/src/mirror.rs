@@ -8,6 +8,15 @@
 //! 2. A second sync with nothing changed, and one after ten pages were edited (requests).
 //! 3. `search_local` over a mirror of M pages (synced without a rate limit): p50/p95 of
 //!    `MirrorStore::search` for one-word and two-word queries.
+//! 4. Webhooks (`--webhook-edits N`): the real server in process (port 0) with a synced
+//!    mirror of the demo workspace, the emulator sending its webhooks to
+//!    `POST /webhooks/notion` and enforcing 3 req/s (burst 10) like Notion, the gateway's
+//!    limiter at the same rate. N edits one after the other, each a paragraph with a new
+//!    word appended to a demo page through the emulator's API; the time from the API's
+//!    answer until `MirrorStore::search` finds the word (polled every 5 ms): min,
+//!    p50/p95/max, and the Notion requests the refreshes spent per
+//!    edit; on a page of three paragraphs and on the demo's page of every block type (one
+//!    children list per block with children).
 //!
 //! Pages are backdated an hour before the syncs (Notion's `last_edited_time` has minute
 //! granularity; a page fetched within the minute of its last edit is fetched again by the
@@ -251,6 +260,137 @@ async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
     Ok(())
 }
 
+/// Edit → searchable through Notion's webhooks, over `edits` edits.
+async fn webhook_latency(edits: usize, rate: f64, burst: u32) -> Result<()> {
+    use gate_core::{Gate, GateConfig};
+    use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+    use gate_store::{Vault, VaultKey};
+    use secrecy::{ExposeSecret as _, SecretString};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const TOKEN: &str = "secret_bench_webhook_verification";
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("gate.db").display());
+    let store = gate_store::open(&url).await?;
+    let vault = Arc::new(Vault::new(vec![VaultKey::generate().1])?);
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .rate_limit(RateLimit::per_second(rate, burst))
+        .start()
+        .await
+        .context("start the emulator")?;
+    let gate = Gate::new(
+        GateConfig::new(store, vault)
+            .notion(ClientConfig::default().base_url(emu.base_url()))
+            .limiter(LimiterConfig::new(rate, burst).map_err(anyhow::Error::msg)?)
+            .mirrors(gate_mirror::Mirrors::new(dir.path())),
+    )?;
+    let (_, admin_key) = gate.bootstrap_admin("admin").await?;
+    let admin = gate.authenticate(admin_key.key.expose_secret()).await?;
+    let conn_id = gate
+        .add_token_connection(
+            &admin,
+            None,
+            SecretString::from("ntn_bench_webhooks_0123".to_owned()),
+        )
+        .await?
+        .id;
+    let mirror = gate
+        .mirrors()
+        .context("mirrors configured")?
+        .open(&conn_id.to_string())?;
+    let conn = gate.mirror_connection(conn_id).await?;
+    let root = emu.demo_ids().root_page.clone();
+    let typical = emu.create_page(&root, "Webhook bench page")?;
+    emu.append_children(
+        &typical,
+        (0..3).map(|i| paragraph(&sentence(i, 12))).collect(),
+    )?;
+    let first = sync(&conn, &mirror, &SyncOptions::new()).await?;
+    ensure!(first.errors == 0, "the first sync had errors: {first:?}");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(
+        gate.clone(),
+        ServerSettings::new(base.clone(), emu.base_url()),
+    );
+    let app = Application::build(
+        listener,
+        gate_server::api::app(state, &ServerOptions::default()),
+    )?;
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    emu.set_webhook(Some(notion_emulator::WebhookTarget::new(
+        format!("{base}/webhooks/notion"),
+        TOKEN,
+    )));
+    let start = Instant::now();
+    while gate.notion_webhook_tokens(conn_id).await?.is_none() {
+        ensure!(
+            start.elapsed() < Duration::from_secs(10),
+            "no webhook handshake"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let http = reqwest::Client::new();
+    let pages = [
+        ("a page of three paragraphs", typical),
+        (
+            "the demo page of every block type",
+            emu.demo_ids().blocks_page.clone(),
+        ),
+    ];
+    for (label, page) in pages {
+        let mut times = Vec::with_capacity(edits);
+        emu.reset_counters();
+        let delivered = emu.webhook_stats().delivered;
+        for i in 0..edits {
+            let word = format!("webhookword{i}x{}", page.replace('-', ""));
+            let resp = http
+                .patch(format!("{}/v1/blocks/{page}/children", emu.base_url()))
+                // Another token: a person's edit, not the connection's (whose rate the
+                // refreshes spend).
+                .bearer_auth("ntn_bench_someone_else")
+                .header("notion-version", "2025-09-03")
+                .json(&json!({"children": [paragraph(&format!("edited: {word}"))]}))
+                .send()
+                .await?;
+            ensure!(resp.status().is_success(), "edit {i}: {}", resp.status());
+            let t = Instant::now();
+            while mirror.search(&word, 1)?.is_empty() {
+                ensure!(
+                    t.elapsed() < Duration::from_secs(30),
+                    "edit {i} not searchable in 30 s"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            times.push(t.elapsed());
+        }
+        let c = emu.counters();
+        let refresh_requests = c
+            .total
+            .saturating_sub(c.route("PATCH /v1/blocks/{id}/children"));
+        times.sort();
+        let p = |q: f64| {
+            times[((times.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0
+        };
+        println!(
+            "| {label}: {edits} edits, one after the other | {:.0} ms | {:.0} ms | {:.0} ms | {:.0} ms | {:.1} | {} |",
+            times[0].as_secs_f64() * 1000.0,
+            p(0.5),
+            p(0.95),
+            times.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            refresh_requests as f64 / edits as f64,
+            emu.webhook_stats().delivered - delivered,
+        );
+    }
+    gate.shutdown().await;
+    emu.shutdown().await;
+    Ok(())
+}
+
 /// Runs the benchmark and prints Markdown tables.
 pub async fn run(
     pages: usize,
@@ -258,6 +398,7 @@ pub async fn run(
     burst: u32,
     search_pages: usize,
     iterations: usize,
+    webhook_edits: usize,
 ) -> Result<()> {
     println!("bench: gate-mirror sync at {rate} req/s (burst {burst}) and search_local speed");
     println!(
@@ -273,6 +414,14 @@ pub async fn run(
         println!("| search | p50 | p95 | hits/query | mirror build (no rate limit) | index size |");
         println!("|---|---|---|---|---|---|");
         search_speed(search_pages, iterations).await?;
+    }
+    if webhook_edits > 0 {
+        println!();
+        println!(
+            "| webhooks: edit → searchable in the mirror ({rate} req/s) | min | p50 | p95 | max | Notion requests per edit | events delivered |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        webhook_latency(webhook_edits, rate, burst).await?;
     }
     Ok(())
 }

@@ -116,7 +116,10 @@ async fn an_edit_in_the_emulator_is_searchable_in_the_mirror_moments_later() {
 
     // Content appended to a mirrored page through the emulator's API.
     let page = gw.emu.demo_ids().blocks_page.clone();
-    let word = format!("zebrafish{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let word = format!(
+        "zebrafish{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     assert!(local_hits(&gw, &word).await.is_empty());
     notion(
         &gw,
@@ -127,14 +130,18 @@ async fn an_edit_in_the_emulator_is_searchable_in_the_mirror_moments_later() {
     )
     .await;
     let took = eventually("the new word is found in the mirror", || async {
-        local_hits(&gw, &word).await.iter().any(|h| {
-            h["id"].as_str().map(|s| s.replace('-', "")) == Some(page.replace('-', ""))
-        })
+        local_hits(&gw, &word)
+            .await
+            .iter()
+            .any(|h| h["id"].as_str().map(|s| s.replace('-', "")) == Some(page.replace('-', "")))
     })
     .await;
     eprintln!("edit → searchable in the mirror: {took:?}");
     let tokens = gw.gate.notion_webhook_tokens(conn).await.unwrap().unwrap();
-    assert!(tokens.verified_at.is_some(), "a signed delivery verified the token");
+    assert!(
+        tokens.verified_at.is_some(),
+        "a signed delivery verified the token"
+    );
 
     // A page moved to the trash leaves the mirror.
     let child = gw.emu.demo_ids().child_page.clone();
@@ -150,7 +157,10 @@ async fn an_edit_in_the_emulator_is_searchable_in_the_mirror_moments_later() {
         json!({"in_trash": true}),
     )
     .await;
-    eventually("the trashed page leaves the mirror", || async { !in_mirror(&gw) }).await;
+    eventually("the trashed page leaves the mirror", || async {
+        !in_mirror(&gw)
+    })
+    .await;
     let stats = gw.emu.webhook_stats();
     assert_eq!(stats.verifications, 1, "{stats:?}");
     assert!(stats.delivered >= 2, "{stats:?}");

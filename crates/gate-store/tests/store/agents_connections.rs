@@ -13,6 +13,7 @@ crate::contract!(
     connections_upsert_encrypt_and_decrypt,
     undecryptable_token_requires_reconnect,
     reencrypt_all_rotates_keys,
+    notion_webhook_tokens_keep_the_verified_one,
 );
 
 fn vault() -> Vault {
@@ -442,4 +443,88 @@ async fn reencrypt_all_rotates_keys(db: &TestDb) {
     // Running it again changes nothing.
     let again = store.reencrypt_all(&rotated).await.expect("rotate again");
     assert_eq!((again.rewritten, again.unchanged), (0, 3));
+}
+
+/// Inbound Notion webhooks: the handshake's token is stored encrypted, unverified; a verified
+/// token survives later (unauthenticated) handshakes as the previous one until a new token
+/// verifies.
+async fn notion_webhook_tokens_keep_the_verified_one(db: &TestDb) {
+    let store = db.store().await;
+    let vault = vault();
+    let alice = store
+        .create_user(NewUser::new("alice"))
+        .await
+        .expect("alice");
+    let id = store
+        .upsert_connection(&vault, conn(alice.id, "bot-w", "ntn_w"))
+        .await
+        .expect("upsert")
+        .id;
+    assert!(
+        store
+            .notion_webhook_tokens(&vault, id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let secret = |s: &str| SecretString::from(s.to_owned());
+    let read = || async {
+        store
+            .notion_webhook_tokens(&vault, id)
+            .await
+            .expect("read")
+            .expect("stored")
+    };
+
+    store
+        .save_notion_webhook_token(&vault, id, &secret("secret_a"))
+        .await
+        .expect("save a");
+    let a = read().await;
+    assert_eq!(a.current.expose_secret(), "secret_a");
+    assert!(a.verified_at.is_none() && a.previous.is_none());
+    assert!(
+        store
+            .notion_webhook_tokens(&self::vault(), id)
+            .await
+            .is_err(),
+        "another key cannot read it"
+    );
+    store
+        .confirm_notion_webhook_token(id, a.received_at)
+        .await
+        .expect("confirm a");
+    assert!(read().await.verified_at.is_some());
+
+    // Two handshakes after a verified token: the verified one stays, as the previous.
+    store
+        .save_notion_webhook_token(&vault, id, &secret("secret_b"))
+        .await
+        .expect("save b");
+    store
+        .save_notion_webhook_token(&vault, id, &secret("secret_c"))
+        .await
+        .expect("save c");
+    let c = read().await;
+    assert_eq!(c.current.expose_secret(), "secret_c");
+    assert!(c.verified_at.is_none());
+    assert_eq!(
+        c.previous.as_ref().map(|p| p.expose_secret().to_owned()),
+        Some("secret_a".into())
+    );
+
+    // The new token verifies: the previous one is forgotten.
+    store
+        .confirm_notion_webhook_token(id, c.received_at)
+        .await
+        .expect("confirm c");
+    let c = read().await;
+    assert!(c.verified_at.is_some() && c.previous.is_none());
+    assert!(
+        store
+            .save_notion_webhook_token(&vault, id, &secret("  "))
+            .await
+            .is_err(),
+        "an empty token is refused"
+    );
 }
