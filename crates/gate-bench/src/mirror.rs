@@ -263,23 +263,18 @@ async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
 /// Edit → searchable through Notion's webhooks, over `edits` edits.
 async fn webhook_latency(edits: usize, rate: f64, burst: u32) -> Result<()> {
     use gate_core::{Gate, GateConfig};
-    use gate_server::{AppState, Application, ServerOptions, ServerSettings};
-    use gate_store::{Vault, VaultKey};
     use secrecy::{ExposeSecret as _, SecretString};
-    use std::sync::Arc;
     use std::time::Duration;
 
     const TOKEN: &str = "secret_bench_webhook_verification";
+    // The connection's token, and another one for the edits: a person's edit does not spend
+    // the connection's rate, which the refreshes spend.
+    const CONNECTION: &str = "ntn_bench_webhooks_0123";
+    const EDITOR: &str = "ntn_bench_someone_else";
     let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("gate.db").display());
-    let store = gate_store::open(&url).await?;
-    let vault = Arc::new(Vault::new(vec![VaultKey::generate().1])?);
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .rate_limit(RateLimit::per_second(rate, burst))
-        .start()
-        .await
-        .context("start the emulator")?;
+    let (store, vault) = crate::shared_rate::scratch_store(dir.path()).await?;
+    let emu = crate::shared_rate::rated_emulator(CONNECTION, rate, burst).await?;
+    emu.add_token(EDITOR);
     let gate = Gate::new(
         GateConfig::new(store, vault)
             .notion(ClientConfig::default().base_url(emu.base_url()))
@@ -310,17 +305,7 @@ async fn webhook_latency(edits: usize, rate: f64, burst: u32) -> Result<()> {
     let first = sync(&conn, &mirror, &SyncOptions::new()).await?;
     ensure!(first.errors == 0, "the first sync had errors: {first:?}");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let base = crate::shared_rate::serve(&gate, &emu).await?;
     emu.set_webhook(Some(notion_emulator::WebhookTarget::new(
         format!("{base}/webhooks/notion"),
         TOKEN,
@@ -350,9 +335,7 @@ async fn webhook_latency(edits: usize, rate: f64, burst: u32) -> Result<()> {
             let word = format!("webhookword{i}x{}", page.replace('-', ""));
             let resp = http
                 .patch(format!("{}/v1/blocks/{page}/children", emu.base_url()))
-                // Another token: a person's edit, not the connection's (whose rate the
-                // refreshes spend).
-                .bearer_auth("ntn_bench_someone_else")
+                .bearer_auth(EDITOR)
                 .header("notion-version", "2025-09-03")
                 .json(&json!({"children": [paragraph(&format!("edited: {word}"))]}))
                 .send()

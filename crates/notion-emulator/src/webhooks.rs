@@ -298,17 +298,17 @@ fn events_for(
                 return;
             };
             let parent = parent_of(page);
-            if parent["type"] == "data_source" {
-                if let Some(ds) = parent["id"].as_str() {
-                    let ds_parent = store.data_sources.get(ds).map(parent_of);
-                    out.push((
-                        "data_source.content_updated",
-                        ds.to_owned(),
-                        "data_source",
-                        json!({"parent": ds_parent.unwrap_or(Value::Null),
-                               "updated_blocks": [{"id": page_id, "type": "page"}]}),
-                    ));
-                }
+            if parent["type"] == "data_source"
+                && let Some(ds) = parent["id"].as_str()
+            {
+                let ds_parent = store.data_sources.get(ds).map(parent_of);
+                out.push((
+                    "data_source.content_updated",
+                    ds.to_owned(),
+                    "data_source",
+                    json!({"parent": ds_parent.unwrap_or(Value::Null),
+                           "updated_blocks": [{"id": page_id, "type": "page"}]}),
+                ));
             }
             out.push((ty, page_id.to_owned(), "page", json!({"parent": parent})));
         };
@@ -322,6 +322,15 @@ fn events_for(
                            "updated_blocks": [{"id": block, "type": "block"}]}),
                 ));
             }
+        };
+        // A data source's or database's own event: `data.parent` from the stored object.
+        let container = |out: &mut Vec<_>, ty: &'static str, id: String, kind: &'static str| {
+            let stored = match kind {
+                "database" => store.databases.get(&id),
+                _ => store.data_sources.get(&id),
+            };
+            let parent = stored.map_or(Value::Null, parent_of);
+            out.push((ty, id, kind, json!({ "parent": parent })));
         };
         let created = response.and_then(|r| r["id"].as_str()).and_then(parse_id);
         match (method.as_str(), template, id) {
@@ -347,34 +356,16 @@ fn events_for(
                 }
             }
             ("POST", "/v1/data_sources", _) => {
-                if let Some(c) = &created {
-                    let parent = store.data_sources.get(c).map(parent_of);
-                    out.push((
-                        "data_source.created",
-                        c.clone(),
-                        "data_source",
-                        json!({"parent": parent.unwrap_or(Value::Null)}),
-                    ));
+                if let Some(c) = created {
+                    container(&mut out, "data_source.created", c, "data_source");
                 }
             }
             ("PATCH", "/v1/data_sources/{id}", Some(id)) => {
-                let parent = store.data_sources.get(&id).map(parent_of);
-                out.push((
-                    "data_source.schema_updated",
-                    id,
-                    "data_source",
-                    json!({"parent": parent.unwrap_or(Value::Null)}),
-                ));
+                container(&mut out, "data_source.schema_updated", id, "data_source");
             }
             ("POST", "/v1/databases", _) => {
-                if let Some(c) = &created {
-                    let parent = store.databases.get(c).map(parent_of);
-                    out.push((
-                        "database.created",
-                        c.clone(),
-                        "database",
-                        json!({"parent": parent.unwrap_or(Value::Null)}),
-                    ));
+                if let Some(c) = created {
+                    container(&mut out, "database.created", c, "database");
                 }
             }
             ("POST" | "PATCH" | "DELETE", t, _) if t.starts_with("/v1/comments") => {
