@@ -310,7 +310,14 @@ async fn process(
     trace.applied = resp.status().is_success();
     let resp = match webhook_before {
         Some(before) if trace.applied => {
-            crate::webhooks::observe(h, before, method, template, path, &author, resp).await
+            let applied = crate::webhooks::Applied {
+                before,
+                method,
+                template,
+                path,
+                bot_id: &author,
+            };
+            crate::webhooks::observe(h, applied, resp).await
         }
         _ => resp,
     };

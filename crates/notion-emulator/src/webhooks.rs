@@ -237,21 +237,31 @@ pub(crate) fn before(h: &EmulatorHandle, template: Option<&str>, path: &str) -> 
     Some(b)
 }
 
+/// A request the emulator applied, as the pipeline saw it.
+#[derive(Debug)]
+pub(crate) struct Applied<'a> {
+    /// What was recorded before it ran.
+    pub before: Before,
+    pub method: &'a Method,
+    pub template: Option<&'a str>,
+    pub path: &'a str,
+    /// The bot user acting for the token (the event's author).
+    pub bot_id: &'a str,
+}
+
 /// After a successful request: reads the answer when an event needs it (a create's id, a
 /// comment), queues the events, and gives the answer back unchanged.
 pub(crate) async fn observe(
     h: &EmulatorHandle,
-    before: Before,
-    method: &Method,
-    template: Option<&str>,
-    path: &str,
-    bot_id: &str,
+    applied: Applied<'_>,
     resp: axum::response::Response,
 ) -> axum::response::Response {
-    let needs_body =
-        *method == Method::POST || template.is_some_and(|t| t.starts_with("/v1/comments"));
+    let needs_body = *applied.method == Method::POST
+        || applied
+            .template
+            .is_some_and(|t| t.starts_with("/v1/comments"));
     if !needs_body {
-        events_for(h, before, method, template, path, bot_id, None);
+        events_for(h, applied, None);
         return resp;
     }
     let (parts, body) = resp.into_parts();
@@ -259,7 +269,7 @@ pub(crate) async fn observe(
         .await
         .unwrap_or_default();
     let json = serde_json::from_slice::<Value>(&bytes).ok();
-    events_for(h, before, method, template, path, bot_id, json.as_ref());
+    events_for(h, applied, json.as_ref());
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
@@ -279,15 +289,14 @@ fn parent_of(obj: &Value) -> Value {
 
 /// The events a successful request caused, queued for sending (`response` is the answer's
 /// JSON, for the ids a create made).
-fn events_for(
-    h: &EmulatorHandle,
-    before: Before,
-    method: &Method,
-    template: Option<&str>,
-    path: &str,
-    bot_id: &str,
-    response: Option<&Value>,
-) {
+fn events_for(h: &EmulatorHandle, applied: Applied<'_>, response: Option<&Value>) {
+    let Applied {
+        before,
+        method,
+        template,
+        path,
+        bot_id,
+    } = applied;
     let Some(template) = template else { return };
     let id = path_id(path);
     let mut out: Vec<(&'static str, String, &'static str, Value)> = Vec::new();
