@@ -17,3 +17,4 @@ mod routes;
 mod shape;
 mod uploads;
 mod views;
+mod webhooks;
