@@ -26,7 +26,7 @@ pub use document::{compact_id, dashed_id, page_file, parents_of, render_markdown
 pub use error::{MirrorError, Result};
 pub use store::{
     EDIT_GRANULARITY_MS, ListedObject, MirrorStatus, MirrorStore, MirroredPage, SearchHit,
-    parse_ms, rfc3339,
+    StoredChildren, parse_ms, rfc3339,
 };
 pub use sync::{SyncOptions, SyncProgress, SyncReport, refresh_pages, sync};
 

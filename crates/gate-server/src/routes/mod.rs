@@ -13,6 +13,7 @@ pub mod mirror;
 pub mod notion;
 pub mod oauth;
 pub mod proxy;
+pub mod proxy_mirror;
 pub mod tools;
 pub mod users;
 
