@@ -65,7 +65,7 @@ fn zipf_word(r: usize) -> String {
             break;
         }
     }
-    w.push_str("n");
+    w.push('n');
     w
 }
 
