@@ -7,7 +7,9 @@
 //!    time against the rate bound `(minimum − burst) / rate`.
 //! 2. A second sync with nothing changed, and one after ten pages were edited (requests).
 //! 3. `search_local` over a mirror of M pages (synced without a rate limit): p50/p95 of
-//!    `MirrorStore::search` for one-word and two-word queries.
+//!    `MirrorStore::search` for one-word and two-word queries, of the 24-word vocabulary
+//!    (every page matches: FTS5's worst case) and of a realistic one (20,000 words drawn
+//!    with Zipf's law, queries drawn the same way).
 //! 4. Webhooks (`--webhook-edits N`): the real server in process (port 0) with a synced
 //!    mirror of the demo workspace, the emulator sending its webhooks to
 //!    `POST /webhooks/notion` and enforcing 3 req/s (burst 10) like Notion, the gateway's
@@ -53,9 +55,61 @@ fn sentence(seed: usize, len: usize) -> String {
         .join(" ")
 }
 
-/// Adds `n` pages under the demo root: three paragraphs and a toggle with one child each.
+/// Words of the realistic vocabulary, drawn with Zipf's law (the `r`-th most frequent word
+/// has weight 1/r), as natural text is.
+const ZIPF_WORDS: usize = 20_000;
+
+/// The `r`-th word of the realistic vocabulary: a pronounceable made-up word.
+fn zipf_word(r: usize) -> String {
+    const SYLLABLES: [&str; 20] = [
+        "ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "da", "ve", "gu", "bo", "fe", "ji", "ha",
+        "zu", "ce", "wy", "ox", "el",
+    ];
+    let mut n = r;
+    let mut w = String::new();
+    loop {
+        w.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+        if n == 0 {
+            break;
+        }
+    }
+    w.push('n');
+    w
+}
+
+/// A sentence of the realistic vocabulary (deterministic in `seed`): each word's rank drawn
+/// from Zipf's law over [`ZIPF_WORDS`] words.
+fn zipf_sentence(cumulative: &[f64], seed: usize, len: usize) -> String {
+    let total = cumulative.last().copied().unwrap_or(1.0);
+    let mut x = seed.wrapping_mul(2_246_822_519).wrapping_add(3_266_489_917);
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let u = ((x >> 11) as f64 / (1u64 << 53) as f64) * total;
+            zipf_word(cumulative.partition_point(|c| *c < u))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The cumulative Zipf weights of the realistic vocabulary.
+fn zipf_cumulative() -> Vec<f64> {
+    let mut acc = 0.0;
+    (1..=ZIPF_WORDS)
+        .map(|r| {
+            acc += 1.0 / r as f64;
+            acc
+        })
+        .collect()
+}
+
+/// Adds `n` pages under the demo root: three paragraphs of the 24-word vocabulary (every
+/// query word is in nearly every page: FTS5's worst case), one of 30 words of the realistic
+/// vocabulary, and a toggle with one child each.
 fn generate(emu: &EmulatorHandle, n: usize) -> Result<()> {
     let root = emu.demo_ids().root_page.clone();
+    let zipf = zipf_cumulative();
     for i in 0..n {
         let page = emu.create_page(&root, &format!("Generated {i} {}", sentence(i, 2)))?;
         let ids = emu.append_children(
@@ -64,6 +118,7 @@ fn generate(emu: &EmulatorHandle, n: usize) -> Result<()> {
                 paragraph(&sentence(i * 3, 12)),
                 paragraph(&sentence(i * 3 + 1, 12)),
                 paragraph(&sentence(i * 3 + 2, 12)),
+                paragraph(&zipf_sentence(&zipf, i, 30)),
                 json!({"type": "toggle", "toggle": {"rich_text": [{"type": "text", "text": {"content": "more"}}]}}),
             ],
         )?;
@@ -216,14 +271,16 @@ async fn workspace(label: &str, extra_pages: usize, rate: f64, burst: u32) -> Re
     Ok(())
 }
 
-/// `search_local` over `pages` generated pages.
+/// `search_local` over `pages` generated pages; the sync time excludes generating them.
 async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
     let emu = Emulator::builder()
         .seed(Seed::Demo)
         .start()
         .await
         .context("start the emulator")?;
+    let start = Instant::now();
     generate(&emu, pages)?;
+    let generating = start.elapsed().as_secs_f64();
     let conn = connection(&emu, None)?;
     let dir = tempfile::tempdir()?;
     let store = MirrorStore::open(dir.path().join("bench"))?;
@@ -234,11 +291,22 @@ async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
     let index_bytes = std::fs::metadata(dir.path().join("bench/index.sqlite"))
         .map(|m| m.len())
         .unwrap_or(0);
-    for (label, words) in [("one word", 1usize), ("two words", 2)] {
+    let zipf = zipf_cumulative();
+    for (label, words, realistic) in [
+        ("one word", 1usize, false),
+        ("two words", 2, false),
+        ("one word, realistic vocabulary", 1, true),
+        ("two words, realistic vocabulary", 2, true),
+    ] {
         let mut times = Vec::with_capacity(iterations);
         let mut hits = 0usize;
         for i in 0..iterations {
-            let q = sentence(i * 31 + words, words);
+            // Realistic queries draw their words as the text does (frequent words more often).
+            let q = if realistic {
+                zipf_sentence(&zipf, 1_000_003 + i * 31 + words, words)
+            } else {
+                sentence(i * 31 + words, words)
+            };
             let t = Instant::now();
             let found = store.search(&q, 10)?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -247,7 +315,7 @@ async fn search_speed(pages: usize, iterations: usize) -> Result<()> {
         times.sort_by(f64::total_cmp);
         let p = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
         println!(
-            "| search_local, {label}, {} pages | {:.2} ms | {:.2} ms | {:.1} | {:.1} s | {:.1} MB |",
+            "| search_local, {label}, {} pages | {:.2} ms | {:.2} ms | {:.1} | {:.1} s | {generating:.1} s | {:.1} MB |",
             report.fetched,
             p(0.5),
             p(0.95),
@@ -394,8 +462,10 @@ pub async fn run(
     }
     if search_pages > 0 {
         println!();
-        println!("| search | p50 | p95 | hits/query | mirror build (no rate limit) | index size |");
-        println!("|---|---|---|---|---|---|");
+        println!(
+            "| search | p50 | p95 | hits/query | sync (no rate limit) | generating the pages in the emulator | index size |"
+        );
+        println!("|---|---|---|---|---|---|---|");
         search_speed(search_pages, iterations).await?;
     }
     if webhook_edits > 0 {

@@ -13,7 +13,8 @@
 //! - [`Gate::mirror_connection`] hands the sync engine the connection's registry
 //!   `Connection` (its shared limiter, token refresh), refused in local-only mode.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use gate_mirror::{MirrorStore, Mirrors};
 use gate_policy::ActionClass;
@@ -36,6 +37,8 @@ pub struct MirrorRead {
     roots: Option<Vec<String>>,
     request_id: String,
     max_depth: usize,
+    /// [`MirrorRead::visible`]'s answers so far (dashed ids).
+    known: Mutex<HashMap<String, bool>>,
 }
 
 impl std::fmt::Debug for MirrorRead {
@@ -61,17 +64,54 @@ impl MirrorRead {
     /// Whether the caller may see the object `id`: always for callers without root pages;
     /// for a root-limited agent, only when `id` or one of its mirrored ancestors is a root
     /// (unknown ancestry: not visible).
+    ///
+    /// Each object's answer is remembered for the rest of this call, with the answers of the
+    /// ancestors walked to reach it, so filtering many hits under the same parents reads
+    /// each parent once.
     pub fn visible(&self, id: &str) -> bool {
         let Some(roots) = &self.roots else {
             return true;
         };
         let is_root = |x: &str| roots.iter().any(|r| gate_policy::ids_equal(r, x));
-        if is_root(id) {
-            return true;
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut walked: Vec<String> = Vec::new();
+        let mut current = gate_mirror::dashed_id(id).unwrap_or_else(|| id.to_owned());
+        // `None`: the depth limit ended the walk (not remembered for the ancestors walked,
+        // which have more depth left of their own).
+        let mut answer: Option<bool> = None;
+        for _ in 0..=self.max_depth {
+            if let Some(v) = known.get(&current) {
+                answer = Some(*v);
+                break;
+            }
+            if is_root(&current) {
+                answer = Some(true);
+                break;
+            }
+            walked.push(current.clone());
+            match self.store.parents(&current) {
+                Ok(Some(parents)) if !parents.is_empty() => {
+                    if parents.iter().any(|p| is_root(p)) {
+                        answer = Some(true);
+                        break;
+                    }
+                    current = parents[0].clone();
+                }
+                // Unknown ancestry, or the top of the workspace: outside the roots.
+                _ => {
+                    answer = Some(false);
+                    break;
+                }
+            }
         }
-        match self.store.ancestors(id, self.max_depth) {
-            Ok(Some(ancestors)) => ancestors.iter().any(|a| is_root(a)),
-            _ => false,
+        match answer {
+            Some(v) => {
+                for w in walked {
+                    known.insert(w, v);
+                }
+                v
+            }
+            None => false,
         }
     }
 
@@ -237,6 +277,7 @@ impl Gate {
             roots,
             request_id,
             max_depth: self.inner.ancestry_max_depth,
+            known: Mutex::new(HashMap::new()),
         })
     }
 

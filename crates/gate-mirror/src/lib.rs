@@ -30,7 +30,7 @@ pub use error::{MirrorError, Result};
 pub use refresh::{RefreshQueue, RefreshStats};
 pub use store::{
     EDIT_GRANULARITY_MS, ListedObject, MirrorStatus, MirrorStore, MirroredPage, SearchHit,
-    parse_ms, rfc3339,
+    StoredChildren, parse_ms, rfc3339,
 };
 pub use sync::{SyncOptions, SyncProgress, SyncReport, refresh_pages, sync};
 

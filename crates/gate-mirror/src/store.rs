@@ -29,6 +29,8 @@ use crate::error::{MirrorError, Result};
 const SCHEMA: &str = r#"
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA mmap_size = 268435456;
+PRAGMA cache_size = -32768;
 CREATE TABLE IF NOT EXISTS objects (
     n INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
@@ -51,7 +53,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     title, body, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blocks_n ON blocks (n);
 "#;
+
+/// `meta` key: set once every stored page's blocks are in the `blocks` table (mirrors made
+/// before it existed are indexed when opened).
+const META_BLOCKS_INDEXED: &str = "blocks_indexed";
 
 /// Notion's `last_edited_time` has minute granularity: a page fetched within the minute of
 /// its last edit may have been edited again since with the same timestamp.
@@ -112,6 +120,51 @@ struct Doc {
     unexpanded: Vec<BlockId>,
 }
 
+/// [`Doc`] borrowed, for writing.
+#[derive(Serialize)]
+struct DocRef<'a> {
+    page: &'a Page,
+    root: &'a BlockId,
+    children: &'a [(BlockId, Vec<Block>)],
+    truncated: bool,
+    unexpanded: &'a [BlockId],
+}
+
+/// Records which page (row `n`) holds each block of its tree: the tree's root, every block
+/// with stored children and every listed block.
+fn index_blocks<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    n: i64,
+    root: &BlockId,
+    children: impl Iterator<Item = (&'a BlockId, &'a Vec<Block>)>,
+) -> Result<()> {
+    tx.execute("DELETE FROM blocks WHERE n = ?1", [n])?;
+    // A page's own tree wins over the `child_page` block naming it in its parent's tree.
+    tx.execute(
+        "INSERT OR REPLACE INTO blocks (id, n) VALUES (?1, ?2)",
+        params![root.canonical(), n],
+    )?;
+    let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO blocks (id, n) VALUES (?1, ?2)")?;
+    for (parent, kids) in children {
+        insert.execute(params![parent.canonical(), n])?;
+        for b in kids {
+            insert.execute(params![b.id.canonical(), n])?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored children of one block, for answering `GET /v1/blocks/{id}/children`.
+#[derive(Debug, Clone)]
+pub struct StoredChildren {
+    /// The page whose tree holds the block (dashed id).
+    pub page_id: String,
+    /// The children as Notion listed them, in order (empty for a block without children).
+    pub children: Vec<Block>,
+    /// When the page's content was fetched (RFC 3339).
+    pub mirrored_at: String,
+}
+
 /// One full-text hit.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchHit {
@@ -134,6 +187,9 @@ pub struct SearchHit {
     /// Parents, nearest first.
     #[serde(skip)]
     pub parents: Vec<String>,
+    /// The index row (for [`MirrorStore::snippets`]).
+    #[serde(skip)]
+    row: i64,
 }
 
 /// A listed object as Notion's search returned it, for answering a title search.
@@ -227,10 +283,36 @@ impl MirrorStore {
         let db = Connection::open(dir.join("index.sqlite"))?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         db.execute_batch(SCHEMA)?;
-        Ok(Self {
+        let store = Self {
             dir,
             db: Mutex::new(db),
-        })
+        };
+        store.index_blocks_once()?;
+        Ok(store)
+    }
+
+    /// Fills the `blocks` table from the stored trees of a mirror made before it existed.
+    fn index_blocks_once(&self) -> Result<()> {
+        if self.meta(META_BLOCKS_INDEXED)?.is_some() {
+            return Ok(());
+        }
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let docs: Vec<(i64, String)> = {
+            let mut stmt = tx.prepare("SELECT n, doc FROM objects WHERE doc IS NOT NULL")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (n, doc) in docs {
+            let doc: Doc = serde_json::from_str(&doc)?;
+            index_blocks(&tx, n, &doc.root, doc.children.iter().map(|(k, v)| (k, v)))?;
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, '1')",
+            [META_BLOCKS_INDEXED],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Opens the mirror in `dir` only if a sync created it.
@@ -391,12 +473,13 @@ impl MirrorStore {
 
         let page_json = serde_json::to_value(page)?;
         let parents = serde_json::to_string(&document::parents_of(&page_json))?;
-        let doc = serde_json::to_string(&Doc {
-            page: page.clone(),
-            root,
-            children: children.into_iter().collect(),
+        let children: Vec<(BlockId, Vec<Block>)> = children.into_iter().collect();
+        let doc = serde_json::to_string(&DocRef {
+            page,
+            root: &root,
+            children: &children,
             truncated,
-            unexpanded,
+            unexpanded: &unexpanded,
         })?;
         let edited = page.last_edited_time.clone().unwrap_or_default();
         let mut db = self.db();
@@ -432,6 +515,7 @@ impl MirrorStore {
             "INSERT INTO fts (rowid, title, body) VALUES (?1, ?2, ?3)",
             params![n, title, body],
         )?;
+        index_blocks(&tx, n, &root, children.iter().map(|(k, v)| (k, v)))?;
         tx.commit()?;
         drop(db);
         if let Some(Some(old)) = old_file
@@ -483,6 +567,7 @@ impl MirrorStore {
         };
         tx.execute("DELETE FROM fts WHERE rowid = ?1", [n])?;
         tx.execute("DELETE FROM objects WHERE n = ?1", [n])?;
+        tx.execute("DELETE FROM blocks WHERE n = ?1", [n])?;
         tx.commit()?;
         if let Some(f) = file {
             let _ = std::fs::remove_file(self.dir.join("pages").join(f));
@@ -518,21 +603,30 @@ impl MirrorStore {
         }))
     }
 
-    /// The parents of an object (nearest first), if the mirror knows it.
+    /// The parents of an object (nearest first), if the mirror knows it; for a block of a
+    /// stored tree, the page holding it.
     pub fn parents(&self, id: &str) -> Result<Option<Vec<String>>> {
         let Some(id) = document::dashed_id(id) else {
             return Ok(None);
         };
-        let row: Option<String> = self
-            .db()
+        let db = self.db();
+        let row: Option<String> = db
             .query_row("SELECT parents FROM objects WHERE id = ?1", [&id], |r| {
                 r.get(0)
             })
             .optional()?;
-        Ok(match row {
-            Some(p) => Some(serde_json::from_str(&p)?),
-            None => None,
-        })
+        if let Some(p) = row {
+            return Ok(Some(serde_json::from_str(&p)?));
+        }
+        // A block of a stored tree: the page holding it (enough for root-page checks).
+        let page: Option<String> = db
+            .query_row(
+                "SELECT o.id FROM blocks b JOIN objects o ON o.n = b.n WHERE b.id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(page.map(|p| vec![p]))
     }
 
     /// Every ancestor of `id` the mirror knows (nearest first), walking at most `max_depth`
@@ -560,33 +654,115 @@ impl MirrorStore {
         Ok(Some(out))
     }
 
+    /// The stored children of block (or page) `id`, if the mirror holds them completely:
+    /// `None` for a block it does not know, or whose children it did not fetch (a truncated
+    /// tree, an unexpanded block).
+    pub fn block_children(&self, id: &str) -> Result<Option<StoredChildren>> {
+        let Some(id) = document::dashed_id(id) else {
+            return Ok(None);
+        };
+        let row: Option<(String, Option<String>, Option<i64>)> = self
+            .db()
+            .query_row(
+                "SELECT o.id, o.doc, o.fetched_at FROM blocks b JOIN objects o ON o.n = b.n
+                 WHERE b.id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((page_id, Some(doc), Some(fetched))) = row else {
+            return Ok(None);
+        };
+        let doc: Doc = serde_json::from_str(&doc)?;
+        if doc.truncated || doc.unexpanded.iter().any(|b| b.canonical() == id) {
+            return Ok(None);
+        }
+        let mut listed_leaf = false;
+        for (parent, kids) in doc.children {
+            if parent.canonical() == id {
+                return Ok(Some(StoredChildren {
+                    page_id,
+                    children: kids,
+                    mirrored_at: rfc3339(fetched),
+                }));
+            }
+            listed_leaf |= kids
+                .iter()
+                .any(|b| !b.has_children && b.id.canonical() == id);
+        }
+        // A block without children lists none; one whose children were not fetched (a
+        // `child_page` named in its parent's tree, whose own tree is not stored) is unknown.
+        Ok(listed_leaf.then(|| StoredChildren {
+            page_id,
+            children: Vec::new(),
+            mirrored_at: rfc3339(fetched),
+        }))
+    }
+
     /// Ranked full-text search over titles (weighted ×10) and content: at most `limit` hits,
     /// best first, each with a snippet.
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let mut hits = self.search_ranked(text, 0, limit)?;
+        self.snippets(text, &mut hits)?;
+        Ok(hits)
+    }
+
+    /// [`MirrorStore::search`] from the `offset`-th hit on, without snippets: the batches of
+    /// a search whose hits are filtered (an agent's root pages) before
+    /// [`MirrorStore::snippets`] is asked for those kept.
+    ///
+    /// Ranking touches only the FTS index (BM25 in a subquery with the limit); the objects'
+    /// rows are read for the hits answered only (reading them, with their stored trees, or
+    /// computing a snippet for every match costs O(matches)).
+    pub fn search_ranked(&self, text: &str, offset: usize, limit: usize) -> Result<Vec<SearchHit>> {
         let Some(q) = fts_query(text) else {
             return Ok(Vec::new());
         };
         let db = self.db();
         let mut stmt = db.prepare_cached(
-            "SELECT o.id, o.kind, o.title, o.url, o.last_edited_time, o.fetched_at, o.parents,
-                    snippet(fts, -1, '**', '**', '…', 12), bm25(fts, 10.0, 1.0) AS rank
-             FROM fts JOIN objects o ON o.n = fts.rowid
-             WHERE fts MATCH ?1 ORDER BY rank LIMIT ?2",
+            "SELECT o.n, o.id, o.kind, o.title, o.url, o.last_edited_time, o.fetched_at,
+                    o.parents, h.score
+             FROM (SELECT rowid AS n, bm25(fts, 10.0, 1.0) AS score FROM fts
+                   WHERE fts MATCH ?1 ORDER BY score LIMIT ?2 OFFSET ?3) h
+             JOIN objects o ON o.n = h.n
+             ORDER BY h.score",
         )?;
-        let rows = stmt.query_map(params![q, limit as i64], |r| {
+        let rows = stmt.query_map(params![q, limit as i64, offset as i64], |r| {
             Ok(SearchHit {
-                id: r.get(0)?,
-                object: r.get(1)?,
-                title: r.get(2)?,
-                url: r.get(3)?,
-                last_edited_time: r.get(4)?,
-                mirrored_at: r.get::<_, Option<i64>>(5)?.map(rfc3339),
-                parents: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
-                snippet: r.get(7)?,
+                row: r.get(0)?,
+                id: r.get(1)?,
+                object: r.get(2)?,
+                title: r.get(3)?,
+                url: r.get(4)?,
+                last_edited_time: r.get(5)?,
+                mirrored_at: r.get::<_, Option<i64>>(6)?.map(rfc3339),
+                parents: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                snippet: String::new(),
                 score: -r.get::<_, f64>(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Fills the snippets of hits of [`MirrorStore::search_ranked`] for the same `text`. FTS5
+    /// seeks to the hit's row (the rowid constraint beside the match), so one snippet costs
+    /// one document, not the whole match.
+    pub fn snippets(&self, text: &str, hits: &mut [SearchHit]) -> Result<()> {
+        let Some(q) = fts_query(text) else {
+            return Ok(());
+        };
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT snippet(fts, -1, '**', '**', '…', 12) FROM fts
+             WHERE fts MATCH ?1 AND rowid = ?2",
+        )?;
+        for hit in hits {
+            hit.snippet = stmt
+                .query_row(params![q, hit.row], |r| r.get(0))
+                .optional()?
+                .unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// Objects whose title contains `query` (case-insensitive; every object when empty), of
@@ -599,6 +775,18 @@ impl MirrorStore {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<ListedObject>> {
+        self.titles_sorted(query, kind, false, offset, limit)
+    }
+
+    /// [`MirrorStore::titles`], oldest edit first when `ascending` (Notion's search `sort`).
+    pub fn titles_sorted(
+        &self,
+        query: &str,
+        kind: Option<&str>,
+        ascending: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<ListedObject>> {
         let db = self.db();
         let pattern = format!(
             "%{}%",
@@ -608,11 +796,15 @@ impl MirrorStore {
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
-        let mut stmt = db.prepare_cached(
+        let mut stmt = db.prepare_cached(if ascending {
             "SELECT id, listed, parents FROM objects
              WHERE lower(title) LIKE ?1 ESCAPE '\\' AND (?2 IS NULL OR kind = ?2)
-             ORDER BY last_edited_time DESC, n DESC LIMIT ?3 OFFSET ?4",
-        )?;
+             ORDER BY last_edited_time, n LIMIT ?3 OFFSET ?4"
+        } else {
+            "SELECT id, listed, parents FROM objects
+             WHERE lower(title) LIKE ?1 ESCAPE '\\' AND (?2 IS NULL OR kind = ?2)
+             ORDER BY last_edited_time DESC, n DESC LIMIT ?3 OFFSET ?4"
+        })?;
         let rows = stmt.query_map(params![pattern, kind, limit as i64, offset as i64], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -630,6 +822,73 @@ impl MirrorStore {
             });
         }
         Ok(out)
+    }
+
+    /// The pages whose nearest parent is `parent` (a data source's rows, by its id), as
+    /// Notion last listed them, newest edit first (oldest first when `ascending`), and when
+    /// the mirror last saw each (RFC 3339).
+    pub fn rows_of(&self, parent: &str, ascending: bool) -> Result<Vec<(Value, Option<String>)>> {
+        let Some(parent) = document::dashed_id(parent) else {
+            return Ok(Vec::new());
+        };
+        let db = self.db();
+        let mut stmt = db.prepare_cached(if ascending {
+            "SELECT listed, fetched_at FROM objects
+             WHERE kind = 'page' AND json_extract(parents, '$[0]') = ?1
+             ORDER BY last_edited_time, n"
+        } else {
+            "SELECT listed, fetched_at FROM objects
+             WHERE kind = 'page' AND json_extract(parents, '$[0]') = ?1
+             ORDER BY last_edited_time DESC, n DESC"
+        })?;
+        let rows = stmt.query_map([&parent], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (listed, fetched) = row?;
+            out.push((serde_json::from_str(&listed)?, fetched.map(rfc3339)));
+        }
+        Ok(out)
+    }
+
+    /// The listed object `id` (a page or a data source) as Notion's search returned it.
+    pub fn listed_object(&self, id: &str) -> Result<Option<ListedObject>> {
+        let Some(id) = document::dashed_id(id) else {
+            return Ok(None);
+        };
+        let row: Option<(String, String)> = self
+            .db()
+            .query_row(
+                "SELECT listed, parents FROM objects WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((listed, parents)) => Some(ListedObject {
+                id,
+                json: serde_json::from_str(&listed)?,
+                parents: serde_json::from_str(&parents)?,
+            }),
+            None => None,
+        })
+    }
+
+    /// The data sources whose parent is database `id` (dashed ids).
+    pub fn sources_of(&self, database: &str) -> Result<Vec<String>> {
+        let Some(database) = document::dashed_id(database) else {
+            return Ok(Vec::new());
+        };
+        let db = self.db();
+        let mut stmt = db.prepare_cached(
+            "SELECT id FROM objects
+             WHERE kind <> 'page' AND json_extract(parents, '$[0]') = ?1 ORDER BY n",
+        )?;
+        let ids = stmt
+            .query_map([&database], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
     }
 
     /// Counts and times.

@@ -46,6 +46,8 @@ pub const META_LAST_FULL: &str = "last_full_sync_ms";
 pub const META_LAST_ERROR: &str = "last_error";
 /// `meta` key: the id of the last listing run.
 pub const META_RUN: &str = "run";
+/// `meta` key: the `Notion-Version` the mirror's objects were fetched with (their shape).
+pub const META_NOTION_VERSION: &str = "notion_version";
 
 /// Margin below the last sync's start where an incremental listing still looks: clock skew
 /// between this host and Notion, plus Notion's minute granularity.
@@ -327,6 +329,7 @@ async fn sync_inner(
         });
     let run = ms_meta(META_RUN)?.unwrap_or(0) + 1;
     store.set_meta(META_RUN, Some(&run.to_string()))?;
+    store.set_meta(META_NOTION_VERSION, Some(conn.version().as_str()))?;
 
     // ---- listing ----
     report_progress("listing");

@@ -307,3 +307,128 @@ async fn a_refresh_fetches_named_pages_and_drops_trashed_ones() {
     assert_eq!(store.search("quokkafied", 3).expect("search").len(), 1);
     assert!(store.page(&ids.grandchild_page).expect("read").is_none());
 }
+
+fn paragraph(text: &str) -> Value {
+    json!({"type": "paragraph", "paragraph": {"rich_text": [{"type": "text", "text": {"content": text}}]}})
+}
+
+#[tokio::test]
+async fn search_ranks_titles_over_bodies_with_snippets_and_pages_by_offset() {
+    let (emu, conn) = demo().await;
+    let root = emu.demo_ids().root_page.clone();
+    // Many pages with the word in their content only (repeated), one with it in its title.
+    let mut body_only = Vec::new();
+    for i in 0..30 {
+        let id = emu
+            .create_page(&root, &format!("Plain page {i}"))
+            .expect("page");
+        emu.append_children(
+            &id,
+            vec![paragraph(&format!(
+                "okapiary okapiary okapiary notes number {i}"
+            ))],
+        )
+        .expect("children");
+        body_only.push(gate_mirror::dashed_id(&id).expect("id"));
+    }
+    let titled = emu.create_page(&root, "Okapiary handbook").expect("page");
+    emu.append_children(&titled, vec![paragraph("nothing about the word here")])
+        .expect("children");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = MirrorStore::open(dir.path().join("c1")).expect("open");
+    let report = sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
+    assert_eq!(report.errors, 0, "{report:?}");
+
+    let hits = store.search("okapiary", 10).expect("search");
+    assert_eq!(hits.len(), 10);
+    assert_eq!(
+        Some(hits[0].id.clone()),
+        gate_mirror::dashed_id(&titled),
+        "the title match ranks first: {hits:?}"
+    );
+    assert!(
+        hits[0].snippet.contains("**Okapiary**"),
+        "{}",
+        hits[0].snippet
+    );
+    for h in &hits[1..] {
+        assert!(body_only.contains(&h.id), "{h:?}");
+        assert!(h.snippet.contains("**okapiary**"), "{}", h.snippet);
+    }
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    // A prefix of the last word matches too.
+    assert_eq!(store.search("okapi", 10).expect("search").len(), 10);
+
+    // Batches by offset cover the ranking once, without snippets until asked.
+    // (The root page's text names its child pages, so it matches too.)
+    let every = store.search("okapiary", 100).expect("search").len();
+    assert!(every > 31, "{every}");
+    let mut batched = Vec::new();
+    loop {
+        let batch = store
+            .search_ranked("okapiary", batched.len(), 7)
+            .expect("batch");
+        assert!(batch.iter().all(|h| h.snippet.is_empty()));
+        if batch.is_empty() {
+            break;
+        }
+        batched.extend(batch);
+    }
+    assert_eq!(batched.len(), every);
+    let mut ids: Vec<&str> = batched.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids[0], hits[0].id);
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), every, "every hit once");
+    store
+        .snippets("okapiary", &mut batched[..3])
+        .expect("snippets");
+    assert!(batched[..3].iter().all(|h| h.snippet.contains("**")));
+}
+
+#[tokio::test]
+async fn stored_children_answer_block_reads() {
+    let (emu, conn) = demo().await;
+    let ids = emu.demo_ids().clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = MirrorStore::open(dir.path().join("c1")).expect("open");
+    sync(&conn, &store, &SyncOptions::new())
+        .await
+        .expect("sync");
+    let big = store
+        .block_children(&ids.big_page)
+        .expect("read")
+        .expect("the big page's children are stored");
+    let expected: Vec<String> = emu.child_ids(&ids.big_page);
+    let got: Vec<String> = big
+        .children
+        .iter()
+        .map(|b| b.id.as_str().replace('-', ""))
+        .collect();
+    let expected: Vec<String> = expected.iter().map(|i| i.replace('-', "")).collect();
+    assert_eq!(got, expected);
+    // A leaf block lists no children; an unknown block is not answered.
+    let leaf = big.children.iter().find(|b| !b.has_children).expect("leaf");
+    let none = store
+        .block_children(leaf.id.as_str())
+        .expect("read")
+        .expect("a leaf is known");
+    assert!(none.children.is_empty());
+    assert!(
+        store
+            .block_children("0123456789abcdef0123456789abcdef")
+            .expect("read")
+            .is_none()
+    );
+    // A block's parent (for root checks) is the page holding it.
+    assert_eq!(
+        store.parents(leaf.id.as_str()).expect("parents"),
+        Some(vec![gate_mirror::dashed_id(&ids.big_page).expect("id")])
+    );
+    // Reopening an existing mirror keeps the index.
+    drop(store);
+    let store = MirrorStore::open(dir.path().join("c1")).expect("reopen");
+    assert!(store.block_children(&ids.big_page).expect("read").is_some());
+}

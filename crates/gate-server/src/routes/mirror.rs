@@ -13,16 +13,18 @@ use axum::Json;
 use axum::extract::State;
 
 use gate_core::{Caller, Gate, GateError, MirrorRead, NotionRequest, Surface};
-use notion_client::ids::PageId;
-use notion_client::models::SearchResult;
+use notion_client::ids::{DatabaseId, PageId};
+use notion_client::models::{Page, SearchResult};
 use notion_client::tree::{PageTree, TreeOptions};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::notion::{Format, ObjectList, PageContent, SEARCH_CAP, SearchInput, SearchKind};
+use super::notion::{
+    Format, ObjectList, PageContent, QueryInput, QueryResult, SEARCH_CAP, SearchInput, SearchKind,
+};
 use crate::auth::Authed;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
@@ -31,6 +33,10 @@ use crate::transform;
 
 /// Hits `search_local` answers at most.
 pub const MAX_LOCAL_HITS: u32 = 50;
+
+/// Batches of ranked hits `search_local` reads at most for a root-limited agent (of
+/// `4 × limit`, then four times more each time: 13,640 hits for the default 10).
+pub const LOCAL_BATCHES: usize = 5;
 
 /// `search_local` (`POST /api/v1/mirror/search`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -136,15 +142,31 @@ pub async fn search_local(
         )
         .await?;
     let result = (|| {
-        // Root-limited agents: ask for more, keep what they may see.
-        let hits = read
-            .store()
-            .search(&input.query, limit * 4)
+        // Root-limited agents: hits outside their roots are dropped; the next batch (four
+        // times larger each time, at most `LOCAL_BATCHES` of them) is asked while fewer than
+        // `limit` remain, so the cost stays bounded whatever the share of hidden hits.
+        let mut kept = Vec::with_capacity(limit);
+        let mut offset = 0;
+        let mut batch = limit * 4;
+        for _ in 0..LOCAL_BATCHES {
+            let hits = read
+                .store()
+                .search_ranked(&input.query, offset, batch)
+                .map_err(|e| mirror_error(&e))?;
+            let exhausted = hits.len() < batch;
+            offset += hits.len();
+            let room = limit - kept.len();
+            kept.extend(hits.into_iter().filter(|h| read.visible(&h.id)).take(room));
+            if exhausted || kept.len() >= limit {
+                break;
+            }
+            batch *= 4;
+        }
+        read.store()
+            .snippets(&input.query, &mut kept)
             .map_err(|e| mirror_error(&e))?;
-        let results: Vec<LocalHit> = hits
+        let results = kept
             .into_iter()
-            .filter(|h| read.visible(&h.id))
-            .take(limit)
             .map(|h| LocalHit {
                 id: h.id,
                 object: h.object,
@@ -279,6 +301,100 @@ pub(crate) async fn search_from_mirror(
             .map_err(|e| mirror_error(&e))?
             .last_sync_at;
         Ok(out)
+    })();
+    finish(read, result).await
+}
+
+/// A `query_database` answered from the mirror (local-only mode): the rows of the one data
+/// source of `db` as the mirror last listed them, without a filter and with no sort or sorts
+/// on `last_edited_time` only (newest first without one); anything else is refused as
+/// `local_only`, naming what the mirror cannot evaluate. `next_cursor` is the mirror's own
+/// (`mirror:<offset>`).
+pub(crate) async fn query_from_mirror(
+    read: MirrorRead,
+    db: &DatabaseId,
+    input: &QueryInput,
+    size: u32,
+    raw: bool,
+) -> Result<QueryResult, ApiError> {
+    let refuse = |why: String| {
+        Err(ApiError::new(
+            ErrorCode::LocalOnly,
+            format!("local-only mode answers from the mirror, which cannot answer this: {why}"),
+        )
+        .detail("source", "mirror"))
+    };
+    let result = (|| {
+        if let Some(f) = &input.filter {
+            let shown = f.to_string();
+            let shown: String = shown.chars().take(200).collect();
+            return refuse(format!("the filter {shown}"));
+        }
+        let mut ascending = false;
+        for (i, s) in input.sorts.iter().flatten().enumerate() {
+            let on_edit = s.get("timestamp").and_then(Value::as_str) == Some("last_edited_time")
+                && s.get("property").is_none();
+            let direction = s.get("direction").and_then(Value::as_str);
+            if !on_edit || i > 0 {
+                return refuse(format!("the sort {s} (only one sort on last_edited_time)"));
+            }
+            ascending = direction == Some("ascending");
+        }
+        let store = read.store();
+        let id = db.canonical();
+        let source = match store.listed_object(&id).map_err(|e| mirror_error(&e))? {
+            Some(obj) if obj.json.get("object").and_then(Value::as_str) != Some("page") => id,
+            _ => {
+                let sources = store.sources_of(&id).map_err(|e| mirror_error(&e))?;
+                match sources.as_slice() {
+                    [one] => one.clone(),
+                    [] => return refuse("this database is not in the local mirror".to_owned()),
+                    several => {
+                        return Err(ApiError::invalid_field(
+                            "database_id",
+                            format!(
+                                "this database has several data sources; use one of their ids                                  instead: {}",
+                                several.join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
+        let offset = match input.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => match c.strip_prefix("mirror:").and_then(|n| n.parse().ok()) {
+                Some(n) => n,
+                None => {
+                    return Err(ApiError::invalid_field(
+                        "cursor",
+                        "not a cursor of a mirror query (local-only mode)",
+                    ));
+                }
+            },
+        };
+        let rows = store
+            .rows_of(&source, ascending)
+            .map_err(|e| mirror_error(&e))?;
+        let size = size as usize;
+        let end = (offset + size).min(rows.len());
+        let results = rows
+            .get(offset..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(json, _)| serde_json::from_value::<Page>(json.clone()).ok())
+            .filter(|p| !p.is_in_trash())
+            .map(|p| transform::row(&p, raw))
+            .collect();
+        let has_more = end < rows.len();
+        Ok(QueryResult {
+            data_source_id: source,
+            results,
+            next_cursor: has_more.then(|| format!("mirror:{end}")),
+            has_more,
+            source: Some("mirror".to_owned()),
+            mirrored_at: store.status().map_err(|e| mirror_error(&e))?.last_sync_at,
+        })
     })();
     finish(read, result).await
 }

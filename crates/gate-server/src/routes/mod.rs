@@ -14,6 +14,7 @@ pub mod notion;
 pub mod notion_webhooks;
 pub mod oauth;
 pub mod proxy;
+pub mod proxy_mirror;
 pub mod tools;
 pub mod users;
 

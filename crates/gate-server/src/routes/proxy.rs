@@ -18,6 +18,9 @@ use gate_core::{GateError, NotionRequest, RequestBody, Surface};
 use serde_json::{Map, Value, json};
 
 use super::approvals::status_url;
+use super::proxy_mirror::{
+    self, Answer, MIRRORED_AT_HEADER, MirrorRoute, ProxyRead, SOURCE_HEADER,
+};
 use crate::state::{AppState, ServerSettings};
 
 /// The proxy's routes.
@@ -108,19 +111,52 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             rid,
         );
     }
-    let mut request = NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version);
-    if let Some(q) = parts.uri.query() {
-        for (k, v) in url_pairs(q) {
-            request = request.query(k, v);
-        }
+    let mut request =
+        NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version.clone());
+    let pairs = parts.uri.query().map(url_pairs).unwrap_or_default();
+    for (k, v) in &pairs {
+        request = request.query(k.clone(), v.clone());
     }
     if let Some(content_type) = form_type {
         request.body = Some(RequestBody::Form {
             content_type,
-            bytes,
+            bytes: bytes.clone(),
         });
     } else if !bytes.iter().all(u8::is_ascii_whitespace) {
-        request = request.bytes(bytes);
+        request = request.bytes(bytes.clone());
+    }
+    // Local-only mode: the reads the mirror can answer faithfully come from it.
+    if let Some(route) = MirrorRoute::of(&method, parts.uri.path())
+        && state.gate.is_local_only()
+    {
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Value::Object(Map::new())
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(v) => v,
+                Err(_) => {
+                    return notion_error(
+                        400,
+                        "invalid_json",
+                        "Error parsing JSON body.",
+                        None,
+                        Map::new(),
+                        rid,
+                    );
+                }
+            }
+        };
+        let read = ProxyRead {
+            route,
+            query: &pairs,
+            body: &body,
+            version: &version,
+        };
+        match proxy_mirror::answer(&state.gate, &caller, request.clone(), read).await {
+            Ok(Some(answer)) => return mirror_response(answer, rid),
+            Ok(None) => {}
+            Err(e) => return from_gate_error(e, &state.settings, rid),
+        }
     }
     match state.gate.call(&caller, Surface::Proxy, request).await {
         Ok(resp) => {
@@ -137,6 +173,57 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             out
         }
         Err(e) => from_gate_error(e, &state.settings, rid),
+    }
+}
+
+/// An answer of the mirror: Notion's body with the source in headers, or Notion's
+/// `validation_error`, or the local-only refusal with the reason.
+fn mirror_response(answer: Answer, rid: Option<&str>) -> Response {
+    match answer {
+        Answer::Body {
+            mut body,
+            mirrored_at,
+        } => {
+            // As Notion: the request's id in the body and in `x-notion-request-id`.
+            let request_id = rid.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            if let Some(m) = body.as_object_mut() {
+                m.insert("request_id".into(), Value::String(request_id.clone()));
+            }
+            let mut out = (
+                StatusCode::OK,
+                [(CONTENT_TYPE, "application/json; charset=utf-8")],
+                serde_json::to_vec(&body).unwrap_or_default(),
+            )
+                .into_response();
+            let headers = out.headers_mut();
+            headers.insert(SOURCE_HEADER, HeaderValue::from_static("mirror"));
+            if let Some(v) = mirrored_at.and_then(|t| HeaderValue::from_str(&t).ok()) {
+                headers.insert(MIRRORED_AT_HEADER, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                headers.insert("x-notion-request-id", v);
+            }
+            out
+        }
+        Answer::Invalid(message) => {
+            notion_error(400, "validation_error", &message, None, Map::new(), rid)
+        }
+        Answer::Refused(reason) => {
+            let mut data = Map::new();
+            data.insert("gateway_code".into(), Value::String("local_only".into()));
+            data.insert("source".into(), Value::String("mirror".into()));
+            notion_error(
+                403,
+                "restricted_resource",
+                &format!(
+                    "notion-gate: local_only: {} ({reason})",
+                    GateError::LocalOnly
+                ),
+                None,
+                data,
+                rid,
+            )
+        }
     }
 }
 

@@ -488,6 +488,8 @@ async fn query_rows(
             .collect(),
         next_cursor: page.next_cursor,
         has_more: page.has_more,
+        source: None,
+        mirrored_at: None,
     })
 }
 

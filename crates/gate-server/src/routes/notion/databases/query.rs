@@ -1,5 +1,6 @@
 //! `POST /api/v1/notion/databases/{id}/query`: one page of rows of a data source (or of a
-//! database with one data source), properties flattened.
+//! database with one data source), properties flattened. In local-only mode the rows come
+//! from the mirror (`routes::mirror::query_from_mirror`).
 
 use super::*;
 
@@ -20,6 +21,12 @@ pub struct QueryResult {
     pub next_cursor: Option<String>,
     /// Whether more follow.
     pub has_more: bool,
+    /// `"mirror"` when answered from the local mirror (local-only mode); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// When the mirror's last sync ended (with `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mirrored_at: Option<String>,
 }
 
 /// One page of rows of a data source (or of a database with one data source).
@@ -38,6 +45,17 @@ pub async fn query_database(
             "filter",
             "must be a Notion filter object",
         ));
+    }
+    // Local-only mode: answered by the mirror (routes/mirror.rs), governed the same way.
+    if let Some(read) = gate
+        .mirror_read(
+            caller,
+            surface,
+            NotionRequest::post(format!("/v1/databases/{}/query", db.canonical()), json!({})),
+        )
+        .await?
+    {
+        return crate::routes::mirror::query_from_mirror(read, &db, &input, size, raw).await;
     }
     let op = Op::open(
         gate,
