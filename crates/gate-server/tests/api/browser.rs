@@ -134,29 +134,28 @@ async fn sign_in(c: &Client, gw: &Gateway, key: &str) {
         .unwrap();
 }
 
-/// Waits (up to 10 s) until the page's text contains `text`.
+/// The page's text, or `None` while the page is being replaced (a navigation in progress
+/// answers "stale element" or "no such element" for a moment).
+async fn body_text(c: &Client) -> Option<String> {
+    c.find(Locator::Css("body")).await.ok()?.text().await.ok()
+}
+
+/// Waits (up to 20 s) until the page's text contains `text`.
 async fn wait_text(c: &Client, text: &str) {
-    for _ in 0..100 {
-        let body = c
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if body.contains(text) {
-            return;
+    let mut last = None;
+    for _ in 0..200 {
+        if let Some(body) = body_text(c).await {
+            if body.contains(text) {
+                return;
+            }
+            last = Some(body);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let body = c
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    panic!("{text:?} never appeared; the page says:\n{body}");
+    panic!(
+        "{text:?} never appeared; the page says:\n{}",
+        last.unwrap_or_default()
+    );
 }
 
 #[tokio::test]
