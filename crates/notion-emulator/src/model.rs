@@ -41,39 +41,8 @@ pub const CREATABLE_BLOCK_TYPES: &[&str] = &[
     "audio",
 ];
 
-/// Every block type the emulator knows (creatable or read-only).
-pub const ALL_BLOCK_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "quote",
-    "to_do",
-    "toggle",
-    "template",
-    "callout",
-    "synced_block",
-    "table",
-    "table_row",
-    "column_list",
-    "column",
-    "code",
-    "equation",
-    "divider",
-    "breadcrumb",
-    "table_of_contents",
-    "tab",
-    "link_to_page",
-    "embed",
-    "bookmark",
-    "image",
-    "video",
-    "pdf",
-    "file",
-    "audio",
+/// Block types that are read but never created through the API.
+pub const READ_ONLY_BLOCK_TYPES: &[&str] = &[
     "child_page",
     "child_database",
     "link_preview",
@@ -99,8 +68,9 @@ pub fn block_type_of(block: &Value) -> Option<String> {
         return Some(t.to_string());
     }
     let obj = block.as_object()?;
-    ALL_BLOCK_TYPES
+    CREATABLE_BLOCK_TYPES
         .iter()
+        .chain(READ_ONLY_BLOCK_TYPES)
         .find(|t| obj.contains_key(**t))
         .map(|t| t.to_string())
 }

@@ -783,16 +783,7 @@ impl Store {
                 }
             }
             "multi_select" => {
-                let arr = inner
-                    .as_array()
-                    .ok_or_else(|| type_err(&ipath, "an array", &inner))?;
-                if arr.len() > 100 {
-                    return Err(ApiError::body_le(
-                        &format!("{ipath}.length"),
-                        100,
-                        arr.len(),
-                    ));
-                }
+                let arr = capped_array(&inner, &ipath)?;
                 let mut out = Vec::new();
                 for (i, o) in arr.iter().enumerate() {
                     out.push(self.resolve_option(
@@ -822,16 +813,7 @@ impl Store {
             }
             "people" => self.users_for(&inner, &ipath)?,
             "relation" => {
-                let arr = inner
-                    .as_array()
-                    .ok_or_else(|| type_err(&ipath, "an array", &inner))?;
-                if arr.len() > 100 {
-                    return Err(ApiError::body_le(
-                        &format!("{ipath}.length"),
-                        100,
-                        arr.len(),
-                    ));
-                }
+                let arr = capped_array(&inner, &ipath)?;
                 let mut out = Vec::new();
                 for (i, r) in arr.iter().enumerate() {
                     let raw = r["id"].as_str().unwrap_or_default();
@@ -1177,6 +1159,15 @@ impl Store {
         m.insert(ty, config);
         Ok(Value::Object(m))
     }
+}
+
+/// A request array of at most 100 items, or Notion's type or length error at `path`.
+fn capped_array<'a>(v: &'a Value, path: &str) -> ApiResult<&'a Vec<Value>> {
+    let arr = v.as_array().ok_or_else(|| type_err(path, "an array", v))?;
+    if arr.len() > 100 {
+        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
+    }
+    Ok(arr)
 }
 
 fn type_err(path: &str, what: &str, v: &Value) -> ApiError {

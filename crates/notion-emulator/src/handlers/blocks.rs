@@ -161,13 +161,7 @@ fn append_position(s: &Store, b: &Value, v: ApiVersion, parent: &str) -> ApiResu
         Some("start") => Ok(Position::Start),
         Some("end") => Ok(Position::End),
         Some("after_block") => {
-            let raw = p["after_block"]["id"].as_str().unwrap_or_default();
-            let id = parse_id(raw).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
-                    serde_json::to_string(raw).unwrap_or_default()
-                ))
-            })?;
+            let id = after_block_id(p)?;
             check_sibling(s, parent, id)
         }
         _ => Err(ApiError::validation(format!(
@@ -175,6 +169,17 @@ fn append_position(s: &Store, b: &Value, v: ApiVersion, parent: &str) -> ApiResu
             p["type"]
         ))),
     }
+}
+
+/// The id of `body.position.after_block.id`, or Notion's 400 for a malformed one.
+pub(crate) fn after_block_id(position: &Value) -> ApiResult<String> {
+    let raw = position["after_block"]["id"].as_str().unwrap_or_default();
+    parse_id(raw).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
+            serde_json::to_string(raw).unwrap_or_default()
+        ))
+    })
 }
 
 fn check_sibling(s: &Store, parent: &str, id: String) -> ApiResult<Position> {

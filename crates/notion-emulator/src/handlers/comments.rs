@@ -4,10 +4,10 @@ use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{Call, paginate, q_get, query_pairs};
-use crate::error::ApiError;
+use super::{Call, q_get, query_pairs};
+use crate::error::{ApiError, ApiResult};
 use crate::pipeline::JsonBody;
-use crate::store::partial_user;
+use crate::store::{Store, partial_user};
 use crate::util::{new_id, normalize_rich_text, now_minute, parse_id, rt};
 
 /// `POST /v1/comments`.
@@ -122,8 +122,7 @@ pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
             .filter(|c| c["parent"]["page_id"] == json!(id) || c["parent"]["block_id"] == json!(id))
             .cloned()
             .collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "comment"))
+        super::list_page(items, &pairs, size, "comment")
     })
 }
 
@@ -141,11 +140,7 @@ pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
 /// `PATCH /v1/comments/{id}`: replaces the text (`rich_text` or `markdown`).
 pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
     c.with_id(&raw, "comment_id", |s, id, _ctx| {
-        let pos = s
-            .comments
-            .iter()
-            .position(|c| c["id"] == json!(id))
-            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+        let pos = comment_pos(s, &id)?;
         let rich = match (b.get("rich_text"), b.get("markdown")) {
             (Some(r), None) => normalize_rich_text(r, "body.rich_text", &*s)?,
             (None, Some(Value::String(m))) => rt(m),
@@ -171,11 +166,15 @@ pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> 
 /// `DELETE /v1/comments/{id}`: removes the comment and answers it.
 pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
     c.with_id(&raw, "comment_id", |s, id, _ctx| {
-        let pos = s
-            .comments
-            .iter()
-            .position(|c| c["id"] == json!(id))
-            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+        let pos = comment_pos(s, &id)?;
         Ok(s.comments.remove(pos))
     })
+}
+
+/// Where the comment `id` stands in the store, or Notion's 404.
+fn comment_pos(s: &Store, id: &str) -> ApiResult<usize> {
+    s.comments
+        .iter()
+        .position(|c| c["id"] == json!(id))
+        .ok_or_else(|| ApiError::not_found("comment", id))
 }

@@ -449,17 +449,13 @@ fn run_query(
             )
         })
         .collect();
-    let kind = if ctx.version.is_legacy() {
-        "page_or_database"
-    } else {
-        "page_or_data_source"
-    };
-    let mut out = super::list(results, next, more, kind);
-    if capped && !more {
-        out["request_status"] =
-            json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" });
-    }
-    Ok(out)
+    Ok(super::query_list(
+        results,
+        next,
+        more,
+        ctx.version.is_legacy(),
+        capped,
+    ))
 }
 
 /// `POST /v1/data_sources/{id}/query`.

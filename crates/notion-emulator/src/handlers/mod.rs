@@ -177,6 +177,39 @@ pub fn paginate_range<T>(
     Ok((start..end, next, has_more))
 }
 
+/// One page of `items` for the query's `start_cursor` and a page size, in the list envelope.
+pub fn list_page(
+    items: Vec<Value>,
+    pairs: &[(String, String)],
+    size: usize,
+    kind: &str,
+) -> ApiResult<Value> {
+    let (res, next, more) = paginate(items, q_get(pairs, "start_cursor"), size)?;
+    Ok(list(res, next, more, kind))
+}
+
+/// The answer of a data source query or a search: the list envelope of pages and data sources
+/// (databases for a legacy version), marked incomplete where the result cap cut it.
+pub fn query_list(
+    results: Vec<Value>,
+    next: Option<String>,
+    more: bool,
+    legacy: bool,
+    capped: bool,
+) -> Value {
+    let kind = if legacy {
+        "page_or_database"
+    } else {
+        "page_or_data_source"
+    };
+    let mut out = list(results, next, more, kind);
+    if capped && !more {
+        out["request_status"] =
+            json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" });
+    }
+    out
+}
+
 /// The list envelope.
 pub fn list(results: Vec<Value>, next: Option<String>, has_more: bool, kind: &str) -> Value {
     let mut m = Map::new();

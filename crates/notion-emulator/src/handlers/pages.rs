@@ -266,13 +266,7 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
             Some("page_start") => Position::Start,
             Some("page_end") => Position::End,
             Some("after_block") => {
-                let raw = p["after_block"]["id"].as_str().unwrap_or_default();
-                let id = parse_id(raw).ok_or_else(|| {
-                    ApiError::validation(format!(
-                        "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
-                        serde_json::to_string(raw).unwrap_or_default()
-                    ))
-                })?;
+                let id = super::blocks::after_block_id(p)?;
                 if !s.children.get(pid).is_some_and(|c| c.contains(&id)) {
                     return Err(ApiError::not_found("block", &id));
                 }

@@ -19,7 +19,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{Call, lock, paginate, q_get, query_pairs, respond};
+use super::{Call, lock, q_get, query_pairs, respond};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::pipeline::{JsonBody, ReqCtx};
@@ -324,8 +324,7 @@ pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
             .filter(|u| status.is_none_or(|st| u.status() == st))
             .map(|u| u.render(ctx.version))
             .collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "file_upload"))
+        super::list_page(items, &pairs, size, "file_upload")
     })
 }
 

@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{Call, lock, paginate, q_get, query_pairs, respond};
+use super::{Call, lock, query_pairs, respond};
 use crate::error::ApiError;
 use crate::pipeline::ReqCtx;
 use crate::state::EmulatorHandle;
@@ -41,8 +41,7 @@ pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
         let items: Vec<Value> = s.users.iter().map(listed).collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "user"))
+        super::list_page(items, &pairs, size, "user")
     })
 }
 
