@@ -96,9 +96,7 @@ pub fn normalize_children(
             short_json(children)
         )));
     }
-    if arr.len() > 100 {
-        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
-    }
+    crate::util::check_len_100(arr, path)?;
     let mut out = Vec::with_capacity(arr.len());
     for (i, b) in arr.iter().enumerate() {
         *count += 1;

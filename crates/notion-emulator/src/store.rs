@@ -464,20 +464,8 @@ impl Store {
         }
         let kind = match object {
             "page" => {
-                if let Some(pid) = &parent_id
-                    && !self.blocks.contains_key(&id)
-                {
-                    let block = json!({
-                        "object": "block", "id": id, "parent": v["parent"],
-                        "created_time": minute_of(&v["created_time"]),
-                        "last_edited_time": minute_of(&v["last_edited_time"]),
-                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
-                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
-                        "type": "child_page", "child_page": { "title": page_title(&v) }
-                    });
-                    self.blocks.insert(id.clone(), block);
-                    self.seed_child(pid, &id);
-                }
+                let title = page_title(&v);
+                self.seed_child_block(parent_id.as_deref(), &id, &v, "child_page", title);
                 self.pages.insert(id.clone(), v);
                 "page"
             }
@@ -494,21 +482,8 @@ impl Store {
                     o.shift_remove("properties");
                     o.entry("data_sources").or_insert(json!([]));
                 }
-                if let Some(pid) = &parent_id
-                    && !self.blocks.contains_key(&id)
-                {
-                    let block = json!({
-                        "object": "block", "id": id, "parent": v["parent"],
-                        "created_time": minute_of(&v["created_time"]),
-                        "last_edited_time": minute_of(&v["last_edited_time"]),
-                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
-                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
-                        "type": "child_database",
-                        "child_database": { "title": plain_text(&v["title"]) }
-                    });
-                    self.blocks.insert(id.clone(), block);
-                    self.seed_child(pid, &id);
-                }
+                let title = plain_text(&v["title"]);
+                self.seed_child_block(parent_id.as_deref(), &id, &v, "child_database", title);
                 self.databases.insert(id.clone(), v);
                 "database"
             }
@@ -546,6 +521,33 @@ impl Store {
             self.record_order(&id);
         }
         Some(kind)
+    }
+
+    /// Seeds the `child_page`/`child_database` block standing for the seeded object `v` in its
+    /// parent `pid` (none for a workspace-level object, or where the block was seeded itself).
+    fn seed_child_block(
+        &mut self,
+        pid: Option<&str>,
+        id: &str,
+        v: &Value,
+        ty: &str,
+        title: String,
+    ) {
+        let Some(pid) = pid else { return };
+        if self.blocks.contains_key(id) {
+            return;
+        }
+        let mut block = json!({
+            "object": "block", "id": id, "parent": v["parent"],
+            "created_time": minute_of(&v["created_time"]),
+            "last_edited_time": minute_of(&v["last_edited_time"]),
+            "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
+            "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
+            "type": ty,
+        });
+        block[ty] = json!({ "title": title });
+        self.blocks.insert(id.to_string(), block);
+        self.seed_child(pid, id);
     }
 
     fn seed_child(&mut self, parent: &str, child: &str) {
@@ -1164,9 +1166,7 @@ impl Store {
 /// A request array of at most 100 items, or Notion's type or length error at `path`.
 fn capped_array<'a>(v: &'a Value, path: &str) -> ApiResult<&'a Vec<Value>> {
     let arr = v.as_array().ok_or_else(|| type_err(path, "an array", v))?;
-    if arr.len() > 100 {
-        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
-    }
+    crate::util::check_len_100(arr, path)?;
     Ok(arr)
 }
 

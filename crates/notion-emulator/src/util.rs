@@ -31,6 +31,23 @@ pub fn path_id(raw: &str, param: &str) -> ApiResult<String> {
     parse_id(raw).ok_or_else(|| ApiError::bad_uuid(param, raw))
 }
 
+/// The object `id` of `map`, or Notion's 404 naming it a `kind`.
+pub fn get_or_404<'a>(
+    map: &'a std::collections::HashMap<String, Value>,
+    id: &str,
+    kind: &str,
+) -> ApiResult<&'a Value> {
+    map.get(id).ok_or_else(|| ApiError::not_found(kind, id))
+}
+
+/// A request array of at most 100 items, or Notion's 400 on its `{path}.length`.
+pub fn check_len_100(arr: &[Value], path: &str) -> ApiResult<()> {
+    if arr.len() > 100 {
+        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
+    }
+    Ok(())
+}
+
 /// A fresh dashed lowercase id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -43,21 +60,10 @@ pub fn compact(id: &str) -> String {
 
 /// Now, rounded down to the minute, in Notion's page/block format.
 pub fn now_minute() -> String {
-    let now = OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:00.000Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute()
-    )
+    minute_text(OffsetDateTime::now_utc())
 }
 
-/// `secs` from now, rounded down to the minute, in the same format as [`now_minute`] (upload
-/// and view-query expiry times).
-pub fn minute_after(secs: u64) -> String {
-    let t = OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64);
+fn minute_text(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:00.000Z",
         t.year(),
@@ -66,6 +72,12 @@ pub fn minute_after(secs: u64) -> String {
         t.hour(),
         t.minute()
     )
+}
+
+/// `secs` from now, rounded down to the minute, in the same format as [`now_minute`] (upload
+/// and view-query expiry times).
+pub fn minute_after(secs: u64) -> String {
+    minute_text(OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64))
 }
 
 /// Now with milliseconds and a numeric offset (database container format).
@@ -233,9 +245,7 @@ pub fn normalize_rich_text(
             )));
         }
     };
-    if arr.len() > 100 {
-        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
-    }
+    check_len_100(arr, path)?;
     let mut out = Vec::with_capacity(arr.len());
     for (i, item) in arr.iter().enumerate() {
         out.push(normalize_rt_item(item, &format!("{path}[{i}]"), resolver)?);

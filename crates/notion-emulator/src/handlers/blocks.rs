@@ -56,11 +56,7 @@ pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
 /// `PATCH /v1/blocks/{id}`.
 pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
     c.with_id(&raw, "block_id", |s, id, ctx| {
-        let block = s
-            .blocks
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("block", &id))?;
+        let block = crate::util::get_or_404(&s.blocks, &id, "block")?.clone();
         let trash = super::pages::trash_flag(&b, ctx.version)?;
         let stored_ty = block["type"].as_str().unwrap_or_default().to_string();
         // Accept the version's name of the meeting-notes type.

@@ -485,10 +485,7 @@ pub async fn legacy_query(
     c.with_store(|s, ctx| {
         legacy_only(ctx.version)?;
         let id = path_id(&raw, "database_id")?;
-        let db = s
-            .databases
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("database", &id))?;
+        let db = crate::util::get_or_404(&s.databases, &id, "database")?;
         let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
         if sources.len() != 1 {
             return Err(multi_source_error(&id));

@@ -63,10 +63,7 @@ fn resolve_parent(s: &Store, parent: &Value, v: ApiVersion) -> ApiResult<PagePar
         return Ok(PageParent::DataSource { ds: id, db });
     }
     if let Some(id) = parent_id_field(parent, "database_id")? {
-        let db = s
-            .databases
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("database", &id))?;
+        let db = crate::util::get_or_404(&s.databases, &id, "database")?;
         let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
         if sources.len() != 1 {
             if v.is_legacy() {
@@ -365,11 +362,7 @@ pub async fn update(
     JsonBody(b): JsonBody,
 ) -> Response {
     c.with_id(&raw, "page_id", |s, id, ctx| {
-        let page = s
-            .pages
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("page", &id))?;
+        let page = crate::util::get_or_404(&s.pages, &id, "page")?.clone();
         let trash = trash_flag(&b, ctx.version)?;
         let trashed = page["in_trash"] == json!(true);
         let has_edits =
@@ -466,11 +459,7 @@ pub async fn move_page(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) 
         let parent = b
             .get("parent")
             .ok_or_else(|| ApiError::body_undefined("body.parent"))?;
-        let page = s
-            .pages
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("page", &id))?;
+        let page = crate::util::get_or_404(&s.pages, &id, "page")?.clone();
         let target = resolve_parent(&s, parent, ctx.version)?;
         match &target {
             PageParent::Page(p) if p == &id => {
