@@ -49,7 +49,7 @@ pub(crate) fn render_any_block(s: &Store, id: &str, v: ApiVersion) -> Option<Val
 /// `GET /v1/blocks/{id}`.
 pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
     c.with_id(&raw, "block_id", |s, id, ctx| {
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
     })
 }
 
@@ -91,7 +91,7 @@ pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> 
             s.set_trash(&id, t);
         }
         s.touch(&id, &ctx.bot_id);
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
     })
 }
 
@@ -106,7 +106,7 @@ pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
         }
         s.set_trash(&id, true);
         s.touch(&id, &ctx.bot_id);
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
     })
 }
 

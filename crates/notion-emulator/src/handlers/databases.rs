@@ -101,10 +101,10 @@ pub async fn create_database(c: Call, JsonBody(b): JsonBody) -> Response {
             "body.initial_data_source.properties"
         };
         let schema = make_schema(s, &props_src, path)?;
-        let title = rich(&s, &b, "title")?.unwrap_or_else(|| json!([]));
+        let title = rich(s, &b, "title")?.unwrap_or_else(|| json!([]));
         let id = new_id();
         let mut db = s.make_database(&id, parent, title.clone(), &ctx.bot_id);
-        if let Some(d) = rich(&s, &b, "description")? {
+        if let Some(d) = rich(s, &b, "description")? {
             db["description"] = d;
         }
         if let Some(i) = b.get("is_inline").and_then(Value::as_bool) {
@@ -130,8 +130,8 @@ pub async fn update_database(c: Call, Path(raw): Path<String>, JsonBody(b): Json
             return Err(ApiError::not_found("database", &id));
         }
         let trash = super::pages::trash_flag(&b, ctx.version)?;
-        let title = rich(&s, &b, "title")?;
-        let desc = rich(&s, &b, "description")?;
+        let title = rich(s, &b, "title")?;
+        let desc = rich(s, &b, "description")?;
         if ctx.version.is_legacy() {
             let sources = s.databases[&id]["data_sources"]
                 .as_array()
@@ -211,7 +211,7 @@ pub async fn create_data_source(c: Call, JsonBody(b): JsonBody) -> Response {
             .get("properties")
             .ok_or_else(|| ApiError::body_undefined("body.properties"))?;
         let schema = make_schema(s, props, "body.properties")?;
-        let title = rich(&s, &b, "title")?.unwrap_or_else(|| json!([]));
+        let title = rich(s, &b, "title")?.unwrap_or_else(|| json!([]));
         let id = new_id();
         let mut ds = s.make_data_source(&id, &db_id, title, Value::Object(schema), &ctx.bot_id);
         if let Some(i) = b.get("icon") {
@@ -366,7 +366,7 @@ pub async fn update_data_source(
             return Err(ApiError::not_found("database", &id));
         }
         let trash = super::pages::trash_flag(&b, ctx.version)?;
-        let title = rich(&s, &b, "title")?;
+        let title = rich(s, &b, "title")?;
         if let Some(props) = b.get("properties") {
             update_schema(s, &id, props)?;
         }
@@ -471,7 +471,7 @@ pub async fn query(
         if !s.data_sources.contains_key(&id) {
             return Err(ApiError::not_found("database", &id));
         }
-        run_query(&s, &id, &b, q.as_deref(), &ctx, c.h.0.query_cap)
+        run_query(s, &id, &b, q.as_deref(), ctx, c.h.0.query_cap)
     })
 }
 
@@ -491,7 +491,7 @@ pub async fn legacy_query(
             return Err(multi_source_error(&id));
         }
         let ds = sources[0]["id"].as_str().unwrap_or_default().to_string();
-        run_query(&s, &ds, &b, q.as_deref(), &ctx, c.h.0.query_cap)
+        run_query(s, &ds, &b, q.as_deref(), ctx, c.h.0.query_cap)
     })
 }
 

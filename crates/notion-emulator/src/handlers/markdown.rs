@@ -79,7 +79,7 @@ pub async fn retrieve(c: Call, Path(raw): Path<String>, RawQuery(q): RawQuery) -
             return Err(ApiError::not_found("page", &id));
         }
         Ok(page_markdown(
-            &s,
+            s,
             &id,
             ctx.version,
             c.h.0.markdown_block_limit,

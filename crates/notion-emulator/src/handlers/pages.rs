@@ -389,7 +389,7 @@ pub async fn update(
         if let Some(props) = b.get("properties") {
             let existing = page["properties"].as_object().cloned().unwrap_or_default();
             let (new_props, options) =
-                write_properties(&s, schema.as_ref(), props, Some(&existing))?;
+                write_properties(s, schema.as_ref(), props, Some(&existing))?;
             if let Some(d) = &ds_id {
                 add_options(s, d, options);
             }
@@ -400,11 +400,11 @@ pub async fn update(
         }
         let icon = b
             .get("icon")
-            .map(|i| icon_value(&s, i, "body.icon"))
+            .map(|i| icon_value(s, i, "body.icon"))
             .transpose()?;
         let cover = b
             .get("cover")
-            .map(|c| icon_value(&s, c, "body.cover"))
+            .map(|c| icon_value(s, c, "body.cover"))
             .transpose()?;
         if let Some(p) = s.pages.get_mut(&id) {
             if let Some(icon) = icon {
@@ -460,7 +460,7 @@ pub async fn move_page(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) 
             .get("parent")
             .ok_or_else(|| ApiError::body_undefined("body.parent"))?;
         let page = crate::util::get_or_404(&s.pages, &id, "page")?.clone();
-        let target = resolve_parent(&s, parent, ctx.version)?;
+        let target = resolve_parent(s, parent, ctx.version)?;
         match &target {
             PageParent::Page(p) if p == &id => {
                 return Err(ApiError::validation("A page cannot be moved into itself."));

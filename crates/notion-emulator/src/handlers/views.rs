@@ -134,7 +134,7 @@ pub fn insert_view(
 /// `POST /v1/views`.
 pub async fn create(c: Call, JsonBody(b): JsonBody) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
+        not_legacy(ctx)?;
         let ds = body_uuid(&b, "data_source_id")?
             .ok_or_else(|| ApiError::body_undefined("body.data_source_id"))?;
         let name = match b.get("name") {
@@ -190,7 +190,7 @@ pub async fn create(c: Call, JsonBody(b): JsonBody) -> Response {
                 "Data source {ds} does not belong to database {db}; a view can only show a data source of its own database."
             )));
         }
-        check_filter_sorts(&s, &ds, &b)?;
+        check_filter_sorts(s, &ds, &b)?;
         Ok(insert_view(s, &db, &ds, &name, &ty, &b, &ctx.bot_id))
     })
 }
@@ -207,8 +207,8 @@ fn get_view<'a>(s: &'a Store, raw: &str) -> ApiResult<(String, &'a Value)> {
 /// `GET /v1/views/{id}`.
 pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
-        Ok(get_view(&s, &raw)?.1.clone())
+        not_legacy(ctx)?;
+        Ok(get_view(s, &raw)?.1.clone())
     })
 }
 
@@ -216,8 +216,8 @@ pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
 /// `configuration` (a `null` clears a filter or sorts).
 pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
-        let (id, v) = get_view(&s, &raw)?;
+        not_legacy(ctx)?;
+        let (id, v) = get_view(s, &raw)?;
         let ds = v["data_source_id"].as_str().unwrap_or_default().to_string();
         let ty = view_type(&b, false)?;
         if let Some(n) = b.get("name")
@@ -228,7 +228,7 @@ pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> 
             )));
         }
         if s.data_sources.contains_key(&ds) {
-            check_filter_sorts(&s, &ds, &b)?;
+            check_filter_sorts(s, &ds, &b)?;
         }
         let by = ctx.bot_id.clone();
         let view = s
@@ -252,8 +252,8 @@ pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> 
 /// `DELETE /v1/views/{id}`: answers the partial view.
 pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
-        let (id, _) = get_view(&s, &raw)?;
+        not_legacy(ctx)?;
+        let (id, _) = get_view(s, &raw)?;
         let v = s
             .views
             .remove(&id)
@@ -266,7 +266,7 @@ pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
 /// `GET /v1/views?database_id=…|data_source_id=…`: partial views, oldest first.
 pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
+        not_legacy(ctx)?;
         let pairs = query_pairs(q.as_deref());
         let parse = |key: &str| -> ApiResult<Option<String>> {
             q_get(&pairs, key)
@@ -340,9 +340,9 @@ fn page_refs(ids: &[String]) -> Vec<Value> {
 /// answers the first page of results (`page_size` in the body, default 100).
 pub async fn create_query(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
+        not_legacy(ctx)?;
         let size = super::page_size_body(&b)?;
-        let (view_id, view) = get_view(&s, &raw)?;
+        let (view_id, view) = get_view(s, &raw)?;
         let ds = view["data_source_id"].as_str().unwrap_or_default();
         let Some(source) = s.data_sources.get(ds) else {
             return Err(ApiError::not_found("data_source", ds));
@@ -404,10 +404,10 @@ pub async fn query_results(
     RawQuery(q): RawQuery,
 ) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
+        not_legacy(ctx)?;
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
-        let (_, query) = get_query(&s, &view_raw, &raw)?;
+        let (_, query) = get_query(s, &view_raw, &raw)?;
         let items = page_refs(&query.pages);
         let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
         Ok(page_list(res, next, more))
@@ -417,8 +417,8 @@ pub async fn query_results(
 /// `DELETE /v1/views/{id}/queries/{query_id}`.
 pub async fn delete_query(c: Call, Path((view_raw, raw)): Path<(String, String)>) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(&ctx)?;
-        let (id, _) = get_query(&s, &view_raw, &raw)?;
+        not_legacy(ctx)?;
+        let (id, _) = get_query(s, &view_raw, &raw)?;
         s.view_queries.remove(&id);
         Ok(json!({ "object": "view_query", "id": id, "deleted": true }))
     })
