@@ -190,10 +190,7 @@ fn pick(given: &Value, key: &str, existing: Option<&Value>, default: Value) -> V
 
 fn check_url(url: &Value, path: &str) -> ApiResult<()> {
     if let Some(s) = url.as_str() {
-        let n = s.chars().count();
-        if n > 2000 {
-            return Err(ApiError::body_le(&format!("{path}.length"), 2000, n));
-        }
+        crate::util::check_chars(s, path, 2000)?;
     }
     Ok(())
 }
@@ -330,14 +327,7 @@ fn normalize_content_with(
             let Some(s) = expr.as_str() else {
                 return Err(ApiError::body_undefined(&format!("{path}.expression")));
             };
-            let n = s.chars().count();
-            if n > 1000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.expression.length"),
-                    1000,
-                    n,
-                ));
-            }
+            crate::util::check_chars(s, &format!("{path}.expression"), 1000)?;
             json!({ "expression": s })
         }
         "divider" | "breadcrumb" | "column_list" | "tab" => json!({}),

@@ -714,13 +714,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for (i, u) in a.iter().enumerate() {
-            let raw = u["id"].as_str().unwrap_or_default();
-            let id = parse_id(raw).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "body failed validation: {path}[{i}].id should be a valid uuid, instead was `{}`.",
-                    serde_json::to_string(raw).unwrap_or_default()
-                ))
-            })?;
+            let id = crate::util::item_id(u, path, i)?;
             out.push(self.user(&id).unwrap_or_else(|| partial_user(&id)));
         }
         Ok(Value::Array(out))
@@ -818,13 +812,7 @@ impl Store {
                 let arr = capped_array(&inner, &ipath)?;
                 let mut out = Vec::new();
                 for (i, r) in arr.iter().enumerate() {
-                    let raw = r["id"].as_str().unwrap_or_default();
-                    let id = parse_id(raw).ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "body failed validation: {ipath}[{i}].id should be a valid uuid, instead was `{}`.",
-                            serde_json::to_string(raw).unwrap_or_default()
-                        ))
-                    })?;
+                    let id = crate::util::item_id(r, &ipath, i)?;
                     out.push(json!({ "id": id }));
                 }
                 let mut m = Map::new();

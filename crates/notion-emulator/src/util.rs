@@ -48,6 +48,26 @@ pub fn check_len_100(arr: &[Value], path: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// The `id` of item `i` of a request array at `path` (users, relations), or Notion's 400.
+pub fn item_id(item: &Value, path: &str, i: usize) -> ApiResult<String> {
+    let raw = item["id"].as_str().unwrap_or_default();
+    parse_id(raw).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: {path}[{i}].id should be a valid uuid, instead was `{}`.",
+            serde_json::to_string(raw).unwrap_or_default()
+        ))
+    })
+}
+
+/// A request string of at most `max` characters, or Notion's 400 on its `{path}.length`.
+pub fn check_chars(s: &str, path: &str, max: usize) -> ApiResult<()> {
+    let n = s.chars().count();
+    if n > max {
+        return Err(ApiError::body_le(&format!("{path}.length"), max, n));
+    }
+    Ok(())
+}
+
 /// A fresh dashed lowercase id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -298,14 +318,7 @@ fn normalize_rt_item(item: &Value, path: &str, r: &dyn MentionResolver) -> ApiRe
                 .get("content")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::body_undefined(&format!("{path}.text.content")))?;
-            let n = content.chars().count();
-            if n > 2000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.text.content.length"),
-                    2000,
-                    n,
-                ));
-            }
+            check_chars(content, &format!("{path}.text.content"), 2000)?;
             let link = match text.get("link") {
                 Some(Value::Object(l)) => {
                     let url = l.get("url").and_then(Value::as_str).unwrap_or_default();
@@ -336,14 +349,7 @@ fn normalize_rt_item(item: &Value, path: &str, r: &dyn MentionResolver) -> ApiRe
                 .and_then(|e| e.get("expression"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::body_undefined(&format!("{path}.equation.expression")))?;
-            let n = expr.chars().count();
-            if n > 1000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.equation.expression.length"),
-                    1000,
-                    n,
-                ));
-            }
+            check_chars(expr, &format!("{path}.equation.expression"), 1000)?;
             Ok(json!({
                 "type": "equation",
                 "equation": { "expression": expr },
