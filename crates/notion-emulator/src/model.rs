@@ -41,39 +41,8 @@ pub const CREATABLE_BLOCK_TYPES: &[&str] = &[
     "audio",
 ];
 
-/// Every block type the emulator knows (creatable or read-only).
-pub const ALL_BLOCK_TYPES: &[&str] = &[
-    "paragraph",
-    "heading_1",
-    "heading_2",
-    "heading_3",
-    "heading_4",
-    "bulleted_list_item",
-    "numbered_list_item",
-    "quote",
-    "to_do",
-    "toggle",
-    "template",
-    "callout",
-    "synced_block",
-    "table",
-    "table_row",
-    "column_list",
-    "column",
-    "code",
-    "equation",
-    "divider",
-    "breadcrumb",
-    "table_of_contents",
-    "tab",
-    "link_to_page",
-    "embed",
-    "bookmark",
-    "image",
-    "video",
-    "pdf",
-    "file",
-    "audio",
+/// Block types that are read but never created through the API.
+pub const READ_ONLY_BLOCK_TYPES: &[&str] = &[
     "child_page",
     "child_database",
     "link_preview",
@@ -99,8 +68,9 @@ pub fn block_type_of(block: &Value) -> Option<String> {
         return Some(t.to_string());
     }
     let obj = block.as_object()?;
-    ALL_BLOCK_TYPES
+    CREATABLE_BLOCK_TYPES
         .iter()
+        .chain(READ_ONLY_BLOCK_TYPES)
         .find(|t| obj.contains_key(**t))
         .map(|t| t.to_string())
 }
@@ -126,9 +96,7 @@ pub fn normalize_children(
             short_json(children)
         )));
     }
-    if arr.len() > 100 {
-        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
-    }
+    crate::util::check_len_100(arr, path)?;
     let mut out = Vec::with_capacity(arr.len());
     for (i, b) in arr.iter().enumerate() {
         *count += 1;
@@ -222,10 +190,7 @@ fn pick(given: &Value, key: &str, existing: Option<&Value>, default: Value) -> V
 
 fn check_url(url: &Value, path: &str) -> ApiResult<()> {
     if let Some(s) = url.as_str() {
-        let n = s.chars().count();
-        if n > 2000 {
-            return Err(ApiError::body_le(&format!("{path}.length"), 2000, n));
-        }
+        crate::util::check_chars(s, path, 2000)?;
     }
     Ok(())
 }
@@ -362,14 +327,7 @@ fn normalize_content_with(
             let Some(s) = expr.as_str() else {
                 return Err(ApiError::body_undefined(&format!("{path}.expression")));
             };
-            let n = s.chars().count();
-            if n > 1000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.expression.length"),
-                    1000,
-                    n,
-                ));
-            }
+            crate::util::check_chars(s, &format!("{path}.expression"), 1000)?;
             json!({ "expression": s })
         }
         "divider" | "breadcrumb" | "column_list" | "tab" => json!({}),

@@ -464,20 +464,8 @@ impl Store {
         }
         let kind = match object {
             "page" => {
-                if let Some(pid) = &parent_id
-                    && !self.blocks.contains_key(&id)
-                {
-                    let block = json!({
-                        "object": "block", "id": id, "parent": v["parent"],
-                        "created_time": minute_of(&v["created_time"]),
-                        "last_edited_time": minute_of(&v["last_edited_time"]),
-                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
-                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
-                        "type": "child_page", "child_page": { "title": page_title(&v) }
-                    });
-                    self.blocks.insert(id.clone(), block);
-                    self.seed_child(pid, &id);
-                }
+                let title = page_title(&v);
+                self.seed_child_block(parent_id.as_deref(), &id, &v, "child_page", title);
                 self.pages.insert(id.clone(), v);
                 "page"
             }
@@ -494,21 +482,8 @@ impl Store {
                     o.shift_remove("properties");
                     o.entry("data_sources").or_insert(json!([]));
                 }
-                if let Some(pid) = &parent_id
-                    && !self.blocks.contains_key(&id)
-                {
-                    let block = json!({
-                        "object": "block", "id": id, "parent": v["parent"],
-                        "created_time": minute_of(&v["created_time"]),
-                        "last_edited_time": minute_of(&v["last_edited_time"]),
-                        "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
-                        "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
-                        "type": "child_database",
-                        "child_database": { "title": plain_text(&v["title"]) }
-                    });
-                    self.blocks.insert(id.clone(), block);
-                    self.seed_child(pid, &id);
-                }
+                let title = plain_text(&v["title"]);
+                self.seed_child_block(parent_id.as_deref(), &id, &v, "child_database", title);
                 self.databases.insert(id.clone(), v);
                 "database"
             }
@@ -546,6 +521,33 @@ impl Store {
             self.record_order(&id);
         }
         Some(kind)
+    }
+
+    /// Seeds the `child_page`/`child_database` block standing for the seeded object `v` in its
+    /// parent `pid` (none for a workspace-level object, or where the block was seeded itself).
+    fn seed_child_block(
+        &mut self,
+        pid: Option<&str>,
+        id: &str,
+        v: &Value,
+        ty: &str,
+        title: String,
+    ) {
+        let Some(pid) = pid else { return };
+        if self.blocks.contains_key(id) {
+            return;
+        }
+        let mut block = json!({
+            "object": "block", "id": id, "parent": v["parent"],
+            "created_time": minute_of(&v["created_time"]),
+            "last_edited_time": minute_of(&v["last_edited_time"]),
+            "created_by": v["created_by"], "last_edited_by": v["last_edited_by"],
+            "has_children": false, "archived": v["archived"], "in_trash": v["in_trash"],
+            "type": ty,
+        });
+        block[ty] = json!({ "title": title });
+        self.blocks.insert(id.to_string(), block);
+        self.seed_child(pid, id);
     }
 
     fn seed_child(&mut self, parent: &str, child: &str) {
@@ -712,13 +714,7 @@ impl Store {
         }
         let mut out = Vec::new();
         for (i, u) in a.iter().enumerate() {
-            let raw = u["id"].as_str().unwrap_or_default();
-            let id = parse_id(raw).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "body failed validation: {path}[{i}].id should be a valid uuid, instead was `{}`.",
-                    serde_json::to_string(raw).unwrap_or_default()
-                ))
-            })?;
+            let id = crate::util::item_id(u, path, i)?;
             out.push(self.user(&id).unwrap_or_else(|| partial_user(&id)));
         }
         Ok(Value::Array(out))
@@ -783,16 +779,7 @@ impl Store {
                 }
             }
             "multi_select" => {
-                let arr = inner
-                    .as_array()
-                    .ok_or_else(|| type_err(&ipath, "an array", &inner))?;
-                if arr.len() > 100 {
-                    return Err(ApiError::body_le(
-                        &format!("{ipath}.length"),
-                        100,
-                        arr.len(),
-                    ));
-                }
+                let arr = capped_array(&inner, &ipath)?;
                 let mut out = Vec::new();
                 for (i, o) in arr.iter().enumerate() {
                     out.push(self.resolve_option(
@@ -822,25 +809,10 @@ impl Store {
             }
             "people" => self.users_for(&inner, &ipath)?,
             "relation" => {
-                let arr = inner
-                    .as_array()
-                    .ok_or_else(|| type_err(&ipath, "an array", &inner))?;
-                if arr.len() > 100 {
-                    return Err(ApiError::body_le(
-                        &format!("{ipath}.length"),
-                        100,
-                        arr.len(),
-                    ));
-                }
+                let arr = capped_array(&inner, &ipath)?;
                 let mut out = Vec::new();
                 for (i, r) in arr.iter().enumerate() {
-                    let raw = r["id"].as_str().unwrap_or_default();
-                    let id = parse_id(raw).ok_or_else(|| {
-                        ApiError::validation(format!(
-                            "body failed validation: {ipath}[{i}].id should be a valid uuid, instead was `{}`.",
-                            serde_json::to_string(raw).unwrap_or_default()
-                        ))
-                    })?;
+                    let id = crate::util::item_id(r, &ipath, i)?;
                     out.push(json!({ "id": id }));
                 }
                 let mut m = Map::new();
@@ -1177,6 +1149,13 @@ impl Store {
         m.insert(ty, config);
         Ok(Value::Object(m))
     }
+}
+
+/// A request array of at most 100 items, or Notion's type or length error at `path`.
+fn capped_array<'a>(v: &'a Value, path: &str) -> ApiResult<&'a Vec<Value>> {
+    let arr = v.as_array().ok_or_else(|| type_err(path, "an array", v))?;
+    crate::util::check_len_100(arr, path)?;
+    Ok(arr)
 }
 
 fn type_err(path: &str, what: &str, v: &Value) -> ApiError {

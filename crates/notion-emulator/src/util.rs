@@ -31,6 +31,43 @@ pub fn path_id(raw: &str, param: &str) -> ApiResult<String> {
     parse_id(raw).ok_or_else(|| ApiError::bad_uuid(param, raw))
 }
 
+/// The object `id` of `map`, or Notion's 404 naming it a `kind`.
+pub fn get_or_404<'a>(
+    map: &'a std::collections::HashMap<String, Value>,
+    id: &str,
+    kind: &str,
+) -> ApiResult<&'a Value> {
+    map.get(id).ok_or_else(|| ApiError::not_found(kind, id))
+}
+
+/// A request array of at most 100 items, or Notion's 400 on its `{path}.length`.
+pub fn check_len_100(arr: &[Value], path: &str) -> ApiResult<()> {
+    if arr.len() > 100 {
+        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
+    }
+    Ok(())
+}
+
+/// The `id` of item `i` of a request array at `path` (users, relations), or Notion's 400.
+pub fn item_id(item: &Value, path: &str, i: usize) -> ApiResult<String> {
+    let raw = item["id"].as_str().unwrap_or_default();
+    parse_id(raw).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: {path}[{i}].id should be a valid uuid, instead was `{}`.",
+            serde_json::to_string(raw).unwrap_or_default()
+        ))
+    })
+}
+
+/// A request string of at most `max` characters, or Notion's 400 on its `{path}.length`.
+pub fn check_chars(s: &str, path: &str, max: usize) -> ApiResult<()> {
+    let n = s.chars().count();
+    if n > max {
+        return Err(ApiError::body_le(&format!("{path}.length"), max, n));
+    }
+    Ok(())
+}
+
 /// A fresh dashed lowercase id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -43,21 +80,10 @@ pub fn compact(id: &str) -> String {
 
 /// Now, rounded down to the minute, in Notion's page/block format.
 pub fn now_minute() -> String {
-    let now = OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:00.000Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute()
-    )
+    minute_text(OffsetDateTime::now_utc())
 }
 
-/// `secs` from now, rounded down to the minute, in the same format as [`now_minute`] (upload
-/// and view-query expiry times).
-pub fn minute_after(secs: u64) -> String {
-    let t = OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64);
+fn minute_text(t: OffsetDateTime) -> String {
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:00.000Z",
         t.year(),
@@ -66,6 +92,12 @@ pub fn minute_after(secs: u64) -> String {
         t.hour(),
         t.minute()
     )
+}
+
+/// `secs` from now, rounded down to the minute, in the same format as [`now_minute`] (upload
+/// and view-query expiry times).
+pub fn minute_after(secs: u64) -> String {
+    minute_text(OffsetDateTime::now_utc() + time::Duration::seconds(secs as i64))
 }
 
 /// Now with milliseconds and a numeric offset (database container format).
@@ -233,9 +265,7 @@ pub fn normalize_rich_text(
             )));
         }
     };
-    if arr.len() > 100 {
-        return Err(ApiError::body_le(&format!("{path}.length"), 100, arr.len()));
-    }
+    check_len_100(arr, path)?;
     let mut out = Vec::with_capacity(arr.len());
     for (i, item) in arr.iter().enumerate() {
         out.push(normalize_rt_item(item, &format!("{path}[{i}]"), resolver)?);
@@ -288,14 +318,7 @@ fn normalize_rt_item(item: &Value, path: &str, r: &dyn MentionResolver) -> ApiRe
                 .get("content")
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::body_undefined(&format!("{path}.text.content")))?;
-            let n = content.chars().count();
-            if n > 2000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.text.content.length"),
-                    2000,
-                    n,
-                ));
-            }
+            check_chars(content, &format!("{path}.text.content"), 2000)?;
             let link = match text.get("link") {
                 Some(Value::Object(l)) => {
                     let url = l.get("url").and_then(Value::as_str).unwrap_or_default();
@@ -326,14 +349,7 @@ fn normalize_rt_item(item: &Value, path: &str, r: &dyn MentionResolver) -> ApiRe
                 .and_then(|e| e.get("expression"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::body_undefined(&format!("{path}.equation.expression")))?;
-            let n = expr.chars().count();
-            if n > 1000 {
-                return Err(ApiError::body_le(
-                    &format!("{path}.equation.expression.length"),
-                    1000,
-                    n,
-                ));
-            }
+            check_chars(expr, &format!("{path}.equation.expression"), 1000)?;
             Ok(json!({
                 "type": "equation",
                 "equation": { "expression": expr },

@@ -1,18 +1,16 @@
 //! Blocks: retrieve, update, delete, list children, append children.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{lock, q_get, query_pairs, respond};
+use super::{Call, q_get, query_pairs};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{block_type_of, normalize_children, normalize_update};
-use crate::pipeline::{JsonBody, ReqCtx};
-use crate::state::EmulatorHandle;
+use crate::pipeline::JsonBody;
 use crate::store::{Position, Store, page_title};
-use crate::util::{parse_id, path_id};
+use crate::util::parse_id;
 
 const ARCHIVED_MSG: &str =
     "Can't edit block that is archived. You must unarchive the block before editing.";
@@ -49,33 +47,16 @@ pub(crate) fn render_any_block(s: &Store, id: &str, v: ApiVersion) -> Option<Val
 }
 
 /// `GET /v1/blocks/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "block_id")?;
-        let s = lock(&h.0.store);
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
-    })())
+pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "block_id", |s, id, ctx| {
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+    })
 }
 
 /// `PATCH /v1/blocks/{id}`.
-pub async fn update(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "block_id")?;
-        let mut s = lock(&h.0.store);
-        let block = s
-            .blocks
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("block", &id))?;
+pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_id(&raw, "block_id", |s, id, ctx| {
+        let block = crate::util::get_or_404(&s.blocks, &id, "block")?.clone();
         let trash = super::pages::trash_flag(&b, ctx.version)?;
         let stored_ty = block["type"].as_str().unwrap_or_default().to_string();
         // Accept the version's name of the meeting-notes type.
@@ -110,19 +91,13 @@ pub async fn update(
             s.set_trash(&id, t);
         }
         s.touch(&id, &ctx.bot_id);
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
-    })())
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+    })
 }
 
 /// `DELETE /v1/blocks/{id}`: moves the block (or page) to the trash.
-pub async fn delete(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "block_id")?;
-        let mut s = lock(&h.0.store);
+pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "block_id", |s, id, ctx| {
         if !s.blocks.contains_key(&id) && !s.pages.contains_key(&id) {
             return Err(ApiError::not_found("block", &id));
         }
@@ -131,22 +106,15 @@ pub async fn delete(
         }
         s.set_trash(&id, true);
         s.touch(&id, &ctx.bot_id);
-        render_any_block(&s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
-    })())
+        render_any_block(s, &id, ctx.version).ok_or_else(|| ApiError::not_found("block", &id))
+    })
 }
 
 /// `GET /v1/blocks/{id}/children`.
-pub async fn children(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "block_id")?;
+pub async fn children(c: Call, Path(raw): Path<String>, RawQuery(q): RawQuery) -> Response {
+    c.with_id(&raw, "block_id", |s, id, ctx| {
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
         if !s.blocks.contains_key(&id) && !s.pages.contains_key(&id) {
             return Err(ApiError::not_found("block", &id));
         }
@@ -157,7 +125,7 @@ pub async fn children(
             .filter_map(|c| s.render_block(c, ctx.version))
             .collect();
         Ok(super::list(res, next, more, "block"))
-    })())
+    })
 }
 
 fn append_position(s: &Store, b: &Value, v: ApiVersion, parent: &str) -> ApiResult<Position> {
@@ -189,13 +157,7 @@ fn append_position(s: &Store, b: &Value, v: ApiVersion, parent: &str) -> ApiResu
         Some("start") => Ok(Position::Start),
         Some("end") => Ok(Position::End),
         Some("after_block") => {
-            let raw = p["after_block"]["id"].as_str().unwrap_or_default();
-            let id = parse_id(raw).ok_or_else(|| {
-                ApiError::validation(format!(
-                    "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
-                    serde_json::to_string(raw).unwrap_or_default()
-                ))
-            })?;
+            let id = after_block_id(p)?;
             check_sibling(s, parent, id)
         }
         _ => Err(ApiError::validation(format!(
@@ -203,6 +165,17 @@ fn append_position(s: &Store, b: &Value, v: ApiVersion, parent: &str) -> ApiResu
             p["type"]
         ))),
     }
+}
+
+/// The id of `body.position.after_block.id`, or Notion's 400 for a malformed one.
+pub(crate) fn after_block_id(position: &Value) -> ApiResult<String> {
+    let raw = position["after_block"]["id"].as_str().unwrap_or_default();
+    parse_id(raw).ok_or_else(|| {
+        ApiError::validation(format!(
+            "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
+            serde_json::to_string(raw).unwrap_or_default()
+        ))
+    })
 }
 
 fn check_sibling(s: &Store, parent: &str, id: String) -> ApiResult<Position> {
@@ -251,19 +224,12 @@ pub(crate) fn append_inner(
 }
 
 /// `PATCH /v1/blocks/{id}/children`.
-pub async fn append(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "block_id")?;
+pub async fn append(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_id(&raw, "block_id", |s, id, ctx| {
         let children = b
             .get("children")
             .ok_or_else(|| ApiError::body_undefined("body.children"))?;
-        let mut s = lock(&h.0.store);
-        let (_, results) = append_inner(&mut s, &id, children, &b, ctx.version, &ctx.bot_id)?;
+        let (_, results) = append_inner(s, &id, children, &b, ctx.version, &ctx.bot_id)?;
         Ok(super::list(results, None, false, "block"))
-    })())
+    })
 }

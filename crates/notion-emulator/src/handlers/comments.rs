@@ -1,25 +1,18 @@
 //! Comments: create (page/block parent or discussion), list by block, retrieve, update, delete.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{Call, q_get, query_pairs};
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline::{JsonBody, ReqCtx};
-use crate::state::EmulatorHandle;
-use crate::store::partial_user;
-use crate::util::{new_id, normalize_rich_text, now_minute, parse_id, path_id, rt};
+use crate::pipeline::JsonBody;
+use crate::store::{Store, partial_user};
+use crate::util::{new_id, normalize_rich_text, now_minute, parse_id, rt};
 
 /// `POST /v1/comments`.
-pub async fn create(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| -> ApiResult<Value> {
-        let mut s = lock(&h.0.store);
+pub async fn create(c: Call, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
         let parent = b.get("parent").filter(|p| !p.is_null());
         let discussion = b.get("discussion_id").filter(|p| !p.is_null());
         let (parent_v, discussion_id) = match (parent, discussion) {
@@ -104,16 +97,12 @@ pub async fn create(
         });
         s.comments.push(c.clone());
         Ok(c)
-    })())
+    })
 }
 
 /// `GET /v1/comments?block_id=…`.
-pub async fn list(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, _ctx| {
         let pairs = query_pairs(q.as_deref());
         let raw = q_get(&pairs, "block_id").ok_or_else(|| {
             ApiError::validation("query failed validation: query.block_id should be defined, instead was `undefined`.")
@@ -124,7 +113,6 @@ pub async fn list(
             ))
         })?;
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
         if !s.pages.contains_key(&id) && !s.blocks.contains_key(&id) {
             return Err(ApiError::not_found("block", &id));
         }
@@ -134,43 +122,25 @@ pub async fn list(
             .filter(|c| c["parent"]["page_id"] == json!(id) || c["parent"]["block_id"] == json!(id))
             .cloned()
             .collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "comment"))
-    })())
+        super::list_page(items, &pairs, size, "comment")
+    })
 }
 
 /// `GET /v1/comments/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "comment_id")?;
-        let s = lock(&h.0.store);
+pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "comment_id", |s, id, _ctx| {
         s.comments
             .iter()
             .find(|c| c["id"] == json!(id))
             .cloned()
             .ok_or_else(|| ApiError::not_found("comment", &id))
-    })())
+    })
 }
 
 /// `PATCH /v1/comments/{id}`: replaces the text (`rich_text` or `markdown`).
-pub async fn update(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "comment_id")?;
-        let mut s = lock(&h.0.store);
-        let pos = s
-            .comments
-            .iter()
-            .position(|c| c["id"] == json!(id))
-            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_id(&raw, "comment_id", |s, id, _ctx| {
+        let pos = comment_pos(s, &id)?;
         let rich = match (b.get("rich_text"), b.get("markdown")) {
             (Some(r), None) => normalize_rich_text(r, "body.rich_text", &*s)?,
             (None, Some(Value::String(m))) => rt(m),
@@ -190,23 +160,21 @@ pub async fn update(
         c["rich_text"] = rich;
         c["last_edited_time"] = json!(now_minute());
         Ok(c.clone())
-    })())
+    })
 }
 
 /// `DELETE /v1/comments/{id}`: removes the comment and answers it.
-pub async fn delete(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "comment_id")?;
-        let mut s = lock(&h.0.store);
-        let pos = s
-            .comments
-            .iter()
-            .position(|c| c["id"] == json!(id))
-            .ok_or_else(|| ApiError::not_found("comment", &id))?;
+pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "comment_id", |s, id, _ctx| {
+        let pos = comment_pos(s, &id)?;
         Ok(s.comments.remove(pos))
-    })())
+    })
+}
+
+/// Where the comment `id` stands in the store, or Notion's 404.
+fn comment_pos(s: &Store, id: &str) -> ApiResult<usize> {
+    s.comments
+        .iter()
+        .position(|c| c["id"] == json!(id))
+        .ok_or_else(|| ApiError::not_found("comment", id))
 }

@@ -1,17 +1,15 @@
 //! Databases (containers; legacy schema form on 2022-06-28) and data sources: retrieve,
 //! create, update, query, templates.
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::{cursor_body, lock, page_size_body, paginate, q_get, query_pairs, respond};
+use super::{Call, cursor_body, page_size_body, paginate, q_get, query_pairs};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::pipeline::{JsonBody, ReqCtx};
 use crate::query::{eval, sort_pages, validate_filter, validate_sorts};
-use crate::state::EmulatorHandle;
 use crate::store::{Store, multi_source_error, plain_text_of};
 use crate::util::{new_id, normalize_rich_text, now_millis, now_minute, parse_id, path_id};
 
@@ -32,16 +30,10 @@ fn not_legacy(v: ApiVersion) -> ApiResult<()> {
 }
 
 /// `GET /v1/databases/{id}`.
-pub async fn retrieve_database(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "database_id")?;
-        let s = lock(&h.0.store);
+pub async fn retrieve_database(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "database_id", |s, id, ctx| {
         s.render_database(&id, ctx.version)
-    })())
+    })
 }
 
 fn rich(s: &Store, b: &Value, key: &str) -> ApiResult<Option<Value>> {
@@ -73,16 +65,11 @@ fn make_schema(s: &mut Store, props: &Value, path: &str) -> ApiResult<Map<String
 }
 
 /// `POST /v1/databases`.
-pub async fn create_database(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
+pub async fn create_database(c: Call, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
         let parent = b
             .get("parent")
             .ok_or_else(|| ApiError::body_undefined("body.parent"))?;
-        let mut s = lock(&h.0.store);
         let parent = if let Some(raw) = parent.get("page_id").and_then(Value::as_str) {
             let pid = parse_id(raw).ok_or_else(|| {
                 ApiError::validation(format!(
@@ -113,11 +100,11 @@ pub async fn create_database(
         } else {
             "body.initial_data_source.properties"
         };
-        let schema = make_schema(&mut s, &props_src, path)?;
-        let title = rich(&s, &b, "title")?.unwrap_or_else(|| json!([]));
+        let schema = make_schema(s, &props_src, path)?;
+        let title = rich(s, &b, "title")?.unwrap_or_else(|| json!([]));
         let id = new_id();
         let mut db = s.make_database(&id, parent, title.clone(), &ctx.bot_id);
-        if let Some(d) = rich(&s, &b, "description")? {
+        if let Some(d) = rich(s, &b, "description")? {
             db["description"] = d;
         }
         if let Some(i) = b.get("is_inline").and_then(Value::as_bool) {
@@ -133,25 +120,18 @@ pub async fn create_database(
         let ds = s.make_data_source(&ds_id, &id, title, Value::Object(schema), &ctx.bot_id);
         s.insert_data_source(ds);
         s.render_database(&id, ctx.version)
-    })())
+    })
 }
 
 /// `PATCH /v1/databases/{id}`.
-pub async fn update_database(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "database_id")?;
-        let mut s = lock(&h.0.store);
+pub async fn update_database(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_id(&raw, "database_id", |s, id, ctx| {
         if !s.databases.contains_key(&id) {
             return Err(ApiError::not_found("database", &id));
         }
         let trash = super::pages::trash_flag(&b, ctx.version)?;
-        let title = rich(&s, &b, "title")?;
-        let desc = rich(&s, &b, "description")?;
+        let title = rich(s, &b, "title")?;
+        let desc = rich(s, &b, "description")?;
         if ctx.version.is_legacy() {
             let sources = s.databases[&id]["data_sources"]
                 .as_array()
@@ -165,7 +145,7 @@ pub async fn update_database(
                 sources.first().and_then(|d| d["id"].as_str()),
             ) {
                 let ds = ds.to_string();
-                update_schema(&mut s, &ds, props)?;
+                update_schema(s, &ds, props)?;
             }
         }
         let db = s
@@ -199,31 +179,22 @@ pub async fn update_database(
             blk["archived"] = json!(t);
         }
         s.render_database(&id, ctx.version)
-    })())
+    })
 }
 
 /// `GET /v1/data_sources/{id}`.
-pub async fn retrieve_data_source(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
+pub async fn retrieve_data_source(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_store(|s, ctx| {
         not_legacy(ctx.version)?;
         let id = path_id(&raw, "data_source_id")?;
-        let s = lock(&h.0.store);
         s.render_data_source(&id, ctx.version)
             .ok_or_else(|| ApiError::not_found("database", &id))
-    })())
+    })
 }
 
 /// `POST /v1/data_sources`.
-pub async fn create_data_source(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
+pub async fn create_data_source(c: Call, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
         not_legacy(ctx.version)?;
         let raw = b["parent"]["database_id"]
             .as_str()
@@ -233,15 +204,14 @@ pub async fn create_data_source(
                 "body failed validation: body.parent.database_id should be a valid uuid, instead was `\"{raw}\"`."
             ))
         })?;
-        let mut s = lock(&h.0.store);
         if !s.databases.contains_key(&db_id) {
             return Err(ApiError::not_found("database", &db_id));
         }
         let props = b
             .get("properties")
             .ok_or_else(|| ApiError::body_undefined("body.properties"))?;
-        let schema = make_schema(&mut s, props, "body.properties")?;
-        let title = rich(&s, &b, "title")?.unwrap_or_else(|| json!([]));
+        let schema = make_schema(s, props, "body.properties")?;
+        let title = rich(s, &b, "title")?.unwrap_or_else(|| json!([]));
         let id = new_id();
         let mut ds = s.make_data_source(&id, &db_id, title, Value::Object(schema), &ctx.bot_id);
         if let Some(i) = b.get("icon") {
@@ -249,7 +219,7 @@ pub async fn create_data_source(
         }
         s.insert_data_source(ds);
         Ok(s.render_data_source(&id, ctx.version).unwrap_or_default())
-    })())
+    })
 }
 
 /// Applies a schema change map (`null` deletes, `{name}` renames, `{<type>: cfg}` adds or
@@ -385,22 +355,20 @@ fn rename_prop(s: &mut Store, ds_id: &str, old: &str, new: &str, cfg: Value) {
 
 /// `PATCH /v1/data_sources/{id}`.
 pub async fn update_data_source(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path(raw): Path<String>,
     JsonBody(b): JsonBody,
 ) -> Response {
-    respond((|| {
+    c.with_store(|s, ctx| {
         not_legacy(ctx.version)?;
         let id = path_id(&raw, "data_source_id")?;
-        let mut s = lock(&h.0.store);
         if !s.data_sources.contains_key(&id) {
             return Err(ApiError::not_found("database", &id));
         }
         let trash = super::pages::trash_flag(&b, ctx.version)?;
-        let title = rich(&s, &b, "title")?;
+        let title = rich(s, &b, "title")?;
         if let Some(props) = b.get("properties") {
-            update_schema(&mut s, &id, props)?;
+            update_schema(s, &id, props)?;
         }
         let db_id = s.data_sources[&id]["parent"]["database_id"]
             .as_str()
@@ -429,7 +397,7 @@ pub async fn update_data_source(
             }
         }
         Ok(s.render_data_source(&id, ctx.version).unwrap_or_default())
-    })())
+    })
 }
 
 fn run_query(
@@ -481,76 +449,59 @@ fn run_query(
             )
         })
         .collect();
-    let kind = if ctx.version.is_legacy() {
-        "page_or_database"
-    } else {
-        "page_or_data_source"
-    };
-    let mut out = super::list(results, next, more, kind);
-    if capped && !more {
-        out["request_status"] =
-            json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" });
-    }
-    Ok(out)
+    Ok(super::query_list(
+        results,
+        next,
+        more,
+        ctx.version.is_legacy(),
+        capped,
+    ))
 }
 
 /// `POST /v1/data_sources/{id}/query`.
 pub async fn query(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     JsonBody(b): JsonBody,
 ) -> Response {
-    respond((|| {
+    c.with_store(|s, ctx| {
         not_legacy(ctx.version)?;
         let id = path_id(&raw, "data_source_id")?;
-        let s = lock(&h.0.store);
         if !s.data_sources.contains_key(&id) {
             return Err(ApiError::not_found("database", &id));
         }
-        run_query(&s, &id, &b, q.as_deref(), &ctx, h.0.query_cap)
-    })())
+        run_query(s, &id, &b, q.as_deref(), ctx, c.h.0.query_cap)
+    })
 }
 
 /// `POST /v1/databases/{id}/query` (2022-06-28 only).
 pub async fn legacy_query(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     JsonBody(b): JsonBody,
 ) -> Response {
-    respond((|| {
+    c.with_store(|s, ctx| {
         legacy_only(ctx.version)?;
         let id = path_id(&raw, "database_id")?;
-        let s = lock(&h.0.store);
-        let db = s
-            .databases
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("database", &id))?;
+        let db = crate::util::get_or_404(&s.databases, &id, "database")?;
         let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
         if sources.len() != 1 {
             return Err(multi_source_error(&id));
         }
         let ds = sources[0]["id"].as_str().unwrap_or_default().to_string();
-        run_query(&s, &ds, &b, q.as_deref(), &ctx, h.0.query_cap)
-    })())
+        run_query(s, &ds, &b, q.as_deref(), ctx, c.h.0.query_cap)
+    })
 }
 
 /// `GET /v1/data_sources/{id}/templates`.
-pub async fn templates(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn templates(c: Call, Path(raw): Path<String>, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, ctx| {
         not_legacy(ctx.version)?;
         let id = path_id(&raw, "data_source_id")?;
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
         if !s.data_sources.contains_key(&id) {
             return Err(ApiError::not_found("database", &id));
         }
@@ -573,5 +524,5 @@ pub async fn templates(
             .collect();
         let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
         Ok(json!({ "templates": res, "has_more": more, "next_cursor": next }))
-    })())
+    })
 }

@@ -14,7 +14,7 @@ use axum::response::Response;
 use notion_markdown::{RenderOptions, parse_markdown_json, render_json};
 use serde_json::{Value, json};
 
-use super::{lock, q_get, query_pairs, respond};
+use super::{Call, lock, q_get, query_pairs, respond};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::model::{NewBlock, block_type_of, normalize_children};
@@ -67,31 +67,25 @@ fn check_target(s: &Store, id: &str) -> ApiResult<()> {
 }
 
 /// `GET /v1/pages/{id}/markdown`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn retrieve(c: Call, Path(raw): Path<String>, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, ctx| {
         if !supported(ctx.version) {
             return Err(ApiError::invalid_request_url());
         }
         let id = path_id(&raw, "page_id")?;
         let pairs = query_pairs(q.as_deref());
         let transcript = q_get(&pairs, "include_transcript") == Some("true");
-        let s = lock(&h.0.store);
         if !s.pages.contains_key(&id) && !s.blocks.contains_key(&id) {
             return Err(ApiError::not_found("page", &id));
         }
         Ok(page_markdown(
-            &s,
+            s,
             &id,
             ctx.version,
-            h.0.markdown_block_limit,
+            c.h.0.markdown_block_limit,
             transcript,
         ))
-    })())
+    })
 }
 
 /// `PATCH /v1/pages/{id}/markdown`.

@@ -12,15 +12,59 @@ pub mod uploads;
 pub mod users;
 pub mod views;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::{Extension, Router};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline::pipeline;
+use crate::pipeline::{ReqCtx, pipeline};
 use crate::state::EmulatorHandle;
+use crate::store::Store;
+use crate::util::path_id;
+
+/// What every API handler takes: the emulator and the request's context (set by the pipeline).
+pub struct Call {
+    /// The emulator.
+    pub h: EmulatorHandle,
+    /// The request's version, bot and origin.
+    pub ctx: ReqCtx,
+}
+
+impl FromRequestParts<EmulatorHandle> for Call {
+    type Rejection = <Extension<ReqCtx> as FromRequestParts<EmulatorHandle>>::Rejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &EmulatorHandle,
+    ) -> Result<Self, Self::Rejection> {
+        let Extension(ctx) = Extension::<ReqCtx>::from_request_parts(parts, state).await?;
+        Ok(Call {
+            h: state.clone(),
+            ctx,
+        })
+    }
+}
+
+impl Call {
+    /// Answers `f` run on the locked store.
+    pub fn with_store(&self, f: impl FnOnce(&mut Store, &ReqCtx) -> ApiResult<Value>) -> Response {
+        respond(f(&mut lock(&self.h.0.store), &self.ctx))
+    }
+
+    /// Parses the path id `raw` (a malformed one answers Notion's 400 naming `param`), then
+    /// answers `f` run on the locked store with the dashed id.
+    pub fn with_id(
+        &self,
+        raw: &str,
+        param: &str,
+        f: impl FnOnce(&mut Store, String, &ReqCtx) -> ApiResult<Value>,
+    ) -> Response {
+        respond(path_id(raw, param).and_then(|id| f(&mut lock(&self.h.0.store), id, &self.ctx)))
+    }
+}
 
 /// Parses the raw query string into pairs (repeated keys kept).
 pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -131,6 +175,39 @@ pub fn paginate_range<T>(
     let has_more = end < items.len();
     let next = has_more.then(|| id_of(&items[end]).to_string());
     Ok((start..end, next, has_more))
+}
+
+/// One page of `items` for the query's `start_cursor` and a page size, in the list envelope.
+pub fn list_page(
+    items: Vec<Value>,
+    pairs: &[(String, String)],
+    size: usize,
+    kind: &str,
+) -> ApiResult<Value> {
+    let (res, next, more) = paginate(items, q_get(pairs, "start_cursor"), size)?;
+    Ok(list(res, next, more, kind))
+}
+
+/// The answer of a data source query or a search: the list envelope of pages and data sources
+/// (databases for a legacy version), marked incomplete where the result cap cut it.
+pub fn query_list(
+    results: Vec<Value>,
+    next: Option<String>,
+    more: bool,
+    legacy: bool,
+    capped: bool,
+) -> Value {
+    let kind = if legacy {
+        "page_or_database"
+    } else {
+        "page_or_data_source"
+    };
+    let mut out = list(results, next, more, kind);
+    if capped && !more {
+        out["request_status"] =
+            json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" });
+    }
+    out
 }
 
 /// The list envelope.

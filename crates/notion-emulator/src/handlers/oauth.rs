@@ -245,6 +245,14 @@ pub async fn token(
     })())
 }
 
+/// Checks the client's Basic credentials and answers the body's `token`.
+fn client_token<'a>(h: &EmulatorHandle, headers: &HeaderMap, b: &'a Value) -> ApiResult<&'a str> {
+    basic_client(h, headers)?;
+    b.get("token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid_request("body.token should be defined."))
+}
+
 /// `POST /v1/oauth/introspect`.
 pub async fn introspect(
     State(h): State<EmulatorHandle>,
@@ -252,11 +260,7 @@ pub async fn introspect(
     JsonBody(b): JsonBody,
 ) -> Response {
     respond((|| {
-        basic_client(&h, &headers)?;
-        let t = b
-            .get("token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_request("body.token should be defined."))?;
+        let t = client_token(&h, &headers, &b)?;
         let revoked = lock(&h.0.rt).revoked.contains(t);
         let o = lock(&h.0.oauth);
         match o.access.get(t).or_else(|| o.refresh.get(t)) {
@@ -273,11 +277,7 @@ pub async fn revoke(
     JsonBody(b): JsonBody,
 ) -> Response {
     respond((|| {
-        basic_client(&h, &headers)?;
-        let t = b
-            .get("token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| invalid_request("body.token should be defined."))?;
+        let t = client_token(&h, &headers, &b)?;
         h.revoke_token(t);
         Ok(json!({}))
     })())

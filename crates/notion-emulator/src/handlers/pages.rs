@@ -6,14 +6,14 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::{lock, q_all, q_get, query_pairs, respond};
+use super::{Call, lock, q_all, q_get, query_pairs, respond};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::model::normalize_children;
 use crate::pipeline::{JsonBody, ReqCtx};
 use crate::state::EmulatorHandle;
 use crate::store::{Position, Store, page_title, partial_user};
-use crate::util::{MentionResolver, new_id, page_url, parse_id, path_id, percent_decode};
+use crate::util::{MentionResolver, new_id, page_url, parse_id, percent_decode};
 
 /// Resolved parent of a new or moved page.
 enum PageParent {
@@ -63,10 +63,7 @@ fn resolve_parent(s: &Store, parent: &Value, v: ApiVersion) -> ApiResult<PagePar
         return Ok(PageParent::DataSource { ds: id, db });
     }
     if let Some(id) = parent_id_field(parent, "database_id")? {
-        let db = s
-            .databases
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("database", &id))?;
+        let db = crate::util::get_or_404(&s.databases, &id, "database")?;
         let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
         if sources.len() != 1 {
             if v.is_legacy() {
@@ -266,13 +263,7 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
             Some("page_start") => Position::Start,
             Some("page_end") => Position::End,
             Some("after_block") => {
-                let raw = p["after_block"]["id"].as_str().unwrap_or_default();
-                let id = parse_id(raw).ok_or_else(|| {
-                    ApiError::validation(format!(
-                        "body failed validation: body.position.after_block.id should be a valid uuid, instead was `{}`.",
-                        serde_json::to_string(raw).unwrap_or_default()
-                    ))
-                })?;
+                let id = super::blocks::after_block_id(p)?;
                 if !s.children.get(pid).is_some_and(|c| c.contains(&id)) {
                     return Err(ApiError::not_found("block", &id));
                 }
@@ -336,19 +327,12 @@ fn create_inner(h: &EmulatorHandle, ctx: &ReqCtx, q: Option<&str>, b: &Value) ->
 }
 
 /// `GET /v1/pages/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "page_id")?;
-        let s = lock(&h.0.store);
+pub async fn retrieve(c: Call, Path(raw): Path<String>, RawQuery(q): RawQuery) -> Response {
+    c.with_id(&raw, "page_id", |s, id, ctx| {
         let filter = filter_props(q.as_deref());
         s.render_page(&id, ctx.version, filter.as_deref(), true)
             .ok_or_else(|| ApiError::not_found("page", &id))
-    })())
+    })
 }
 
 /// The trash flag of an update request, honouring version rules.
@@ -372,20 +356,13 @@ pub(crate) fn trash_flag(b: &Value, v: ApiVersion) -> ApiResult<Option<bool>> {
 
 /// `PATCH /v1/pages/{id}`.
 pub async fn update(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     JsonBody(b): JsonBody,
 ) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "page_id")?;
-        let mut s = lock(&h.0.store);
-        let page = s
-            .pages
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("page", &id))?;
+    c.with_id(&raw, "page_id", |s, id, ctx| {
+        let page = crate::util::get_or_404(&s.pages, &id, "page")?.clone();
         let trash = trash_flag(&b, ctx.version)?;
         let trashed = page["in_trash"] == json!(true);
         let has_edits =
@@ -412,22 +389,22 @@ pub async fn update(
         if let Some(props) = b.get("properties") {
             let existing = page["properties"].as_object().cloned().unwrap_or_default();
             let (new_props, options) =
-                write_properties(&s, schema.as_ref(), props, Some(&existing))?;
+                write_properties(s, schema.as_ref(), props, Some(&existing))?;
             if let Some(d) = &ds_id {
-                add_options(&mut s, d, options);
+                add_options(s, d, options);
             }
             if let Some(p) = s.pages.get_mut(&id) {
                 p["properties"] = Value::Object(new_props);
             }
-            sync_title(&mut s, &id);
+            sync_title(s, &id);
         }
         let icon = b
             .get("icon")
-            .map(|i| icon_value(&s, i, "body.icon"))
+            .map(|i| icon_value(s, i, "body.icon"))
             .transpose()?;
         let cover = b
             .get("cover")
-            .map(|c| icon_value(&s, c, "body.cover"))
+            .map(|c| icon_value(s, c, "body.cover"))
             .transpose()?;
         if let Some(p) = s.pages.get_mut(&id) {
             if let Some(icon) = icon {
@@ -444,11 +421,11 @@ pub async fn update(
             s.set_trash(&id, t);
         }
         s.touch(&id, &ctx.bot_id);
-        refresh_last_edited(&mut s, &id);
+        refresh_last_edited(s, &id);
         let filter = filter_props(q.as_deref());
         Ok(s.render_page(&id, ctx.version, filter.as_deref(), true)
             .unwrap_or_default())
-    })())
+    })
 }
 
 /// Keeps `last_edited_time`/`last_edited_by` property values in sync with the page.
@@ -477,24 +454,13 @@ pub(crate) fn refresh_last_edited(s: &mut Store, id: &str) {
 }
 
 /// `POST /v1/pages/{id}/move`.
-pub async fn move_page(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "page_id")?;
+pub async fn move_page(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_id(&raw, "page_id", |s, id, ctx| {
         let parent = b
             .get("parent")
             .ok_or_else(|| ApiError::body_undefined("body.parent"))?;
-        let mut s = lock(&h.0.store);
-        let page = s
-            .pages
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("page", &id))?;
-        let target = resolve_parent(&s, parent, ctx.version)?;
+        let page = crate::util::get_or_404(&s.pages, &id, "page")?.clone();
+        let target = resolve_parent(s, parent, ctx.version)?;
         match &target {
             PageParent::Page(p) if p == &id => {
                 return Err(ApiError::validation("A page cannot be moved into itself."));
@@ -549,7 +515,7 @@ pub async fn move_page(
         s.touch(&id, &ctx.bot_id);
         Ok(s.render_page(&id, ctx.version, None, true)
             .unwrap_or_default())
-    })())
+    })
 }
 
 fn encode_cursor(offset: usize) -> String {
@@ -570,13 +536,11 @@ fn encode_component(s: &str) -> String {
 
 /// `GET /v1/pages/{id}/properties/{property_id}`.
 pub async fn property_item(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path((raw, prop_raw)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "page_id")?;
+    c.with_id(&raw, "page_id", |s, id, ctx| {
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
         let start = match q_get(&pairs, "start_cursor") {
@@ -585,7 +549,6 @@ pub async fn property_item(
                 ApiError::validation(format!("The start_cursor provided is invalid: {c}"))
             })?,
         };
-        let s = lock(&h.0.store);
         let page = s
             .pages
             .get(&id)
@@ -683,7 +646,7 @@ pub async fn property_item(
             }
             _ => Ok(item(&ty, val[&ty].clone())),
         }
-    })())
+    })
 }
 
 /// Creates a page under another page (programmatic test access).

@@ -153,15 +153,5 @@ fn search_inner(h: &EmulatorHandle, ctx: &ReqCtx, b: &Value) -> ApiResult<Value>
             results.push(v);
         }
     }
-    let kind = if legacy {
-        "page_or_database"
-    } else {
-        "page_or_data_source"
-    };
-    let mut out = super::list(results, next, more, kind);
-    if capped && !more {
-        out["request_status"] =
-            json!({ "type": "incomplete", "incomplete_reason": "query_result_limit_reached" });
-    }
-    Ok(out)
+    Ok(super::query_list(results, next, more, legacy, capped))
 }

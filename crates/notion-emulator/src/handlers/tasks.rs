@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{Call, lock, paginate, q_get, query_pairs, respond};
 use crate::error::{ApiError, ApiResult};
 use crate::pipeline::ReqCtx;
 use crate::state::EmulatorHandle;
@@ -69,16 +69,11 @@ pub async fn retrieve(
 }
 
 /// `GET /v1/custom_emojis?name=…`: the workspace's custom emojis (`name` matches exactly).
-pub async fn custom_emojis(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn custom_emojis(c: Call, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, _ctx| {
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
         let name = q_get(&pairs, "name");
-        let s = lock(&h.0.store);
         let items: Vec<Value> = s
             .custom_emojis
             .iter()
@@ -93,5 +88,5 @@ pub async fn custom_emojis(
             "has_more": more,
             "next_cursor": next,
         }))
-    })())
+    })
 }

@@ -19,7 +19,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{Call, lock, q_get, query_pairs, respond};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
 use crate::pipeline::{JsonBody, ReqCtx};
@@ -149,12 +149,8 @@ fn str_field<'a>(b: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
 }
 
 /// `POST /v1/file_uploads`.
-pub async fn create(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| -> ApiResult<Value> {
+pub async fn create(c: Call, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
         let mode = str_field(&b, "mode")?.unwrap_or("single_part").to_string();
         if !matches!(mode.as_str(), "single_part" | "multi_part" | "external_url") {
             return Err(ApiError::validation(format!(
@@ -248,7 +244,6 @@ pub async fn create(
         if let Some(n) = parts {
             o["number_of_parts"] = json!({ "total": n, "sent": 0 });
         }
-        let mut s = lock(&h.0.store);
         // Notion looks at the external file with a `HEAD` request before accepting the
         // import: larger than the workspace's per-file limit is a 400 `validation_error`
         // ("Importing external files", step 1).
@@ -293,31 +288,21 @@ pub async fn create(
         }
         s.file_uploads.insert(id, up);
         Ok(answer)
-    })())
+    })
 }
 
 /// `GET /v1/file_uploads/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "file_upload_id")?;
-        let mut s = lock(&h.0.store);
+pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "file_upload_id", |s, id, ctx| {
         let up = s.file_uploads.get_mut(&id).ok_or_else(|| not_found(&id))?;
         up.settle(Instant::now());
         Ok(up.render(ctx.version))
-    })())
+    })
 }
 
 /// `GET /v1/file_uploads?status=…`: newest first.
-pub async fn list(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, ctx| {
         let pairs = query_pairs(q.as_deref());
         let status = q_get(&pairs, "status");
         if let Some(st) = status
@@ -328,7 +313,6 @@ pub async fn list(
             )));
         }
         let size = super::page_size_query(&pairs)?;
-        let mut s = lock(&h.0.store);
         let now = Instant::now();
         let mut ups: Vec<&mut Upload> = s.file_uploads.values_mut().collect();
         ups.sort_by_key(|u| std::cmp::Reverse(u.seq));
@@ -340,9 +324,8 @@ pub async fn list(
             .filter(|u| status.is_none_or(|st| u.status() == st))
             .map(|u| u.render(ctx.version))
             .collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "file_upload"))
-    })())
+        super::list_page(items, &pairs, size, "file_upload")
+    })
 }
 
 /// One received form: the file's size, name and type, and the part number.
@@ -540,14 +523,8 @@ fn sendable(s: &mut Store, id: &str) -> ApiResult<()> {
 }
 
 /// `POST /v1/file_uploads/{id}/complete` (multi-part uploads, once every part is sent).
-pub async fn complete(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "file_upload_id")?;
-        let mut s = lock(&h.0.store);
+pub async fn complete(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "file_upload_id", |s, id, ctx| {
         let up = s.file_uploads.get_mut(&id).ok_or_else(|| not_found(&id))?;
         up.settle(Instant::now());
         if up.mode != "multi_part" {
@@ -582,5 +559,5 @@ pub async fn complete(
             m.shift_remove("complete_url");
         }
         Ok(up.render(ctx.version))
-    })())
+    })
 }

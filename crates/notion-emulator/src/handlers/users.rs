@@ -5,11 +5,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{Call, lock, query_pairs, respond};
 use crate::error::ApiError;
 use crate::pipeline::ReqCtx;
 use crate::state::EmulatorHandle;
-use crate::util::path_id;
 
 /// Users as listed: bots keep their `owner`/`workspace_*` details, as recorded for some bots
 /// in `RM/retrieve_users_all.json`.
@@ -37,34 +36,22 @@ pub async fn me(State(h): State<EmulatorHandle>, Extension(ctx): Extension<ReqCt
 }
 
 /// `GET /v1/users`.
-pub async fn list(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
+pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, _ctx| {
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
         let items: Vec<Value> = s.users.iter().map(listed).collect();
-        let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
-        Ok(super::list(res, next, more, "user"))
-    })())
+        super::list_page(items, &pairs, size, "user")
+    })
 }
 
 /// `GET /v1/users/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(_ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        let id = path_id(&raw, "user_id")?;
-        let s = lock(&h.0.store);
+pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_id(&raw, "user_id", |s, id, _ctx| {
         s.users
             .iter()
             .find(|u| u["id"] == json!(id))
             .map(listed)
             .ok_or_else(|| ApiError::not_found("user", &id))
-    })())
+    })
 }

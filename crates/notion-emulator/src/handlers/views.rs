@@ -5,17 +5,15 @@
 
 use std::time::Duration;
 
-use axum::Extension;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
-use super::{lock, paginate, q_get, query_pairs, respond};
+use super::{Call, paginate, q_get, query_pairs};
 use crate::error::{ApiError, ApiResult};
 use crate::pipeline::{JsonBody, ReqCtx};
 use crate::query::{eval, sort_pages, validate_filter, validate_sorts};
-use crate::state::EmulatorHandle;
 use crate::store::{Store, partial_user};
 use crate::util::{compact, minute_after, new_id, now_minute, parse_id, path_id};
 
@@ -134,13 +132,9 @@ pub fn insert_view(
 }
 
 /// `POST /v1/views`.
-pub async fn create(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
+pub async fn create(c: Call, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
         let ds = body_uuid(&b, "data_source_id")?
             .ok_or_else(|| ApiError::body_undefined("body.data_source_id"))?;
         let name = match b.get("name") {
@@ -155,7 +149,6 @@ pub async fn create(
         let ty = view_type(&b, true)?.unwrap_or_default();
         let db = body_uuid(&b, "database_id")?;
         let dashboard = body_uuid(&b, "view_id")?;
-        let mut s = lock(&h.0.store);
         let Some(source) = s.data_sources.get(&ds) else {
             return Err(ApiError::not_found("data_source", &ds));
         };
@@ -197,9 +190,9 @@ pub async fn create(
                 "Data source {ds} does not belong to database {db}; a view can only show a data source of its own database."
             )));
         }
-        check_filter_sorts(&s, &ds, &b)?;
-        Ok(insert_view(&mut s, &db, &ds, &name, &ty, &b, &ctx.bot_id))
-    })())
+        check_filter_sorts(s, &ds, &b)?;
+        Ok(insert_view(s, &db, &ds, &name, &ty, &b, &ctx.bot_id))
+    })
 }
 
 fn get_view<'a>(s: &'a Store, raw: &str) -> ApiResult<(String, &'a Value)> {
@@ -212,30 +205,19 @@ fn get_view<'a>(s: &'a Store, raw: &str) -> ApiResult<(String, &'a Value)> {
 }
 
 /// `GET /v1/views/{id}`.
-pub async fn retrieve(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
-        let s = lock(&h.0.store);
-        Ok(get_view(&s, &raw)?.1.clone())
-    })())
+pub async fn retrieve(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
+        Ok(get_view(s, &raw)?.1.clone())
+    })
 }
 
 /// `PATCH /v1/views/{id}`: `name`, `type`, `filter`, `sorts`, `quick_filters`,
 /// `configuration` (a `null` clears a filter or sorts).
-pub async fn update(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
-        let mut s = lock(&h.0.store);
-        let (id, v) = get_view(&s, &raw)?;
+pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
+        let (id, v) = get_view(s, &raw)?;
         let ds = v["data_source_id"].as_str().unwrap_or_default().to_string();
         let ty = view_type(&b, false)?;
         if let Some(n) = b.get("name")
@@ -246,7 +228,7 @@ pub async fn update(
             )));
         }
         if s.data_sources.contains_key(&ds) {
-            check_filter_sorts(&s, &ds, &b)?;
+            check_filter_sorts(s, &ds, &b)?;
         }
         let by = ctx.bot_id.clone();
         let view = s
@@ -264,36 +246,27 @@ pub async fn update(
         view["last_edited_time"] = json!(now_minute());
         view["last_edited_by"] = partial_user(&by);
         Ok(view.clone())
-    })())
+    })
 }
 
 /// `DELETE /v1/views/{id}`: answers the partial view.
-pub async fn delete(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
-        let mut s = lock(&h.0.store);
-        let (id, _) = get_view(&s, &raw)?;
+pub async fn delete(c: Call, Path(raw): Path<String>) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
+        let (id, _) = get_view(s, &raw)?;
         let v = s
             .views
             .remove(&id)
             .ok_or_else(|| ApiError::not_found("view", &id))?;
         s.view_queries.retain(|_, q| q.view_id != id);
         Ok(json!({ "object": "view", "id": id, "parent": v["parent"], "type": v["type"] }))
-    })())
+    })
 }
 
 /// `GET /v1/views?database_id=…|data_source_id=…`: partial views, oldest first.
-pub async fn list(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    RawQuery(q): RawQuery,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
+pub async fn list(c: Call, RawQuery(q): RawQuery) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
         let pairs = query_pairs(q.as_deref());
         let parse = |key: &str| -> ApiResult<Option<String>> {
             q_get(&pairs, key)
@@ -314,7 +287,6 @@ pub async fn list(
             ));
         }
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
         if let Some(d) = &db
             && !s.databases.contains_key(d)
         {
@@ -346,7 +318,7 @@ pub async fn list(
             .collect();
         let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
         Ok(page_list(res, next, more))
-    })())
+    })
 }
 
 fn page_list(results: Vec<Value>, next: Option<String>, more: bool) -> Value {
@@ -366,17 +338,11 @@ fn page_refs(ids: &[String]) -> Vec<Value> {
 
 /// `POST /v1/views/{id}/queries`: runs the view (its filter and sorts on its data source) and
 /// answers the first page of results (`page_size` in the body, default 100).
-pub async fn create_query(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path(raw): Path<String>,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
+pub async fn create_query(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
         let size = super::page_size_body(&b)?;
-        let mut s = lock(&h.0.store);
-        let (view_id, view) = get_view(&s, &raw)?;
+        let (view_id, view) = get_view(s, &raw)?;
         let ds = view["data_source_id"].as_str().unwrap_or_default();
         let Some(source) = s.data_sources.get(ds) else {
             return Err(ApiError::not_found("data_source", ds));
@@ -419,7 +385,7 @@ pub async fn create_query(
             },
         );
         Ok(out)
-    })())
+    })
 }
 
 fn get_query<'a>(s: &'a Store, view_raw: &str, raw: &str) -> ApiResult<(String, &'a ViewQuery)> {
@@ -433,34 +399,27 @@ fn get_query<'a>(s: &'a Store, view_raw: &str, raw: &str) -> ApiResult<(String, 
 
 /// `GET /v1/views/{id}/queries/{query_id}`: a page of results.
 pub async fn query_results(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
+    c: Call,
     Path((view_raw, raw)): Path<(String, String)>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
         let pairs = query_pairs(q.as_deref());
         let size = super::page_size_query(&pairs)?;
-        let s = lock(&h.0.store);
-        let (_, query) = get_query(&s, &view_raw, &raw)?;
+        let (_, query) = get_query(s, &view_raw, &raw)?;
         let items = page_refs(&query.pages);
         let (res, next, more) = paginate(items, q_get(&pairs, "start_cursor"), size)?;
         Ok(page_list(res, next, more))
-    })())
+    })
 }
 
 /// `DELETE /v1/views/{id}/queries/{query_id}`.
-pub async fn delete_query(
-    State(h): State<EmulatorHandle>,
-    Extension(ctx): Extension<ReqCtx>,
-    Path((view_raw, raw)): Path<(String, String)>,
-) -> Response {
-    respond((|| {
-        not_legacy(&ctx)?;
-        let mut s = lock(&h.0.store);
-        let (id, _) = get_query(&s, &view_raw, &raw)?;
+pub async fn delete_query(c: Call, Path((view_raw, raw)): Path<(String, String)>) -> Response {
+    c.with_store(|s, ctx| {
+        not_legacy(ctx)?;
+        let (id, _) = get_query(s, &view_raw, &raw)?;
         s.view_queries.remove(&id);
         Ok(json!({ "object": "view_query", "id": id, "deleted": true }))
-    })())
+    })
 }
