@@ -19,12 +19,22 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::json;
 
 /// What to build and how often to fetch each page.
+#[derive(clap::Args)]
 pub(crate) struct Params {
+    /// Audit events in the store.
+    #[arg(long, default_value_t = 100_000)]
     pub(crate) events: usize,
+    /// Agents.
+    #[arg(long, default_value_t = 1_000)]
     pub(crate) agents: usize,
+    /// Pending approvals.
+    #[arg(long, default_value_t = 40)]
     pub(crate) approvals: usize,
+    /// Fetches of each page.
+    #[arg(long, default_value_t = 30)]
     pub(crate) iterations: usize,
-    /// Keep serving this many seconds after measuring (to look at the pages in a browser).
+    /// Keep serving this many seconds afterwards (to look at the pages).
+    #[arg(long, default_value_t = 0)]
     pub(crate) hold: u64,
 }
 

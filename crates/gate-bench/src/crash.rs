@@ -45,29 +45,44 @@ const NOTION_VERSION: &str = "2026-03-11";
 const TOKEN: &str = "ntn_gate_bench_crash";
 
 /// Parameters of the run.
+#[derive(clap::Args)]
 pub struct Params {
-    /// Concurrent writers.
+    /// Concurrent writers (one write at a time each: creates and updates in turn).
+    #[arg(long, default_value_t = 8)]
     pub writers: usize,
-    /// SIGKILLs of `serve`.
+    /// SIGKILLs.
+    #[arg(long, default_value_t = 3)]
     pub kills: usize,
-    /// Latency the emulator adds to every request.
+    /// Latency the emulator adds to every request, in milliseconds.
+    #[arg(long, default_value_t = 80)]
     pub latency_ms: u64,
-    /// Shortest load before a kill.
+    /// Shortest load before a kill, in seconds.
+    #[arg(long, default_value_t = 2.0)]
     pub min_secs: f64,
-    /// Longest load before a kill.
+    /// Longest load before a kill, in seconds.
+    #[arg(long, default_value_t = 5.0)]
     pub max_secs: f64,
-    /// Load after the last restart.
+    /// Load after the last restart, in seconds.
+    #[arg(long, default_value_t = 3.0)]
     pub final_secs: f64,
-    /// Pause after a kill before the restart (the emulator finishes what was in flight).
+    /// Pause between a kill and the restart, in milliseconds (the emulator finishes
+    /// what was in flight).
+    #[arg(long, default_value_t = 1000)]
     pub quiet_ms: u64,
-    /// PostgreSQL instead of SQLite in the data folder (a fresh, empty database).
+    /// PostgreSQL instead of SQLite (a fresh, empty database).
+    #[arg(long)]
     pub database_url: Option<String>,
-    /// `--audit-durability` of `serve`.
+    /// `serve --audit-durability`.
+    #[arg(long, default_value = "process")]
     pub audit_durability: String,
-    /// Seed of the kill times (default: the clock).
+    /// Seed of the kill times (default: the clock; printed).
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Folder of the `notion-gate` and `notion-emulator` binaries (default: this binary's).
-    pub bin_dir: Option<PathBuf>,
+    /// Folder holding the notion-gate and notion-emulator binaries (default: this
+    /// binary's folder; build them with `cargo build --release -p notion-gate -p
+    /// notion-emulator --bins`).
+    #[arg(long)]
+    pub bin_dir: Option<std::path::PathBuf>,
 }
 
 /// A small deterministic generator for the kill times (splitmix64).

@@ -29,21 +29,29 @@ use serde_json::json;
 use crate::overhead::{ms, pct};
 
 /// Parameters of the run.
+#[derive(clap::Args)]
 pub struct Params {
-    /// Sequential records (and intents) per level.
+    /// Sequential records and intents per level.
+    #[arg(long, default_value_t = 2000)]
     pub records: usize,
     /// Concurrent callers.
+    #[arg(long, default_value_t = 32)]
     pub clients: usize,
     /// Records per concurrent caller.
+    #[arg(long, default_value_t = 200)]
     pub per_client: usize,
-    /// Proxied writes end to end.
+    /// Proxied writes end to end per level.
+    #[arg(long, default_value_t = 1000)]
     pub writes: usize,
-    /// Folder of the SQLite files (a disk, not tmpfs: fsync must reach a device).
+    /// Folder for the SQLite files (on a disk: fsync on tmpfs costs nothing).
+    #[arg(long, default_value = "/var/tmp")]
     pub dir: PathBuf,
-    /// PostgreSQL instead of SQLite.
+    /// Measure on PostgreSQL instead (a fresh, empty database).
+    #[arg(long)]
     pub database_url: Option<String>,
-    /// PostgreSQL: a second empty database for the `fsync` level (else its end-to-end write
-    /// is skipped: the first level's administrator is in the database).
+    /// With --database-url: a second fresh, empty database for the `fsync` level (else
+    /// its end-to-end write is skipped).
+    #[arg(long, requires = "database_url")]
     pub fsync_database_url: Option<String>,
 }
 

@@ -34,12 +34,16 @@ use serde_json::{Value, json};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// What to run.
+#[derive(clap::Args)]
 pub struct Params {
-    /// Calls in all.
+    /// Calls in all (60% reads, 20% creates, 20% appends), round-robin over the surfaces.
+    #[arg(long, default_value_t = 1000)]
     pub calls: usize,
     /// Share of Notion requests that get a fault.
+    #[arg(long, default_value_t = 0.2)]
     pub fault_rate: f64,
     /// Seed of the emulator's fault RNG.
+    #[arg(long, default_value_t = 7)]
     pub seed: u64,
 }
 

@@ -41,15 +41,21 @@ use crate::overhead::{
 const NOTION_VERSION: &str = "2026-03-11";
 
 /// Parameters of the run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Params {
     /// Concurrent clients (one connection each).
+    #[arg(long, default_value_t = 200)]
     pub clients: usize,
     /// Seconds the clients loop.
+    #[arg(long, default_value_t = 60.0)]
     pub duration: f64,
-    /// Folder of the `notion-gate` binary (default: this binary's).
+    /// Folder holding the notion-gate binary (default: this binary's folder; build it
+    /// first with `cargo build --release -p notion-gate --bins`).
+    #[arg(long)]
     pub bin_dir: Option<PathBuf>,
-    /// Run `serve` against the standalone emulator instead of `sandbox`.
+    /// Run `notion-gate serve` against the standalone emulator instead of `sandbox`
+    /// (the gateway's memory without the emulator's).
+    #[arg(long)]
     pub serve: bool,
 }
 

@@ -48,42 +48,11 @@ enum Bench {
     },
     /// The web console's pages with 100,000 audit events, 1,000 agents and 40 pending
     /// approvals: p50/p95 per page, and a whole audit export.
-    Console {
-        /// Audit events in the store.
-        #[arg(long, default_value_t = 100_000)]
-        events: usize,
-        /// Agents.
-        #[arg(long, default_value_t = 1_000)]
-        agents: usize,
-        /// Pending approvals.
-        #[arg(long, default_value_t = 40)]
-        approvals: usize,
-        /// Fetches of each page.
-        #[arg(long, default_value_t = 30)]
-        iterations: usize,
-        /// Keep serving this many seconds afterwards (to look at the pages).
-        #[arg(long, default_value_t = 0)]
-        hold: u64,
-    },
+    Console(console::Params),
     /// Load run: `notion-gate sandbox` (limiter lifted) under N concurrent clients mixing REST
     /// reads, tool calls, proxy reads and policy-denied writes; fails on any 5xx or unexpected
     /// answer; requests/s, p50/p99 and the server's RSS sampled every second.
-    Load {
-        /// Concurrent clients (one connection each).
-        #[arg(long, default_value_t = 200)]
-        clients: usize,
-        /// Seconds the clients loop.
-        #[arg(long, default_value_t = 60.0)]
-        duration: f64,
-        /// Folder holding the notion-gate binary (default: this binary's folder; build it
-        /// first with `cargo build --release -p notion-gate --bins`).
-        #[arg(long)]
-        bin_dir: Option<std::path::PathBuf>,
-        /// Run `notion-gate serve` against the standalone emulator instead of `sandbox`
-        /// (the gateway's memory without the emulator's).
-        #[arg(long)]
-        serve: bool,
-    },
+    Load(load::Params),
     /// The local mirror (gate-mirror): first sync of the demo workspace and of a generated
     /// workspace at a rate limit (requests vs minimum, time vs rate bound), second sync
     /// unchanged and after ten edits, `search_local` p50/p95 over a large mirror, and the
@@ -165,36 +134,7 @@ enum Bench {
     /// Gateway overhead: open-loop latency of the emulator directly vs the gateway's proxy and
     /// REST page read (child processes on loopback), and the gateway's RSS idle and under
     /// concurrent clients (unless `--clients 0`).
-    Overhead {
-        /// Requests per second of the open-loop runs.
-        #[arg(long, default_value_t = 200.0)]
-        rate: f64,
-        /// Measured seconds per target.
-        #[arg(long, default_value_t = 20.0)]
-        secs: f64,
-        /// Warm-up seconds per target, at the same rate.
-        #[arg(long, default_value_t = 3.0)]
-        warmup: f64,
-        /// Slices each target's measured time is cut into; the targets take turns slice by
-        /// slice, so that a slower or busier minute of the machine weighs on all of them.
-        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
-        rounds: u32,
-        /// Concurrent clients (one connection each) for the memory figure; 0 skips that run.
-        #[arg(long, default_value_t = 200)]
-        clients: usize,
-        /// Seconds the concurrent clients loop (unused with `--clients 0`).
-        #[arg(long, default_value_t = 20.0)]
-        client_secs: f64,
-        /// Folder holding the notion-gate and notion-emulator binaries (default: this
-        /// binary's folder; build them first with
-        /// `cargo build --profile dist -p notion-gate -p notion-emulator --bins`).
-        #[arg(long)]
-        bin_dir: Option<std::path::PathBuf>,
-        /// Top-level blocks of the real-sized page (rich text, about 90 KB of children JSON
-        /// at 93); 0 measures the tiny demo page only.
-        #[arg(long, default_value_t = 93)]
-        big_blocks: usize,
-    },
+    Overhead(overhead::Params),
     /// Ten agents reading one page through the proxy, fifteen reads each, on one connection at
     /// Notion's rate with 80 ms of latency: requests at Notion, 429s and wall time with read
     /// coalescing and without; then twenty different pages (nothing to share).
@@ -221,61 +161,15 @@ enum Bench {
     /// Ten agents sharing one Notion connection through the proxy, with the emulator at
     /// Notion's rate (3 req/s, burst 10): total time for the reads against the rate bound and
     /// the 429s Notion answered; then the same clients directly, without the gateway.
-    SharedRate {
-        /// Agents (one client each).
-        #[arg(long, default_value_t = 10)]
-        agents: usize,
-        /// Page reads in all, split over the agents.
-        #[arg(long, default_value_t = 500)]
-        reads: usize,
-        /// Requests per second (emulator and gateway limiter).
-        #[arg(long, default_value_t = 3.0)]
-        rate: f64,
-        /// Burst (emulator and gateway limiter).
-        #[arg(long, default_value_t = 10)]
-        burst: u32,
-    },
+    SharedRate(shared_rate::Params),
     /// The fault suite's counts: mixed reads and writes through REST, the tool endpoint, the
     /// proxy and MCP while the emulator faults a share of the requests; duplicates, write
     /// states against the emulator, and audit records against calls.
-    Faults {
-        /// Calls in all (60% reads, 20% creates, 20% appends), round-robin over the surfaces.
-        #[arg(long, default_value_t = 1000)]
-        calls: usize,
-        /// Share of Notion requests that get a fault.
-        #[arg(long, default_value_t = 0.2)]
-        fault_rate: f64,
-        /// Seed of the emulator's fault RNG.
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-    },
+    Faults(faults::Params),
     /// Two gateway instances on one PostgreSQL database and one Redis, ten agents split across
     /// them, one connection, the emulator at Notion's rate: total time against the rate bound
     /// and the 429s; then the same with one in-process limiter per instance (control).
-    Scale {
-        /// PostgreSQL URL of an EMPTY database (both instances use it).
-        #[arg(long, env = "NOTION_GATE_DATABASE_URL")]
-        database_url: String,
-        /// Redis URL of the shared limiter.
-        #[arg(
-            long,
-            env = "NOTION_GATE_REDIS_URL",
-            default_value = "redis://127.0.0.1:6379"
-        )]
-        redis_url: String,
-        /// Agents (one client each), alternating between the instances.
-        #[arg(long, default_value_t = 10)]
-        agents: usize,
-        /// Page reads in all, split over the agents.
-        #[arg(long, default_value_t = 200)]
-        reads: usize,
-        /// Requests per second (emulator and gateway limiter).
-        #[arg(long, default_value_t = 3.0)]
-        rate: f64,
-        /// Burst (emulator and gateway limiter).
-        #[arg(long, default_value_t = 10)]
-        burst: u32,
-    },
+    Scale(scale::Params),
     /// The overhead bench's floor (run by `overhead` as a child process): a bare pass-through
     /// of `/v1/...` to UPSTREAM on the gateway's HTTP stack, with no governance.
     #[command(hide = true)]
@@ -290,73 +184,13 @@ enum Bench {
     /// What an audit record costs at `--audit-durability process` and `fsync` (sequential
     /// and concurrent records, records/s), what a write's intent adds to its p50, and a
     /// proxied write end to end at each level.
-    Durability {
-        /// Sequential records and intents per level.
-        #[arg(long, default_value_t = 2000)]
-        records: usize,
-        /// Concurrent callers.
-        #[arg(long, default_value_t = 32)]
-        clients: usize,
-        /// Records per concurrent caller.
-        #[arg(long, default_value_t = 200)]
-        per_client: usize,
-        /// Proxied writes end to end per level.
-        #[arg(long, default_value_t = 1000)]
-        writes: usize,
-        /// Folder for the SQLite files (on a disk: fsync on tmpfs costs nothing).
-        #[arg(long, default_value = "/var/tmp")]
-        dir: std::path::PathBuf,
-        /// Measure on PostgreSQL instead (a fresh, empty database).
-        #[arg(long)]
-        database_url: Option<String>,
-        /// With --database-url: a second fresh, empty database for the `fsync` level (else
-        /// its end-to-end write is skipped).
-        #[arg(long, requires = "database_url")]
-        fsync_database_url: Option<String>,
-    },
+    Durability(durability::Params),
     /// SIGKILL `notion-gate serve` under write load (the standalone emulator with upstream
     /// latency, concurrent writers through the proxy), restart it on the same data, repeat;
     /// then check the audit trail against what the emulator applied: every acknowledged
     /// write has an `ok` record, every applied write has a record, no record says done for a
     /// write that did not happen. Fails on a violation.
-    Crash {
-        /// Concurrent writers (one write at a time each: creates and updates in turn).
-        #[arg(long, default_value_t = 8)]
-        writers: usize,
-        /// SIGKILLs.
-        #[arg(long, default_value_t = 3)]
-        kills: usize,
-        /// Latency the emulator adds to every request, in milliseconds.
-        #[arg(long, default_value_t = 80)]
-        latency_ms: u64,
-        /// Shortest load before a kill, in seconds.
-        #[arg(long, default_value_t = 2.0)]
-        min_secs: f64,
-        /// Longest load before a kill, in seconds.
-        #[arg(long, default_value_t = 5.0)]
-        max_secs: f64,
-        /// Load after the last restart, in seconds.
-        #[arg(long, default_value_t = 3.0)]
-        final_secs: f64,
-        /// Pause between a kill and the restart, in milliseconds (the emulator finishes
-        /// what was in flight).
-        #[arg(long, default_value_t = 1000)]
-        quiet_ms: u64,
-        /// PostgreSQL instead of SQLite (a fresh, empty database).
-        #[arg(long)]
-        database_url: Option<String>,
-        /// `serve --audit-durability`.
-        #[arg(long, default_value = "process")]
-        audit_durability: String,
-        /// Seed of the kill times (default: the clock; printed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Folder holding the notion-gate and notion-emulator binaries (default: this
-        /// binary's folder; build them with `cargo build --release -p notion-gate -p
-        /// notion-emulator --bins`).
-        #[arg(long)]
-        bin_dir: Option<std::path::PathBuf>,
-    },
+    Crash(crash::Params),
     /// Print the machine description only.
     Machine,
 }
@@ -369,20 +203,7 @@ async fn main() -> Result<()> {
     }
     match cli.bench {
         Bench::All { only, skip } => all::run(&only, &skip),
-        Bench::Load {
-            clients,
-            duration,
-            bin_dir,
-            serve,
-        } => {
-            load::run(load::Params {
-                clients,
-                duration,
-                bin_dir,
-                serve,
-            })
-            .await
-        }
+        Bench::Load(p) => load::run(p).await,
         Bench::Children {
             children,
             rate,
@@ -436,44 +257,8 @@ async fn main() -> Result<()> {
             units,
             iterations,
         } => decode::run(fixtures, units, iterations).await,
-        Bench::Console {
-            events,
-            agents,
-            approvals,
-            iterations,
-            hold,
-        } => {
-            console::run(console::Params {
-                events,
-                agents,
-                approvals,
-                iterations,
-                hold,
-            })
-            .await
-        }
-        Bench::Overhead {
-            rate,
-            secs,
-            warmup,
-            rounds,
-            clients,
-            client_secs,
-            bin_dir,
-            big_blocks,
-        } => {
-            overhead::run(overhead::Params {
-                rate,
-                secs,
-                warmup,
-                rounds,
-                clients,
-                client_secs,
-                bin_dir,
-                big_blocks,
-            })
-            .await
-        }
+        Bench::Console(p) => console::run(p).await,
+        Bench::Overhead(p) => overhead::run(p).await,
         Bench::Coalesce {
             agents,
             reads,
@@ -492,99 +277,12 @@ async fn main() -> Result<()> {
             })
             .await
         }
-        Bench::SharedRate {
-            agents,
-            reads,
-            rate,
-            burst,
-        } => {
-            shared_rate::run(shared_rate::Params {
-                agents,
-                reads,
-                rate,
-                burst,
-            })
-            .await
-        }
-        Bench::Faults {
-            calls,
-            fault_rate,
-            seed,
-        } => {
-            faults::run(faults::Params {
-                calls,
-                fault_rate,
-                seed,
-            })
-            .await
-        }
-        Bench::Scale {
-            database_url,
-            redis_url,
-            agents,
-            reads,
-            rate,
-            burst,
-        } => {
-            scale::run(scale::Params {
-                database_url,
-                redis_url,
-                agents,
-                reads,
-                rate,
-                burst,
-            })
-            .await
-        }
+        Bench::SharedRate(p) => shared_rate::run(p).await,
+        Bench::Faults(p) => faults::run(p).await,
+        Bench::Scale(p) => scale::run(p).await,
         Bench::Passthrough { listen, upstream } => passthrough::run(listen, upstream).await,
-        Bench::Durability {
-            records,
-            clients,
-            per_client,
-            writes,
-            dir,
-            database_url,
-            fsync_database_url,
-        } => {
-            durability::run(durability::Params {
-                records,
-                clients,
-                per_client,
-                writes,
-                dir,
-                database_url,
-                fsync_database_url,
-            })
-            .await
-        }
-        Bench::Crash {
-            writers,
-            kills,
-            latency_ms,
-            min_secs,
-            max_secs,
-            final_secs,
-            quiet_ms,
-            database_url,
-            audit_durability,
-            seed,
-            bin_dir,
-        } => {
-            crash::run(crash::Params {
-                writers,
-                kills,
-                latency_ms,
-                min_secs,
-                max_secs,
-                final_secs,
-                quiet_ms,
-                database_url,
-                audit_durability,
-                seed,
-                bin_dir,
-            })
-            .await
-        }
+        Bench::Durability(p) => durability::run(p).await,
+        Bench::Crash(p) => crash::run(p).await,
         Bench::Machine => Ok(()),
     }
 }

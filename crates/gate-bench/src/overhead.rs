@@ -56,23 +56,35 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 const NOTION_VERSION: &str = "2026-03-11";
 
 /// Parameters of the run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Params {
     /// Requests per second of the open-loop runs.
+    #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
     /// Measured seconds per target.
+    #[arg(long, default_value_t = 20.0)]
     pub secs: f64,
-    /// Warm-up seconds per target (same rate, not recorded).
+    /// Warm-up seconds per target, at the same rate.
+    #[arg(long, default_value_t = 3.0)]
     pub warmup: f64,
-    /// Slices of the measured time; the targets take turns slice by slice.
+    /// Slices each target's measured time is cut into; the targets take turns slice by
+    /// slice, so that a slower or busier minute of the machine weighs on all of them.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub rounds: u32,
-    /// Concurrent clients of the memory run.
+    /// Concurrent clients (one connection each) for the memory figure; 0 skips that run.
+    #[arg(long, default_value_t = 200)]
     pub clients: usize,
-    /// Seconds of the memory run.
+    /// Seconds the concurrent clients loop (unused with `--clients 0`).
+    #[arg(long, default_value_t = 20.0)]
     pub client_secs: f64,
-    /// Folder of the `notion-gate` and `notion-emulator` binaries (default: this binary's).
-    pub bin_dir: Option<PathBuf>,
-    /// Top-level blocks of the real-sized page (0 leaves it out).
+    /// Folder holding the notion-gate and notion-emulator binaries (default: this
+    /// binary's folder; build them first with
+    /// `cargo build --profile dist -p notion-gate -p notion-emulator --bins`).
+    #[arg(long)]
+    pub bin_dir: Option<std::path::PathBuf>,
+    /// Top-level blocks of the real-sized page (rich text, about 90 KB of children JSON
+    /// at 93); 0 measures the tiny demo page only.
+    #[arg(long, default_value_t = 93)]
     pub big_blocks: usize,
 }
 

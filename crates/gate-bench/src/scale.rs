@@ -20,12 +20,29 @@ use notion_emulator::Emulator;
 use crate::shared_rate::{pass, rated_emulator, readers_on_one_connection, serve};
 
 /// What to run.
+#[derive(clap::Args)]
 pub struct Params {
+    /// PostgreSQL URL of an EMPTY database (both instances use it).
+    #[arg(long, env = "NOTION_GATE_DATABASE_URL")]
     pub database_url: String,
+    /// Redis URL of the shared limiter.
+    #[arg(
+        long,
+        env = "NOTION_GATE_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
     pub redis_url: String,
+    /// Agents (one client each), alternating between the instances.
+    #[arg(long, default_value_t = 10)]
     pub agents: usize,
+    /// Page reads in all, split over the agents.
+    #[arg(long, default_value_t = 200)]
     pub reads: usize,
+    /// Requests per second (emulator and gateway limiter).
+    #[arg(long, default_value_t = 3.0)]
     pub rate: f64,
+    /// Burst (emulator and gateway limiter).
+    #[arg(long, default_value_t = 10)]
     pub burst: u32,
 }
 

@@ -19,10 +19,19 @@ use notion_emulator::{Emulator, RateLimit, Seed};
 use secrecy::{ExposeSecret, SecretString};
 
 /// What to run.
+#[derive(clap::Args)]
 pub struct Params {
+    /// Agents (one client each).
+    #[arg(long, default_value_t = 10)]
     pub agents: usize,
+    /// Page reads in all, split over the agents.
+    #[arg(long, default_value_t = 500)]
     pub reads: usize,
+    /// Requests per second (emulator and gateway limiter).
+    #[arg(long, default_value_t = 3.0)]
     pub rate: f64,
+    /// Burst (emulator and gateway limiter).
+    #[arg(long, default_value_t = 10)]
     pub burst: u32,
 }
 
