@@ -111,11 +111,11 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
             rid,
         );
     }
-    let mut request =
-        NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version.clone());
-    let pairs = parts.uri.query().map(url_pairs).unwrap_or_default();
-    for (k, v) in &pairs {
-        request = request.query(k.clone(), v.clone());
+    let mut request = NotionRequest::new(method.as_str(), parts.uri.path()).notion_version(version);
+    if let Some(q) = parts.uri.query() {
+        for (k, v) in url_pairs(q) {
+            request = request.query(k, v);
+        }
     }
     if let Some(content_type) = form_type {
         request.body = Some(RequestBody::Form {
@@ -126,8 +126,8 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
         request = request.bytes(bytes.clone());
     }
     // Local-only mode: the reads the mirror can answer faithfully come from it.
-    if let Some(route) = MirrorRoute::of(&method, parts.uri.path())
-        && state.gate.is_local_only()
+    if state.gate.is_local_only()
+        && let Some(route) = MirrorRoute::of(&method, parts.uri.path())
     {
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Value::Object(Map::new())
@@ -146,11 +146,13 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
                 }
             }
         };
+        // The mirror reads the query and the version from the request itself: nothing is
+        // copied for the calls that go to Notion.
         let read = ProxyRead {
             route,
-            query: &pairs,
+            query: &request.query,
             body: &body,
-            version: &version,
+            version: request.notion_version.as_deref().unwrap_or_default(),
         };
         match proxy_mirror::answer(&state.gate, &caller, request.clone(), read).await {
             Ok(Some(answer)) => return mirror_response(answer, rid),
