@@ -8,19 +8,14 @@
 //! every body of an input once; typed and `Value` runs alternate, and the median is reported.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
 use notion_client::ids::BlockId;
-use notion_client::limiter::Unlimited;
 use notion_client::models::{
     AsyncTask, Block, Comment, CustomEmoji, DataSource, Database, FileUpload, ListResponse, Page,
     PageMarkdown, PropertyItemResponse, SearchResult, TemplateList, User, View, ViewQuery,
 };
-use notion_client::tree::{TreeOptions, fetch_tree};
-use notion_client::{ClientConfig, Notion};
-use notion_emulator::{Emulator, Seed};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -189,22 +184,7 @@ fn fixtures(dir: &Path) -> Result<Input> {
 /// The 5,000-block page of `gate-bench render`, as `GET /v1/blocks/{id}/children` answers of
 /// at most 100 blocks each.
 async fn big_page(units: usize) -> Result<Input> {
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .start()
-        .await
-        .context("start the emulator")?;
-    let page = crate::render::build(&emu, units).await?;
-    let notion = Notion::new(ClientConfig::default().base_url(emu.base_url()))?;
-    let conn =
-        notion.connection_with_limiter("bench".to_owned().into(), Arc::new(Unlimited::default()));
-    let tree = fetch_tree(
-        &conn,
-        &BlockId::parse(&page)?,
-        &TreeOptions::new().concurrency(32),
-    )
-    .await;
-    ensure!(tree.is_complete(), "the fetch failed: {:?}", tree.error);
+    let (emu, _page, tree) = crate::render::emulated_page(units).await?;
     let blocks = tree.len();
     // Raw answers, as the API sends them (the typed tree above is only used for the parents).
     let http = reqwest::Client::new();

@@ -13,7 +13,7 @@ use anyhow::{Context, Result, ensure};
 use notion_client::ids::BlockId;
 use notion_client::limiter::Unlimited;
 use notion_client::models::Block;
-use notion_client::tree::{TreeOptions, fetch_tree};
+use notion_client::tree::{PageTree, TreeOptions, fetch_tree};
 use notion_client::{ClientConfig, Notion};
 use notion_emulator::{Emulator, Seed};
 use notion_markdown::{RenderOptions, render_markdown, render_plain_text};
@@ -73,13 +73,9 @@ pub(crate) async fn build(emu: &Emulator, units: usize) -> Result<String> {
     Ok(page)
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-/// Runs the benchmark and prints a Markdown table.
-pub async fn run(units: usize, iterations: usize) -> Result<()> {
+/// The demo emulator holding a page of `units` × the block mix ([`build`]), its id, and its
+/// block tree fetched without a limit (shared by `render` and `decode`).
+pub(crate) async fn emulated_page(units: usize) -> Result<(Emulator, String, PageTree)> {
     let emu = Emulator::builder()
         .seed(Seed::Demo)
         .start()
@@ -96,6 +92,17 @@ pub async fn run(units: usize, iterations: usize) -> Result<()> {
     )
     .await;
     ensure!(tree.is_complete(), "the fetch failed: {:?}", tree.error);
+    Ok((emu, page, tree))
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Runs the benchmark and prints a Markdown table.
+pub async fn run(units: usize, iterations: usize) -> Result<()> {
+    let (emu, page, tree) = emulated_page(units).await?;
     let blocks = tree.len();
     emu.shutdown().await;
 
