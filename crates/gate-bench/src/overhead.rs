@@ -95,6 +95,12 @@ const TARGET_REST_BIG_P50_MS: f64 = 0.5;
 const TARGET_IDLE_MB: f64 = 20.0;
 const TARGET_LOADED_MB: f64 = 60.0;
 
+/// How a row of the added-latency table is judged: against a target, or only described.
+enum Judged {
+    Target(f64),
+    Note(&'static str),
+}
+
 /// A child process killed (SIGKILL) and reaped when dropped, also on an error path.
 pub(crate) struct Proc {
     pub(crate) name: &'static str,
@@ -130,12 +136,26 @@ pub async fn run(p: Params) -> Result<()> {
     }
 }
 
-fn bin_dir(p: &Params) -> Result<PathBuf> {
-    if let Some(d) = &p.bin_dir {
-        return Ok(d.clone());
+/// The `notion-gate` and `notion-emulator` binaries in `bin_dir` (default: this binary's
+/// folder), checked to exist.
+pub(crate) fn binaries(bin_dir: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
+    let dir = match bin_dir {
+        Some(d) => d.to_path_buf(),
+        None => {
+            let exe = std::env::current_exe().context("this binary's path")?;
+            exe.parent().context("this binary's folder")?.to_path_buf()
+        }
+    };
+    let gate_bin = dir.join("notion-gate");
+    let emu_bin = dir.join("notion-emulator");
+    for b in [&gate_bin, &emu_bin] {
+        ensure!(
+            b.exists(),
+            "{} is missing: run `cargo build --release -p notion-gate -p notion-emulator --bins` first, or pass --bin-dir",
+            b.display()
+        );
     }
-    let exe = std::env::current_exe().context("this binary's path")?;
-    Ok(exe.parent().context("this binary's folder")?.to_path_buf())
+    Ok((gate_bin, emu_bin))
 }
 
 pub(crate) fn free_port() -> Result<u16> {
@@ -409,16 +429,7 @@ async fn run_inner(p: Params) -> Result<()> {
         p.rate > 0.0 && p.secs > 0.0,
         "--rate and --secs must be positive"
     );
-    let dir = bin_dir(&p)?;
-    let gate_bin = dir.join("notion-gate");
-    let emu_bin = dir.join("notion-emulator");
-    for b in [&gate_bin, &emu_bin] {
-        ensure!(
-            b.exists(),
-            "{} is missing: run `cargo build --release -p notion-gate -p notion-emulator --bins` first, or pass --bin-dir",
-            b.display()
-        );
-    }
+    let (gate_bin, emu_bin) = binaries(p.bin_dir.as_deref())?;
     let tmp = tempfile::Builder::new()
         .prefix("gate-bench-overhead-")
         .tempdir()
@@ -871,76 +882,66 @@ fn print_report(
     }
     println!();
     let diff = |a: &Summary, b: &Summary| (ms(a.p50) - ms(b.p50), ms(a.p99) - ms(b.p99));
-    let rows = [
+    // One row per figure: its label, the two targets it compares, and how it is judged.
+    let mut rows = vec![
         (
             "(c) proxy − (a) direct (like for like)",
             diff(&s[2], &s[0]),
-            true,
+            Judged::Target(TARGET_ADDED_P50_MS),
         ),
         (
             "(b) REST − (a′) direct page + children (same Notion requests)",
             diff(&s[3], &s[1]),
-            true,
+            Judged::Target(TARGET_ADDED_P50_MS),
         ),
-        ("(b) REST − (a) direct page", diff(&s[3], &s[0]), false),
-    ];
-    let floor_rows = [
+        (
+            "(b) REST − (a) direct page",
+            diff(&s[3], &s[0]),
+            Judged::Note("(not like for like)"),
+        ),
         (
             "(d) floor − (a) direct: one more loopback hop, no governance",
             diff(&s[4], &s[0]),
+            Judged::Note("(split of (c))"),
         ),
         (
             "(c) proxy − (d) floor: what governance adds to the hop",
             diff(&s[2], &s[4]),
+            Judged::Note("(split of (c))"),
         ),
     ];
-    println!("| added latency | p50 | p99 | target (p50) | verdict |");
-    println!("|---|---|---|---|---|");
-    for (label, (p50, p99), judged) in rows {
-        println!(
-            "| {label} | {p50:+.3} ms | {p99:+.3} ms | ≤ {TARGET_ADDED_P50_MS} ms | {} |",
-            if judged {
-                verdict(p50 <= TARGET_ADDED_P50_MS)
-            } else {
-                "(not like for like)"
-            }
-        );
-    }
-    for (label, (p50, p99)) in floor_rows {
-        println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (c)) |");
-    }
     if s.len() >= 10 {
-        let big_rows = [
+        rows.extend([
             (
                 "(f) proxy − (e) direct children, real-sized page",
                 diff(&s[7], &s[5]),
-                Some(TARGET_ADDED_P50_MS),
+                Judged::Target(TARGET_ADDED_P50_MS),
             ),
             (
                 "(g) REST depth=1 − (e′) direct page + children, real-sized page",
                 diff(&s[8], &s[6]),
-                Some(TARGET_REST_BIG_P50_MS),
+                Judged::Target(TARGET_REST_BIG_P50_MS),
             ),
             (
                 "(h) floor − (e) direct children: the hop, real-sized page",
                 diff(&s[9], &s[5]),
-                None,
+                Judged::Note("(split of (f))"),
             ),
             (
                 "(f) proxy − (h) floor: governance, real-sized page",
                 diff(&s[7], &s[9]),
-                None,
+                Judged::Note("(split of (f))"),
             ),
-        ];
-        for (label, (p50, p99), target) in big_rows {
-            match target {
-                Some(t) => println!(
-                    "| {label} | {p50:+.3} ms | {p99:+.3} ms | ≤ {t} ms | {} |",
-                    verdict(p50 <= t)
-                ),
-                None => println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | | (split of (f)) |"),
-            }
-        }
+        ]);
+    }
+    println!("| added latency | p50 | p99 | target (p50) | verdict |");
+    println!("|---|---|---|---|---|");
+    for (label, (p50, p99), judged) in rows {
+        let (target, verdict_text) = match judged {
+            Judged::Target(t) => (format!("≤ {t} ms"), verdict(p50 <= t)),
+            Judged::Note(note) => (String::new(), note),
+        };
+        println!("| {label} | {p50:+.3} ms | {p99:+.3} ms | {target} | {verdict_text} |");
     }
     println!();
     match &m.under_load {
