@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use gate_core::CallerKind;
 use gate_store::{AgentId, ConnectionId, User, UserId};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::{RefOr, Response};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,6 +18,22 @@ use crate::auth::Authed;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
+
+/// The answers every administrators-only route has: 401 and 403.
+pub struct AdminOnly;
+
+impl IntoResponses for AdminOnly {
+    fn responses() -> std::collections::BTreeMap<String, RefOr<Response>> {
+        ResponsesBuilder::new()
+            .response(
+                "401",
+                ResponseBuilder::new().description("Missing, unknown or revoked key"),
+            )
+            .response("403", ResponseBuilder::new().description("Administrators only"))
+            .build()
+            .into()
+    }
+}
 
 /// A user.
 #[derive(Debug, Serialize, ToSchema)]
@@ -126,9 +144,9 @@ pub struct Me {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = CreateUser,
     responses(
-        (status = 401, description = "Missing, unknown or revoked key"),(status = 201, description = "The user and their key (shown once)", body = UserCreated),
+        AdminOnly,
+              (status = 201, description = "The user and their key (shown once)", body = UserCreated),
               (status = 400, description = "Invalid name or body"),
-              (status = 403, description = "Administrators only"),
               (status = 409, description = "The name is taken")))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -155,8 +173,8 @@ pub async fn create_user(
 /// Every user (admins only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     responses(
-        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The users", body = UserList),
-              (status = 403, description = "Administrators only")))]
+        AdminOnly,
+              (status = 200, description = "The users", body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -174,8 +192,8 @@ pub async fn list_users(
     params(("id" = String, Path, description = "User id", format = Uuid)),
     request_body = PatchUser,
     responses(
-        (status = 401, description = "Missing, unknown or revoked key"),(status = 200, description = "The user as changed", body = UserView),
-              (status = 403, description = "Administrators only"),
+        AdminOnly,
+              (status = 200, description = "The user as changed", body = UserView),
               (status = 404, description = "No such user"),
               (status = 409, description = "An administrator disabling their own account")))]
 pub async fn patch_user(
