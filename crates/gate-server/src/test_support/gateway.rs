@@ -2,7 +2,6 @@
 //! PostgreSQL schema, see [`Backend`]), talking to the in-process Notion emulator (demo
 //! workspace), with an admin, a user (Alice) who has a token connection, and one agent of each
 //! maturity owned by Alice.
-#![allow(dead_code)] // Each test module uses a different part of it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -279,4 +278,23 @@ impl Gateway {
             .await
             .unwrap()
     }
+}
+
+/// `GET /api/v1/me` with `key`: the status and the body.
+pub async fn me(gw: &Gateway, key: &str) -> (u16, Value) {
+    gw.call(reqwest::Method::GET, "/me", Some(key), None).await
+}
+
+/// Every audit record so far (up to 1000), newest first.
+pub async fn audit(gw: &Gateway) -> Vec<gate_store::AuditRecord> {
+    gw.gate.flush_audit().await.unwrap();
+    gw.gate
+        .store()
+        .query_audit(&gate_store::AuditQuery::new().limit(1000))
+        .await
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.record)
+        .collect()
 }

@@ -7,7 +7,7 @@ use gate_server::ApiError;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, me, spawn_gateway};
 
 /// Reads the demo root page as the agent with `key`; answers the HTTP status the gateway's
 /// REST surface gives for the outcome.
@@ -29,10 +29,6 @@ async fn read_as(gw: &Gateway, key: &str) -> u16 {
         Ok(r) => r.status,
         Err(e) => ApiError::from(e).code.status().as_u16(),
     }
-}
-
-async fn me(gw: &Gateway, key: &str) -> (u16, Value) {
-    gw.call(Method::GET, "/me", Some(key), None).await
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use gate_core::{GateError, NotionRequest, Surface};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, spawn_gateway};
 
 const PAGES: &str = "POST /v1/pages";
 

@@ -5,7 +5,7 @@ use gate_core::{NotionRequest, Surface};
 use reqwest::{Method, header};
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, spawn_gateway};
 
 async fn agent_id(gw: &Gateway, key: &str) -> String {
     let (status, me) = gw.call(Method::GET, "/me", Some(key), None).await;

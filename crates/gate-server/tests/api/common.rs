@@ -8,7 +8,7 @@ use gate_server::{ApiJson, ReadyCheck, ServerOptions};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, spawn_default};
+use crate::test_support::{spawn_app, spawn_default};
 
 struct NotReady;
 

@@ -9,7 +9,6 @@ mod console;
 mod envelopes;
 mod faults;
 mod follow;
-mod helpers;
 mod local_only;
 mod mcp;
 mod mcp_oauth;
@@ -23,6 +22,7 @@ mod proxy;
 mod scale;
 mod shared_rate;
 mod smoke;
-mod support;
+#[path = "../../src/test_support/mod.rs"]
+mod test_support;
 mod tools;
 mod webhooks;

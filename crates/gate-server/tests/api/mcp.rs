@@ -6,7 +6,7 @@
 
 use gate_server::mcp::{McpServeError, serve_io};
 use gate_server::{AppState, ServerSettings};
-use gate_store::{AuditQuery, AuditRecord};
+
 use reqwest::Method;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::RunningService;
@@ -16,32 +16,7 @@ use rmcp::{RoleClient, ServiceExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
-
-pub(crate) type Client = RunningService<RoleClient, ()>;
-
-/// An rmcp client talking to the gateway's `/mcp` with `key`.
-pub(crate) async fn http_client(gw: &Gateway, key: &str) -> Result<Client, String> {
-    let config =
-        StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", gw.base)).auth_header(key);
-    ().serve(StreamableHttpClientTransport::from_config(config))
-        .await
-        .map_err(|e| e.to_string())
-}
-
-/// Every audit record so far, newest first.
-async fn audit(gw: &Gateway) -> Vec<AuditRecord> {
-    gw.gate.flush_audit().await.unwrap();
-    gw.gate
-        .store()
-        .query_audit(&AuditQuery::new().limit(1000))
-        .await
-        .unwrap()
-        .events
-        .into_iter()
-        .map(|e| e.record)
-        .collect()
-}
+use crate::test_support::{Client, Gateway, audit, http_client, spawn_gateway};
 
 /// Calls a tool and checks that it left exactly one audit record, on the `mcp` surface.
 async fn call(gw: &Gateway, client: &Client, tool: &str, args: Value) -> CallToolResult {

@@ -9,19 +9,12 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
-use crate::console::Browser;
-use crate::mcp::http_client;
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::Browser;
+use crate::test_support::{http_client, no_redirects};
+use crate::test_support::{Gateway, spawn_gateway};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn location(resp: &reqwest::Response) -> String {
     resp.headers()[LOCATION].to_str().unwrap().to_owned()

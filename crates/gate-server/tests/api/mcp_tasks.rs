@@ -23,7 +23,7 @@ use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, spawn_gateway};
 
 fn with_tasks() -> ClientConfig {
     ClientConfig::new(
@@ -213,7 +213,7 @@ async fn a_held_write_is_a_task_followed_to_its_result() {
     assert_eq!(gw.emu.counters().route("POST /v1/pages"), before + 1);
 
     // A client without task support gets today's tool error, naming get_approval.
-    let plain = crate::mcp::http_client(&gw, gw.agent("supervised"))
+    let plain = crate::test_support::http_client(&gw, gw.agent("supervised"))
         .await
         .unwrap();
     let r = plain.call_tool(create(&gw, "Plain")).await.unwrap();

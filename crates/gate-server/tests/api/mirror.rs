@@ -8,35 +8,7 @@ use reqwest::Method;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, GatewayOpts, spawn_gateway_with};
-
-/// Syncs alice's connection into the gateway's mirror.
-pub(crate) async fn synced(opts: GatewayOpts) -> Gateway {
-    let gw = spawn_gateway_with(GatewayOpts {
-        mirror: true,
-        ..opts
-    })
-    .await;
-    sync_now(&gw).await;
-    gw
-}
-
-/// Syncs alice's connection into the gateway's mirror now.
-async fn sync_now(gw: &Gateway) {
-    let alice = gw.gate.authenticate(&gw.alice_key).await.unwrap();
-    let conn_id = alice.connection_id.unwrap();
-    let store = gw
-        .gate
-        .mirrors()
-        .unwrap()
-        .open(&conn_id.to_string())
-        .unwrap();
-    let conn = gw.gate.mirror_connection(conn_id).await.unwrap();
-    let report = gate_mirror::sync(&conn, &store, &gate_mirror::SyncOptions::new())
-        .await
-        .unwrap();
-    assert_eq!(report.errors, 0, "{report:?}");
-}
+use crate::test_support::{Gateway, GatewayOpts, spawn_gateway_with, sync_now, synced};
 
 #[tokio::test]
 async fn local_only_reads_come_from_the_mirror_with_the_same_markdown() {
@@ -95,7 +67,7 @@ async fn local_only_reads_come_from_the_mirror_with_the_same_markdown() {
     assert_eq!(tool["result"]["source"], "mirror", "{tool}");
 
     // MCP.
-    let client = crate::mcp::http_client(&gw, &agent).await.unwrap();
+    let client = crate::test_support::http_client(&gw, &agent).await.unwrap();
     let args = json!({"page_id": page}).as_object().cloned().unwrap();
     let result = client
         .call_tool(CallToolRequestParams::new("get_page").with_arguments(args))
@@ -154,7 +126,7 @@ async fn local_only_reads_come_from_the_mirror_with_the_same_markdown() {
 
 #[tokio::test]
 async fn search_local_ranks_with_snippets_without_notion_and_respects_roots() {
-    let probe = crate::support::spawn_gateway().await;
+    let probe = crate::test_support::spawn_gateway().await;
     let child = probe.emu.demo_ids().child_page.clone();
     drop(probe);
     let policy = gate_policy::Policy::from_toml_str(&format!(
@@ -610,7 +582,7 @@ async fn local_only_proxy_reads_and_query_database_come_from_the_mirror() {
         ids_of(&tool["result"]["results"]),
         ids_of(&online_rows["results"])
     );
-    let client = crate::mcp::http_client(&gw, &agent).await.unwrap();
+    let client = crate::test_support::http_client(&gw, &agent).await.unwrap();
     let args = json!({"database_id": ids.simple_database})
         .as_object()
         .cloned()
@@ -627,7 +599,7 @@ async fn local_only_proxy_reads_and_query_database_come_from_the_mirror() {
 
 #[tokio::test]
 async fn search_local_filters_roots_over_several_batches() {
-    let probe = crate::support::spawn_gateway().await;
+    let probe = crate::test_support::spawn_gateway().await;
     let child = probe.emu.demo_ids().child_page.clone();
     drop(probe);
     let policy = gate_policy::Policy::from_toml_str(&format!(

@@ -3,25 +3,10 @@
 //! flattening, page formats and caps, writes split to Notion's limits, partial failures, and
 //! bad input that never reaches Notion.
 
-use gate_store::{AuditQuery, AuditRecord};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, GatewayOpts, spawn_gateway, spawn_gateway_with};
-
-/// Every audit record so far, newest first.
-async fn audit(gw: &Gateway) -> Vec<AuditRecord> {
-    gw.gate.flush_audit().await.unwrap();
-    gw.gate
-        .store()
-        .query_audit(&AuditQuery::new().limit(1000))
-        .await
-        .unwrap()
-        .events
-        .into_iter()
-        .map(|e| e.record)
-        .collect()
-}
+use crate::test_support::{Gateway, GatewayOpts, audit, spawn_gateway, spawn_gateway_with};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Ep {

@@ -13,7 +13,7 @@ use reqwest::Method;
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, GatewayOpts};
+use crate::test_support::{Gateway, GatewayOpts};
 
 const TOKEN: &str = "secret_webhook_verification_0123456789";
 
@@ -99,7 +99,7 @@ async fn local_hits(gw: &Gateway, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn an_edit_in_the_emulator_is_searchable_in_the_mirror_moments_later() {
-    let gw = crate::mirror::synced(GatewayOpts::default()).await;
+    let gw = crate::test_support::synced(GatewayOpts::default()).await;
     let conn = connection(&gw).await;
     gw.emu.set_webhook(Some(WebhookTarget::new(
         format!("{}/webhooks/notion", gw.base),
@@ -169,7 +169,7 @@ async fn an_edit_in_the_emulator_is_searchable_in_the_mirror_moments_later() {
 
 #[tokio::test]
 async fn signatures_are_checked_and_unknown_events_ignored() {
-    let gw = crate::mirror::synced(GatewayOpts::default()).await;
+    let gw = crate::test_support::synced(GatewayOpts::default()).await;
     let conn = connection(&gw).await;
     let page = gw.emu.demo_ids().blocks_page.clone();
     let ev = event("page.content_updated", &page, "page");
@@ -241,7 +241,7 @@ async fn signatures_are_checked_and_unknown_events_ignored() {
 
 #[tokio::test]
 async fn a_burst_of_events_for_one_page_is_one_refetch() {
-    let gw = crate::mirror::synced(GatewayOpts::default()).await;
+    let gw = crate::test_support::synced(GatewayOpts::default()).await;
     let conn = connection(&gw).await;
     let (status, _) = post(&gw, &json!({"verification_token": TOKEN}), None).await;
     assert_eq!(status, 200);

@@ -13,32 +13,9 @@ use reqwest::{Method, StatusCode, header};
 use secrecy::ExposeSecret as _;
 use serde_json::{Value, json};
 
-use crate::support::{CLIENT_ID, Gateway, spawn_gateway};
+use crate::test_support::{CLIENT_ID, Gateway, consent, no_redirects, spawn_gateway};
 
 const TOKEN_ROUTE: &str = "POST /v1/oauth/token";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Starts a flow for `key`, follows the URL to the emulator's consent endpoint and answers
-/// where Notion sends the browser back (the callback URL with `code`/`error` and `state`).
-pub(crate) async fn consent(gw: &Gateway, key: &str) -> String {
-    let (status, body) = gw
-        .call(Method::GET, "/notion/oauth/authorize", Some(key), None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let url = body["authorization_url"].as_str().unwrap();
-    let resp = no_redirects().get(url).send().await.unwrap();
-    assert_eq!(resp.status(), StatusCode::FOUND);
-    resp.headers()[header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
 
 /// Calls the callback URL like a browser (HTML) or a client asking for JSON, optionally with
 /// a key. Answers the status, the content type and the body text.

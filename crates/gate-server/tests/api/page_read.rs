@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-use crate::support::spawn_gateway;
+use crate::test_support::spawn_gateway;
 
 #[tokio::test]
 async fn the_page_and_its_children_are_requested_together() {

@@ -8,7 +8,7 @@ use notion_client::ids::PageId;
 use notion_client::{ClientConfig, ErrorCode, Notion, NotionVersion, Paging, ParentRef};
 use serde_json::Value;
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, spawn_gateway};
 
 /// Our own Notion client as an SDK pointed at the proxy.
 fn sdk(gw: &Gateway, key: &str) -> notion_client::Connection {

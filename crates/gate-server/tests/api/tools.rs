@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::{Gateway, spawn_gateway};
 
 async fn tool(gw: &Gateway, key: &str, action: &str, params: Value) -> (u16, Value) {
     gw.call(

@@ -11,8 +11,8 @@ use gate_core::{WebhookConfig, WebhookRetry, WebhookTarget};
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::console::{Browser, held_create};
-use crate::support::{GatewayOpts, spawn_gateway_with};
+use crate::test_support::{Browser, held_create};
+use crate::test_support::{GatewayOpts, spawn_gateway_with};
 
 const SECRET: &str = "server-test-webhook-secret-0123";
 
