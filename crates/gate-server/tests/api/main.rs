@@ -4,7 +4,6 @@ mod approvals;
 mod audit;
 mod authz;
 mod browser;
-mod common;
 mod console;
 mod envelopes;
 mod faults;

@@ -71,3 +71,6 @@ pub async fn render() -> Response {
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
+
+#[cfg(test)]
+mod tests;

@@ -207,3 +207,6 @@ impl Application {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -29,3 +29,6 @@ pub async fn readyz(State(ready): State<Arc<dyn ReadyCheck>>) -> (StatusCode, Js
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

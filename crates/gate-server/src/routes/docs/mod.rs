@@ -8,8 +8,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use utoipa::OpenApi;
 
-const BUNDLE: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
-const CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
+const BUNDLE: &[u8] = include_bytes!("../../../assets/swagger-ui/swagger-ui-bundle.js");
+const CSS: &[u8] = include_bytes!("../../../assets/swagger-ui/swagger-ui.css");
 
 /// The OpenAPI document of the routes every deployment has; the API routes merge theirs in.
 #[derive(OpenApi)]
@@ -81,3 +81,6 @@ async fn css() -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests;
