@@ -29,7 +29,10 @@ impl IntoResponses for AdminOnly {
                 "401",
                 ResponseBuilder::new().description("Missing, unknown or revoked key"),
             )
-            .response("403", ResponseBuilder::new().description("Administrators only"))
+            .response(
+                "403",
+                ResponseBuilder::new().description("Administrators only"),
+            )
             .build()
             .into()
     }
@@ -273,3 +276,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     ConnectionBrief
 )))]
 pub struct UsersApi;
+
+#[cfg(test)]
+mod tests;

@@ -234,3 +234,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(OpenApi)]
 #[openapi(components(schemas(ConnectionView, ConnectionList, AddConnection, ConnectionAdded)))]
 pub struct ConnectionsApi;
+
+#[cfg(test)]
+mod tests;

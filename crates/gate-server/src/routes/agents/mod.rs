@@ -439,3 +439,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
     KeyList
 )))]
 pub struct AgentsApi;
+
+#[cfg(test)]
+mod tests;
