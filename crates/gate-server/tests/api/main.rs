@@ -1,5 +1,4 @@
 //! The one integration-test binary of `gate-server`: the real server on port 0.
-mod approvals;
 mod audit;
 mod authz;
 mod browser;
@@ -23,4 +22,3 @@ mod smoke;
 #[path = "../../src/test_support/mod.rs"]
 mod test_support;
 mod tools;
-mod webhooks;
