@@ -1,5 +1,4 @@
 //! The one integration-test binary of `gate-server`: the real server on port 0.
-mod audit;
 mod authz;
 mod browser;
 mod console;

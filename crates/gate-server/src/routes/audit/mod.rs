@@ -306,3 +306,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(OpenApi)]
 #[openapi(components(schemas(AuditEventView, AuditList)))]
 pub struct AuditApi;
+
+#[cfg(test)]
+mod tests;
