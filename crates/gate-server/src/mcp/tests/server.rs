@@ -4,15 +4,12 @@
 //! the path `notion-gate mcp` takes). Every call leaves exactly one audit record on the `mcp`
 //! surface.
 
-use gate_server::mcp::{McpServeError, serve_io};
-use gate_server::{AppState, ServerSettings};
+use crate::mcp::{McpServeError, serve_io};
+use crate::{AppState, ServerSettings};
 
 use reqwest::Method;
+use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
-use rmcp::service::RunningService;
-use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::{RoleClient, ServiceExt};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 

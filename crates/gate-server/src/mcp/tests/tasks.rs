@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use gate_server::mcp::serve_io;
-use gate_server::{AppState, ServerSettings};
+use crate::mcp::serve_io;
+use crate::{AppState, ServerSettings};
 use reqwest::Method;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CancelTaskParams, ClientCapabilities, ClientConfig,
