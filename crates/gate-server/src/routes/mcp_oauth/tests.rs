@@ -10,8 +10,8 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
 
 use crate::test_support::Browser;
-use crate::test_support::{http_client, no_redirects};
 use crate::test_support::{Gateway, spawn_gateway};
+use crate::test_support::{http_client, no_redirects};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const VERIFIER: &str = "a-verifier-of-at-least-forty-three-characters-0123456789";

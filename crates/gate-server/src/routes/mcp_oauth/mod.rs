@@ -314,3 +314,6 @@ async fn revoke(State(state): State<AppState>, body: Bytes) -> Response {
         Err(e) => oauth_error(&e),
     }
 }
+
+#[cfg(test)]
+mod tests;
