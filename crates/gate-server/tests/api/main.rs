@@ -6,7 +6,6 @@ mod envelopes;
 mod faults;
 mod follow;
 mod local_only;
-mod mirror;
 mod notion;
 mod notion_webhooks;
 mod oauth;

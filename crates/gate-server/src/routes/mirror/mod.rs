@@ -474,3 +474,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(status_handler))
         .routes(routes!(search_local_handler))
 }
+
+#[cfg(test)]
+mod tests;
