@@ -85,3 +85,6 @@ async fn receive(
     };
     Ok(Json(answer))
 }
+
+#[cfg(test)]
+mod tests;
