@@ -7,7 +7,6 @@ mod faults;
 mod follow;
 mod local_only;
 mod notion;
-mod oauth;
 mod page_read;
 mod proxy;
 mod scale;

@@ -243,3 +243,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(OpenApi)]
 #[openapi(components(schemas(AuthorizeAnswer, CallbackAnswer)))]
 pub struct OAuthApi;
+
+#[cfg(test)]
+mod tests;
