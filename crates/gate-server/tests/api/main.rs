@@ -8,7 +8,6 @@ mod follow;
 mod local_only;
 mod notion;
 mod page_read;
-mod proxy;
 mod scale;
 mod shared_rate;
 mod smoke;

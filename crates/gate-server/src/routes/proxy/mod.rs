@@ -421,3 +421,6 @@ fn notion_error(
     }
     resp
 }
+
+#[cfg(test)]
+mod tests;
