@@ -13,4 +13,3 @@ mod shared_rate;
 mod smoke;
 #[path = "../../src/test_support/mod.rs"]
 mod test_support;
-mod tools;
