@@ -6,8 +6,6 @@ mod envelopes;
 mod faults;
 mod follow;
 mod local_only;
-mod notion;
-mod page_read;
 mod scale;
 mod shared_rate;
 mod smoke;

@@ -87,3 +87,6 @@ where
     op.end(result.map(|c| comment_out(&c)).map_err(upstream))
         .await
 }
+
+#[cfg(test)]
+mod tests;

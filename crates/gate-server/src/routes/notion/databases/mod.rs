@@ -23,3 +23,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_database_handler))
         .routes(routes!(query_database_handler))
 }
+
+#[cfg(test)]
+mod tests;

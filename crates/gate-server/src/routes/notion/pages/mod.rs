@@ -97,3 +97,6 @@ pub(crate) fn notion_object<T: serde::de::DeserializeOwned>(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

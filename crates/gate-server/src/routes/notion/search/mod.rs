@@ -127,3 +127,6 @@ pub async fn search_handler(
         .await
         .map(Json)
 }
+
+#[cfg(test)]
+mod tests;
