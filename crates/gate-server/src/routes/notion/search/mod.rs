@@ -1,7 +1,7 @@
 //! `POST /api/v1/notion/search`: titles of pages and databases, one page of results or
 //! every page up to [`super::SEARCH_CAP`].
 //!
-//! Tests: `crates/gate-server/tests/api/notion.rs` (search) and `tools.rs` (`search`).
+//! Tests: `tests.rs`, `super::tests` and `routes/tools/tests/endpoint.rs` (`search`).
 
 use super::*;
 
