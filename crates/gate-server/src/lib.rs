@@ -20,6 +20,12 @@ pub mod routes;
 pub mod state;
 pub mod transform;
 
+// The route tests' harness names this crate as the cross-cutting tests in `tests/api/` do.
+#[cfg(test)]
+extern crate self as gate_server;
+#[cfg(test)]
+mod test_support;
+
 pub use app::{Application, ReadyCheck, ServerOptions};
 pub use auth::Authed;
 pub use error::{ApiError, ErrorCode};

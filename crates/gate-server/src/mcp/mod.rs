@@ -80,3 +80,6 @@ pub enum McpServeError {
     #[error("the MCP server stopped unexpectedly: {0}")]
     Stopped(String),
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use gate_server::ServerOptions;
 
-use crate::support::{Backend, Gateway, GatewayOpts, spawn_gateway_with};
+use crate::test_support::{Backend, Gateway, GatewayOpts, spawn_gateway_with};
 
 struct AliceIds {
     agent: String,

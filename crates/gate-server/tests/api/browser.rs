@@ -13,8 +13,8 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::console::held_create;
-use crate::support::{Gateway, spawn_gateway};
+use crate::test_support::held_create;
+use crate::test_support::{Gateway, spawn_gateway};
 
 /// A chromedriver of this test, killed when dropped.
 struct Driver {

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::spawn_gateway;
+use crate::test_support::spawn_gateway;
 
 /// `(status, body)` with the per-request values redacted.
 fn pinned(status: u16, mut body: Value) -> Value {

@@ -26,7 +26,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, Gateway, GatewayOpts, spawn_gateway_with};
+use crate::test_support::{Backend, Gateway, GatewayOpts, spawn_gateway_with};
 
 type McpClient = RunningService<RoleClient, ()>;
 

@@ -22,8 +22,8 @@ use rmcp::model::{CallToolRequestParams, CallToolResult};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::mcp::{Client, http_client};
-use crate::support::{Backend, Gateway, GatewayOpts, spawn_gateway, spawn_gateway_with};
+use crate::test_support::{Backend, Gateway, GatewayOpts, spawn_gateway, spawn_gateway_with};
+use crate::test_support::{Client, http_client};
 
 const TEST_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode, header};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 
-use crate::support::spawn_gateway;
+use crate::test_support::spawn_gateway;
 
 #[tokio::test]
 async fn local_only_blocks_every_surface_and_nothing_reaches_notion() {
@@ -17,7 +17,7 @@ async fn local_only_blocks_every_surface_and_nothing_reaches_notion() {
     let alice = gw.alice_key.clone();
 
     // An OAuth flow started before the switch: its callback comes back after it.
-    let callback = crate::oauth::consent(&gw, &alice).await;
+    let callback = crate::test_support::consent(&gw, &alice).await;
 
     gw.gate.set_local_only(true);
     let before = gw.emu.counters().total;
@@ -111,7 +111,7 @@ async fn local_only_blocks_every_surface_and_nothing_reaches_notion() {
     );
 
     // MCP: a tool error naming `local_only`.
-    let client = crate::mcp::http_client(&gw, &agent).await.unwrap();
+    let client = crate::test_support::http_client(&gw, &agent).await.unwrap();
     let args = json!({"page_id": root}).as_object().cloned().unwrap();
     let result = client
         .call_tool(CallToolRequestParams::new("get_page").with_arguments(args))

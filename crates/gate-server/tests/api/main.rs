@@ -1,28 +1,13 @@
 //! The one integration-test binary of `gate-server`: the real server on port 0.
-mod admin;
-mod approvals;
-mod audit;
 mod authz;
 mod browser;
-mod common;
 mod console;
 mod envelopes;
 mod faults;
 mod follow;
-mod helpers;
 mod local_only;
-mod mcp;
-mod mcp_oauth;
-mod mcp_tasks;
-mod mirror;
-mod notion;
-mod notion_webhooks;
-mod oauth;
-mod page_read;
-mod proxy;
 mod scale;
 mod shared_rate;
 mod smoke;
-mod support;
-mod tools;
-mod webhooks;
+#[path = "../../src/test_support/mod.rs"]
+mod test_support;

@@ -23,7 +23,7 @@ use reqwest::{Method, header};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
-use crate::support::{Backend, CLIENT_ID, CLIENT_SECRET};
+use crate::test_support::{Backend, CLIENT_ID, CLIENT_SECRET};
 
 /// The cache TTL of both instances: the documented bound on how long a change made on one
 /// instance goes unseen on the other.

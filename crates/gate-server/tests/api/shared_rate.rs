@@ -11,7 +11,7 @@ use notion_client::{ClientConfig, ErrorCode, LimiterConfig, Notion, RetryPolicy}
 use notion_emulator::RateLimit;
 use secrecy::ExposeSecret;
 
-use crate::support::{Gateway, GatewayOpts, spawn_gateway_with};
+use crate::test_support::{Gateway, GatewayOpts, spawn_gateway_with};
 
 const AGENTS: usize = 10;
 const READS_PER_AGENT: usize = 3;

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use crate::support::spawn_gateway;
+use crate::test_support::spawn_gateway;
 
 #[tokio::test]
 async fn the_gateway_starts_and_refuses_unknown_keys() {
@@ -30,9 +30,9 @@ async fn the_gateway_starts_and_refuses_unknown_keys() {
 /// (PostgreSQL when `TEST_DATABASE_URL` is set).
 #[tokio::test]
 async fn the_gateway_serves_on_every_backend() {
-    for backend in crate::support::Backend::available() {
-        let gw =
-            crate::support::spawn_gateway_with(backend.opts("smoke_every_backend").await).await;
+    for backend in crate::test_support::Backend::available() {
+        let gw = crate::test_support::spawn_gateway_with(backend.opts("smoke_every_backend").await)
+            .await;
         let key = gw.agent("intern").to_owned();
         let (status, body) = gw
             .call(

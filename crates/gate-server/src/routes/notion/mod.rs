@@ -556,3 +556,6 @@ pub(crate) fn compact_result(operation: &str, request: &Value, answer: &Value) -
     };
     compact.unwrap_or_else(|| answer.clone())
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,8 @@
 //! - `PATCH /api/v1/notion/comments/{id}` ([`update`])
 //! - `DELETE /api/v1/notion/comments/{id}` ([`delete`])
 //!
-//! Tests: `crates/gate-server/tests/api/notion.rs` and `tools.rs` (comment actions).
+//! Tests: `tests.rs` (with views over REST), `super::tests` (every endpoint by maturity, bad
+//! input) and `routes/tools/tests/endpoint.rs` (comment actions).
 
 mod add;
 mod delete;
@@ -87,3 +88,6 @@ where
     op.end(result.map(|c| comment_out(&c)).map_err(upstream))
         .await
 }
+
+#[cfg(test)]
+mod tests;

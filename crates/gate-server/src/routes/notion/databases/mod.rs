@@ -4,7 +4,7 @@
 //! - `GET /api/v1/notion/databases/{id}` ([`get`])
 //! - `POST /api/v1/notion/databases/{id}/query` ([`query`])
 //!
-//! Tests: `crates/gate-server/tests/api/notion.rs`.
+//! Tests: `tests.rs`, and `super::tests` (every endpoint by maturity, bad input).
 
 mod get;
 mod list;
@@ -23,3 +23,6 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_database_handler))
         .routes(routes!(query_database_handler))
 }
+
+#[cfg(test)]
+mod tests;

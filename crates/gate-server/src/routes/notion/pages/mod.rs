@@ -6,8 +6,9 @@
 //! - `POST /api/v1/notion/pages/{id}/blocks` ([`append`])
 //! - `POST /api/v1/notion/pages/{id}/files` ([`files`])
 //!
-//! [`content`] turns Markdown or blocks into a write plan and runs it. Tests:
-//! `crates/gate-server/tests/api/notion.rs`, `page_read.rs`, `tools.rs` (uploads).
+//! [`content`] turns Markdown or blocks into a write plan and runs it. Tests: `tests/`,
+//! `super::tests` (every endpoint by maturity, bad input) and `routes/tools/tests/endpoint.rs`
+//! (uploads).
 
 mod append;
 mod content;
@@ -97,3 +98,6 @@ pub(crate) fn notion_object<T: serde::de::DeserializeOwned>(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

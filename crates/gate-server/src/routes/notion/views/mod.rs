@@ -3,7 +3,8 @@
 //! - `GET /api/v1/notion/views` ([`list`])
 //! - `POST /api/v1/notion/views/{id}/query` ([`query`])
 //!
-//! Tests: `crates/gate-server/tests/api/tools.rs` (view actions) and `notion.rs`.
+//! Tests: `routes/notion/comments/tests.rs` (views over REST), `super::tests` and
+//! `routes/tools/tests/endpoint.rs` (view actions).
 
 mod list;
 mod query;
