@@ -104,26 +104,23 @@ pass "built $BIN and $EMU_BIN"
 # --- SDKs ----------------------------------------------------------------------------------
 log "SDKs (cache: $SDK_CACHE)"
 mkdir -p "$SDK_CACHE" || abort "cannot create $SDK_CACHE"
+# pip_cached DIR NAME VERSION: NAME==VERSION installed into DIR once (`.complete` marks a
+# finished install; a half-done one is never left at DIR).
+pip_cached() {
+  local dir=$1 name=$2 version=$3 tmp
+  [ -f "$dir/.complete" ] && return 0
+  tmp=$(mktemp -d "$SDK_CACHE/.$name.XXXXXX")
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+    --target "$tmp" "$name==$version" \
+    || { rm -rf "$tmp"; abort "pip install $name==$version"; }
+  touch "$tmp/.complete"
+  rm -rf "$dir"
+  mv -T "$tmp" "$dir" 2>/dev/null || rm -rf "$tmp"   # a concurrent run may have won
+}
 PY_DIR=$SDK_CACHE/python-notion-client-$PY_SDK_VERSION
-if [ ! -f "$PY_DIR/.complete" ]; then
-  tmp=$(mktemp -d "$SDK_CACHE/.py.XXXXXX")
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-    --target "$tmp" "notion-client==$PY_SDK_VERSION" \
-    || { rm -rf "$tmp"; abort "pip install notion-client==$PY_SDK_VERSION"; }
-  touch "$tmp/.complete"
-  rm -rf "$PY_DIR"
-  mv -T "$tmp" "$PY_DIR" 2>/dev/null || rm -rf "$tmp"   # a concurrent run may have won
-fi
+pip_cached "$PY_DIR" notion-client "$PY_SDK_VERSION"
 MCP_DIR=$SDK_CACHE/python-mcp-$MCP_SDK_VERSION
-if [ ! -f "$MCP_DIR/.complete" ]; then
-  tmp=$(mktemp -d "$SDK_CACHE/.mcp.XXXXXX")
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
-    --target "$tmp" "mcp==$MCP_SDK_VERSION" \
-    || { rm -rf "$tmp"; abort "pip install mcp==$MCP_SDK_VERSION"; }
-  touch "$tmp/.complete"
-  rm -rf "$MCP_DIR"
-  mv -T "$tmp" "$MCP_DIR" 2>/dev/null || rm -rf "$tmp"
-fi
+pip_cached "$MCP_DIR" mcp "$MCP_SDK_VERSION"
 NODE_DIR=$SDK_CACHE/node-notionhq-client-$NODE_SDK_VERSION
 if [ ! -f "$NODE_DIR/.complete" ]; then
   tmp=$(mktemp -d "$SDK_CACHE/.node.XXXXXX")

@@ -18,7 +18,9 @@ use anyhow::{Result, ensure};
 use gate_core::{Gate, GateConfig};
 use notion_client::{ClientConfig, CoalesceConfig, LimiterConfig};
 
-use crate::shared_rate::{rated_emulator, readers_on_one_connection, scratch_store, serve};
+use crate::shared_rate::{
+    rated_emulator, read_all, readers_on_one_connection, scratch_store, serve,
+};
 
 /// What to run.
 pub struct Params {
@@ -88,40 +90,13 @@ async fn one_run(
     emu.handle().reset_counters();
 
     let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, key) in keys.into_iter().enumerate() {
-        let urls: Vec<String> = (0..p.reads)
+    let clients = keys.into_iter().enumerate().map(|(i, key)| {
+        let urls = (0..p.reads)
             .map(|k| format!("{base}/v1/pages/{}", pages[pages_of(i, k) % pages.len()]))
             .collect();
-        tasks.spawn(async move {
-            let http = reqwest::Client::new();
-            let (mut ok, mut limited, mut other) = (0, 0, 0);
-            for url in urls {
-                match http
-                    .get(&url)
-                    .bearer_auth(&key)
-                    .header("Notion-Version", "2025-09-03")
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        ok += 1;
-                    }
-                    Ok(r) if r.status().as_u16() == 429 => limited += 1,
-                    _ => other += 1,
-                }
-            }
-            (ok, limited, other)
-        });
-    }
-    let (mut ok, mut limited, mut other) = (0, 0, 0);
-    while let Some(r) = tasks.join_next().await {
-        let (o, l, e) = r?;
-        ok += o;
-        limited += l;
-        other += e;
-    }
+        (key, urls)
+    });
+    let (ok, limited, other) = read_all(clients).await?;
     let took = t0.elapsed();
     let c = emu.handle().counters();
     gate.shutdown().await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig, NewAgentSpec};
-use gate_server::{AppState, Application, ServerOptions, ServerSettings};
+
 use gate_store::{
     AuditDecision, AuditRecord, CallerKind, NewApproval, Outcome, Surface, Vault, VaultKey,
 };
@@ -142,17 +142,7 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let state = AppState::new(
-        gate.clone(),
-        ServerSettings::new(base.clone(), emu.base_url()),
-    );
-    let app = Application::build(
-        listener,
-        gate_server::api::app(state, &ServerOptions::default()),
-    )?;
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let base = crate::shared_rate::serve(&gate, &emu).await?;
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -407,14 +407,7 @@ async fn run_inner(p: Params) -> Result<()> {
         p.min_secs > 0.0 && p.max_secs >= p.min_secs,
         "--min-secs must be positive and at most --max-secs"
     );
-    let dir = match &p.bin_dir {
-        Some(d) => d.clone(),
-        None => std::env::current_exe()
-            .context("this binary's path")?
-            .parent()
-            .context("this binary's folder")?
-            .to_path_buf(),
-    };
+    let dir = crate::bin_dir(p.bin_dir.as_deref())?;
     let gate_bin = dir.join("notion-gate");
     let emu_bin = dir.join("notion-emulator");
     for b in [&gate_bin, &emu_bin] {

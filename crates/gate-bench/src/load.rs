@@ -94,14 +94,7 @@ async fn run_inner(p: Params) -> Result<()> {
         p.clients > 0 && p.duration > 0.0,
         "--clients and --duration must be positive"
     );
-    let dir = match &p.bin_dir {
-        Some(d) => d.clone(),
-        None => std::env::current_exe()
-            .context("this binary's path")?
-            .parent()
-            .context("this binary's folder")?
-            .to_path_buf(),
-    };
+    let dir = crate::bin_dir(p.bin_dir.as_deref())?;
     let gate_bin = dir.join("notion-gate");
     ensure!(
         gate_bin.exists(),

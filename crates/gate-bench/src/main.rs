@@ -221,7 +221,7 @@ async fn main() -> Result<()> {
             latency_ms,
             only,
             max_concurrency,
-            bin_dir,
+            bin_dir: bin_dir_arg,
         } => {
             let regimes: Vec<tree::Regime> = tree::REGIMES
                 .iter()
@@ -240,13 +240,7 @@ async fn main() -> Result<()> {
             let latency = Duration::from_millis(latency_ms);
             tree::run(latency, &regimes, max_concurrency).await?;
             if export {
-                let dir = match bin_dir {
-                    Some(d) => d,
-                    None => std::env::current_exe()?
-                        .parent()
-                        .context("this binary's folder")?
-                        .to_path_buf(),
-                };
+                let dir = bin_dir(bin_dir_arg.as_deref())?;
                 tree::run_export(latency, &dir).await?;
             }
             Ok(())
@@ -317,13 +311,30 @@ fn machine() -> String {
     )
 }
 
-async fn list_children(n: usize, rate: f64, burst: u32) -> Result<()> {
-    let emu = Emulator::builder()
+/// The folder of the binaries a bench starts: `given`, or this binary's folder.
+pub(crate) fn bin_dir(given: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
+    match given {
+        Some(d) => Ok(d.to_path_buf()),
+        None => Ok(std::env::current_exe()
+            .context("this binary's path")?
+            .parent()
+            .context("this binary's folder")?
+            .to_path_buf()),
+    }
+}
+
+/// The emulator with the demo workspace, limited to `rate` requests/s after a `burst`.
+pub(crate) async fn rated_demo(rate: f64, burst: u32) -> Result<Emulator> {
+    Emulator::builder()
         .seed(Seed::Demo)
         .rate_limit(RateLimit::per_second(rate, burst))
         .start()
         .await
-        .context("start the emulator")?;
+        .context("start the emulator")
+}
+
+async fn list_children(n: usize, rate: f64, burst: u32) -> Result<()> {
+    let emu = rated_demo(rate, burst).await?;
     // Build the page through the emulator's store, so the request budget is untouched.
     let page = emu.demo_ids().root_page.clone();
     let blocks: Vec<_> = (0..n)

@@ -30,7 +30,7 @@ use anyhow::{Context, Result, ensure};
 use gate_mirror::{MirrorStore, SyncOptions, sync};
 use notion_client::limiter::Unlimited;
 use notion_client::{ClientConfig, Connection, LimiterConfig, Notion};
-use notion_emulator::{Emulator, EmulatorHandle, RateLimit, Seed};
+use notion_emulator::{Emulator, EmulatorHandle, Seed};
 use serde_json::{Value, json};
 
 const WORDS: [&str; 24] = [
@@ -206,12 +206,7 @@ fn connection(emu: &Emulator, rate: Option<(f64, u32)>) -> Result<Connection> {
 
 /// One workspace: first sync, unchanged sync, ten edits.
 async fn workspace(label: &str, extra_pages: usize, rate: f64, burst: u32) -> Result<()> {
-    let emu = Emulator::builder()
-        .seed(Seed::Demo)
-        .rate_limit(RateLimit::per_second(rate, burst))
-        .start()
-        .await
-        .context("start the emulator")?;
+    let emu = crate::rated_demo(rate, burst).await?;
     generate(&emu, extra_pages)?;
     let (pages, sources) = visible_pages(&emu);
     let hour_ago = minute(time::OffsetDateTime::now_utc() - time::Duration::hours(1));

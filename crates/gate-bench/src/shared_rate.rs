@@ -47,8 +47,6 @@ pub(crate) async fn rated_emulator(token: &str, rate: f64, burst: u32) -> Result
         .context("start the emulator")
 }
 
-/// Serves `gate` (the real `gate_server::api::app`) on a free loopback port; answers its base
-/// URL.
 /// A SQLite store in `dir` and a vault with a fresh key, for a bench's own gateway.
 pub(crate) async fn scratch_store(
     dir: &std::path::Path,
@@ -61,6 +59,8 @@ pub(crate) async fn scratch_store(
     Ok((store, vault))
 }
 
+/// Serves `gate` (the real `gate_server::api::app`) on a free loopback port; answers its base
+/// URL.
 pub(crate) async fn serve(gate: &Gate, emu: &Emulator) -> Result<String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -114,16 +114,30 @@ pub(crate) async fn pass(
     reads: usize,
 ) -> (usize, usize, usize, Duration) {
     let t0 = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, token) in tokens.iter().enumerate() {
+    let clients = tokens.iter().enumerate().map(|(i, token)| {
         // Spread the remainder over the first clients.
         let share = reads / tokens.len() + usize::from(i < reads % tokens.len());
         let url = format!("{}/v1/pages/{page}", bases[i % bases.len()]);
-        let token = token.clone();
+        (token.clone(), vec![url; share])
+    });
+    let (ok, limited, other) = read_all(clients).await.expect("client task");
+    (ok, limited, other, t0.elapsed())
+}
+
+/// Page reads tallied: (ok, 429, other errors).
+pub(crate) type Tally = (usize, usize, usize);
+
+/// One client per `(token, urls)`, all at once, each reading its URLs one after the other
+/// (`GET` with the token); the sum of their tallies.
+pub(crate) async fn read_all(
+    clients: impl IntoIterator<Item = (String, Vec<String>)>,
+) -> Result<Tally, tokio::task::JoinError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (token, urls) in clients {
         tasks.spawn(async move {
             let http = reqwest::Client::new();
             let (mut ok, mut limited, mut other) = (0, 0, 0);
-            for _ in 0..share {
+            for url in urls {
                 match http
                     .get(&url)
                     .bearer_auth(&token)
@@ -144,12 +158,12 @@ pub(crate) async fn pass(
     }
     let (mut ok, mut limited, mut other) = (0, 0, 0);
     while let Some(r) = tasks.join_next().await {
-        let (o, l, e) = r.expect("client task");
+        let (o, l, e) = r?;
         ok += o;
         limited += l;
         other += e;
     }
-    (ok, limited, other, t0.elapsed())
+    Ok((ok, limited, other))
 }
 
 pub async fn run(p: Params) -> Result<()> {

@@ -141,6 +141,9 @@ macro_rules! notion_id {
                 Ok(Self(raw))
             }
         }
+
+        /// A plain model field: always serialized.
+        impl $crate::models::object::Omit for $name {}
     };
 }
 

@@ -1,6 +1,5 @@
 //! Blocks: retrieve, update, delete (trash), list children (paged or as a stream) and append.
 
-use futures::Stream;
 use reqwest::Method;
 use std::borrow::Cow;
 
@@ -12,7 +11,7 @@ use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::BlockId;
 use crate::models::{Block, ListResponse, NewBlock};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// Block endpoints of one connection.
@@ -169,15 +168,9 @@ impl Blocks<'_> {
         self.conn.send(req).await
     }
 
-    /// Every first-level child, following cursors, up to `cap` blocks.
-    pub fn children_stream<'a>(
-        &'a self,
-        id: &'a BlockId,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<Block>> + 'a {
-        paginate(cap, move |paging| async move {
-            self.children(id, &paging).await
-        })
+    paged_stream! {
+        /// Every first-level child, following cursors, up to `cap` blocks.
+        children_stream<'a>(id: &'a BlockId) -> Block = children
     }
 
     /// `PATCH /v1/blocks/{id}/children`. Answers the new first-level blocks, followed (when

@@ -1,6 +1,5 @@
 //! Comments: list the open comments of a page or block, create, retrieve, update, delete.
 
-use futures::Stream;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -10,7 +9,7 @@ use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::{BlockId, CommentId, DiscussionId, FileUploadId, PageId};
 use crate::models::{Comment, ListResponse, RichText, text_runs};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// Comment endpoints of one connection.
@@ -215,16 +214,9 @@ impl Comments<'_> {
         self.conn.send(req).await
     }
 
-    /// Every open comment, following cursors, up to `cap`.
-    pub fn list_stream<'a>(
-        &'a self,
-        block: &'a BlockId,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<Comment>> + 'a {
-        paginate(
-            cap,
-            move |paging| async move { self.list(block, &paging).await },
-        )
+    paged_stream! {
+        /// Every open comment, following cursors, up to `cap`.
+        list_stream<'a>(block: &'a BlockId) -> Comment = list
     }
 
     /// `GET /v1/comments/{id}`.

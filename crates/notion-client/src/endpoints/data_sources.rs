@@ -1,7 +1,6 @@
 //! Data sources (2025-09-03+): retrieve, query with filter and sorts, create, update, and
 //! templates.
 
-use futures::Stream;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,7 +10,7 @@ use crate::client::{Connection, RawRequest};
 use crate::error::Result;
 use crate::ids::{DataSourceId, DatabaseId};
 use crate::models::{DataSource, ListResponse, SearchResult, TemplateList};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// Data source endpoints of one connection.
@@ -213,16 +212,9 @@ impl DataSources<'_> {
         self.conn.send(req).await
     }
 
-    /// Every row, following cursors, up to `cap` rows.
-    pub fn query_stream<'a>(
-        &'a self,
-        id: &'a DataSourceId,
-        query: &'a QueryDataSource,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<SearchResult>> + 'a {
-        paginate(cap, move |paging| async move {
-            self.query(id, query, &paging).await
-        })
+    paged_stream! {
+        /// Every row, following cursors, up to `cap` rows.
+        query_stream<'a>(id: &'a DataSourceId, query: &'a QueryDataSource) -> SearchResult = query
     }
 
     /// `POST /v1/data_sources`. Never retried after it may have reached Notion.

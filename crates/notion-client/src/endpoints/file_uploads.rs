@@ -9,7 +9,6 @@
 //! workspace) applies to the whole file. An upload not attached within an hour expires.
 
 use bytes::{Bytes, BytesMut};
-use futures::Stream;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,7 +19,7 @@ use crate::client::{Connection, FilePart, MultipartBody, RawRequest};
 use crate::error::{Error, Result, WriteState};
 use crate::ids::FileUploadId;
 use crate::models::{FileUpload, FileUploadStatus, ListResponse, UserKind};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 const MIB: u64 = 1024 * 1024;
@@ -269,15 +268,9 @@ impl FileUploads<'_> {
         self.conn.send(req).await
     }
 
-    /// Every upload (of one status), following cursors, up to `cap`.
-    pub fn list_stream<'a>(
-        &'a self,
-        status: Option<&'a FileUploadStatus>,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<FileUpload>> + 'a {
-        paginate(cap, move |paging| async move {
-            self.list(status, &paging).await
-        })
+    paged_stream! {
+        /// Every upload (of one status), following cursors, up to `cap`.
+        list_stream<'a>(status: Option<&'a FileUploadStatus>) -> FileUpload = list
     }
 
     /// The workspace's per-file limit, from `GET /v1/users/me` (`None` if Notion does not say).

@@ -2,6 +2,26 @@
 //! `conn.pages().retrieve(&id)`, `conn.blocks().children_stream(&id, cap)`, and so on.
 //! Request bodies are builders with `new(required…)` and optional setters.
 
+/// Declares `$stream`, every item of the one-page method `$page` (called with the same
+/// arguments), following cursors, up to `cap` items.
+macro_rules! paged_stream {
+    (
+        $(#[$meta:meta])*
+        $stream:ident<$lt:lifetime>($($arg:ident: $ty:ty),*) -> $item:ty = $page:ident
+    ) => {
+        $(#[$meta])*
+        pub fn $stream<$lt>(
+            &$lt self,
+            $($arg: $ty,)*
+            cap: Option<usize>,
+        ) -> impl futures::Stream<Item = $crate::error::Result<$item>> + $lt {
+            $crate::pagination::paginate(cap, move |paging| async move {
+                self.$page($($arg,)* &paging).await
+            })
+        }
+    };
+}
+
 pub mod blocks;
 pub mod comments;
 pub mod data_sources;

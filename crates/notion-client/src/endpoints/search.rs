@@ -1,13 +1,12 @@
 //! `POST /v1/search`: by title, filtered to pages or data sources, paginated.
 
-use futures::Stream;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::client::RawRequest;
 use crate::error::Result;
 use crate::models::{ListResponse, SearchResult};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// What kind of object a search returns.
@@ -90,14 +89,8 @@ impl crate::client::Connection {
         self.send(req).await
     }
 
-    /// Every search result, following cursors, up to `cap` items.
-    pub fn search_stream<'a>(
-        &'a self,
-        search: &'a Search,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<SearchResult>> + 'a {
-        paginate(cap, move |paging| async move {
-            self.search(search, &paging).await
-        })
+    paged_stream! {
+        /// Every search result, following cursors, up to `cap` items.
+        search_stream<'a>(search: &'a Search) -> SearchResult = search
     }
 }

@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use futures::Stream;
 use reqwest::Method;
 
 use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::AsyncTaskId;
 use crate::models::{AsyncTask, CustomEmoji, ListResponse};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// Async task endpoints of one connection.
@@ -84,15 +83,8 @@ impl CustomEmojis<'_> {
         self.conn.send(req).await
     }
 
-    /// Every custom emoji, following cursors, up to `cap`.
-    pub fn list_stream<'a>(
-        &'a self,
-        name: Option<&'a str>,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<CustomEmoji>> + 'a {
-        paginate(
-            cap,
-            move |paging| async move { self.list(name, &paging).await },
-        )
+    paged_stream! {
+        /// Every custom emoji, following cursors, up to `cap`.
+        list_stream<'a>(name: Option<&'a str>) -> CustomEmoji = list
     }
 }

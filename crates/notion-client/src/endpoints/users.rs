@@ -1,13 +1,12 @@
 //! Users: the token's bot (`me`), one user, and the workspace's members.
 
-use futures::Stream;
 use reqwest::Method;
 
 use crate::client::{Connection, RawRequest};
 use crate::error::Result;
 use crate::ids::UserId;
 use crate::models::{ListResponse, User};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// User endpoints of one connection.
@@ -47,8 +46,8 @@ impl Users<'_> {
         self.conn.send(req).await
     }
 
-    /// Every member and bot, following cursors, up to `cap`.
-    pub fn list_stream(&self, cap: Option<usize>) -> impl Stream<Item = Result<User>> + '_ {
-        paginate(cap, move |paging| async move { self.list(&paging).await })
+    paged_stream! {
+        /// Every member and bot, following cursors, up to `cap`.
+        list_stream<'a>() -> User = list
     }
 }

@@ -2,7 +2,6 @@
 //! source; view queries: create (with the first page of results), page through the results,
 //! delete.
 
-use futures::Stream;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -12,7 +11,7 @@ use crate::client::{Connection, RawRequest};
 use crate::error::{Error, Result};
 use crate::ids::{DataSourceId, DatabaseId, ViewId, ViewQueryId};
 use crate::models::{ListResponse, PageReference, View, ViewQuery, ViewType};
-use crate::pagination::{Paging, paginate};
+use crate::pagination::Paging;
 use crate::retry::Idempotency;
 
 /// View endpoints of one connection.
@@ -251,16 +250,9 @@ impl Views<'_> {
         self.conn.send(req).await
     }
 
-    /// Every view, following cursors, up to `cap`.
-    pub fn list_stream<'a>(
-        &'a self,
-        of: &'a ViewsOf,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<View>> + 'a {
-        paginate(
-            cap,
-            move |paging| async move { self.list(of, &paging).await },
-        )
+    paged_stream! {
+        /// Every view, following cursors, up to `cap`.
+        list_stream<'a>(of: &'a ViewsOf) -> View = list
     }
 
     /// `POST /v1/views/{id}/queries`: runs the view (its filter and sorts) and answers the
@@ -290,16 +282,9 @@ impl Views<'_> {
         self.conn.send(req).await
     }
 
-    /// Every result of a view query, following cursors, up to `cap`.
-    pub fn query_results_stream<'a>(
-        &'a self,
-        view: &'a ViewId,
-        query: &'a ViewQueryId,
-        cap: Option<usize>,
-    ) -> impl Stream<Item = Result<PageReference>> + 'a {
-        paginate(cap, move |paging| async move {
-            self.query_results(view, query, &paging).await
-        })
+    paged_stream! {
+        /// Every result of a view query, following cursors, up to `cap`.
+        query_results_stream<'a>(view: &'a ViewId, query: &'a ViewQueryId) -> PageReference = query_results
     }
 
     /// `DELETE /v1/views/{id}/queries/{query_id}`.

@@ -9,33 +9,20 @@ use super::union::{Extra, Maybe};
 use super::user::User;
 use crate::ids::{BlockId, CommentId, DatabaseId, PageId};
 
-/// Content of text blocks (`paragraph`, `bulleted_list_item`, `quote`, `toggle`, `template`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct TextBlock {
-    /// The text (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// An icon (paragraph tab items).
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub icon: Maybe<Icon>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of text blocks (`paragraph`, `bulleted_list_item`, `quote`, `toggle`, `template`).
+    #[derive(Default)]
+    pub struct TextBlock {
+        /// The text (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// The colour.
+        pub color: Option<Color>,
+        /// An icon (paragraph tab items).
+        pub icon: Maybe<Icon>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
-
-de_object!(TextBlock {
-    rich_text,
-    color,
-    icon,
-    children
-});
 
 impl TextBlock {
     /// Content with the given text.
@@ -47,121 +34,67 @@ impl TextBlock {
     }
 }
 
-/// Content of `heading_1` … `heading_4`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct HeadingBlock {
-    /// The text (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// Whether the heading is a toggle.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_toggleable: Option<bool>,
-    /// Nested children (requests only; toggle headings).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `heading_1` … `heading_4`.
+    #[derive(Default)]
+    pub struct HeadingBlock {
+        /// The text (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// The colour.
+        pub color: Option<Color>,
+        /// Whether the heading is a toggle.
+        pub is_toggleable: Option<bool>,
+        /// Nested children (requests only; toggle headings).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(HeadingBlock {
-    rich_text,
-    color,
-    is_toggleable,
-    children
-});
-
-/// Content of `numbered_list_item`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct NumberedListItemBlock {
-    /// The text (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// The first number of the list.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_start_index: Option<u64>,
-    /// `numbers`, `letters` or `roman`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub list_format: Option<String>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `numbered_list_item`.
+    #[derive(Default)]
+    pub struct NumberedListItemBlock {
+        /// The text (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// The colour.
+        pub color: Option<Color>,
+        /// The first number of the list.
+        pub list_start_index: Option<u64>,
+        /// `numbers`, `letters` or `roman`.
+        pub list_format: Option<String>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(NumberedListItemBlock {
-    rich_text,
-    color,
-    list_start_index,
-    list_format,
-    children
-});
-
-/// Content of `to_do`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct ToDoBlock {
-    /// The text (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// Whether it is checked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub checked: Option<bool>,
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `to_do`.
+    #[derive(Default)]
+    pub struct ToDoBlock {
+        /// The text (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// Whether it is checked.
+        pub checked: Option<bool>,
+        /// The colour.
+        pub color: Option<Color>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(ToDoBlock {
-    rich_text,
-    checked,
-    color,
-    children
-});
-
-/// Content of `callout`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct CalloutBlock {
-    /// The text (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// The icon (may be `null`).
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub icon: Maybe<Icon>,
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `callout`.
+    #[derive(Default)]
+    pub struct CalloutBlock {
+        /// The text (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// The icon (may be `null`).
+        pub icon: Maybe<Icon>,
+        /// The colour.
+        pub color: Option<Color>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
-
-de_object!(CalloutBlock {
-    rich_text,
-    icon,
-    color,
-    children
-});
 
 /// The `synced_from` of a synced-block copy: `{type: "block_id", block_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,125 +111,76 @@ pub struct SyncedFrom {
     pub extra: Map<String, Value>,
 }
 
-/// Content of `synced_block`: `synced_from` is `null` for the original.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct SyncedBlock {
-    /// The original, for a copy; `null` for the original.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub synced_from: Maybe<SyncedFrom>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `synced_block`: `synced_from` is `null` for the original.
+    #[derive(Default)]
+    pub struct SyncedBlock {
+        /// The original, for a copy; `null` for the original.
+        pub synced_from: Maybe<SyncedFrom>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(SyncedBlock {
-    synced_from,
-    children
-});
-
-/// Content of `child_page` and `child_database`: `{title}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct ChildTitle {
-    /// The page or database title.
-    #[serde(default)]
-    pub title: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `child_page` and `child_database`: `{title}`.
+    #[derive(Default)]
+    pub struct ChildTitle {
+        /// The page or database title.
+        pub title: String,
+    }
 }
 
-de_object!(ChildTitle { title });
-
-/// Content of `equation`: `{expression}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct EquationBlock {
-    /// The KaTeX expression.
-    #[serde(default)]
-    pub expression: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `equation`: `{expression}`.
+    #[derive(Default)]
+    pub struct EquationBlock {
+        /// The KaTeX expression.
+        pub expression: String,
+    }
 }
 
-de_object!(EquationBlock { expression });
-
-/// Content of `code`: `{rich_text, caption, language}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct CodeBlock {
-    /// The code (omitted by update requests that leave it unchanged).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// The caption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<Vec<RichText>>,
-    /// The language name (`plain text`, `rust`, `json`, `mermaid`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `code`: `{rich_text, caption, language}`.
+    #[derive(Default)]
+    pub struct CodeBlock {
+        /// The code (omitted by update requests that leave it unchanged).
+        pub rich_text: Option<Vec<RichText>>,
+        /// The caption.
+        pub caption: Option<Vec<RichText>>,
+        /// The language name (`plain text`, `rust`, `json`, `mermaid`, …).
+        pub language: Option<String>,
+    }
 }
 
-de_object!(CodeBlock {
-    rich_text,
-    caption,
-    language
-});
-
-/// Content of blocks without fields (`divider`, `breadcrumb`, `tab`, `column_list`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct ContainerBlock {
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of blocks without fields (`divider`, `breadcrumb`, `tab`, `column_list`).
+    #[derive(Default)]
+    pub struct ContainerBlock {
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(ContainerBlock { children });
-
-/// Content of `table_of_contents`: `{color}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct TableOfContentsBlock {
-    /// The colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `table_of_contents`: `{color}`.
+    #[derive(Default)]
+    pub struct TableOfContentsBlock {
+        /// The colour.
+        pub color: Option<Color>,
+    }
 }
 
-de_object!(TableOfContentsBlock { color });
-
-/// Content of `column`: `{width_ratio?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct ColumnBlock {
-    /// The share of the row's width (0–1).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width_ratio: Option<Number>,
-    /// Nested children (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `column`: `{width_ratio?}`.
+    #[derive(Default)]
+    pub struct ColumnBlock {
+        /// The share of the row's width (0–1).
+        pub width_ratio: Option<Number>,
+        /// Nested children (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
-
-de_object!(ColumnBlock {
-    width_ratio,
-    children
-});
 
 notion_union! {
     /// The target of a `link_to_page` block.
@@ -310,168 +194,101 @@ notion_union! {
     }
 }
 
-/// Content of `link_to_page`: `{type, <type>: id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct LinkToPageBlock {
-    /// The target.
-    #[serde(flatten)]
-    pub target: LinkToPageKind,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<LinkToPageKind>,
+notion_object! {
+    /// Content of `link_to_page`: `{type, <type>: id}`.
+    pub struct LinkToPageBlock {
+        @required
+        /// The target.
+        pub target: LinkToPageKind,
+    }
 }
 
-de_object!(LinkToPageBlock {} target: required LinkToPageKind);
-
-/// Content of `table`: `{table_width, has_column_header, has_row_header}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct TableBlock {
-    /// The number of columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table_width: Option<u64>,
-    /// Whether the first row is a header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub has_column_header: Option<bool>,
-    /// Whether the first column is a header.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub has_row_header: Option<bool>,
-    /// The rows (requests only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub children: Option<Vec<NewBlock>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `table`: `{table_width, has_column_header, has_row_header}`.
+    #[derive(Default)]
+    pub struct TableBlock {
+        /// The number of columns.
+        pub table_width: Option<u64>,
+        /// Whether the first row is a header.
+        pub has_column_header: Option<bool>,
+        /// Whether the first column is a header.
+        pub has_row_header: Option<bool>,
+        /// The rows (requests only).
+        pub children: Option<Vec<NewBlock>>,
+    }
 }
 
-de_object!(TableBlock {
-    table_width,
-    has_column_header,
-    has_row_header,
-    children
-});
-
-/// Content of `table_row`: `{cells}` (one rich-text array per cell).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct TableRowBlock {
-    /// The cells.
-    #[serde(default)]
-    pub cells: Vec<Vec<RichText>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `table_row`: `{cells}` (one rich-text array per cell).
+    #[derive(Default)]
+    pub struct TableRowBlock {
+        /// The cells.
+        pub cells: Vec<Vec<RichText>>,
+    }
 }
 
-de_object!(TableRowBlock { cells });
-
-/// Content of `embed` and `bookmark`: `{url, caption}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct UrlBlock {
-    /// The URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The caption.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<Vec<RichText>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `embed` and `bookmark`: `{url, caption}`.
+    #[derive(Default)]
+    pub struct UrlBlock {
+        /// The URL.
+        pub url: Option<String>,
+        /// The caption.
+        pub caption: Option<Vec<RichText>>,
+    }
 }
 
-de_object!(UrlBlock { url, caption });
-
-/// The child blocks of a meeting-notes block.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct MeetingNotesChildren {
-    /// The summary block.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub summary_block_id: Maybe<BlockId>,
-    /// The notes block.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub notes_block_id: Maybe<BlockId>,
-    /// The transcript block.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub transcript_block_id: Maybe<BlockId>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// The child blocks of a meeting-notes block.
+    #[derive(Default)]
+    pub struct MeetingNotesChildren {
+        /// The summary block.
+        pub summary_block_id: Maybe<BlockId>,
+        /// The notes block.
+        pub notes_block_id: Maybe<BlockId>,
+        /// The transcript block.
+        pub transcript_block_id: Maybe<BlockId>,
+    }
 }
 
-de_object!(MeetingNotesChildren {
-    summary_block_id,
-    notes_block_id,
-    transcript_block_id
-});
-
-/// A time span: `{start_time, end_time, …}` (calendar events, recordings).
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct TimeSpan {
-    /// The start.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub start_time: Maybe<String>,
-    /// The end.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub end_time: Maybe<String>,
-    /// Every other field (such as `attendees`), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A time span: `{start_time, end_time, …}` (calendar events, recordings).
+    ///
+    /// `extra`: every other field (such as `attendees`), kept verbatim.
+    #[derive(Default)]
+    pub struct TimeSpan {
+        /// The start.
+        pub start_time: Maybe<String>,
+        /// The end.
+        pub end_time: Maybe<String>,
+    }
 }
 
-de_object!(TimeSpan {
-    start_time,
-    end_time
-});
-
-/// Content of `meeting_notes` (2026-03-11) and `transcription` (earlier). Read-mostly.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct MeetingNotesBlock {
-    /// The title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Vec<RichText>>,
-    /// The processing status, such as `notes_ready`.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub status: Maybe<String>,
-    /// The summary, notes and transcript blocks.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub children: Maybe<MeetingNotesChildren>,
-    /// The calendar event.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub calendar_event: Maybe<TimeSpan>,
-    /// The recording.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub recording: Maybe<TimeSpan>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `meeting_notes` (2026-03-11) and `transcription` (earlier). Read-mostly.
+    #[derive(Default)]
+    pub struct MeetingNotesBlock {
+        /// The title.
+        pub title: Option<Vec<RichText>>,
+        /// The processing status, such as `notes_ready`.
+        pub status: Maybe<String>,
+        /// The summary, notes and transcript blocks.
+        pub children: Maybe<MeetingNotesChildren>,
+        /// The calendar event.
+        pub calendar_event: Maybe<TimeSpan>,
+        /// The recording.
+        pub recording: Maybe<TimeSpan>,
+    }
 }
 
-de_object!(MeetingNotesBlock {
-    title,
-    status,
-    children,
-    calendar_event,
-    recording
-});
-
-/// Content of `unsupported`: `{block_type}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct UnsupportedBlock {
-    /// The type the API does not expose (e.g. `form`, `button`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub block_type: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Content of `unsupported`: `{block_type}`.
+    #[derive(Default)]
+    pub struct UnsupportedBlock {
+        /// The type the API does not expose (e.g. `form`, `button`).
+        pub block_type: Option<String>,
+    }
 }
-
-de_object!(UnsupportedBlock { block_type });
 
 notion_union! {
     /// The type and content of a block.
@@ -607,45 +424,34 @@ impl BlockKind {
     }
 }
 
-/// A block: the common fields plus `type` and its content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Block {
-    /// The block ID.
-    pub id: BlockId,
-    /// Whether the block has children to fetch.
-    #[serde(default)]
-    pub has_children: bool,
-    /// The parent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<Parent>,
-    /// When created (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// When last edited (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_time: Option<String>,
-    /// Who created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<User>,
-    /// Who last edited it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_by: Option<User>,
-    /// In the trash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_trash: Option<bool>,
-    /// Archived (same meaning as `in_trash`; absent on 2026-03-11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// The type and content.
-    #[serde(flatten)]
-    pub kind: BlockKind,
-    /// Every other field (`object`, `request_id`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<BlockKind>,
+notion_object! {
+    /// A block: the common fields plus `type` and its content.
+    ///
+    /// `extra`: every other field (`object`, `request_id`, …), kept verbatim.
+    pub struct Block {
+        /// The block ID.
+        pub id: BlockId => required,
+        /// Whether the block has children to fetch.
+        pub has_children: bool,
+        /// The parent.
+        pub parent: Option<Parent>,
+        /// When created (kept as sent).
+        pub created_time: Option<String>,
+        /// When last edited (kept as sent).
+        pub last_edited_time: Option<String>,
+        /// Who created it.
+        pub created_by: Option<User>,
+        /// Who last edited it.
+        pub last_edited_by: Option<User>,
+        /// In the trash.
+        pub in_trash: Option<bool>,
+        /// Archived (same meaning as `in_trash`; absent on 2026-03-11).
+        pub archived: Option<bool>,
+        @required
+        /// The type and content.
+        pub kind: BlockKind,
+    }
 }
-
-de_object!(Block { id: required, has_children, parent, created_time, last_edited_time, created_by, last_edited_by, in_trash, archived } kind: required BlockKind);
 
 impl Block {
     /// The value of `type`, such as `paragraph`.

@@ -24,73 +24,43 @@ pub struct DisplayName {
     pub extra: Map<String, Value>,
 }
 
-/// A comment attachment: `{category, file: {url, expiry_time}}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CommentAttachment {
-    /// `audio`, `image`, `pdf`, `productivity` or `video`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    /// The hosted file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file: Option<HostedFile>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A comment attachment: `{category, file: {url, expiry_time}}`.
+    pub struct CommentAttachment {
+        /// `audio`, `image`, `pdf`, `productivity` or `video`.
+        pub category: Option<String>,
+        /// The hosted file.
+        pub file: Option<HostedFile>,
+    }
 }
 
-de_object!(CommentAttachment { category, file });
-
-/// A comment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Comment {
-    /// The comment ID.
-    pub id: CommentId,
-    /// The page or block commented on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<Parent>,
-    /// The discussion thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub discussion_id: Option<DiscussionId>,
-    /// When created (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// When last edited (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_time: Option<String>,
-    /// The author.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<User>,
-    /// The text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rich_text: Option<Vec<RichText>>,
-    /// How the author is shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<DisplayName>,
-    /// Attachments.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attachments: Option<Vec<CommentAttachment>>,
-    /// The request ID (top-level responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Every other field (`object`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A comment.
+    ///
+    /// `extra`: every other field (`object`, …), kept verbatim.
+    pub struct Comment {
+        /// The comment ID.
+        pub id: CommentId => required,
+        /// The page or block commented on.
+        pub parent: Option<Parent>,
+        /// The discussion thread.
+        pub discussion_id: Option<DiscussionId>,
+        /// When created (kept as sent).
+        pub created_time: Option<String>,
+        /// When last edited (kept as sent).
+        pub last_edited_time: Option<String>,
+        /// The author.
+        pub created_by: Option<User>,
+        /// The text.
+        pub rich_text: Option<Vec<RichText>>,
+        /// How the author is shown.
+        pub display_name: Option<DisplayName>,
+        /// Attachments.
+        pub attachments: Option<Vec<CommentAttachment>>,
+        /// The request ID (top-level responses).
+        pub request_id: Option<String>,
+    }
 }
-
-de_object!(Comment {
-    id: required,
-    parent,
-    discussion_id,
-    created_time,
-    last_edited_time,
-    created_by,
-    rich_text,
-    display_name,
-    attachments,
-    request_id
-});
 
 impl Comment {
     /// The plain text of the comment.

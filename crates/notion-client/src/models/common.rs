@@ -1,6 +1,5 @@
 //! Shared shapes: colours, parents, icons, files and covers, dates, empty objects.
 
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::union::{Extra, Maybe};
@@ -54,16 +53,14 @@ string_enum! {
     }
 }
 
-/// An object with no modelled fields (`{}`), keeping anything Notion adds.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct EmptyObject {
-    /// Every field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// An object with no modelled fields (`{}`), keeping anything Notion adds.
+    ///
+    /// `extra`: Every field, kept verbatim.
+    #[derive(Default)]
+    pub struct EmptyObject {
+    }
 }
-
-de_object!(EmptyObject {});
 
 notion_union! {
     /// The kind of a parent, with its ID.
@@ -84,19 +81,16 @@ notion_union! {
     }
 }
 
-/// A parent: `{type, <type>: id, ...}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Parent {
-    /// The kind and ID.
-    #[serde(flatten)]
-    pub kind: ParentKind,
-    /// Every other field (such as `database_id` next to `data_source_id`), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<ParentKind>,
+notion_object! {
+    /// A parent: `{type, <type>: id, ...}`.
+    ///
+    /// `extra`: every other field (such as `database_id` next to `data_source_id`), kept verbatim.
+    pub struct Parent {
+        @required
+        /// The kind and ID.
+        pub kind: ParentKind,
+    }
 }
-
-de_object!(Parent {} kind: required ParentKind);
 
 impl Parent {
     /// A parent of the given kind.
@@ -160,28 +154,17 @@ impl Parent {
     }
 }
 
-/// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct DateValue {
-    /// The start (ISO 8601 date or date-time).
-    pub start: String,
-    /// The end, for a range.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub end: Maybe<String>,
-    /// The IANA time zone.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub time_zone: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A date or date range: `{start, end, time_zone}`. Timestamps are kept as sent.
+    pub struct DateValue {
+        /// The start (ISO 8601 date or date-time).
+        pub start: String => required,
+        /// The end, for a range.
+        pub end: Maybe<String>,
+        /// The IANA time zone.
+        pub time_zone: Maybe<String>,
+    }
 }
-
-de_object!(DateValue {
-    start: required,
-    end,
-    time_zone
-});
 
 impl DateValue {
     /// A date (or date-time) without end or time zone.
@@ -195,18 +178,13 @@ impl DateValue {
     }
 }
 
-/// An external file: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct ExternalFile {
-    /// The URL.
-    pub url: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// An external file: `{url}`.
+    pub struct ExternalFile {
+        /// The URL.
+        pub url: String => required,
+    }
 }
-
-de_object!(ExternalFile { url: required });
 
 impl ExternalFile {
     /// An external file at `url`.
@@ -218,37 +196,23 @@ impl ExternalFile {
     }
 }
 
-/// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct HostedFile {
-    /// The signed URL.
-    pub url: String,
-    /// When the URL stops working.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiry_time: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A Notion-hosted file: `{url, expiry_time}`. The URL is signed and expires; never store it.
+    pub struct HostedFile {
+        /// The signed URL.
+        pub url: String => required,
+        /// When the URL stops working.
+        pub expiry_time: Option<String>,
+    }
 }
 
-de_object!(HostedFile {
-    url: required,
-    expiry_time
-});
-
-/// A reference to a file upload: `{id}` (requests).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FileUploadRef {
-    /// The file upload ID.
-    pub id: FileUploadId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A reference to a file upload: `{id}` (requests).
+    pub struct FileUploadRef {
+        /// The file upload ID.
+        pub id: FileUploadId => required,
+    }
 }
-
-de_object!(FileUploadRef { id: required });
 
 impl FileUploadRef {
     /// A reference to the given upload.
@@ -260,47 +224,27 @@ impl FileUploadRef {
     }
 }
 
-/// A custom emoji: `{id, name, url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct CustomEmoji {
-    /// The custom emoji ID.
-    pub id: String,
-    /// Its name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Its image URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A custom emoji: `{id, name, url}`.
+    pub struct CustomEmoji {
+        /// The custom emoji ID.
+        pub id: String => required,
+        /// Its name.
+        pub name: Option<String>,
+        /// Its image URL.
+        pub url: Option<String>,
+    }
 }
 
-de_object!(CustomEmoji {
-    id: required,
-    name,
-    url
-});
-
-/// A native Notion icon: `{name, color}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct NativeIcon {
-    /// The icon name, such as `book-closed`.
-    pub name: String,
-    /// The icon colour (an open set, such as `lightgray`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A native Notion icon: `{name, color}`.
+    pub struct NativeIcon {
+        /// The icon name, such as `book-closed`.
+        pub name: String => required,
+        /// The icon colour (an open set, such as `lightgray`).
+        pub color: Option<String>,
+    }
 }
-
-de_object!(NativeIcon {
-    name: required,
-    color
-});
 
 notion_union! {
     /// Where a file lives: external URL, Notion-hosted, or a file upload (requests).
@@ -314,27 +258,20 @@ notion_union! {
     }
 }
 
-/// A file object: media block content, an entry of a `files` property, or a cover.
-///
-/// `{type, <type>: …, name?, caption?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FileObject {
-    /// The file name (`files` property entries, `file` blocks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The caption (media blocks).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub caption: Option<Vec<super::RichText>>,
-    /// Where the file lives; `None` in update requests that only change the caption.
-    #[serde(flatten)]
-    pub source: Option<FileSource>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<FileSource>,
+notion_object! {
+    /// A file object: media block content, an entry of a `files` property, or a cover.
+    ///
+    /// `{type, <type>: …, name?, caption?}`.
+    pub struct FileObject {
+        /// The file name (`files` property entries, `file` blocks).
+        pub name: Option<String>,
+        /// The caption (media blocks).
+        pub caption: Option<Vec<super::RichText>>,
+        @optional
+        /// Where the file lives; `None` in update requests that only change the caption.
+        pub source: FileSource,
+    }
 }
-
-de_object!(FileObject { name, caption } source: optional FileSource);
 
 impl FileObject {
     /// A file object from a source.
@@ -385,19 +322,14 @@ notion_union! {
     }
 }
 
-/// An icon: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Icon {
-    /// The kind of icon.
-    #[serde(flatten)]
-    pub kind: IconKind,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<IconKind>,
+notion_object! {
+    /// An icon: `{type, <type>: …}`.
+    pub struct Icon {
+        @required
+        /// The kind of icon.
+        pub kind: IconKind,
+    }
 }
-
-de_object!(Icon {} kind: required IconKind);
 
 impl Icon {
     /// An emoji icon.

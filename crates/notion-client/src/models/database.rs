@@ -3,9 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
 use super::common::{FileObject, Icon, Parent};
 use super::page::join_title;
 use super::property::PropertyConfig;
@@ -14,108 +11,61 @@ use super::union::Maybe;
 use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PageId};
 
-/// An entry of a database's `data_sources`: `{id, name}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct DataSourceRef {
-    /// The data source ID.
-    pub id: DataSourceId,
-    /// Its name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// An entry of a database's `data_sources`: `{id, name}`.
+    pub struct DataSourceRef {
+        /// The data source ID.
+        pub id: DataSourceId => required,
+        /// Its name.
+        pub name: Option<String>,
+    }
 }
 
-de_object!(DataSourceRef { id: required, name });
-
-/// A database container (or, on 2022-06-28, a schema-bearing database).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Database {
-    /// The database ID.
-    pub id: DatabaseId,
-    /// The title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Vec<RichText>>,
-    /// The description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Vec<RichText>>,
-    /// The parent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<Parent>,
-    /// Whether it is inline in its parent page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_inline: Option<bool>,
-    /// In the trash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_trash: Option<bool>,
-    /// Archived (absent on 2026-03-11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// Whether it is locked.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_locked: Option<bool>,
-    /// When created (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// When last edited (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_time: Option<String>,
-    /// Who created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<User>,
-    /// Who last edited it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_by: Option<User>,
-    /// The data sources (2025-09-03+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_sources: Option<Vec<DataSourceRef>>,
-    /// The schema (2022-06-28 only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, PropertyConfig>>,
-    /// The icon.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub icon: Maybe<Icon>,
-    /// The cover.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub cover: Maybe<FileObject>,
-    /// The Notion URL.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub url: Maybe<String>,
-    /// The public URL, when published.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub public_url: Maybe<String>,
-    /// The request ID (top-level responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Every other field (`object`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A database container (or, on 2022-06-28, a schema-bearing database).
+    ///
+    /// `extra`: every other field (`object`, …), kept verbatim.
+    pub struct Database {
+        /// The database ID.
+        pub id: DatabaseId => required,
+        /// The title.
+        pub title: Option<Vec<RichText>>,
+        /// The description.
+        pub description: Option<Vec<RichText>>,
+        /// The parent.
+        pub parent: Option<Parent>,
+        /// Whether it is inline in its parent page.
+        pub is_inline: Option<bool>,
+        /// In the trash.
+        pub in_trash: Option<bool>,
+        /// Archived (absent on 2026-03-11).
+        pub archived: Option<bool>,
+        /// Whether it is locked.
+        pub is_locked: Option<bool>,
+        /// When created (kept as sent).
+        pub created_time: Option<String>,
+        /// When last edited (kept as sent).
+        pub last_edited_time: Option<String>,
+        /// Who created it.
+        pub created_by: Option<User>,
+        /// Who last edited it.
+        pub last_edited_by: Option<User>,
+        /// The data sources (2025-09-03+).
+        pub data_sources: Option<Vec<DataSourceRef>>,
+        /// The schema (2022-06-28 only).
+        pub properties: Option<BTreeMap<String, PropertyConfig>>,
+        /// The icon.
+        pub icon: Maybe<Icon>,
+        /// The cover.
+        pub cover: Maybe<FileObject>,
+        /// The Notion URL.
+        pub url: Maybe<String>,
+        /// The public URL, when published.
+        pub public_url: Maybe<String>,
+        /// The request ID (top-level responses).
+        pub request_id: Option<String>,
+    }
 }
-
-de_object!(Database {
-    id: required,
-    title,
-    description,
-    parent,
-    is_inline,
-    in_trash,
-    archived,
-    is_locked,
-    created_time,
-    last_edited_time,
-    created_by,
-    last_edited_by,
-    data_sources,
-    properties,
-    icon,
-    cover,
-    url,
-    public_url,
-    request_id
-});
 
 impl Database {
     /// The plain-text title.
@@ -129,92 +79,51 @@ impl Database {
     }
 }
 
-/// A data source (2025-09-03 and later).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct DataSource {
-    /// The data source ID.
-    pub id: DataSourceId,
-    /// The title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Vec<RichText>>,
-    /// The description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Vec<RichText>>,
-    /// The parent (the database container, or a data source for synced ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<Parent>,
-    /// The parent of the database container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database_parent: Option<Parent>,
-    /// Whether the database is inline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_inline: Option<bool>,
-    /// In the trash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_trash: Option<bool>,
-    /// Archived (absent on 2026-03-11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// When created (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// When last edited (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_time: Option<String>,
-    /// Who created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<User>,
-    /// Who last edited it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_by: Option<User>,
-    /// The schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, PropertyConfig>>,
-    /// The icon.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub icon: Maybe<Icon>,
-    /// The cover.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub cover: Maybe<FileObject>,
-    /// The Notion URL.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub url: Maybe<String>,
-    /// The public URL, when published.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub public_url: Maybe<String>,
-    /// The database type (official spec only; `null` or `tasks`, `projects`, …).
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub database_type: Maybe<String>,
-    /// The request ID (top-level responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Every other field (`object`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A data source (2025-09-03 and later).
+    ///
+    /// `extra`: every other field (`object`, …), kept verbatim.
+    pub struct DataSource {
+        /// The data source ID.
+        pub id: DataSourceId => required,
+        /// The title.
+        pub title: Option<Vec<RichText>>,
+        /// The description.
+        pub description: Option<Vec<RichText>>,
+        /// The parent (the database container, or a data source for synced ones).
+        pub parent: Option<Parent>,
+        /// The parent of the database container.
+        pub database_parent: Option<Parent>,
+        /// Whether the database is inline.
+        pub is_inline: Option<bool>,
+        /// In the trash.
+        pub in_trash: Option<bool>,
+        /// Archived (absent on 2026-03-11).
+        pub archived: Option<bool>,
+        /// When created (kept as sent).
+        pub created_time: Option<String>,
+        /// When last edited (kept as sent).
+        pub last_edited_time: Option<String>,
+        /// Who created it.
+        pub created_by: Option<User>,
+        /// Who last edited it.
+        pub last_edited_by: Option<User>,
+        /// The schema.
+        pub properties: Option<BTreeMap<String, PropertyConfig>>,
+        /// The icon.
+        pub icon: Maybe<Icon>,
+        /// The cover.
+        pub cover: Maybe<FileObject>,
+        /// The Notion URL.
+        pub url: Maybe<String>,
+        /// The public URL, when published.
+        pub public_url: Maybe<String>,
+        /// The database type (official spec only; `null` or `tasks`, `projects`, …).
+        pub database_type: Maybe<String>,
+        /// The request ID (top-level responses).
+        pub request_id: Option<String>,
+    }
 }
-
-de_object!(DataSource {
-    id: required,
-    title,
-    description,
-    parent,
-    database_parent,
-    is_inline,
-    in_trash,
-    archived,
-    created_time,
-    last_edited_time,
-    created_by,
-    last_edited_by,
-    properties,
-    icon,
-    cover,
-    url,
-    public_url,
-    database_type,
-    request_id
-});
 
 impl DataSource {
     /// The plain-text title.
@@ -233,25 +142,14 @@ impl DataSource {
     }
 }
 
-/// A data-source template: `{id, name, is_default}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Template {
-    /// The template page ID.
-    pub id: PageId,
-    /// Its name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Whether it is the default template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_default: Option<bool>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A data-source template: `{id, name, is_default}`.
+    pub struct Template {
+        /// The template page ID.
+        pub id: PageId => required,
+        /// Its name.
+        pub name: Option<String>,
+        /// Whether it is the default template.
+        pub is_default: Option<bool>,
+    }
 }
-
-de_object!(Template {
-    id: required,
-    name,
-    is_default
-});

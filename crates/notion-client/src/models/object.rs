@@ -178,6 +178,12 @@ macro_rules! de_object {
         }
     };
     ($name:ident { $($field:ident $(: $req:ident)?),* $(,)? }) => {
+        de_object!(@impl $name { $($field $(: $req)?),* } []);
+    };
+    ($name:ident { $($field:ident $(: $req:ident)?),* $(,)? } $kfield:ident : $mode:ident $union:ty) => {
+        de_object!(@impl $name { $($field $(: $req)?),* } [$kfield $mode $union]);
+    };
+    (@impl $name:ident { $($field:ident $(: $req:ident)?),* } [$($kfield:ident $mode:ident $union:ty)?]) => {
         impl $name {
             /// Decodes the (rest of the) keys of an object (see `models::object`).
             #[allow(unused_mut)]
@@ -186,6 +192,10 @@ macro_rules! de_object {
             ) -> Result<Self, A::Error> {
                 $(let mut $field = None;)*
                 let mut extra = serde_json::Map::new();
+                $(
+                    let mut type_name: Option<$crate::models::object::Key<'de>> = None;
+                    let mut kind: Option<$union> = None;
+                )?
                 while let Some(key) = map.next_key::<$crate::models::object::Key<'de>>()? {
                     match key.as_str() {
                         $(stringify!($field) => {
@@ -194,67 +204,147 @@ macro_rules! de_object {
                             }
                             $field = Some(map.next_value()?);
                         })*
+                        $(
+                            "type" => {
+                                if type_name.is_some() {
+                                    return Err($crate::models::object::duplicate("type"));
+                                }
+                                type_name = Some(map.next_value()?);
+                            }
+                            k if kind.is_none()
+                                && type_name.as_ref().is_some_and(|t| t.as_str() == k) =>
+                            {
+                                let t = type_name.as_ref().map_or("", |t| t.as_str());
+                                kind = Some(map.next_value_seed(
+                                    $crate::models::object::ContentSeed::<$union>::new(t),
+                                )?);
+                            }
+                        )?
                         _ => {
                             let value: serde_json::Value = map.next_value()?;
                             extra.insert(key.into_string(), value);
                         }
                     }
                 }
+                $(
+                    let kind: Option<$union> =
+                        $crate::models::object::finish_union(kind, type_name, &mut extra)?;
+                )?
                 Ok($name {
                     $($field: de_object!(@take map $field $(: $req)?),)*
+                    $($kfield: de_object!(@union kind $mode),)?
                     extra: extra.into(),
                 })
             }
         }
         de_object!(@visitor $name);
     };
-    ($name:ident { $($field:ident $(: $req:ident)?),* $(,)? } $kfield:ident : $mode:ident $union:ty) => {
-        impl $name {
-            /// Decodes the (rest of the) keys of an object (see `models::object`).
-            pub(crate) fn de_map<'de, A: serde::de::MapAccess<'de>>(
-                mut map: A,
-            ) -> Result<Self, A::Error> {
-                $(let mut $field = None;)*
-                let mut extra = serde_json::Map::new();
-                let mut type_name: Option<$crate::models::object::Key<'de>> = None;
-                let mut kind: Option<$union> = None;
-                while let Some(key) = map.next_key::<$crate::models::object::Key<'de>>()? {
-                    match key.as_str() {
-                        $(stringify!($field) => {
-                            if $field.is_some() {
-                                return Err($crate::models::object::duplicate(stringify!($field)));
-                            }
-                            $field = Some(map.next_value()?);
-                        })*
-                        "type" => {
-                            if type_name.is_some() {
-                                return Err($crate::models::object::duplicate("type"));
-                            }
-                            type_name = Some(map.next_value()?);
-                        }
-                        k if kind.is_none()
-                            && type_name.as_ref().is_some_and(|t| t.as_str() == k) =>
-                        {
-                            let t = type_name.as_ref().map_or("", |t| t.as_str());
-                            kind = Some(map.next_value_seed(
-                                $crate::models::object::ContentSeed::<$union>::new(t),
-                            )?);
-                        }
-                        _ => {
-                            let value: serde_json::Value = map.next_value()?;
-                            extra.insert(key.into_string(), value);
-                        }
-                    }
-                }
-                let kind: Option<$union> =
-                    $crate::models::object::finish_union(kind, type_name, &mut extra)?;
-                Ok($name {
-                    $($field: de_object!(@take map $field $(: $req)?),)*
-                    $kfield: de_object!(@union kind $mode),
-                    extra: extra.into(),
-                })
-            }
+}
+
+/// Whether a model field is left out of the serialized object: absent optional fields are
+/// (`None`, [`Maybe::Absent`](super::Maybe)), plain fields never are.
+#[doc(hidden)]
+pub trait Omit {
+    /// Whether to leave the field out.
+    fn omit(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Omit for Option<T> {
+    fn omit(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl<T> Omit for super::Maybe<T> {
+    fn omit(&self) -> bool {
+        self.is_absent()
+    }
+}
+
+impl<T> Omit for Vec<T> {}
+impl Omit for String {}
+impl Omit for bool {}
+
+/// Declares a model: the struct (with `Debug, Clone, PartialEq, Serialize`, `#[non_exhaustive]`,
+/// an `extra` field for every other key) and its one-pass `Deserialize` (`de_object!`).
+///
+/// Every field is serialized unless [`Omit`] says it is absent (`None`, `Maybe::Absent`), and
+/// decoded to its default when absent unless marked `=> required`. A union is marked by
+/// `@required` or `@optional` before its docs; the fields after it are serialized after it.
+///
+/// ```ignore
+/// notion_object! {
+///     /// Docs.
+///     #[derive(Default)]
+///     pub struct Block {
+///         /// The ID.
+///         pub id: BlockId => required,
+///         @required
+///         /// The type and content.
+///         pub kind: BlockKind,
+///     }
+/// }
+/// ```
+macro_rules! notion_object {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[doc = $doc:literal])* pub $field:ident : $ty:ty $(=> $req:ident)?),* $(,)?
         }
-        de_object!(@visitor $name);
+    ) => {
+        notion_object!(@impl [$(#[$meta])*] $name [$($(#[doc = $doc])* $field: $ty $(=> $req)?;)*] [] []);
     };
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $($(#[doc = $doc:literal])* pub $field:ident : $ty:ty $(=> $req:ident)?,)*
+            @ $mode:ident $(#[doc = $kdoc:literal])* pub $kfield:ident : $union:ty
+            $(, $(#[doc = $adoc:literal])* pub $afield:ident : $aty:ty $(=> $areq:ident)?)* $(,)?
+        }
+    ) => {
+        notion_object!(
+            @impl [$(#[$meta])*] $name
+            [$($(#[doc = $doc])* $field: $ty $(=> $req)?;)*]
+            [$mode [$(#[doc = $kdoc])*] $kfield $union]
+            [$($(#[doc = $adoc])* $afield: $aty $(=> $areq)?;)*]
+        );
+    };
+    (
+        @impl [$(#[$meta:meta])*] $name:ident
+        [$($(#[doc = $doc:literal])* $field:ident : $ty:ty $(=> $req:ident)?;)*]
+        [$($mode:ident [$(#[doc = $kdoc:literal])*] $kfield:ident $union:ty)?]
+        [$($(#[doc = $adoc:literal])* $afield:ident : $aty:ty $(=> $areq:ident)?;)*]
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            $(
+                $(#[doc = $doc])*
+                #[serde(skip_serializing_if = "crate::models::object::Omit::omit")]
+                pub $field: $ty,
+            )*
+            $(
+                $(#[doc = $kdoc])*
+                #[serde(flatten)]
+                pub $kfield: notion_object!(@union $mode $union),
+            )?
+            $(
+                $(#[doc = $adoc])*
+                #[serde(skip_serializing_if = "crate::models::object::Omit::omit")]
+                pub $afield: $aty,
+            )*
+            /// Every other field, kept verbatim.
+            #[serde(flatten)]
+            pub extra: notion_object!(@extra $($union)?),
+        }
+
+        de_object!($name { $($field $(: $req)?,)* $($afield $(: $areq)?,)* } $($kfield : $mode $union)?);
+    };
+    (@union required $union:ty) => { $union };
+    (@union optional $union:ty) => { Option<$union> };
+    (@extra) => { serde_json::Map<String, serde_json::Value> };
+    (@extra $union:ty) => { $crate::models::Extra<$union> };
 }

@@ -2,9 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
 use super::common::{FileObject, Icon, Parent};
 use super::property::{PropertyValue, PropertyValueKind};
 use super::rich_text::plain_text;
@@ -12,80 +9,45 @@ use super::union::Maybe;
 use super::user::User;
 use crate::ids::PageId;
 
-/// A page (also a data-source row).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Page {
-    /// The page ID.
-    pub id: PageId,
-    /// When created (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_time: Option<String>,
-    /// When last edited (kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_time: Option<String>,
-    /// Who created it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<User>,
-    /// Who last edited it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_edited_by: Option<User>,
-    /// The parent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<Parent>,
-    /// In the trash.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_trash: Option<bool>,
-    /// Archived (same meaning as `in_trash`; absent on 2026-03-11).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived: Option<bool>,
-    /// The separate "archived page" state (newer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_archived: Option<bool>,
-    /// Whether the page is locked (newer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_locked: Option<bool>,
-    /// The property values by name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub properties: Option<BTreeMap<String, PropertyValue>>,
-    /// The icon.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub icon: Maybe<Icon>,
-    /// The cover.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub cover: Maybe<FileObject>,
-    /// The Notion URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The public URL, when published.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub public_url: Maybe<String>,
-    /// The request ID (top-level responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// Every other field (`object`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A page (also a data-source row).
+    ///
+    /// `extra`: every other field (`object`, …), kept verbatim.
+    pub struct Page {
+        /// The page ID.
+        pub id: PageId => required,
+        /// When created (kept as sent).
+        pub created_time: Option<String>,
+        /// When last edited (kept as sent).
+        pub last_edited_time: Option<String>,
+        /// Who created it.
+        pub created_by: Option<User>,
+        /// Who last edited it.
+        pub last_edited_by: Option<User>,
+        /// The parent.
+        pub parent: Option<Parent>,
+        /// In the trash.
+        pub in_trash: Option<bool>,
+        /// Archived (same meaning as `in_trash`; absent on 2026-03-11).
+        pub archived: Option<bool>,
+        /// The separate "archived page" state (newer).
+        pub is_archived: Option<bool>,
+        /// Whether the page is locked (newer).
+        pub is_locked: Option<bool>,
+        /// The property values by name.
+        pub properties: Option<BTreeMap<String, PropertyValue>>,
+        /// The icon.
+        pub icon: Maybe<Icon>,
+        /// The cover.
+        pub cover: Maybe<FileObject>,
+        /// The Notion URL.
+        pub url: Option<String>,
+        /// The public URL, when published.
+        pub public_url: Maybe<String>,
+        /// The request ID (top-level responses).
+        pub request_id: Option<String>,
+    }
 }
-
-de_object!(Page {
-    id: required,
-    created_time,
-    last_edited_time,
-    created_by,
-    last_edited_by,
-    parent,
-    in_trash,
-    archived,
-    is_archived,
-    is_locked,
-    properties,
-    icon,
-    cover,
-    url,
-    public_url,
-    request_id
-});
 
 impl Page {
     /// The plain text of the property whose type is `title` (empty if none).
@@ -123,7 +85,7 @@ pub(crate) fn join_title(title: Option<&Vec<super::RichText>>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

@@ -10,33 +10,20 @@ use super::union::{Extra, Maybe};
 use super::user::User;
 use crate::ids::{DataSourceId, DatabaseId, PropertyId};
 
-/// A select, multi-select or status option: `{id, name, color, description?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct SelectOption {
-    /// The option ID (opaque, not a UUID).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The option name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The option colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// The option description.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub description: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A select, multi-select or status option: `{id, name, color, description?}`.
+    #[derive(Default)]
+    pub struct SelectOption {
+        /// The option ID (opaque, not a UUID).
+        pub id: Option<String>,
+        /// The option name.
+        pub name: Option<String>,
+        /// The option colour.
+        pub color: Option<Color>,
+        /// The option description.
+        pub description: Maybe<String>,
+    }
 }
-
-de_object!(SelectOption {
-    id,
-    name,
-    color,
-    description
-});
 
 impl SelectOption {
     /// An option selected by name (requests).
@@ -62,19 +49,14 @@ notion_union! {
     }
 }
 
-/// A formula value: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct FormulaValue {
-    /// The result.
-    #[serde(flatten)]
-    pub kind: FormulaKind,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<FormulaKind>,
+notion_object! {
+    /// A formula value: `{type, <type>: value}`.
+    pub struct FormulaValue {
+        @required
+        /// The result.
+        pub kind: FormulaKind,
+    }
 }
-
-de_object!(FormulaValue {} kind: required FormulaKind);
 
 notion_union! {
     /// The value of a rollup.
@@ -92,161 +74,137 @@ notion_union! {
     }
 }
 
-/// A rollup value: `{type, <type>: value, function}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct RollupValue {
-    /// The result.
-    #[serde(flatten)]
-    pub kind: RollupKind,
-    /// The rollup function, such as `sum` or `show_original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<RollupKind>,
+notion_object! {
+    /// A rollup value: `{type, <type>: value, function}`.
+    pub struct RollupValue {
+        @required
+        /// The result.
+        pub kind: RollupKind,
+        /// The rollup function, such as `sum` or `show_original`.
+        pub function: Option<String>,
+    }
 }
 
-de_object!(RollupValue { function } kind: required RollupKind);
-
-/// A unique ID value: `{prefix, number}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UniqueIdValue {
-    /// The prefix, such as `TASK`.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub prefix: Maybe<String>,
-    /// The number.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub number: Maybe<Number>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A unique ID value: `{prefix, number}`.
+    pub struct UniqueIdValue {
+        /// The prefix, such as `TASK`.
+        pub prefix: Maybe<String>,
+        /// The number.
+        pub number: Maybe<Number>,
+    }
 }
 
-de_object!(UniqueIdValue { prefix, number });
-
-/// A verification value: `{state, date, verified_by}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct VerificationValue {
-    /// `verified`, `expired` or `unverified`.
-    pub state: String,
-    /// Who verified.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub verified_by: Maybe<User>,
-    /// The validity period.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub date: Maybe<DateValue>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A verification value: `{state, date, verified_by}`.
+    pub struct VerificationValue {
+        /// `verified`, `expired` or `unverified`.
+        pub state: String => required,
+        /// Who verified.
+        pub verified_by: Maybe<User>,
+        /// The validity period.
+        pub date: Maybe<DateValue>,
+    }
 }
 
-de_object!(VerificationValue {
-    state: required,
-    verified_by,
-    date
-});
-
-/// A place value: `{lat, lon, name?, address?, aws_place_id?, google_place_id?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct PlaceValue {
-    /// Latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lat: Option<Number>,
-    /// Longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lon: Option<Number>,
-    /// The place name.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub name: Maybe<String>,
-    /// The address.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub address: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A place value: `{lat, lon, name?, address?, aws_place_id?, google_place_id?}`.
+    pub struct PlaceValue {
+        /// Latitude.
+        pub lat: Option<Number>,
+        /// Longitude.
+        pub lon: Option<Number>,
+        /// The place name.
+        pub name: Maybe<String>,
+        /// The address.
+        pub address: Maybe<String>,
+    }
 }
 
-de_object!(PlaceValue {
-    lat,
-    lon,
-    name,
-    address
-});
+/// Declares a property union: its own variants, then the types whose value and item have the
+/// same content (`number` … `button`).
+macro_rules! property_union {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $tag:literal ($content:ty),)*
+        }
+    ) => {
+        notion_union! {
+            $(#[$meta])*
+            pub enum $name {
+                $($(#[$vmeta])* $variant = $tag ($content),)*
+                /// `number`
+                Number = "number" (Option<Number>),
+                /// `select`
+                Select = "select" (Option<SelectOption>),
+                /// `multi_select`
+                MultiSelect = "multi_select" (Vec<SelectOption>),
+                /// `status`
+                Status = "status" (Option<SelectOption>),
+                /// `date`
+                Date = "date" (Option<DateValue>),
+                /// `files`
+                Files = "files" (Vec<FileObject>),
+                /// `checkbox`
+                Checkbox = "checkbox" (bool),
+                /// `url`
+                Url = "url" (Option<String>),
+                /// `email`
+                Email = "email" (Option<String>),
+                /// `phone_number`
+                PhoneNumber = "phone_number" (Option<String>),
+                /// `formula`
+                Formula = "formula" (FormulaValue),
+                /// `rollup`
+                Rollup = "rollup" (RollupValue),
+                /// `created_time`
+                CreatedTime = "created_time" (String),
+                /// `last_edited_time`
+                LastEditedTime = "last_edited_time" (String),
+                /// `created_by`
+                CreatedBy = "created_by" (User),
+                /// `last_edited_by`
+                LastEditedBy = "last_edited_by" (User),
+                /// `unique_id`
+                UniqueId = "unique_id" (UniqueIdValue),
+                /// `verification`
+                Verification = "verification" (VerificationValue),
+                /// `place`
+                Place = "place" (Option<PlaceValue>),
+                /// `button`
+                Button = "button" (EmptyObject),
+            }
+        }
+    };
+}
 
-notion_union! {
+property_union! {
     /// The typed value of a page property.
     pub enum PropertyValueKind {
         /// `title`
         Title = "title" (Vec<RichText>),
         /// `rich_text`
         RichText = "rich_text" (Vec<RichText>),
-        /// `number`
-        Number = "number" (Option<Number>),
-        /// `select`
-        Select = "select" (Option<SelectOption>),
-        /// `multi_select`
-        MultiSelect = "multi_select" (Vec<SelectOption>),
-        /// `status`
-        Status = "status" (Option<SelectOption>),
-        /// `date`
-        Date = "date" (Option<DateValue>),
         /// `people` (users or groups)
         People = "people" (Vec<User>),
-        /// `files`
-        Files = "files" (Vec<FileObject>),
-        /// `checkbox`
-        Checkbox = "checkbox" (bool),
-        /// `url`
-        Url = "url" (Option<String>),
-        /// `email`
-        Email = "email" (Option<String>),
-        /// `phone_number`
-        PhoneNumber = "phone_number" (Option<String>),
         /// `relation` (at most 25 on a page; see `has_more` in [`PropertyValue::extra`])
         Relation = "relation" (Vec<PageRef>),
-        /// `formula`
-        Formula = "formula" (FormulaValue),
-        /// `rollup`
-        Rollup = "rollup" (RollupValue),
-        /// `created_time`
-        CreatedTime = "created_time" (String),
-        /// `last_edited_time`
-        LastEditedTime = "last_edited_time" (String),
-        /// `created_by`
-        CreatedBy = "created_by" (User),
-        /// `last_edited_by`
-        LastEditedBy = "last_edited_by" (User),
-        /// `unique_id`
-        UniqueId = "unique_id" (UniqueIdValue),
-        /// `verification`
-        Verification = "verification" (VerificationValue),
-        /// `place`
-        Place = "place" (Option<PlaceValue>),
-        /// `button`
-        Button = "button" (EmptyObject),
     }
 }
 
-/// A property value on a page: `{id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct PropertyValue {
-    /// The property ID (absent inside rollup arrays).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<PropertyId>,
-    /// The typed value; `None` when only the ID is sent (as in the answer to page creation).
-    #[serde(flatten)]
-    pub value: Option<PropertyValueKind>,
-    /// Every other field (such as `has_more` on relations), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<PropertyValueKind>,
+notion_object! {
+    /// A property value on a page: `{id, type, <type>: value}`.
+    ///
+    /// `extra`: every other field (such as `has_more` on relations), kept verbatim.
+    pub struct PropertyValue {
+        /// The property ID (absent inside rollup arrays).
+        pub id: Option<PropertyId>,
+        @optional
+        /// The typed value; `None` when only the ID is sent (as in the answer to page creation).
+        pub value: PropertyValueKind,
+    }
 }
-
-de_object!(PropertyValue { id } value: optional PropertyValueKind);
 
 impl PropertyValue {
     /// A property value for requests (no ID).
@@ -282,7 +240,7 @@ impl PropertyValue {
     }
 }
 
-notion_union! {
+property_union! {
     /// The typed value of a property item. List types (`title`, `rich_text`, `people`,
     /// `relation`) deliver one element per item.
     pub enum PropertyItemKind {
@@ -294,65 +252,21 @@ notion_union! {
         People = "people" (User),
         /// `relation`: one related page.
         Relation = "relation" (PageRef),
-        /// `number`
-        Number = "number" (Option<Number>),
-        /// `select`
-        Select = "select" (Option<SelectOption>),
-        /// `multi_select`
-        MultiSelect = "multi_select" (Vec<SelectOption>),
-        /// `status`
-        Status = "status" (Option<SelectOption>),
-        /// `date`
-        Date = "date" (Option<DateValue>),
-        /// `files`
-        Files = "files" (Vec<FileObject>),
-        /// `checkbox`
-        Checkbox = "checkbox" (bool),
-        /// `url`
-        Url = "url" (Option<String>),
-        /// `email`
-        Email = "email" (Option<String>),
-        /// `phone_number`
-        PhoneNumber = "phone_number" (Option<String>),
-        /// `formula`
-        Formula = "formula" (FormulaValue),
-        /// `rollup`
-        Rollup = "rollup" (RollupValue),
-        /// `created_time`
-        CreatedTime = "created_time" (String),
-        /// `last_edited_time`
-        LastEditedTime = "last_edited_time" (String),
-        /// `created_by`
-        CreatedBy = "created_by" (User),
-        /// `last_edited_by`
-        LastEditedBy = "last_edited_by" (User),
-        /// `unique_id`
-        UniqueId = "unique_id" (UniqueIdValue),
-        /// `verification`
-        Verification = "verification" (VerificationValue),
-        /// `place`
-        Place = "place" (Option<PlaceValue>),
-        /// `button`
-        Button = "button" (EmptyObject),
     }
 }
 
-/// A property item: `{object: "property_item", id, type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct PropertyItem {
-    /// The property ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<PropertyId>,
-    /// The typed value.
-    #[serde(flatten)]
-    pub value: PropertyItemKind,
-    /// Every other field (`object`, `request_id`, …), kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<PropertyItemKind>,
+notion_object! {
+    /// A property item: `{object: "property_item", id, type, <type>: value}`.
+    ///
+    /// `extra`: every other field (`object`, `request_id`, …), kept verbatim.
+    pub struct PropertyItem {
+        /// The property ID.
+        pub id: Option<PropertyId>,
+        @required
+        /// The typed value.
+        pub value: PropertyItemKind,
+    }
 }
-
-de_object!(PropertyItem { id } value: required PropertyItemKind);
 
 /// The `property_item` member of a paginated property-item list:
 /// `{id, type, next_url, <type>: {}}` (for rollups, `rollup` holds the summary).
@@ -376,112 +290,69 @@ pub struct PropertyItemListInfo {
     pub extra: Map<String, Value>,
 }
 
-/// A number property's configuration: `{format}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct NumberConfig {
-    /// The display format (an open set: `number`, `percent`, `dollar`, …).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A number property's configuration: `{format}`.
+    #[derive(Default)]
+    pub struct NumberConfig {
+        /// The display format (an open set: `number`, `percent`, `dollar`, …).
+        pub format: Option<String>,
+    }
 }
 
-de_object!(NumberConfig { format });
-
-/// A select or multi-select configuration: `{options}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct SelectConfig {
-    /// The options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<SelectOption>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A select or multi-select configuration: `{options}`.
+    #[derive(Default)]
+    pub struct SelectConfig {
+        /// The options.
+        pub options: Option<Vec<SelectOption>>,
+    }
 }
 
-de_object!(SelectConfig { options });
-
-/// A status group: `{id, name, color, option_ids}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct StatusGroup {
-    /// The group ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The group name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The group colour.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub color: Option<Color>,
-    /// The options in the group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub option_ids: Option<Vec<String>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A status group: `{id, name, color, option_ids}`.
+    #[derive(Default)]
+    pub struct StatusGroup {
+        /// The group ID.
+        pub id: Option<String>,
+        /// The group name.
+        pub name: Option<String>,
+        /// The group colour.
+        pub color: Option<Color>,
+        /// The options in the group.
+        pub option_ids: Option<Vec<String>>,
+    }
 }
 
-de_object!(StatusGroup {
-    id,
-    name,
-    color,
-    option_ids
-});
-
-/// A status configuration: `{options, groups}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct StatusConfig {
-    /// The options.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<SelectOption>>,
-    /// The groups.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<StatusGroup>>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A status configuration: `{options, groups}`.
+    #[derive(Default)]
+    pub struct StatusConfig {
+        /// The options.
+        pub options: Option<Vec<SelectOption>>,
+        /// The groups.
+        pub groups: Option<Vec<StatusGroup>>,
+    }
 }
 
-de_object!(StatusConfig { options, groups });
-
-/// A formula configuration: `{expression}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct FormulaConfig {
-    /// The formula expression.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expression: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A formula configuration: `{expression}`.
+    #[derive(Default)]
+    pub struct FormulaConfig {
+        /// The formula expression.
+        pub expression: Option<String>,
+    }
 }
 
-de_object!(FormulaConfig { expression });
-
-/// The dual-property part of a relation: `{synced_property_name, synced_property_id}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct DualProperty {
-    /// The name of the synced property on the other side.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub synced_property_name: Maybe<String>,
-    /// The ID of the synced property on the other side.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub synced_property_id: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// The dual-property part of a relation: `{synced_property_name, synced_property_id}`.
+    #[derive(Default)]
+    pub struct DualProperty {
+        /// The name of the synced property on the other side.
+        pub synced_property_name: Maybe<String>,
+        /// The ID of the synced property on the other side.
+        pub synced_property_id: Maybe<String>,
+    }
 }
-
-de_object!(DualProperty {
-    synced_property_name,
-    synced_property_id
-});
 
 notion_union! {
     /// Whether a relation is one-way or two-way.
@@ -493,71 +364,44 @@ notion_union! {
     }
 }
 
-/// A relation configuration: `{data_source_id, database_id, type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct RelationConfig {
-    /// The related data source (2025-09-03+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_source_id: Option<DataSourceId>,
-    /// The related database (responses; requests on 2022-06-28).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database_id: Option<DatabaseId>,
-    /// One-way or two-way; `None` when `type` is absent.
-    #[serde(flatten)]
-    pub kind: Option<RelationKind>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<RelationKind>,
+notion_object! {
+    /// A relation configuration: `{data_source_id, database_id, type, <type>: …}`.
+    pub struct RelationConfig {
+        /// The related data source (2025-09-03+).
+        pub data_source_id: Option<DataSourceId>,
+        /// The related database (responses; requests on 2022-06-28).
+        pub database_id: Option<DatabaseId>,
+        @optional
+        /// One-way or two-way; `None` when `type` is absent.
+        pub kind: RelationKind,
+    }
 }
 
-de_object!(RelationConfig { data_source_id, database_id } kind: optional RelationKind);
-
-/// A rollup configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct RollupConfig {
-    /// The relation property's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation_property_name: Option<String>,
-    /// The relation property's ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub relation_property_id: Option<String>,
-    /// The rolled-up property's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollup_property_name: Option<String>,
-    /// The rolled-up property's ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rollup_property_id: Option<String>,
-    /// The function, such as `sum` or `show_original`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A rollup configuration.
+    #[derive(Default)]
+    pub struct RollupConfig {
+        /// The relation property's name.
+        pub relation_property_name: Option<String>,
+        /// The relation property's ID.
+        pub relation_property_id: Option<String>,
+        /// The rolled-up property's name.
+        pub rollup_property_name: Option<String>,
+        /// The rolled-up property's ID.
+        pub rollup_property_id: Option<String>,
+        /// The function, such as `sum` or `show_original`.
+        pub function: Option<String>,
+    }
 }
 
-de_object!(RollupConfig {
-    relation_property_name,
-    relation_property_id,
-    rollup_property_name,
-    rollup_property_id,
-    function
-});
-
-/// A unique-ID configuration: `{prefix}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct UniqueIdConfig {
-    /// The prefix.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub prefix: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A unique-ID configuration: `{prefix}`.
+    #[derive(Default)]
+    pub struct UniqueIdConfig {
+        /// The prefix.
+        pub prefix: Maybe<String>,
+    }
 }
-
-de_object!(UniqueIdConfig { prefix });
 
 notion_union! {
     /// The typed configuration of a property.
@@ -617,28 +461,20 @@ notion_union! {
     }
 }
 
-/// A property configuration: `{id, name, description, type, <type>: config}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct PropertyConfig {
-    /// The property ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<PropertyId>,
-    /// The property name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The description.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub description: Maybe<String>,
-    /// The typed configuration; `None` in update requests that only rename.
-    #[serde(flatten)]
-    pub config: Option<PropertyConfigKind>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<PropertyConfigKind>,
+notion_object! {
+    /// A property configuration: `{id, name, description, type, <type>: config}`.
+    pub struct PropertyConfig {
+        /// The property ID.
+        pub id: Option<PropertyId>,
+        /// The property name.
+        pub name: Option<String>,
+        /// The description.
+        pub description: Maybe<String>,
+        @optional
+        /// The typed configuration; `None` in update requests that only rename.
+        pub config: PropertyConfigKind,
+    }
 }
-
-de_object!(PropertyConfig { id, name, description } config: optional PropertyConfigKind);
 
 #[cfg(test)]
 mod tests {

@@ -1,108 +1,64 @@
 //! Rich text: text (with link), mentions of every kind, and equations, with annotations.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::common::{Color, CustomEmoji, DateValue};
 use super::union::{Extra, Maybe};
 use super::user::User;
 use crate::ids::{DatabaseId, PageId};
 
-/// Text annotations. Absent flags read as `false`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
-#[non_exhaustive]
-pub struct Annotations {
-    /// Bold.
-    #[serde(default)]
-    pub bold: bool,
-    /// Italic.
-    #[serde(default)]
-    pub italic: bool,
-    /// Strikethrough.
-    #[serde(default)]
-    pub strikethrough: bool,
-    /// Underline.
-    #[serde(default)]
-    pub underline: bool,
-    /// Inline code.
-    #[serde(default)]
-    pub code: bool,
-    /// Text or background colour.
-    #[serde(default)]
-    pub color: Color,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// Text annotations. Absent flags read as `false`.
+    #[derive(Default)]
+    pub struct Annotations {
+        /// Bold.
+        pub bold: bool,
+        /// Italic.
+        pub italic: bool,
+        /// Strikethrough.
+        pub strikethrough: bool,
+        /// Underline.
+        pub underline: bool,
+        /// Inline code.
+        pub code: bool,
+        /// Text or background colour.
+        pub color: Color,
+    }
 }
 
-de_object!(Annotations {
-    bold,
-    italic,
-    strikethrough,
-    underline,
-    code,
-    color
-});
-
-/// A link: `{url}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Link {
-    /// The target URL.
-    pub url: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A link: `{url}`.
+    pub struct Link {
+        /// The target URL.
+        pub url: String => required,
+    }
 }
 
-de_object!(Link { url: required });
-
-/// The `text` part of a text run: `{content, link}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct TextContent {
-    /// The text (at most 2000 characters in requests).
-    pub content: String,
-    /// The link, if any.
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub link: Maybe<Link>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// The `text` part of a text run: `{content, link}`.
+    pub struct TextContent {
+        /// The text (at most 2000 characters in requests).
+        pub content: String => required,
+        /// The link, if any.
+        pub link: Maybe<Link>,
+    }
 }
 
-de_object!(TextContent {
-    content: required,
-    link
-});
-
-/// An equation: `{expression}` (KaTeX).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Equation {
-    /// The KaTeX expression.
-    pub expression: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// An equation: `{expression}` (KaTeX).
+    pub struct Equation {
+        /// The KaTeX expression.
+        pub expression: String => required,
+    }
 }
 
-de_object!(Equation {
-    expression: required
-});
-
-/// A reference to a page: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct PageRef {
-    /// The page ID.
-    pub id: PageId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A reference to a page: `{id}`.
+    pub struct PageRef {
+        /// The page ID.
+        pub id: PageId => required,
+    }
 }
-
-de_object!(PageRef { id: required });
 
 impl PageRef {
     /// A reference to `id`.
@@ -114,71 +70,42 @@ impl PageRef {
     }
 }
 
-/// A reference to a database: `{id}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct DatabaseRef {
-    /// The database ID.
-    pub id: DatabaseId,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A reference to a database: `{id}`.
+    pub struct DatabaseRef {
+        /// The database ID.
+        pub id: DatabaseId => required,
+    }
 }
 
-de_object!(DatabaseRef { id: required });
-
-/// A URL-only object: `{url}` (link previews).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct UrlObject {
-    /// The URL.
-    pub url: String,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A URL-only object: `{url}` (link previews).
+    pub struct UrlObject {
+        /// The URL.
+        pub url: String => required,
+    }
 }
 
-de_object!(UrlObject { url: required });
-
-/// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
-/// icon_url?, …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct LinkMention {
-    /// The link target.
-    pub href: String,
-    /// The page title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The page description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The author.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_author: Option<String>,
-    /// The provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_provider: Option<String>,
-    /// A thumbnail URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    /// An icon URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub icon_url: Option<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+notion_object! {
+    /// A link mention: `{href, title?, description?, link_author?, link_provider?, thumbnail_url?,
+    /// icon_url?, …}`.
+    pub struct LinkMention {
+        /// The link target.
+        pub href: String => required,
+        /// The page title.
+        pub title: Option<String>,
+        /// The page description.
+        pub description: Option<String>,
+        /// The author.
+        pub link_author: Option<String>,
+        /// The provider.
+        pub link_provider: Option<String>,
+        /// A thumbnail URL.
+        pub thumbnail_url: Option<String>,
+        /// An icon URL.
+        pub icon_url: Option<String>,
+    }
 }
-
-de_object!(LinkMention {
-    href: required,
-    title,
-    description,
-    link_author,
-    link_provider,
-    thumbnail_url,
-    icon_url
-});
 
 notion_union! {
     /// The kind of a template mention.
@@ -190,19 +117,14 @@ notion_union! {
     }
 }
 
-/// A template mention: `{type, <type>: value}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct TemplateMention {
-    /// The kind and value.
-    #[serde(flatten)]
-    pub kind: TemplateMentionKind,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<TemplateMentionKind>,
+notion_object! {
+    /// A template mention: `{type, <type>: value}`.
+    pub struct TemplateMention {
+        @required
+        /// The kind and value.
+        pub kind: TemplateMentionKind,
+    }
 }
-
-de_object!(TemplateMention {} kind: required TemplateMentionKind);
 
 notion_union! {
     /// The kind of a mention.
@@ -226,19 +148,14 @@ notion_union! {
     }
 }
 
-/// A mention: `{type, <type>: …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct Mention {
-    /// The kind and value.
-    #[serde(flatten)]
-    pub kind: MentionKind,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<MentionKind>,
+notion_object! {
+    /// A mention: `{type, <type>: …}`.
+    pub struct Mention {
+        @required
+        /// The kind and value.
+        pub kind: MentionKind,
+    }
 }
-
-de_object!(Mention {} kind: required MentionKind);
 
 impl Mention {
     /// A mention of the given kind.
@@ -262,28 +179,20 @@ notion_union! {
     }
 }
 
-/// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[non_exhaustive]
-pub struct RichText {
-    /// Text, mention or equation.
-    #[serde(flatten)]
-    pub kind: RichTextKind,
-    /// The annotations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<Annotations>,
-    /// The rendered text (responses).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plain_text: Option<String>,
-    /// The link target (responses; `null` when none).
-    #[serde(default, skip_serializing_if = "Maybe::is_absent")]
-    pub href: Maybe<String>,
-    /// Every other field, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Extra<RichTextKind>,
+notion_object! {
+    /// One rich-text item. Requests may omit `plain_text`, `href` and `annotations`.
+    pub struct RichText {
+        @required
+        /// Text, mention or equation.
+        pub kind: RichTextKind,
+        /// The annotations.
+        pub annotations: Option<Annotations>,
+        /// The rendered text (responses).
+        pub plain_text: Option<String>,
+        /// The link target (responses; `null` when none).
+        pub href: Maybe<String>,
+    }
 }
-
-de_object!(RichText { annotations, plain_text, href } kind: required RichTextKind);
 
 impl RichText {
     /// A rich-text item of the given kind, for requests.

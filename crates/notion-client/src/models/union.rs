@@ -325,6 +325,9 @@ macro_rules! string_enum {
                 })
             }
         }
+
+        /// A plain model field: always serialized.
+        impl $crate::models::object::Omit for $name {}
     };
 }
 

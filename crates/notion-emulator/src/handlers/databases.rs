@@ -458,41 +458,39 @@ fn run_query(
     ))
 }
 
-/// `POST /v1/data_sources/{id}/query`.
-pub async fn query(
+/// `POST /v1/data_sources/{id}/query`; with `LEGACY`, `POST /v1/databases/{id}/query`
+/// (2022-06-28 only), which queries the database's one data source.
+pub async fn query<const LEGACY: bool>(
     c: Call,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     JsonBody(b): JsonBody,
 ) -> Response {
     c.with_store(|s, ctx| {
-        not_legacy(ctx.version)?;
-        let id = path_id(&raw, "data_source_id")?;
-        if !s.data_sources.contains_key(&id) {
-            return Err(ApiError::not_found("database", &id));
-        }
-        run_query(s, &id, &b, q.as_deref(), ctx, c.h.0.query_cap)
+        let ds = if LEGACY {
+            legacy_source(s, &raw, ctx)?
+        } else {
+            not_legacy(ctx.version)?;
+            let id = path_id(&raw, "data_source_id")?;
+            if !s.data_sources.contains_key(&id) {
+                return Err(ApiError::not_found("database", &id));
+            }
+            id
+        };
+        run_query(s, &ds, &b, q.as_deref(), ctx, c.h.0.query_cap)
     })
 }
 
-/// `POST /v1/databases/{id}/query` (2022-06-28 only).
-pub async fn legacy_query(
-    c: Call,
-    Path(raw): Path<String>,
-    RawQuery(q): RawQuery,
-    JsonBody(b): JsonBody,
-) -> Response {
-    c.with_store(|s, ctx| {
-        legacy_only(ctx.version)?;
-        let id = path_id(&raw, "database_id")?;
-        let db = crate::util::get_or_404(&s.databases, &id, "database")?;
-        let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
-        if sources.len() != 1 {
-            return Err(multi_source_error(&id));
-        }
-        let ds = sources[0]["id"].as_str().unwrap_or_default().to_string();
-        run_query(s, &ds, &b, q.as_deref(), ctx, c.h.0.query_cap)
-    })
+/// The one data source of the 2022-06-28 database `raw`.
+fn legacy_source(s: &Store, raw: &str, ctx: &ReqCtx) -> ApiResult<String> {
+    legacy_only(ctx.version)?;
+    let id = path_id(raw, "database_id")?;
+    let db = crate::util::get_or_404(&s.databases, &id, "database")?;
+    let sources = db["data_sources"].as_array().cloned().unwrap_or_default();
+    if sources.len() != 1 {
+        return Err(multi_source_error(&id));
+    }
+    Ok(sources[0]["id"].as_str().unwrap_or_default().to_string())
 }
 
 /// `GET /v1/data_sources/{id}/templates`.
