@@ -32,8 +32,8 @@ mod webhooks;
 mod writer;
 
 pub use audit::{
-    AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder, AuditPage,
-    AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
+    AuditCall, AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder,
+    AuditPage, AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
 };
 pub use error::{Result, StoreError};
 pub use ids::{

@@ -79,7 +79,7 @@ async fn stores_canonical_request_and_runs_once(db: TestDb) {
     assert_eq!(body["object"], "page");
     // The execution has its own audit record.
     let last = w.audit().await.pop().expect("record").record;
-    assert_eq!(last.caller_kind, gate_store::CallerKind::System);
+    assert_eq!(last.call.caller_kind, gate_store::CallerKind::System);
     assert_eq!(last.reason.as_deref(), Some("approved"));
     assert_eq!(last.outcome, Outcome::Ok);
     assert_eq!(last.upstream_status, Some(200));
