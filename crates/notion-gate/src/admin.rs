@@ -447,11 +447,12 @@ pub async fn approvals(cmd: ApprovalsCommand) -> Result<()> {
                     vec![
                         p.id.to_string(),
                         p.status.to_string(),
-                        p.agent_id
+                        p.request
+                            .agent_id
                             .and_then(|id| agents.get(&id).cloned())
                             .unwrap_or_else(|| "-".to_owned()),
-                        p.action_class.clone(),
-                        p.operation.clone(),
+                        p.request.action_class.clone(),
+                        p.request.operation.clone(),
                         time(p.created_at),
                     ]
                 })
@@ -660,10 +661,12 @@ async fn tail(a: &Admin, lines: u32, follow: bool) -> Result<()> {
         }
         let unknown = page.events.iter().any(|e| {
             e.record
-                .call.agent_id
+                .call
+                .agent_id
                 .is_some_and(|id| !names.agents.contains_key(&id))
                 || e.record
-                    .call.user_id
+                    .call
+                    .user_id
                     .is_some_and(|id| !names.users.contains_key(&id))
         });
         if unknown {

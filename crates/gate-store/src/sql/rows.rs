@@ -8,8 +8,8 @@ use crate::ids::{
     AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, IntentId, TokenHash, UserId, from_ms,
 };
 use crate::models::{
-    Agent, ApiKey, ApiKeyKind, Approval, ApprovalStatus, Connection, ConnectionKind, OAuthState,
-    RequesterKind, User,
+    Agent, ApiKey, ApiKeyKind, Approval, ApprovalRequest, ApprovalStatus, Connection,
+    ConnectionKind, OAuthState, RequesterKind, User,
 };
 use crate::vault::KeyId;
 
@@ -359,13 +359,15 @@ pub(crate) fn console_session(row: &impl RowExt) -> Result<crate::sessions::Cons
 pub(crate) fn approval(row: &impl RowExt) -> Result<Approval> {
     Ok(Approval {
         id: ApprovalId::parse_stored(&row.text("id")?)?,
-        requester_kind: RequesterKind::parse_stored(&row.text("requester_kind")?)?,
-        requester_user_id: opt_id!(row, "requester_user_id", UserId),
-        agent_id: opt_id!(row, "agent_id", AgentId),
-        connection_id: opt_id!(row, "connection_id", ConnectionId),
-        operation: row.text("operation")?,
-        action_class: row.text("action_class")?,
-        request_json: row.text("request_json")?,
+        request: ApprovalRequest {
+            requester_kind: RequesterKind::parse_stored(&row.text("requester_kind")?)?,
+            requester_user_id: opt_id!(row, "requester_user_id", UserId),
+            agent_id: opt_id!(row, "agent_id", AgentId),
+            connection_id: opt_id!(row, "connection_id", ConnectionId),
+            operation: row.text("operation")?,
+            action_class: row.text("action_class")?,
+            request_json: row.text("request_json")?,
+        },
         request_hash: row.text("request_hash")?,
         status: ApprovalStatus::parse_stored(&row.text("status")?)?,
         created_at: time(row, "created_at")?,
