@@ -11,7 +11,8 @@ use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig, NewAgentSpec};
 
 use gate_store::{
-    AuditDecision, AuditRecord, CallerKind, NewApproval, Outcome, Surface, Vault, VaultKey,
+    AuditCall, AuditDecision, AuditRecord, CallerKind, NewApproval, Outcome, Surface, Vault,
+    VaultKey,
 };
 use notion_client::{ClientConfig, LimiterConfig};
 use notion_emulator::{Emulator, Seed};
@@ -92,18 +93,20 @@ pub(crate) async fn run(p: Params) -> Result<()> {
         };
         batch.push(
             AuditRecord::new(
-                format!("bench-{i}"),
-                CallerKind::Agent,
-                Surface::ALL[i % 4],
-                op,
+                AuditCall::new(
+                    format!("bench-{i}"),
+                    CallerKind::Agent,
+                    Surface::ALL[i % 4],
+                    op,
+                )
+                .user(admin.id)
+                .agent(agent_ids[i % agent_ids.len()])
+                .connection(connections[i % 3])
+                .action_class(class)
+                .targets(["1a2b3c4d-5e6f-8000-a000-000000000101"]),
                 decision,
                 outcome,
             )
-            .user(admin.id)
-            .agent(agent_ids[i % agent_ids.len()])
-            .connection(connections[i % 3])
-            .action_class(class)
-            .targets(["1a2b3c4d-5e6f-8000-a000-000000000101"])
             .upstream_status(200)
             .duration_ms((i % 50) as u64),
         );

@@ -589,7 +589,7 @@ async fn run_inner(p: Params) -> Result<()> {
             .await?;
         for e in page.events {
             records
-                .entry(e.record.request_id.clone())
+                .entry(e.record.call.request_id.clone())
                 .or_default()
                 .push((
                     e.record.outcome,

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use gate_core::{Gate, GateConfig, NotionRequest, Surface};
 use gate_store::{
-    AuditDecision, AuditDurability, AuditIntent, AuditRecord, AuditWriter, AuditWriterConfig,
-    CallerKind, Outcome, StoreOptions, Vault, VaultKey,
+    AuditCall, AuditDecision, AuditDurability, AuditIntent, AuditRecord, AuditWriter,
+    AuditWriterConfig, CallerKind, Outcome, StoreOptions, Vault, VaultKey,
 };
 use notion_client::{ClientConfig, LimiterConfig};
 use notion_emulator::{Emulator, Seed};
@@ -55,32 +55,25 @@ pub struct Params {
     pub fsync_database_url: Option<String>,
 }
 
-fn record(i: usize) -> AuditRecord {
-    AuditRecord::new(
+/// The write `i` that a record and an intent of the benchmark describe.
+fn call(i: usize) -> AuditCall {
+    AuditCall::new(
         format!("bench-{i}"),
         CallerKind::Agent,
         Surface::Proxy,
         "pages.update",
-        AuditDecision::Allow,
-        Outcome::Ok,
     )
     .action_class("update")
     .targets([format!("page-{i}")])
-    .duration_ms(3)
+}
+
+fn record(i: usize) -> AuditRecord {
+    AuditRecord::new(call(i), AuditDecision::Allow, Outcome::Ok).duration_ms(3)
 }
 
 fn intent(i: usize) -> AuditIntent {
-    AuditIntent::new(
-        format!("bench-{i}"),
-        CallerKind::Agent,
-        Surface::Proxy,
-        "pages.update",
-        "0".repeat(64),
-        gate_store::intent_owner(),
-    )
-    .action_class(Some("update".to_owned()))
-    .targets(vec![format!("page-{i}")])
-    .markers(json!({"method": "PATCH", "path": format!("/v1/pages/page-{i}")}))
+    AuditIntent::new(call(i), "0".repeat(64), gate_store::intent_owner())
+        .markers(json!({"method": "PATCH", "path": format!("/v1/pages/page-{i}")}))
 }
 
 struct Row {

@@ -45,7 +45,7 @@ impl Gate {
             return Err(GateError::not_permitted("agents cannot decide approvals"));
         }
         let a = self.inner.store.get_approval(id).await?;
-        if decider.is_admin() || a.requester_user_id == Some(decider.user_id) {
+        if decider.is_admin() || a.request.requester_user_id == Some(decider.user_id) {
             Ok(a)
         } else {
             Err(GateError::NotFound { what: "approval" })
@@ -109,8 +109,10 @@ impl Gate {
     ) -> Result<ApprovalView, GateError> {
         let a = self.approval_result(caller, id).await?;
         let requester = match caller.agent_id {
-            Some(agent) => a.agent_id == Some(agent),
-            None => a.agent_id.is_none() && a.requester_user_id == Some(caller.user_id),
+            Some(agent) => a.request.agent_id == Some(agent),
+            None => {
+                a.request.agent_id.is_none() && a.request.requester_user_id == Some(caller.user_id)
+            }
         };
         if !requester {
             return Err(GateError::not_permitted(
@@ -306,7 +308,7 @@ impl Gate {
         audit: &mut CallAudit,
     ) -> Result<(u16, String), RunError> {
         let inner = &self.inner;
-        let stored: Value = serde_json::from_str(&approval.request_json).map_err(|_| {
+        let stored: Value = serde_json::from_str(&approval.request.request_json).map_err(|_| {
             RunError::Denied("invalid_request", "stored request is not JSON".into())
         })?;
         let canonical = Canonical::from_json(&stored)
@@ -320,7 +322,7 @@ impl Gate {
         if let Some(c) = requester.connection_id {
             audit.connection(c);
         }
-        let conn = approval.connection_id.or(requester.connection_id);
+        let conn = approval.request.connection_id.or(requester.connection_id);
         let (decision, _) = inner
             .decide_full(&requester.policy_caller(), conn, &op)
             .await;
@@ -358,7 +360,11 @@ impl Gate {
     /// The requester of an approval, freshly loaded (not from the cache).
     async fn requester_now(&self, a: &Approval) -> Result<Caller, GateError> {
         let store = &self.inner.store;
-        match (a.requester_kind, a.agent_id, a.requester_user_id) {
+        match (
+            a.request.requester_kind,
+            a.request.agent_id,
+            a.request.requester_user_id,
+        ) {
             (RequesterKind::Agent, Some(agent_id), _) => {
                 let agent = store.get_agent(agent_id).await?;
                 let owner = store.get_user(agent.owner_id).await?;
@@ -406,8 +412,8 @@ impl Gate {
         let a = self.inner.store.get_approval(id).await?;
         let visible = caller.is_admin()
             || match caller.agent_id {
-                Some(agent) => a.agent_id == Some(agent),
-                None => a.requester_user_id == Some(caller.user_id),
+                Some(agent) => a.request.agent_id == Some(agent),
+                None => a.request.requester_user_id == Some(caller.user_id),
             };
         if visible {
             Ok(a)

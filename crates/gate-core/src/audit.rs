@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use gate_policy::Operation;
 use gate_store::{
-    AuditDecision, AuditRecord, AuditWriter, ConnectionId, IntentId, Outcome, Surface,
+    AuditCall, AuditDecision, AuditRecord, AuditWriter, ConnectionId, IntentId, Outcome, Surface,
 };
 use serde_json::{Map, Value, json};
 
@@ -35,14 +35,8 @@ impl CallAudit {
         kind: gate_store::CallerKind,
         surface: Surface,
     ) -> Self {
-        let record = AuditRecord::new(
-            request_id,
-            kind,
-            surface,
-            "unknown",
-            AuditDecision::Deny,
-            Outcome::Error,
-        );
+        let call = AuditCall::new(request_id, kind, surface, "unknown");
+        let record = AuditRecord::new(call, AuditDecision::Deny, Outcome::Error);
         Self {
             writer: writer.clone(),
             record: Some(record),
@@ -60,34 +54,34 @@ impl CallAudit {
         surface: Surface,
     ) -> Self {
         let mut a = Self::new(writer, request_id, caller.audit_kind(), surface);
-        if let Some(r) = a.record.as_mut() {
-            r.user_id = Some(caller.user_id);
-            r.agent_id = caller.agent_id;
+        if let Some(c) = a.call() {
+            c.user_id = Some(caller.user_id);
+            c.agent_id = caller.agent_id;
         }
         a
     }
 
-    fn rec(&mut self) -> Option<&mut AuditRecord> {
-        self.record.as_mut()
+    fn call(&mut self) -> Option<&mut AuditCall> {
+        self.record.as_mut().map(|r| &mut r.call)
     }
 
     pub(crate) fn operation(&mut self, op: &Operation) {
-        if let Some(r) = self.rec() {
-            r.operation = op.name.to_owned();
-            r.action_class = Some(op.class.as_str().to_owned());
-            r.target_ids = op.targets.clone();
+        if let Some(c) = self.call() {
+            c.operation = op.name.to_owned();
+            c.action_class = Some(op.class.as_str().to_owned());
+            c.target_ids = op.targets.clone();
         }
     }
 
     pub(crate) fn operation_name(&mut self, name: &str) {
-        if let Some(r) = self.rec() {
-            r.operation = name.to_owned();
+        if let Some(c) = self.call() {
+            c.operation = name.to_owned();
         }
     }
 
     pub(crate) fn connection(&mut self, id: ConnectionId) {
-        if let Some(r) = self.rec() {
-            r.connection_id = Some(id);
+        if let Some(c) = self.call() {
+            c.connection_id = Some(id);
         }
     }
 

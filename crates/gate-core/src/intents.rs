@@ -127,19 +127,7 @@ pub(crate) fn markers(c: &Canonical) -> Value {
 
 /// The intent of the write `r` is the record of.
 pub(crate) fn intent_for(r: &AuditRecord, c: &Canonical) -> AuditIntent {
-    AuditIntent::new(
-        r.request_id.clone(),
-        r.caller_kind,
-        r.surface,
-        r.operation.clone(),
-        request_hash(c),
-        intent_owner(),
-    )
-    .caller(r.user_id, r.agent_id)
-    .connection(r.connection_id)
-    .action_class(r.action_class.clone())
-    .targets(r.target_ids.clone())
-    .markers(markers(c))
+    AuditIntent::new(r.call.stamped_now(), request_hash(c), intent_owner()).markers(markers(c))
 }
 
 /// How an intent is settled.
@@ -194,7 +182,7 @@ impl Gate {
         };
         let now = OffsetDateTime::now_utc();
         for intent in open {
-            let stale = now - intent.at > INTENT_LEASE;
+            let stale = now - intent.call.at > INTENT_LEASE;
             if intent.owner == me || !(stale || owner_is_dead(&intent.owner)) {
                 report.left += 1;
                 continue;
@@ -210,8 +198,8 @@ impl Gate {
                 _ => report.not_applied += 1,
             }
             tracing::warn!(
-                request_id = %intent.request_id,
-                operation = %intent.operation,
+                request_id = %intent.call.request_id,
+                operation = %intent.call.operation,
                 outcome = %verdict.outcome,
                 reason = verdict.reason,
                 "settled a write whose process stopped between its intent and its audit record"
@@ -219,7 +207,7 @@ impl Gate {
             let mut record = intent.settlement(verdict.outcome, verdict.reason);
             record.args_summary = Some(json!({
                 "recovered": true,
-                "intent_at": intent.at.format(&Rfc3339).unwrap_or_default(),
+                "intent_at": intent.call.at.format(&Rfc3339).unwrap_or_default(),
                 "request_hash": intent.request_hash,
                 "evidence": verdict.evidence,
             }));
@@ -237,7 +225,7 @@ impl Gate {
 
     /// Decides an intent from Notion where its markers allow it.
     async fn decide_intent(&self, intent: &AuditIntent) -> Verdict {
-        let Some(conn) = intent.connection_id else {
+        let Some(conn) = intent.call.connection_id else {
             return Verdict::unknown("recovery_no_connection", Value::Null);
         };
         let markers = intent.markers.clone().unwrap_or(Value::Null);
@@ -247,7 +235,7 @@ impl Gate {
             Ok(c) => c.bot_id.replace('-', ""),
             Err(_) => return Verdict::unknown("recovery_no_connection", Value::Null),
         };
-        let since = minute(intent.at);
+        let since = minute(intent.call.at);
         let result = match (method, path) {
             ("POST", "/v1/pages") => self.find_create(conn, &markers, &bot, since).await,
             ("PATCH", p) if p.starts_with("/v1/blocks/") && p.ends_with("/children") => {
@@ -421,7 +409,7 @@ impl Gate {
         bot: &str,
         intent: &AuditIntent,
     ) -> Result<Verdict, GateError> {
-        let since = minute(intent.at);
+        let since = minute(intent.call.at);
         let markers = intent.markers.clone().unwrap_or(Value::Null);
         let object = self.get_json(conn, path, Vec::new()).await?;
         let Some(edited) = time_of(&object, "last_edited_time") else {
@@ -482,15 +470,14 @@ impl Gate {
         let names = |targets: &[String]| targets.iter().any(|t| norm(t) == object_id);
         let store = &self.inner.store;
         let open = store.open_intents(SETTLE_BATCH).await?;
-        if open
-            .iter()
-            .any(|i| i.id != intent.id && i.connection_id == Some(conn) && names(&i.target_ids))
-        {
+        if open.iter().any(|i| {
+            i.id != intent.id && i.call.connection_id == Some(conn) && names(&i.call.target_ids)
+        }) {
             return Ok(true);
         }
         // Records of answered calls may still be on their way to the table (SQLite's spool).
         self.inner.audit.settle().await;
-        let from = minute(minute(intent.at) - CLOCK_SKEW);
+        let from = minute(minute(intent.call.at) - CLOCK_SKEW);
         let mut cursor = None;
         for _ in 0..OTHER_WRITE_PAGES {
             let page = store
@@ -504,9 +491,9 @@ impl Gate {
                 )
                 .await?;
             if page.events.iter().any(|e| {
-                e.record.request_id != intent.request_id
-                    && e.record.action_class.as_deref() != Some("read")
-                    && names(&e.record.target_ids)
+                e.record.call.request_id != intent.call.request_id
+                    && e.record.call.action_class.as_deref() != Some("read")
+                    && names(&e.record.call.target_ids)
             }) {
                 return Ok(true);
             }

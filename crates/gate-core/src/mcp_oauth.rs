@@ -534,7 +534,7 @@ impl Gate {
             ));
         };
         let client = match store.get_mcp_client(client_id).await {
-            Ok(c) if c.client_id == row.client_id => c,
+            Ok(c) if c.client_id == row.consent.client_id => c,
             Ok(_) => {
                 return Err(oauth(
                     "invalid_grant",
@@ -546,7 +546,7 @@ impl Gate {
         };
         if p.redirect_uri
             .as_deref()
-            .is_some_and(|u| u != row.redirect_uri)
+            .is_some_and(|u| u != row.consent.redirect_uri)
         {
             return Err(oauth(
                 "invalid_grant",
@@ -555,7 +555,11 @@ impl Gate {
         }
         let computed = pkce_s256(verifier);
         if !pkce_shaped(verifier)
-            || !bool::from(computed.as_bytes().ct_eq(row.code_challenge.as_bytes()))
+            || !bool::from(
+                computed
+                    .as_bytes()
+                    .ct_eq(row.consent.code_challenge.as_bytes()),
+            )
         {
             return Err(oauth("invalid_grant", "PKCE verification failed"));
         }
@@ -567,20 +571,24 @@ impl Gate {
                 "resource is not this gateway's /mcp",
             ));
         }
-        let user = store.get_user(row.user_id).await?;
+        let user = store.get_user(row.consent.user_id).await?;
         if user.disabled {
             return Err(oauth("invalid_grant", "the consenting user is disabled"));
         }
         let connection = self
-            .owned_or_default_connection(user.id, row.connection_id)
+            .owned_or_default_connection(user.id, row.consent.connection_id)
             .await
             .map_err(|_| oauth("invalid_grant", "the chosen connection is gone"))?;
         let suffix: String = uuid::Uuid::new_v4().simple().to_string()[..6].to_owned();
         let base: String = client.name.chars().take(80).collect();
         let agent = store
             .create_agent(
-                NewAgent::new(user.id, format!("{base} (MCP {suffix})"), &row.maturity)
-                    .connection(connection),
+                NewAgent::new(
+                    user.id,
+                    format!("{base} (MCP {suffix})"),
+                    &row.consent.maturity,
+                )
+                .connection(connection),
             )
             .await?;
         let label = format!("mcp-oauth {}", client.client_id);

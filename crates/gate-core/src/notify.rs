@@ -460,7 +460,7 @@ impl Worker {
     async fn event_json(&self, notice: &Notice) -> Value {
         let a = &notice.approval;
         let store = &self.store;
-        let agent = match a.agent_id {
+        let agent = match a.request.agent_id {
             Some(id) => {
                 let name = store.get_agent(id).await.ok().map(|g| g.name);
                 json!({"id": id, "name": name})
@@ -468,11 +468,11 @@ impl Worker {
             None => Value::Null,
         };
         let user_name = |id| async move { store.get_user(id).await.ok().map(|u| u.name) };
-        let requester = match a.requester_user_id {
+        let requester = match a.request.requester_user_id {
             Some(id) => {
-                json!({"kind": a.requester_kind.as_str(), "user_id": id, "user_name": user_name(id).await})
+                json!({"kind": a.request.requester_kind.as_str(), "user_id": id, "user_name": user_name(id).await})
             }
-            None => json!({"kind": a.requester_kind.as_str()}),
+            None => json!({"kind": a.request.requester_kind.as_str()}),
         };
         let decided_by = match a.decided_by {
             Some(id) => json!({"id": id, "name": user_name(id).await}),
@@ -492,8 +492,8 @@ impl Worker {
             "decision": decision,
             "agent": agent,
             "requester": requester,
-            "operation": a.operation,
-            "class": a.action_class,
+            "operation": a.request.operation,
+            "class": a.request.action_class,
             "created_at": rfc3339(a.created_at),
             "expires_at": rfc3339(a.expires_at),
             "decided_at": a.decided_at.map(rfc3339),

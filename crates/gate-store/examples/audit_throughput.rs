@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gate_store::{
-    AgentId, AuditDecision, AuditQuery, AuditRecord, AuditWriter, AuditWriterConfig, CallerKind,
-    Outcome, Store, Surface, UserId,
+    AgentId, AuditCall, AuditDecision, AuditQuery, AuditRecord, AuditWriter, AuditWriterConfig,
+    CallerKind, Outcome, Store, Surface, UserId,
 };
 use sqlx::Connection as _;
 
@@ -56,21 +56,20 @@ fn parse_args() -> BoxResult<Args> {
 }
 
 fn event(i: usize, agent: AgentId, user: UserId) -> AuditRecord {
-    AuditRecord::new(
+    let call = AuditCall::new(
         format!("req-{i:08}"),
         CallerKind::Agent,
         Surface::Rest,
         "pages.retrieve",
-        AuditDecision::Allow,
-        Outcome::Ok,
     )
     .agent(agent)
     .user(user)
     .action_class("read")
-    .targets([format!("0f3c1a2b-4d5e-6f70-8192-a3b4c5d6e7{:02x}", i % 256)])
-    .upstream_status(200)
-    .duration_ms(42)
-    .args_summary(serde_json::json!({"page_size": 100}))
+    .targets([format!("0f3c1a2b-4d5e-6f70-8192-a3b4c5d6e7{:02x}", i % 256)]);
+    AuditRecord::new(call, AuditDecision::Allow, Outcome::Ok)
+        .upstream_status(200)
+        .duration_ms(42)
+        .args_summary(serde_json::json!({"page_size": 100}))
 }
 
 /// Writes `args.events` events through a writer and returns (events/s, elapsed, batches).

@@ -75,12 +75,13 @@ str_enum!(
     }
 );
 
-/// One audit record as written by the request path. Never put secrets or page content in
-/// `args_summary`: ids, counts and sizes only.
+/// What a call's record and a write's intent both say about the call: when, who, through
+/// which surface and connection, and what it does to which targets. Never put secrets or page
+/// content here: ids only.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct AuditRecord {
-    /// When the call was made (UTC).
+pub struct AuditCall {
+    /// When the call was made, or the intent (just before the write was sent) (UTC).
     #[serde(rename = "timestamp", with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// The request id (also sent back to the caller).
@@ -101,32 +102,15 @@ pub struct AuditRecord {
     pub operation: String,
     /// Notion object ids the call targets.
     pub target_ids: Vec<String>,
-    /// Allow, deny or needs approval.
-    pub decision: AuditDecision,
-    /// Why (a reason code).
-    pub reason: Option<String>,
-    /// How it ended.
-    pub outcome: Outcome,
-    /// Notion's HTTP status.
-    pub upstream_status: Option<u16>,
-    /// Wall time of the call.
-    pub duration_ms: Option<u64>,
-    /// A summary of the arguments (never secrets or content).
-    pub args_summary: Option<serde_json::Value>,
-    /// The intent this record completes (a write's "about to send" record, see
-    /// [`AuditIntent`]).
-    pub intent_id: Option<IntentId>,
 }
 
-impl AuditRecord {
-    /// A record stamped now, with the required fields; the rest are set with the setters.
+impl AuditCall {
+    /// A call stamped now, with the required fields; the rest are set with the setters.
     pub fn new(
         request_id: impl Into<String>,
         caller_kind: CallerKind,
         surface: Surface,
         operation: impl Into<String>,
-        decision: AuditDecision,
-        outcome: Outcome,
     ) -> Self {
         Self {
             at: crate::ids::now(),
@@ -139,20 +123,12 @@ impl AuditRecord {
             action_class: None,
             operation: operation.into(),
             target_ids: Vec::new(),
-            decision,
-            reason: None,
-            outcome,
-            upstream_status: None,
-            duration_ms: None,
-            args_summary: None,
-            intent_id: None,
         }
     }
 
-    /// Sets the intent this record completes.
-    pub fn intent(mut self, id: IntentId) -> Self {
-        self.intent_id = Some(id);
-        self
+    /// The same call stamped now (an intent made from a call's record, a settlement).
+    pub fn stamped_now(&self) -> Self {
+        self.clone().at(crate::ids::now())
     }
 
     /// Sets the time (stored with millisecond precision).
@@ -190,6 +166,53 @@ impl AuditRecord {
         self.target_ids = ids.into_iter().map(Into::into).collect();
         self
     }
+}
+
+/// One audit record as written by the request path. Never put secrets or page content in
+/// `args_summary`: ids, counts and sizes only.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct AuditRecord {
+    /// The call (its fields are the record's in JSON).
+    #[serde(flatten)]
+    pub call: AuditCall,
+    /// Allow, deny or needs approval.
+    pub decision: AuditDecision,
+    /// Why (a reason code).
+    pub reason: Option<String>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Notion's HTTP status.
+    pub upstream_status: Option<u16>,
+    /// Wall time of the call.
+    pub duration_ms: Option<u64>,
+    /// A summary of the arguments (never secrets or content).
+    pub args_summary: Option<serde_json::Value>,
+    /// The intent this record completes (a write's "about to send" record, see
+    /// [`AuditIntent`]).
+    pub intent_id: Option<IntentId>,
+}
+
+impl AuditRecord {
+    /// The record of `call`; the optional fields are set with the setters.
+    pub fn new(call: AuditCall, decision: AuditDecision, outcome: Outcome) -> Self {
+        Self {
+            call,
+            decision,
+            reason: None,
+            outcome,
+            upstream_status: None,
+            duration_ms: None,
+            args_summary: None,
+            intent_id: None,
+        }
+    }
+
+    /// Sets the intent this record completes.
+    pub fn intent(mut self, id: IntentId) -> Self {
+        self.intent_id = Some(id);
+        self
+    }
 
     /// Sets the reason.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
@@ -220,33 +243,17 @@ impl AuditRecord {
 /// audit records) before the write is sent to Notion, and completed by the call's
 /// [`AuditRecord`], which names it (`intent_id`). An intent left without a record is settled
 /// at the next start (decided from Notion, or recorded with [`Outcome::Unknown`]).
-/// `target_ids` and `markers` hold ids, counts, types and hashes only, never content.
+/// The call's `target_ids` and `markers` hold ids, counts, types and hashes only, never
+/// content.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct AuditIntent {
     /// The intent's id (named by the record that completes it).
     pub id: IntentId,
-    /// When the intent was made (just before the write was sent).
-    #[serde(rename = "timestamp", with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// The call's request id.
-    pub request_id: String,
-    /// Agent, user, system or anonymous.
-    pub caller_kind: CallerKind,
-    /// The user (an agent's owner for agent calls).
-    pub user_id: Option<UserId>,
-    /// The agent.
-    pub agent_id: Option<AgentId>,
-    /// The Notion connection the write goes through.
-    pub connection_id: Option<ConnectionId>,
-    /// REST, tool, MCP, proxy or CLI.
-    pub surface: Surface,
-    /// Action class as `gate-policy` spells it.
-    pub action_class: Option<String>,
-    /// Operation name.
-    pub operation: String,
-    /// Notion object ids the write targets.
-    pub target_ids: Vec<String>,
+    /// The write (its `at`: when the intent was made, just before the write was sent; its
+    /// fields are the intent's in JSON).
+    #[serde(flatten)]
+    pub call: AuditCall,
     /// SHA-256 of the canonical request (as an approval's `request_hash`).
     pub request_hash: String,
     /// What recovery needs to find the write in Notion (method, path, parent, a hash of the
@@ -257,62 +264,15 @@ pub struct AuditIntent {
 }
 
 impl AuditIntent {
-    /// An intent stamped now.
-    pub fn new(
-        request_id: impl Into<String>,
-        caller_kind: CallerKind,
-        surface: Surface,
-        operation: impl Into<String>,
-        request_hash: impl Into<String>,
-        owner: impl Into<String>,
-    ) -> Self {
+    /// An intent of the write `call`, with a new id.
+    pub fn new(call: AuditCall, request_hash: impl Into<String>, owner: impl Into<String>) -> Self {
         Self {
             id: IntentId::new(),
-            at: crate::ids::now(),
-            request_id: request_id.into(),
-            caller_kind,
-            user_id: None,
-            agent_id: None,
-            connection_id: None,
-            surface,
-            action_class: None,
-            operation: operation.into(),
-            target_ids: Vec::new(),
+            call,
             request_hash: request_hash.into(),
             markers: None,
             owner: owner.into(),
         }
-    }
-
-    /// Sets the time (stored with millisecond precision).
-    pub fn at(mut self, at: OffsetDateTime) -> Self {
-        self.at = at;
-        self
-    }
-
-    /// Sets the user and agent.
-    pub fn caller(mut self, user: Option<UserId>, agent: Option<AgentId>) -> Self {
-        self.user_id = user;
-        self.agent_id = agent;
-        self
-    }
-
-    /// Sets the connection.
-    pub fn connection(mut self, id: Option<ConnectionId>) -> Self {
-        self.connection_id = id;
-        self
-    }
-
-    /// Sets the action class.
-    pub fn action_class(mut self, class: Option<String>) -> Self {
-        self.action_class = class;
-        self
-    }
-
-    /// Sets the target ids.
-    pub fn targets(mut self, ids: Vec<String>) -> Self {
-        self.target_ids = ids;
-        self
     }
 
     /// Sets the markers.
@@ -321,26 +281,12 @@ impl AuditIntent {
         self
     }
 
-    /// The audit record that settles this intent: same request id, caller, connection,
-    /// surface, class, operation and targets, decision `allow`, naming the intent, stamped
-    /// now, with `outcome` and `reason`.
+    /// The audit record that settles this intent: the same call stamped now, decision
+    /// `allow`, naming the intent, with `outcome` and `reason`.
     pub fn settlement(&self, outcome: Outcome, reason: impl Into<String>) -> AuditRecord {
-        let mut r = AuditRecord::new(
-            self.request_id.clone(),
-            self.caller_kind,
-            self.surface,
-            self.operation.clone(),
-            AuditDecision::Allow,
-            outcome,
-        )
-        .reason(reason)
-        .intent(self.id);
-        r.user_id = self.user_id;
-        r.agent_id = self.agent_id;
-        r.connection_id = self.connection_id;
-        r.action_class = self.action_class.clone();
-        r.target_ids = self.target_ids.clone();
-        r
+        AuditRecord::new(self.call.stamped_now(), AuditDecision::Allow, outcome)
+            .reason(reason)
+            .intent(self.id)
     }
 }
 

@@ -32,8 +32,8 @@ mod webhooks;
 mod writer;
 
 pub use audit::{
-    AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder, AuditPage,
-    AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
+    AuditCall, AuditCursor, AuditDecision, AuditEntry, AuditEvent, AuditIntent, AuditOrder,
+    AuditPage, AuditQuery, AuditRecord, CallerKind, Outcome, Surface,
 };
 pub use error::{Result, StoreError};
 pub use ids::{
@@ -42,13 +42,14 @@ pub use ids::{
 };
 pub use keys::{key_kind, public_id_of};
 pub use mcp_oauth::{
-    CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
+    CreatedMcpCode, McpClient, McpCode, McpConsent, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
 };
 pub use models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
-    ApprovalOutcome, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens, CreatedApiKey,
-    CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
-    NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind, User,
+    ApprovalOutcome, ApprovalRequest, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens,
+    CreatedApiKey, CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey,
+    NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind,
+    User,
 };
 pub use notion_webhooks::NotionWebhookTokens;
 pub use owner::{intent_owner, owner_is_dead};

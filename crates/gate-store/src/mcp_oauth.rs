@@ -51,11 +51,11 @@ pub struct McpClient {
     pub expires_at: OffsetDateTime,
 }
 
-/// Input for [`Store::create_mcp_code`](crate::Store::create_mcp_code): what the signed-in user
-/// granted on the consent page.
-#[derive(Clone, Debug)]
+/// What the signed-in user granted a client on the consent page, and what the token endpoint
+/// checks again: held by a code to create ([`NewMcpCode`]) and by a stored one ([`McpCode`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct NewMcpCode {
+pub struct McpConsent {
     /// The client.
     pub client_id: String,
     /// The user who consented (the agent's owner).
@@ -70,6 +70,15 @@ pub struct NewMcpCode {
     pub code_challenge: String,
     /// The resource indicator, when the client sent one.
     pub resource: Option<String>,
+}
+
+/// Input for [`Store::create_mcp_code`](crate::Store::create_mcp_code): what the signed-in user
+/// granted on the consent page.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct NewMcpCode {
+    /// The consent.
+    pub consent: McpConsent,
     /// How long the code lives.
     pub ttl: Duration,
 }
@@ -85,26 +94,28 @@ impl NewMcpCode {
         ttl: Duration,
     ) -> Self {
         Self {
-            client_id: client_id.into(),
-            user_id,
-            connection_id: None,
-            maturity: maturity.into(),
-            redirect_uri: redirect_uri.into(),
-            code_challenge: code_challenge.into(),
-            resource: None,
+            consent: McpConsent {
+                client_id: client_id.into(),
+                user_id,
+                connection_id: None,
+                maturity: maturity.into(),
+                redirect_uri: redirect_uri.into(),
+                code_challenge: code_challenge.into(),
+                resource: None,
+            },
             ttl,
         }
     }
 
     /// Sets the connection.
     pub fn connection(mut self, id: Option<ConnectionId>) -> Self {
-        self.connection_id = id;
+        self.consent.connection_id = id;
         self
     }
 
     /// Sets the resource indicator.
     pub fn resource(mut self, resource: Option<String>) -> Self {
-        self.resource = resource;
+        self.consent.resource = resource;
         self
     }
 }
@@ -115,20 +126,8 @@ impl NewMcpCode {
 pub struct McpCode {
     /// SHA-256 of the code.
     pub code_hash: TokenHash,
-    /// The client.
-    pub client_id: String,
-    /// The consenting user.
-    pub user_id: UserId,
-    /// The chosen connection.
-    pub connection_id: Option<ConnectionId>,
-    /// The chosen maturity.
-    pub maturity: String,
-    /// The redirect URI.
-    pub redirect_uri: String,
-    /// The PKCE challenge.
-    pub code_challenge: String,
-    /// The resource indicator.
-    pub resource: Option<String>,
+    /// What the user granted.
+    pub consent: McpConsent,
     /// Created.
     pub created_at: OffsetDateTime,
     /// Expires.

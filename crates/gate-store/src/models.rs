@@ -606,12 +606,11 @@ pub enum ApprovalDecision {
     Deny,
 }
 
-/// A call held for human approval, with its exact canonical request.
+/// What a held call asks for: who requests it, through which connection, and the exact
+/// canonical request that will run. Both [`Approval`] and [`NewApproval`] hold one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct Approval {
-    /// Row id.
-    pub id: ApprovalId,
+pub struct ApprovalRequest {
     /// Agent or user.
     pub requester_kind: RequesterKind,
     /// The requesting user (for an agent: its owner, when known).
@@ -626,6 +625,17 @@ pub struct Approval {
     pub action_class: String,
     /// The canonical request, JSON text; exactly what will run.
     pub request_json: String,
+}
+
+/// A call held for human approval, with its exact canonical request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Approval {
+    /// Row id.
+    pub id: ApprovalId,
+    /// What is asked (its fields are the approval's in JSON).
+    #[serde(flatten)]
+    pub request: ApprovalRequest,
     /// SHA-256 (hex) of `request_json`.
     pub request_hash: String,
     /// Current status.
@@ -656,20 +666,8 @@ pub struct Approval {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct NewApproval {
-    /// Agent or user.
-    pub requester_kind: RequesterKind,
-    /// The requesting user.
-    pub requester_user_id: Option<UserId>,
-    /// The requesting agent.
-    pub agent_id: Option<AgentId>,
-    /// The connection.
-    pub connection_id: Option<ConnectionId>,
-    /// Operation name.
-    pub operation: String,
-    /// Action class string.
-    pub action_class: String,
-    /// Canonical request JSON text; the store hashes it.
-    pub request_json: String,
+    /// What is asked; the store hashes its canonical request.
+    pub request: ApprovalRequest,
     /// How long a human has to decide (default 24 hours).
     pub ttl: Duration,
 }
@@ -682,16 +680,9 @@ impl NewApproval {
         action_class: impl Into<String>,
         request_json: impl Into<String>,
     ) -> Self {
-        Self {
-            requester_kind: RequesterKind::Agent,
-            requester_user_id: None,
-            agent_id: Some(agent_id),
-            connection_id: None,
-            operation: operation.into(),
-            action_class: action_class.into(),
-            request_json: request_json.into(),
-            ttl: Duration::from_secs(24 * 3600),
-        }
+        let mut new = Self::new(RequesterKind::Agent, operation, action_class, request_json);
+        new.request.agent_id = Some(agent_id);
+        new
     }
 
     /// An approval requested by a user's own call.
@@ -701,27 +692,39 @@ impl NewApproval {
         action_class: impl Into<String>,
         request_json: impl Into<String>,
     ) -> Self {
+        Self::new(RequesterKind::User, operation, action_class, request_json).user(user_id)
+    }
+
+    /// An approval requested by `kind`, nobody named yet, with the default lifetime.
+    fn new(
+        requester_kind: RequesterKind,
+        operation: impl Into<String>,
+        action_class: impl Into<String>,
+        request_json: impl Into<String>,
+    ) -> Self {
         Self {
-            requester_kind: RequesterKind::User,
-            requester_user_id: Some(user_id),
-            agent_id: None,
-            connection_id: None,
-            operation: operation.into(),
-            action_class: action_class.into(),
-            request_json: request_json.into(),
+            request: ApprovalRequest {
+                requester_kind,
+                requester_user_id: None,
+                agent_id: None,
+                connection_id: None,
+                operation: operation.into(),
+                action_class: action_class.into(),
+                request_json: request_json.into(),
+            },
             ttl: Duration::from_secs(24 * 3600),
         }
     }
 
     /// Sets the requesting user (an agent's owner).
     pub fn user(mut self, id: UserId) -> Self {
-        self.requester_user_id = Some(id);
+        self.request.requester_user_id = Some(id);
         self
     }
 
     /// Sets the connection.
     pub fn connection(mut self, id: ConnectionId) -> Self {
-        self.connection_id = Some(id);
+        self.request.connection_id = Some(id);
         self
     }
 

@@ -447,11 +447,12 @@ pub async fn approvals(cmd: ApprovalsCommand) -> Result<()> {
                     vec![
                         p.id.to_string(),
                         p.status.to_string(),
-                        p.agent_id
+                        p.request
+                            .agent_id
                             .and_then(|id| agents.get(&id).cloned())
                             .unwrap_or_else(|| "-".to_owned()),
-                        p.action_class.clone(),
-                        p.operation.clone(),
+                        p.request.action_class.clone(),
+                        p.request.operation.clone(),
                         time(p.created_at),
                     ]
                 })
@@ -563,7 +564,7 @@ impl Names {
 
     fn line(&self, e: &AuditEvent) -> String {
         let r = &e.record;
-        let who = match (r.agent_id, r.user_id) {
+        let who = match (r.call.agent_id, r.call.user_id) {
             (Some(id), _) => format!(
                 "agent:{}",
                 self.agents
@@ -573,21 +574,21 @@ impl Names {
             ),
             (None, Some(id)) => format!(
                 "{}:{}",
-                r.caller_kind,
+                r.call.caller_kind,
                 self.users
                     .get(&id)
                     .cloned()
                     .unwrap_or_else(|| id.to_string())
             ),
-            (None, None) => r.caller_kind.to_string(),
+            (None, None) => r.call.caller_kind.to_string(),
         };
         let mut line = format!(
             "{}  {:<5} {:<16} {:<18} {:<6} {}/{}",
-            time(r.at),
-            r.surface.as_str(),
+            time(r.call.at),
+            r.call.surface.as_str(),
             who,
-            r.operation,
-            r.action_class.as_deref().unwrap_or("-"),
+            r.call.operation,
+            r.call.action_class.as_deref().unwrap_or("-"),
             r.decision,
             r.outcome
         );
@@ -660,9 +661,11 @@ async fn tail(a: &Admin, lines: u32, follow: bool) -> Result<()> {
         }
         let unknown = page.events.iter().any(|e| {
             e.record
+                .call
                 .agent_id
                 .is_some_and(|id| !names.agents.contains_key(&id))
                 || e.record
+                    .call
                     .user_id
                     .is_some_and(|id| !names.users.contains_key(&id))
         });

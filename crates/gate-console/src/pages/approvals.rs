@@ -78,8 +78,8 @@ async fn listing(
 
 /// A short description of a held call for lists: the verb and its object.
 fn headline(a: &Approval) -> String {
-    let held = Held::parse(&a.request_json);
-    let verb = match a.operation.as_str() {
+    let held = Held::parse(&a.request.request_json);
+    let verb = match a.request.operation.as_str() {
         "pages.create" => match held.title() {
             Some(t) if !t.is_empty() => return format!("Create page “{t}”"),
             _ => "Create a page",
@@ -116,12 +116,12 @@ fn list_markup(approvals: &[Approval], names: &Names, tab: &str) -> Markup {
                             @for a in approvals {
                                 tr {
                                     td data-label="Requested" class="nowrap" { (ui::when(a.created_at)) }
-                                    td data-label="Agent" { (ui::mid(&names.agent(a.agent_id), 28)) }
+                                    td data-label="Agent" { (ui::mid(&names.agent(a.request.agent_id), 28)) }
                                     td data-label="What" {
                                         a href=(format!("/console/approvals/{}", a.id)) { (ui::mid(&headline(a), 80)) }
-                                        br; span class="muted small mono" { (a.operation) }
+                                        br; span class="muted small mono" { (a.request.operation) }
                                     }
-                                    td data-label="Class" { (a.action_class) }
+                                    td data-label="Class" { (a.request.action_class) }
                                     td data-label="Status" { (ui::status(a.status.as_str())) }
                                     td data-label="Expires" class="nowrap" {
                                         @if a.status == ApprovalStatus::Pending { (ui::when(a.expires_at)) } @else { span class="muted" { "—" } }
@@ -205,7 +205,7 @@ async fn read_page(state: &ConsoleState, caller: &Caller, id: &str) -> Result<Va
 
 async fn look(state: &ConsoleState, caller: &Caller, a: &Approval, held: &Held) -> Looked {
     let mut looked = Looked::default();
-    if a.connection_id.is_none() || caller.connection_id != a.connection_id {
+    if a.request.connection_id.is_none() || caller.connection_id != a.request.connection_id {
         looked.note = Some(
             "The page is not shown: the call uses a connection other than your own default one."
                 .into(),
@@ -221,11 +221,11 @@ async fn look(state: &ConsoleState, caller: &Caller, a: &Approval, held: &Held) 
             Err(e) => looked.note = Some(format!("Could not read the parent page: {e}.")),
         }
     }
-    let page_target = a.operation.starts_with("pages.")
-        || a.operation == "blocks.children.append"
-        || a.operation == "comments.create";
+    let page_target = a.request.operation.starts_with("pages.")
+        || a.request.operation == "blocks.children.append"
+        || a.request.operation == "comments.create";
     if page_target
-        && a.operation != "pages.create"
+        && a.request.operation != "pages.create"
         && let Some(id) = held.target_id()
     {
         match read_page(state, caller, id).await {
@@ -235,7 +235,7 @@ async fn look(state: &ConsoleState, caller: &Caller, a: &Approval, held: &Held) 
                 looked.current_props = p.get("properties").and_then(Value::as_object).cloned();
             }
             // An append or a comment may target a block, not a page: no title then.
-            Err(e) if a.operation == "pages.update" => {
+            Err(e) if a.request.operation == "pages.update" => {
                 looked.note = Some(format!("Could not read the page: {e}."));
             }
             Err(_) => {}
@@ -276,7 +276,7 @@ fn summary(a: &Approval, held: &Held, looked: &Looked) -> Markup {
     );
     html! {
         p class="summary" {
-            @match a.operation.as_str() {
+            @match a.request.operation.as_str() {
                 "pages.create" => { "Create page " em { (ui::mid(&held.title().unwrap_or_else(|| "Untitled".into()), 200)) } " under " (parent) "." }
                 "blocks.children.append" => { "Add " (held.children().map_or(0, Vec::len)) " block(s) to " (target) "." }
                 "pages.update" if held.trashes() => { "Move " (target) " to the trash." }
@@ -367,7 +367,7 @@ pub(crate) async fn detail(
 ) -> Result<Response, ConsoleError> {
     let id: ApprovalId = parse_id(&raw, "approval")?;
     let a = state.gate.approval_result(&signed.caller, id).await?;
-    let held = Held::parse(&a.request_json);
+    let held = Held::parse(&a.request.request_json);
     let looked = if a.status == ApprovalStatus::Pending {
         look(&state, &signed.caller, &a, &held).await
     } else {
@@ -375,12 +375,12 @@ pub(crate) async fn detail(
     };
     let names = Names::load(&state, &signed.caller).await?;
     let ctx = Ctx::load(&state, &signed).await?;
-    let agent = a.agent_id.and_then(|id| names.agents.get(&id));
+    let agent = a.request.agent_id.and_then(|id| names.agents.get(&id));
     let pending =
         a.status == ApprovalStatus::Pending && a.expires_at > time::OffsetDateTime::now_utc();
-    let raw_request = serde_json::from_str::<Value>(&a.request_json)
+    let raw_request = serde_json::from_str::<Value>(&a.request.request_json)
         .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
-        .unwrap_or_else(|_| a.request_json.clone());
+        .unwrap_or_else(|_| a.request.request_json.clone());
     let body = html! {
         (ui::notice(done.done.as_deref()))
         p { a href="/console/approvals" { "← All approvals" } }
@@ -390,12 +390,12 @@ pub(crate) async fn detail(
             dt { "Status" } dd { (ui::status(a.status.as_str())) }
             dt { "Asked by" } dd {
                 @match agent {
-                    Some((name, maturity)) => { a href=(format!("/console/agents/{}", a.agent_id.map(|i| i.to_string()).unwrap_or_default())) { (ui::mid(name, 60)) } " " span class="badge" { (maturity) } }
-                    None => { (names.agent(a.agent_id)) }
+                    Some((name, maturity)) => { a href=(format!("/console/agents/{}", a.request.agent_id.map(|i| i.to_string()).unwrap_or_default())) { (ui::mid(name, 60)) } " " span class="badge" { (maturity) } }
+                    None => { (names.agent(a.request.agent_id)) }
                 }
-                @if a.requester_user_id.is_some() { span class="muted" { " for " (names.user(a.requester_user_id)) } }
+                @if a.request.requester_user_id.is_some() { span class="muted" { " for " (names.user(a.request.requester_user_id)) } }
             }
-            dt { "Operation" } dd { code { (a.operation) } " · " (a.action_class) " class" }
+            dt { "Operation" } dd { code { (a.request.operation) } " · " (a.request.action_class) " class" }
             dt { "Requested" } dd { (ui::when(a.created_at)) }
             @if a.status == ApprovalStatus::Pending { dt { "Expires" } dd { (ui::when(a.expires_at)) } }
             @if let Some(t) = a.decided_at { dt { "Decided" } dd { (ui::when(t)) " by " (names.user(a.decided_by)) } }

@@ -166,18 +166,18 @@ fn rows_markup(events: &[AuditEvent], names: &Names) -> Markup {
         @for e in events {
             @let r = &e.record;
             tr {
-                td data-label="When" class="nowrap" { (ui::when(r.at)) }
+                td data-label="When" class="nowrap" { (ui::when(r.call.at)) }
                 td data-label="Who" {
-                    @if r.agent_id.is_some() { (ui::mid(&names.agent(r.agent_id), 28)) }
-                    @else if r.user_id.is_some() { (ui::mid(&names.user(r.user_id), 28)) span class="muted small" { " (user)" } }
-                    @else { span class="muted" { (r.caller_kind.as_str()) } }
+                    @if r.call.agent_id.is_some() { (ui::mid(&names.agent(r.call.agent_id), 28)) }
+                    @else if r.call.user_id.is_some() { (ui::mid(&names.user(r.call.user_id), 28)) span class="muted small" { " (user)" } }
+                    @else { span class="muted" { (r.call.caller_kind.as_str()) } }
                 }
-                td data-label="Surface" { (r.surface.as_str()) }
+                td data-label="Surface" { (r.call.surface.as_str()) }
                 td data-label="Operation" {
-                    code { (r.operation) }
-                    @if let Some(t) = r.target_ids.first() { br; span class="muted small mono" title=(t) { (ui::short(t)) } }
+                    code { (r.call.operation) }
+                    @if let Some(t) = r.call.target_ids.first() { br; span class="muted small mono" title=(t) { (ui::short(t)) } }
                 }
-                td data-label="Class" { (r.action_class.as_deref().unwrap_or("—")) }
+                td data-label="Class" { (r.call.action_class.as_deref().unwrap_or("—")) }
                 td data-label="Decision" {
                     (ui::status(r.decision.as_str()))
                     @if let Some(reason) = r.reason.as_deref().filter(|x| *x != r.decision.as_str()) { br; span class="muted small" { (reason.replace('_', " ")) } }
@@ -334,16 +334,16 @@ fn csv_rows(events: &[AuditEvent]) -> Vec<u8> {
         let r = &e.record;
         let _ = w.write_record([
             e.id.to_string(),
-            r.at.format(&Rfc3339).unwrap_or_default(),
-            r.request_id.clone(),
-            r.caller_kind.as_str().to_owned(),
-            opt(r.user_id.map(|v| v.to_string())),
-            opt(r.agent_id.map(|v| v.to_string())),
-            opt(r.connection_id.map(|v| v.to_string())),
-            r.surface.as_str().to_owned(),
-            opt(r.action_class.clone()),
-            r.operation.clone(),
-            r.target_ids.join(" "),
+            r.call.at.format(&Rfc3339).unwrap_or_default(),
+            r.call.request_id.clone(),
+            r.call.caller_kind.as_str().to_owned(),
+            opt(r.call.user_id.map(|v| v.to_string())),
+            opt(r.call.agent_id.map(|v| v.to_string())),
+            opt(r.call.connection_id.map(|v| v.to_string())),
+            r.call.surface.as_str().to_owned(),
+            opt(r.call.action_class.clone()),
+            r.call.operation.clone(),
+            r.call.target_ids.join(" "),
             r.decision.as_str().to_owned(),
             opt(r.reason.clone()),
             r.outcome.as_str().to_owned(),

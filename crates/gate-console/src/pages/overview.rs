@@ -57,9 +57,9 @@ fn events_table(events: &[AuditEvent], names: &Names) -> Markup {
                     @for e in events {
                         @let r = &e.record;
                         tr {
-                            td data-label="When" class="nowrap" { (ui::when(r.at)) }
-                            td data-label="Who" { @if r.agent_id.is_some() { (names.agent(r.agent_id)) } @else { (names.user(r.user_id)) } }
-                            td data-label="Operation" { code { (r.operation) } " " (ui::status(r.outcome.as_str())) }
+                            td data-label="When" class="nowrap" { (ui::when(r.call.at)) }
+                            td data-label="Who" { @if r.call.agent_id.is_some() { (names.agent(r.call.agent_id)) } @else { (names.user(r.call.user_id)) } }
+                            td data-label="Operation" { code { (r.call.operation) } " " (ui::status(r.outcome.as_str())) }
                             td data-label="Why" { (r.reason.as_deref().unwrap_or("—")) @if let Some(s) = r.upstream_status { " (HTTP " (s) ")" } }
                         }
                     }

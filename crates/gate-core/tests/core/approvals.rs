@@ -35,15 +35,18 @@ async fn stores_canonical_request_and_runs_once(db: TestDb) {
 
     let a = w.gate.store().get_approval(id).await.expect("approval");
     assert_eq!(a.status, ApprovalStatus::Pending);
-    assert_eq!(a.action_class, "create");
-    assert_eq!(a.agent_id, Some(bot.id));
-    assert_eq!(a.requester_user_id, Some(w.alice.id));
-    assert!(a.connection_id.is_some());
+    assert_eq!(a.request.action_class, "create");
+    assert_eq!(a.request.agent_id, Some(bot.id));
+    assert_eq!(a.request.requester_user_id, Some(w.alice.id));
+    assert!(a.request.connection_id.is_some());
     let root = w.emu.demo_ids().root_page.clone();
     let expected = format!(
         r#"{{"body":{{"parent":{{"page_id":"{root}"}},"properties":{{"title":{{"title":[{{"text":{{"content":"held page"}}}}]}}}}}},"method":"POST","notion_version":null,"path":"/v1/pages","query":[["a","2"],["z","1"]]}}"#
     );
-    assert_eq!(a.request_json, expected, "canonical: sorted keys and query");
+    assert_eq!(
+        a.request.request_json, expected,
+        "canonical: sorted keys and query"
+    );
     assert_eq!(a.request_hash, gate_store::sha256_hex(expected.as_bytes()));
     let last = w.audit().await.pop().expect("record").record;
     assert_eq!(last.decision, AuditDecision::NeedsApproval);
@@ -79,7 +82,7 @@ async fn stores_canonical_request_and_runs_once(db: TestDb) {
     assert_eq!(body["object"], "page");
     // The execution has its own audit record.
     let last = w.audit().await.pop().expect("record").record;
-    assert_eq!(last.caller_kind, gate_store::CallerKind::System);
+    assert_eq!(last.call.caller_kind, gate_store::CallerKind::System);
     assert_eq!(last.reason.as_deref(), Some("approved"));
     assert_eq!(last.outcome, Outcome::Ok);
     assert_eq!(last.upstream_status, Some(200));

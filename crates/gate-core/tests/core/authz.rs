@@ -148,7 +148,7 @@ async fn users_cannot_reach_each_other(db: TestDb) {
     assert!(
         page.events
             .iter()
-            .all(|e| e.record.user_id == Some(w.bob.id))
+            .all(|e| e.record.call.user_id == Some(w.bob.id))
     );
     let page = g
         .query_audit(bob, AuditQuery::new().agent(alice_bot.id))
@@ -163,7 +163,7 @@ async fn users_cannot_reach_each_other(db: TestDb) {
     assert!(
         page.events
             .iter()
-            .all(|e| e.record.user_id == Some(w.alice.id))
+            .all(|e| e.record.call.user_id == Some(w.alice.id))
     );
     w.finish().await;
 }

@@ -101,10 +101,10 @@ async fn decision_table(db: TestDb) {
                 "{what}: exactly one audit record per call"
             );
             let r = &events.last().expect("record").record;
-            assert_eq!(r.action_class.as_deref(), Some(*class), "{what}");
-            assert_eq!(r.surface, Surface::Proxy, "{what}");
-            assert_eq!(r.user_id, Some(w.alice.id), "{what}");
-            assert_eq!(r.agent_id, caller.agent_id, "{what}");
+            assert_eq!(r.call.action_class.as_deref(), Some(*class), "{what}");
+            assert_eq!(r.call.surface, Surface::Proxy, "{what}");
+            assert_eq!(r.call.user_id, Some(w.alice.id), "{what}");
+            assert_eq!(r.call.agent_id, caller.agent_id, "{what}");
             let (decision, outcome) = match want {
                 Want::Allow => (AuditDecision::Allow, Outcome::Ok),
                 Want::Deny => (AuditDecision::Deny, Outcome::Denied),
@@ -112,10 +112,10 @@ async fn decision_table(db: TestDb) {
             };
             assert_eq!(r.decision, decision, "{what}");
             assert_eq!(r.outcome, outcome, "{what}");
-            assert!(!r.target_ids.is_empty(), "{what}: targets recorded");
+            assert!(!r.call.target_ids.is_empty(), "{what}: targets recorded");
             if want == Want::Allow {
                 assert_eq!(r.upstream_status, Some(200), "{what}");
-                assert!(r.connection_id.is_some(), "{what}");
+                assert!(r.call.connection_id.is_some(), "{what}");
                 assert!(r.duration_ms.is_some(), "{what}");
                 let summary = r.args_summary.as_ref().expect("summary");
                 assert!(summary.get("notion_request_id").is_some(), "{what}");
@@ -329,7 +329,7 @@ async fn coalesced_reads_are_each_decided_and_audited(db: TestDb) {
         .iter()
         .map(|e| &e.record)
         .collect();
-    let agents: std::collections::HashSet<_> = records.iter().map(|r| r.agent_id).collect();
+    let agents: std::collections::HashSet<_> = records.iter().map(|r| r.call.agent_id).collect();
     assert_eq!(agents.len(), 5, "each call audited for its own caller");
     let marked = records
         .iter()

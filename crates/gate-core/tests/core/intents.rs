@@ -6,7 +6,7 @@
 //! settlers never settle one intent twice.
 
 use gate_core::{NotionRequest, Surface};
-use gate_store::{AuditEntry, AuditIntent, CallerKind, Outcome, intent_owner};
+use gate_store::{AuditCall, AuditEntry, AuditIntent, CallerKind, Outcome, intent_owner};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -45,13 +45,13 @@ async fn writes_make_an_intent_that_their_record_completes(db: TestDb) {
     let events = w.audit().await;
     let write = events
         .iter()
-        .find(|e| e.record.action_class.as_deref() == Some("create"))
+        .find(|e| e.record.call.action_class.as_deref() == Some("create"))
         .expect("the write's record");
     assert!(write.record.intent_id.is_some(), "a write names its intent");
     assert_eq!(write.record.outcome, Outcome::Ok);
     let read = events
         .iter()
-        .find(|e| e.record.action_class.as_deref() == Some("read"))
+        .find(|e| e.record.call.action_class.as_deref() == Some("read"))
         .expect("the read's record");
     assert_eq!(read.record.intent_id, None, "a read makes no intent");
     assert!(
@@ -88,18 +88,12 @@ async fn send(w: &World, method: reqwest::Method, path: &str, body: Value) -> Va
 }
 
 fn intent(w: &World, owner: &str, op: &str, class: &str, markers: Value) -> AuditIntent {
-    AuditIntent::new(
-        format!("req_{}", uuid::Uuid::new_v4().simple()),
-        CallerKind::User,
-        Surface::Proxy,
-        op,
-        "0".repeat(64),
-        owner,
-    )
-    .caller(Some(w.alice.id), None)
-    .connection(w.alice.caller.connection_id)
-    .action_class(Some(class.to_owned()))
-    .markers(markers)
+    let rid = format!("req_{}", uuid::Uuid::new_v4().simple());
+    let mut call = AuditCall::new(rid, CallerKind::User, Surface::Proxy, op)
+        .user(w.alice.id)
+        .action_class(class);
+    call.connection_id = w.alice.caller.connection_id;
+    AuditIntent::new(call, "0".repeat(64), owner).markers(markers)
 }
 
 async fn dead_processes_intents_are_settled_from_notion(db: TestDb) {
@@ -161,8 +155,9 @@ async fn dead_processes_intents_are_settled_from_notion(db: TestDb) {
     // one of another host (past the lease) is settled.
     let live = intent(&w, intent_owner(), "pages.update", "update", json!({}));
     let other_host = intent(&w, "elsewhere:1:abc", "pages.update", "update", json!({}));
-    let other_host_old = intent(&w, "elsewhere:1:abc", "pages.update", "update", json!({}))
-        .at(OffsetDateTime::now_utc() - gate_core::INTENT_LEASE - time::Duration::minutes(1));
+    let mut other_host_old = intent(&w, "elsewhere:1:abc", "pages.update", "update", json!({}));
+    other_host_old.call.at =
+        OffsetDateTime::now_utc() - gate_core::INTENT_LEASE - time::Duration::minutes(1);
     let all = [
         &create_done,
         &create_lost,
@@ -224,7 +219,7 @@ async fn dead_processes_intents_are_settled_from_notion(db: TestDb) {
             .collect();
         assert_eq!(found.len(), 1, "one record per settled intent");
         let r = &found[0].record;
-        assert_eq!(r.request_id, i.request_id);
+        assert_eq!(r.call.request_id, i.call.request_id);
         assert_eq!(r.args_summary.as_ref().unwrap()["recovered"], true);
         (r.outcome, r.reason.clone().unwrap_or_default())
     };
@@ -301,30 +296,30 @@ async fn an_edit_by_the_same_bot_is_not_taken_for_the_lost_write(db: TestDb) {
     let title_hash = |t: &str| gate_store::sha256_hex(t.as_bytes());
     let page = ids.grandchild_page.clone();
     let path = format!("/v1/pages/{page}");
-    let lost = intent(
+    let mut lost = intent(
         &w,
         &dead,
         "pages.update",
         "update",
         json!({"method": "PATCH", "path": path, "title_sha256": title_hash("Lost title")}),
-    )
-    .targets(vec![page.clone()]);
-    let applied = intent(
+    );
+    let mut applied = intent(
         &w,
         &dead,
         "pages.update",
         "update",
         json!({"method": "PATCH", "path": path, "title_sha256": title_hash("Kept title")}),
-    )
-    .targets(vec![page.clone()]);
-    let icon = intent(
+    );
+    let mut icon = intent(
         &w,
         &dead,
         "pages.update",
         "update",
         json!({"method": "PATCH", "path": path}),
-    )
-    .targets(vec![page.clone()]);
+    );
+    for i in [&mut lost, &mut applied, &mut icon] {
+        i.call.target_ids = vec![page.clone()];
+    }
     let entries: Vec<AuditEntry> = [&lost, &applied, &icon]
         .iter()
         .map(|i| AuditEntry::Intent(Box::new((*i).clone())))

@@ -44,7 +44,7 @@ async fn view_note_withdraw_and_visibility(db: TestDb) {
     let v = w.gate.approval_view(&agent, first).await.expect("view");
     assert_eq!(v.status, ApprovalStatus::Pending);
     assert_eq!((v.note.as_deref(), v.result.as_ref()), (None, None));
-    assert_eq!(v.approval.operation, "pages.create");
+    assert_eq!(v.approval.request.operation, "pages.create");
 
     // Nobody else's agent and no other user sees it, on any of the calls.
     for key in [&sibling.key, &stranger.key] {

@@ -96,11 +96,11 @@ fn tool_result(view: &ApprovalView) -> CallToolResult {
     };
     match view.status {
         ApprovalStatus::Executed => {
-            let request = serde_json::from_str(&a.request_json).unwrap_or(Value::Null);
+            let request = serde_json::from_str(&a.request.request_json).unwrap_or(Value::Null);
             let answer = view.result.clone().unwrap_or(Value::Null);
             results::success(
                 gate_policy::ToolAction::GetApproval,
-                compact_result(&a.operation, &request, &answer),
+                compact_result(&a.request.operation, &request, &answer),
                 None,
             )
         }

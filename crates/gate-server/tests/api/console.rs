@@ -366,7 +366,7 @@ async fn approvals_are_seen_and_decided_only_by_their_people_and_run_once() {
     assert!(
         page.events
             .iter()
-            .all(|e| e.record.user_id == Some(alice_caller.user_id))
+            .all(|e| e.record.call.user_id == Some(alice_caller.user_id))
     );
     // Denying another.
     let id2 = held_create(&gw, "Second", "x").await;

@@ -490,7 +490,8 @@ async fn writes_are_never_sent_twice_and_errors_say_whether_they_applied() {
             let new = &records[..records.len() - audit_before];
             assert_eq!(new.len(), calls, "{ctx}: one audit record per call");
             assert!(
-                new.iter().all(|r| r.surface.as_str() == s.audit_name()),
+                new.iter()
+                    .all(|r| r.call.surface.as_str() == s.audit_name()),
                 "{ctx}"
             );
             let failed = new.iter().filter(|r| r.outcome.as_str() == "error").count();

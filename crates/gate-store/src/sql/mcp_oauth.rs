@@ -12,7 +12,7 @@ use super::rows::{RowExt, opt_time, time};
 use super::{SqlStore, check_name, opt_str, random_token};
 use crate::error::{Result, StoreError};
 use crate::ids::{AgentId, ApiKeyId, ConnectionId, TokenHash, UserId, now, to_ms};
-use crate::mcp_oauth::{McpClient, McpCode, McpToken};
+use crate::mcp_oauth::{McpClient, McpCode, McpConsent, McpToken};
 
 pub(crate) const CLIENT_COLS: &str =
     "client_id, client_name, redirect_uris, created_at, expires_at";
@@ -37,16 +37,18 @@ pub(crate) fn code(row: &impl RowExt) -> Result<McpCode> {
     Ok(McpCode {
         code_hash: TokenHash::from_hex(&row.text("code_hash")?)
             .map_err(|_| StoreError::corrupt("mcp code hash"))?,
-        client_id: row.text("client_id")?,
-        user_id: UserId::parse_stored(&row.text("user_id")?)?,
-        connection_id: row
-            .opt_text("connection_id")?
-            .map(|s| ConnectionId::parse_stored(&s))
-            .transpose()?,
-        maturity: row.text("maturity")?,
-        redirect_uri: row.text("redirect_uri")?,
-        code_challenge: row.text("code_challenge")?,
-        resource: row.opt_text("resource")?,
+        consent: McpConsent {
+            client_id: row.text("client_id")?,
+            user_id: UserId::parse_stored(&row.text("user_id")?)?,
+            connection_id: row
+                .opt_text("connection_id")?
+                .map(|s| ConnectionId::parse_stored(&s))
+                .transpose()?,
+            maturity: row.text("maturity")?,
+            redirect_uri: row.text("redirect_uri")?,
+            code_challenge: row.text("code_challenge")?,
+            resource: row.opt_text("resource")?,
+        },
         created_at: time(row, "created_at")?,
         expires_at: time(row, "expires_at")?,
         used_at: opt_time(row, "used_at")?,
@@ -122,6 +124,8 @@ impl<D: Dialect> SqlStore<D> {
         let value = random_token();
         let hash = TokenHash::of(value.expose_secret());
         let at = now();
+        let expires_at = at + ttl("code", new.ttl)?;
+        let new = new.consent;
         let sql = format!(
             "INSERT INTO mcp_oauth_codes (code_hash, client_id, user_id, connection_id, maturity, \
                redirect_uri, code_challenge, resource, created_at, expires_at) \
@@ -137,7 +141,7 @@ impl<D: Dialect> SqlStore<D> {
             .bind(new.code_challenge)
             .bind(new.resource)
             .bind(to_ms(at))
-            .bind(to_ms(at + ttl("code", new.ttl)?))
+            .bind(to_ms(expires_at))
             .fetch_one(&self.pool)
             .await?;
         Ok(crate::mcp_oauth::CreatedMcpCode {

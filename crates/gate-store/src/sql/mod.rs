@@ -1095,13 +1095,14 @@ impl<D: Dialect> Store for SqlStore<D> {
     // ---- approvals -----------------------------------------------------------
 
     async fn create_approval(&self, new: NewApproval) -> Result<Approval> {
+        let NewApproval { request: new, ttl } = new;
         let operation = check_name("operation", &new.operation)?;
         let action_class = check_name("action class", &new.action_class)?;
         if serde_json::from_str::<serde_json::Value>(&new.request_json).is_err() {
             return Err(StoreError::invalid("approval request: not JSON"));
         }
-        let ttl = time::Duration::try_from(new.ttl)
-            .map_err(|_| StoreError::invalid("approval lifetime"))?;
+        let ttl =
+            time::Duration::try_from(ttl).map_err(|_| StoreError::invalid("approval lifetime"))?;
         let created = now();
         let sql = format!(
             "INSERT INTO approvals (id, requester_kind, requester_user_id, agent_id, connection_id, \

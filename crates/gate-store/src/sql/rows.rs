@@ -1,15 +1,15 @@
 //! Column lists and row decoders shared by both backends.
 
 use crate::audit::{
-    AuditDecision, AuditEvent, AuditIntent, AuditRecord, CallerKind, Outcome, Surface,
+    AuditCall, AuditDecision, AuditEvent, AuditIntent, AuditRecord, CallerKind, Outcome, Surface,
 };
 use crate::error::{Result, StoreError};
 use crate::ids::{
     AgentId, ApiKeyId, ApprovalId, AuditEventId, ConnectionId, IntentId, TokenHash, UserId, from_ms,
 };
 use crate::models::{
-    Agent, ApiKey, ApiKeyKind, Approval, ApprovalStatus, Connection, ConnectionKind, OAuthState,
-    RequesterKind, User,
+    Agent, ApiKey, ApiKeyKind, Approval, ApprovalRequest, ApprovalStatus, Connection,
+    ConnectionKind, OAuthState, RequesterKind, User,
 };
 use crate::vault::KeyId;
 
@@ -140,46 +140,52 @@ pub(crate) fn spool_line_from_json(line: &[u8]) -> Option<SpoolLine> {
     Some(SpoolLine::Record(Box::new(cells)))
 }
 
+/// How many leading columns of [`AUDIT_INSERT_COLS`] hold the call (`at` to `target_ids`);
+/// in [`INTENT_INSERT_COLS`] they follow the intent's `id`.
+const CALL_CELLS: usize = 10;
+
+/// The values of the call's columns (`at` to `target_ids`), in order.
+fn call_cells(c: &AuditCall) -> [Cell; CALL_CELLS] {
+    let text = |s: &str| Cell::Text(Some(s.to_owned()));
+    [
+        Cell::Int(Some(crate::ids::to_ms(c.at))),
+        text(&c.request_id),
+        text(c.caller_kind.as_str()),
+        Cell::Text(c.user_id.map(|v| v.to_string())),
+        Cell::Text(c.agent_id.map(|v| v.to_string())),
+        Cell::Text(c.connection_id.map(|v| v.to_string())),
+        text(c.surface.as_str()),
+        Cell::Text(c.action_class.clone()),
+        text(&c.operation),
+        Cell::Text(Some(
+            serde_json::Value::from(c.target_ids.clone()).to_string(),
+        )),
+    ]
+}
+
+/// `cells` as an array of `N`: the lists below are exactly `N` long (see the test
+/// `cell_lists_fill_their_columns`); a missing cell would be `NULL`.
+fn cell_array<const N: usize>(cells: impl IntoIterator<Item = Cell>) -> [Cell; N] {
+    let mut cells = cells.into_iter();
+    std::array::from_fn(|_| cells.next().unwrap_or(Cell::Text(None)))
+}
+
 /// The values of [`INTENT_INSERT_COLS`], in order.
 pub(crate) fn intent_cells(i: &AuditIntent) -> [Cell; INTENT_CELLS] {
     let text = |s: &str| Cell::Text(Some(s.to_owned()));
-    [
-        text(&i.id.to_string()),
-        Cell::Int(Some(crate::ids::to_ms(i.at))),
-        text(&i.request_id),
-        text(i.caller_kind.as_str()),
-        Cell::Text(i.user_id.map(|v| v.to_string())),
-        Cell::Text(i.agent_id.map(|v| v.to_string())),
-        Cell::Text(i.connection_id.map(|v| v.to_string())),
-        text(i.surface.as_str()),
-        Cell::Text(i.action_class.clone()),
-        text(&i.operation),
-        Cell::Text(Some(
-            serde_json::Value::from(i.target_ids.clone()).to_string(),
-        )),
+    let head = [text(&i.id.to_string())];
+    let tail = [
         text(&i.request_hash),
         Cell::Text(i.markers.as_ref().map(|m| m.to_string())),
         text(&i.owner),
-    ]
+    ];
+    cell_array(head.into_iter().chain(call_cells(&i.call)).chain(tail))
 }
 
 /// The values of [`AUDIT_INSERT_COLS`], in order.
 pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; AUDIT_CELLS] {
     let text = |s: &str| Cell::Text(Some(s.to_owned()));
-    let id = |v: Option<String>| Cell::Text(v);
-    [
-        Cell::Int(Some(crate::ids::to_ms(r.at))),
-        text(&r.request_id),
-        text(r.caller_kind.as_str()),
-        id(r.user_id.map(|v| v.to_string())),
-        id(r.agent_id.map(|v| v.to_string())),
-        id(r.connection_id.map(|v| v.to_string())),
-        text(r.surface.as_str()),
-        Cell::Text(r.action_class.clone()),
-        text(&r.operation),
-        Cell::Text(Some(
-            serde_json::Value::from(r.target_ids.clone()).to_string(),
-        )),
+    let tail = [
         text(r.decision.as_str()),
         Cell::Text(r.reason.clone()),
         text(r.outcome.as_str()),
@@ -187,7 +193,8 @@ pub(crate) fn audit_cells(r: &AuditRecord) -> [Cell; AUDIT_CELLS] {
         Cell::Int(r.duration_ms.map(|d| i64::try_from(d).unwrap_or(i64::MAX))),
         Cell::Text(r.args_summary.as_ref().map(|a| a.to_string())),
         Cell::Text(r.intent_id.map(|v| v.to_string())),
-    ]
+    ];
+    cell_array(call_cells(&r.call).into_iter().chain(tail))
 }
 
 /// Typed column access on either backend's rows, with decode errors turned into
@@ -352,13 +359,15 @@ pub(crate) fn console_session(row: &impl RowExt) -> Result<crate::sessions::Cons
 pub(crate) fn approval(row: &impl RowExt) -> Result<Approval> {
     Ok(Approval {
         id: ApprovalId::parse_stored(&row.text("id")?)?,
-        requester_kind: RequesterKind::parse_stored(&row.text("requester_kind")?)?,
-        requester_user_id: opt_id!(row, "requester_user_id", UserId),
-        agent_id: opt_id!(row, "agent_id", AgentId),
-        connection_id: opt_id!(row, "connection_id", ConnectionId),
-        operation: row.text("operation")?,
-        action_class: row.text("action_class")?,
-        request_json: row.text("request_json")?,
+        request: ApprovalRequest {
+            requester_kind: RequesterKind::parse_stored(&row.text("requester_kind")?)?,
+            requester_user_id: opt_id!(row, "requester_user_id", UserId),
+            agent_id: opt_id!(row, "agent_id", AgentId),
+            connection_id: opt_id!(row, "connection_id", ConnectionId),
+            operation: row.text("operation")?,
+            action_class: row.text("action_class")?,
+            request_json: row.text("request_json")?,
+        },
         request_hash: row.text("request_hash")?,
         status: ApprovalStatus::parse_stored(&row.text("status")?)?,
         created_at: time(row, "created_at")?,
@@ -372,9 +381,25 @@ pub(crate) fn approval(row: &impl RowExt) -> Result<Approval> {
     })
 }
 
-pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
+/// The call's columns of an audit event or intent (`at` to `target_ids`).
+fn audit_call(row: &impl RowExt) -> Result<AuditCall> {
     let target_ids: Vec<String> = serde_json::from_str(&row.text("target_ids")?)
         .map_err(|_| StoreError::corrupt("column target_ids: not a JSON array of strings"))?;
+    Ok(AuditCall {
+        at: time(row, "at")?,
+        request_id: row.text("request_id")?,
+        caller_kind: CallerKind::parse_stored(&row.text("caller_kind")?)?,
+        user_id: opt_id!(row, "user_id", UserId),
+        agent_id: opt_id!(row, "agent_id", AgentId),
+        connection_id: opt_id!(row, "connection_id", ConnectionId),
+        surface: Surface::parse_stored(&row.text("surface")?)?,
+        action_class: row.opt_text("action_class")?,
+        operation: row.text("operation")?,
+        target_ids,
+    })
+}
+
+pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
     let duration_ms = row
         .opt_int("duration_ms")?
         .map(|v| u64::try_from(v).map_err(|_| StoreError::corrupt(format!("duration_ms {v}"))))
@@ -382,16 +407,7 @@ pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
     Ok(AuditEvent {
         id: AuditEventId(row.int("id")?),
         record: AuditRecord {
-            at: time(row, "at")?,
-            request_id: row.text("request_id")?,
-            caller_kind: CallerKind::parse_stored(&row.text("caller_kind")?)?,
-            user_id: opt_id!(row, "user_id", UserId),
-            agent_id: opt_id!(row, "agent_id", AgentId),
-            connection_id: opt_id!(row, "connection_id", ConnectionId),
-            surface: Surface::parse_stored(&row.text("surface")?)?,
-            action_class: row.opt_text("action_class")?,
-            operation: row.text("operation")?,
-            target_ids,
+            call: audit_call(row)?,
             decision: AuditDecision::parse_stored(&row.text("decision")?)?,
             reason: row.opt_text("reason")?,
             outcome: Outcome::parse_stored(&row.text("outcome")?)?,
@@ -404,22 +420,37 @@ pub(crate) fn audit_event(row: &impl RowExt) -> Result<AuditEvent> {
 }
 
 pub(crate) fn intent(row: &impl RowExt) -> Result<AuditIntent> {
-    let target_ids: Vec<String> = serde_json::from_str(&row.text("target_ids")?)
-        .map_err(|_| StoreError::corrupt("column target_ids: not a JSON array of strings"))?;
     Ok(AuditIntent {
         id: IntentId::parse_stored(&row.text("id")?)?,
-        at: time(row, "at")?,
-        request_id: row.text("request_id")?,
-        caller_kind: CallerKind::parse_stored(&row.text("caller_kind")?)?,
-        user_id: opt_id!(row, "user_id", UserId),
-        agent_id: opt_id!(row, "agent_id", AgentId),
-        connection_id: opt_id!(row, "connection_id", ConnectionId),
-        surface: Surface::parse_stored(&row.text("surface")?)?,
-        action_class: row.opt_text("action_class")?,
-        operation: row.text("operation")?,
-        target_ids,
+        call: audit_call(row)?,
         request_hash: row.text("request_hash")?,
         markers: opt_json(row, "markers")?,
         owner: row.text("owner")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::AuditIntent;
+
+    fn columns(list: &str) -> usize {
+        list.split(',').count()
+    }
+
+    #[test]
+    fn cell_lists_fill_their_columns() {
+        assert_eq!(columns(AUDIT_INSERT_COLS), AUDIT_CELLS);
+        assert_eq!(columns(INTENT_INSERT_COLS), INTENT_CELLS);
+        let call = AuditCall::new("r", CallerKind::Agent, Surface::Rest, "op");
+        let intent = AuditIntent::new(call.clone(), "hash", "owner");
+        let record = AuditRecord::new(call, AuditDecision::Allow, Outcome::Ok).intent(intent.id);
+        // The last cell of each list is its own (not a filler `NULL`).
+        let id = intent.id.to_string();
+        assert!(matches!(&audit_cells(&record)[AUDIT_CELLS - 1], Cell::Text(Some(s)) if *s == id));
+        assert!(
+            matches!(&intent_cells(&intent)[INTENT_CELLS - 1], Cell::Text(Some(s)) if s == "owner")
+        );
+        assert!(matches!(&intent_cells(&intent)[0], Cell::Text(Some(s)) if *s == id));
+    }
 }

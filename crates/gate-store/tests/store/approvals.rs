@@ -35,8 +35,8 @@ async fn approval_lifecycle(db: &TestDb) {
         .await
         .expect("create");
     assert_eq!(a.status, ApprovalStatus::Pending);
-    assert_eq!(a.requester_kind, RequesterKind::Agent);
-    assert_eq!(a.request_json, REQUEST);
+    assert_eq!(a.request.requester_kind, RequesterKind::Agent);
+    assert_eq!(a.request.request_json, REQUEST);
     assert_eq!(a.request_hash, gate_store::sha256_hex(REQUEST.as_bytes()));
     assert_eq!(a.expires_at - a.created_at, time::Duration::hours(24));
     assert!(a.decided_by.is_none() && a.result_json.is_none());

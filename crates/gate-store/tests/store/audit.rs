@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use gate_store::{
-    AgentId, AuditCursor, AuditDecision, AuditOrder, AuditQuery, AuditRecord, CallerKind, Outcome,
-    Surface, UserId,
+    AgentId, AuditCall, AuditCursor, AuditDecision, AuditOrder, AuditQuery, AuditRecord,
+    CallerKind, Outcome, Surface, UserId,
 };
 use time::OffsetDateTime;
 
@@ -37,34 +37,35 @@ fn fixture(n: usize) -> Fixture {
     let t0 = OffsetDateTime::from_unix_timestamp(1_780_000_000).expect("time");
     let records = (0..n)
         .map(|i| {
-            let mut r = AuditRecord::new(
+            let kind = if i % 7 == 0 {
+                CallerKind::User
+            } else {
+                CallerKind::Agent
+            };
+            let mut call = AuditCall::new(
                 format!("req-{i}"),
-                if i % 7 == 0 {
-                    CallerKind::User
-                } else {
-                    CallerKind::Agent
-                },
+                kind,
                 Surface::ALL[i % Surface::ALL.len()],
                 format!("op.{}", i % 11),
-                if i % 4 == 2 {
-                    AuditDecision::Deny
-                } else {
-                    AuditDecision::Allow
-                },
-                OUTCOMES[i % OUTCOMES.len()],
             )
             .at(t0 + time::Duration::seconds(i as i64))
             .action_class(CLASSES[i % CLASSES.len()])
-            .targets([format!("page-{i}"), "db-1".to_owned()])
-            .upstream_status(200)
-            .duration_ms(i as u64)
-            .args_summary(serde_json::json!({"children": i % 3}));
+            .targets([format!("page-{i}"), "db-1".to_owned()]);
             if i % 7 != 0 {
-                r = r.agent(agents[i % 3]);
+                call = call.agent(agents[i % 3]);
             }
             if i % 2 == 0 {
-                r = r.user(user);
+                call = call.user(user);
             }
+            let decision = if i % 4 == 2 {
+                AuditDecision::Deny
+            } else {
+                AuditDecision::Allow
+            };
+            let mut r = AuditRecord::new(call, decision, OUTCOMES[i % OUTCOMES.len()])
+                .upstream_status(200)
+                .duration_ms(i as u64)
+                .args_summary(serde_json::json!({"children": i % 3}));
             if i % 5 == 0 {
                 r = r.reason("maturity_too_low");
             }
@@ -88,7 +89,7 @@ async fn walk(store: &dyn gate_store::Store, query: AuditQuery) -> Vec<String> {
         let page = store.query_audit(&q).await.expect("page");
         pages += 1;
         assert!(pages < 10_000, "pagination must end");
-        seen.extend(page.events.iter().map(|e| e.record.request_id.clone()));
+        seen.extend(page.events.iter().map(|e| e.record.call.request_id.clone()));
         match page.next_cursor {
             // The cursor survives a round trip through its string form.
             Some(c) => q.cursor = Some(c.to_string().parse::<AuditCursor>().expect("cursor")),
@@ -147,7 +148,7 @@ async fn audit_filters_and_cursor_pagination(db: &TestDb) {
             .records
             .iter()
             .filter(|r| pred(r))
-            .map(|r| r.request_id.clone())
+            .map(|r| r.call.request_id.clone())
             .collect();
         v.reverse();
         v
@@ -156,15 +157,15 @@ async fn audit_filters_and_cursor_pagination(db: &TestDb) {
     let cases: Vec<(AuditQuery, Vec<String>)> = vec![
         (
             AuditQuery::new().agent(agent),
-            expect(&|r| r.agent_id == Some(agent)),
+            expect(&|r| r.call.agent_id == Some(agent)),
         ),
         (
             AuditQuery::new().user(f.user),
-            expect(&|r| r.user_id == Some(f.user)),
+            expect(&|r| r.call.user_id == Some(f.user)),
         ),
         (
             AuditQuery::new().action_class("delete"),
-            expect(&|r| r.action_class.as_deref() == Some("delete")),
+            expect(&|r| r.call.action_class.as_deref() == Some("delete")),
         ),
         (
             AuditQuery::new().outcome(Outcome::Denied),
@@ -175,8 +176,8 @@ async fn audit_filters_and_cursor_pagination(db: &TestDb) {
                 .since(f.t0 + time::Duration::seconds(100))
                 .until(f.t0 + time::Duration::seconds(200)),
             expect(&|r| {
-                r.at >= f.t0 + time::Duration::seconds(100)
-                    && r.at < f.t0 + time::Duration::seconds(200)
+                r.call.at >= f.t0 + time::Duration::seconds(100)
+                    && r.call.at < f.t0 + time::Duration::seconds(200)
             }),
         ),
         (
@@ -185,8 +186,8 @@ async fn audit_filters_and_cursor_pagination(db: &TestDb) {
                 .action_class("read")
                 .outcome(Outcome::Ok),
             expect(&|r| {
-                r.agent_id == Some(agent)
-                    && r.action_class.as_deref() == Some("read")
+                r.call.agent_id == Some(agent)
+                    && r.call.action_class.as_deref() == Some("read")
                     && r.outcome == Outcome::Ok
             }),
         ),

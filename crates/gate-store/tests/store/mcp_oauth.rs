@@ -79,8 +79,8 @@ async fn mcp_clients_codes_and_tokens(db: &TestDb) {
         .flatten()
         .collect();
     assert_eq!(got.len(), 1, "exactly one exchange wins");
-    assert_eq!(got[0].maturity, "supervised");
-    assert_eq!(got[0].resource.as_deref(), Some("http://x/mcp"));
+    assert_eq!(got[0].consent.maturity, "supervised");
+    assert_eq!(got[0].consent.resource.as_deref(), Some("http://x/mcp"));
     assert!(
         store
             .consume_mcp_code(&hash)

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gate_store::{
-    AuditClosed, AuditDecision, AuditDurability, AuditEntry, AuditIntent, AuditQuery, AuditRecord,
-    AuditWriter, AuditWriterConfig, CallerKind, Outcome, Store, StoreOptions, Surface,
+    AuditCall, AuditClosed, AuditDecision, AuditDurability, AuditEntry, AuditIntent, AuditQuery,
+    AuditRecord, AuditWriter, AuditWriterConfig, CallerKind, Outcome, Store, StoreOptions, Surface,
 };
 use tokio::task::JoinHandle;
 
@@ -28,16 +28,15 @@ crate::contract!(
 );
 
 fn record(i: usize) -> AuditRecord {
-    AuditRecord::new(
+    let call = AuditCall::new(
         format!("req-{i}"),
         CallerKind::Agent,
         Surface::Mcp,
         "pages.retrieve",
-        AuditDecision::Allow,
-        Outcome::Ok,
     )
     .action_class("read")
-    .targets([format!("page-{i}")])
+    .targets([format!("page-{i}")]);
+    AuditRecord::new(call, AuditDecision::Allow, Outcome::Ok)
 }
 
 async fn all_request_ids(store: &dyn gate_store::Store) -> HashSet<String> {
@@ -592,17 +591,16 @@ async fn writer_sqlite_spool_of_a_dead_process_is_imported_once(db: &TestDb) {
 }
 
 fn intent(i: usize) -> AuditIntent {
-    AuditIntent::new(
+    let call = AuditCall::new(
         format!("req-w{i}"),
         CallerKind::Agent,
         Surface::Proxy,
         "pages.update",
-        "0".repeat(64),
-        gate_store::intent_owner(),
     )
-    .action_class(Some("update".to_owned()))
-    .targets(vec![format!("page-{i}")])
-    .markers(serde_json::json!({"method": "PATCH", "path": format!("/v1/pages/page-{i}")}))
+    .action_class("update")
+    .targets([format!("page-{i}")]);
+    AuditIntent::new(call, "0".repeat(64), gate_store::intent_owner())
+        .markers(serde_json::json!({"method": "PATCH", "path": format!("/v1/pages/page-{i}")}))
 }
 
 /// A write's intent is durable when `record_intent_durable` returns (SQLite: a line of the

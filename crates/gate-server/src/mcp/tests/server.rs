@@ -23,7 +23,7 @@ async fn call(gw: &Gateway, client: &Client, tool: &str, args: Value) -> CallToo
     let result = client.call_tool(params).await.unwrap();
     let records = audit(gw).await;
     assert_eq!(records.len(), before + 1, "{tool}: one audit record");
-    assert_eq!(records[0].surface.as_str(), "mcp", "{tool}");
+    assert_eq!(records[0].call.surface.as_str(), "mcp", "{tool}");
     result
 }
 

@@ -120,7 +120,7 @@ impl From<Approval> for ApprovalView {
 
 impl From<gate_core::ApprovalView> for ApprovalView {
     fn from(v: gate_core::ApprovalView) -> Self {
-        let request = json_or_text(&v.approval.request_json);
+        let request = json_or_text(&v.approval.request.request_json);
         let result = match v.status {
             ApprovalStatus::Executed | ApprovalStatus::Failed => Some(ApprovalResult {
                 status: v.approval.result_status,
@@ -128,7 +128,7 @@ impl From<gate_core::ApprovalView> for ApprovalView {
                 summary: v
                     .result
                     .as_ref()
-                    .map(|r| compact_result(&v.approval.operation, &request, r)),
+                    .map(|r| compact_result(&v.approval.request.operation, &request, r)),
             }),
             _ => None,
         };
@@ -136,12 +136,12 @@ impl From<gate_core::ApprovalView> for ApprovalView {
         Self {
             id: a.id,
             status: v.status.to_string(),
-            requester_kind: a.requester_kind.to_string(),
-            agent_id: a.agent_id,
-            requester_user_id: a.requester_user_id,
-            connection_id: a.connection_id,
-            operation: a.operation,
-            action_class: a.action_class,
+            requester_kind: a.request.requester_kind.to_string(),
+            agent_id: a.request.agent_id,
+            requester_user_id: a.request.requester_user_id,
+            connection_id: a.request.connection_id,
+            operation: a.request.operation,
+            action_class: a.request.action_class,
             request,
             request_hash: a.request_hash,
             created_at: rfc3339(a.created_at),
@@ -214,19 +214,19 @@ impl From<gate_core::ApprovalView> for HeldCall {
             ApprovalStatus::Withdrawn => "withdrawn by its requester; it will not run",
             _ => "",
         };
-        let request = json_or_text(&v.approval.request_json);
+        let request = json_or_text(&v.approval.request.request_json);
         let result = v
             .result
             .as_ref()
-            .map(|r| compact_result(&v.approval.operation, &request, r));
+            .map(|r| compact_result(&v.approval.request.operation, &request, r));
         let a = v.approval;
         Self {
             approval_id: a.id,
             status: v.status.to_string(),
             done: v.status.is_final(),
             message: message.to_owned(),
-            operation: a.operation,
-            action_class: a.action_class,
+            operation: a.request.operation,
+            action_class: a.request.action_class,
             created_at: rfc3339(a.created_at),
             expires_at: rfc3339(a.expires_at),
             decided_at: a.decided_at.map(rfc3339),

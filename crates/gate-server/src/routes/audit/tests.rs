@@ -230,15 +230,18 @@ async fn export_streams_past_one_page() {
     let alice = gw.gate.store().get_user_by_name("alice").await.unwrap();
     let records: Vec<gate_store::AuditRecord> = (0..1203)
         .map(|i| {
-            gate_store::AuditRecord::new(
+            let call = gate_store::AuditCall::new(
                 format!("req_bulk_{i}"),
                 gate_store::CallerKind::User,
                 gate_store::Surface::Rest,
                 "pages.retrieve",
+            )
+            .user(alice.id);
+            gate_store::AuditRecord::new(
+                call,
                 gate_store::AuditDecision::Allow,
                 gate_store::Outcome::Ok,
             )
-            .user(alice.id)
         })
         .collect();
     gw.gate.store().append_audit(&records).await.unwrap();
@@ -326,7 +329,7 @@ async fn the_request_id_of_an_answer_finds_its_audit_record() {
         .events;
     let ids: Vec<&str> = records
         .iter()
-        .map(|e| e.record.request_id.as_str())
+        .map(|e| e.record.call.request_id.as_str())
         .collect();
     for (id, surface) in [
         ("client-id-rest-1", "rest"),
@@ -335,10 +338,10 @@ async fn the_request_id_of_an_answer_finds_its_audit_record() {
     ] {
         let found: Vec<_> = records
             .iter()
-            .filter(|e| e.record.request_id == id)
+            .filter(|e| e.record.call.request_id == id)
             .collect();
         assert_eq!(found.len(), 1, "{id}: one record among {ids:?}");
-        assert_eq!(found[0].record.surface.as_str(), surface, "{id}");
+        assert_eq!(found[0].record.call.surface.as_str(), surface, "{id}");
     }
     assert!(!ids.contains(&odd.as_str()), "an odd id is not audited");
     assert!(

@@ -120,7 +120,7 @@ async fn every_endpoint_by_maturity_with_one_audit_record_each() {
             let records = audit(&gw).await;
             assert_eq!(records.len(), before + 1, "{who} {ep:?}: one audit record");
             let r = &records[0];
-            assert_eq!(r.surface.as_str(), "rest");
+            assert_eq!(r.call.surface.as_str(), "rest");
             let decision = r.decision.as_str();
             match status {
                 200 => {
@@ -145,7 +145,7 @@ async fn every_endpoint_by_maturity_with_one_audit_record_each() {
             }
             if who == &"autonomous" && ep == Ep::Trash {
                 assert_eq!(body["in_trash"], true, "{body}");
-                assert_eq!(r.action_class.as_deref(), Some("delete"));
+                assert_eq!(r.call.action_class.as_deref(), Some("delete"));
             }
         }
     }

@@ -31,7 +31,7 @@ async fn proxy_audit_count(gw: &Gateway) -> usize {
         .unwrap();
     page.events
         .iter()
-        .filter(|e| e.record.surface.as_str() == "proxy")
+        .filter(|e| e.record.call.surface.as_str() == "proxy")
         .count()
 }
 
@@ -275,13 +275,13 @@ async fn a_30_mb_file_uploads_through_the_proxy_in_parts_and_attaches() {
     let sends: Vec<_> = page
         .events
         .iter()
-        .filter(|e| e.record.operation == "file_uploads.send")
+        .filter(|e| e.record.call.operation == "file_uploads.send")
         .collect();
     assert_eq!(sends.len(), 3);
     assert!(
         sends
             .iter()
-            .all(|e| e.record.action_class.as_deref() == Some("create"))
+            .all(|e| e.record.call.action_class.as_deref() == Some("create"))
     );
 }
 

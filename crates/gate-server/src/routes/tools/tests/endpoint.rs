@@ -289,7 +289,7 @@ async fn every_action_works_for_an_autonomous_agent() {
         .query_audit(&gate_store::AuditQuery::new().limit(1))
         .await
         .unwrap();
-    assert_eq!(records.events[0].record.surface.as_str(), "tool");
+    assert_eq!(records.events[0].record.call.surface.as_str(), "tool");
 }
 
 #[tokio::test]
