@@ -407,16 +407,7 @@ async fn run_inner(p: Params) -> Result<()> {
         p.min_secs > 0.0 && p.max_secs >= p.min_secs,
         "--min-secs must be positive and at most --max-secs"
     );
-    let dir = crate::bin_dir(p.bin_dir.as_deref())?;
-    let gate_bin = dir.join("notion-gate");
-    let emu_bin = dir.join("notion-emulator");
-    for b in [&gate_bin, &emu_bin] {
-        ensure!(
-            b.exists(),
-            "{} is missing: run `cargo build --release -p notion-gate -p notion-emulator --bins` first, or pass --bin-dir",
-            b.display()
-        );
-    }
+    let (gate_bin, emu_bin) = crate::overhead::binaries(p.bin_dir.as_deref())?;
     let seed = p.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

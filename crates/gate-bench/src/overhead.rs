@@ -139,13 +139,7 @@ pub async fn run(p: Params) -> Result<()> {
 /// The `notion-gate` and `notion-emulator` binaries in `bin_dir` (default: this binary's
 /// folder), checked to exist.
 pub(crate) fn binaries(bin_dir: Option<&Path>) -> Result<(PathBuf, PathBuf)> {
-    let dir = match bin_dir {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let exe = std::env::current_exe().context("this binary's path")?;
-            exe.parent().context("this binary's folder")?.to_path_buf()
-        }
-    };
+    let dir = crate::bin_dir(bin_dir)?;
     let gate_bin = dir.join("notion-gate");
     let emu_bin = dir.join("notion-emulator");
     for b in [&gate_bin, &emu_bin] {
