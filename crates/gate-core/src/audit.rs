@@ -147,6 +147,19 @@ impl CallAudit {
         Ok(())
     }
 
+    /// Writes the record of a call that ends before any answer from Notion (refused, or
+    /// failed on the gateway's side), and returns the error to answer.
+    pub(crate) async fn refuse(
+        self,
+        decision: AuditDecision,
+        reason: &str,
+        outcome: Outcome,
+        error: GateError,
+    ) -> GateError {
+        self.finish(decision, Some(reason), outcome, None).await;
+        error
+    }
+
     /// Writes the record (exactly once).
     pub(crate) async fn finish(
         mut self,

@@ -43,6 +43,8 @@ pub(crate) enum Hold {
 /// audit record, the canonical request, its classification and the connection to run it on
 /// (always set when `awaiting_approval` is false).
 pub(crate) struct Admitted {
+    /// The call's request id (minted by `admit`, in its audit record and its answer).
+    pub(crate) request_id: String,
     pub(crate) audit: CallAudit,
     pub(crate) canonical: Canonical,
     pub(crate) op: Operation,
@@ -422,41 +424,32 @@ impl Gate {
         surface: Surface,
         req: NotionRequest,
     ) -> Result<GateResponse, GateError> {
-        let request_id = new_request_id();
-        let Admitted {
-            mut audit,
-            canonical,
-            op,
-            conn_id,
-            ..
-        } = self
-            .admit(caller, surface, req, &request_id, Hold::Request)
-            .await?;
-        let Some(conn_id) = conn_id else {
+        let mut call = self.admit(caller, surface, req, Hold::Request).await?;
+        let Some(conn_id) = call.conn_id else {
             return Err(GateError::NotFound { what: "connection" });
         };
         match self
-            .execute(conn_id, caller, &canonical, &op, &mut audit)
+            .execute(conn_id, caller, &call.canonical, &call.op, &mut call.audit)
             .await
         {
             Ok(resp) => {
                 if let Some(id) = resp.request_id() {
-                    audit.note("notion_request_id", Value::String(id));
+                    call.audit.note("notion_request_id", Value::String(id));
                 }
                 if resp.attempts > 1 {
-                    audit.note("attempts", json!(resp.attempts));
+                    call.audit.note("attempts", json!(resp.attempts));
                 }
                 if resp.shared {
                     // Served by an identical read another call sent (coalesced).
-                    audit.note("shared", Value::Bool(true));
+                    call.audit.note("shared", Value::Bool(true));
                 }
                 let ok = (200..300).contains(&resp.status);
                 let outcome = if ok { Outcome::Ok } else { Outcome::Error };
                 let reason = (!ok).then_some("upstream_error");
-                audit
+                call.audit
                     .finish(AuditDecision::Allow, reason, outcome, Some(resp.status))
                     .await;
-                Ok(GateResponse::from_raw(&resp, request_id))
+                Ok(GateResponse::from_raw(&resp, call.request_id))
             }
             Err(e) => {
                 let status = match &e {
@@ -468,9 +461,10 @@ impl Gate {
                     ..
                 } = &e
                 {
-                    audit.note("notion_request_id", Value::String(id.clone()));
+                    call.audit
+                        .note("notion_request_id", Value::String(id.clone()));
                 }
-                audit
+                call.audit
                     .finish(AuditDecision::Allow, Some(e.code()), Outcome::Error, status)
                     .await;
                 Err(e)
@@ -488,25 +482,19 @@ impl Gate {
         caller: &Caller,
         surface: Surface,
         req: NotionRequest,
-        request_id: &str,
         hold: Hold,
     ) -> Result<Admitted, GateError> {
         let inner = &self.inner;
-        let mut audit = CallAudit::for_caller(&inner.audit, request_id, caller, surface);
+        let request_id = new_request_id();
+        let mut audit = CallAudit::for_caller(&inner.audit, &request_id, caller, surface);
         let canonical = match Canonical::from_request(req) {
             Ok(c) => c,
             Err(e) => {
                 decision_metric("invalid");
                 audit.operation_name("invalid");
-                audit
-                    .finish(
-                        AuditDecision::Deny,
-                        Some("invalid_request"),
-                        Outcome::Denied,
-                        None,
-                    )
-                    .await;
-                return Err(e);
+                return Err(audit
+                    .refuse(AuditDecision::Deny, "invalid_request", Outcome::Denied, e)
+                    .await);
             }
         };
         let op = audit.classified(&canonical);
@@ -519,15 +507,14 @@ impl Gate {
         let mirror_read = hold == Hold::Mirror && op.class == gate_policy::ActionClass::Read;
         if self.is_local_only() && !mirror_read {
             decision_metric("local_only");
-            audit
-                .finish(
+            return Err(audit
+                .refuse(
                     AuditDecision::Deny,
-                    Some("local_only"),
+                    "local_only",
                     Outcome::Denied,
-                    None,
+                    GateError::LocalOnly,
                 )
-                .await;
-            return Err(GateError::LocalOnly);
+                .await);
         }
 
         let (decision, lookups) = inner
@@ -561,6 +548,7 @@ impl Gate {
                 if hold == Hold::Defer || hold == Hold::Mirror {
                     audit.note("approval_reason", Value::String(reason.to_string()));
                     return Ok(Admitted {
+                        request_id,
                         audit,
                         canonical,
                         op,
@@ -603,37 +591,31 @@ impl Gate {
             _ => {
                 // Ancestry still unknown (no connection, or the walk failed): fail closed.
                 decision_metric("deny");
-                audit
-                    .finish(
-                        AuditDecision::Deny,
-                        Some("ancestry_unknown"),
-                        Outcome::Denied,
-                        None,
-                    )
-                    .await;
-                return Err(GateError::Forbidden {
+                return Err(audit
+                    .refuse(AuditDecision::Deny, "ancestry_unknown", Outcome::Denied, GateError::Forbidden {
                     code: Refusal::OutsideRoots,
                     reason:
                         "could not establish that the targets are inside the agent's allowed pages"
                             .to_owned(),
                     needed: None,
-                });
+                })
+                    .await);
             }
         }
         decision_metric("allow");
 
         let Some(conn_id) = caller.connection_id else {
-            audit
-                .finish(
+            return Err(audit
+                .refuse(
                     AuditDecision::Allow,
-                    Some("no_connection"),
+                    "no_connection",
                     Outcome::Error,
-                    None,
+                    GateError::NotFound { what: "connection" },
                 )
-                .await;
-            return Err(GateError::NotFound { what: "connection" });
+                .await);
         };
         Ok(Admitted {
+            request_id,
             audit,
             canonical,
             op,

@@ -26,7 +26,7 @@ use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
 use crate::error::Refusal;
-use crate::gate::{Admitted, Gate, Hold, Inner, new_request_id};
+use crate::gate::{Admitted, Gate, Hold, Inner};
 use crate::request::NotionRequest;
 
 /// A read admitted to be answered by the mirror. End it with [`MirrorRead::finish`] (one
@@ -188,64 +188,56 @@ impl Gate {
         surface: Surface,
         representative: NotionRequest,
     ) -> Result<MirrorRead, GateError> {
-        let request_id = new_request_id();
         let Admitted {
+            request_id,
             mut audit,
             op,
             conn_id,
             awaiting_approval,
             ..
         } = self
-            .admit(caller, surface, representative, &request_id, Hold::Mirror)
+            .admit(caller, surface, representative, Hold::Mirror)
             .await?;
         audit.note("source", Value::String("mirror".into()));
         if op.class != ActionClass::Read {
             // Only reads are answered from the mirror (admit already refused writes in
             // local-only mode; this guards the `local_read` path).
-            audit
-                .finish(
+            return Err(audit
+                .refuse(
                     AuditDecision::Deny,
-                    Some("local_only"),
+                    "local_only",
                     Outcome::Denied,
-                    None,
+                    GateError::LocalOnly,
                 )
-                .await;
-            return Err(GateError::LocalOnly);
+                .await);
         }
         if awaiting_approval {
-            audit
-                .finish(
-                    AuditDecision::NeedsApproval,
-                    Some("mirror_read_needs_approval"),
-                    Outcome::Denied,
-                    None,
-                )
-                .await;
-            return Err(GateError::Forbidden {
+            return Err(audit
+                .refuse(AuditDecision::NeedsApproval, "mirror_read_needs_approval", Outcome::Denied, GateError::Forbidden {
                 code: Refusal::NeedsApproval,
                 reason: "this read needs a human's approval, which a mirror read cannot wait for"
                     .to_owned(),
                 needed: None,
-            });
+            })
+                .await);
         }
         let store = match conn_id.map(|c| self.mirror_store(c)) {
             Some(Ok(Some(s))) => s,
             Some(Ok(None)) | None => {
-                audit
-                    .finish(
+                return Err(audit
+                    .refuse(
                         AuditDecision::Allow,
-                        Some("mirror_missing"),
+                        "mirror_missing",
                         Outcome::Error,
-                        None,
+                        if self.is_local_only() {
+                            GateError::LocalOnly
+                        } else {
+                            GateError::NotFound {
+                                what: "mirror of this connection (run `notion-gate mirror sync`)",
+                            }
+                        },
                     )
-                    .await;
-                return Err(if self.is_local_only() {
-                    GateError::LocalOnly
-                } else {
-                    GateError::NotFound {
-                        what: "mirror of this connection (run `notion-gate mirror sync`)",
-                    }
-                });
+                    .await);
             }
             Some(Err(e)) => {
                 tracing::error!(error = %e, "the mirror cannot be opened");

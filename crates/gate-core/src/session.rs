@@ -40,7 +40,7 @@ use crate::audit::CallAudit;
 use crate::caller::Caller;
 use crate::error::GateError;
 use crate::error::Refusal;
-use crate::gate::{Admitted, Gate, Hold, new_request_id};
+use crate::gate::{Admitted, Gate, Hold};
 use crate::request::{Canonical, NotionRequest};
 
 /// How a governed session ended, for its audit record.
@@ -123,28 +123,20 @@ impl Gate {
         representative: NotionRequest,
         hold: Hold,
     ) -> Result<GovernedSession, GateError> {
-        let request_id = new_request_id();
         let Admitted {
+            request_id,
             mut audit,
             canonical,
             op,
             conn_id,
             awaiting_approval,
-        } = self
-            .admit(caller, surface, representative, &request_id, hold)
-            .await?;
+        } = self.admit(caller, surface, representative, hold).await?;
         audit.note("session", Value::Bool(true));
         let Some(conn_id) = conn_id.or(caller.connection_id) else {
             let e = GateError::NotFound { what: "connection" };
-            audit
-                .finish(
-                    AuditDecision::Allow,
-                    Some("no_connection"),
-                    Outcome::Error,
-                    None,
-                )
-                .await;
-            return Err(e);
+            return Err(audit
+                .refuse(AuditDecision::Allow, "no_connection", Outcome::Error, e)
+                .await);
         };
         // The connection as `call` would use it: the registry's limiter, the token
         // re-validated against its row and refreshed (single-flight) when expiring.
