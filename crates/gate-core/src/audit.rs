@@ -160,6 +160,13 @@ impl CallAudit {
         error
     }
 
+    /// [`CallAudit::refuse`] for a call local-only mode refuses.
+    pub(crate) async fn refuse_local_only(self) -> GateError {
+        let error = GateError::LocalOnly;
+        self.refuse(AuditDecision::Deny, error.code(), Outcome::Denied, error)
+            .await
+    }
+
     /// Writes the record (exactly once).
     pub(crate) async fn finish(
         mut self,

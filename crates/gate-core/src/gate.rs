@@ -507,14 +507,7 @@ impl Gate {
         let mirror_read = hold == Hold::Mirror && op.class == gate_policy::ActionClass::Read;
         if self.is_local_only() && !mirror_read {
             decision_metric("local_only");
-            return Err(audit
-                .refuse(
-                    AuditDecision::Deny,
-                    "local_only",
-                    Outcome::Denied,
-                    GateError::LocalOnly,
-                )
-                .await);
+            return Err(audit.refuse_local_only().await);
         }
 
         let (decision, lookups) = inner

@@ -202,14 +202,7 @@ impl Gate {
         if op.class != ActionClass::Read {
             // Only reads are answered from the mirror (admit already refused writes in
             // local-only mode; this guards the `local_read` path).
-            return Err(audit
-                .refuse(
-                    AuditDecision::Deny,
-                    "local_only",
-                    Outcome::Denied,
-                    GateError::LocalOnly,
-                )
-                .await);
+            return Err(audit.refuse_local_only().await);
         }
         if awaiting_approval {
             return Err(audit
