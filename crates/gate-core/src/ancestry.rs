@@ -59,17 +59,8 @@ fn parents_of(obj: &Value) -> Vec<String> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let primary = parent.get("type").and_then(Value::as_str);
-    let keys = ["page_id", "block_id", "data_source_id", "database_id"];
-    let ordered = primary
-        .into_iter()
-        .chain(keys.iter().copied())
-        .filter(|k| keys.contains(k));
-    for k in ordered {
-        if let Some(id) = parent.get(k).and_then(Value::as_str)
-            && let Some(id) = gate_policy::normalize_id(id)
-            && !out.contains(&id)
-        {
+    for id in gate_mirror::parent_ids(parent).filter_map(gate_policy::normalize_id) {
+        if !out.contains(&id) {
             out.push(id);
         }
     }

@@ -44,8 +44,21 @@ impl Gate {
         if decider.is_agent() {
             return Err(GateError::not_permitted("agents cannot decide approvals"));
         }
+        self.approval_where(id, |a| {
+            decider.is_admin() || a.request.requester_user_id == Some(decider.user_id)
+        })
+        .await
+    }
+
+    /// The approval `id` when `visible` says the caller may see it; `NotFound` otherwise, as
+    /// for an approval that does not exist (no oracle).
+    async fn approval_where(
+        &self,
+        id: ApprovalId,
+        visible: impl FnOnce(&Approval) -> bool,
+    ) -> Result<Approval, GateError> {
         let a = self.inner.store.get_approval(id).await?;
-        if decider.is_admin() || a.request.requester_user_id == Some(decider.user_id) {
+        if visible(&a) {
             Ok(a)
         } else {
             Err(GateError::NotFound { what: "approval" })
@@ -409,17 +422,14 @@ impl Gate {
         caller: &Caller,
         id: ApprovalId,
     ) -> Result<Approval, GateError> {
-        let a = self.inner.store.get_approval(id).await?;
-        let visible = caller.is_admin()
-            || match caller.agent_id {
-                Some(agent) => a.request.agent_id == Some(agent),
-                None => a.request.requester_user_id == Some(caller.user_id),
-            };
-        if visible {
-            Ok(a)
-        } else {
-            Err(GateError::NotFound { what: "approval" })
-        }
+        self.approval_where(id, |a| {
+            caller.is_admin()
+                || match caller.agent_id {
+                    Some(agent) => a.request.agent_id == Some(agent),
+                    None => a.request.requester_user_id == Some(caller.user_id),
+                }
+        })
+        .await
     }
 
     /// Approvals the caller may see: an admin's filter as given; a user's limited to their

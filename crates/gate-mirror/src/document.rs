@@ -125,25 +125,28 @@ pub fn dashed_id(id: &str) -> Option<String> {
     ))
 }
 
+/// The ids one Notion `parent` object names, the one its `type` says first: `page_id`,
+/// `block_id`, `data_source_id`, `database_id` (as sent, not normalised).
+pub fn parent_ids(parent: &Value) -> impl Iterator<Item = &str> {
+    const KEYS: [&str; 4] = ["page_id", "block_id", "data_source_id", "database_id"];
+    let primary = parent.get("type").and_then(Value::as_str);
+    primary
+        .into_iter()
+        .chain(KEYS)
+        .filter(|k| KEYS.contains(k))
+        .filter_map(|k| parent.get(k).and_then(Value::as_str))
+}
+
 /// The direct parents named by an object's `parent` (nearest first), then a data source's
 /// `database_parent`, each in dashed form: what root-page checks walk.
 pub fn parents_of(obj: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    let keys = ["page_id", "block_id", "data_source_id", "database_id"];
     for field in ["parent", "database_parent"] {
         let Some(parent) = obj.get(field) else {
             continue;
         };
-        let primary = parent.get("type").and_then(Value::as_str);
-        let ordered = primary
-            .into_iter()
-            .chain(keys.iter().copied())
-            .filter(|k| keys.contains(k));
-        for k in ordered {
-            if let Some(id) = parent.get(k).and_then(Value::as_str)
-                && let Some(id) = dashed_id(id)
-                && !out.contains(&id)
-            {
+        for id in parent_ids(parent).filter_map(dashed_id) {
+            if !out.contains(&id) {
                 out.push(id);
             }
         }

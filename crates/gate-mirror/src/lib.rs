@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use document::{compact_id, dashed_id, page_file, parents_of, render_markdown};
+pub use document::{compact_id, dashed_id, page_file, parent_ids, parents_of, render_markdown};
 pub use error::{MirrorError, Result};
 pub use refresh::{RefreshQueue, RefreshStats};
 pub use store::{
