@@ -65,6 +65,31 @@ impl Gate {
         }
     }
 
+    /// Records a decider's answer to a pending approval (the note checked, the decider's
+    /// rights checked) and wakes those who wait on it.
+    async fn decide(
+        &self,
+        decider: &Caller,
+        id: ApprovalId,
+        decision: ApprovalDecision,
+        note: Option<&str>,
+    ) -> Result<Approval, GateError> {
+        check_note(note)?;
+        self.approval_for_decider(decider, id).await?;
+        let decided = self
+            .inner
+            .store
+            .decide_approval(id, decision, decider.user_id, note)
+            .await?;
+        self.inner.watch.changed(id);
+        let what = match decision {
+            ApprovalDecision::Approve => "approval granted",
+            ApprovalDecision::Deny => "approval denied",
+        };
+        tracing::info!(approval_id = %id, decided_by = %decider.user_id, "{what}");
+        Ok(decided)
+    }
+
     /// Approves a pending approval and runs it (once), keeping the decider's `note` for the
     /// requester (at most [`MAX_APPROVAL_NOTE`] characters; blank is none). Returns the
     /// approval once the run ended (`executed` or `failed`). Only the agent's owner or an
@@ -76,15 +101,9 @@ impl Gate {
         id: ApprovalId,
         note: Option<&str>,
     ) -> Result<Approval, GateError> {
-        check_note(note)?;
-        self.approval_for_decider(decider, id).await?;
         let decided = self
-            .inner
-            .store
-            .decide_approval(id, ApprovalDecision::Approve, decider.user_id, note)
+            .decide(decider, id, ApprovalDecision::Approve, note)
             .await?;
-        self.inner.watch.changed(id);
-        tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval granted");
         let result = self.run_approved(id).await;
         self.notify(ApprovalEvent::Decided, result.as_ref().unwrap_or(&decided));
         result
@@ -98,15 +117,9 @@ impl Gate {
         id: ApprovalId,
         note: Option<&str>,
     ) -> Result<Approval, GateError> {
-        check_note(note)?;
-        self.approval_for_decider(decider, id).await?;
         let a = self
-            .inner
-            .store
-            .decide_approval(id, ApprovalDecision::Deny, decider.user_id, note)
+            .decide(decider, id, ApprovalDecision::Deny, note)
             .await?;
-        self.inner.watch.changed(id);
-        tracing::info!(approval_id = %id, decided_by = %decider.user_id, "approval denied");
         self.notify(ApprovalEvent::Decided, &a);
         Ok(a)
     }
