@@ -10,8 +10,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use gate_core::{GateError, NotionRequest, RequestBody, Surface};
@@ -40,7 +40,7 @@ async fn proxy(State(state): State<AppState>, req: Request) -> Response {
         .headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok());
-    let Some(key) = bearer(&parts.headers) else {
+    let Some(key) = crate::auth::bearer(&parts) else {
         return notion_error(
             401,
             "unauthorized",
@@ -243,15 +243,6 @@ fn write_state(method: &Method, status: u16) -> Option<&'static str> {
     } else {
         "not_applied"
     })
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {
