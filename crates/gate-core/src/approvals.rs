@@ -79,7 +79,10 @@ impl Gate {
         let decided = self
             .inner
             .store
-            .decide_approval(id, decision, decider.user_id, note)
+            .decide_approval(
+                id,
+                gate_store::Decided::new(decision, decider.user_id, note),
+            )
             .await?;
         self.inner.watch.changed(id);
         let what = match decision {

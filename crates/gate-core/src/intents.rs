@@ -69,6 +69,15 @@ fn request_hash(c: &Canonical) -> String {
     gate_store::sha256_hex(c.to_json().to_string().as_bytes())
 }
 
+/// The plain text of a page's title (its `title` property), as Notion returns the page; `None`
+/// when it has no title property.
+pub fn page_title(page: &Value) -> Option<String> {
+    page.get("properties")
+        .and_then(Value::as_object)
+        .and_then(|props| props.values().find_map(|v| v.get("title")?.as_array()))
+        .map(|rich| title_text(rich))
+}
+
 /// The plain text of a title property value (`[{"text": {"content": …}}]` or
 /// `plain_text`).
 fn title_text(rich: &[Value]) -> String {
@@ -232,7 +241,7 @@ impl Gate {
         let method = markers.get("method").and_then(Value::as_str).unwrap_or("");
         let path = markers.get("path").and_then(Value::as_str).unwrap_or("");
         let bot = match self.inner.store.get_connection(conn).await {
-            Ok(c) => c.bot_id.replace('-', ""),
+            Ok(c) => c.bot.bot_id.replace('-', ""),
             Err(_) => return Verdict::unknown("recovery_no_connection", Value::Null),
         };
         let since = minute(intent.call.at);
@@ -514,11 +523,7 @@ const OTHER_WRITE_PAGES: usize = 10;
 fn content_matches(markers: &Value, object: &Value) -> Option<bool> {
     let mut checked = None;
     if let Some(want) = markers.get("title_sha256").and_then(Value::as_str) {
-        let title = object
-            .get("properties")
-            .and_then(Value::as_object)
-            .and_then(|props| props.values().find_map(|v| v.get("title")?.as_array()))
-            .map(|rich| title_text(rich));
+        let title = page_title(object);
         checked = Some(title.is_some_and(|t| gate_store::sha256_hex(t.as_bytes()) == want));
     }
     if let Some(want) = markers.get("in_trash").and_then(Value::as_bool) {

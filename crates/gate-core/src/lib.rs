@@ -69,7 +69,7 @@ pub use error::{GateError, LOCAL_ONLY_MESSAGE, Refusal};
 pub use gate::{Gate, bearer_token, with_request_id};
 pub use gate_store::Surface;
 pub use inbound::{InboundOutcome, NOTION_SIGNATURE_HEADER};
-pub use intents::{INTENT_LEASE, SettleReport};
+pub use intents::{INTENT_LEASE, SettleReport, page_title};
 pub use mcp_oauth::{
     AuthorizeParams, AuthorizeRequest, ClientRegistration, IssuedToken, MCP_CONSENT_PATH, MCP_PATH,
     McpOAuthConfig, TokenParams, mcp_resource_url, pkce_s256,

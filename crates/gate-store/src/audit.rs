@@ -357,12 +357,15 @@ impl FromStr for AuditCursor {
 /// exactly once. On PostgreSQL, ids come from a sequence and concurrent transactions may
 /// commit out of id order, so an event committed *during* a walk with an id below the cursor
 /// can be missed by that walk (never duplicated); a later query sees it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, derive_setters::Setters)]
+#[setters(strip_option, into)]
 #[non_exhaustive]
 pub struct AuditQuery {
     /// Only this agent's calls.
+    #[setters(rename = "agent")]
     pub agent_id: Option<AgentId>,
     /// Only this user's calls.
+    #[setters(rename = "user")]
     pub user_id: Option<UserId>,
     /// Only this action class.
     pub action_class: Option<String>,
@@ -373,6 +376,7 @@ pub struct AuditQuery {
     /// Only this decision.
     pub decision: Option<AuditDecision>,
     /// Only calls through this connection.
+    #[setters(rename = "connection")]
     pub connection_id: Option<ConnectionId>,
     /// At or after this time.
     pub since: Option<OffsetDateTime>,
@@ -381,8 +385,10 @@ pub struct AuditQuery {
     /// Walk order.
     pub order: AuditOrder,
     /// Continue after this cursor (from the previous page).
+    #[setters(strip_option = false)]
     pub cursor: Option<AuditCursor>,
     /// Page size (default 100, at most 1000).
+    #[setters(into = false)]
     pub limit: Option<u32>,
 }
 
@@ -390,78 +396,6 @@ impl AuditQuery {
     /// Every event, newest first.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Only this agent's.
-    pub fn agent(mut self, id: AgentId) -> Self {
-        self.agent_id = Some(id);
-        self
-    }
-
-    /// Only this user's.
-    pub fn user(mut self, id: UserId) -> Self {
-        self.user_id = Some(id);
-        self
-    }
-
-    /// Only this class.
-    pub fn action_class(mut self, class: impl Into<String>) -> Self {
-        self.action_class = Some(class.into());
-        self
-    }
-
-    /// Only this outcome.
-    pub fn outcome(mut self, outcome: Outcome) -> Self {
-        self.outcome = Some(outcome);
-        self
-    }
-
-    /// Only this surface.
-    pub fn surface(mut self, surface: Surface) -> Self {
-        self.surface = Some(surface);
-        self
-    }
-
-    /// Only this decision.
-    pub fn decision(mut self, decision: AuditDecision) -> Self {
-        self.decision = Some(decision);
-        self
-    }
-
-    /// Only calls through this connection.
-    pub fn connection(mut self, id: ConnectionId) -> Self {
-        self.connection_id = Some(id);
-        self
-    }
-
-    /// At or after `t`.
-    pub fn since(mut self, t: OffsetDateTime) -> Self {
-        self.since = Some(t);
-        self
-    }
-
-    /// Before `t`.
-    pub fn until(mut self, t: OffsetDateTime) -> Self {
-        self.until = Some(t);
-        self
-    }
-
-    /// Sets the order.
-    pub fn order(mut self, order: AuditOrder) -> Self {
-        self.order = order;
-        self
-    }
-
-    /// Continues after `cursor`.
-    pub fn cursor(mut self, cursor: Option<AuditCursor>) -> Self {
-        self.cursor = cursor;
-        self
-    }
-
-    /// Sets the page size.
-    pub fn limit(mut self, n: u32) -> Self {
-        self.limit = Some(n);
-        self
     }
 
     /// The page size actually used.

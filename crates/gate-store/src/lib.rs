@@ -47,9 +47,9 @@ pub use mcp_oauth::{
 pub use models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalRequest, ApprovalStatus, Connection, ConnectionKind, ConnectionTokens,
-    CreatedApiKey, CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey,
-    NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, RequesterKind,
-    User,
+    CreatedApiKey, CreatedOAuthState, Decided, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent,
+    NewApiKey, NewApproval, NewConnection, NewOAuthState, NewUser, NotionBot, OAuthState,
+    ReencryptReport, RequesterKind, User,
 };
 pub use notion_webhooks::NotionWebhookTokens;
 pub use owner::{intent_owner, owner_is_dead};

@@ -337,15 +337,10 @@ str_enum!(
     }
 );
 
-/// A connected Notion workspace (one bot) for one user. Tokens stay encrypted; read them with
-/// [`Store::connection_tokens`](crate::Store::connection_tokens).
+/// The Notion side of a connection: the workspace, and the bot its tokens act as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
-pub struct Connection {
-    /// Row id.
-    pub id: ConnectionId,
-    /// The user who connected it.
-    pub owner_id: UserId,
+pub struct NotionBot {
     /// Notion workspace id.
     pub workspace_id: String,
     /// Workspace name.
@@ -356,6 +351,20 @@ pub struct Connection {
     pub bot_id: String,
     /// Notion's `owner` object, as given by the caller (keep it minimal).
     pub owner: Option<serde_json::Value>,
+}
+
+/// A connected Notion workspace (one bot) for one user. Tokens stay encrypted; read them with
+/// [`Store::connection_tokens`](crate::Store::connection_tokens).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Connection {
+    /// Row id.
+    pub id: ConnectionId,
+    /// The user who connected it.
+    pub owner_id: UserId,
+    /// The workspace and the bot the tokens act as.
+    #[serde(flatten)]
+    pub bot: NotionBot,
     /// OAuth or pasted token.
     pub kind: ConnectionKind,
     /// When the access token expires, if Notion said so.
@@ -385,16 +394,8 @@ pub struct Connection {
 pub struct NewConnection {
     /// Owner.
     pub owner_id: UserId,
-    /// Notion workspace id.
-    pub workspace_id: String,
-    /// Workspace name.
-    pub workspace_name: Option<String>,
-    /// Workspace icon.
-    pub workspace_icon: Option<String>,
-    /// Notion bot id.
-    pub bot_id: String,
-    /// Notion's owner object (minimal).
-    pub owner: Option<serde_json::Value>,
+    /// The workspace and the bot the tokens act as.
+    pub bot: NotionBot,
     /// OAuth or pasted token.
     pub kind: ConnectionKind,
     /// Plaintext access token; encrypted before it reaches the database.
@@ -416,11 +417,13 @@ impl NewConnection {
     ) -> Self {
         Self {
             owner_id,
-            workspace_id: workspace_id.into(),
-            workspace_name: None,
-            workspace_icon: None,
-            bot_id: bot_id.into(),
-            owner: None,
+            bot: NotionBot {
+                workspace_id: workspace_id.into(),
+                workspace_name: None,
+                workspace_icon: None,
+                bot_id: bot_id.into(),
+                owner: None,
+            },
             kind,
             access_token,
             refresh_token: None,
@@ -430,14 +433,14 @@ impl NewConnection {
 
     /// Sets the workspace name and icon.
     pub fn workspace(mut self, name: Option<String>, icon: Option<String>) -> Self {
-        self.workspace_name = name;
-        self.workspace_icon = icon;
+        self.bot.workspace_name = name;
+        self.bot.workspace_icon = icon;
         self
     }
 
     /// Sets the owner object.
     pub fn owner(mut self, owner: serde_json::Value) -> Self {
-        self.owner = Some(owner);
+        self.bot.owner = Some(owner);
         self
     }
 
@@ -606,6 +609,27 @@ pub enum ApprovalDecision {
     Deny,
 }
 
+/// A person's decision on a pending approval, for
+/// [`Store::decide_approval`](crate::Store::decide_approval): which, by whom, and the note
+/// they left (blank is no note).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Decided<'a> {
+    /// Approve or deny.
+    pub kind: ApprovalDecision,
+    /// The person deciding.
+    pub by: UserId,
+    /// Their note.
+    pub note: Option<&'a str>,
+}
+
+impl<'a> Decided<'a> {
+    /// `kind` by `by`, with `note`.
+    pub fn new(kind: ApprovalDecision, by: UserId, note: Option<&'a str>) -> Self {
+        Self { kind, by, note }
+    }
+}
+
 /// What a held call asks for: who requests it, through which connection, and the exact
 /// canonical request that will run. Both [`Approval`] and [`NewApproval`] hold one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -768,16 +792,20 @@ impl ApprovalOutcome {
 }
 
 /// Filter for [`Store::list_approvals`](crate::Store::list_approvals).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, derive_setters::Setters)]
+#[setters(strip_option, into)]
 #[non_exhaustive]
 pub struct ApprovalFilter {
     /// Only this status.
     pub status: Option<ApprovalStatus>,
     /// Only this agent's.
+    #[setters(rename = "agent")]
     pub agent_id: Option<AgentId>,
     /// Only requests by this user (or that user's agents, when recorded).
+    #[setters(rename = "user")]
     pub user_id: Option<UserId>,
     /// At most this many (newest first; default 100).
+    #[setters(into = false)]
     pub limit: Option<u32>,
 }
 
@@ -785,29 +813,5 @@ impl ApprovalFilter {
     /// No filter.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Only this status.
-    pub fn status(mut self, status: ApprovalStatus) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// Only this agent's.
-    pub fn agent(mut self, id: AgentId) -> Self {
-        self.agent_id = Some(id);
-        self
-    }
-
-    /// Only this user's.
-    pub fn user(mut self, id: UserId) -> Self {
-        self.user_id = Some(id);
-        self
-    }
-
-    /// At most `n`.
-    pub fn limit(mut self, n: u32) -> Self {
-        self.limit = Some(n);
-        self
     }
 }

@@ -19,9 +19,9 @@ use crate::mcp_oauth::{
     CreatedMcpCode, McpClient, McpCode, McpToken, NewMcpClient, NewMcpCode, NewMcpToken,
 };
 use crate::models::{
-    Agent, AgentUpdate, ApiKey, Approval, ApprovalDecision, ApprovalFilter, ApprovalOutcome,
-    Connection, ConnectionTokens, CreatedApiKey, CreatedOAuthState, NewAgent, NewApiKey,
-    NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
+    Agent, AgentUpdate, ApiKey, Approval, ApprovalFilter, ApprovalOutcome, Connection,
+    ConnectionTokens, CreatedApiKey, CreatedOAuthState, Decided, NewAgent, NewApiKey, NewApproval,
+    NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
 use crate::sessions::{ConsoleSession, CreatedConsoleSession, NewConsoleSession};
 use crate::vault::Vault;
@@ -357,13 +357,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// [`MAX_APPROVAL_NOTE`](crate::MAX_APPROVAL_NOTE) characters, no control characters but
     /// line breaks and tabs; blank is no note). Anything else (already decided, expired,
     /// executing…) is a [`StoreError::Conflict`]; an unknown id is `NotFound`.
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        decision: ApprovalDecision,
-        decider: UserId,
-        note: Option<&str>,
-    ) -> Result<Approval>;
+    async fn decide_approval(&self, id: ApprovalId, decision: Decided<'_>) -> Result<Approval>;
     /// Withdraws a pending, unexpired approval (its requester took it back): `withdrawn`,
     /// `decided_at` set, nobody as the decider. Anything else is a [`StoreError::Conflict`]
     /// (one conditional update, like deciding); an unknown id is `NotFound`.

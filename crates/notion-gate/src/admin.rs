@@ -410,9 +410,9 @@ pub async fn connect(args: ConnectArgs) -> Result<()> {
         eprintln!(
             "connected workspace '{}' for user '{}' (bot {}); agents of '{}' without a connection \
              of their own use their user's first connection",
-            c.workspace_name.as_deref().unwrap_or("(unnamed)"),
+            c.bot.workspace_name.as_deref().unwrap_or("(unnamed)"),
             owner.name,
-            c.bot_id,
+            c.bot.bot_id,
             owner.name
         );
         Ok(())

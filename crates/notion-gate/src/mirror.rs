@@ -169,7 +169,7 @@ async fn pick_connection(gate: &Gate, wanted: Option<&str>) -> Result<Connection
                     .map(|c| format!(
                         "{} ({})",
                         c.id,
-                        c.workspace_name.as_deref().unwrap_or("unnamed")
+                        c.bot.workspace_name.as_deref().unwrap_or("unnamed")
                     ))
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -207,7 +207,7 @@ async fn connect_api_key(gate: &Gate, token: &SecretString) {
     match result {
         Ok(c) => tracing::info!(
             connection_id = %c.id,
-            workspace = c.workspace_name.as_deref().unwrap_or(""),
+            workspace = c.bot.workspace_name.as_deref().unwrap_or(""),
             "NOTION_API_KEY: token connection ready for the first user"
         ),
         Err(e) => tracing::error!("NOTION_API_KEY: the token connection failed: {e}"),

@@ -1,7 +1,7 @@
 //! Agents: the list with the form to add one (its key shown once, with a copy button), and
 //! an agent's page: promote or demote, disable or enable, a new key, its recent calls.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gate_core::NewAgentSpec;
 use gate_policy::Maturity;
@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
-use super::{Done, Empty, Names, parse_id};
+use super::{Done, Empty, IdPath, Names};
 use crate::error::ConsoleError;
 use crate::layout::{Ctx, Nav, page};
 use crate::session::{CsrfForm, Signed};
@@ -67,7 +67,8 @@ async fn list_page(
     let conn_name = |id: Option<ConnectionId>| {
         id.and_then(|id| connections.iter().find(|c| c.id == id))
             .map(|c| {
-                c.workspace_name
+                c.bot
+                    .workspace_name
                     .clone()
                     .unwrap_or_else(|| ui::short(&c.id.to_string()))
             })
@@ -118,7 +119,7 @@ async fn list_page(
                     select id="agent-connection" name="connection" {
                         @if own_connections.is_empty() { option value="" { "None yet (connect a workspace first)" } }
                         @for c in &own_connections {
-                            option value=(c.id) { (c.workspace_name.as_deref().unwrap_or("(unnamed)")) " · " (ui::short(&c.id.to_string())) }
+                            option value=(c.id) { (c.bot.workspace_name.as_deref().unwrap_or("(unnamed)")) " · " (ui::short(&c.id.to_string())) }
                         }
                     }
                 }
@@ -249,10 +250,9 @@ async fn detail_page(
 pub(crate) async fn detail(
     State(state): State<ConsoleState>,
     signed: Signed,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<AgentId>,
     Query(done): Query<Done>,
 ) -> Result<Response, ConsoleError> {
-    let id = parse_id(&raw, "agent")?;
     detail_page(&state, &signed, id, done.done.as_deref(), None).await
 }
 
@@ -265,10 +265,9 @@ pub(crate) struct MaturityForm {
 /// `POST /console/agents/{id}/maturity`.
 pub(crate) async fn set_maturity(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<AgentId>,
     CsrfForm(signed, f): CsrfForm<MaturityForm>,
 ) -> Result<Response, ConsoleError> {
-    let id: AgentId = parse_id(&raw, "agent")?;
     state
         .gate
         .set_agent_maturity(&signed.caller, id, &f.maturity)
@@ -279,10 +278,9 @@ pub(crate) async fn set_maturity(
 /// `POST /console/agents/{id}/disable`.
 pub(crate) async fn disable(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<AgentId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id: AgentId = parse_id(&raw, "agent")?;
     state.gate.disable_agent(&signed.caller, id).await?;
     Ok(Redirect::to(&format!("/console/agents/{id}?done=disabled")).into_response())
 }
@@ -290,10 +288,9 @@ pub(crate) async fn disable(
 /// `POST /console/agents/{id}/enable`.
 pub(crate) async fn enable(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<AgentId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id: AgentId = parse_id(&raw, "agent")?;
     state.gate.enable_agent(&signed.caller, id).await?;
     Ok(Redirect::to(&format!("/console/agents/{id}?done=enabled")).into_response())
 }
@@ -301,10 +298,9 @@ pub(crate) async fn enable(
 /// `POST /console/agents/{id}/keys`: a new key, shown once.
 pub(crate) async fn new_key(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<AgentId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id: AgentId = parse_id(&raw, "agent")?;
     let key = state
         .gate
         .issue_agent_key(&signed.caller, id, Some("console"))

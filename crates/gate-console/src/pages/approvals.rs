@@ -4,7 +4,7 @@
 //! the gateway as the approver: governed and audited on the `console` surface), who asks,
 //! when it expires, the raw request folded away, and Approve / Deny at the end of the facts.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gate_core::{Caller, GateError, NotionRequest, Surface};
 use gate_store::{Approval, ApprovalFilter, ApprovalId, ApprovalStatus};
@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Done, Names, parse_id};
+use super::{Done, IdPath, Names};
 use crate::error::ConsoleError;
 use crate::layout::{Ctx, Nav, page};
 use crate::preview::{self, Held};
@@ -362,10 +362,9 @@ fn result_markup(a: &Approval) -> Markup {
 pub(crate) async fn detail(
     State(state): State<ConsoleState>,
     signed: Signed,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<ApprovalId>,
     Query(done): Query<Done>,
 ) -> Result<Response, ConsoleError> {
-    let id: ApprovalId = parse_id(&raw, "approval")?;
     let a = state.gate.approval_result(&signed.caller, id).await?;
     let held = Held::parse(&a.request.request_json);
     let looked = if a.status == ApprovalStatus::Pending {
@@ -441,22 +440,20 @@ pub(crate) struct DecideForm {
 }
 
 impl DecideForm {
-    /// The approval the path names and the note (trimmed, at most 1,000 characters; blank
-    /// is none).
-    fn read(&self, raw_id: &str) -> Result<(ApprovalId, Option<String>), ConsoleError> {
-        let id: ApprovalId = parse_id(raw_id, "approval")?;
+    /// The note (trimmed, at most 1,000 characters; blank is none).
+    fn note(&self) -> Option<String> {
         let n = self.note.trim();
-        Ok((id, (!n.is_empty()).then(|| n.chars().take(1000).collect())))
+        (!n.is_empty()).then(|| n.chars().take(1000).collect())
     }
 }
 
 /// `POST /console/approvals/{id}/approve`: approves and runs the call once.
 pub(crate) async fn approve(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<ApprovalId>,
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
-    let (id, note) = form.read(&raw)?;
+    let note = form.note();
     match state
         .gate
         .approve(&signed.caller, id, note.as_deref())
@@ -472,10 +469,10 @@ pub(crate) async fn approve(
 /// `POST /console/approvals/{id}/deny`.
 pub(crate) async fn deny(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<ApprovalId>,
     CsrfForm(signed, form): CsrfForm<DecideForm>,
 ) -> Result<Response, ConsoleError> {
-    let (id, note) = form.read(&raw)?;
+    let note = form.note();
     state.gate.deny(&signed.caller, id, note.as_deref()).await?;
     Ok(Redirect::to(&format!("/console/approvals/{id}?done=denied")).into_response())
 }

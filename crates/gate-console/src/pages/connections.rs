@@ -2,7 +2,6 @@
 //! (Notion's OAuth consent, when configured, or an internal integration's token), re-authorise
 //! (the same OAuth flow: the same bot keeps its connection id) or disconnect.
 
-use axum::extract::Path;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gate_core::GateError;
@@ -11,7 +10,7 @@ use maud::html;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{Done, Empty, Names, parse_id};
+use super::{Done, Empty, IdPath, Names};
 use crate::error::ConsoleError;
 use crate::layout::{Ctx, Nav, page};
 use crate::pages::overview::health;
@@ -41,7 +40,7 @@ async fn render(
                     tbody {
                         @for c in &connections {
                             tr {
-                                td data-label="Workspace" { (ui::mid(c.workspace_name.as_deref().unwrap_or("(unnamed)"), 60)) br; (ui::id(&c.id.to_string())) }
+                                td data-label="Workspace" { (ui::mid(c.bot.workspace_name.as_deref().unwrap_or("(unnamed)"), 60)) br; (ui::id(&c.id.to_string())) }
                                 td data-label="Kind" { @if c.kind.as_str() == "oauth" { "OAuth" } @else { "Integration token" } }
                                 td data-label="Health" { (ui::status(health(c))) }
                                 @if caller.is_admin() { td data-label="Owner" { (names.user(Some(c.owner_id))) } }
@@ -163,10 +162,9 @@ pub(crate) async fn start_oauth(
 /// first).
 pub(crate) async fn revoke(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<ConnectionId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id: ConnectionId = parse_id(&raw, "connection")?;
     match state.gate.disconnect(&signed.caller, id).await {
         Ok(()) => Ok(Redirect::to("/console/connections?done=revoked").into_response()),
         Err(e @ GateError::RevocationFailed { .. }) => {

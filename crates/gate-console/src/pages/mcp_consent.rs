@@ -166,7 +166,7 @@ async fn render(
                     select id="consent-connection" name="connection" {
                         @if connections.is_empty() { option value="" { "None yet (connect a workspace first)" } }
                         @for c in &connections {
-                            option value=(c.id) { (c.workspace_name.as_deref().unwrap_or("(unnamed)")) " · " (ui::short(&c.id.to_string())) }
+                            option value=(c.id) { (c.bot.workspace_name.as_deref().unwrap_or("(unnamed)")) " · " (ui::short(&c.id.to_string())) }
                         }
                     }
                 }

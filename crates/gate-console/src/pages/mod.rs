@@ -14,16 +14,56 @@ pub(crate) mod users;
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
 use gate_core::Caller;
-use gate_store::{AgentId, UserId};
+use gate_store::{AgentId, ApprovalId, ConnectionId, ConsoleSessionId, UserId};
 use serde::Deserialize;
 
 use crate::ConsoleState;
 use crate::error::ConsoleError;
 
-/// A path id; anything that does not parse is simply not found.
+/// A query or form id; anything that does not parse is simply not found.
 pub(crate) fn parse_id<T: FromStr>(raw: &str, what: &'static str) -> Result<T, ConsoleError> {
     raw.parse().map_err(|_| ConsoleError::NotFound(what))
+}
+
+/// The typed id of a `/console/<things>/{id}` path; anything that does not parse is simply
+/// not found, named by [`PathId::WHAT`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IdPath<T>(pub(crate) T);
+
+/// An id that can stand in a console path, and what a missing one is called.
+pub(crate) trait PathId: FromStr {
+    /// The thing it names ("agent"), for "agent not found".
+    const WHAT: &'static str;
+}
+
+macro_rules! path_ids {
+    ($($ty:ty => $what:literal),* $(,)?) => {
+        $(impl PathId for $ty {
+            const WHAT: &'static str = $what;
+        })*
+    };
+}
+
+path_ids! {
+    AgentId => "agent",
+    ApprovalId => "approval",
+    ConnectionId => "connection",
+    ConsoleSessionId => "console session",
+    UserId => "user",
+}
+
+impl<S: Send + Sync, T: PathId> FromRequestParts<S> for IdPath<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ConsoleError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ConsoleError::NotFound(T::WHAT))?;
+        parse_id(&raw, T::WHAT).map(IdPath)
+    }
 }
 
 /// A form with no fields but the CSRF token.

@@ -140,7 +140,7 @@ async fn render(state: &ConsoleState, ctx: &Ctx<'_>) -> Result<Response, Console
                     tbody {
                         @for (c, n) in connections.iter().zip(&used) {
                             tr {
-                                td data-label="Workspace" { (ui::mid(c.workspace_name.as_deref().unwrap_or("(unnamed)"), 60)) br; span class="muted small" { (c.kind.as_str()) " · " (ui::short(&c.id.to_string())) } }
+                                td data-label="Workspace" { (ui::mid(c.bot.workspace_name.as_deref().unwrap_or("(unnamed)"), 60)) br; span class="muted small" { (c.kind.as_str()) " · " (ui::short(&c.id.to_string())) } }
                                 td data-label="Health" { (ui::status(health(c))) }
                                 td data-label="Calls, 24 h" class="num" { (n) }
                                 td data-label="Budget used" {

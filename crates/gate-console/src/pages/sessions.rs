@@ -1,12 +1,12 @@
 //! Console sessions: the signed-in browsers of this person (of everyone, for an admin), and
 //! revoking one. Signing out ends the current one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gate_store::ConsoleSessionId;
 use maud::html;
 
-use super::{Done, Empty, Names, parse_id};
+use super::{Done, Empty, IdPath, Names};
 use crate::error::ConsoleError;
 use crate::layout::{Ctx, Nav, page};
 use crate::session::{CsrfForm, Signed};
@@ -55,10 +55,9 @@ pub(crate) async fn list(
 /// `POST /console/sessions/{id}/revoke`.
 pub(crate) async fn revoke(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<ConsoleSessionId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    let id: ConsoleSessionId = parse_id(&raw, "console session")?;
     state
         .gate
         .revoke_console_session(&signed.caller, id)

@@ -1,12 +1,12 @@
 //! Users (administrators only): add a user (their key shown once), disable or enable one.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use gate_store::{CreatedApiKey, UserId};
 use maud::html;
 use serde::Deserialize;
 
-use super::{Done, Empty, parse_id};
+use super::{Done, Empty, IdPath};
 use crate::error::ConsoleError;
 use crate::layout::{Ctx, Nav, page};
 use crate::pages::agents::key_once;
@@ -137,11 +137,10 @@ pub(crate) async fn create(
 
 async fn set_disabled(
     state: ConsoleState,
-    raw: String,
+    id: UserId,
     signed: Signed,
     disabled: bool,
 ) -> Result<Response, ConsoleError> {
-    let id: UserId = parse_id(&raw, "user")?;
     if id == signed.caller.user_id {
         return Err(ConsoleError::Forbidden(
             "You cannot disable yourself.".into(),
@@ -158,17 +157,17 @@ async fn set_disabled(
 /// `POST /console/users/{id}/disable`.
 pub(crate) async fn disable(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<UserId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    set_disabled(state, raw, signed, true).await
+    set_disabled(state, id, signed, true).await
 }
 
 /// `POST /console/users/{id}/enable`.
 pub(crate) async fn enable(
     State(state): State<ConsoleState>,
-    Path(raw): Path<String>,
+    IdPath(id): IdPath<UserId>,
     CsrfForm(signed, Empty {}): CsrfForm<Empty>,
 ) -> Result<Response, ConsoleError> {
-    set_disabled(state, raw, signed, false).await
+    set_disabled(state, id, signed, false).await
 }

@@ -95,7 +95,10 @@ async fn concurrent_runs_across_instances(db: TestDb) {
     let id = held(&w, &bot.key, "raced page").await;
     w.gate
         .store()
-        .decide_approval(id, ApprovalDecision::Approve, w.alice.id, None)
+        .decide_approval(
+            id,
+            gate_store::Decided::new(ApprovalDecision::Approve, w.alice.id, None),
+        )
         .await
         .expect("approve");
     let other = Gate::new(config(

@@ -34,8 +34,8 @@ use crate::ids::{
 use crate::models::{
     Agent, AgentUpdate, ApiKey, ApiKeyKind, Approval, ApprovalDecision, ApprovalFilter,
     ApprovalOutcome, ApprovalStatus, Connection, ConnectionTokens, CreatedApiKey,
-    CreatedOAuthState, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey, NewApproval,
-    NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
+    CreatedOAuthState, Decided, MAX_APPROVAL_NOTE, MAX_OAUTH_STATE_TTL, NewAgent, NewApiKey,
+    NewApproval, NewConnection, NewOAuthState, NewUser, OAuthState, ReencryptReport, User,
 };
 use crate::sessions::{
     ConsoleSession, CreatedConsoleSession, MAX_CONSOLE_SESSION_TTL, NewConsoleSession,
@@ -706,14 +706,14 @@ impl<D: Dialect> Store for SqlStore<D> {
     // ---- connections ---------------------------------------------------------
 
     async fn upsert_connection(&self, vault: &Vault, new: NewConnection) -> Result<Connection> {
-        let workspace_id = check_name("workspace id", &new.workspace_id)?;
-        let bot_id = check_name("bot id", &new.bot_id)?;
+        let workspace_id = check_name("workspace id", &new.bot.workspace_id)?;
+        let bot_id = check_name("bot id", &new.bot.bot_id)?;
         if new.access_token.expose_secret().trim().is_empty() {
             return Err(StoreError::invalid("access token: empty"));
         }
         let access = vault.encrypt(&new.access_token);
         let refresh = new.refresh_token.as_ref().map(|r| vault.encrypt(r).token);
-        let owner_json = new.owner.as_ref().map(|o| o.to_string());
+        let owner_json = new.bot.owner.as_ref().map(|o| o.to_string());
         let at = to_ms(now());
         let sql = format!(
             "INSERT INTO connections (id, owner_id, workspace_id, workspace_name, workspace_icon, bot_id, \
@@ -735,8 +735,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             .bind(ConnectionId::new().to_string())
             .bind(new.owner_id.to_string())
             .bind(workspace_id)
-            .bind(new.workspace_name)
-            .bind(new.workspace_icon)
+            .bind(new.bot.workspace_name)
+            .bind(new.bot.workspace_icon)
             .bind(bot_id)
             .bind(owner_json)
             .bind(new.kind.as_str())
@@ -1152,13 +1152,12 @@ impl<D: Dialect> Store for SqlStore<D> {
         qb.fetch_rows(&self.pool, rows::approval).await
     }
 
-    async fn decide_approval(
-        &self,
-        id: ApprovalId,
-        decision: ApprovalDecision,
-        decider: UserId,
-        note: Option<&str>,
-    ) -> Result<Approval> {
+    async fn decide_approval(&self, id: ApprovalId, decision: Decided<'_>) -> Result<Approval> {
+        let Decided {
+            kind: decision,
+            by: decider,
+            note,
+        } = decision;
         let status = match decision {
             ApprovalDecision::Approve => ApprovalStatus::Approved,
             ApprovalDecision::Deny => ApprovalStatus::Denied,

@@ -9,7 +9,7 @@ use crate::ids::{
 };
 use crate::models::{
     Agent, ApiKey, ApiKeyKind, Approval, ApprovalRequest, ApprovalStatus, Connection,
-    ConnectionKind, OAuthState, RequesterKind, User,
+    ConnectionKind, NotionBot, OAuthState, RequesterKind, User,
 };
 use crate::vault::KeyId;
 
@@ -313,11 +313,13 @@ pub(crate) fn connection(row: &impl RowExt) -> Result<Connection> {
     Ok(Connection {
         id: ConnectionId::parse_stored(&row.text("id")?)?,
         owner_id: UserId::parse_stored(&row.text("owner_id")?)?,
-        workspace_id: row.text("workspace_id")?,
-        workspace_name: row.opt_text("workspace_name")?,
-        workspace_icon: row.opt_text("workspace_icon")?,
-        bot_id: row.text("bot_id")?,
-        owner: opt_json(row, "owner_json")?,
+        bot: NotionBot {
+            workspace_id: row.text("workspace_id")?,
+            workspace_name: row.opt_text("workspace_name")?,
+            workspace_icon: row.opt_text("workspace_icon")?,
+            bot_id: row.text("bot_id")?,
+            owner: opt_json(row, "owner_json")?,
+        },
         kind: ConnectionKind::parse_stored(&row.text("kind")?)?,
         token_expires_at: opt_time(row, "token_expires_at")?,
         key_id: KeyId::new(row.text("key_id")?),

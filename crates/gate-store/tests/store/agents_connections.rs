@@ -178,9 +178,9 @@ async fn connections_upsert_encrypt_and_decrypt(db: &TestDb) {
         )
         .await
         .expect("upsert");
-    assert_eq!(c.workspace_name.as_deref(), Some("Acme"));
-    assert_eq!(c.workspace_icon.as_deref(), Some("🚀"));
-    assert_eq!(c.owner, Some(serde_json::json!({"type": "user"})));
+    assert_eq!(c.bot.workspace_name.as_deref(), Some("Acme"));
+    assert_eq!(c.bot.workspace_icon.as_deref(), Some("🚀"));
+    assert_eq!(c.bot.owner, Some(serde_json::json!({"type": "user"})));
     assert_eq!(c.kind, ConnectionKind::OAuth);
     assert_eq!(&c.key_id, vault.primary_key_id());
     assert!(!c.revoked && !c.needs_reauth);
@@ -225,7 +225,7 @@ async fn connections_upsert_encrypt_and_decrypt(db: &TestDb) {
         .await
         .expect("reconnect");
     assert_eq!(again.id, c.id);
-    assert_eq!(again.workspace_name.as_deref(), Some("Acme 2"));
+    assert_eq!(again.bot.workspace_name.as_deref(), Some("Acme 2"));
     assert!(!again.revoked && !again.needs_reauth);
     let tokens = store.connection_tokens(&vault, c.id).await.expect("tokens");
     assert_eq!(tokens.access_token.expose_secret(), "ntn_second");

@@ -50,7 +50,10 @@ async fn approval_lifecycle(db: &TestDb) {
     );
 
     let approved = store
-        .decide_approval(a.id, ApprovalDecision::Approve, alice.id, None)
+        .decide_approval(
+            a.id,
+            gate_store::Decided::new(ApprovalDecision::Approve, alice.id, None),
+        )
         .await
         .expect("approve");
     assert_eq!(approved.status, ApprovalStatus::Approved);
@@ -58,7 +61,10 @@ async fn approval_lifecycle(db: &TestDb) {
     assert!(approved.decided_at.is_some());
 
     let twice = store
-        .decide_approval(a.id, ApprovalDecision::Deny, alice.id, None)
+        .decide_approval(
+            a.id,
+            gate_store::Decided::new(ApprovalDecision::Deny, alice.id, None),
+        )
         .await
         .expect_err("already decided");
     assert!(twice.is_conflict(), "{twice:?}");
@@ -145,7 +151,10 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
         .await
         .expect("create");
     let d = store
-        .decide_approval(denied.id, ApprovalDecision::Deny, alice.id, None)
+        .decide_approval(
+            denied.id,
+            gate_store::Decided::new(ApprovalDecision::Deny, alice.id, None),
+        )
         .await
         .expect("deny");
     assert_eq!(d.status, ApprovalStatus::Denied);
@@ -164,7 +173,10 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
         .await
         .expect("create");
     let err = store
-        .decide_approval(late.id, ApprovalDecision::Approve, alice.id, None)
+        .decide_approval(
+            late.id,
+            gate_store::Decided::new(ApprovalDecision::Approve, alice.id, None),
+        )
         .await
         .expect_err("expired");
     assert!(
@@ -201,7 +213,10 @@ async fn approval_deny_expire_and_errors(db: &TestDb) {
     );
     assert!(
         store
-            .decide_approval(unknown, ApprovalDecision::Approve, alice.id, None)
+            .decide_approval(
+                unknown,
+                gate_store::Decided::new(ApprovalDecision::Approve, alice.id, None)
+            )
             .await
             .expect_err("x")
             .is_not_found()
@@ -251,14 +266,20 @@ async fn approval_note_withdraw_and_changes(db: &TestDb) {
     // are refused before anything changes.
     let a = store.create_approval(new()).await.expect("create");
     let bad = store
-        .decide_approval(a.id, ApprovalDecision::Deny, alice.id, Some("a\u{7}b"))
+        .decide_approval(
+            a.id,
+            gate_store::Decided::new(ApprovalDecision::Deny, alice.id, Some("a\u{7}b")),
+        )
         .await
         .expect_err("control character");
     assert!(matches!(bad, StoreError::Invalid { .. }), "{bad:?}");
     let long = "x".repeat(gate_store::MAX_APPROVAL_NOTE + 1);
     assert!(
         store
-            .decide_approval(a.id, ApprovalDecision::Deny, alice.id, Some(&long))
+            .decide_approval(
+                a.id,
+                gate_store::Decided::new(ApprovalDecision::Deny, alice.id, Some(&long))
+            )
             .await
             .is_err()
     );
@@ -269,9 +290,11 @@ async fn approval_note_withdraw_and_changes(db: &TestDb) {
     let denied = store
         .decide_approval(
             a.id,
-            ApprovalDecision::Deny,
-            alice.id,
-            Some("  not in the team space\nask Bob  "),
+            gate_store::Decided::new(
+                ApprovalDecision::Deny,
+                alice.id,
+                Some("  not in the team space\nask Bob  "),
+            ),
         )
         .await
         .expect("deny");
@@ -292,7 +315,10 @@ async fn approval_note_withdraw_and_changes(db: &TestDb) {
     }
     let b = store.create_approval(new()).await.expect("create");
     let approved = store
-        .decide_approval(b.id, ApprovalDecision::Approve, alice.id, Some("   "))
+        .decide_approval(
+            b.id,
+            gate_store::Decided::new(ApprovalDecision::Approve, alice.id, Some("   ")),
+        )
         .await
         .expect("approve");
     assert_eq!(approved.decision_note, None);
@@ -310,7 +336,10 @@ async fn approval_note_withdraw_and_changes(db: &TestDb) {
     );
     assert!(
         store
-            .decide_approval(c.id, ApprovalDecision::Approve, alice.id, None)
+            .decide_approval(
+                c.id,
+                gate_store::Decided::new(ApprovalDecision::Approve, alice.id, None)
+            )
             .await
             .expect_err("withdrawn")
             .is_conflict()

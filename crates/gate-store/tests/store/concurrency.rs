@@ -85,7 +85,10 @@ async fn race_claim_approval(db: &TestDb) {
             .await
             .expect("approval");
         instances[1]
-            .decide_approval(a.id, ApprovalDecision::Approve, user.id, None)
+            .decide_approval(
+                a.id,
+                gate_store::Decided::new(ApprovalDecision::Approve, user.id, None),
+            )
             .await
             .expect("approve");
         let results = race(&instances, |store, _| async move {
@@ -125,7 +128,9 @@ async fn race_decide_approval(db: &TestDb) {
             } else {
                 ApprovalDecision::Deny
             };
-            store.decide_approval(a.id, decision, user.id, None).await
+            store
+                .decide_approval(a.id, gate_store::Decided::new(decision, user.id, None))
+                .await
         })
         .await;
         let ok: Vec<_> = results.iter().filter_map(|r| r.as_ref().ok()).collect();

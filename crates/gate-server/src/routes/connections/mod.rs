@@ -65,11 +65,12 @@ impl From<Connection> for ConnectionView {
             id: c.id,
             owner_id: c.owner_id,
             kind: c.kind.to_string(),
-            workspace_id: c.workspace_id,
-            workspace_name: c.workspace_name,
-            workspace_icon: c.workspace_icon,
-            bot_id: c.bot_id,
+            workspace_id: c.bot.workspace_id,
+            workspace_name: c.bot.workspace_name,
+            workspace_icon: c.bot.workspace_icon,
+            bot_id: c.bot.bot_id,
             authorized_by: c
+                .bot
                 .owner
                 .as_ref()
                 .and_then(|o| o.get("type"))
@@ -198,7 +199,7 @@ pub async fn add_connection(
         StatusCode::CREATED,
         Json(ConnectionAdded {
             connection_id: c.id,
-            workspace_name: c.workspace_name.clone(),
+            workspace_name: c.bot.workspace_name.clone(),
             connection: c.into(),
         }),
     ))

@@ -191,8 +191,8 @@ pub async fn callback(
         (Ok(OAuthCompletion::Connected(c)), true) => Json(CallbackAnswer {
             status: "connected".to_owned(),
             connection_id: Some(c.id),
-            workspace_id: Some(c.workspace_id),
-            workspace_name: c.workspace_name,
+            workspace_id: Some(c.bot.workspace_id),
+            workspace_name: c.bot.workspace_name,
             error: None,
         })
         .into_response(),
@@ -201,7 +201,7 @@ pub async fn callback(
             "Notion connected",
             &format!(
                 "The workspace {} is connected to notion-gate. Your agents can use it now.",
-                c.workspace_name.as_deref().unwrap_or("(unnamed)")
+                c.bot.workspace_name.as_deref().unwrap_or("(unnamed)")
             ),
         ),
         (Ok(OAuthCompletion::Cancelled { error }), true) => Json(CallbackAnswer {

@@ -146,11 +146,7 @@ pub struct Me {
 /// Creates a user and their first key (admins only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = CreateUser,
-    responses(
-        AdminOnly,
-              (status = 201, description = "The user and their key (shown once)", body = UserCreated),
-              (status = 400, description = "Invalid name or body"),
-              (status = 409, description = "The name is taken")))]
+    responses(AdminOnly, (status = 201, description = "The user and their key (shown once)", body = UserCreated), (status = 400, description = "Invalid name or body"), (status = 409, description = "The name is taken")))]
 pub async fn create_user(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -175,9 +171,7 @@ pub async fn create_user(
 
 /// Every user (admins only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
-    responses(
-        AdminOnly,
-              (status = 200, description = "The users", body = UserList)))]
+    responses(AdminOnly, (status = 200, description = "The users", body = UserList)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Authed(caller): Authed,
@@ -194,15 +188,11 @@ pub async fn list_users(
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path, description = "User id", format = Uuid)),
     request_body = PatchUser,
-    responses(
-        AdminOnly,
-              (status = 200, description = "The user as changed", body = UserView),
-              (status = 404, description = "No such user"),
-              (status = 409, description = "An administrator disabling their own account")))]
+    responses(AdminOnly, (status = 200, description = "The user as changed", body = UserView), (status = 404, description = "No such user"), (status = 409, description = "An administrator disabling their own account")))]
 pub async fn patch_user(
+    Path(id): Path<String>,
     State(state): State<AppState>,
     Authed(caller): Authed,
-    Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchUser>,
 ) -> Result<Json<UserView>, ApiError> {
     // The admin check comes first, so a non-admin learns nothing about ids.
@@ -231,7 +221,7 @@ pub async fn me(
         Some(id) => match state.gate.store().get_connection(id).await {
             Ok(c) => Some(ConnectionBrief {
                 id: c.id,
-                workspace_name: c.workspace_name,
+                workspace_name: c.bot.workspace_name,
                 kind: c.kind.to_string(),
                 usable: !c.revoked && !c.needs_reauth,
             }),
