@@ -156,23 +156,6 @@ fn title_body(text: &str) -> Value {
     json!({"title": {"title": [{"type": "text", "text": {"content": text}}]}})
 }
 
-/// The plain text of a page's title property.
-fn page_title(page: &Value) -> String {
-    page.get("properties")
-        .and_then(Value::as_object)
-        .and_then(|props| props.values().find_map(|v| v.get("title")?.as_array()))
-        .map(|rich| {
-            rich.iter()
-                .filter_map(|t| {
-                    t.get("plain_text")
-                        .and_then(Value::as_str)
-                        .or_else(|| t.get("text")?.get("content")?.as_str())
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Writer {
     async fn run(mut self) -> Result<Vec<Write>> {
         let http = client()?;
@@ -258,7 +241,7 @@ impl Writer {
             .error_for_status()?
             .json()
             .await?;
-        Ok(page_title(&page))
+        Ok(gate_core::page_title(&page).unwrap_or_default())
     }
 }
 
@@ -415,11 +398,7 @@ async fn run_inner(p: Params) -> Result<()> {
     });
     let mut rng = Rng(seed);
     let nonce = format!("{:08x}", seed & 0xffff_ffff);
-    let backend = if p.database_url.is_some() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = crate::backend_name(p.database_url.as_deref());
     println!(
         "bench: crash under write load on {backend}, --audit-durability {}: {} writers, {} kills, {} ms upstream latency, seed {seed}",
         p.audit_durability, p.writers, p.kills, p.latency_ms

@@ -94,11 +94,7 @@ fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
 }
 
 pub async fn run(p: Params) -> Result<()> {
-    let backend = if p.database_url.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend = crate::backend_name(p.database_url.as_deref());
     println!(
         "bench: audit durability on {backend}: {} sequential records and intents, {} clients × {} records, {} proxied writes, per level",
         p.records, p.clients, p.per_client, p.writes

@@ -311,6 +311,15 @@ fn machine() -> String {
     )
 }
 
+/// The database a bench runs on, as its report names it: PostgreSQL when a URL is given.
+pub(crate) fn backend_name(database_url: Option<&str>) -> &'static str {
+    if database_url.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    }
+}
+
 /// The folder of the binaries a bench starts: `given`, or this binary's folder.
 pub(crate) fn bin_dir(given: Option<&std::path::Path>) -> Result<std::path::PathBuf> {
     match given {

@@ -165,24 +165,25 @@ pub struct StoredChildren {
     pub mirrored_at: String,
 }
 
-/// One full-text hit.
-#[derive(Debug, Clone, Serialize)]
+/// One hit of `search_local`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = LocalHit)]
 pub struct SearchHit {
-    /// Dashed id.
+    /// The page's (or data source's) id.
     pub id: String,
     /// `page` or `data_source`.
     pub object: String,
-    /// Plain title.
+    /// The title.
     pub title: String,
-    /// Notion URL.
+    /// The Notion URL.
     pub url: Option<String>,
-    /// A few words around the matches, matches in `**…**`.
+    /// Words around the matches, each match in `**…**`.
     pub snippet: String,
     /// BM25 relevance (higher is better).
     pub score: f64,
     /// As Notion said it.
     pub last_edited_time: String,
-    /// When the content was fetched (RFC 3339), for pages.
+    /// When the mirror fetched the page's content.
     pub mirrored_at: Option<String>,
     /// Parents, nearest first.
     #[serde(skip)]
@@ -203,17 +204,9 @@ pub struct ListedObject {
     pub parents: Vec<String>,
 }
 
-/// Counts and times of the mirror.
+/// Times and counts of the mirror: when it last synced, then what it holds.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MirrorStatus {
-    /// Pages with content.
-    pub pages: u64,
-    /// Pages listed whose content is not fetched yet (or failed).
-    pub pending: u64,
-    /// Data sources (titles only).
-    pub data_sources: u64,
-    /// Pages whose last fetch failed.
-    pub errors: u64,
     /// When the last sync ended (RFC 3339).
     pub last_sync_at: Option<String>,
     /// When the last sync that listed everything (reconciliation) ended.
@@ -224,6 +217,14 @@ pub struct MirrorStatus {
     pub last_error: Option<String>,
     /// The newest `last_edited_time` in the mirror.
     pub newest_edit: Option<String>,
+    /// Pages with content.
+    pub pages: u64,
+    /// Pages listed whose content is not fetched yet (or failed).
+    pub pending: u64,
+    /// Data sources (titles only).
+    pub data_sources: u64,
+    /// Pages whose last fetch failed.
+    pub errors: u64,
 }
 
 /// The mirror of one connection.

@@ -144,7 +144,7 @@ fn normalize_block(
         )));
     }
     let cpath = format!("{path}.{ty}");
-    let content = normalize_content(&ty, &given, &cpath, r)?;
+    let content = normalize_content(&ty, &given, &cpath, r, None)?;
     let nested = given
         .get("children")
         .map(|c| (c, format!("{cpath}.children")))
@@ -164,28 +164,38 @@ fn normalize_block(
     })
 }
 
-fn get_rt(
-    given: &Value,
-    key: &str,
-    path: &str,
-    r: &dyn MentionResolver,
-    existing: Option<&Value>,
-) -> ApiResult<Value> {
-    match given.get(key) {
-        Some(v) => normalize_rich_text(v, &format!("{path}.{key}"), r),
-        None => Ok(existing
-            .and_then(|e| e.get(key))
-            .cloned()
-            .unwrap_or_else(|| json!([]))),
-    }
+/// What normalising one block's content reads: the object given, where it sits in the request
+/// (for error paths), the mention resolver and, on an update, the stored content whose fields
+/// stand where none is given.
+#[derive(Clone, Copy)]
+struct Given<'a> {
+    given: &'a Value,
+    path: &'a str,
+    r: &'a dyn MentionResolver,
+    existing: Option<&'a Value>,
 }
 
-fn pick(given: &Value, key: &str, existing: Option<&Value>, default: Value) -> Value {
-    given
-        .get(key)
-        .cloned()
-        .or_else(|| existing.and_then(|e| e.get(key)).cloned())
-        .unwrap_or(default)
+impl Given<'_> {
+    /// The rich text under `key`, normalised; else the stored one; else empty.
+    fn rich_text(&self, key: &str) -> ApiResult<Value> {
+        match self.given.get(key) {
+            Some(v) => normalize_rich_text(v, &format!("{}.{key}", self.path), self.r),
+            None => Ok(self.stored(key).unwrap_or_else(|| json!([]))),
+        }
+    }
+
+    /// The value under `key`; else the stored one; else `default`.
+    fn pick(&self, key: &str, default: Value) -> Value {
+        self.given
+            .get(key)
+            .cloned()
+            .or_else(|| self.stored(key))
+            .unwrap_or(default)
+    }
+
+    fn stored(&self, key: &str) -> Option<Value> {
+        self.existing.and_then(|e| e.get(key)).cloned()
+    }
 }
 
 fn check_url(url: &Value, path: &str) -> ApiResult<()> {
@@ -195,29 +205,26 @@ fn check_url(url: &Value, path: &str) -> ApiResult<()> {
     Ok(())
 }
 
-fn file_content(
-    ty: &str,
-    given: &Value,
-    path: &str,
-    r: &dyn MentionResolver,
-    existing: Option<&Value>,
-) -> ApiResult<Value> {
-    let caption = get_rt(given, "caption", path, r, existing)?;
+fn file_content(ty: &str, g: Given<'_>) -> ApiResult<Value> {
+    let path = g.path;
+    let caption = g.rich_text("caption")?;
     let mut out = Map::new();
     out.insert("caption".into(), caption);
-    let src_ty = given
+    let src_ty = g
+        .given
         .get("type")
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| {
             ["external", "file_upload", "file"]
                 .iter()
-                .find(|k| given.get(**k).is_some())
+                .find(|k| g.given.get(**k).is_some())
                 .map(|s| s.to_string())
         });
     match src_ty.as_deref() {
         Some("external") => {
-            let url = given
+            let url = g
+                .given
                 .get("external")
                 .and_then(|e| e.get("url"))
                 .cloned()
@@ -227,16 +234,17 @@ fn file_content(
             out.insert("external".into(), json!({ "url": url }));
         }
         Some("file_upload") | Some("file") => {
-            let id = given
+            let id = g
+                .given
                 .get("file_upload")
                 .and_then(|f| f.get("id"))
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::body_undefined(&format!("{path}.file_upload.id")))?;
-            let hosted = r.attach_upload(id, &format!("{path}.file_upload.id"))?;
+            let hosted = g.r.attach_upload(id, &format!("{path}.file_upload.id"))?;
             out.insert("type".into(), json!("file"));
             out.insert("file".into(), hosted);
         }
-        _ => match existing {
+        _ => match g.existing {
             Some(e) => {
                 let t = e.get("type").cloned().unwrap_or(json!("external"));
                 let ts = t.as_str().unwrap_or("external").to_string();
@@ -247,44 +255,41 @@ fn file_content(
         },
     }
     if ty == "file" {
-        let name = pick(given, "name", existing, json!("file"));
+        let name = g.pick("name", json!("file"));
         out.insert("name".into(), name);
     }
     Ok(Value::Object(out))
 }
 
-/// Normalises a new block's content object.
+/// Normalises a block's content object: a new block's (`existing` is `None`) or an update's,
+/// where fields not given keep their stored value.
 pub fn normalize_content(
-    ty: &str,
-    given: &Value,
-    path: &str,
-    r: &dyn MentionResolver,
-) -> ApiResult<Value> {
-    normalize_content_with(ty, given, path, r, None)
-}
-
-/// Normalises the content of a block update: fields not given keep their stored value.
-pub fn normalize_update(
-    ty: &str,
-    given: &Value,
-    path: &str,
-    r: &dyn MentionResolver,
-    existing: &Value,
-) -> ApiResult<Value> {
-    normalize_content_with(ty, given, path, r, Some(existing))
-}
-
-fn normalize_content_with(
     ty: &str,
     given: &Value,
     path: &str,
     r: &dyn MentionResolver,
     existing: Option<&Value>,
 ) -> ApiResult<Value> {
-    let color = || pick(given, "color", existing, json!("default"));
+    let g = Given {
+        given,
+        path,
+        r,
+        existing,
+    };
+    normalize_content_with(ty, g)
+}
+
+fn normalize_content_with(ty: &str, g: Given<'_>) -> ApiResult<Value> {
+    let Given {
+        given,
+        path,
+        r,
+        existing,
+    } = g;
+    let color = || g.pick("color", json!("default"));
     Ok(match ty {
         "paragraph" | "bulleted_list_item" | "quote" | "toggle" => {
-            let mut m = json!({ "rich_text": get_rt(given, "rich_text", path, r, existing)?, "color": color() });
+            let mut m = json!({ "rich_text": g.rich_text("rich_text")?, "color": color() });
             if ty == "paragraph"
                 && let Some(icon) = given.get("icon")
             {
@@ -293,7 +298,7 @@ fn normalize_content_with(
             m
         }
         "numbered_list_item" => {
-            let mut m = json!({ "rich_text": get_rt(given, "rich_text", path, r, existing)?, "color": color() });
+            let mut m = json!({ "rich_text": g.rich_text("rich_text")?, "color": color() });
             for k in ["list_start_index", "list_format"] {
                 if let Some(v) = given.get(k).or_else(|| existing.and_then(|e| e.get(k))) {
                     m[k] = v.clone();
@@ -302,28 +307,28 @@ fn normalize_content_with(
             m
         }
         "heading_1" | "heading_2" | "heading_3" | "heading_4" => json!({
-            "rich_text": get_rt(given, "rich_text", path, r, existing)?,
-            "is_toggleable": pick(given, "is_toggleable", existing, json!(false)),
+            "rich_text": g.rich_text("rich_text")?,
+            "is_toggleable": g.pick("is_toggleable", json!(false)),
             "color": color(),
         }),
         "to_do" => json!({
-            "rich_text": get_rt(given, "rich_text", path, r, existing)?,
-            "checked": pick(given, "checked", existing, json!(false)),
+            "rich_text": g.rich_text("rich_text")?,
+            "checked": g.pick("checked", json!(false)),
             "color": color(),
         }),
-        "template" => json!({ "rich_text": get_rt(given, "rich_text", path, r, existing)? }),
+        "template" => json!({ "rich_text": g.rich_text("rich_text")? }),
         "callout" => json!({
-            "rich_text": get_rt(given, "rich_text", path, r, existing)?,
-            "icon": pick(given, "icon", existing, json!({ "type": "emoji", "emoji": "💡" })),
-            "color": pick(given, "color", existing, json!("gray_background")),
+            "rich_text": g.rich_text("rich_text")?,
+            "icon": g.pick("icon", json!({ "type": "emoji", "emoji": "💡" })),
+            "color": g.pick("color", json!("gray_background")),
         }),
         "code" => json!({
-            "caption": get_rt(given, "caption", path, r, existing)?,
-            "rich_text": get_rt(given, "rich_text", path, r, existing)?,
-            "language": pick(given, "language", existing, json!("plain text")),
+            "caption": g.rich_text("caption")?,
+            "rich_text": g.rich_text("rich_text")?,
+            "language": g.pick("language", json!("plain text")),
         }),
         "equation" => {
-            let expr = pick(given, "expression", existing, Value::Null);
+            let expr = g.pick("expression", Value::Null);
             let Some(s) = expr.as_str() else {
                 return Err(ApiError::body_undefined(&format!("{path}.expression")));
             };
@@ -340,9 +345,9 @@ fn normalize_content_with(
             None => json!({}),
         },
         "table" => json!({
-            "table_width": pick(given, "table_width", existing, json!(1)),
-            "has_column_header": pick(given, "has_column_header", existing, json!(false)),
-            "has_row_header": pick(given, "has_row_header", existing, json!(false)),
+            "table_width": g.pick("table_width", json!(1)),
+            "has_column_header": g.pick("has_column_header", json!(false)),
+            "has_row_header": g.pick("has_row_header", json!(false)),
         }),
         "table_row" => {
             let cells = match given.get("cells") {
@@ -361,14 +366,14 @@ fn normalize_content_with(
             json!({ "cells": cells })
         }
         "embed" | "bookmark" => {
-            let url = pick(given, "url", existing, Value::Null);
+            let url = g.pick("url", Value::Null);
             if !url.is_string() {
                 return Err(ApiError::body_undefined(&format!("{path}.url")));
             }
             check_url(&url, &format!("{path}.url"))?;
-            json!({ "caption": get_rt(given, "caption", path, r, existing)?, "url": url })
+            json!({ "caption": g.rich_text("caption")?, "url": url })
         }
-        "image" | "video" | "pdf" | "file" | "audio" => file_content(ty, given, path, r, existing)?,
+        "image" | "video" | "pdf" | "file" | "audio" => file_content(ty, g)?,
         "link_to_page" => {
             let (k, raw) = ["page_id", "database_id", "comment_id"]
                 .iter()

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{Call, q_get, query_pairs};
 use crate::config::ApiVersion;
 use crate::error::{ApiError, ApiResult};
-use crate::model::{block_type_of, normalize_children, normalize_update};
+use crate::model::{block_type_of, normalize_children, normalize_content};
 use crate::pipeline::JsonBody;
 use crate::store::{Position, Store, page_title};
 use crate::util::parse_id;
@@ -76,12 +76,12 @@ pub async fn update(c: Call, Path(raw): Path<String>, JsonBody(b): JsonBody) -> 
                 return Err(ApiError::validation(ARCHIVED_MSG));
             }
             let given = &b[t.as_str()];
-            let content = normalize_update(
+            let content = normalize_content(
                 &stored_ty,
                 given,
                 &format!("body.{t}"),
                 &*s,
-                &block[&stored_ty],
+                Some(&block[&stored_ty]),
             )?;
             if let Some(blk) = s.blocks.get_mut(&id) {
                 blk[&stored_ty] = content;

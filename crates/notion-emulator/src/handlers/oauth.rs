@@ -1,7 +1,7 @@
 //! OAuth for public connections: authorize (auto-consent or configured denial), token
 //! (authorization_code and refresh_token grants with rotation), introspect and revoke.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -245,40 +245,35 @@ pub async fn token(
     })())
 }
 
-/// Checks the client's Basic credentials and answers the body's `token`.
-fn client_token<'a>(h: &EmulatorHandle, headers: &HeaderMap, b: &'a Value) -> ApiResult<&'a str> {
-    basic_client(h, headers)?;
-    b.get("token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| invalid_request("body.token should be defined."))
+/// The `token` of an introspect or revoke request, once the client's Basic credentials are
+/// checked: a wrong client or a missing `token` is refused before the handler runs.
+pub struct ClientToken(String);
+
+impl FromRequest<EmulatorHandle> for ClientToken {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, h: &EmulatorHandle) -> ApiResult<Self> {
+        basic_client(h, req.headers())?;
+        let JsonBody(b) = JsonBody::from_request(req, h).await?;
+        b.get("token")
+            .and_then(Value::as_str)
+            .map(|t| ClientToken(t.to_owned()))
+            .ok_or_else(|| invalid_request("body.token should be defined."))
+    }
 }
 
 /// `POST /v1/oauth/introspect`.
-pub async fn introspect(
-    State(h): State<EmulatorHandle>,
-    headers: HeaderMap,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let t = client_token(&h, &headers, &b)?;
-        let revoked = lock(&h.0.rt).revoked.contains(t);
-        let o = lock(&h.0.oauth);
-        match o.access.get(t).or_else(|| o.refresh.get(t)) {
-            Some(g) if !revoked => Ok(json!({ "active": true, "scope": SCOPE, "iat": g.iat })),
-            _ => Ok(json!({ "active": false })),
-        }
-    })())
+pub async fn introspect(State(h): State<EmulatorHandle>, ClientToken(t): ClientToken) -> Response {
+    let revoked = lock(&h.0.rt).revoked.contains(&t);
+    let o = lock(&h.0.oauth);
+    respond(Ok(match o.access.get(&t).or_else(|| o.refresh.get(&t)) {
+        Some(g) if !revoked => json!({ "active": true, "scope": SCOPE, "iat": g.iat }),
+        _ => json!({ "active": false }),
+    }))
 }
 
 /// `POST /v1/oauth/revoke`.
-pub async fn revoke(
-    State(h): State<EmulatorHandle>,
-    headers: HeaderMap,
-    JsonBody(b): JsonBody,
-) -> Response {
-    respond((|| {
-        let t = client_token(&h, &headers, &b)?;
-        h.revoke_token(t);
-        Ok(json!({}))
-    })())
+pub async fn revoke(State(h): State<EmulatorHandle>, ClientToken(t): ClientToken) -> Response {
+    h.revoke_token(&t);
+    respond(Ok(json!({})))
 }

@@ -13,6 +13,7 @@ use axum::Json;
 use axum::extract::State;
 
 use gate_core::{Caller, Gate, GateError, MirrorRead, NotionRequest, Surface};
+use gate_mirror::SearchHit;
 use notion_client::ids::{DatabaseId, PageId};
 use notion_client::models::{Page, SearchResult};
 use notion_client::tree::{PageTree, TreeOptions};
@@ -49,27 +50,6 @@ pub struct SearchLocalInput {
     pub limit: Option<u32>,
 }
 
-/// One hit of `search_local`.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct LocalHit {
-    /// The page's (or data source's) id.
-    pub id: String,
-    /// `page` or `data_source`.
-    pub object: String,
-    /// The title.
-    pub title: String,
-    /// The Notion URL.
-    pub url: Option<String>,
-    /// Words around the matches, each match in `**…**`.
-    pub snippet: String,
-    /// BM25 relevance (higher is better).
-    pub score: f64,
-    /// As Notion said it.
-    pub last_edited_time: String,
-    /// When the mirror fetched the page's content.
-    pub mirrored_at: Option<String>,
-}
-
 /// `search_local`'s answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LocalResults {
@@ -78,7 +58,7 @@ pub struct LocalResults {
     /// When the mirror's last sync ended.
     pub mirrored_at: Option<String>,
     /// Best first.
-    pub results: Vec<LocalHit>,
+    pub results: Vec<SearchHit>,
 }
 
 /// `GET /api/v1/mirror`: the mirror of the caller's connection.
@@ -165,24 +145,11 @@ pub async fn search_local(
         read.store()
             .snippets(&input.query, &mut kept)
             .map_err(|e| mirror_error(&e))?;
-        let results = kept
-            .into_iter()
-            .map(|h| LocalHit {
-                id: h.id,
-                object: h.object,
-                title: h.title,
-                url: h.url,
-                snippet: h.snippet,
-                score: h.score,
-                last_edited_time: h.last_edited_time,
-                mirrored_at: h.mirrored_at,
-            })
-            .collect();
         let status = read.store().status().map_err(|e| mirror_error(&e))?;
         Ok(LocalResults {
             source: "mirror".to_owned(),
             mirrored_at: status.last_sync_at,
-            results,
+            results: kept,
         })
     })();
     finish(read, result).await

@@ -35,6 +35,8 @@
 /// input and the tool's params share (one list per kind of input):
 ///
 /// - `query`: a data source query (filter, sorts, cursor, limit);
+/// - `paged "Items, 1–100 (default 100)."`: one page of a list (cursor, and limit described
+///   by the text given);
 /// - `create_page`: the content of a new page (properties, title, Markdown or blocks, icon,
 ///   cover);
 /// - `update_page`: changes to a page (properties, icon, cover, trash).
@@ -61,6 +63,14 @@ macro_rules! input_struct {
             /// The `next_cursor` of a previous answer.
             pub cursor: Option<String>,
             /// Rows, 1–100 (default 100).
+            pub limit: Option<u32>,
+        });
+    };
+    (paged $limit_doc:literal: $(#[$meta:meta])* pub struct $name:ident { $($field:tt)* }) => {
+        input_struct!(@emit $(#[$meta])* $name { $($field)* } {
+            /// The `next_cursor` of a previous answer.
+            pub cursor: Option<String>,
+            #[doc = $limit_doc]
             pub limit: Option<u32>,
         });
     };

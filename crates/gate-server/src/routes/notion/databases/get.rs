@@ -3,17 +3,6 @@
 
 use super::*;
 
-/// A database's (or data source's) schema.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct DatabaseSchema {
-    /// The id asked for.
-    pub id: String,
-    /// The database (container), when known.
-    pub database_id: Option<String>,
-    /// Each data source with its flattened schema.
-    pub data_sources: Vec<DataSourceSchema>,
-}
-
 /// The schema of a database (every data source of it) or of one data source.
 pub async fn get_database(
     gate: &Gate,
@@ -54,6 +43,17 @@ pub async fn get_database(
     }
     .await;
     op.end(result).await
+}
+
+/// A database's (or data source's) schema.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DatabaseSchema {
+    /// The id asked for.
+    pub id: String,
+    /// The database (container), when known.
+    pub database_id: Option<String>,
+    /// Each data source with its flattened schema.
+    pub data_sources: Vec<DataSourceSchema>,
 }
 
 /// The schema of a database (all its data sources) or of a data source.

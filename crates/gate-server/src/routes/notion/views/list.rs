@@ -3,19 +3,16 @@
 
 use super::*;
 
-/// `GET /notion/views` query: the views of a database or of a data source.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ViewsInput {
-    /// The database whose views to list. Give this or `data_source_id`.
-    pub database_id: Option<String>,
-    /// The data source whose views to list.
-    pub data_source_id: Option<String>,
-    /// The `next_cursor` of a previous answer.
-    pub cursor: Option<String>,
-    /// Views, 1–100 (default 100).
-    pub limit: Option<u32>,
+input_struct! { paged "Views, 1–100 (default 100).":
+    /// `GET /notion/views` query: the views of a database or of a data source.
+    #[derive(Default, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct ViewsInput {
+        /// The database whose views to list. Give this or `data_source_id`.
+        pub database_id: Option<String>,
+        /// The data source whose views to list.
+        pub data_source_id: Option<String>,
+    }
 }
 
 /// The views of a database or a data source, one page at a time (each view retrieved for

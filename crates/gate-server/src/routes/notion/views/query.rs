@@ -3,14 +3,10 @@
 
 use super::*;
 
-/// `POST /notion/views/{id}/query`.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ViewQueryInput {
-    /// The `next_cursor` of a previous answer.
-    pub cursor: Option<String>,
-    /// Rows, 1–100 (default 100).
-    pub limit: Option<u32>,
+input_struct! { paged "Rows, 1–100 (default 100).":
+    /// `POST /notion/views/{id}/query`.
+    #[derive(Default)]
+    pub struct ViewQueryInput {}
 }
 
 /// The rows of a view, flattened as in [`query_database`]: the view's filter and sorts run as
