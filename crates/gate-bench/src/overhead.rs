@@ -82,6 +82,10 @@ pub struct Params {
     /// `cargo build --profile dist -p notion-gate -p notion-emulator --bins`).
     #[arg(long)]
     pub bin_dir: Option<std::path::PathBuf>,
+    /// One request at a time: each target sends its next request as soon as the previous
+    /// answer is read (a closed loop, `--rate` unused), instead of the open loop at `--rate`.
+    #[arg(long)]
+    pub sequential: bool,
     /// Top-level blocks of the real-sized page (rich text, about 90 KB of children JSON
     /// at 93); 0 measures the tiny demo page only.
     #[arg(long, default_value_t = 93)]
@@ -366,6 +370,41 @@ async fn open_loop(client: &reqwest::Client, t: &Target, rate: f64, secs: f64) -
     out
 }
 
+/// Closed loop: one request at a time for `secs`, each sent as soon as the previous answer
+/// is read (no send lag by construction).
+async fn closed_loop(client: &reqwest::Client, t: &Target, secs: f64) -> Vec<Sample> {
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let mut out = Vec::new();
+    while Instant::now() < end {
+        let sent = Instant::now();
+        let (ok, _) = fetch(client, t).await;
+        out.push(Sample {
+            latency: sent.elapsed(),
+            lag: Duration::ZERO,
+            ok,
+        });
+    }
+    out
+}
+
+/// How the targets are driven, for the report.
+fn loop_name(p: &Params) -> String {
+    if p.sequential {
+        "one request at a time (closed loop)".to_owned()
+    } else {
+        format!("open loop at {} req/s", p.rate)
+    }
+}
+
+/// One run of a target: the closed loop with `--sequential`, else the open loop at `--rate`.
+async fn run_target(client: &reqwest::Client, t: &Target, p: &Params, secs: f64) -> Vec<Sample> {
+    if p.sequential {
+        closed_loop(client, t, secs).await
+    } else {
+        open_loop(client, t, p.rate, secs).await
+    }
+}
+
 pub(crate) fn pct(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -623,12 +662,9 @@ async fn run_inner(p: Params) -> Result<()> {
     for t in &targets {
         emu.ensure_running(&emu_log)?;
         server.ensure_running(&gate_log)?;
-        eprintln!(
-            "warm-up: {} at {} req/s for {} s",
-            t.label, p.rate, p.warmup
-        );
+        eprintln!("warm-up: {}, {} for {} s", t.label, loop_name(&p), p.warmup);
         if p.warmup > 0.0 {
-            open_loop(&load_client, t, p.rate, p.warmup).await;
+            run_target(&load_client, t, &p, p.warmup).await;
         }
     }
     let rounds = p.rounds.max(1);
@@ -641,8 +677,8 @@ async fn run_inner(p: Params) -> Result<()> {
     let mut shared: Vec<u64> = targets.iter().map(|_| 0).collect();
     for round in 1..=rounds {
         eprintln!(
-            "open loop, round {round}/{rounds}: each target {slice:.1} s at {} req/s",
-            p.rate
+            "round {round}/{rounds}: each target {slice:.1} s, {}",
+            loop_name(&p)
         );
         for (((t, out), used), shared) in targets
             .iter()
@@ -655,7 +691,7 @@ async fn run_inner(p: Params) -> Result<()> {
             pass.ensure_running(&pass_log)?;
             let shared_before = coalesced(&http, &gate_url).await;
             let before = (cpu_ticks(pid)?, cpu_ticks(pass.pid())?);
-            out.extend(open_loop(&load_client, t, p.rate, slice).await);
+            out.extend(run_target(&load_client, t, &p, slice).await);
             used.0 += cpu_ticks(pid)? - before.0;
             used.1 += cpu_ticks(pass.pid())? - before.1;
             *shared += coalesced(&http, &gate_url)
@@ -837,8 +873,8 @@ fn print_report(
     m: Memory,
 ) {
     println!(
-        "bench: gateway overhead, open loop at {} req/s ({} s warm-up + {} s per target, in {} turns), page {page} (demo root)",
-        p.rate,
+        "bench: gateway overhead, {} ({} s warm-up + {} s per target, in {} turns), page {page} (demo root)",
+        loop_name(p),
         p.warmup,
         p.secs,
         p.rounds.max(1)
