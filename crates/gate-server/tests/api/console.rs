@@ -29,6 +29,34 @@ async fn root_goes_to_the_console_and_pages_need_a_session() {
 }
 
 #[tokio::test]
+async fn a_path_id_that_does_not_parse_is_that_things_not_found() {
+    let gw = spawn_gateway().await;
+    let mut alice = Browser::new(&gw);
+    alice.sign_in(&gw.alice_key).await;
+    for (path, what) in [
+        ("/console/agents/not-an-id", "agent not found"),
+        ("/console/approvals/42", "approval not found"),
+    ] {
+        let (s, h, body) = alice.get(path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        assert!(h["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(body.contains(what), "{path}: {body}");
+    }
+    // A form to a malformed id changes nothing and names what was not found.
+    let csrf = alice.csrf("/console/agents").await;
+    for (path, what) in [
+        ("/console/agents/zzz/disable", "agent not found"),
+        ("/console/connections/zzz/revoke", "connection not found"),
+        ("/console/users/zzz/disable", "user not found"),
+        ("/console/sessions/zzz/revoke", "console session not found"),
+    ] {
+        let (s, _, body) = alice.post(path, &[("csrf", &csrf)]).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        assert!(body.contains(what), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn sign_in_sets_a_strict_cookie_and_every_page_has_strict_headers() {
     let gw = spawn_gateway().await;
     let mut b = Browser::new(&gw);

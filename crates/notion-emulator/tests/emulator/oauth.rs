@@ -193,7 +193,25 @@ async fn full_code_flow_refresh_introspect_revoke() {
     .await;
     assert_eq!(r3.code(), "unsupported_grant_type");
 
-    // Introspect, revoke, then 401.
+    // Both need the client's credentials and a `token`, and do nothing without them.
+    for path in ["/v1/oauth/introspect", "/v1/oauth/revoke"] {
+        let no_token = oauth_post(&emu, path, json!({})).await;
+        assert_eq!(no_token.status, 400, "{path}");
+        assert_eq!(no_token.code(), "invalid_request", "{path}");
+        let wrong_client = into_resp(
+            http()
+                .post(format!("{}{path}", emu.base_url()))
+                .header("Authorization", basic(ID, "not-the-secret"))
+                .json(&json!({ "token": access2 }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(wrong_client.status, 401, "{path}");
+    }
+
+    // Introspect (still active: the refused revokes did nothing), revoke, then 401.
     let i = oauth_post(&emu, "/v1/oauth/introspect", json!({ "token": access2 })).await;
     assert_eq!(i.status, 200);
     assert_eq!(i.body["active"], true);
