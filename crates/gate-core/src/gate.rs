@@ -584,14 +584,20 @@ impl Gate {
             _ => {
                 // Ancestry still unknown (no connection, or the walk failed): fail closed.
                 decision_metric("deny");
-                return Err(audit
-                    .refuse(AuditDecision::Deny, "ancestry_unknown", Outcome::Denied, GateError::Forbidden {
+                let refused = GateError::Forbidden {
                     code: Refusal::OutsideRoots,
-                    reason:
-                        "could not establish that the targets are inside the agent's allowed pages"
-                            .to_owned(),
+                    reason: "could not establish that the targets are inside the agent's \
+                             allowed pages"
+                        .to_owned(),
                     needed: None,
-                })
+                };
+                return Err(audit
+                    .refuse(
+                        AuditDecision::Deny,
+                        "ancestry_unknown",
+                        Outcome::Denied,
+                        refused,
+                    )
                     .await);
             }
         }

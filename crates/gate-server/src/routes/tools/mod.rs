@@ -33,6 +33,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
+mod params;
+pub use params::*;
+
 /// `POST /tools/notion`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,9 +84,6 @@ pub struct ToolList {
     /// Actions the caller may use (those its maturity can never use are left out).
     pub actions: Vec<ToolAction>,
 }
-
-mod params;
-pub use params::*;
 
 /// What an action does and the schema of its params (one arm per action: a new action does
 /// not compile without them).
